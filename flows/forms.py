@@ -1,0 +1,209 @@
+"""Typed parameter models: the forms a professional fills in in the Prefect UI.
+
+Dutch titles and help texts, dropdowns for code lists, limits the UI checks
+before a run starts. Only references and codes: a pupil's name, BSN, birth date
+or any free text about the child never goes into a form, because Prefect stores
+and shows every parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.vocabulary import (
+    ChangeReason,
+    ConsentParty,
+    DecisionKind,
+    Domain,
+    EndReason,
+    Measure,
+    NoActionReason,
+    Setting,
+    Source,
+    TriageOutcome,
+    Urgency,
+    View,
+)
+
+CASE_REF_PATTERN = r"^OJA-\d{4}-\d{6}$"
+PUPIL_REF_PATTERN = r"^LL-\d{6}$"
+CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,11}$"
+
+CaseRef = Annotated[
+    str,
+    Field(title="Casusreferentie", description="Bijvoorbeeld OJA-2026-000123.", pattern=CASE_REF_PATTERN),
+]
+Actor = Annotated[
+    str,
+    Field(
+        title="Uitgevoerd door",
+        description="Code van de professional die deze stap zet, bijvoorbeeld PRF-0001.",
+        pattern=CODE_PATTERN,
+    ),
+]
+OptionalDay = Annotated[
+    dt.date | None,
+    Field(title="Datum", description="Leeg laten voor vandaag."),
+]
+
+
+class Form(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
+
+
+class RegisterSignal(Form):
+    """Een signaal over een leerling registreren. Bij een open casus sluit het signaal daarbij aan."""
+
+    model_config = ConfigDict(title="Signaal registreren")
+
+    pupil_ref: str = Field(
+        title="Leerlingreferentie",
+        description="Pseudoniem van de leerling, bijvoorbeeld LL-000123 (opzoeken of aanmaken met `oja pupil`).",
+        pattern=PUPIL_REF_PATTERN,
+    )
+    school_code: str = Field(title="School", description="Schoolcode (BRIN), bijvoorbeeld 12AB.", pattern=CODE_PATTERN)
+    source: Source = Field(title="Bron van het signaal")
+    domains: list[Domain] = Field(title="Zorgdomeinen", description="Eén of meer domeinen.", min_length=1, max_length=6)
+    urgency: Urgency = Field(Urgency.NORMAL, title="Urgentie", description="'acuut' bij een veiligheidszorg.")
+    received_on: dt.date | None = Field(None, title="Ontvangen op", description="Leeg laten voor vandaag.")
+    actor: Actor
+
+
+class Triage(Form):
+    """De triage door het kernteam."""
+
+    model_config = ConfigDict(title="Triage")
+
+    case_ref: CaseRef
+    outcome: TriageOutcome = Field(title="Uitkomst")
+    level: int | None = Field(
+        None, title="Niveau (alleen bij OJA)", description="1 licht/groep, 2 individueel, 3 intensief.", ge=1, le=3
+    )
+    no_action_reason: NoActionReason | None = Field(None, title="Reden (alleen bij geen actie)")
+    actor: Actor
+
+
+class GoalForm(Form):
+    model_config = ConfigDict(title="Doel")
+
+    domain: Domain = Field(title="Domein")
+    measure: Measure = Field(Measure.GAS, title="Hoe gemeten")
+    baseline: float = Field(-1, title="Beginsituatie", description="Bij GAS: -2 tot +2.", ge=-1000, le=1000)
+    target: float = Field(
+        0, title="Streefwaarde", description="Bij GAS: meestal 0 (verwacht niveau).", ge=-1000, le=1000
+    )
+
+
+class InterventionForm(Form):
+    model_config = ConfigDict(title="Interventie")
+
+    provider_code: str = Field(title="Aanbieder", description="Code van de aanbieder.", pattern=CODE_PATTERN)
+    professional_code: str | None = Field(None, title="Professional", pattern=CODE_PATTERN)
+    hours_per_week: float = Field(title="Uren per week", gt=0, le=40)
+    setting: Setting = Field(Setting.INDIVIDUAL, title="Individueel of groep")
+    swv_share_pct: int = Field(
+        50, title="Aandeel SWV (%)", description="De rest betaalt de woongemeente.", ge=0, le=100
+    )
+
+
+class DraftPlan(Form):
+    """Het gezamenlijk plan van aanpak opstellen (of een nieuwe versie ervan)."""
+
+    model_config = ConfigDict(title="Plan van aanpak opstellen")
+
+    case_ref: CaseRef
+    goals: list[GoalForm] = Field(title="Doelen", min_length=1, max_length=10)
+    interventions: list[InterventionForm] = Field(title="Interventies", min_length=1, max_length=10)
+    regie_holder: str = Field(title="Regiehouder", description="Code van de professional.", pattern=CODE_PATTERN)
+    start_on: dt.date = Field(title="Startdatum")
+    planned_end_on: dt.date = Field(title="Geplande einddatum", description="Arrangementen zijn tijdelijk.")
+    review_cadence_weeks: int | None = Field(
+        None, title="Evaluatie elke ... schoolweken", description="Leeg voor het beleid (standaard 6).", ge=1, le=26
+    )
+    actor: Actor
+
+    @field_validator("planned_end_on")
+    @classmethod
+    def _after_start(cls, value: dt.date, info) -> dt.date:
+        start = info.data.get("start_on")
+        if start is not None and value <= start:
+            raise ValueError("de einddatum ligt na de startdatum")
+        return value
+
+
+class RecordConsent(Form):
+    """Toestemming van één partij vastleggen (Jeugdwet/WGBO: wie, hangt af van de leeftijd)."""
+
+    model_config = ConfigDict(title="Toestemming vastleggen")
+
+    case_ref: CaseRef
+    party: ConsentParty = Field(title="Wie", description="De leerling, of ouder 1 / ouder 2 met gezag.")
+    granted: bool = Field(True, title="Toestemming gegeven", description="Uitvinken bij weigering.")
+    recorded_on: dt.date | None = Field(None, title="Datum", description="Leeg laten voor vandaag.")
+    actor: Actor
+
+
+class CaseAction(Form):
+    """Een stap op een casus zonder verdere gegevens."""
+
+    case_ref: CaseRef
+    actor: Actor
+
+
+class GoalScoreForm(Form):
+    model_config = ConfigDict(title="GAS-score")
+
+    goal_number: int = Field(title="Doel nr.", ge=1, le=10)
+    gas: int = Field(title="GAS", description="-2 veel slechter ... 0 verwacht ... +2 veel beter", ge=-2, le=2)
+
+
+class RecordReview(Form):
+    """Een evaluatie van een lopend arrangement vastleggen."""
+
+    model_config = ConfigDict(title="Evaluatie vastleggen")
+
+    case_ref: CaseRef
+    held_on: dt.date | None = Field(None, title="Gehouden op", description="Leeg laten voor vandaag.")
+    gas_scores: list[GoalScoreForm] = Field(default_factory=list, title="GAS per doel", max_length=10)
+    attendance_pct: int | None = Field(None, title="Aanwezigheid (%)", ge=0, le=100)
+    wellbeing: int | None = Field(None, title="Welbevinden (1-10)", ge=1, le=10)
+    satisfaction: int | None = Field(None, title="Tevredenheid (1-10)", ge=1, le=10)
+    pupil_view: View | None = Field(None, title="Stem van de leerling")
+    parent_view: View | None = Field(None, title="Stem van de ouders")
+    safety_concern: bool = Field(False, title="Zorg over veiligheid")
+    delivered_as_planned: bool = Field(True, title="Uitgevoerd zoals afgesproken")
+    actor: Actor
+
+    @field_validator("gas_scores")
+    @classmethod
+    def _one_score_per_goal(cls, value: list[GoalScoreForm]) -> list[GoalScoreForm]:
+        numbers = [s.goal_number for s in value]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("elk doel krijgt hoogstens één score")
+        return value
+
+
+class TakeDecision(Form):
+    """Een besluit nemen na de evaluatie."""
+
+    model_config = ConfigDict(title="Besluit nemen")
+
+    case_ref: CaseRef
+    kind: DecisionKind = Field(title="Besluit")
+    new_level: int | None = Field(None, title="Nieuw niveau (op- of afschalen)", ge=1, le=3)
+    end_reason: EndReason | None = Field(None, title="Reden beëindiging (bij afsluiten)")
+    change_reason: ChangeReason | None = Field(None, title="Reden wijziging (bij op- of afschalen)")
+    actor: Actor
+
+
+class ReturnFromSpecialised(Form):
+    """Terugkeer uit specialistische zorg naar een arrangement op school."""
+
+    model_config = ConfigDict(title="Terugkeer uit specialistische zorg")
+
+    case_ref: CaseRef
+    level: int = Field(title="Niveau op school", description="1 licht/groep, 2 individueel, 3 intensief.", ge=1, le=3)
+    actor: Actor

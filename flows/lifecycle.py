@@ -1,0 +1,209 @@
+"""One flow per professional action on a case. Thin: check the form, run one transaction, report codes.
+
+Each flow is a deployment in `prefect.yaml`. A refusal by the engine (an illegal
+transition, missing consent, an unknown code) fails the run with a message that
+names the field and the rule; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
+
+from flows import forms
+from models.errors import OjaError
+from models.schooldays import today as amsterdam_today
+from oja import services as sv
+from oja.config import get_policy
+from oja.db import unit_of_work
+
+
+class ActionRefused(Exception):
+    """The engine refused the action; the message says why (codes and field names only)."""
+
+
+def _run_name(prefix: str) -> Callable[[], str]:
+    """A run name from the case or pupil reference in the form, never from personal data."""
+
+    def name() -> str:
+        form = flow_run.parameters.get("form", {})
+        data = form if isinstance(form, dict) else form.model_dump()
+        return f"{prefix} {data.get('case_ref') or data.get('pupil_ref') or ''}".strip()
+
+    return name
+
+
+@task(name="wijziging-vastleggen", cache_policy=NO_CACHE)
+def commit(action: str, use_case: Callable[..., sv.CaseOutcome], **kwargs: Any) -> dict:
+    """Run one use case in one transaction: the change and its audit record commit together or not at all."""
+    logger = get_run_logger()
+    try:
+        with unit_of_work() as session:
+            outcome = use_case(session, **kwargs)
+    except OjaError as exc:
+        logger.error("%s geweigerd: %s", action, exc)
+        raise ActionRefused(str(exc)) from None
+    logger.info("%s: %s -> %s (niveau %s)", outcome.case_ref, outcome.action, outcome.state, outcome.level)
+    return outcome.as_dict()
+
+
+def _day(value: dt.date | None) -> dt.date:
+    return value or amsterdam_today()
+
+
+@flow(name="signaal-registreren", flow_run_name=_run_name("signaal"), log_prints=False)
+def register_signal(form: forms.RegisterSignal) -> dict:
+    """Register a signal about a pupil; a pupil with an open case gets it joined, not a second intake."""
+    return commit(
+        "signaal-registreren",
+        sv.register_signal,
+        pupil_ref=form.pupil_ref,
+        school_code=form.school_code,
+        source=form.source,
+        domains=form.domains,
+        urgency=form.urgency,
+        actor=form.actor,
+        received_on=_day(form.received_on),
+        today=amsterdam_today(),
+        policy=get_policy(),
+    )
+
+
+@flow(name="triage", flow_run_name=_run_name("triage"))
+def triage(form: forms.Triage) -> dict:
+    """Record the core team's triage outcome."""
+    return commit(
+        "triage",
+        sv.triage,
+        case_ref=form.case_ref,
+        outcome=form.outcome,
+        level=form.level,
+        no_action_reason=form.no_action_reason,
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
+
+
+@flow(name="plan-opstellen", flow_run_name=_run_name("plan"))
+def draft_plan(form: forms.DraftPlan) -> dict:
+    """Draft the joint plan: goals, interventions, regie holder, funding split, dates, review cadence."""
+    return commit(
+        "plan-opstellen",
+        sv.draft_plan,
+        case_ref=form.case_ref,
+        goals=[sv.GoalSpec(g.domain, g.measure, g.baseline, g.target) for g in form.goals],
+        interventions=[
+            sv.InterventionSpec(i.provider_code, i.hours_per_week, i.setting, i.swv_share_pct, i.professional_code)
+            for i in form.interventions
+        ],
+        regie_holder=form.regie_holder,
+        start_on=form.start_on,
+        planned_end_on=form.planned_end_on,
+        review_cadence_weeks=form.review_cadence_weeks,
+        actor=form.actor,
+        today=amsterdam_today(),
+        policy=get_policy(),
+    )
+
+
+@flow(name="toestemming-vastleggen", flow_run_name=_run_name("toestemming"))
+def record_consent(form: forms.RecordConsent) -> dict:
+    """Record one party's consent (or refusal) to the current plan."""
+    return commit(
+        "toestemming-vastleggen",
+        sv.record_consent,
+        case_ref=form.case_ref,
+        party=form.party,
+        granted=form.granted,
+        recorded_on=_day(form.recorded_on),
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
+
+
+@flow(name="arrangement-starten", flow_run_name=_run_name("start"))
+def activate(form: forms.CaseAction) -> dict:
+    """Start the arrangement once the consent the pupil's age requires is complete; plans the first review."""
+    return commit("arrangement-starten", sv.activate, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today())
+
+
+@flow(name="evaluatie-vastleggen", flow_run_name=_run_name("evaluatie"))
+def record_review(form: forms.RecordReview) -> dict:
+    """Record a review: GAS per goal, attendance, wellbeing, the voices of pupil and parents, safety."""
+    return commit(
+        "evaluatie-vastleggen",
+        sv.record_review,
+        case_ref=form.case_ref,
+        held_on=_day(form.held_on),
+        gas_scores={s.goal_number: s.gas for s in form.gas_scores},
+        attendance_pct=form.attendance_pct,
+        wellbeing=form.wellbeing,
+        satisfaction=form.satisfaction,
+        pupil_view=form.pupil_view,
+        parent_view=form.parent_view,
+        safety_concern=form.safety_concern,
+        delivered_as_planned=form.delivered_as_planned,
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
+
+
+@flow(name="besluit-nemen", flow_run_name=_run_name("besluit"))
+def take_decision(form: forms.TakeDecision) -> dict:
+    """Carry out a decision: continue, scale up, scale down, close with a reason, or escalate."""
+    return commit(
+        "besluit-nemen",
+        sv.decide,
+        case_ref=form.case_ref,
+        kind=form.kind,
+        new_level=form.new_level,
+        reason_code=form.end_reason or form.change_reason,
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
+
+
+@flow(name="verwijzen-specialistische-zorg", flow_run_name=_run_name("verwijzing"))
+def refer(form: forms.CaseAction) -> dict:
+    """Refer to specialised care (level 4) through the pupil's municipality, outside a review."""
+    return commit("verwijzen", sv.refer, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today())
+
+
+@flow(name="terugkeer-uit-specialistische-zorg", flow_run_name=_run_name("terugkeer"))
+def return_from_specialised(form: forms.ReturnFromSpecialised) -> dict:
+    """Return from specialised care into an in-school arrangement at a chosen level; a new plan follows."""
+    return commit(
+        "terugkeer",
+        sv.return_from_specialised,
+        case_ref=form.case_ref,
+        level=form.level,
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
+
+
+@flow(name="casus-heropenen", flow_run_name=_run_name("heropenen"))
+def reopen(form: forms.CaseAction) -> dict:
+    """Reopen a closed case for a new triage."""
+    return commit(
+        "heropenen", sv.reopen, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today(), policy=get_policy()
+    )
+
+
+ALL_FLOWS = (
+    register_signal,
+    triage,
+    draft_plan,
+    record_consent,
+    activate,
+    record_review,
+    take_decision,
+    refer,
+    return_from_specialised,
+    reopen,
+)

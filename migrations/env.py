@@ -1,0 +1,44 @@
+"""Alembic environment: targets SQLModel.metadata; the URL comes from the engine's settings
+(or `sqlalchemy.url` set by `oja.migrate`). Batch mode keeps ALTERs working on SQLite."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import models.tables  # noqa: F401  (registers the tables)
+from oja.db import get_engine, normalise_url
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str | None:
+    return config.get_main_option("sqlalchemy.url") or None
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=normalise_url(_url() or ""), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    with get_engine(_url()).connect() as conn:
+        _run(conn)
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,1 @@
+"""The arrangement data (SQLModel tables) and the pure domain rules."""

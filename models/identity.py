@@ -1,0 +1,107 @@
+"""Dutch identity and consent rules: BSN, onderwijsnummer, consent by age.
+
+Pure functions; the error messages never repeat the number that was refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+from stdnum.nl import bsn as stdnum_bsn
+from stdnum.nl import onderwijsnummer as stdnum_onderwijsnummer
+
+from models.errors import ConsentMissing, InvalidBSN, InvalidInput, InvalidOnderwijsnummer
+
+PUPIL = "leerling"  # the consent party that is the pupil; parents are "ouder_1", "ouder_2"
+
+# Jeugdwet / WGBO: who must consent, by age at the moment of consent.
+CONSENT_AGE_WITH_PARENTS = 12  # from 12 the pupil consents too
+CONSENT_AGE_ALONE = 16  # from 16 the pupil alone
+
+
+def _digits(value: str) -> str:
+    return value.strip().replace(" ", "").replace(".", "").replace("-", "")
+
+
+def validate_bsn(value: str, *, field: str = "bsn") -> str:
+    """A valid BSN as 9 digits. 8 digits get a leading zero; anything shorter is refused.
+
+    python-stdnum pads any short input with zeros, so the length is checked here first.
+    """
+    number = _digits(value)
+    if not number.isdigit():
+        raise InvalidBSN(field, "a BSN has digits only")
+    if len(number) == 8:
+        number = "0" + number
+    if len(number) != 9:
+        raise InvalidBSN(field, "a BSN has 9 digits (or 8, read with a leading zero)")
+    if set(number) == {"0"}:
+        raise InvalidBSN(field, "a BSN cannot be all zeros")
+    try:
+        return stdnum_bsn.validate(number)
+    except InvalidChecksum:
+        raise InvalidBSN(field, "the BSN fails the eleven-test (checksum)") from None
+    except ValidationError:
+        raise InvalidBSN(field, "not a valid BSN") from None
+
+
+def validate_onderwijsnummer(value: str, *, field: str = "onderwijsnummer") -> str:
+    """A valid onderwijsnummer (9 digits starting with 10, eleven-test with remainder 5)."""
+    number = _digits(value)
+    if not number.isdigit():
+        raise InvalidOnderwijsnummer(field, "an onderwijsnummer has digits only")
+    if len(number) != 9:
+        raise InvalidOnderwijsnummer(field, "an onderwijsnummer has 9 digits")
+    try:
+        return stdnum_onderwijsnummer.validate(number)
+    except InvalidChecksum:
+        raise InvalidOnderwijsnummer(field, "the onderwijsnummer fails its checksum") from None
+    except InvalidComponent:
+        raise InvalidOnderwijsnummer(field, "an onderwijsnummer starts with 10") from None
+    except (InvalidFormat, InvalidLength, ValidationError):
+        raise InvalidOnderwijsnummer(field, "not a valid onderwijsnummer") from None
+
+
+def age_on(birth_date: dt.date, on: dt.date) -> int:
+    """Age in whole years on a given day."""
+    years = on.year - birth_date.year
+    if (on.month, on.day) < (birth_date.month, birth_date.day):
+        years -= 1
+    return years
+
+
+def validate_birth_date(birth_date: dt.date, today: dt.date, *, field: str = "birth_date") -> dt.date:
+    """A pupil's birth date: not in the future, and of school age (2 to 27 years)."""
+    if birth_date > today:
+        raise InvalidInput(field, "a birth date cannot be in the future")
+    age = age_on(birth_date, today)
+    if age < 2 or age > 27:
+        raise InvalidInput(field, "a pupil is between 2 and 27 years old")
+    return birth_date
+
+
+def required_consent(age: int, parents_with_authority: Sequence[str]) -> frozenset[str]:
+    """The parties whose consent a plan needs, by the pupil's age.
+
+    Under 12 the parents with authority (all of them); 12 to 15 the pupil and the
+    parents; 16 and over the pupil alone.
+    """
+    parents = frozenset(parents_with_authority)
+    if age >= CONSENT_AGE_ALONE:
+        return frozenset({PUPIL})
+    if not parents:
+        raise InvalidInput("parents", "a pupil under 16 needs a parent or guardian with authority to consent")
+    if age >= CONSENT_AGE_WITH_PARENTS:
+        return parents | {PUPIL}
+    return parents
+
+
+def check_consent(
+    age: int, parents_with_authority: Sequence[str], granted: set[str] | frozenset[str], *, case_ref: str | None = None
+) -> None:
+    """Raise `ConsentMissing` unless every required party granted consent."""
+    missing = required_consent(age, parents_with_authority) - set(granted)
+    if missing:
+        raise ConsentMissing(tuple(sorted(missing)), case_ref)

@@ -1,0 +1,56 @@
+"""School days: weekdays that are neither a public holiday nor a school holiday of the region.
+
+Reviews and deadlines are counted in school days of the school's holiday region
+(Noord, Midden, Zuid) and never fall in a holiday or a weekend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import holidays
+import pendulum
+
+TZ = "Europe/Amsterdam"
+SCHOOL_DAYS_PER_WEEK = 5
+
+
+def today() -> dt.date:
+    """Today in Europe/Amsterdam."""
+    return pendulum.now(TZ).date()
+
+
+@functools.lru_cache(maxsize=8)
+def _closed_days(region: str, year: int) -> frozenset[dt.date]:
+    subdiv = region.capitalize()
+    school = holidays.country_holidays("NL", subdiv=subdiv, categories=("school",), years=year)
+    public = holidays.country_holidays("NL", years=year)
+    return frozenset(school) | frozenset(public)
+
+
+def is_school_day(day: dt.date, region: str) -> bool:
+    return day.weekday() < 5 and day not in _closed_days(region, day.year)
+
+
+def next_school_day(day: dt.date, region: str) -> dt.date:
+    """`day` itself if it is a school day, otherwise the first school day after it."""
+    d = pendulum.Date(day.year, day.month, day.day)
+    while not is_school_day(d, region):
+        d = d.add(days=1)
+    return dt.date(d.year, d.month, d.day)
+
+
+def add_school_days(day: dt.date, count: int, region: str) -> dt.date:
+    """The school day `count` school days after `day` (the day itself does not count)."""
+    d = pendulum.Date(day.year, day.month, day.day)
+    left = count
+    while left > 0:
+        d = d.add(days=1)
+        if is_school_day(d, region):
+            left -= 1
+    return next_school_day(dt.date(d.year, d.month, d.day), region)
+
+
+def add_school_weeks(day: dt.date, weeks: int, region: str) -> dt.date:
+    return add_school_days(day, weeks * SCHOOL_DAYS_PER_WEEK, region)

@@ -1,0 +1,1 @@
+"""OJA engine: services, configuration, database and the operator CLI."""

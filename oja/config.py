@@ -1,0 +1,86 @@
+"""One settings object: where the data lives, the policy in force, the language.
+
+Settings come from the environment (prefix `OJA_`) or a `.env` file. Policy
+(cadences, service norms, deadlines) comes from a TOML file named by
+`OJA_POLICY_FILE`, validated; anything not in the file keeps its default.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.errors import InvalidInput
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class Policy(BaseModel):
+    """Policy of the region. Every figure has a validated default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    review_cadence_weeks: int = Field(6, ge=1, le=26, description="school weeks between reviews")
+    triage_norm_school_days: int = Field(10, ge=1, le=60, description="service norm from signal to triage")
+    plan_deadline_school_days: int = Field(15, ge=1, le=60, description="from triage to a drafted plan")
+    consent_deadline_school_days: int = Field(10, ge=1, le=60, description="from plan to complete consent")
+    reminder_school_days: tuple[int, ...] = Field((5, 1), description="reminders this many school days before")
+    overdue_escalation_school_days: int = Field(5, ge=1, le=60, description="overdue review goes to team lead")
+    max_hours_per_week: float = Field(20.0, gt=0, le=40, description="most hours a week in one intervention")
+    max_plan_weeks: int = Field(104, ge=4, le=260, description="longest planned duration of a plan")
+    default_holiday_region: Literal["noord", "midden", "zuid"] = "noord"
+
+    @field_validator("reminder_school_days")
+    @classmethod
+    def _positive_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(d < 1 or d > 30 for d in value):
+            raise ValueError("reminder days are 1 to 30 school days before the due date")
+        return tuple(sorted(set(value), reverse=True))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OJA_", env_file=".env", extra="ignore")
+
+    home: Path = PROJECT_DIR / "var"
+    database_url: str = ""  # empty: a SQLite file in `home`
+    policy_file: Path | None = None
+    language: Literal["nl", "en"] = "nl"
+    timezone: str = "Europe/Amsterdam"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'oja.db'}"
+
+
+def load_policy(path: Path | None) -> Policy:
+    """Read and validate a policy file; a wrong value raises `InvalidInput` naming the key."""
+    if path is None:
+        return Policy()
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput("policy_file", f"file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput("policy_file", f"not valid TOML: {exc}") from None
+    try:
+        return Policy(**data.get("policy", data))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "policy"
+        raise InvalidInput(f"policy.{field}", err["msg"]) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def get_policy() -> Policy:
+    return load_policy(get_settings().policy_file)
