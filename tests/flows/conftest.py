@@ -1,0 +1,82 @@
+"""Flow tests: real flow runs on one Prefect test server per session, on a real engine database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from pathlib import Path
+
+import pytest
+from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
+from prefect.testing.utilities import prefect_test_harness
+
+from models.schooldays import today as amsterdam_today
+from oja import migrate
+from oja import services as sv
+from oja.config import get_settings
+from oja.db import get_engine, unit_of_work
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test server for the whole session; yields the path of its SQLite database."""
+    with prefect_test_harness(server_startup_timeout=60):
+        url = PREFECT_SERVER_DATABASE_CONNECTION_URL.value()
+        yield Path(url.split("///", 1)[1])
+    logging.getLogger("prefect").handlers.clear()
+
+
+@pytest.fixture(scope="session")
+def engine_url(tmp_path_factory, prefect_server):
+    """The engine's own database for the flows: a migrated SQLite file, set through OJA_DATABASE_URL."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('engine') / 'oja.db'}"
+    previous = os.environ.get("OJA_DATABASE_URL")
+    os.environ["OJA_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    migrate.upgrade(url)
+    with unit_of_work(get_engine(url)) as s:
+        sv.upsert_municipality(s, code="GM0164", name="Hengelo")
+        sv.upsert_municipality(s, code="GM0147", name="Borne")
+        sv.upsert_school(s, code="20XY", name="Test College", holiday_region="noord", municipality_code="GM0164")
+        sv.upsert_provider(s, code="PRV-A", name="Aanbieder A")
+        sv.upsert_professional(s, code="PRF-T1", name="Coördinator T", role="zorgcoordinator", school_code="20XY")
+        sv.upsert_professional(s, code="PRF-T2", name="Hulpverlener T", role="jeugdhulpverlener", provider_code="PRV-A")
+        sv.upsert_professional(s, code="PRF-T3", name="Wijkcoach T", role="wijkteam", municipality_code="GM0147")
+    yield url
+    if previous is None:
+        os.environ.pop("OJA_DATABASE_URL", None)
+    else:
+        os.environ["OJA_DATABASE_URL"] = previous
+    get_settings.cache_clear()
+    get_engine(url).dispose()
+
+
+# Fictional pupils whose personal data must never reach Prefect.
+PUPILS = {
+    "child": dict(given_name="Fenna", family_name="Wijnbergen", bsn="111222333", age_years=10),
+    "teen": dict(given_name="Jurre", family_name="Oosterveld", bsn="123456782", age_years=14),
+}
+
+
+@pytest.fixture(scope="session")
+def pupils(engine_url) -> dict[str, dict]:
+    """Registered pupils: their personal data plus the pseudonymous reference."""
+    today = amsterdam_today()
+    out = {}
+    with unit_of_work(get_engine(engine_url)) as s:
+        for key, p in PUPILS.items():
+            birth = dt.date(today.year - p["age_years"], 3, 17)
+            ref = sv.register_pupil(
+                s,
+                given_name=p["given_name"],
+                family_name=p["family_name"],
+                birth_date=birth,
+                bsn=p["bsn"],
+                school_code="20XY",
+                municipality_code="GM0147",
+                parents=[sv.ParentSpec("Marieke Wijnbergen-Haaksbergen"), sv.ParentSpec("Thijs Wijnbergen")],
+                today=today,
+            )
+            out[key] = {**p, "birth_date": birth, "ref": ref}
+    return out

@@ -1,0 +1,360 @@
+"""Cases driven through real flow runs on a Prefect test server, checked in the database after each step.
+
+The tests in this module run in order: the last one scans everything Prefect
+stored after the others ran for the pupils' names, BSNs and birth dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+
+import pytest
+from prefect import flow, get_run_logger
+from prefect.logging.handlers import APILogHandler
+from sqlmodel import Session, select
+
+from flows import forms
+from flows import lifecycle as fl
+from models.schooldays import is_school_day
+from models.schooldays import today as amsterdam_today
+from models.tables import AuditRecord, Case, ConsentRecord, Decision, Plan, Referral, Review, Signal
+from oja.db import get_engine
+
+pytestmark = pytest.mark.prefect
+
+SEEN_CASE_REFS: list[str] = []
+
+
+def _case(url: str, ref: str) -> Case:
+    with Session(get_engine(url)) as s:
+        return s.exec(select(Case).where(Case.ref == ref)).one()
+
+
+def _audit(url: str, ref: str) -> list[AuditRecord]:
+    with Session(get_engine(url)) as s:
+        return list(s.exec(select(AuditRecord).where(AuditRecord.case_ref == ref).order_by(AuditRecord.id)).all())
+
+
+def _count(url: str, model, case_id: int) -> int:
+    with Session(get_engine(url)) as s:
+        return len(s.exec(select(model).where(model.case_id == case_id)).all())
+
+
+class Step:
+    """Runs one flow and checks the state, level and the audit record it must have written."""
+
+    def __init__(self, url: str, ref: str | None = None):
+        self.url = url
+        self.ref = ref
+
+    def __call__(self, flow, form, *, state: str, level: int | None = None, audit: list[tuple[str, str]]):
+        before = len(_audit(self.url, self.ref)) if self.ref else 0
+        result = flow(form=form)
+        self.ref = self.ref or result["case_ref"]
+        assert result["case_ref"] == self.ref
+        assert result["state"] == state
+        case = _case(self.url, self.ref)
+        assert case.state == state
+        if level is not None:
+            assert case.level == level
+        written = _audit(self.url, self.ref)[before:]
+        assert [(r.action, r.to_state) for r in written] == audit
+        assert all(r.actor.startswith("PRF-") and r.at is not None for r in written)
+        return case
+
+
+def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
+    teen = pupils["teen"]  # 14: the pupil and both parents consent
+    today = amsterdam_today()
+    step = Step(engine_url)
+    signal = dict(pupil_ref=teen["ref"], school_code="20XY", source="school", domains=["gedrag"], actor="PRF-T1")
+
+    case = step(
+        fl.register_signal,
+        forms.RegisterSignal(**signal),
+        state="awaiting_triage",
+        audit=[("register_signal", "awaiting_triage")],
+    )
+    SEEN_CASE_REFS.append(step.ref)
+    assert case.triage_due_on > today and is_school_day(case.triage_due_on, "noord")
+
+    # a second signal joins the open case: no double intake
+    joined = fl.register_signal(form=forms.RegisterSignal(**{**signal, "source": "ouder", "domains": ["leren"]}))
+    assert joined["case_ref"] == step.ref and joined["joined"] is True
+    assert _count(engine_url, Signal, case.id) == 2
+
+    step(
+        fl.triage,
+        forms.Triage(case_ref=step.ref, outcome="oja", level=2, actor="PRF-T1"),
+        state="planning",
+        level=2,
+        audit=[("triage_oja", "planning")],
+    )
+    plan = forms.DraftPlan(
+        case_ref=step.ref,
+        goals=[forms.GoalForm(domain="gedrag"), forms.GoalForm(domain="leren", baseline=-2, target=0)],
+        interventions=[forms.InterventionForm(provider_code="PRV-A", professional_code="PRF-T2", hours_per_week=3)],
+        regie_holder="PRF-T1",
+        start_on=today,
+        planned_end_on=today + dt.timedelta(weeks=26),
+        actor="PRF-T1",
+    )
+    step(fl.draft_plan, plan, state="plan_drafted", audit=[("draft_plan", "plan_drafted")])
+
+    for party in ("ouder_1", "leerling"):
+        step(
+            fl.record_consent,
+            forms.RecordConsent(case_ref=step.ref, party=party, actor="PRF-T1"),
+            state="plan_drafted",
+            audit=[("record_consent", "plan_drafted")],
+        )
+    step(
+        fl.record_consent,
+        forms.RecordConsent(case_ref=step.ref, party="ouder_2", actor="PRF-T1"),
+        state="consented",
+        audit=[("record_consent", "plan_drafted"), ("consent_complete", "consented")],
+    )
+    assert _count(engine_url, ConsentRecord, case.id) == 3
+
+    case = step(
+        fl.activate, forms.CaseAction(case_ref=step.ref, actor="PRF-T1"), state="active", audit=[("activate", "active")]
+    )
+    assert case.next_review_on > today and is_school_day(case.next_review_on, "noord")
+
+    review = forms.RecordReview(
+        case_ref=step.ref,
+        gas_scores=[forms.GoalScoreForm(goal_number=1, gas=-1)],
+        attendance_pct=80,
+        wellbeing=5,
+        actor="PRF-T2",
+    )
+    step(fl.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
+    step(
+        fl.take_decision,
+        forms.TakeDecision(case_ref=step.ref, kind="opschalen", new_level=3, actor="PRF-T1"),
+        state="active",
+        level=3,
+        audit=[("scale_up", "active")],
+    )
+    step(fl.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
+    step(
+        fl.take_decision,
+        forms.TakeDecision(case_ref=step.ref, kind="afschalen", new_level=1, actor="PRF-T1"),
+        state="active",
+        level=1,
+        audit=[("scale_down", "active")],
+    )
+    step(fl.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
+    case = step(
+        fl.take_decision,
+        forms.TakeDecision(case_ref=step.ref, kind="afsluiten", end_reason="volgens_plan", actor="PRF-T1"),
+        state="closed",
+        audit=[("close", "closed")],
+    )
+    assert case.end_reason == "volgens_plan" and case.closed_on == today
+    assert _count(engine_url, Review, case.id) == 3
+    with Session(get_engine(engine_url)) as s:
+        kinds = [d.kind for d in s.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id))]
+    assert kinds == ["opschalen", "afschalen", "afsluiten"]
+
+    trail = _audit(engine_url, step.ref)
+    assert [r.from_state for r in trail[1:]] == [r.to_state for r in trail[:-1]]  # an unbroken chain
+
+
+def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
+    child = pupils["child"]  # 10: both parents consent, the pupil does not have to
+    today = amsterdam_today()
+    step = Step(engine_url)
+    step(
+        fl.register_signal,
+        forms.RegisterSignal(
+            pupil_ref=child["ref"],
+            school_code="20XY",
+            source="ouder",
+            domains=["emotioneel", "thuissituatie"],
+            urgency="hoog",
+            actor="PRF-T1",
+        ),
+        state="awaiting_triage",
+        audit=[("register_signal", "awaiting_triage")],
+    )
+    SEEN_CASE_REFS.append(step.ref)
+    step(
+        fl.triage,
+        forms.Triage(case_ref=step.ref, outcome="oja", level=1, actor="PRF-T1"),
+        state="planning",
+        level=1,
+        audit=[("triage_oja", "planning")],
+    )
+    step(
+        fl.draft_plan,
+        forms.DraftPlan(
+            case_ref=step.ref,
+            goals=[forms.GoalForm(domain="emotioneel")],
+            interventions=[
+                forms.InterventionForm(provider_code="PRV-A", hours_per_week=1.5, setting="groep", swv_share_pct=30)
+            ],
+            regie_holder="PRF-T1",
+            start_on=today,
+            planned_end_on=today + dt.timedelta(weeks=12),
+            review_cadence_weeks=4,
+            actor="PRF-T1",
+        ),
+        state="plan_drafted",
+        audit=[("draft_plan", "plan_drafted")],
+    )
+    step(
+        fl.record_consent,
+        forms.RecordConsent(case_ref=step.ref, party="ouder_1", actor="PRF-T1"),
+        state="plan_drafted",
+        audit=[("record_consent", "plan_drafted")],
+    )
+    step(
+        fl.record_consent,
+        forms.RecordConsent(case_ref=step.ref, party="ouder_2", actor="PRF-T1"),
+        state="consented",
+        audit=[("record_consent", "plan_drafted"), ("consent_complete", "consented")],
+    )
+    step(
+        fl.activate, forms.CaseAction(case_ref=step.ref, actor="PRF-T1"), state="active", audit=[("activate", "active")]
+    )
+    step(
+        fl.record_review,
+        forms.RecordReview(
+            case_ref=step.ref,
+            gas_scores=[forms.GoalScoreForm(goal_number=1, gas=-2)],
+            safety_concern=True,
+            pupil_view="negatief",
+            actor="PRF-T2",
+        ),
+        state="reviewed",
+        audit=[("record_review", "reviewed")],
+    )
+    case = step(
+        fl.take_decision,
+        forms.TakeDecision(case_ref=step.ref, kind="specialistische_zorg", actor="PRF-T1"),
+        state="escalated",
+        level=4,
+        audit=[("escalate", "escalated")],
+    )
+    with Session(get_engine(engine_url)) as s:
+        referral = s.exec(select(Referral).where(Referral.case_id == case.id)).one()
+    assert referral.municipality_code == "GM0147" and referral.status == "sent"  # the pupil's municipality
+    assert case.next_review_on is None
+
+    case = step(
+        fl.return_from_specialised,
+        forms.ReturnFromSpecialised(case_ref=step.ref, level=2, actor="PRF-T3"),
+        state="planning",
+        level=2,
+        audit=[("return", "planning")],
+    )
+    with Session(get_engine(engine_url)) as s:
+        referral = s.exec(select(Referral).where(Referral.case_id == case.id)).one()
+    assert referral.status == "returned" and referral.returned_on == today
+
+    # back in school: a new plan version; consent for the first version does not carry over
+    step(
+        fl.draft_plan,
+        forms.DraftPlan(
+            case_ref=step.ref,
+            goals=[forms.GoalForm(domain="emotioneel")],
+            interventions=[forms.InterventionForm(provider_code="PRV-A", hours_per_week=2)],
+            regie_holder="PRF-T1",
+            start_on=today,
+            planned_end_on=today + dt.timedelta(weeks=12),
+            actor="PRF-T1",
+        ),
+        state="plan_drafted",
+        audit=[("draft_plan", "plan_drafted")],
+    )
+    assert _count(engine_url, Plan, case.id) == 2
+    refused = fl.activate(form=forms.CaseAction(case_ref=step.ref, actor="PRF-T1"), return_state=True)
+    assert refused.is_failed() and "consent missing from ouder_1, ouder_2" in refused.message
+
+    step(
+        fl.take_decision,
+        forms.TakeDecision(case_ref=step.ref, kind="afsluiten", end_reason="voortijdig_door_client", actor="PRF-T1"),
+        state="closed",
+        audit=[("close", "closed")],
+    )
+    step(
+        fl.reopen,
+        forms.CaseAction(case_ref=step.ref, actor="PRF-T1"),
+        state="awaiting_triage",
+        level=0,
+        audit=[("reopen", "awaiting_triage")],
+    )
+
+
+def test_an_illegal_step_fails_the_run_with_the_allowed_ones_and_writes_nothing(engine_url, pupils):
+    ref = SEEN_CASE_REFS[1]  # awaiting triage again after the reopen above
+    before = _audit(engine_url, ref)
+    state = fl.activate(form=forms.CaseAction(case_ref=ref, actor="PRF-T1"), return_state=True)
+    assert state.is_failed()
+    assert "is in state 'awaiting_triage'" in state.message and "action 'activate' is not allowed" in state.message
+    assert "triage_oja" in state.message
+    assert _audit(engine_url, ref) == before
+    assert _case(engine_url, ref).state == "awaiting_triage"
+
+
+def test_an_unknown_code_in_a_form_fails_naming_the_field(engine_url, pupils):
+    state = fl.register_signal(
+        form=forms.RegisterSignal(
+            pupil_ref=pupils["teen"]["ref"], school_code="99ZZ", source="school", domains=["leren"], actor="PRF-T1"
+        ),
+        return_state=True,
+    )
+    assert state.is_failed() and "school_code" in state.message and "99ZZ" in state.message
+
+
+def test_a_malformed_form_value_is_refused_before_the_run_starts(prefect_server):
+    from prefect.exceptions import ParameterTypeError
+
+    with pytest.raises(ParameterTypeError, match="case_ref"):
+        fl.activate(form={"case_ref": "12345", "actor": "PRF-T1"})
+
+
+@flow(name="canary")
+def _canary(marker: str) -> None:
+    get_run_logger().info("canary %s", marker)
+
+
+def test_no_personal_data_reaches_prefect(prefect_server, pupils):
+    _canary("CANARY-4711")  # proves the scan below would find a leak through parameters or logs
+    APILogHandler().flush()
+    needles: dict[str, str] = {}
+    for p in pupils.values():
+        birth: dt.date = p["birth_date"]
+        needles.update(
+            {
+                p["given_name"]: "given name",
+                p["family_name"]: "family name",
+                p["bsn"]: "BSN",
+                birth.isoformat(): "birth date",
+                birth.strftime("%d-%m-%Y"): "birth date",
+            }
+        )
+    needles["Wijnbergen-Haaksbergen"] = "parent name"
+    needles["CANARY-4711"] = "canary"
+
+    con = sqlite3.connect(prefect_server)
+    try:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        dump: list[tuple[str, str]] = []
+        for table in tables:
+            for row in con.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - table names from sqlite_master
+                dump.append((table, " ".join(str(v) for v in row)))
+    finally:
+        con.close()
+
+    hits = {(table, label) for table, text in dump for needle, label in needles.items() if needle in text}
+    assert ("log", "canary") in hits and ("flow_run", "canary") in hits, "the scan must find the planted canary"
+    leaks = sorted(hit for hit in hits if hit[1] != "canary")
+    assert not leaks, f"personal data found in the Prefect database (table, kind): {leaks}"
+    # the scan looked at the right place: the runs, their parameters and their logs are there
+    everything = "\n".join(text for _, text in dump)
+    assert all(ref in everything for ref in SEEN_CASE_REFS) and len(SEEN_CASE_REFS) == 2
+    assert pupils["teen"]["ref"] in everything
+    assert any(table == "log" for table, _ in dump)
