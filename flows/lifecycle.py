@@ -86,6 +86,7 @@ def triage(form: forms.Triage) -> dict:
         no_action_reason=form.no_action_reason,
         actor=form.actor,
         today=amsterdam_today(),
+        policy=get_policy(),
     )
 
 
@@ -184,6 +185,7 @@ def return_from_specialised(form: forms.ReturnFromSpecialised) -> dict:
         level=form.level,
         actor=form.actor,
         today=amsterdam_today(),
+        policy=get_policy(),
     )
 
 

@@ -54,3 +54,33 @@ def add_school_days(day: dt.date, count: int, region: str) -> dt.date:
 
 def add_school_weeks(day: dt.date, weeks: int, region: str) -> dt.date:
     return add_school_days(day, weeks * SCHOOL_DAYS_PER_WEEK, region)
+
+
+class SchoolDayIndex:
+    """Counts school days between dates fast: a running count of school days over a date range.
+
+    `between(a, b)` is the number of school days after `a` up to and including `b`
+    (negative when `b` is before `a`), the measure reminders and overdue work use.
+    """
+
+    def __init__(self, region: str, start: dt.date, end: dt.date) -> None:
+        self.region = region
+        self.start = start
+        self.end = end
+        counts = []
+        running = 0
+        day = start
+        while day <= end:
+            if is_school_day(day, region):
+                running += 1
+            counts.append(running)
+            day += dt.timedelta(days=1)
+        self._counts = counts
+
+    def _at(self, day: dt.date) -> int:
+        if not self.start <= day <= self.end:
+            raise ValueError(f"{day} is outside the indexed range {self.start}..{self.end}")
+        return self._counts[(day - self.start).days]
+
+    def between(self, a: dt.date, b: dt.date) -> int:
+        return self._at(b) - self._at(a)

@@ -124,6 +124,8 @@ class Case(SQLModel, table=True):
     urgency: str = Field(max_length=16)
     opened_on: dt.date
     triage_due_on: dt.date | None = None
+    plan_due_on: dt.date | None = None  # the joint plan is due (after triage or a return)
+    consent_due_on: dt.date | None = None  # consent is due complete (after a plan is drafted)
     triage_outcome: str | None = Field(default=None, max_length=24)
     no_action_reason: str | None = Field(default=None, max_length=40)
     regie_holder_code: str | None = Field(default=None, foreign_key="professional.code", max_length=12)
@@ -264,3 +266,49 @@ class AuditRecord(SQLModel, table=True):
     from_state: str | None = Field(default=None, max_length=24)
     to_state: str = Field(max_length=24)
     reason: str | None = Field(default=None, max_length=200)
+
+
+# ---- reminders: decided once, sent after --------------------------------------------------
+
+
+class Notice(SQLModel, table=True):
+    """One stage of one deadline of one case for one recipient: decided once, ever.
+
+    The unique key makes the decision idempotent: a re-run, a crashed run or a
+    concurrent sweep cannot decide the same reminder twice.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("case_id", "kind", "due_on", "stage", "recipient_code", name="uq_notice_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="oja_case.id", index=True)
+    kind: str = Field(max_length=24)  # models.reminders.NoticeKind
+    due_on: dt.date
+    stage: int
+    school_days: int
+    recipient_code: str = Field(foreign_key="professional.code", max_length=12)
+    sweep_date: dt.date
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id", index=True)
+
+
+class Outbox(SQLModel, table=True):
+    """A rendered message to one recipient, committed with the notices it carries; sent after, until delivered."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_code: str = Field(foreign_key="professional.code", max_length=12, index=True)
+    role: str = Field(max_length=32)
+    to_address: str | None = Field(default=None, max_length=254)
+    digest: str = Field(max_length=8)  # daily, weekly
+    sweep_date: dt.date
+    subject: str = Field(max_length=300)
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    html: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    status: str = Field(default="pending", max_length=8, index=True)  # pending, sent
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    claim_token: str | None = Field(default=None, max_length=32)
+    claimed_until: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    sent_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -30,12 +30,14 @@ class Policy(BaseModel):
     plan_deadline_school_days: int = Field(15, ge=1, le=60, description="from triage to a drafted plan")
     consent_deadline_school_days: int = Field(10, ge=1, le=60, description="from plan to complete consent")
     reminder_school_days: tuple[int, ...] = Field((5, 1), description="reminders this many school days before")
+    triage_reminder_school_days: tuple[int, ...] = Field((2,), description="triage reminders before the norm ends")
+    weekly_digest_weekday: int = Field(0, ge=0, le=4, description="0 Monday .. 4 Friday")
     overdue_escalation_school_days: int = Field(5, ge=1, le=60, description="overdue review goes to team lead")
     max_hours_per_week: float = Field(20.0, gt=0, le=40, description="most hours a week in one intervention")
     max_plan_weeks: int = Field(104, ge=4, le=260, description="longest planned duration of a plan")
     default_holiday_region: Literal["noord", "midden", "zuid"] = "noord"
 
-    @field_validator("reminder_school_days")
+    @field_validator("reminder_school_days", "triage_reminder_school_days")
     @classmethod
     def _positive_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if any(d < 1 or d > 30 for d in value):
@@ -50,6 +52,15 @@ class Settings(BaseSettings):
     database_url: str = ""  # empty: a SQLite file in `home`
     policy_file: Path | None = None
     language: Literal["nl", "en"] = "nl"
+    # notifications: an Apprise mailto:// or mailtos:// URL; its password never in the repository.
+    # Either set OJA_SMTP_URL, or OJA_SMTP_SECRET_BLOCK to the name of a Prefect Secret block holding it.
+    smtp_url: str = ""
+    smtp_secret_block: str = ""
+    mail_from: str = "oja@localhost"
+    # extra Apprise URLs per role, e.g. {"teamleider": ["msteams://..."]} as JSON in OJA_EXTRA_NOTIFY_URLS
+    extra_notify_urls: dict[str, list[str]] = {}
+    # where a case is looked up (access-controlled); {case_ref} is replaced
+    case_url: str = "http://127.0.0.1:4200/oja/casus/{case_ref}"
     timezone: str = "Europe/Amsterdam"
 
     @property

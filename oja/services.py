@@ -71,6 +71,7 @@ from oja.config import Policy
 CASE_REF = re.compile(r"^OJA-\d{4}-\d{6}$")
 PUPIL_REF = re.compile(r"^LL-\d{6}$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
+DEFAULT_POLICY = Policy()
 URGENCY_RANK = {Urgency.NORMAL.value: 0, Urgency.HIGH.value: 1, Urgency.ACUTE.value: 2}
 
 
@@ -465,6 +466,7 @@ def triage(
     today: dt.date,
     level: int | None = None,
     no_action_reason: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> CaseOutcome:
     """The core team's triage: the school's own support, an OJA at level 1-3, specialised care, or no action."""
     who = _actor(session, actor)
@@ -490,6 +492,8 @@ def triage(
         case.end_reason = EndReason.BASIC_SUPPORT.value if action is Action.TRIAGE_BASIC else reason
     if action is Action.TRIAGE_SPECIALISED:
         _refer(session, case, who, today)
+    if action is Action.TRIAGE_OJA:
+        case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, _region(session, case))
     return _outcome(case, action)
 
 
@@ -595,6 +599,8 @@ def draft_plan(
         session.add(row)
     case.regie_holder_code = regie.code
     case.review_cadence_weeks = cadence
+    case.plan_due_on = None
+    case.consent_due_on = add_school_days(today, policy.consent_deadline_school_days, _region(session, case))
     _transition(session, case, Action.DRAFT_PLAN, who, reason=f"plan v{plan.version}")
     return _outcome(case, Action.DRAFT_PLAN)
 
@@ -681,6 +687,7 @@ def activate(session: Session, *, case_ref: str, actor: str, today: dt.date) -> 
     start = next_school_day(max(plan.start_on, today), region)
     case.activated_on = start
     case.next_review_on = add_school_weeks(start, plan.review_cadence_weeks, region)
+    case.consent_due_on = None
     _transition(session, case, Action.ACTIVATE, who, reason=f"plan v{plan.version}")
     return _outcome(case, Action.ACTIVATE)
 
@@ -850,7 +857,9 @@ def refer(session: Session, *, case_ref: str, actor: str, today: dt.date) -> Cas
     return _outcome(case, Action.ESCALATE)
 
 
-def return_from_specialised(session: Session, *, case_ref: str, level: int, actor: str, today: dt.date) -> CaseOutcome:
+def return_from_specialised(
+    session: Session, *, case_ref: str, level: int, actor: str, today: dt.date, policy: Policy = DEFAULT_POLICY
+) -> CaseOutcome:
     """Back from specialised care into an in-school arrangement at a chosen level; a new plan follows."""
     who = _actor(session, actor)
     case = _case(session, case_ref)
@@ -864,6 +873,7 @@ def return_from_specialised(session: Session, *, case_ref: str, level: int, acto
         referral.status = "returned"
         referral.returned_on = today
         session.add(referral)
+    case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, _region(session, case))
     _transition(session, case, Action.RETURN, who, reason=f"level {case.level}")
     session.add(
         Decision(

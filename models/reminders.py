@@ -1,0 +1,92 @@
+"""Which reminder is due for a deadline on a given school day: pure rules, no database.
+
+Every deadline passes through stages: reminders some school days before (policy,
+default 5 and 1), a notice on the due day, and a stage once it is late. On a
+sweep day the *current* stage of a deadline is computed; the sweep sends it once
+(the database keeps which stages went out). A missed sweep therefore catches up
+with the stage reached, never with a pile of stale reminders.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from enum import StrEnum
+
+
+class NoticeKind(StrEnum):
+    REVIEW_REMINDER = "review_reminder"  # a review falls due in a few school days
+    REVIEW_DUE = "review_due"  # a review is due today
+    REVIEW_OVERDUE = "review_overdue"  # overdue past the escalation threshold: to the team lead
+    TRIAGE_REMINDER = "triage_reminder"  # the triage service norm ends in a few school days
+    TRIAGE_DUE = "triage_due"  # the triage service norm ends today
+    TRIAGE_OVERDUE = "triage_overdue"  # the triage is past its service norm
+    PLAN_LATE = "plan_late"  # no joint plan by its deadline
+    CONSENT_LATE = "consent_late"  # consent incomplete by its deadline
+    UPCOMING = "upcoming"  # weekly digest: what is coming in the next school week
+
+
+@dataclasses.dataclass(frozen=True)
+class Stage:
+    kind: NoticeKind
+    stage: int  # the reminder offset in school days; 0 on the due day; -N once N school days late
+    school_days: int  # school days until the deadline (positive) or late (negative)
+
+
+def deadline_stage(
+    *,
+    school_days_left: int,
+    before: tuple[int, ...],
+    reminder: NoticeKind,
+    due: NoticeKind,
+    late: NoticeKind,
+    late_after: int,
+) -> Stage | None:
+    """The current stage of a deadline `school_days_left` school days away (negative: late).
+
+    `before` are the reminder offsets; the current reminder stage is the smallest
+    offset not below the days left. Late becomes a stage once `late_after` school
+    days have passed (0: from the first school day after the deadline).
+    """
+    n = school_days_left
+    if n > 0:
+        offsets = [k for k in sorted(before) if k >= n]
+        return Stage(reminder, offsets[0], n) if offsets else None
+    if n == 0:
+        return Stage(due, 0, 0)
+    if -n >= max(late_after, 1):
+        return Stage(late, -max(late_after, 1), n)
+    return None
+
+
+def review_stage(school_days_left: int, *, before: tuple[int, ...], escalate_after: int) -> Stage | None:
+    return deadline_stage(
+        school_days_left=school_days_left,
+        before=before,
+        reminder=NoticeKind.REVIEW_REMINDER,
+        due=NoticeKind.REVIEW_DUE,
+        late=NoticeKind.REVIEW_OVERDUE,
+        late_after=escalate_after,
+    )
+
+
+def triage_stage(school_days_left: int) -> Stage | None:
+    return deadline_stage(
+        school_days_left=school_days_left,
+        before=(2,),
+        reminder=NoticeKind.TRIAGE_REMINDER,
+        due=NoticeKind.TRIAGE_DUE,
+        late=NoticeKind.TRIAGE_OVERDUE,
+        late_after=1,
+    )
+
+
+def late_stage(school_days_left: int, kind: NoticeKind) -> Stage | None:
+    """Plans and consent: one notice once the deadline has passed."""
+    if school_days_left < 0:
+        return Stage(kind, -1, school_days_left)
+    return None
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
