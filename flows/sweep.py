@@ -1,0 +1,83 @@
+"""The daily sweep and the outbox dispatch: scheduled deployments in `prefect.yaml`.
+
+One flow run a day for the whole region, two tasks, batches inside: never a
+flow run or a task per arrangement.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from notifications.render import render
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from models.schooldays import today as amsterdam_today
+from oja import sweep
+from oja.config import get_policy, get_settings
+from oja.db import get_engine
+from oja.notify import build_sender
+
+
+class DispatchIncomplete(Exception):
+    """Some messages could not be sent; they stay pending for the next attempt."""
+
+
+@task(name="herinneringen-bepalen", cache_policy=NO_CACHE)
+def plan_notices(day: dt.date) -> dict:
+    """Decide which reminders are due today and queue one message per recipient (one transaction per batch)."""
+    settings = get_settings()
+    report = sweep.plan_notices(
+        get_engine(),
+        day=day,
+        policy=get_policy(),
+        render=render,
+        language=settings.language,
+        case_url=settings.case_url,
+    )
+    get_run_logger().info(
+        "%s: %d deadlines in reach, %d new notices, %d messages queued %s",
+        day,
+        report.candidates,
+        report.notices,
+        report.messages,
+        dict(report.by_kind),
+    )
+    return report.as_dict()
+
+
+@task(name="berichten-versturen", cache_policy=NO_CACHE)
+def dispatch_outbox() -> dict:
+    """Send what is pending in the outbox; failures stay pending for the next attempt."""
+    report = sweep.dispatch(get_engine(), build_sender(get_settings()))
+    get_run_logger().info("sent %d, failed %d, undeliverable %d", report.sent, report.failed, report.undeliverable)
+    return report.as_dict()
+
+
+def _raise_if_incomplete(report: dict) -> None:
+    if report["failed"] or report["undeliverable"]:
+        first = report["errors"][0] if report["errors"] else ""
+        raise DispatchIncomplete(
+            f"{report['failed']} message(s) failed and stay pending, {report['undeliverable']} undeliverable; "
+            f"first error: {first}"
+        )
+
+
+@flow(name="dagelijkse-herinneringen", flow_run_name="herinneringen {sweep_date}")
+def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict:
+    """Daily: reminders before reviews, due-day notices, escalation of overdue work, weekly digests."""
+    day = sweep_date or amsterdam_today()
+    planned = plan_notices(day)
+    result = {"planned": planned}
+    if send:
+        result["dispatch"] = dispatch_outbox()
+        _raise_if_incomplete(result["dispatch"])
+    return result
+
+
+@flow(name="berichten-versturen", flow_run_name="outbox")
+def send_pending() -> dict:
+    """Send whatever is still pending in the outbox (after a mail server outage, for instance)."""
+    report = dispatch_outbox()
+    _raise_if_incomplete(report)
+    return report

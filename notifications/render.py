@@ -1,0 +1,72 @@
+"""Render a digest to a subject, a plain text and an HTML body, from the Jinja2 templates in `templates/`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from pathlib import Path
+
+import jinja2
+import pendulum
+
+from notifications.messages import Digest, RenderedMessage
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANGUAGES = ("nl", "en")
+# the order in which kinds are listed: what is late first
+KIND_ORDER = (
+    "review_overdue",
+    "triage_overdue",
+    "plan_late",
+    "consent_late",
+    "review_due",
+    "triage_due",
+    "triage_reminder",
+    "review_reminder",
+    "upcoming",
+)
+
+
+def long_date(day: dt.date, language: str) -> str:
+    """'maandag 11 januari 2027' / 'Monday 11 January 2027'."""
+    return pendulum.date(day.year, day.month, day.day).format("dddd D MMMM YYYY", locale=language)
+
+
+@functools.cache
+def _environment(language: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([TEMPLATES / language, TEMPLATES]),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["long_date"] = lambda day: long_date(day, language)
+    return env
+
+
+def render(digest: Digest) -> RenderedMessage:
+    if digest.language not in LANGUAGES:
+        raise ValueError(f"language: one of {', '.join(LANGUAGES)}")
+    env = _environment(digest.language)
+    groups = []
+    for kind in KIND_ORDER:
+        items = sorted((i for i in digest.items if i.kind == kind), key=lambda i: (i.due_on, i.case_ref))
+        if items:
+            groups.append({"kind": kind, "items": items})
+    unknown = {i.kind for i in digest.items} - set(KIND_ORDER)
+    if unknown:
+        raise ValueError(f"unknown kinds of due item: {sorted(unknown)}")
+    context = {
+        "digest": digest,
+        "groups": groups,
+        "count": len(digest.items),
+        "link": lambda item: digest.case_url.replace("{case_ref}", item.case_ref),
+    }
+    subject = env.get_template("subject.txt.j2").render(context).strip()
+    return RenderedMessage(
+        subject=" ".join(subject.split()),
+        text=env.get_template("digest.txt.j2").render(context),
+        html=env.get_template("digest.html.j2").render(context),
+    )

@@ -1,0 +1,26 @@
+"""Build the notification sender from settings: the SMTP URL from the environment or a Prefect Secret block."""
+
+from __future__ import annotations
+
+from notifications.send import AppriseSender
+
+from models.errors import InvalidInput
+from oja.config import Settings
+
+
+def smtp_url(settings: Settings) -> str:
+    """The Apprise mailto:// URL: OJA_SMTP_URL, or the Prefect Secret block named by OJA_SMTP_SECRET_BLOCK."""
+    if settings.smtp_url:
+        return settings.smtp_url
+    if settings.smtp_secret_block:
+        from prefect.blocks.system import Secret
+
+        return Secret.load(settings.smtp_secret_block).get()
+    raise InvalidInput("smtp_url", "set OJA_SMTP_URL or OJA_SMTP_SECRET_BLOCK (an Apprise mailto:// URL)")
+
+
+def build_sender(settings: Settings) -> AppriseSender:
+    try:
+        return AppriseSender(smtp_url(settings), extra_urls=settings.extra_notify_urls)
+    except ValueError as exc:
+        raise InvalidInput("smtp_url", str(exc)) from None

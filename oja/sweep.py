@@ -1,0 +1,435 @@
+"""The daily sweep: decide which reminders are due, once, and send them after.
+
+Two phases, each in batches (never a transaction, task or flow run per case):
+
+1. `plan_notices` reads the cases with a deadline in reach, computes the current
+   stage of each deadline (`models.reminders`), and per recipient inserts the new
+   notices (a unique key makes every decision happen once, also when two sweeps
+   run at the same time) and one rendered outbox message listing them, in the
+   same transaction.
+2. `dispatch` claims pending outbox messages (SKIP LOCKED on PostgreSQL), sends
+   each through the sender and marks it sent; a failure leaves it pending for the
+   next attempt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+import sqlalchemy as sa
+from notifications.messages import Digest, DueItem, RenderedMessage
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from models.lifecycle import CaseState
+from models.reminders import NoticeKind, Stage, late_stage, review_stage, triage_stage
+from models.schooldays import SchoolDayIndex, add_school_days, is_school_day
+from models.tables import Case, Intervention, Notice, Outbox, Plan, Professional, School, utcnow
+from models.vocabulary import Role
+from oja.config import Policy
+
+RECIPIENT_CHUNK = 200  # recipients per transaction
+INSERT_CHUNK = 500  # rows per INSERT statement
+LOOKBACK_DAYS = 400  # overdue further back than this counts as that far
+
+
+@dataclasses.dataclass
+class SweepReport:
+    sweep_date: dt.date
+    regions_in_school: list[str]
+    candidates: int = 0
+    notices: int = 0
+    messages: int = 0
+    by_kind: Counter = dataclasses.field(default_factory=Counter)
+
+    def as_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["sweep_date"] = self.sweep_date.isoformat()
+        d["by_kind"] = dict(self.by_kind)
+        return d
+
+
+@dataclasses.dataclass
+class DispatchReport:
+    sent: int = 0
+    failed: int = 0
+    undeliverable: int = 0
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Candidate:
+    recipient: str
+    case_id: int
+    kind: str
+    due_on: dt.date
+    stage: int
+    school_days: int
+    case_ref: str
+    school_code: str
+
+    @property
+    def key(self) -> tuple:
+        return (self.recipient, self.case_id, self.kind, self.due_on, self.stage)
+
+
+class _Directory:
+    """Schools, their regions and school-day indexes, and who is to be told what."""
+
+    def __init__(self, session: Session, day: dt.date) -> None:
+        self.schools = {s.code: s for s in session.exec(select(School)).all()}
+        regions = {s.holiday_region for s in self.schools.values()}
+        start, end = day - dt.timedelta(days=LOOKBACK_DAYS), day + dt.timedelta(days=120)
+        self.index = {r: SchoolDayIndex(r, start, end) for r in regions}
+        self.professionals = {p.code: p for p in session.exec(select(Professional)).all()}
+        self.coordinators: dict[str, list[str]] = defaultdict(list)
+        self.team_leads: dict[str | None, list[str]] = defaultdict(list)
+        for p in self.professionals.values():
+            if p.role == Role.COORDINATOR.value and p.school_code:
+                self.coordinators[p.school_code].append(p.code)
+            elif p.role == Role.TEAM_LEAD.value:
+                self.team_leads[p.school_code].append(p.code)
+
+    def region(self, school_code: str) -> str:
+        return self.schools[school_code].holiday_region
+
+    def school_days(self, school_code: str, day: dt.date, due: dt.date) -> int:
+        index = self.index[self.region(school_code)]
+        due = min(max(due, index.start), index.end)
+        return index.between(day, due)
+
+    def leads_for(self, school_code: str) -> list[str]:
+        return self.team_leads.get(school_code) or self.team_leads.get(None, [])
+
+
+def _stream(session: Session, stmt) -> Iterator:
+    yield from session.execute(stmt.execution_options(yield_per=5000))
+
+
+def _current_plan_workers(session: Session, case_ids: list[int]) -> dict[int, set[str]]:
+    """The professionals delivering each case's current plan."""
+    out: dict[int, set[str]] = defaultdict(set)
+    latest = (
+        select(Plan.case_id, sa.func.max(Plan.version).label("v"))
+        .where(Plan.case_id.in_(sa.bindparam("ids", expanding=True)))
+        .group_by(Plan.case_id)
+        .subquery()
+    )
+    stmt = (
+        select(Plan.case_id, Intervention.professional_code)
+        .join(latest, sa.and_(latest.c.case_id == Plan.case_id, latest.c.v == Plan.version))
+        .join(Intervention, Intervention.plan_id == Plan.id)
+        .where(Intervention.professional_code.is_not(None))
+    )
+    for i in range(0, len(case_ids), 1000):
+        for case_id, code in session.execute(stmt, {"ids": case_ids[i : i + 1000]}):
+            out[case_id].add(code)
+    return out
+
+
+def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Directory) -> list[_Candidate]:
+    """Every deadline stage due on `day`, per recipient. Schools on holiday are skipped."""
+    in_school = {code for code, s in directory.schools.items() if is_school_day(day, s.holiday_region)}
+    if not in_school:
+        return []
+    far = max(
+        add_school_days(day, max(policy.reminder_school_days + policy.triage_reminder_school_days), r)
+        for r in directory.index
+    )
+    weekly = day.weekday() == policy.weekly_digest_weekday
+    week_horizon = max(add_school_days(day, 5, r) for r in directory.index)
+    horizon = max(far, week_horizon) if weekly else far
+    week_key = day.isocalendar().year * 100 + day.isocalendar().week
+    out: list[_Candidate] = []
+
+    def add(recipients: Iterable[str], case_id, ref, school, stage: Stage, due: dt.date) -> None:
+        for r in sorted(set(recipients)):
+            out.append(_Candidate(r, case_id, stage.kind.value, due, stage.stage, stage.school_days, ref, school))
+
+    def upcoming(recipients: Iterable[str], case_id, ref, school, due: dt.date, n: int) -> None:
+        if weekly and 0 <= n <= 5:
+            add(recipients, case_id, ref, school, Stage(NoticeKind.UPCOMING, week_key, n), due)
+
+    reviews = []
+    stmt = select(Case.id, Case.ref, Case.school_code, Case.next_review_on, Case.regie_holder_code).where(
+        Case.state == CaseState.ACTIVE.value, Case.next_review_on <= horizon
+    )
+    for case_id, ref, school, due, regie in _stream(session, stmt):
+        if school in in_school:
+            reviews.append((case_id, ref, school, due, regie))
+    workers = _current_plan_workers(session, [r[0] for r in reviews])
+    for case_id, ref, school, due, regie in reviews:
+        n = directory.school_days(school, day, due)
+        people = {regie, *workers.get(case_id, ())} - {None}
+        stage = review_stage(
+            n, before=policy.reminder_school_days, escalate_after=policy.overdue_escalation_school_days
+        )
+        if stage is not None and stage.kind is NoticeKind.REVIEW_OVERDUE:
+            add(directory.leads_for(school), case_id, ref, school, stage, due)
+        elif stage is not None:
+            add(people, case_id, ref, school, stage, due)
+        upcoming({regie} - {None}, case_id, ref, school, due, n)
+
+    stmt = select(Case.id, Case.ref, Case.school_code, Case.triage_due_on).where(
+        Case.state == CaseState.AWAITING_TRIAGE.value, Case.triage_due_on <= horizon
+    )
+    for case_id, ref, school, due in _stream(session, stmt):
+        if school not in in_school:
+            continue
+        n = directory.school_days(school, day, due)
+        stage = triage_stage(n)
+        if stage is not None:
+            people = directory.coordinators.get(school, [])
+            if stage.kind is NoticeKind.TRIAGE_OVERDUE:
+                people = [*people, *directory.leads_for(school)]
+            add(people, case_id, ref, school, stage, due)
+        upcoming(directory.coordinators.get(school, []), case_id, ref, school, due, n)
+
+    for state, column, kind in (
+        (CaseState.PLANNING, Case.plan_due_on, NoticeKind.PLAN_LATE),
+        (CaseState.PLAN_DRAFTED, Case.consent_due_on, NoticeKind.CONSENT_LATE),
+    ):
+        stmt = select(Case.id, Case.ref, Case.school_code, column, Case.regie_holder_code).where(
+            Case.state == state.value, column <= horizon
+        )
+        for case_id, ref, school, due, regie in _stream(session, stmt):
+            if school not in in_school:
+                continue
+            n = directory.school_days(school, day, due)
+            people = [regie] if regie else directory.coordinators.get(school, [])
+            stage = late_stage(n, kind)
+            if stage is not None:
+                add(people, case_id, ref, school, stage, due)
+            upcoming(people, case_id, ref, school, due, n)
+    out.sort(key=lambda c: c.key)
+    return out
+
+
+def _insert_new_notices(session: Session, rows: list[dict]) -> list[tuple]:
+    """Insert notices that were not decided before; return the ones this transaction decided."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    new = []
+    for i in range(0, len(rows), INSERT_CHUNK):
+        stmt = (
+            insert(Notice)
+            .values(rows[i : i + INSERT_CHUNK])
+            .on_conflict_do_nothing(index_elements=["case_id", "kind", "due_on", "stage", "recipient_code"])
+            .returning(Notice.id, Notice.recipient_code, Notice.case_id, Notice.kind, Notice.due_on, Notice.stage)
+        )
+        new.extend(session.execute(stmt).all())
+    return new
+
+
+def plan_notices(
+    engine: sa.Engine,
+    *,
+    day: dt.date,
+    policy: Policy,
+    render: Callable[[Digest], RenderedMessage],
+    language: str = "nl",
+    case_url: str = "{case_ref}",
+    progress: Callable[[int], None] | None = None,
+) -> SweepReport:
+    """Decide the reminders due on `day` and put one message per recipient in the outbox."""
+    with Session(engine) as session:
+        directory = _Directory(session, day)
+        candidates = _candidates(session, day, policy, directory)
+    report = SweepReport(
+        day,
+        sorted({s.holiday_region for s in directory.schools.values() if is_school_day(day, s.holiday_region)}),
+        candidates=len(candidates),
+    )
+    by_recipient: dict[str, list[_Candidate]] = defaultdict(list)
+    for c in candidates:
+        by_recipient[c.recipient].append(c)
+    recipients = sorted(by_recipient)
+    for i in range(0, len(recipients), RECIPIENT_CHUNK):
+        chunk = recipients[i : i + RECIPIENT_CHUNK]
+        with Session(engine) as session, session.begin():
+            rows = [
+                dict(
+                    case_id=c.case_id,
+                    kind=c.kind,
+                    due_on=c.due_on,
+                    stage=c.stage,
+                    school_days=c.school_days,
+                    recipient_code=c.recipient,
+                    sweep_date=day,
+                )
+                for r in chunk
+                for c in by_recipient[r]
+            ]
+            decided = _insert_new_notices(session, rows)
+            fresh: dict[str, dict[tuple, int]] = defaultdict(dict)
+            for notice_id, recipient, case_id, kind, due_on, stage in decided:
+                fresh[recipient][(recipient, case_id, kind, due_on, stage)] = notice_id
+            for recipient in chunk:
+                if not fresh.get(recipient):
+                    continue
+                items = [c for c in by_recipient[recipient] if c.key in fresh[recipient]]
+                _queue(
+                    session,
+                    directory,
+                    recipient,
+                    items,
+                    list(fresh[recipient].values()),
+                    day,
+                    render,
+                    language,
+                    case_url,
+                )
+                report.notices += len(items)
+                report.messages += len({"weekly" if c.kind == NoticeKind.UPCOMING else "daily" for c in items})
+                report.by_kind.update(c.kind for c in items)
+        if progress:
+            progress(len(chunk))
+    return report
+
+
+def _queue(session, directory, recipient, items, notice_ids, day, render, language, case_url) -> None:
+    """Render and queue the day's message (and the weekly digest) for one recipient, linking its notices."""
+    person = directory.professionals[recipient]
+    for digest_kind in ("daily", "weekly"):
+        mine = [c for c in items if (c.kind == NoticeKind.UPCOMING) == (digest_kind == "weekly")]
+        if not mine:
+            continue
+        due_items = [
+            DueItem(
+                case_ref=c.case_ref,
+                school_code=c.school_code,
+                school_name=directory.schools[c.school_code].name,
+                kind=c.kind,
+                due_on=c.due_on,
+                school_days=abs(c.school_days),
+            )
+            for c in mine
+        ]
+        message = render(
+            Digest(
+                recipient_code=person.code,
+                recipient_name=person.name,
+                kind=digest_kind,
+                sweep_date=day,
+                items=due_items,
+                language=language,
+                case_url=case_url,
+            )
+        )
+        outbox = Outbox(
+            recipient_code=person.code,
+            role=person.role,
+            to_address=person.email,
+            digest=digest_kind,
+            sweep_date=day,
+            subject=message.subject,
+            text=message.text,
+            html=message.html,
+        )
+        session.add(outbox)
+        session.flush()
+        session.execute(
+            sa.update(Notice)
+            .where(
+                Notice.id.in_(notice_ids),
+                Notice.recipient_code == recipient,
+                (Notice.kind == NoticeKind.UPCOMING.value) == (digest_kind == "weekly"),
+            )
+            .values(outbox_id=outbox.id)
+        )
+
+
+# ---- dispatch -----------------------------------------------------------------------------
+
+
+def _claim(engine: sa.Engine, limit: int, lease: dt.timedelta) -> tuple[str, list[Outbox]]:
+    token = uuid.uuid4().hex
+    now = utcnow()
+    with Session(engine) as session, session.begin():
+        pick = (
+            select(Outbox.id)
+            .where(Outbox.status == "pending", sa.or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now))
+            .order_by(Outbox.id)
+            .limit(limit)
+        )
+        if engine.dialect.name == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        session.execute(
+            sa.update(Outbox)
+            .where(Outbox.id.in_(pick.scalar_subquery()))
+            .values(claim_token=token, claimed_until=now + lease, attempts=Outbox.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+    with Session(engine) as session:
+        rows = list(session.exec(select(Outbox).where(Outbox.claim_token == token).order_by(Outbox.id)).all())
+    return token, rows
+
+
+def _finish(engine: sa.Engine, outbox_id: int, token: str, **values) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(
+            sa.update(Outbox)
+            .where(Outbox.id == outbox_id, Outbox.claim_token == token)
+            .values(claim_token=None, **values)
+        )
+
+
+def dispatch(
+    engine: sa.Engine,
+    sender,
+    *,
+    batch: int = 200,
+    concurrency: int = 8,
+    lease: dt.timedelta = dt.timedelta(minutes=10),
+    retry_after: dt.timedelta = dt.timedelta(minutes=5),
+    progress: Callable[[int], None] | None = None,
+) -> DispatchReport:
+    """Send pending outbox messages until none are left or the channel fails a whole batch.
+
+    Messages of a batch go out `concurrency` at a time (an SMTP conversation costs
+    tens of milliseconds); each is marked sent as soon as it is delivered.
+    """
+    report = DispatchReport()
+    has_route = getattr(sender, "has_route", lambda role: False)
+
+    def send(row: Outbox) -> None:
+        sender.send(row.to_address, RenderedMessage(row.subject, row.text, row.html), role=row.role)
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="oja-send") as pool:
+        while True:
+            token, rows = _claim(engine, batch, lease)
+            if not rows:
+                return report
+            deliverable = []
+            for row in rows:
+                if row.to_address or has_route(row.role):
+                    deliverable.append(row)
+                else:
+                    _finish(engine, row.id, token, status="undeliverable", last_error="no address for the recipient")
+                    report.undeliverable += 1
+            futures = {pool.submit(send, row): row for row in deliverable}
+            failed_here = 0
+            for future in as_completed(futures):
+                row = futures[future]
+                exc = future.exception()
+                if exc is None:
+                    _finish(engine, row.id, token, status="sent", sent_at=utcnow(), last_error=None)
+                    report.sent += 1
+                    if progress:
+                        progress(1)
+                else:  # stays pending; retried after a pause
+                    failed_here += 1
+                    report.failed += 1
+                    error = f"outbox {row.id}: {exc}"[:500]
+                    report.errors.append(error)
+                    _finish(engine, row.id, token, last_error=error, claimed_until=utcnow() + retry_after)
+            if deliverable and failed_here == len(deliverable):
+                return report  # the channel is down: the rest waits for the next attempt

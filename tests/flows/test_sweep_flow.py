@@ -1,0 +1,111 @@
+"""The daily sweep as a real flow run: one run for the region, a loud failure while mail is down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+from sqlmodel import Session, select
+
+from flows.sweep import daily_sweep, send_pending
+from models.tables import Case, Outbox
+from oja import services as sv
+from oja.config import get_settings
+from oja.db import get_engine, unit_of_work
+from tests.smtp import SMTPServer
+
+pytestmark = pytest.mark.prefect
+DAY = dt.date(2027, 3, 1)  # a Monday in school time (region noord)
+
+
+@pytest.fixture
+def mail(engine_url):
+    server = SMTPServer()
+    server.start()
+    os.environ["OJA_SMTP_URL"] = server.url
+    get_settings.cache_clear()
+    yield server
+    server.stop()
+    os.environ.pop("OJA_SMTP_URL", None)
+    get_settings.cache_clear()
+
+
+def _active_case_due(url: str, due: dt.date) -> str:
+    today = dt.date(2027, 1, 11)
+    with unit_of_work(get_engine(url)) as s:
+        sv.upsert_professional(
+            s,
+            code="PRF-T1",
+            name="Coördinator T",
+            role="zorgcoordinator",
+            school_code="20XY",
+            email="coordinator@school.example",
+        )
+        pupil = sv.register_pupil(
+            s,
+            given_name="Sweep",
+            family_name="Leerling",
+            birth_date=dt.date(2010, 5, 5),
+            bsn="100000009",
+            school_code="20XY",
+            municipality_code="GM0164",
+            today=today,
+        )
+        ref = sv.register_signal(
+            s,
+            pupil_ref=pupil,
+            school_code="20XY",
+            source="school",
+            domains=["leren"],
+            urgency="normaal",
+            actor="PRF-T1",
+            received_on=today,
+            today=today,
+            policy=sv.DEFAULT_POLICY,
+        ).case_ref
+        sv.triage(s, case_ref=ref, outcome="oja", level=1, actor="PRF-T1", today=today)
+        sv.draft_plan(
+            s,
+            case_ref=ref,
+            goals=[sv.GoalSpec("leren")],
+            interventions=[sv.InterventionSpec("PRV-A", 1)],
+            regie_holder="PRF-T1",
+            start_on=today,
+            planned_end_on=today + dt.timedelta(weeks=20),
+            actor="PRF-T1",
+            today=today,
+            policy=sv.DEFAULT_POLICY,
+        )
+        sv.record_consent(
+            s, case_ref=ref, party="leerling", granted=True, actor="PRF-T1", recorded_on=today, today=today
+        )
+        sv.activate(s, case_ref=ref, actor="PRF-T1", today=today)
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        case.next_review_on = due
+        s.add(case)
+    return ref
+
+
+def test_the_sweep_flow_fails_loudly_while_mail_is_down_and_the_retry_delivers(engine_url, mail):
+    ref = _active_case_due(engine_url, DAY)
+    mail.stop()
+    state = daily_sweep(sweep_date=DAY, return_state=True)
+    assert state.is_failed() and "stay pending" in state.message
+    with Session(get_engine(engine_url)) as s:
+        pending = s.exec(select(Outbox).where(Outbox.status == "pending")).all()
+        assert pending and all(o.attempts == 1 and o.last_error for o in pending)
+        for o in pending:  # the retry back-off has passed
+            o.claimed_until = None
+            s.add(o)
+        s.commit()
+
+    mail.start()
+    result = send_pending()
+    assert result["sent"] == len(pending) and result["failed"] == 0
+    assert any(ref in m.text for m in mail.messages)
+    assert {m.rcpt_tos[0] for m in mail.messages} == {"coordinator@school.example"}
+
+    again = daily_sweep(sweep_date=DAY)  # a re-run of the same day: nothing new, nothing twice
+    assert again["planned"]["notices"] == 0 and again["dispatch"]["sent"] == 0
+    assert len(mail.messages) == len(pending)
