@@ -19,6 +19,7 @@ import json
 import os
 import random
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
@@ -101,6 +102,7 @@ def generate(url: str, n: int, seed: int = 7) -> None:
             for i in range(n_workers)
         ]
     )
+    professionals = [{"school_code": None, "provider_code": None, **p} for p in professionals]
     day_cache: dict[dt.date, dt.date] = {}
 
     def school_day(d: dt.date) -> dt.date:
@@ -218,7 +220,6 @@ def child(phase: str, url: str, smtp_url: str) -> None:
         planned, sent = result["planned"], result["dispatch"]["sent"]
     else:
         from notifications.render import render
-
         from oja import sweep
         from oja.config import get_policy, get_settings
         from oja.db import get_engine
@@ -234,7 +235,9 @@ def child(phase: str, url: str, smtp_url: str) -> None:
             language=settings.language,
             case_url=settings.case_url,
         )
-        dispatched = sweep.dispatch(get_engine(), build_sender(settings))
+        sender = build_sender(settings)
+        dispatched = sweep.dispatch(get_engine(), sender)
+        sender.close()
         seconds = time.perf_counter() - t0
         planned, sent = report.as_dict(), dispatched.sent
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -284,9 +287,11 @@ def main() -> None:
     print(f"generated {args.arrangements} arrangements in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
 
     handler = CountingHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    port = controller.server.sockets[0].getsockname()[1]
     smtp_url = f"mailto://127.0.0.1:{port}?from=oja@example.org"
     try:
         sweep = run_child("sweep", url, smtp_url)

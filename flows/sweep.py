@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from notifications.render import render
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from models.schooldays import today as amsterdam_today
+from notifications.render import render
 from oja import sweep
 from oja.config import get_policy, get_settings
 from oja.db import get_engine
@@ -49,7 +49,11 @@ def plan_notices(day: dt.date) -> dict:
 @task(name="berichten-versturen", cache_policy=NO_CACHE)
 def dispatch_outbox() -> dict:
     """Send what is pending in the outbox; failures stay pending for the next attempt."""
-    report = sweep.dispatch(get_engine(), build_sender(get_settings()))
+    sender = build_sender(get_settings())
+    try:
+        report = sweep.dispatch(get_engine(), sender)
+    finally:
+        sender.close()
     get_run_logger().info("sent %d, failed %d, undeliverable %d", report.sent, report.failed, report.undeliverable)
     return report.as_dict()
 

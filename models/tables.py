@@ -80,7 +80,7 @@ class Pupil(SQLModel, table=True):
     birth_date: dt.date
     school_code: str = Field(foreign_key="school.code", max_length=12)
     municipality_code: str = Field(foreign_key="municipality.code", max_length=6)  # of residence
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
 
 
 class Parent(SQLModel, table=True):
@@ -134,7 +134,7 @@ class Case(SQLModel, table=True):
     next_review_on: dt.date | None = Field(default=None, index=True)
     closed_on: dt.date | None = None
     end_reason: str | None = Field(default=None, max_length=40)
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
     version: int = Field(default=1, sa_column=_case_version)
 
 
@@ -148,7 +148,7 @@ class Signal(SQLModel, table=True):
     urgency: str = Field(max_length=16)
     received_on: dt.date
     registered_by: str = Field(foreign_key="professional.code", max_length=12)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
 
 
 class Plan(SQLModel, table=True):
@@ -162,7 +162,7 @@ class Plan(SQLModel, table=True):
     review_cadence_weeks: int
     regie_holder_code: str = Field(foreign_key="professional.code", max_length=12)
     drafted_by: str = Field(foreign_key="professional.code", max_length=12)
-    drafted_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    drafted_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
 
 
 class Goal(SQLModel, table=True):
@@ -261,7 +261,7 @@ class AuditRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_ref: str = Field(max_length=20, index=True)
     actor: str = Field(max_length=12)
-    at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
     action: str = Field(max_length=24)
     from_state: str | None = Field(default=None, max_length=24)
     to_state: str = Field(max_length=24)
@@ -310,5 +310,5 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     claim_token: str | None = Field(default=None, max_length=32)
     claimed_until: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
     sent_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))

@@ -27,6 +27,7 @@ KIND_ORDER = (
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def long_date(day: dt.date, language: str) -> str:
     """'maandag 11 januari 2027' / 'Monday 11 January 2027'."""
     return pendulum.date(day.year, day.month, day.day).format("dddd D MMMM YYYY", locale=language)

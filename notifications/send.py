@@ -1,19 +1,26 @@
 """The sending seam: one `send(to_email, message, role=...)`, through Apprise.
 
-E-mail goes through an Apprise `mailto://` / `mailtos://` URL (HTML with a plain
-text alternative, which Apprise derives from the HTML); a role can have extra
-Apprise URLs (a Teams or Slack channel for team leads, say), which get the plain
-text. Apprise waits 5.5 s between two messages through one service object by
-default; that throttle is switched off here, since the outbox paces the work.
+E-mail is addressed by an Apprise `mailto://` / `mailtos://` URL: Apprise parses
+it (host, port, TLS mode, login, sender) and builds the message (HTML with a
+plain-text alternative Apprise derives from it). Apprise itself would open a new
+SMTP connection per message and pause 5.5 s between two (measured: 38 ms a
+message with the pause off, against 3 ms on one open connection), so the built
+messages go out over one SMTP connection per sending thread, kept open.
+A role can have extra Apprise URLs (a Teams or Slack channel for team leads,
+say); those are notified through Apprise with the plain text, throttle off.
 """
 
 from __future__ import annotations
 
+import smtplib
+import ssl
 import threading
 from collections.abc import Mapping, Sequence
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import apprise
+from apprise.plugins.email.base import NotifyEmail
+from apprise.plugins.email.common import SecureMailMode
 
 from notifications.messages import RenderedMessage
 
@@ -43,38 +50,106 @@ class AppriseSender:
     def __init__(self, smtp_url: str, *, extra_urls: Mapping[str, Sequence[str]] | None = None) -> None:
         if not smtp_url.startswith(("mailto://", "mailtos://")):
             raise ValueError("smtp_url: an Apprise mailto:// or mailtos:// URL")
-        _instantiate(smtp_url, "smtp_url")  # refuse a malformed URL now, not at the first send
-        self._smtp_url = smtp_url
+        self._email = _instantiate(smtp_url, "smtp_url")  # refuse a malformed URL now, not at the first send
+        if not isinstance(self._email, NotifyEmail):
+            raise ValueError("smtp_url: not an e-mail URL")
+        self._where = redact(smtp_url)
         self._extra = {
             role: [_instantiate(u, f"extra_notify_urls[{role}]") for u in urls]
             for role, urls in (extra_urls or {}).items()
         }
-        self._mailers: dict[str, apprise.plugins.NotifyBase] = {}
+        self._local = threading.local()
+        self._connections: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
 
     def has_route(self, role: str | None) -> bool:
         return bool(self._extra.get(role or ""))
 
-    def _mailer(self, to_email: str):
+    # -- e-mail over a kept-open connection -------------------------------------------------
+
+    def _connect(self) -> smtplib.SMTP:
+        e = self._email
+        context = ssl.create_default_context()
+        if not e.verify_certificate:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if e.secure_mode == SecureMailMode.SSL:
+            conn = smtplib.SMTP_SSL(e.smtp_host, e.port, timeout=e.socket_connect_timeout, context=context)
+        else:
+            conn = smtplib.SMTP(e.smtp_host, e.port, timeout=e.socket_connect_timeout)
+            if e.secure_mode == SecureMailMode.STARTTLS:
+                conn.starttls(context=context)
+        if e.user and e.password:
+            conn.login(e.user, e.password)
         with self._lock:
-            mailer = self._mailers.get(to_email)
-            if mailer is None:
-                parts = urlsplit(self._smtp_url)
-                query = [(k, v) for k, v in parse_qsl(parts.query) if k != "to"] + [("to", to_email)]
-                url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
-                mailer = self._mailers[to_email] = _instantiate(url, "smtp_url")
-            return mailer
+            self._connections.append(conn)
+        return conn
+
+    def _connection(self, *, fresh: bool = False) -> smtplib.SMTP:
+        conn = getattr(self._local, "conn", None)
+        if fresh and conn is not None:
+            self._drop(conn)
+            conn = None
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        return conn
+
+    def _drop(self, conn: smtplib.SMTP) -> None:
+        self._local.conn = None
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        try:
+            conn.close()
+        except OSError:
+            pass
+
+    def _mail(self, to_email: str, message: RenderedMessage) -> None:
+        e = self._email
+        built = next(
+            iter(
+                NotifyEmail.prepare_emails(
+                    subject=message.subject,
+                    body=message.html,
+                    from_addr=e.from_addr,
+                    to=[(False, to_email)],
+                    smtp_host=e.smtp_host,
+                    notify_format=apprise.NotifyFormat.HTML,
+                    headers={"X-Application": e.app_id, **e.headers},
+                    names={},
+                )
+            )
+        )
+        for attempt in (1, 2):
+            try:
+                conn = self._connection(fresh=attempt == 2)
+                conn.sendmail(e.from_addr[1], built.to_addrs, built.body)
+                return
+            except smtplib.SMTPServerDisconnected:
+                if attempt == 2:  # a kept-open connection may have timed out: one retry on a fresh one
+                    raise DeliveryFailed(f"e-mail via {self._where}: the server closed the connection") from None
+            except (OSError, smtplib.SMTPException) as exc:
+                conn = getattr(self._local, "conn", None)
+                if conn is not None:
+                    self._drop(conn)
+                raise DeliveryFailed(f"e-mail via {self._where} failed: {type(exc).__name__}: {exc}") from None
 
     def send(self, to_email: str | None, message: RenderedMessage, *, role: str | None = None) -> None:
         if to_email:
-            ok = self._mailer(to_email).notify(
-                body=message.html, title=message.subject, body_format=apprise.NotifyFormat.HTML
-            )
-            if not ok:
-                raise DeliveryFailed(f"e-mail via {redact(self._smtp_url)} failed")
+            self._mail(to_email, message)
         for plugin in self._extra.get(role or "", []):
             if not plugin.notify(body=message.text, title=message.subject, body_format=apprise.NotifyFormat.TEXT):
                 raise DeliveryFailed(f"{plugin.service_name} for role {role} failed")
+
+    def close(self) -> None:
+        """Say goodbye on every open SMTP connection."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            try:
+                conn.quit()
+            except (OSError, smtplib.SMTPException):
+                conn.close()
 
 
 class RecordingSender:
@@ -89,3 +164,6 @@ class RecordingSender:
 
     def send(self, to_email: str | None, message: RenderedMessage, *, role: str | None = None) -> None:
         self.sent.append((to_email, message, role))
+
+    def close(self) -> None:
+        pass

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import sqlalchemy as sa
-from notifications.messages import Digest, DueItem, RenderedMessage
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -31,10 +30,10 @@ from models.reminders import NoticeKind, Stage, late_stage, review_stage, triage
 from models.schooldays import SchoolDayIndex, add_school_days, is_school_day
 from models.tables import Case, Intervention, Notice, Outbox, Plan, Professional, School, utcnow
 from models.vocabulary import Role
+from notifications.messages import Digest, DueItem, RenderedMessage
 from oja.config import Policy
 
 RECIPIENT_CHUNK = 200  # recipients per transaction
-INSERT_CHUNK = 500  # rows per INSERT statement
 LOOKBACK_DAYS = 400  # overdue further back than this counts as that far
 
 
@@ -215,18 +214,17 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
 
 def _insert_new_notices(session: Session, rows: list[dict]) -> list[tuple]:
     """Insert notices that were not decided before; return the ones this transaction decided."""
+    if not rows:
+        return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    new = []
-    for i in range(0, len(rows), INSERT_CHUNK):
-        stmt = (
-            insert(Notice)
-            .values(rows[i : i + INSERT_CHUNK])
-            .on_conflict_do_nothing(index_elements=["case_id", "kind", "due_on", "stage", "recipient_code"])
-            .returning(Notice.id, Notice.recipient_code, Notice.case_id, Notice.kind, Notice.due_on, Notice.stage)
-        )
-        new.extend(session.execute(stmt).all())
-    return new
+    stmt = (
+        insert(Notice)
+        .on_conflict_do_nothing(index_elements=["case_id", "kind", "due_on", "stage", "recipient_code"])
+        .returning(Notice.id, Notice.recipient_code, Notice.case_id, Notice.kind, Notice.due_on, Notice.stage)
+    )
+    # executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues") with one compiled statement
+    return list(session.connection().execute(stmt, rows).all())
 
 
 def plan_notices(
@@ -387,7 +385,7 @@ def dispatch(
     sender,
     *,
     batch: int = 200,
-    concurrency: int = 8,
+    concurrency: int = 4,
     lease: dt.timedelta = dt.timedelta(minutes=10),
     retry_after: dt.timedelta = dt.timedelta(minutes=5),
     progress: Callable[[int], None] | None = None,
