@@ -162,6 +162,7 @@ class Plan(SQLModel, table=True):
     review_cadence_weeks: int
     regie_holder_code: str = Field(foreign_key="professional.code", max_length=12)
     drafted_by: str = Field(foreign_key="professional.code", max_length=12)
+    drafted_on: dt.date | None = None  # the working day it was drafted (set by the engine)
     drafted_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
 
 

@@ -23,9 +23,13 @@ def normalise_url(url: str) -> str:
     return url
 
 
-@functools.cache
 def get_engine(url: str | None = None) -> sa.Engine:
-    url = normalise_url(url or get_settings().effective_database_url)
+    """The engine for `url`, or for the configured database; one per URL per process."""
+    return _engine(normalise_url(url or get_settings().effective_database_url))
+
+
+@functools.cache
+def _engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

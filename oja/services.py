@@ -591,6 +591,7 @@ def draft_plan(
         review_cadence_weeks=cadence,
         regie_holder_code=regie.code,
         drafted_by=who.code,
+        drafted_on=today,
     )
     session.add(plan)
     session.flush()
@@ -631,7 +632,7 @@ def record_consent(
     party = _choice(party, ConsentParty, "party")
     _not_future(recorded_on, today, "recorded_on")
     plan = _current_plan(session, case)
-    if recorded_on < plan.drafted_at.date() - dt.timedelta(days=1):
+    if plan.drafted_on and recorded_on < plan.drafted_on:
         raise InvalidInput("recorded_on", "consent cannot predate the plan it is given to")
     pupil = session.get(Pupil, case.pupil_id)
     parents = _parents_with_authority(session, pupil)

@@ -64,6 +64,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_notice_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_notice_outbox_id'), ['outbox_id'], unique=False)
 
+    with op.batch_alter_table('plan', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('drafted_on', sa.Date(), nullable=True))
+
     with op.batch_alter_table('oja_case', schema=None) as batch_op:
         batch_op.add_column(sa.Column('plan_due_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('consent_due_on', sa.Date(), nullable=True))
@@ -76,6 +79,9 @@ def downgrade() -> None:
     with op.batch_alter_table('oja_case', schema=None) as batch_op:
         batch_op.drop_column('consent_due_on')
         batch_op.drop_column('plan_due_on')
+
+    with op.batch_alter_table('plan', schema=None) as batch_op:
+        batch_op.drop_column('drafted_on')
 
     with op.batch_alter_table('notice', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notice_outbox_id'))

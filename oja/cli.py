@@ -1,0 +1,308 @@
+"""`oja`: the operator's command line. Personal details are entered here, never in Prefect."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlmodel import Session, select
+
+from models.errors import InvalidInput, OjaError
+from models.schooldays import today as amsterdam_today
+from models.tables import Municipality, Professional, Provider, Pupil, School
+from oja import services as sv
+from oja.config import get_policy, get_settings
+from oja.db import get_engine, unit_of_work
+
+app = typer.Typer(help="OJA engine: start it, load demo data, migrate, enter pupils.", no_args_is_help=True)
+pupil_app = typer.Typer(help="Pupils: personal details stay in the engine's database.", no_args_is_help=True)
+case_app = typer.Typer(help="Cases.", no_args_is_help=True)
+app.add_typer(pupil_app, name="pupil")
+app.add_typer(case_app, name="case")
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> None:
+    if isinstance(exc, InvalidInput):
+        err.print(f"[red]error[/red] in [bold]{exc.field}[/bold]: {exc.rule}")
+    else:
+        err.print(f"[red]error[/red]: {exc}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def start(
+    host: str = typer.Option("127.0.0.1", help="address of the Prefect UI and API"),
+    port: int = typer.Option(4200, help="port of the Prefect UI and API"),
+    mail_port: int = typer.Option(8025, help="port of the local mail sink (when no SMTP is configured)"),
+) -> None:
+    """Start everything locally: database, demo data, Prefect server and UI, deployments, a worker."""
+    from oja.local import start as start_local
+
+    try:
+        get_policy()
+        start_local(get_settings(), host=host, port=port, mail_port=mail_port, console=console)
+    except (OjaError, RuntimeError) as exc:
+        _fail(exc)
+
+
+@app.command()
+def demo() -> None:
+    """Migrate the database and load the demo region (idempotent)."""
+    from oja import migrate as migrations
+    from oja.demo import PUPILS, load_demo
+
+    try:
+        migrations.upgrade()
+        with Progress(console=console) as progress:
+            task = progress.add_task("demo region", total=len(PUPILS))
+            counts = load_demo(
+                get_engine(), amsterdam_today(), policy=get_policy(), progress=lambda _: progress.advance(task)
+            )
+            progress.update(task, completed=len(PUPILS))
+    except OjaError as exc:
+        _fail(exc)
+    table = Table("state", "cases", title="cases per state")
+    for state, n in sorted(counts.items()):
+        table.add_row(state, str(n))
+    console.print(table)
+
+
+@app.command()
+def migrate(
+    action: str = typer.Argument("upgrade", help="upgrade, downgrade or current"),
+    revision: str = typer.Option("", help="target revision (default: head for upgrade, base for downgrade)"),
+) -> None:
+    """Create or upgrade the engine's database schema (SQLite or PostgreSQL, same migrations)."""
+    from alembic import command
+
+    from oja import migrate as migrations
+
+    if action == "upgrade":
+        migrations.upgrade(revision=revision or "head")
+    elif action == "downgrade":
+        migrations.downgrade(revision=revision or "base")
+    elif action == "current":
+        command.current(migrations.alembic_config(), verbose=False)
+    else:
+        _fail(InvalidInput("action", "one of upgrade, downgrade, current"))
+    console.print(f"database: {action} done")
+
+
+def _parse_date(value: str, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(field, "a date as YYYY-MM-DD") from None
+
+
+@pupil_app.command("add")
+def pupil_add(
+    given_name: str = typer.Option(..., help="given name"),
+    family_name: str = typer.Option(..., help="family name"),
+    birth_date: str = typer.Option(..., help="YYYY-MM-DD"),
+    school: str = typer.Option(..., help="school code"),
+    municipality: str = typer.Option(..., help="municipality of residence, e.g. GM0164"),
+    bsn: str = typer.Option("", help="BSN (9 digits)"),
+    onderwijsnummer: str = typer.Option("", help="onderwijsnummer, for a pupil without a BSN"),
+    parent: list[str] = typer.Option([], help="a parent with authority (at most two)"),
+) -> None:
+    """Register a pupil; prints the pseudonymous reference to use in the Prefect forms."""
+    try:
+        with unit_of_work() as session:
+            ref = sv.register_pupil(
+                session,
+                given_name=given_name,
+                family_name=family_name,
+                birth_date=_parse_date(birth_date, "birth_date"),
+                school_code=school.upper(),
+                municipality_code=municipality.upper(),
+                bsn=bsn or None,
+                onderwijsnummer=onderwijsnummer or None,
+                parents=[sv.ParentSpec(p) for p in parent],
+                today=amsterdam_today(),
+            )
+    except OjaError as exc:
+        _fail(exc)
+    console.print(ref)
+
+
+IMPORT_COLUMNS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "school_code",
+    "municipality_code",
+    "bsn",
+    "onderwijsnummer",
+    "parent_1",
+    "parent_2",
+)
+
+
+@pupil_app.command("import")
+def pupil_import(
+    file: Path = typer.Argument(..., exists=True, readable=True, help="CSV file with a header row"),
+) -> None:
+    """Import pupils from a CSV file, all or nothing: one bad row and nothing is written."""
+    with file.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in IMPORT_COLUMNS[:5] if c not in (reader.fieldnames or [])]
+        if missing:
+            _fail(InvalidInput("header", f"missing columns: {', '.join(missing)}"))
+        rows = list(reader)
+    refs = []
+    today = amsterdam_today()
+    try:
+        with unit_of_work() as session, Progress(console=console) as progress:
+            task = progress.add_task("pupils", total=len(rows))
+            for number, row in enumerate(rows, start=2):  # row 1 is the header
+                try:
+                    refs.append(
+                        sv.register_pupil(
+                            session,
+                            given_name=row.get("given_name", ""),
+                            family_name=row.get("family_name", ""),
+                            birth_date=_parse_date(row.get("birth_date", ""), "birth_date"),
+                            school_code=row.get("school_code", "").strip().upper(),
+                            municipality_code=row.get("municipality_code", "").strip().upper(),
+                            bsn=row.get("bsn") or None,
+                            onderwijsnummer=row.get("onderwijsnummer") or None,
+                            parents=[sv.ParentSpec(row[k]) for k in ("parent_1", "parent_2") if row.get(k)],
+                            today=today,
+                        )
+                    )
+                except InvalidInput as exc:
+                    raise InvalidInput(f"row {number}: {exc.field}", exc.rule) from None
+                progress.advance(task)
+    except OjaError as exc:
+        err.print("nothing was imported")
+        _fail(exc)
+    console.print(f"imported {len(refs)} pupils: {refs[0]} .. {refs[-1]}" if refs else "no rows")
+
+
+@pupil_app.command("find")
+def pupil_find(
+    bsn: str = typer.Option("", help="BSN"), onderwijsnummer: str = typer.Option("", help="onderwijsnummer")
+) -> None:
+    """Look up a pupil's reference by BSN or onderwijsnummer."""
+    from models.identity import validate_bsn, validate_onderwijsnummer
+
+    try:
+        with Session(get_engine()) as session:
+            if bsn:
+                pupil = session.exec(select(Pupil).where(Pupil.bsn == validate_bsn(bsn))).first()
+            elif onderwijsnummer:
+                number = validate_onderwijsnummer(onderwijsnummer)
+                pupil = session.exec(select(Pupil).where(Pupil.onderwijsnummer == number)).first()
+            else:
+                raise InvalidInput("bsn", "give --bsn or --onderwijsnummer")
+    except OjaError as exc:
+        _fail(exc)
+    if pupil is None:
+        err.print("no pupil with that number")
+        raise typer.Exit(1)
+    console.print(pupil.ref)
+
+
+@pupil_app.command("list")
+def pupil_list(school: str = typer.Option("", help="only this school")) -> None:
+    """Pupils with their references (personal data: for the operator's screen only)."""
+    table = Table("reference", "name", "school", "born")
+    with Session(get_engine()) as session:
+        query = select(Pupil).order_by(Pupil.id)
+        if school:
+            query = query.where(Pupil.school_code == school.upper())
+        for p in session.exec(query):
+            table.add_row(p.ref, f"{p.given_name} {p.family_name}", p.school_code, p.birth_date.isoformat())
+    console.print(table)
+
+
+@case_app.command("show")
+def case_show(case_ref: str = typer.Argument(..., help="e.g. OJA-2026-000001")) -> None:
+    """A case in codes: state, level, dates, counts, and its audit trail."""
+    from models.tables import AuditRecord
+
+    try:
+        with Session(get_engine()) as session:
+            summary = sv.case_summary(session, case_ref)
+            trail = session.exec(
+                select(AuditRecord).where(AuditRecord.case_ref == summary["case_ref"]).order_by(AuditRecord.id)
+            ).all()
+    except OjaError as exc:
+        _fail(exc)
+    table = Table("field", "value", title=summary["case_ref"])
+    for key, value in summary.items():
+        table.add_row(key, "" if value is None else str(value))
+    console.print(table)
+    audit = Table("when (UTC)", "who", "action", "from", "to", "why", title="audit trail")
+    for r in trail:
+        audit.add_row(
+            r.at.strftime("%Y-%m-%d %H:%M"), r.actor, r.action, r.from_state or "", r.to_state, r.reason or ""
+        )
+    console.print(audit)
+
+
+@app.command()
+def reference() -> None:
+    """Codes of municipalities, schools, providers and professionals, for the forms."""
+    with Session(get_engine()) as session:
+        for title, model, cols in (
+            ("municipalities", Municipality, ("code", "name")),
+            ("schools", School, ("code", "name", "holiday_region", "municipality_code")),
+            ("providers", Provider, ("code", "name")),
+            (
+                "professionals",
+                Professional,
+                ("code", "name", "role", "school_code", "provider_code", "municipality_code"),
+            ),
+        ):
+            table = Table(*cols, title=title)
+            for row in session.exec(select(model)):
+                table.add_row(*("" if getattr(row, c) is None else str(getattr(row, c)) for c in cols))
+            console.print(table)
+
+
+@app.command()
+def sweep(
+    date: str = typer.Option("", help="the sweep day, YYYY-MM-DD (default today)"),
+    send: bool = typer.Option(True, help="send the queued messages too"),
+) -> None:
+    """Run the daily sweep once, without Prefect (what the scheduled deployment runs)."""
+    from notifications.render import render
+    from oja import sweep as sweeping
+    from oja.notify import build_sender
+
+    settings = get_settings()
+    try:
+        day = _parse_date(date, "date") if date else amsterdam_today()
+        report = sweeping.plan_notices(
+            get_engine(),
+            day=day,
+            policy=get_policy(),
+            render=render,
+            language=settings.language,
+            case_url=settings.case_url,
+        )
+        console.print(f"{day}: {report.notices} new notices, {report.messages} messages queued")
+        if send:
+            sender = build_sender(settings)
+            try:
+                sent = sweeping.dispatch(get_engine(), sender)
+            finally:
+                sender.close()
+            console.print(f"sent {sent.sent}, failed {sent.failed}, undeliverable {sent.undeliverable}")
+            if sent.failed:
+                raise typer.Exit(1)
+    except OjaError as exc:
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    app()

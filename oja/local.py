@@ -1,0 +1,204 @@
+"""`oja start`: the whole engine on one machine, from `prefect.yaml`.
+
+Migrates the engine's database, loads the demo region, starts a local mail sink
+(unless an SMTP URL is configured), the Prefect server with its UI (on SQLite in
+OJA_HOME), creates the process work pool, deploys every deployment from
+`prefect.yaml`, and starts a worker. Ctrl-C stops it all.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from rich.console import Console
+
+from oja.config import PROJECT_DIR, Settings
+
+WORK_POOL = "oja"
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _bin(name: str) -> str:
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+class MailSink:
+    """A local SMTP server that writes every message it receives to a folder as .eml (for the demo)."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        from aiosmtpd.controller import Controller
+
+        folder.mkdir(parents=True, exist_ok=True)
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+                message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+                stamp = time.strftime("%Y%m%d-%H%M%S")
+                name = f"{stamp}-{abs(hash(envelope.content)) % 10**8:08d}.eml"
+                (folder / name).write_bytes(envelope.content)
+                Console().print(f"[dim]mail to {', '.join(envelope.rcpt_tos)}: {message['subject']}[/dim]")
+                return "250 OK"
+
+        self.port = port
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+
+    def start(self) -> None:
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def _wait_for_api(api_url: str, timeout: float, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Prefect server stopped (exit code {proc.returncode}); see its output above")
+        try:
+            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as r:
+                if json.loads(r.read()) is True:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"the Prefect server did not answer on {api_url} within {timeout:.0f} s")
+
+
+def _run(cmd: list[str], env: dict[str, str], console: Console, what: str) -> None:
+    result = subprocess.run(cmd, env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+    if result.returncode != 0:
+        console.print(result.stdout[-3000:], result.stderr[-3000:])
+        raise RuntimeError(f"{what} failed (exit code {result.returncode})")
+
+
+def start(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 4200,
+    mail_port: int = 8025,
+    console: Console | None = None,
+) -> None:
+    from models.schooldays import today
+    from oja import migrate
+    from oja.db import get_engine
+    from oja.demo import load_demo
+
+    console = console or Console()
+    if not _port_free(host, port):
+        raise RuntimeError(f"port {port} on {host} is in use: is the engine already running? (or use --port)")
+    home = settings.home.resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+
+    with console.status("migrating the engine database ..."):
+        migrate.upgrade()
+    with console.status("loading the demo region ..."):
+        counts = load_demo(get_engine(), today())
+    console.print(f"engine database ready: {settings.effective_database_url.split('@')[-1]}")
+    console.print("demo cases per state: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+    api_url = f"http://{host}:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home / "prefect"),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_UI_API_URL": api_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": host,
+        "PREFECT_SERVER_API_PORT": str(port),
+        "OJA_HOME": str(home),
+        "OJA_DATABASE_URL": settings.effective_database_url,
+        "OJA_PROJECT_DIR": str(PROJECT_DIR),
+    }
+    sink = None
+    if not (settings.smtp_url or settings.smtp_secret_block):
+        if _port_free("127.0.0.1", mail_port):
+            sink = MailSink(home / "mail", mail_port)
+            sink.start()
+            env["OJA_SMTP_URL"] = f"mailto://127.0.0.1:{mail_port}?from=oja@localhost"
+            console.print(f"no SMTP configured: reminder mails go to {home / 'mail'} (a local mail sink)")
+        else:
+            console.print(f"[yellow]no SMTP configured and port {mail_port} is taken: reminders will fail[/yellow]")
+
+    children: list[subprocess.Popen] = []
+
+    def stop_all() -> None:
+        for proc in reversed(children):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in reversed(children):
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if sink is not None:
+            sink.stop()
+
+    try:
+        server = subprocess.Popen(
+            [_bin("prefect"), "server", "start", "--host", host, "--port", str(port)],
+            env=env,
+            cwd=PROJECT_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        children.append(server)
+        with console.status("starting the Prefect server ..."):
+            _wait_for_api(api_url, 120, server)
+        with console.status("creating the work pool and deploying from prefect.yaml ..."):
+            inspect = subprocess.run(
+                [_bin("prefect"), "work-pool", "inspect", WORK_POOL], env=env, capture_output=True, text=True
+            )
+            if inspect.returncode != 0:
+                _run(
+                    [_bin("prefect"), "work-pool", "create", WORK_POOL, "--type", "process"],
+                    env,
+                    console,
+                    "creating the work pool",
+                )
+            _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, console, "prefect deploy --all")
+        worker = subprocess.Popen(
+            [_bin("prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
+            env=env,
+            cwd=PROJECT_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        children.append(worker)
+        console.print(
+            f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s): "
+            f"open [bold]http://{host}:{port}[/bold]\n"
+            "  Deployments -> pick a step (e.g. 'signaal-registreren') -> Run -> Custom run, fill in the form.\n"
+            "  Codes to type in the forms: .venv/bin/oja reference   (demo pupils: .venv/bin/oja pupil list)\n"
+            "  Look at a case: .venv/bin/oja case show OJA-...\n"
+            "Ctrl-C stops everything."
+        )
+        while True:
+            for proc in children:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"{' '.join(proc.args[:3])} stopped (exit code {proc.returncode})")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping ...")
+    finally:
+        stop_all()

@@ -1,0 +1,131 @@
+"""The operator CLI and the demo region, on a real SQLite file."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, SQLModel, func, select
+from typer.testing import CliRunner
+
+from models.lifecycle import CaseState
+from models.tables import Case, Pupil
+from oja.cli import app
+from oja.config import get_settings
+from oja.db import get_engine
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("OJA_HOME", str(tmp_path))
+    monkeypatch.delenv("OJA_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_engine(get_settings().effective_database_url).dispose()
+    get_settings.cache_clear()
+
+
+def _counts() -> dict[str, int]:
+    with Session(get_engine()) as s:
+        return {t.name: s.exec(select(func.count()).select_from(t)).one() for t in SQLModel.metadata.sorted_tables}
+
+
+def test_the_demo_region_has_a_case_in_every_state_and_loads_only_once(home):
+    first = runner.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    counts = _counts()
+    again = runner.invoke(app, ["demo"])
+    assert again.exit_code == 0, again.output
+    assert _counts() == counts
+    with Session(get_engine()) as s:
+        states = set(s.exec(select(Case.state)).all())
+    assert states == {state.value for state in CaseState}
+
+
+def test_adding_a_pupil_prints_the_reference_and_a_wrong_bsn_names_the_field(home):
+    assert runner.invoke(app, ["migrate", "upgrade"]).exit_code == 0
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    before = _counts()
+    bad = runner.invoke(
+        app,
+        [
+            "pupil",
+            "add",
+            "--given-name",
+            "Kees",
+            "--family-name",
+            "Klaassen",
+            "--birth-date",
+            "2014-02-02",
+            "--school",
+            "10HV",
+            "--municipality",
+            "GM0164",
+            "--bsn",
+            "123456789",
+        ],
+    )
+    assert bad.exit_code == 2 and "bsn" in bad.output and "eleven-test" in bad.output
+    assert "123456789" not in bad.output
+    assert _counts() == before
+    good = runner.invoke(
+        app,
+        [
+            "pupil",
+            "add",
+            "--given-name",
+            "Kees",
+            "--family-name",
+            "Klaassen",
+            "--birth-date",
+            "2014-02-02",
+            "--school",
+            "10HV",
+            "--municipality",
+            "GM0164",
+            "--bsn",
+            "111222333",
+            "--parent",
+            "Anna Klaassen",
+        ],
+    )
+    assert good.exit_code == 0, good.output
+    ref = good.output.strip()
+    assert ref.startswith("LL-")
+    found = runner.invoke(app, ["pupil", "find", "--bsn", "111 222 333"])
+    assert found.output.strip() == ref
+
+
+def test_an_import_with_one_bad_row_writes_nothing_and_names_the_row(home, tmp_path):
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    csv = tmp_path / "pupils.csv"
+    csv.write_text(
+        "given_name,family_name,birth_date,school_code,municipality_code,bsn,onderwijsnummer,parent_1,parent_2\n"
+        "Eva,Aarts,2015-01-01,10HV,GM0164,111222333,,Ouder Aarts,\n"
+        "Ties,Bloem,2013-05-05,11HE,GM0147,123456782,,Ouder Bloem,Ouder Bloem 2\n"
+        "Roel,Claes,2014-09-09,99ZZ,GM0164,100000009,,,\n",
+        encoding="utf-8",
+    )
+    with Session(get_engine()) as s:
+        pupils = s.exec(select(func.count()).select_from(Pupil)).one()
+    result = runner.invoke(app, ["pupil", "import", str(csv)])
+    assert result.exit_code == 2
+    assert "row 4: school_code" in result.output and "nothing was imported" in result.output
+    with Session(get_engine()) as s:
+        assert s.exec(select(func.count()).select_from(Pupil)).one() == pupils
+    csv.write_text(csv.read_text(encoding="utf-8").replace("99ZZ", "12BK"), encoding="utf-8")
+    result = runner.invoke(app, ["pupil", "import", str(csv)])
+    assert result.exit_code == 0, result.output
+    with Session(get_engine()) as s:
+        assert s.exec(select(func.count()).select_from(Pupil)).one() == pupils + 3
+
+
+def test_showing_a_case_prints_its_state_and_audit_trail(home):
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    with Session(get_engine()) as s:
+        ref = s.exec(select(Case.ref).where(Case.state == "reviewed")).one()
+    shown = runner.invoke(app, ["case", "show", ref], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert "reviewed" in shown.output and "record_review" in shown.output and "consent_complete" in shown.output
+    unknown = runner.invoke(app, ["case", "show", "OJA-2026-999999"])
+    assert unknown.exit_code == 2 and "case_ref" in unknown.output
