@@ -31,6 +31,8 @@ def validate_bsn(value: str, *, field: str = "bsn") -> str:
     python-stdnum pads any short input with zeros, so the length is checked here first.
     """
     number = _digits(value)
+    if not number:
+        raise InvalidBSN(field, "must not be empty")
     if not number.isdigit():
         raise InvalidBSN(field, "a BSN has digits only")
     if len(number) == 8:
@@ -54,6 +56,8 @@ def validate_onderwijsnummer(value: str, *, field: str = "onderwijsnummer") -> s
         raise InvalidOnderwijsnummer(field, "an onderwijsnummer has digits only")
     if len(number) != 9:
         raise InvalidOnderwijsnummer(field, "an onderwijsnummer has 9 digits")
+    if not number.startswith("10"):
+        raise InvalidOnderwijsnummer(field, "an onderwijsnummer starts with 10")
     try:
         return stdnum_onderwijsnummer.validate(number)
     except InvalidChecksum:

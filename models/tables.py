@@ -236,7 +236,7 @@ class Decision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="oja_case.id", index=True)
     review_id: int | None = Field(default=None, foreign_key="review.id")
-    kind: str = Field(max_length=16)
+    kind: str = Field(max_length=24)
     reason_code: str | None = Field(default=None, max_length=40)
     from_level: int
     to_level: int
@@ -306,7 +306,7 @@ class Outbox(SQLModel, table=True):
     subject: str = Field(max_length=300)
     text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     html: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    status: str = Field(default="pending", max_length=8, index=True)  # pending, sent
+    status: str = Field(default="pending", max_length=16, index=True)  # pending, sent, undeliverable
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     claim_token: str | None = Field(default=None, max_length=32)

@@ -1,0 +1,343 @@
+"""The use cases on a migrated database: every change with its audit record, every refusal writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, func, select
+
+from models.errors import ConsentMissing, IllegalTransition, InvalidInput, OjaError, UnknownReference
+from models.tables import AuditRecord, Case, Signal
+from oja import migrate
+from oja import services as sv
+from oja.config import Policy
+from oja.db import get_engine, unit_of_work
+
+TODAY = dt.date(2026, 11, 23)
+POLICY = Policy()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'oja.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    migrate.upgrade(url)
+    engine = get_engine(url)
+    with unit_of_work(engine) as s:
+        sv.upsert_municipality(s, code="GM0164", name="Hengelo")
+        sv.upsert_school(s, code="40AB", name="De School", holiday_region="noord", municipality_code="GM0164")
+        sv.upsert_provider(s, code="PRV-A", name="Aanbieder A")
+        sv.upsert_professional(s, code="PRF-1", name="Coördinator", role="zorgcoordinator", school_code="40AB")
+        sv.upsert_professional(s, code="PRF-2", name="Hulpverlener", role="jeugdhulpverlener", provider_code="PRV-A")
+    return engine
+
+
+def pupil(engine, *, born=dt.date(2014, 6, 15), parents=("Ouder A", "Ouder B"), bsn="111222333") -> str:
+    with unit_of_work(engine) as s:
+        return sv.register_pupil(
+            s,
+            given_name="Anna",
+            family_name="Test",
+            birth_date=born,
+            school_code="40AB",
+            municipality_code="GM0164",
+            bsn=bsn,
+            parents=[sv.ParentSpec(p) for p in parents],
+            today=TODAY,
+        )
+
+
+def do(engine, use_case, **kwargs):
+    with unit_of_work(engine) as s:
+        return use_case(s, **kwargs)
+
+
+def signal(engine, pupil_ref, on=TODAY):
+    return do(
+        engine,
+        sv.register_signal,
+        pupil_ref=pupil_ref,
+        school_code="40AB",
+        source="school",
+        domains=["leren"],
+        urgency="normaal",
+        actor="PRF-1",
+        received_on=on,
+        today=on,
+        policy=POLICY,
+    )
+
+
+def plan(engine, ref, today=TODAY):
+    return do(
+        engine,
+        sv.draft_plan,
+        case_ref=ref,
+        goals=[sv.GoalSpec("leren")],
+        interventions=[sv.InterventionSpec("PRV-A", 2, professional_code="PRF-2")],
+        regie_holder="PRF-1",
+        start_on=today,
+        planned_end_on=today + dt.timedelta(weeks=20),
+        actor="PRF-1",
+        today=today,
+        policy=POLICY,
+    )
+
+
+def consent(engine, ref, party, on=TODAY):
+    return do(
+        engine, sv.record_consent, case_ref=ref, party=party, granted=True, actor="PRF-1", recorded_on=on, today=on
+    )
+
+
+def counts(engine) -> dict[str, int]:
+    with Session(engine) as s:
+        return {t.name: s.exec(select(func.count()).select_from(t)).one() for t in SQLModel.metadata.sorted_tables}
+
+
+def audit(engine, ref) -> list[tuple[str, str | None, str]]:
+    with Session(engine) as s:
+        rows = s.exec(select(AuditRecord).where(AuditRecord.case_ref == ref).order_by(AuditRecord.id)).all()
+        assert all(r.actor and r.at for r in rows)
+        return [(r.action, r.from_state, r.to_state) for r in rows]
+
+
+def test_a_case_goes_through_every_kind_of_decision(engine):
+    ref = signal(engine, pupil(engine)).case_ref  # 12 on TODAY: the pupil and both parents consent
+    do(engine, sv.triage, case_ref=ref, outcome="oja", level=2, actor="PRF-1", today=TODAY)
+    plan(engine, ref)
+    for party in ("ouder_1", "ouder_2", "leerling"):
+        consent(engine, ref, party)
+    do(engine, sv.activate, case_ref=ref, actor="PRF-1", today=TODAY)
+    review = dict(case_ref=ref, held_on=TODAY, actor="PRF-2", today=TODAY, gas_scores={1: 0})
+    for kind, level in (("voortzetten", None), ("opschalen", 3), ("afschalen", 1)):
+        do(engine, sv.record_review, **review)
+        outcome = do(engine, sv.decide, case_ref=ref, kind=kind, new_level=level, actor="PRF-1", today=TODAY)
+        assert outcome.state == "active"
+    do(engine, sv.record_review, **review)
+    assert do(engine, sv.decide, case_ref=ref, kind="specialistische_zorg", actor="PRF-1", today=TODAY).level == 4
+    assert do(engine, sv.return_from_specialised, case_ref=ref, level=2, actor="PRF-1", today=TODAY).state == "planning"
+    closed = do(
+        engine, sv.decide, case_ref=ref, kind="afsluiten", reason_code="naar_ander_domein", actor="PRF-1", today=TODAY
+    )
+    assert closed.state == "closed"
+    assert do(engine, sv.reopen, case_ref=ref, actor="PRF-1", today=TODAY, policy=POLICY).state == "awaiting_triage"
+
+    trail = audit(engine, ref)
+    assert [a for a, _, _ in trail] == [
+        "register_signal",
+        "triage_oja",
+        "draft_plan",
+        "record_consent",
+        "record_consent",
+        "record_consent",
+        "consent_complete",
+        "activate",
+        "record_review",
+        "continue",
+        "record_review",
+        "scale_up",
+        "record_review",
+        "scale_down",
+        "record_review",
+        "escalate",
+        "return",
+        "close",
+        "reopen",
+    ]
+    assert all(prev[2] == cur[1] for prev, cur in zip(trail, trail[1:], strict=False))
+
+
+def test_a_second_signal_joins_the_open_case_and_one_after_closure_opens_a_new_one(engine):
+    ref_pupil = pupil(engine)
+    first = signal(engine, ref_pupil)
+    second = signal(engine, ref_pupil)
+    assert second.case_ref == first.case_ref and second.joined
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Case)).one() == 1
+        assert s.exec(select(func.count()).select_from(Signal)).one() == 2
+    do(
+        engine,
+        sv.triage,
+        case_ref=first.case_ref,
+        outcome="geen_actie",
+        no_action_reason="geen_zorgbehoefte",
+        actor="PRF-1",
+        today=TODAY,
+    )
+    third = signal(engine, ref_pupil)
+    assert third.case_ref != first.case_ref and not third.joined
+    with pytest.raises(InvalidInput, match="open case"):  # the old case cannot be reopened beside the new one
+        do(engine, sv.reopen, case_ref=first.case_ref, actor="PRF-1", today=TODAY, policy=POLICY)
+
+
+def test_the_database_allows_one_open_case_per_pupil(engine):
+    first = signal(engine, pupil(engine))
+    with Session(engine) as s, pytest.raises(sa.exc.IntegrityError):
+        existing = s.exec(select(Case).where(Case.ref == first.case_ref)).one()
+        s.add(
+            Case(pupil_id=existing.pupil_id, school_code="40AB", state="planning", urgency="normaal", opened_on=TODAY)
+        )
+        s.commit()
+
+
+def test_activation_needs_the_consent_of_the_age_at_activation(engine):
+    # 11 when the parents consent, 12 when the arrangement would start: the pupil must consent too
+    born = dt.date(2014, 11, 25)
+    ref = signal(engine, pupil(engine, born=born)).case_ref
+    do(engine, sv.triage, case_ref=ref, outcome="oja", level=1, actor="PRF-1", today=TODAY)
+    plan(engine, ref)
+    consent(engine, ref, "ouder_1")
+    assert consent(engine, ref, "ouder_2").state == "consented"
+    before = counts(engine)
+    with pytest.raises(ConsentMissing) as raised:
+        do(engine, sv.activate, case_ref=ref, actor="PRF-1", today=dt.date(2026, 11, 25))
+    assert raised.value.missing == ("leerling",)
+    assert counts(engine) == before
+
+
+def test_consent_from_a_parent_without_authority_is_refused(engine):
+    ref = signal(engine, pupil(engine, parents=("Ouder A",))).case_ref
+    do(engine, sv.triage, case_ref=ref, outcome="oja", level=1, actor="PRF-1", today=TODAY)
+    plan(engine, ref)
+    with pytest.raises(InvalidInput) as raised:
+        consent(engine, ref, "ouder_2")
+    assert raised.value.field == "party" and "gezag" in raised.value.rule
+
+
+def _active_case(engine) -> str:
+    ref = signal(engine, pupil(engine, born=dt.date(2009, 1, 1))).case_ref  # 17: the pupil consents alone
+    do(engine, sv.triage, case_ref=ref, outcome="oja", level=2, actor="PRF-1", today=TODAY)
+    plan(engine, ref)
+    consent(engine, ref, "leerling")
+    do(engine, sv.activate, case_ref=ref, actor="PRF-1", today=TODAY)
+    return ref
+
+
+REFUSALS = {
+    "unknown school": (
+        sv.register_signal,
+        dict(
+            pupil_ref="LL-000001",
+            school_code="99ZZ",
+            source="school",
+            domains=["leren"],
+            urgency="normaal",
+            actor="PRF-1",
+            received_on=TODAY,
+            today=TODAY,
+            policy=POLICY,
+        ),
+        "school_code",
+    ),
+    "unknown actor": (sv.activate, dict(actor="PRF-404", today=TODAY), "actor"),
+    "signal from the future": (
+        sv.register_signal,
+        dict(
+            pupil_ref="LL-000001",
+            school_code="40AB",
+            source="school",
+            domains=["leren"],
+            urgency="normaal",
+            actor="PRF-1",
+            received_on=TODAY + dt.timedelta(days=1),
+            today=TODAY,
+            policy=POLICY,
+        ),
+        "received_on",
+    ),
+    "unknown provider": (
+        sv.draft_plan,
+        dict(
+            goals=[sv.GoalSpec("leren")],
+            interventions=[sv.InterventionSpec("NOPE", 2)],
+            regie_holder="PRF-1",
+            start_on=TODAY,
+            planned_end_on=TODAY + dt.timedelta(weeks=4),
+            actor="PRF-1",
+            today=TODAY,
+            policy=POLICY,
+        ),
+        "interventions[1].provider_code",
+    ),
+    "too many hours": (
+        sv.draft_plan,
+        dict(
+            goals=[sv.GoalSpec("leren")],
+            interventions=[sv.InterventionSpec("PRV-A", 60)],
+            regie_holder="PRF-1",
+            start_on=TODAY,
+            planned_end_on=TODAY + dt.timedelta(weeks=4),
+            actor="PRF-1",
+            today=TODAY,
+            policy=POLICY,
+        ),
+        "interventions[1].hours_per_week",
+    ),
+    "plan starting in the past": (
+        sv.draft_plan,
+        dict(
+            goals=[sv.GoalSpec("leren")],
+            interventions=[sv.InterventionSpec("PRV-A", 2)],
+            regie_holder="PRF-1",
+            start_on=TODAY - dt.timedelta(days=1),
+            planned_end_on=TODAY + dt.timedelta(weeks=4),
+            actor="PRF-1",
+            today=TODAY,
+            policy=POLICY,
+        ),
+        "start_on",
+    ),
+    "gas out of range": (
+        sv.record_review,
+        dict(held_on=TODAY, actor="PRF-2", today=TODAY, gas_scores={1: 3}),
+        "gas_scores[1]",
+    ),
+    "review before activation": (
+        sv.record_review,
+        dict(held_on=TODAY - dt.timedelta(days=7), actor="PRF-2", today=TODAY),
+        "held_on",
+    ),
+    "scale up beyond the ladder": (None, None, "new_level"),
+}
+
+
+@pytest.mark.parametrize("kind", list(REFUSALS))
+def test_a_refusal_names_the_field_and_writes_nothing(engine, kind):
+    ref = _active_case(engine)
+    use_case, kwargs, field = REFUSALS[kind]
+    if kind == "scale up beyond the ladder":
+        do(engine, sv.record_review, case_ref=ref, held_on=TODAY, actor="PRF-2", today=TODAY)
+        use_case, kwargs = sv.decide, dict(kind="opschalen", new_level=4, actor="PRF-1", today=TODAY)
+    if "pupil_ref" not in kwargs:
+        kwargs = {"case_ref": ref, **kwargs}
+    if kind == "review before activation":
+        with unit_of_work(engine) as s:  # pretend the arrangement started later than the review date
+            case = s.exec(select(Case).where(Case.ref == ref)).one()
+            case.activated_on = TODAY
+            s.add(case)
+    if use_case is sv.draft_plan:  # a plan is drafted while planning: use a fresh case in that state
+        fresh = signal(engine, pupil(engine, bsn="123456782")).case_ref
+        do(engine, sv.triage, case_ref=fresh, outcome="oja", level=1, actor="PRF-1", today=TODAY)
+        kwargs = {**kwargs, "case_ref": fresh}
+    before = counts(engine)
+    with pytest.raises(InvalidInput) as raised:
+        do(engine, use_case, **kwargs)
+    assert raised.value.field == field
+    assert counts(engine) == before
+
+
+def test_an_illegal_transition_writes_nothing(engine):
+    ref = _active_case(engine)
+    before = counts(engine)
+    with pytest.raises(IllegalTransition) as raised:
+        do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY)
+    assert "allowed next: join_signal, record_review, escalate, close" in str(raised.value)
+    assert counts(engine) == before
+
+
+def test_an_unknown_case_is_named(engine):
+    with pytest.raises(UnknownReference) as raised:
+        do(engine, sv.activate, case_ref="OJA-2026-999999", actor="PRF-1", today=TODAY)
+    assert raised.value.field == "case_ref" and isinstance(raised.value, OjaError)

@@ -1,0 +1,94 @@
+"""The lifecycle rules: every legal transition, every illegal one with its message, the intensity ladder."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from models.errors import IllegalTransition, InvalidInput
+from models.lifecycle import TRANSITIONS, Action, CaseState, allowed_actions, level_after, next_state
+
+LEGAL = [(s, a, t) for s, moves in TRANSITIONS.items() for a, t in moves.items()]
+ILLEGAL = [(s, a) for s, a in itertools.product(CaseState, Action) if a not in TRANSITIONS[s]]
+
+
+@pytest.mark.parametrize(("state", "action", "target"), LEGAL, ids=[f"{s.value}-{a.value}" for s, a, _ in LEGAL])
+def test_every_legal_transition_reaches_its_target(state, action, target):
+    assert next_state(state, action) is target
+
+
+@pytest.mark.parametrize(("state", "action"), ILLEGAL, ids=[f"{s.value}-{a.value}" for s, a in ILLEGAL])
+def test_every_illegal_transition_names_the_state_and_the_allowed_actions(state, action):
+    with pytest.raises(IllegalTransition) as raised:
+        next_state(state, action, case_ref="OJA-2026-000001")
+    message = str(raised.value)
+    assert f"in state '{state.value}'" in message and f"action '{action.value}' is not allowed" in message
+    assert "OJA-2026-000001" in message
+    for allowed in allowed_actions(state):
+        assert allowed.value in message
+    assert raised.value.allowed == tuple(a.value for a in allowed_actions(state))
+
+
+def test_every_state_can_be_reached_and_every_open_state_can_be_left_towards_closure():
+    reachable = {CaseState.AWAITING_TRIAGE}
+    frontier = [CaseState.AWAITING_TRIAGE]
+    while frontier:
+        for target in TRANSITIONS[frontier.pop()].values():
+            if target not in reachable:
+                reachable.add(target)
+                frontier.append(target)
+    assert reachable == set(CaseState)
+    for state in CaseState:
+        if state is not CaseState.CLOSED:
+            assert Action.CLOSE in TRANSITIONS[state] or Action.TRIAGE_NO_ACTION in TRANSITIONS[state]
+
+
+def test_a_closed_case_can_only_be_reopened():
+    assert allowed_actions(CaseState.CLOSED) == (Action.REOPEN,)
+
+
+def test_a_plan_cannot_become_active_before_consent_is_complete():
+    with pytest.raises(IllegalTransition):
+        next_state(CaseState.PLAN_DRAFTED, Action.ACTIVATE)
+    assert next_state(CaseState.CONSENTED, Action.ACTIVATE) is CaseState.ACTIVE
+
+
+@pytest.mark.parametrize(
+    ("action", "current", "requested", "expected"),
+    [
+        (Action.TRIAGE_OJA, 0, 1, 1),
+        (Action.TRIAGE_OJA, 0, 3, 3),
+        (Action.RETURN, 4, 2, 2),
+        (Action.SCALE_UP, 1, 2, 2),
+        (Action.SCALE_UP, 2, 3, 3),
+        (Action.SCALE_DOWN, 3, 1, 1),
+        (Action.SCALE_DOWN, 2, 1, 1),
+        (Action.ESCALATE, 2, None, 4),
+        (Action.TRIAGE_SPECIALISED, 0, None, 4),
+        (Action.TRIAGE_BASIC, 0, None, 0),
+        (Action.CONTINUE, 2, None, 2),
+    ],
+)
+def test_the_intensity_ladder(action, current, requested, expected):
+    assert level_after(action, current, requested) == expected
+
+
+@pytest.mark.parametrize(
+    ("action", "current", "requested", "rule"),
+    [
+        (Action.TRIAGE_OJA, 0, None, "in-school level is 1 to 3"),
+        (Action.TRIAGE_OJA, 0, 4, "in-school level is 1 to 3"),
+        (Action.RETURN, 4, 0, "in-school level is 1 to 3"),
+        (Action.SCALE_UP, 3, 3, "highest in school: escalate"),
+        (Action.SCALE_UP, 2, 2, "needs a level 3 to 3"),
+        (Action.SCALE_UP, 1, 4, "needs a level 2 to 3"),
+        (Action.SCALE_DOWN, 1, 1, "lowest in school: close"),
+        (Action.SCALE_DOWN, 3, 3, "needs a level 1 to 2"),
+        (Action.SCALE_DOWN, 2, 0, "needs a level 1 to 1"),
+    ],
+)
+def test_a_level_off_the_ladder_is_refused_naming_the_field(action, current, requested, rule):
+    with pytest.raises(InvalidInput) as raised:
+        level_after(action, current, requested)
+    assert raised.value.field == "new_level" and rule in raised.value.rule
