@@ -398,8 +398,16 @@ def dispatch(
     report = DispatchReport()
     has_route = getattr(sender, "has_route", lambda role: False)
 
-    def send(row: Outbox) -> None:
-        sender.send(row.to_address, RenderedMessage(row.subject, row.text, row.html), role=row.role)
+    def deliver(row: Outbox, token: str) -> str | None:
+        """Send one message and record the outcome at once, in the sending thread: None when sent."""
+        try:
+            sender.send(row.to_address, RenderedMessage(row.subject, row.text, row.html), role=row.role)
+        except Exception as exc:  # noqa: BLE001 - any failure keeps the message pending
+            error = f"outbox {row.id}: {exc}"[:500]
+            _finish(engine, row.id, token, last_error=error, claimed_until=utcnow() + retry_after)
+            return error
+        _finish(engine, row.id, token, status="sent", sent_at=utcnow(), last_error=None)
+        return None
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="oja-send") as pool:
         while True:
@@ -413,21 +421,22 @@ def dispatch(
                 else:
                     _finish(engine, row.id, token, status="undeliverable", last_error="no address for the recipient")
                     report.undeliverable += 1
-            futures = {pool.submit(send, row): row for row in deliverable}
+            futures = [pool.submit(deliver, row, token) for row in deliverable]
             failed_here = 0
-            for future in as_completed(futures):
-                row = futures[future]
-                exc = future.exception()
-                if exc is None:
-                    _finish(engine, row.id, token, status="sent", sent_at=utcnow(), last_error=None)
-                    report.sent += 1
-                    if progress:
-                        progress(1)
-                else:  # stays pending; retried after a pause
-                    failed_here += 1
-                    report.failed += 1
-                    error = f"outbox {row.id}: {exc}"[:500]
-                    report.errors.append(error)
-                    _finish(engine, row.id, token, last_error=error, claimed_until=utcnow() + retry_after)
+            try:
+                for future in as_completed(futures):
+                    error = future.result()
+                    if error is None:
+                        report.sent += 1
+                        if progress:
+                            progress(1)
+                    else:
+                        failed_here += 1
+                        report.failed += 1
+                        report.errors.append(error)
+            except BaseException:
+                for future in futures:  # stop what has not started; what runs finishes and records itself
+                    future.cancel()
+                raise
             if deliverable and failed_here == len(deliverable):
                 return report  # the channel is down: the rest waits for the next attempt

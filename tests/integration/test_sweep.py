@@ -244,3 +244,45 @@ def test_two_sweeps_at_once_on_postgresql_decide_and_send_every_reminder_once(pg
     with Session(engine) as s:
         assert {o.status for o in s.exec(select(Outbox))} == {"sent"}
         assert len(s.exec(select(Notice)).all()) == 40 * 3
+
+
+def test_a_sweep_that_crashes_half_way_decides_nothing_twice_and_loses_nothing(tmp_path, smtp_server, sender):
+    region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=3)
+    engine = region["engine"]
+    calls = {"n": 0}
+
+    def crashing_render(digest):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the process died while rendering")
+        return render(digest)
+
+    with pytest.raises(RuntimeError):
+        sweep.plan_notices(engine, day=dt.date(2027, 1, 4), policy=POLICY, render=crashing_render)
+    with Session(engine) as s:  # the batch rolled back as a whole: nothing half-decided
+        assert s.exec(select(Notice)).all() == [] and s.exec(select(Outbox)).all() == []
+    planned, sent = _sweep(engine, dt.date(2027, 1, 4), sender)
+    assert planned.messages == 3 and sent.sent == 3
+
+
+def test_a_dispatch_killed_mid_batch_resumes_without_sending_twice(tmp_path, smtp_server, sender):
+    region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=3)
+    engine = region["engine"]
+    sweep.plan_notices(engine, day=dt.date(2027, 1, 4), policy=POLICY, render=render)
+
+    def killed_after_the_first(_):
+        raise SystemExit("the process is killed")  # right after the first message went out and was marked
+
+    with pytest.raises(SystemExit):
+        sweep.dispatch(engine, sender, concurrency=1, progress=killed_after_the_first)
+    delivered_before = len(smtp_server.messages)
+    with Session(engine) as s:  # what went out is recorded as sent, by the thread that sent it
+        assert len(s.exec(select(Outbox).where(Outbox.status == "sent")).all()) == delivered_before
+    assert 1 <= delivered_before < 3
+    with unit_of_work(engine) as s:  # the claims of the dead run expire
+        for o in s.exec(select(Outbox).where(Outbox.status == "pending")):
+            o.claimed_until = None
+            s.add(o)
+    report = sweep.dispatch(engine, sender)
+    assert report.sent == 3 - delivered_before
+    assert len(smtp_server.messages) == 3 and len({tuple(m.rcpt_tos) + (m.subject,) for m in smtp_server.messages}) == 3
