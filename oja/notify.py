@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from notifications.send import AppriseSender
-
 from models.errors import InvalidInput
+from notifications.send import AppriseSender
 from oja.config import Settings
 
 
