@@ -1,0 +1,255 @@
+"""Decision support at a review: a recommendation with its reasons, from the data. Pure rules.
+
+The professional decides; the engine recommends, in this order (DOMAIN.md,
+"Decision rules worth knowing"):
+
+1. a safety concern at this review: escalate to specialised care at once;
+2. the plan was not delivered as agreed: fix the delivery before changing anything;
+3. with enough measurements against the aim line (progress monitoring), the four-point rule;
+4. goals at or above the expected level on two consecutive reviews: scale down, or close when at the
+   lowest in-school level or when the goals are met;
+5. little or no progress on two consecutive reviews: scale up within school, or escalate when already
+   at the highest in-school level or when an earlier scale-up brought no progress;
+6. otherwise: continue.
+
+Every recommendation carries its reasons in plain Dutch: which rule, which scores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from statistics import mean
+
+from models.lifecycle import HIGHEST_IN_SCHOOL, LOWEST_IN_SCHOOL
+from models.vocabulary import ChangeReason, DecisionKind, EndReason
+
+
+@dataclasses.dataclass(frozen=True)
+class DecisionPolicy:
+    on_track_from: float = 0.0  # every scored goal at least this GAS: at or above the expected level
+    no_progress_up_to: float = -1.0  # mean GAS at most this: little or no progress
+    goals_met_from: float = 1.0  # every goal at least this GAS at the last review: goals met
+    consecutive_reviews: int = 2
+    min_measurements: int = 6  # the four-point rule needs at least this many data points
+    four_points: int = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewFacts:
+    held_on: dt.date
+    gas: dict[int, int]  # goal number -> GAS score; goals without a score are left out
+    safety_concern: bool = False
+    delivered_as_planned: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class GoalSeries:
+    """Repeated measurements of one goal against its aim line (from baseline at the start to target at the end)."""
+
+    goal: int
+    baseline: float
+    target: float
+    start: dt.date
+    end: dt.date
+    points: tuple[tuple[dt.date, float], ...]
+    higher_is_better: bool = True
+
+    def aim(self, on: dt.date) -> float:
+        span = max((self.end - self.start).days, 1)
+        return self.baseline + (self.target - self.baseline) * (on - self.start).days / span
+
+
+@dataclasses.dataclass(frozen=True)
+class Recommendation:
+    kind: DecisionKind
+    rule: str  # a code: safety, delivery, four_point_below, four_point_above, on_track, no_progress, ...
+    reasons: tuple[str, ...]  # plain Dutch
+    new_level: int | None = None
+    reason_code: str | None = None  # iJw vocabulary for close and scale decisions
+
+    def as_text(self) -> str:
+        return " ".join(self.reasons)
+
+
+def _scores(review: ReviewFacts) -> str:
+    if not review.gas:
+        return "geen scores"
+    return ", ".join(f"doel {g}: {s:+d}" for g, s in sorted(review.gas.items()))
+
+
+def four_point(series: GoalSeries, policy: DecisionPolicy) -> str | None:
+    """'below', 'above' or 'mixed' for the last four points against the aim line; None with too few points."""
+    if len(series.points) < policy.min_measurements:
+        return None
+    last = sorted(series.points)[-policy.four_points :]
+    sign = 1 if series.higher_is_better else -1
+    above = [sign * (value - series.aim(day)) > 0 for day, value in last]
+    below = [sign * (value - series.aim(day)) < 0 for day, value in last]
+    if all(below):
+        return "below"
+    if all(above):
+        return "above"
+    return "mixed"
+
+
+def recommend(
+    *,
+    level: int,
+    reviews: list[ReviewFacts],
+    series: list[GoalSeries] = (),
+    scaled_up_on: dt.date | None = None,
+    goal_count: int | None = None,
+    policy: DecisionPolicy = DecisionPolicy(),
+) -> Recommendation:
+    """The recommendation at the latest review in `reviews` (oldest first) for a case at `level` (1-3)."""
+    if not reviews:
+        raise ValueError("a recommendation needs at least the review just held")
+    current = reviews[-1]
+    day = current.held_on.isoformat()
+
+    if current.safety_concern:
+        return Recommendation(
+            DecisionKind.ESCALATE,
+            "safety",
+            (
+                f"Bij de evaluatie van {day} is een zorg over de veiligheid gemeld: direct opschalen naar "
+                "specialistische zorg (regel: veiligheid gaat voor).",
+            ),
+        )
+    if not current.delivered_as_planned:
+        return Recommendation(
+            DecisionKind.CONTINUE,
+            "delivery",
+            (
+                f"Het plan is volgens de evaluatie van {day} niet uitgevoerd zoals afgesproken: eerst de uitvoering "
+                "herstellen, dan pas op- of afschalen (regel: controleer de uitvoering voordat je verandert).",
+            ),
+        )
+
+    verdicts = {s.goal: four_point(s, policy) for s in series}
+    verdicts = {g: v for g, v in verdicts.items() if v is not None}
+    if verdicts:
+        listed = ", ".join(f"doel {g}: {v}" for g, v in sorted(verdicts.items()))
+        if any(v == "below" for v in verdicts.values()):
+            return _up(
+                level,
+                "four_point_below",
+                (f"Vierpuntsregel: de laatste {policy.four_points} metingen liggen onder de doellijn ({listed}).",),
+                scaled_up_on,
+                reviews,
+            )
+        if all(v == "above" for v in verdicts.values()):
+            return _down(
+                level,
+                "four_point_above",
+                (
+                    f"Vierpuntsregel: de laatste {policy.four_points} metingen liggen boven de doellijn ({listed}): "
+                    "doel verhogen of afschalen.",
+                ),
+                goals_met=False,
+            )
+
+    recent = [r for r in reviews if r.gas][-policy.consecutive_reviews :]
+    if len(recent) < policy.consecutive_reviews:
+        scored = "nog geen GAS-scores" if not current.gas else f"scores {_scores(current)}"
+        return Recommendation(
+            DecisionKind.CONTINUE,
+            "first_review",
+            (
+                f"Nog geen {policy.consecutive_reviews} opeenvolgende evaluaties met GAS-scores ({scored}): "
+                "voortzetten en bij de volgende evaluatie opnieuw bekijken.",
+            ),
+        )
+    listing = "; ".join(f"{r.held_on.isoformat()}: {_scores(r)}" for r in recent)
+    if all(min(r.gas.values()) >= policy.on_track_from for r in recent):
+        met = (goal_count is None or len(current.gas) >= goal_count) and min(
+            current.gas.values()
+        ) >= policy.goals_met_from
+        return _down(
+            level,
+            "on_track",
+            (f"Alle doelen op of boven het verwachte niveau bij {len(recent)} opeenvolgende evaluaties ({listing}).",),
+            goals_met=met,
+        )
+    if all(mean(r.gas.values()) <= policy.no_progress_up_to for r in recent):
+        return _up(
+            level,
+            "no_progress",
+            (f"Weinig of geen vooruitgang bij {len(recent)} opeenvolgende evaluaties ({listing}).",),
+            scaled_up_on,
+            recent,
+        )
+    return Recommendation(
+        DecisionKind.CONTINUE,
+        "partial",
+        (f"Gedeeltelijke vooruitgang ({listing}): voortzetten, eventueel het plan bijstellen.",),
+    )
+
+
+def _up(
+    level: int, rule: str, reasons: tuple[str, ...], scaled_up_on: dt.date | None, window: list[ReviewFacts]
+) -> Recommendation:
+    if level >= HIGHEST_IN_SCHOOL:
+        return Recommendation(
+            DecisionKind.ESCALATE,
+            rule,
+            (
+                *reasons,
+                f"Niveau {level} is het hoogste op school: opschalen naar specialistische zorg.",
+            ),
+        )
+    if (
+        scaled_up_on is not None
+        and scaled_up_on <= window[-1].held_on
+        and (len(window) < 2 or scaled_up_on >= window[0].held_on)
+    ):
+        return Recommendation(
+            DecisionKind.ESCALATE,
+            rule,
+            (
+                *reasons,
+                f"De opschaling van {scaled_up_on.isoformat()} bracht geen vooruitgang: "
+                "opschalen naar specialistische zorg.",
+            ),
+        )
+    return Recommendation(
+        DecisionKind.SCALE_UP,
+        rule,
+        (
+            *reasons,
+            f"Opschalen op school van niveau {level} naar {level + 1}, met een nieuw plan en afgesproken exitcriteria.",
+        ),
+        new_level=level + 1,
+        reason_code=ChangeReason.EXTENSION.value,
+    )
+
+
+def _down(level: int, rule: str, reasons: tuple[str, ...], *, goals_met: bool) -> Recommendation:
+    if goals_met:
+        return Recommendation(
+            DecisionKind.CLOSE,
+            rule,
+            (*reasons, "De doelen zijn bereikt: afsluiten."),
+            reason_code=EndReason.AS_PLANNED.value,
+        )
+    if level <= LOWEST_IN_SCHOOL:
+        return Recommendation(
+            DecisionKind.CLOSE,
+            rule,
+            (
+                *reasons,
+                f"Niveau {level} is het laagste op school: afsluiten naar de basisondersteuning.",
+            ),
+            reason_code=EndReason.BASIC_SUPPORT.value,
+        )
+    return Recommendation(
+        DecisionKind.SCALE_DOWN,
+        rule,
+        (
+            *reasons,
+            f"Afschalen van niveau {level} naar {level - 1}.",
+        ),
+        new_level=level - 1,
+        reason_code=ChangeReason.SHORTENING.value,
+    )

@@ -1,0 +1,149 @@
+"""Decision support: each rule and its boundaries, and that every recommendation is a legal step."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from models.decisions import DecisionPolicy, GoalSeries, ReviewFacts, four_point, recommend
+from models.lifecycle import CaseState, level_after, next_state
+from models.vocabulary import DecisionKind
+from oja.services import DECISION_ACTIONS
+
+D1, D2, D3 = dt.date(2026, 10, 5), dt.date(2026, 11, 16), dt.date(2027, 1, 11)
+
+
+def review(day, *scores, safety=False, delivered=True):
+    return ReviewFacts(day, {i + 1: s for i, s in enumerate(scores) if s is not None}, safety, delivered)
+
+
+def test_a_safety_concern_means_escalate_at_once_even_at_a_first_review():
+    r = recommend(level=1, reviews=[review(D1, 2, 2, safety=True)])
+    assert r.kind is DecisionKind.ESCALATE and r.rule == "safety" and "veiligheid" in r.as_text()
+
+
+def test_a_plan_not_delivered_as_agreed_is_fixed_before_anything_is_scaled():
+    r = recommend(level=2, reviews=[review(D1, -2), review(D2, -2, delivered=False)])
+    assert r.kind is DecisionKind.CONTINUE and r.rule == "delivery" and "uitvoering herstellen" in r.as_text()
+
+
+def test_a_first_review_continues():
+    r = recommend(level=2, reviews=[review(D1, -2, -2)])
+    assert r.kind is DecisionKind.CONTINUE and r.rule == "first_review" and "doel 1: -2" in r.as_text()
+
+
+def test_missing_scores_do_not_count_as_a_review():
+    r = recommend(level=2, reviews=[review(D1, 0), review(D2)])
+    assert r.kind is DecisionKind.CONTINUE and "nog geen GAS-scores" in r.as_text()
+
+
+def test_on_track_twice_scales_down_with_the_scores_named():
+    r = recommend(level=3, reviews=[review(D1, 0, 1), review(D2, 0, 0)])
+    assert (r.kind, r.new_level, r.reason_code) == (DecisionKind.SCALE_DOWN, 2, "herbeoordeling_verkorting")
+    assert "doel 1: +0, doel 2: +1" in r.as_text() and "van niveau 3 naar 2" in r.as_text()
+
+
+def test_on_track_twice_at_the_lowest_level_closes_to_basic_support():
+    r = recommend(level=1, reviews=[review(D1, 0), review(D2, 0)])
+    assert (r.kind, r.reason_code) == (DecisionKind.CLOSE, "naar_basisondersteuning")
+
+
+def test_goals_met_close_as_planned_at_any_level():
+    r = recommend(level=3, reviews=[review(D1, 1, 1), review(D2, 2, 1)], goal_count=2)
+    assert (r.kind, r.reason_code) == (DecisionKind.CLOSE, "volgens_plan")
+
+
+def test_a_goal_left_unscored_is_not_met():
+    r = recommend(level=3, reviews=[review(D1, 1, 1), review(D2, 2, None)], goal_count=2)
+    assert r.kind is DecisionKind.SCALE_DOWN
+
+
+def test_no_progress_twice_scales_up_within_school():
+    r = recommend(level=1, reviews=[review(D1, -1, -2), review(D2, -1, -1)])
+    assert (r.kind, r.new_level, r.reason_code) == (DecisionKind.SCALE_UP, 2, "herbeoordeling_verlenging")
+
+
+def test_no_progress_at_the_highest_school_level_escalates():
+    r = recommend(level=3, reviews=[review(D1, -1), review(D2, -2)])
+    assert r.kind is DecisionKind.ESCALATE and "hoogste op school" in r.as_text()
+
+
+def test_no_progress_after_a_scale_up_escalates():
+    r = recommend(level=2, reviews=[review(D1, -1), review(D2, -1)], scaled_up_on=D1)
+    assert r.kind is DecisionKind.ESCALATE and "bracht geen vooruitgang" in r.as_text()
+
+
+def test_an_older_scale_up_does_not_count_against_the_current_level():
+    r = recommend(level=2, reviews=[review(D1, -1), review(D2, -1)], scaled_up_on=D1 - dt.timedelta(days=60))
+    assert r.kind is DecisionKind.SCALE_UP
+
+
+@pytest.mark.parametrize(("first", "second"), [((0, -1), (0, 0)), ((-1, 0), (-1, -1)), ((-1, 1), (-1, 0))])
+def test_mixed_goals_continue(first, second):
+    r = recommend(level=2, reviews=[review(D1, *first), review(D2, *second)])
+    assert r.kind is DecisionKind.CONTINUE and r.rule == "partial"
+
+
+def test_the_boundaries_of_on_track_and_no_progress():
+    assert recommend(level=2, reviews=[review(D1, 0), review(D2, 0)]).kind is DecisionKind.SCALE_DOWN
+    assert recommend(level=2, reviews=[review(D1, -1), review(D2, -1)]).kind is DecisionKind.SCALE_UP
+    mean_just_above = recommend(level=2, reviews=[review(D1, -2, 0), review(D2, -1, -1)])
+    assert mean_just_above.kind is DecisionKind.SCALE_UP  # mean -1 counts as little progress
+    assert recommend(level=2, reviews=[review(D1, -2, 1), review(D2, -1, -1)]).kind is DecisionKind.CONTINUE
+
+
+def series(values, *, baseline=0.0, target=10.0):
+    start = dt.date(2026, 9, 1)
+    return GoalSeries(
+        1,
+        baseline,
+        target,
+        start,
+        start + dt.timedelta(days=100),
+        tuple((start + dt.timedelta(days=10 * (i + 1)), v) for i, v in enumerate(values)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "verdict"),
+    [
+        ([1, 2, 3, 4, 5], None),  # fewer than 6 points
+        ([2, 3, 4, 5, 6, 7, 8, 9], "above"),  # the aim line rises 1 a point: these stay 1 above it
+        ([1, 2, 1, 1, 1, 1], "below"),
+        ([1, 2, 4, 3, 6, 5], "mixed"),
+        ([1, 2, 3, 4, 5, 6], "mixed"),  # on the line is neither above nor below
+    ],
+)
+def test_the_four_point_rule(values, verdict):
+    assert four_point(series(values), DecisionPolicy()) == verdict
+
+
+def test_measurements_below_the_aim_line_recommend_scaling_up_even_when_gas_looks_fine():
+    r = recommend(level=1, reviews=[review(D1, 0), review(D2, 0)], series=[series([1, 2, 1, 1, 1, 1])])
+    assert r.kind is DecisionKind.SCALE_UP and r.rule == "four_point_below" and "onder de doellijn" in r.as_text()
+
+
+def test_measurements_above_the_aim_line_recommend_raising_the_goal_or_scaling_down():
+    r = recommend(level=2, reviews=[review(D1, -1)], series=[series([2, 3, 4, 5, 6, 7])])
+    assert r.kind is DecisionKind.SCALE_DOWN and r.rule == "four_point_above"
+
+
+scores = st.dictionaries(st.integers(1, 4), st.integers(-2, 2), max_size=4)
+facts = st.builds(
+    ReviewFacts, st.dates(dt.date(2026, 1, 1), dt.date(2027, 12, 31)), scores, st.booleans(), st.booleans()
+)
+
+
+@given(
+    st.integers(1, 3), st.lists(facts, min_size=1, max_size=5), st.none() | st.dates(), st.none() | st.integers(1, 4)
+)
+def test_every_recommendation_is_a_legal_step_from_the_reviewed_state(level, reviews, scaled_up_on, goal_count):
+    reviews = sorted(reviews, key=lambda r: r.held_on)
+    r = recommend(level=level, reviews=reviews, scaled_up_on=scaled_up_on, goal_count=goal_count)
+    action = DECISION_ACTIONS[r.kind.value]
+    next_state(CaseState.REVIEWED, action)  # raises if illegal
+    assert level_after(action, level, r.new_level) in range(0, 5)
+    assert r.reasons and all(isinstance(x, str) and x for x in r.reasons)
