@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
+from prefect.input import RunInput
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.vocabulary import (
@@ -21,6 +22,7 @@ from models.vocabulary import (
     EndReason,
     Measure,
     NoActionReason,
+    OverrideReason,
     Setting,
     Source,
     TriageOutcome,
@@ -196,6 +198,35 @@ class TakeDecision(Form):
     new_level: int | None = Field(None, title="Nieuw niveau (op- of afschalen)", ge=1, le=3)
     end_reason: EndReason | None = Field(None, title="Reden beëindiging (bij afsluiten)")
     change_reason: ChangeReason | None = Field(None, title="Reden wijziging (bij op- of afschalen)")
+    override_reason: OverrideReason | None = Field(
+        None, title="Reden om af te wijken", description="Verplicht als het besluit afwijkt van de aanbeveling."
+    )
+    actor: Actor
+
+
+class ConfirmDecision(RunInput):
+    """Neem de aanbeveling over, of kies een ander besluit met een reden."""
+
+    model_config = ConfigDict(title="Besluit na evaluatie", use_enum_values=True)
+
+    confirm: bool = Field(True, title="Aanbeveling overnemen")
+    kind: DecisionKind | None = Field(None, title="Ander besluit (alleen als u de aanbeveling niet overneemt)")
+    new_level: int | None = Field(None, title="Nieuw niveau (op- of afschalen)", ge=1, le=3)
+    end_reason: EndReason | None = Field(None, title="Reden beëindiging (bij afsluiten)")
+    change_reason: ChangeReason | None = Field(None, title="Reden wijziging (bij op- of afschalen)")
+    override_reason: OverrideReason | None = Field(None, title="Reden om af te wijken")
+    actor: Actor
+
+
+class RecordMeasurement(Form):
+    """Een meting vastleggen voor een doel (voortgangsmonitoring tegen de doellijn)."""
+
+    model_config = ConfigDict(title="Meting vastleggen")
+
+    case_ref: CaseRef
+    goal_number: int = Field(title="Doel nr.", ge=1, le=10)
+    value: float = Field(title="Waarde", ge=-1000, le=1000)
+    measured_on: dt.date | None = Field(None, title="Gemeten op", description="Leeg laten voor vandaag.")
     actor: Actor
 
 

@@ -12,15 +12,20 @@ from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
 from prefect.runtime import flow_run
+from sqlmodel import select
 
 from flows import forms
 from models.errors import OjaError
 from models.schooldays import today as amsterdam_today
+from models.tables import Case
 from oja import services as sv
-from oja.config import get_policy
-from oja.db import unit_of_work
+from oja.config import get_policy, get_settings
+from oja.db import get_engine, unit_of_work
 
 
 class ActionRefused(Exception):
@@ -133,14 +138,61 @@ def activate(form: forms.CaseAction) -> dict:
     return commit("arrangement-starten", sv.activate, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today())
 
 
+@task(name="aanbeveling", cache_policy=NO_CACHE)
+def recommend_decision(case_ref: str) -> dict:
+    """The engine's recommendation at this review, with its reasons; published as an artifact."""
+    with unit_of_work() as session:
+        rec = sv.recommendation(session, case_ref=case_ref, policy=get_policy())
+    markdown = "\n".join(
+        [
+            f"## Aanbeveling voor {case_ref}: **{rec.kind.value}**"
+            + (f" (niveau {rec.new_level})" if rec.new_level else ""),
+            "",
+            *[f"- {r}" for r in rec.reasons],
+        ]
+    )
+    create_markdown_artifact(
+        key=f"aanbeveling-{case_ref.lower()}", markdown=markdown, description=f"Aanbeveling {case_ref}"
+    )
+    get_run_logger().info("%s: aanbeveling %s (regel %s)", case_ref, rec.kind.value, rec.rule)
+    return {
+        "kind": rec.kind.value,
+        "new_level": rec.new_level,
+        "rule": rec.rule,
+        "reason_code": rec.reason_code,
+        "reasons": list(rec.reasons),
+        "markdown": markdown,
+    }
+
+
+@task(name="herinnering-besluit", cache_policy=NO_CACHE)
+def remind_decision_due(case_ref: str, held_on: dt.date) -> int:
+    """The wait for a decision timed out: the regie holder gets a reminder; the case stays as it was."""
+    from notifications.render import render
+    from oja.sweep import NoticeKind, queue_notice
+
+    settings = get_settings()
+    return queue_notice(
+        get_engine(),
+        case_ref=case_ref,
+        kind=NoticeKind.DECISION_DUE,
+        due_on=held_on,
+        day=amsterdam_today(),
+        render=render,
+        language=settings.language,
+        case_url=settings.case_url,
+    )
+
+
 @flow(name="evaluatie-vastleggen", flow_run_name=_run_name("evaluatie"))
 def record_review(form: forms.RecordReview) -> dict:
-    """Record a review: GAS per goal, attendance, wellbeing, the voices of pupil and parents, safety."""
-    return commit(
+    """Record a review, show the engine's recommendation with its reasons, and wait for the decision."""
+    held_on = _day(form.held_on)
+    result = commit(
         "evaluatie-vastleggen",
         sv.record_review,
         case_ref=form.case_ref,
-        held_on=_day(form.held_on),
+        held_on=held_on,
         gas_scores={s.goal_number: s.gas for s in form.gas_scores},
         attendance_pct=form.attendance_pct,
         wellbeing=form.wellbeing,
@@ -152,18 +204,86 @@ def record_review(form: forms.RecordReview) -> dict:
         actor=form.actor,
         today=amsterdam_today(),
     )
+    rec = recommend_decision(form.case_ref)
+    result["recommendation"] = {k: rec[k] for k in ("kind", "new_level", "rule")}
+    policy = get_policy()
+    try:
+        answer = pause_flow_run(
+            wait_for_input=forms.ConfirmDecision.with_initial_data(
+                description=rec["markdown"] + "\n\nNeem de aanbeveling over, of kies een ander besluit met een reden.",
+                actor=form.actor,
+            ),
+            timeout=policy.decision_wait_seconds,
+            poll_interval=max(1, min(3, policy.decision_wait_seconds // 10)),
+        )
+    except FlowPauseTimeout:
+        remind_decision_due(form.case_ref, held_on)
+        get_run_logger().warning("%s: geen besluit binnen de wachttijd; herinnering verstuurd", form.case_ref)
+        result["decision"] = "open"
+        return result
+    result["decision"] = _decide(form.case_ref, answer, rec)
+    return result
+
+
+def _decide(case_ref: str, answer: forms.ConfirmDecision, rec: dict) -> dict:
+    kind = rec["kind"] if answer.confirm else answer.kind
+    if kind is None:
+        raise ActionRefused("kind: choose a decision when not taking over the recommendation")
+    return commit(
+        "besluit-nemen",
+        _decide_with_recommendation,
+        case_ref=case_ref,
+        kind=kind,
+        new_level=None if answer.confirm else answer.new_level,
+        reason_code=None if answer.confirm else (answer.end_reason or answer.change_reason),
+        override_reason=None if answer.confirm else answer.override_reason,
+        actor=answer.actor,
+        today=amsterdam_today(),
+    )
+
+
+def _decide_with_recommendation(session, **kwargs) -> sv.CaseOutcome:
+    """Decide on a reviewed case with the engine's recommendation in the same transaction."""
+    rec = sv.recommendation(session, case_ref=kwargs["case_ref"], policy=get_policy())
+    return sv.decide(session, recommendation=rec, **kwargs)
 
 
 @flow(name="besluit-nemen", flow_run_name=_run_name("besluit"))
 def take_decision(form: forms.TakeDecision) -> dict:
-    """Carry out a decision: continue, scale up, scale down, close with a reason, or escalate."""
+    """Carry out a decision: continue, scale up, scale down, close with a reason, or escalate.
+
+    After a review the engine's recommendation applies: deciding otherwise needs a reason.
+    """
     return commit(
         "besluit-nemen",
-        sv.decide,
+        _decide_after_review,
         case_ref=form.case_ref,
         kind=form.kind,
         new_level=form.new_level,
         reason_code=form.end_reason or form.change_reason,
+        override_reason=form.override_reason,
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
+
+
+def _decide_after_review(session, **kwargs) -> sv.CaseOutcome:
+    case = session.exec(select(Case).where(Case.ref == kwargs["case_ref"])).first()
+    if case is not None and case.state == "reviewed":
+        return _decide_with_recommendation(session, **kwargs)
+    return sv.decide(session, **kwargs)
+
+
+@flow(name="meting-vastleggen", flow_run_name=_run_name("meting"))
+def record_measurement(form: forms.RecordMeasurement) -> dict:
+    """Record a progress-monitoring measurement for a goal (compared with its aim line at reviews)."""
+    return commit(
+        "meting-vastleggen",
+        sv.record_measurement,
+        case_ref=form.case_ref,
+        goal_number=form.goal_number,
+        value=form.value,
+        measured_on=_day(form.measured_on),
         actor=form.actor,
         today=amsterdam_today(),
     )
@@ -204,6 +324,7 @@ ALL_FLOWS = (
     record_consent,
     activate,
     record_review,
+    record_measurement,
     take_decision,
     refer,
     return_from_specialised,

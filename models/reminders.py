@@ -24,6 +24,7 @@ class NoticeKind(StrEnum):
     PLAN_LATE = "plan_late"  # no joint plan by its deadline
     CONSENT_LATE = "consent_late"  # consent incomplete by its deadline
     UPCOMING = "upcoming"  # weekly digest: what is coming in the next school week
+    DECISION_DUE = "decision_due"  # a review waits for its decision (the wait in the UI timed out)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -230,6 +230,16 @@ class GoalScore(SQLModel, table=True):
     gas: int
 
 
+class Measurement(SQLModel, table=True):
+    """A repeated measurement of a goal (progress monitoring), compared with the goal's aim line."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", index=True)
+    measured_on: dt.date
+    value: float
+    recorded_by: str = Field(foreign_key="professional.code", max_length=12)
+
+
 class Decision(SQLModel, table=True):
     """What was decided about a case: continue, scale up or down, close, escalate, return."""
 
@@ -242,6 +252,9 @@ class Decision(SQLModel, table=True):
     to_level: int
     decided_on: dt.date
     decided_by: str = Field(foreign_key="professional.code", max_length=12)
+    recommended_kind: str | None = Field(default=None, max_length=24)  # what the engine recommended
+    recommendation_rule: str | None = Field(default=None, max_length=24)
+    override_reason: str | None = Field(default=None, max_length=32)  # why the professional chose otherwise
 
 
 class Referral(SQLModel, table=True):

@@ -113,3 +113,13 @@ class HolidayRegion(StrEnum):
     NORTH = "noord"
     MIDDLE = "midden"
     SOUTH = "zuid"
+
+
+class OverrideReason(StrEnum):
+    """Why a professional decides otherwise than the engine recommends (a code: no free text in Prefect)."""
+
+    PROFESSIONAL_JUDGEMENT = "professioneel_oordeel"
+    NEW_INFORMATION = "nieuwe_informatie"
+    WISH_OF_PUPIL_OR_PARENTS = "wens_leerling_ouders"
+    CAPACITY = "capaciteit"
+    DATA_INCOMPLETE = "gegevens_onvolledig"

@@ -19,6 +19,7 @@ KIND_ORDER = (
     "triage_overdue",
     "plan_late",
     "consent_late",
+    "decision_due",
     "review_due",
     "triage_due",
     "triage_reminder",

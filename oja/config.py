@@ -36,6 +36,24 @@ class Policy(BaseModel):
     max_hours_per_week: float = Field(20.0, gt=0, le=40, description="most hours a week in one intervention")
     max_plan_weeks: int = Field(104, ge=4, le=260, description="longest planned duration of a plan")
     default_holiday_region: Literal["noord", "midden", "zuid"] = "noord"
+    # decision support at reviews (models.decisions)
+    on_track_from: float = Field(0.0, ge=-2, le=2, description="every goal at least this GAS: on track")
+    no_progress_up_to: float = Field(-1.0, ge=-2, le=2, description="mean GAS at most this: little progress")
+    goals_met_from: float = Field(1.0, ge=-2, le=2, description="every goal at least this GAS: goals met")
+    consecutive_reviews: int = Field(2, ge=1, le=6, description="reviews in a row before scaling")
+    min_measurements: int = Field(6, ge=4, le=50, description="data points before the four-point rule")
+    decision_wait_seconds: int = Field(3600, ge=1, le=86400, description="how long a review waits for a decision")
+
+    def decision_policy(self):
+        from models.decisions import DecisionPolicy
+
+        return DecisionPolicy(
+            on_track_from=self.on_track_from,
+            no_progress_up_to=self.no_progress_up_to,
+            goals_met_from=self.goals_met_from,
+            consecutive_reviews=self.consecutive_reviews,
+            min_measurements=self.min_measurements,
+        )
 
     @field_validator("reminder_school_days", "triage_reminder_school_days")
     @classmethod

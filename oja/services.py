@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from models import lifecycle as lc
-from models.errors import InvalidInput, UnknownReference
+from models.decisions import DecisionPolicy, GoalSeries, Recommendation, ReviewFacts, recommend
+from models.errors import IllegalTransition, InvalidInput, UnknownReference
 from models.identity import (
     PUPIL,
     age_on,
@@ -38,6 +39,7 @@ from models.tables import (
     Goal,
     GoalScore,
     Intervention,
+    Measurement,
     Municipality,
     Parent,
     Plan,
@@ -59,6 +61,7 @@ from models.vocabulary import (
     HolidayRegion,
     Measure,
     NoActionReason,
+    OverrideReason,
     Role,
     Setting,
     Source,
@@ -772,11 +775,29 @@ def decide(
     today: dt.date,
     new_level: int | None = None,
     reason_code: str | None = None,
+    recommendation: Recommendation | None = None,
+    override_reason: str | None = None,
 ) -> CaseOutcome:
-    """Carry out a decision: continue, scale up or down, close with a reason, or escalate."""
+    """Carry out a decision: continue, scale up or down, close with a reason, or escalate.
+
+    With the engine's `recommendation`, a different decision is an override and needs an `override_reason`.
+    """
     who = _actor(session, actor)
     case = _case(session, case_ref)
     kind = _choice(kind, DecisionKind, "kind")
+    if recommendation is not None:
+        same = kind == recommendation.kind.value and (new_level is None or new_level == recommendation.new_level)
+        if not same and not override_reason:
+            raise InvalidInput(
+                "override_reason",
+                f"the recommendation is '{recommendation.kind.value}': deciding otherwise needs a reason",
+            )
+        if same:
+            override_reason = None
+            new_level = recommendation.new_level
+            reason_code = reason_code or recommendation.reason_code
+    if override_reason is not None:
+        override_reason = _choice(override_reason, OverrideReason, "override_reason")
     action = DECISION_ACTIONS[kind]
     lc.next_state(CaseState(case.state), action, case_ref=case.ref)
     if action is Action.CLOSE:
@@ -808,6 +829,9 @@ def decide(
             to_level=case.level,
             decided_on=today,
             decided_by=who.code,
+            recommended_kind=recommendation.kind.value if recommendation else None,
+            recommendation_rule=recommendation.rule if recommendation else None,
+            override_reason=override_reason,
         )
     )
     if action in (Action.CONTINUE, Action.SCALE_UP, Action.SCALE_DOWN):
@@ -906,6 +930,91 @@ def reopen(session: Session, *, case_ref: str, actor: str, today: dt.date, polic
     case.triage_due_on = add_school_days(today, policy.triage_norm_school_days, region)
     _transition(session, case, Action.REOPEN, who)
     return _outcome(case, Action.REOPEN)
+
+
+def record_measurement(
+    session: Session,
+    *,
+    case_ref: str,
+    goal_number: int,
+    measured_on: dt.date,
+    value: float,
+    actor: str,
+    today: dt.date,
+) -> CaseOutcome:
+    """A progress-monitoring data point for one goal of the current plan (while the arrangement runs)."""
+    who = _actor(session, actor)
+    case = _case(session, case_ref)
+    if case.state not in (CaseState.ACTIVE.value, CaseState.REVIEWED.value):  # only while the arrangement runs
+        allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
+        raise IllegalTransition(case.state, "record_measurement", allowed, case.ref)
+    _not_future(measured_on, today, "measured_on")
+    if case.activated_on and measured_on < case.activated_on:
+        raise InvalidInput("measured_on", f"cannot predate the start of the arrangement ({case.activated_on})")
+    if not -1000 <= value <= 1000:
+        raise InvalidInput("value", "from -1000 to 1000")
+    plan = _current_plan(session, case)
+    goal = session.exec(select(Goal).where(Goal.plan_id == plan.id, Goal.number == goal_number)).first()
+    if goal is None:
+        raise InvalidInput("goal_number", f"the plan has no goal {goal_number}")
+    session.add(Measurement(goal_id=goal.id, measured_on=measured_on, value=value, recorded_by=who.code))
+    session.add(
+        AuditRecord(
+            case_ref=case.ref,
+            actor=who.code,
+            action="record_measurement",
+            from_state=case.state,
+            to_state=case.state,
+            reason=f"goal {goal_number}",
+        )
+    )
+    return _outcome(case, "record_measurement")
+
+
+def recommendation(session: Session, *, case_ref: str, policy: Policy = DEFAULT_POLICY) -> Recommendation:
+    """The engine's recommendation for a reviewed case, from its reviews and measurements."""
+    case = _case(session, case_ref)
+    if case.state != CaseState.REVIEWED.value:
+        allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
+        raise IllegalTransition(case.state, "recommend", allowed, case.ref)
+    plan = _current_plan(session, case)
+    goals = {g.id: g for g in session.exec(select(Goal).where(Goal.plan_id == plan.id)).all()}
+    since = case.activated_on or plan.start_on
+    reviews = session.exec(
+        select(Review).where(Review.case_id == case.id, Review.held_on >= since).order_by(Review.held_on, Review.id)
+    ).all()
+    facts = []
+    for r in reviews:
+        scores = session.exec(select(GoalScore).where(GoalScore.review_id == r.id)).all()
+        gas = {goals[s.goal_id].number: s.gas for s in scores if s.goal_id in goals}
+        facts.append(ReviewFacts(r.held_on, gas, r.safety_concern, r.delivered_as_planned))
+    series = []
+    for g in goals.values():
+        points = session.exec(select(Measurement).where(Measurement.goal_id == g.id)).all()
+        if points:
+            series.append(
+                GoalSeries(
+                    g.number,
+                    g.baseline,
+                    g.target,
+                    plan.start_on,
+                    plan.planned_end_on,
+                    tuple((p.measured_on, p.value) for p in points),
+                )
+            )
+    scaled_up_on = session.exec(
+        select(Decision.decided_on)
+        .where(Decision.case_id == case.id, Decision.kind == DecisionKind.SCALE_UP.value)
+        .order_by(Decision.id.desc())
+    ).first()
+    return recommend(
+        level=case.level,
+        reviews=facts,
+        series=series,
+        scaled_up_on=scaled_up_on,
+        goal_count=len(goals),
+        policy=policy.decision_policy() if policy else DecisionPolicy(),
+    )
 
 
 # ---- reading -------------------------------------------------------------------------------

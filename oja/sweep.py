@@ -345,6 +345,45 @@ def _queue(session, directory, recipient, items, notice_ids, day, render, langua
         )
 
 
+def queue_notice(
+    engine: sa.Engine,
+    *,
+    case_ref: str,
+    kind: NoticeKind,
+    due_on: dt.date,
+    day: dt.date,
+    render: Callable[[Digest], RenderedMessage],
+    language: str = "nl",
+    case_url: str = "{case_ref}",
+) -> int:
+    """Decide one notice for a case's regie holder (once, by the same unique key) and queue its message."""
+    with Session(engine) as session, session.begin():
+        directory = _Directory(session, day)
+        case = session.exec(select(Case).where(Case.ref == case_ref)).one()
+        recipients = (
+            [case.regie_holder_code] if case.regie_holder_code else directory.coordinators.get(case.school_code, [])
+        )
+        queued = 0
+        for recipient in recipients:
+            candidate = _Candidate(recipient, case.id, kind.value, due_on, 0, 0, case.ref, case.school_code)
+            rows = [
+                dict(
+                    case_id=case.id,
+                    kind=kind.value,
+                    due_on=due_on,
+                    stage=0,
+                    school_days=0,
+                    recipient_code=recipient,
+                    sweep_date=day,
+                )
+            ]
+            decided = _insert_new_notices(session, rows)
+            if decided:
+                _queue(session, directory, recipient, [candidate], [decided[0][0]], day, render, language, case_url)
+                queued += 1
+        return queued
+
+
 # ---- dispatch -----------------------------------------------------------------------------
 
 

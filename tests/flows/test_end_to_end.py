@@ -132,7 +132,9 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
     step(fl.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
     step(
         fl.take_decision,
-        forms.TakeDecision(case_ref=step.ref, kind="opschalen", new_level=3, actor="PRF-T1"),
+        forms.TakeDecision(
+            case_ref=step.ref, kind="opschalen", new_level=3, override_reason="professioneel_oordeel", actor="PRF-T1"
+        ),
         state="active",
         level=3,
         audit=[("scale_up", "active")],
@@ -140,7 +142,9 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
     step(fl.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
     step(
         fl.take_decision,
-        forms.TakeDecision(case_ref=step.ref, kind="afschalen", new_level=1, actor="PRF-T1"),
+        forms.TakeDecision(
+            case_ref=step.ref, kind="afschalen", new_level=1, override_reason="nieuwe_informatie", actor="PRF-T1"
+        ),
         state="active",
         level=1,
         audit=[("scale_down", "active")],
@@ -148,7 +152,13 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
     step(fl.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
     case = step(
         fl.take_decision,
-        forms.TakeDecision(case_ref=step.ref, kind="afsluiten", end_reason="volgens_plan", actor="PRF-T1"),
+        forms.TakeDecision(
+            case_ref=step.ref,
+            kind="afsluiten",
+            end_reason="volgens_plan",
+            override_reason="wens_leerling_ouders",
+            actor="PRF-T1",
+        ),
         state="closed",
         audit=[("close", "closed")],
     )

@@ -1,0 +1,184 @@
+"""A review in the UI: the recommendation is shown, the run waits, and the professional confirms or overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from prefect.flow_runs import resume_flow_run
+from sqlmodel import Session, select
+
+from flows import forms
+from flows import lifecycle as fl
+from models.schooldays import today as amsterdam_today
+from models.tables import Case, Decision, Notice, Outbox
+from oja import services as sv
+from oja.config import get_settings
+from oja.db import get_engine, unit_of_work
+
+pytestmark = pytest.mark.prefect
+
+
+@pytest.fixture
+def long_wait(tmp_path, monkeypatch):
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[policy]\ndecision_wait_seconds = 120\n", encoding="utf-8")
+    monkeypatch.setenv("OJA_POLICY_FILE", str(policy))
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def _active_case(url: str, bsn: str) -> str:
+    today = amsterdam_today()
+    with unit_of_work(get_engine(url)) as s:
+        pupil = sv.register_pupil(
+            s,
+            given_name="Besluit",
+            family_name="Leerling",
+            birth_date=dt.date(2009, 4, 4),
+            bsn=bsn,
+            school_code="20XY",
+            municipality_code="GM0164",
+            today=today,
+        )
+        ref = sv.register_signal(
+            s,
+            pupil_ref=pupil,
+            school_code="20XY",
+            source="school",
+            domains=["gedrag"],
+            urgency="normaal",
+            actor="PRF-T1",
+            received_on=today,
+            today=today,
+            policy=sv.DEFAULT_POLICY,
+        ).case_ref
+        sv.triage(s, case_ref=ref, outcome="oja", level=2, actor="PRF-T1", today=today)
+        sv.draft_plan(
+            s,
+            case_ref=ref,
+            goals=[sv.GoalSpec("gedrag")],
+            interventions=[sv.InterventionSpec("PRV-A", 2)],
+            regie_holder="PRF-T1",
+            start_on=today,
+            planned_end_on=today + dt.timedelta(weeks=20),
+            actor="PRF-T1",
+            today=today,
+            policy=sv.DEFAULT_POLICY,
+        )
+        sv.record_consent(
+            s, case_ref=ref, party="leerling", granted=True, actor="PRF-T1", recorded_on=today, today=today
+        )
+        sv.activate(s, case_ref=ref, actor="PRF-T1", today=today)
+        # an earlier review with the goal on track
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        case.activated_on = today - dt.timedelta(days=60)
+        s.add(case)
+    with unit_of_work(get_engine(url)) as s:
+        sv.record_review(
+            s, case_ref=ref, held_on=today - dt.timedelta(days=30), actor="PRF-T2", today=today, gas_scores={1: 0}
+        )
+        sv.decide(s, case_ref=ref, kind="voortzetten", actor="PRF-T1", today=today)
+    return ref
+
+
+def _review_in_background(ref: str, gas: int) -> tuple[threading.Thread, dict]:
+    box: dict = {}
+
+    def run():
+        box["state"] = fl.record_review(
+            form=forms.RecordReview(
+                case_ref=ref, gas_scores=[forms.GoalScoreForm(goal_number=1, gas=gas)], actor="PRF-T2"
+            ),
+            return_state=True,
+        )
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, box
+
+
+def _paused_run_id(ref: str):
+    deadline = time.monotonic() + 60
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"evaluatie {ref}"]))
+            )
+            for run in runs:
+                if run.state and run.state.is_paused():
+                    return run.id
+            time.sleep(0.5)
+    raise AssertionError("the review run did not pause for a decision")
+
+
+def test_the_professional_confirms_the_recommendation_and_it_is_carried_out(engine_url, long_wait):
+    ref = _active_case(engine_url, "100000022")
+    thread, box = _review_in_background(ref, gas=0)  # on track twice at level 2: scale down to 1
+    run_id = _paused_run_id(ref)
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts()
+    shown = [a for a in artifacts if a.key == f"aanbeveling-{ref.lower()}"]
+    assert shown and "afschalen" in shown[0].data and "doel 1: +0" in shown[0].data
+
+    resume_flow_run(run_id, run_input={"confirm": True, "actor": "PRF-T1"})
+    thread.join(timeout=120)
+    result = box["state"].result()
+    assert result["recommendation"]["kind"] == "afschalen" and result["decision"]["state"] == "active"
+    with Session(get_engine(engine_url)) as s:
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        decision = s.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id.desc())).first()
+    assert case.level == 1
+    assert (decision.kind, decision.recommended_kind, decision.override_reason) == ("afschalen", "afschalen", None)
+    assert decision.decided_by == "PRF-T1"
+
+
+def test_an_override_needs_a_reason_and_is_recorded_with_it(engine_url, long_wait):
+    ref = _active_case(engine_url, "100000034")
+    thread, box = _review_in_background(ref, gas=0)
+    resume_flow_run(_paused_run_id(ref), run_input={"confirm": False, "kind": "voortzetten", "actor": "PRF-T1"})
+    thread.join(timeout=120)
+    assert box["state"].is_failed() and "override_reason" in box["state"].message
+    assert _state(engine_url, ref) == ("reviewed", 2)  # nothing changed
+
+    result = fl.take_decision(
+        form=forms.TakeDecision(
+            case_ref=ref, kind="voortzetten", override_reason="wens_leerling_ouders", actor="PRF-T1"
+        )
+    )
+    assert result["state"] == "active"
+    with Session(get_engine(engine_url)) as s:
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        decision = s.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id.desc())).first()
+    assert (decision.kind, decision.recommended_kind, decision.override_reason) == (
+        "voortzetten",
+        "afschalen",
+        "wens_leerling_ouders",
+    )
+
+
+def test_a_wait_that_times_out_reminds_the_regie_holder_and_leaves_the_case(engine_url):
+    ref = _active_case(engine_url, "100000046")  # the session policy waits 2 s
+    result = fl.record_review(
+        form=forms.RecordReview(case_ref=ref, gas_scores=[forms.GoalScoreForm(goal_number=1, gas=-2)], actor="PRF-T2")
+    )
+    assert result["decision"] == "open"
+    assert _state(engine_url, ref) == ("reviewed", 2)
+    with Session(get_engine(engine_url)) as s:
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        notices = s.exec(select(Notice).where(Notice.case_id == case.id, Notice.kind == "decision_due")).all()
+        assert [n.recipient_code for n in notices] == ["PRF-T1"]
+        outbox = s.get(Outbox, notices[0].outbox_id)
+    assert ref in outbox.text and "Besluit na evaluatie nog niet genomen" in outbox.text
+
+
+def _state(url: str, ref: str) -> tuple[str, int]:
+    with Session(get_engine(url)) as s:
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        return case.state, case.level
