@@ -201,6 +201,25 @@ class TakeDecision(Form):
     override_reason: OverrideReason | None = Field(
         None, title="Reden om af te wijken", description="Verplicht als het besluit afwijkt van de aanbeveling."
     )
+    group_code: str | None = Field(
+        None,
+        title="Groepsarrangement (bij afschalen naar niveau 1)",
+        description="Code van de groep.",
+        pattern=CODE_PATTERN,
+    )
+    actor: Actor
+
+
+class RespondToReferral(Form):
+    """Het wijkteam beantwoordt een verwijzing naar specialistische zorg."""
+
+    model_config = ConfigDict(title="Verwijzing beantwoorden")
+
+    case_ref: CaseRef
+    accepted: bool = Field(title="Verwijzing aanvaard", description="Uitvinken bij afwijzing.")
+    level_on_decline: int = Field(
+        3, title="Niveau op school bij afwijzing", description="De casus gaat terug naar school.", ge=1, le=3
+    )
     actor: Actor
 
 

@@ -262,6 +262,7 @@ def take_decision(form: forms.TakeDecision) -> dict:
         new_level=form.new_level,
         reason_code=form.end_reason or form.change_reason,
         override_reason=form.override_reason,
+        group_code=form.group_code,
         actor=form.actor,
         today=amsterdam_today(),
     )
@@ -309,6 +310,21 @@ def return_from_specialised(form: forms.ReturnFromSpecialised) -> dict:
     )
 
 
+@flow(name="verwijzing-beantwoorden", flow_run_name=_run_name("verwijzing-antwoord"))
+def respond_to_referral(form: forms.RespondToReferral) -> dict:
+    """The district team accepts a referral, or declines it and the case returns to school at a chosen level."""
+    return commit(
+        "verwijzing-beantwoorden",
+        sv.respond_to_referral,
+        case_ref=form.case_ref,
+        accepted=form.accepted,
+        level_on_decline=form.level_on_decline,
+        actor=form.actor,
+        today=amsterdam_today(),
+        policy=get_policy(),
+    )
+
+
 @flow(name="casus-heropenen", flow_run_name=_run_name("heropenen"))
 def reopen(form: forms.CaseAction) -> dict:
     """Reopen a closed case for a new triage."""
@@ -328,5 +344,6 @@ ALL_FLOWS = (
     take_decision,
     refer,
     return_from_specialised,
+    respond_to_referral,
     reopen,
 )

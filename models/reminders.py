@@ -25,6 +25,8 @@ class NoticeKind(StrEnum):
     CONSENT_LATE = "consent_late"  # consent incomplete by its deadline
     UPCOMING = "upcoming"  # weekly digest: what is coming in the next school week
     DECISION_DUE = "decision_due"  # a review waits for its decision (the wait in the UI timed out)
+    REFERRAL_SENT = "referral_sent"  # to the district team: a new referral to specialised care
+    REFERRAL_OPEN = "referral_open"  # to the district team: a referral still unanswered
 
 
 @dataclasses.dataclass(frozen=True)

@@ -263,10 +263,33 @@ class Referral(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="oja_case.id", index=True)
     municipality_code: str = Field(foreign_key="municipality.code", max_length=6)
-    status: str = Field(max_length=12)  # sent, returned
+    status: str = Field(max_length=12)  # sent, accepted, declined, returned
     referred_on: dt.date
     referred_by: str = Field(foreign_key="professional.code", max_length=12)
+    responded_on: dt.date | None = None
+    responded_by: str | None = Field(default=None, foreign_key="professional.code", max_length=12)
     returned_on: dt.date | None = None
+
+
+class GroupArrangement(SQLModel, table=True):
+    """One professional serving several pupils in a group (level 1): a fixed number of places and hours."""
+
+    code: str = Field(primary_key=True, max_length=12)
+    provider_code: str = Field(foreign_key="provider.code", max_length=12)
+    professional_code: str = Field(foreign_key="professional.code", max_length=12)
+    school_code: str | None = Field(default=None, foreign_key="school.code", max_length=12)
+    capacity: int  # places
+    hours_per_week: float  # the professional's hours for the whole group
+
+
+class GroupMember(SQLModel, table=True):
+    """A case's place in a group arrangement, from joining to leaving."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    group_code: str = Field(foreign_key="grouparrangement.code", max_length=12, index=True)
+    case_id: int = Field(foreign_key="oja_case.id", index=True)
+    joined_on: dt.date
+    left_on: dt.date | None = None
 
 
 class AuditRecord(SQLModel, table=True):

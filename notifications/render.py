@@ -15,6 +15,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("nl", "en")
 # the order in which kinds are listed: what is late first
 KIND_ORDER = (
+    "referral_sent",
+    "referral_open",
     "review_overdue",
     "triage_overdue",
     "plan_late",

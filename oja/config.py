@@ -32,6 +32,7 @@ class Policy(BaseModel):
     reminder_school_days: tuple[int, ...] = Field((5, 1), description="reminders this many school days before")
     triage_reminder_school_days: tuple[int, ...] = Field((2,), description="triage reminders before the norm ends")
     weekly_digest_weekday: int = Field(0, ge=0, le=4, description="0 Monday .. 4 Friday")
+    referral_followup_school_days: int = Field(5, ge=1, le=60, description="unanswered referral: remind")
     overdue_escalation_school_days: int = Field(5, ge=1, le=60, description="overdue review goes to team lead")
     max_hours_per_week: float = Field(20.0, gt=0, le=40, description="most hours a week in one intervention")
     max_plan_weeks: int = Field(104, ge=4, le=260, description="longest planned duration of a plan")

@@ -104,6 +104,15 @@ def _upsert_reference(session: Session) -> None:
             provider_code=provider,
             municipality_code=municipality,
         )
+    sv.upsert_group(
+        session,
+        code="GRP-VK-1",
+        provider_code="KOMPASZORG",
+        professional_code="PRF-0012",
+        capacity=6,
+        hours_per_week=4,
+        school_code="10HV",
+    )
 
 
 def _story(session: Session, pupil_ref: str, p: DemoPupil, born: dt.date, today: dt.date, policy: Policy) -> None:

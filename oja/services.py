@@ -38,6 +38,8 @@ from models.tables import (
     Decision,
     Goal,
     GoalScore,
+    GroupArrangement,
+    GroupMember,
     Intervention,
     Measurement,
     Municipality,
@@ -294,6 +296,68 @@ def upsert_professional(
     obj.provider_code = provider_code
     obj.municipality_code = municipality_code
     session.add(obj)
+
+
+def upsert_group(
+    session: Session,
+    *,
+    code: str,
+    provider_code: str,
+    professional_code: str,
+    capacity: int,
+    hours_per_week: float,
+    school_code: str | None = None,
+) -> None:
+    """A group arrangement: one professional, a number of places, hours a week for the whole group."""
+    code = _code(code, "code")
+    provider = _get(session, Provider, _code(provider_code, "provider_code"), "provider_code", "provider")
+    prof = _actor(session, professional_code, "professional_code")
+    if prof.provider_code != provider.code:
+        raise InvalidInput("professional_code", f"professional {prof.code} does not work for provider {provider.code}")
+    if school_code:
+        _get(session, School, school_code, "school_code", "school")
+    if not 2 <= capacity <= 30:
+        raise InvalidInput("capacity", "a group has 2 to 30 places")
+    if not 0 < hours_per_week <= 40:
+        raise InvalidInput("hours_per_week", "more than 0 and at most 40")
+    members = _group_members(session, code)
+    if members > capacity:
+        raise InvalidInput("capacity", f"the group has {members} members now")
+    group = session.get(GroupArrangement, code) or GroupArrangement(
+        code=code, provider_code=provider.code, professional_code=prof.code, capacity=capacity, hours_per_week=0
+    )
+    group.provider_code, group.professional_code, group.school_code = provider.code, prof.code, school_code
+    group.capacity, group.hours_per_week = capacity, float(hours_per_week)
+    session.add(group)
+
+
+def _group_members(session: Session, code: str) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(GroupMember)
+        .where(GroupMember.group_code == code, GroupMember.left_on.is_(None))
+    ).one()
+
+
+def _join_group(session: Session, case: Case, code: str, today: dt.date) -> None:
+    group = session.exec(
+        select(GroupArrangement).where(GroupArrangement.code == _code(code, "group_code")).with_for_update()
+    ).first()
+    if group is None:
+        raise UnknownReference("group_code", "group arrangement", code)
+    if group.school_code and group.school_code != case.school_code:
+        raise InvalidInput("group_code", f"group {group.code} is for school {group.school_code}")
+    if _group_members(session, group.code) >= group.capacity:
+        raise InvalidInput("group_code", f"group {group.code} is full ({group.capacity} places)")
+    session.add(GroupMember(group_code=group.code, case_id=case.id, joined_on=today))
+
+
+def _leave_groups(session: Session, case: Case, today: dt.date) -> None:
+    for member in session.exec(
+        select(GroupMember).where(GroupMember.case_id == case.id, GroupMember.left_on.is_(None))
+    ).all():
+        member.left_on = today
+        session.add(member)
 
 
 # ---- pupils ----------------------------------------------------------------------------------
@@ -777,8 +841,12 @@ def decide(
     reason_code: str | None = None,
     recommendation: Recommendation | None = None,
     override_reason: str | None = None,
+    group_code: str | None = None,
 ) -> CaseOutcome:
     """Carry out a decision: continue, scale up or down, close with a reason, or escalate.
+
+    Scaling down to level 1 can place the pupil in a group arrangement (`group_code`), if it has room;
+    leaving level 1 (scaling up, closing, escalating) gives the place back.
 
     With the engine's `recommendation`, a different decision is an override and needs an `override_reason`.
     """
@@ -815,6 +883,12 @@ def decide(
         raise InvalidInput("new_level", "a new level is chosen when scaling up or down only")
     before_level = case.level
     case.level = lc.level_after(action, case.level, new_level)
+    if group_code:
+        if not (action is Action.SCALE_DOWN and case.level == lc.LOWEST_IN_SCHOOL):
+            raise InvalidInput("group_code", "a pupil joins a group when scaling down to level 1")
+        _join_group(session, case, group_code, today)
+    elif case.level != before_level or action in (Action.CLOSE, Action.ESCALATE):
+        _leave_groups(session, case, today)
     review = None
     if case.state == CaseState.REVIEWED.value:
         review = session.exec(select(Review).where(Review.case_id == case.id).order_by(Review.id.desc())).first()
@@ -847,8 +921,13 @@ def decide(
 
 
 def _refer(session: Session, case: Case, who: Professional, today: dt.date) -> None:
+    """A referral to the district team of the pupil's municipality, which is told in the same transaction."""
+    from models.reminders import NoticeKind
+    from oja.notify import queue_for_district_team
+
     pupil = session.get(Pupil, case.pupil_id)
     case.next_review_on = None
+    _leave_groups(session, case, today)
     session.add(
         Referral(
             case_id=case.id,
@@ -858,6 +937,62 @@ def _refer(session: Session, case: Case, who: Professional, today: dt.date) -> N
             referred_by=who.code,
         )
     )
+    session.flush()
+    queue_for_district_team(session, case, pupil.municipality_code, NoticeKind.REFERRAL_SENT, today, today)
+
+
+def respond_to_referral(
+    session: Session,
+    *,
+    case_ref: str,
+    accepted: bool,
+    actor: str,
+    today: dt.date,
+    level_on_decline: int = lc.HIGHEST_IN_SCHOOL,
+    policy: Policy = DEFAULT_POLICY,
+) -> CaseOutcome:
+    """The district team accepts or declines a referral; a declined one brings the case back to school."""
+    who = _actor(session, actor)
+    case = _case(session, case_ref)
+    referral = session.exec(
+        select(Referral).where(Referral.case_id == case.id, Referral.status == "sent").order_by(Referral.id.desc())
+    ).first()
+    if case.state != CaseState.ESCALATED.value or referral is None:
+        allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
+        raise IllegalTransition(case.state, "respond_to_referral", allowed, case.ref)
+    if who.role != Role.DISTRICT_TEAM.value or who.municipality_code != referral.municipality_code:
+        raise InvalidInput("actor", f"only the district team of {referral.municipality_code} answers this referral")
+    referral.status = "accepted" if accepted else "declined"
+    referral.responded_on, referral.responded_by = today, who.code
+    session.add(referral)
+    if accepted:
+        session.add(
+            AuditRecord(
+                case_ref=case.ref,
+                actor=who.code,
+                action="referral_accepted",
+                from_state=case.state,
+                to_state=case.state,
+                reason=referral.municipality_code,
+            )
+        )
+        return _outcome(case, "referral_accepted")
+    before_level = case.level
+    case.level = lc.level_after(Action.RETURN, case.level, level_on_decline, field="level_on_decline")
+    case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, _region(session, case))
+    _transition(session, case, Action.RETURN, who, reason="referral declined")
+    session.add(
+        Decision(
+            case_id=case.id,
+            kind="terugkeer",
+            from_level=before_level,
+            to_level=case.level,
+            decided_on=today,
+            decided_by=who.code,
+            reason_code="verwijzing_afgewezen",
+        )
+    )
+    return _outcome(case, Action.RETURN)
 
 
 def refer(session: Session, *, case_ref: str, actor: str, today: dt.date) -> CaseOutcome:

@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from models.lifecycle import CaseState
 from models.reminders import NoticeKind, Stage, late_stage, review_stage, triage_stage
 from models.schooldays import SchoolDayIndex, add_school_days, is_school_day
-from models.tables import Case, Intervention, Notice, Outbox, Plan, Professional, School, utcnow
+from models.tables import Case, Intervention, Notice, Outbox, Plan, Professional, Referral, School, utcnow
 from models.vocabulary import Role
 from notifications.messages import Digest, DueItem, RenderedMessage
 from oja.config import Policy
@@ -83,15 +83,18 @@ class _Candidate:
 class _Directory:
     """Schools, their regions and school-day indexes, and who is to be told what."""
 
-    def __init__(self, session: Session, day: dt.date) -> None:
+    def __init__(self, session: Session, day: dt.date, *, with_index: bool = True) -> None:
         self.schools = {s.code: s for s in session.exec(select(School)).all()}
-        regions = {s.holiday_region for s in self.schools.values()}
+        regions = {s.holiday_region for s in self.schools.values()} if with_index else set()
         start, end = day - dt.timedelta(days=LOOKBACK_DAYS), day + dt.timedelta(days=120)
         self.index = {r: SchoolDayIndex(r, start, end) for r in regions}
         self.professionals = {p.code: p for p in session.exec(select(Professional)).all()}
         self.coordinators: dict[str, list[str]] = defaultdict(list)
         self.team_leads: dict[str | None, list[str]] = defaultdict(list)
+        self.district_teams: dict[str, list[str]] = defaultdict(list)
         for p in self.professionals.values():
+            if p.role == Role.DISTRICT_TEAM.value and p.municipality_code:
+                self.district_teams[p.municipality_code].append(p.code)
             if p.role == Role.COORDINATOR.value and p.school_code:
                 self.coordinators[p.school_code].append(p.code)
             elif p.role == Role.TEAM_LEAD.value:
@@ -208,6 +211,26 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
             if stage is not None:
                 add(people, case_id, ref, school, stage, due)
             upcoming(people, case_id, ref, school, due, n)
+    stmt = (
+        select(Case.id, Case.ref, Case.school_code, Referral.referred_on, Referral.municipality_code)
+        .join(Referral, Referral.case_id == Case.id)
+        .where(Case.state == CaseState.ESCALATED.value, Referral.status == "sent")
+    )
+    for case_id, ref, school, referred_on, municipality in _stream(session, stmt):
+        if school not in in_school:
+            continue
+        due = add_school_days(referred_on, policy.referral_followup_school_days, directory.region(school))
+        stage = late_stage(directory.school_days(school, day, due), NoticeKind.REFERRAL_OPEN)
+        if stage is not None:
+            open_days = directory.school_days(school, referred_on, day)
+            add(
+                directory.district_teams.get(municipality, []),
+                case_id,
+                ref,
+                school,
+                Stage(stage.kind, stage.stage, -open_days),
+                due,
+            )
     out.sort(key=lambda c: c.key)
     return out
 
@@ -358,30 +381,57 @@ def queue_notice(
 ) -> int:
     """Decide one notice for a case's regie holder (once, by the same unique key) and queue its message."""
     with Session(engine) as session, session.begin():
-        directory = _Directory(session, day)
         case = session.exec(select(Case).where(Case.ref == case_ref)).one()
         recipients = (
-            [case.regie_holder_code] if case.regie_holder_code else directory.coordinators.get(case.school_code, [])
+            [case.regie_holder_code]
+            if case.regie_holder_code
+            else sorted(
+                session.exec(
+                    select(Professional.code).where(
+                        Professional.school_code == case.school_code, Professional.role == Role.COORDINATOR.value
+                    )
+                ).all()
+            )
         )
-        queued = 0
-        for recipient in recipients:
-            candidate = _Candidate(recipient, case.id, kind.value, due_on, 0, 0, case.ref, case.school_code)
-            rows = [
-                dict(
-                    case_id=case.id,
-                    kind=kind.value,
-                    due_on=due_on,
-                    stage=0,
-                    school_days=0,
-                    recipient_code=recipient,
-                    sweep_date=day,
-                )
-            ]
-            decided = _insert_new_notices(session, rows)
-            if decided:
-                _queue(session, directory, recipient, [candidate], [decided[0][0]], day, render, language, case_url)
-                queued += 1
-        return queued
+        return queue_in_session(
+            session, case, recipients, kind, due_on, day, render=render, language=language, case_url=case_url
+        )
+
+
+def queue_in_session(
+    session: Session,
+    case: Case,
+    recipients: list[str],
+    kind: NoticeKind,
+    due_on: dt.date,
+    day: dt.date,
+    *,
+    render: Callable[[Digest], RenderedMessage],
+    language: str = "nl",
+    case_url: str = "{case_ref}",
+    school_days: int = 0,
+) -> int:
+    """Decide one notice per recipient for one case and queue each message, in the caller's transaction."""
+    directory = _Directory(session, day, with_index=False)
+    queued = 0
+    for recipient in recipients:
+        candidate = _Candidate(recipient, case.id, kind.value, due_on, 0, school_days, case.ref, case.school_code)
+        rows = [
+            dict(
+                case_id=case.id,
+                kind=kind.value,
+                due_on=due_on,
+                stage=0,
+                school_days=school_days,
+                recipient_code=recipient,
+                sweep_date=day,
+            )
+        ]
+        decided = _insert_new_notices(session, rows)
+        if decided:
+            _queue(session, directory, recipient, [candidate], [decided[0][0]], day, render, language, case_url)
+            queued += 1
+    return queued
 
 
 # ---- dispatch -----------------------------------------------------------------------------
