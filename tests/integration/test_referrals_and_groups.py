@@ -14,11 +14,11 @@ from oja import services as sv
 from oja import sweep
 from oja.config import Policy
 from oja.db import unit_of_work
-from tests.integration.test_services import TODAY, _active_case, counts, do, engine, pupil, signal  # noqa: F401
+from tests.integration.test_services import TODAY, _active_case, counts, do, pupil, signal
 
 
 @pytest.fixture
-def region(engine):  # noqa: F811 - the engine fixture from test_services
+def region(engine):
     with unit_of_work(engine) as s:
         sv.upsert_municipality(s, code="GM0147", name="Borne")
         sv.upsert_professional(
