@@ -19,6 +19,7 @@ from models.tables import Case, Decision, Notice, Outbox
 from oja import services as sv
 from oja.config import get_settings
 from oja.db import get_engine, unit_of_work
+from tests.factories import active_case
 
 pytestmark = pytest.mark.prefect
 
@@ -36,47 +37,10 @@ def long_wait(tmp_path, monkeypatch):
 
 def _active_case(url: str, bsn: str) -> str:
     today = amsterdam_today()
-    with unit_of_work(get_engine(url)) as s:
-        pupil = sv.register_pupil(
-            s,
-            given_name="Besluit",
-            family_name="Leerling",
-            birth_date=dt.date(2009, 4, 4),
-            bsn=bsn,
-            school_code="20XY",
-            municipality_code="GM0164",
-            today=today,
-        )
-        ref = sv.register_signal(
-            s,
-            pupil_ref=pupil,
-            school_code="20XY",
-            source="school",
-            domains=["gedrag"],
-            urgency="normaal",
-            actor="PRF-T1",
-            received_on=today,
-            today=today,
-            policy=sv.DEFAULT_POLICY,
-        ).case_ref
-        sv.triage(s, case_ref=ref, outcome="oja", level=2, actor="PRF-T1", today=today)
-        sv.draft_plan(
-            s,
-            case_ref=ref,
-            goals=[sv.GoalSpec("gedrag")],
-            interventions=[sv.InterventionSpec("PRV-A", 2)],
-            regie_holder="PRF-T1",
-            start_on=today,
-            planned_end_on=today + dt.timedelta(weeks=20),
-            actor="PRF-T1",
-            today=today,
-            policy=sv.DEFAULT_POLICY,
-        )
-        sv.record_consent(
-            s, case_ref=ref, party="leerling", granted=True, actor="PRF-T1", recorded_on=today, today=today
-        )
-        sv.activate(s, case_ref=ref, actor="PRF-T1", today=today)
-        # an earlier review with the goal on track
+    ref = active_case(
+        get_engine(url), school="20XY", coordinator="PRF-T1", bsn=bsn, born=dt.date(2009, 4, 4), today=today
+    )
+    with unit_of_work(get_engine(url)) as s:  # it started two months ago, with an earlier review on track
         case = s.exec(select(Case).where(Case.ref == ref)).one()
         case.activated_on = today - dt.timedelta(days=60)
         s.add(case)

@@ -13,6 +13,7 @@ from models.tables import Case, Outbox
 from oja import services as sv
 from oja.config import get_settings
 from oja.db import get_engine, unit_of_work
+from tests.factories import active_case
 from tests.smtp import SMTPServer
 
 pytestmark = pytest.mark.prefect
@@ -32,7 +33,6 @@ def mail(engine_url):
 
 
 def _active_case_due(url: str, due: dt.date) -> str:
-    today = dt.date(2027, 1, 11)
     with unit_of_work(get_engine(url)) as s:
         sv.upsert_professional(
             s,
@@ -42,45 +42,16 @@ def _active_case_due(url: str, due: dt.date) -> str:
             school_code="20XY",
             email="coordinator@school.example",
         )
-        pupil = sv.register_pupil(
-            s,
-            given_name="Sweep",
-            family_name="Leerling",
-            birth_date=dt.date(2010, 5, 5),
-            bsn="100000009",
-            school_code="20XY",
-            municipality_code="GM0164",
-            today=today,
-        )
-        ref = sv.register_signal(
-            s,
-            pupil_ref=pupil,
-            school_code="20XY",
-            source="school",
-            domains=["leren"],
-            urgency="normaal",
-            actor="PRF-T1",
-            received_on=today,
-            today=today,
-            policy=sv.DEFAULT_POLICY,
-        ).case_ref
-        sv.triage(s, case_ref=ref, outcome="oja", level=1, actor="PRF-T1", today=today)
-        sv.draft_plan(
-            s,
-            case_ref=ref,
-            goals=[sv.GoalSpec("leren")],
-            interventions=[sv.InterventionSpec("PRV-A", 1)],
-            regie_holder="PRF-T1",
-            start_on=today,
-            planned_end_on=today + dt.timedelta(weeks=20),
-            actor="PRF-T1",
-            today=today,
-            policy=sv.DEFAULT_POLICY,
-        )
-        sv.record_consent(
-            s, case_ref=ref, party="leerling", granted=True, actor="PRF-T1", recorded_on=today, today=today
-        )
-        sv.activate(s, case_ref=ref, actor="PRF-T1", today=today)
+    ref = active_case(
+        get_engine(url),
+        school="20XY",
+        coordinator="PRF-T1",
+        bsn="100000009",
+        born=dt.date(2010, 5, 5),
+        today=dt.date(2027, 1, 11),
+        level=1,
+    )
+    with unit_of_work(get_engine(url)) as s:
         case = s.exec(select(Case).where(Case.ref == ref)).one()
         case.next_review_on = due
         s.add(case)

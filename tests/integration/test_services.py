@@ -13,6 +13,7 @@ from models.tables import AuditRecord, Case, Signal
 from oja import services as sv
 from oja.config import Policy
 from oja.db import unit_of_work
+from tests.factories import active_case
 
 TODAY = dt.date(2026, 11, 23)
 POLICY = Policy()
@@ -192,12 +193,10 @@ def test_consent_from_a_parent_without_authority_is_refused(engine):
 
 
 def _active_case(engine) -> str:
-    ref = signal(engine, pupil(engine, born=dt.date(2009, 1, 1))).case_ref  # 17: the pupil consents alone
-    do(engine, sv.triage, case_ref=ref, outcome="oja", level=2, actor="PRF-1", today=TODAY)
-    plan(engine, ref)
-    consent(engine, ref, "leerling")
-    do(engine, sv.activate, case_ref=ref, actor="PRF-1", today=TODAY)
-    return ref
+    # 17: the pupil consents alone
+    return active_case(
+        engine, school="40AB", coordinator="PRF-1", bsn="111222333", born=dt.date(2009, 1, 1), today=TODAY
+    )
 
 
 REFUSALS = {

@@ -16,6 +16,7 @@ from oja import migrate, sweep
 from oja import services as sv
 from oja.config import Policy
 from oja.db import get_engine, unit_of_work
+from tests.factories import active_case
 
 POLICY = Policy()
 SETUP_DAY = dt.date(2026, 11, 23)  # a Monday
@@ -50,47 +51,18 @@ def _region(url: str, cases: int = 1, *, coordinator_email: str = "zc@school.exa
         sv.upsert_professional(s, code="PRF-TL", name="Teamleider", role="teamleider", email="tl@school.example")
     refs = []
     for i in range(cases):
+        ref = active_case(
+            engine,
+            school="30AA",
+            coordinator="PRF-ZC",
+            worker="PRF-JH",
+            bsn=_bsn(i),
+            born=dt.date(2016, 2, 3),
+            today=SETUP_DAY,
+            parents=("Ouder",),
+            names=(PUPIL_NAMES[0], f"{PUPIL_NAMES[1]}{i}"),
+        )
         with unit_of_work(engine) as s:
-            pupil = sv.register_pupil(
-                s,
-                given_name=PUPIL_NAMES[0],
-                family_name=f"{PUPIL_NAMES[1]}{i}",
-                birth_date=dt.date(2016, 2, 3),
-                school_code="30AA",
-                municipality_code="GM0164",
-                bsn=_bsn(i),
-                parents=[sv.ParentSpec("Ouder")],
-                today=SETUP_DAY,
-            )
-            ref = sv.register_signal(
-                s,
-                pupil_ref=pupil,
-                school_code="30AA",
-                source="school",
-                domains=["leren"],
-                urgency="normaal",
-                actor="PRF-ZC",
-                received_on=SETUP_DAY,
-                today=SETUP_DAY,
-                policy=POLICY,
-            ).case_ref
-            sv.triage(s, case_ref=ref, outcome="oja", level=2, actor="PRF-ZC", today=SETUP_DAY)
-            sv.draft_plan(
-                s,
-                case_ref=ref,
-                goals=[sv.GoalSpec("leren")],
-                interventions=[sv.InterventionSpec("PRV-A", 2, professional_code="PRF-JH")],
-                regie_holder="PRF-ZC",
-                start_on=SETUP_DAY,
-                planned_end_on=SETUP_DAY + dt.timedelta(weeks=20),
-                actor="PRF-ZC",
-                today=SETUP_DAY,
-                policy=POLICY,
-            )
-            sv.record_consent(
-                s, case_ref=ref, party="ouder_1", granted=True, actor="PRF-ZC", recorded_on=SETUP_DAY, today=SETUP_DAY
-            )
-            sv.activate(s, case_ref=ref, actor="PRF-ZC", today=SETUP_DAY)
             case = s.exec(select(Case).where(Case.ref == ref)).one()
             case.next_review_on = REVIEW_DUE
             s.add(case)
