@@ -52,8 +52,26 @@ OptionalDay = Annotated[
 ]
 
 
+def _plain_optionals(schema: dict) -> None:
+    """Show an optional field as its plain input in the Prefect UI, not as a choice between a type and None.
+
+    Leaving the field empty still means None: the UI leaves it out and the model's default applies.
+    """
+    for prop in schema.get("properties", {}).values():
+        options = prop.get("anyOf")
+        if not options or {"type": "null"} not in options or len(options) != 2:
+            continue
+        [kept] = [o for o in options if o != {"type": "null"}]
+        del prop["anyOf"]
+        if prop.get("default", "") is None:
+            del prop["default"]
+        prop.update(kept)
+
+
 class Form(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, use_enum_values=True, json_schema_extra=_plain_optionals
+    )
 
 
 class RegisterSignal(Form):
@@ -226,7 +244,7 @@ class RespondToReferral(Form):
 class ConfirmDecision(RunInput):
     """Neem de aanbeveling over, of kies een ander besluit met een reden."""
 
-    model_config = ConfigDict(title="Besluit na evaluatie", use_enum_values=True)
+    model_config = ConfigDict(title="Besluit na evaluatie", use_enum_values=True, json_schema_extra=_plain_optionals)
 
     confirm: bool = Field(True, title="Aanbeveling overnemen")
     kind: DecisionKind | None = Field(None, title="Ander besluit (alleen als u de aanbeveling niet overneemt)")

@@ -54,7 +54,7 @@ class NoActionReason(StrEnum):
 
 
 class EndReason(StrEnum):
-    """Ending reasons, after the iJw message standard's vocabulary (reden beëindiging)."""
+    """Reden beëindiging, naar de codelijst van het iJw-berichtenverkeer."""
 
     AS_PLANNED = "volgens_plan"  # ended as planned: goals reached
     EARLY_AGREED = "voortijdig_in_overleg"  # ended early, by agreement
@@ -67,7 +67,7 @@ class EndReason(StrEnum):
 
 
 class ChangeReason(StrEnum):
-    """Change reasons for scale decisions, after the iJw vocabulary (reden wijziging)."""
+    """Reden wijziging bij op- of afschalen, naar de iJw-codelijst."""
 
     EXTENSION = "herbeoordeling_verlenging"  # reassessment: extension / more
     SHORTENING = "herbeoordeling_verkorting"  # reassessment: shortening / less
@@ -101,7 +101,7 @@ class ConsentParty(StrEnum):
 
 
 class View(StrEnum):
-    """The voice of pupil and parents at a review."""
+    """De stem van leerling en ouders bij de evaluatie."""
 
     POSITIVE = "positief"
     NEUTRAL = "neutraal"
@@ -116,7 +116,7 @@ class HolidayRegion(StrEnum):
 
 
 class OverrideReason(StrEnum):
-    """Why a professional decides otherwise than the engine recommends (a code: no free text in Prefect)."""
+    """Waarom een professional afwijkt van de aanbeveling (een code: geen vrije tekst in Prefect)."""
 
     PROFESSIONAL_JUDGEMENT = "professioneel_oordeel"
     NEW_INFORMATION = "nieuwe_informatie"

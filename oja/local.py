@@ -29,6 +29,7 @@ WORK_POOL = "oja"
 
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free for a server
         try:
             s.bind((host, port))
         except OSError:
