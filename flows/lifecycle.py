@@ -14,6 +14,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.runtime import flow_run
@@ -54,7 +55,42 @@ def commit(action: str, use_case: Callable[..., sv.CaseOutcome], **kwargs: Any) 
         logger.error("%s geweigerd: %s", action, exc)
         raise ActionRefused(str(exc)) from None
     logger.info("%s: %s -> %s (niveau %s)", outcome.case_ref, outcome.action, outcome.state, outcome.level)
+    emit_transition_event(outcome)
     return outcome.as_dict()
+
+
+# Event names per action, for automations (e.g. tell a team lead about every escalation).
+EVENT_NAMES = {
+    "register_signal": "signalled",
+    "join_signal": "signal-joined",
+    "triage_basic": "triaged",
+    "triage_oja": "triaged",
+    "triage_specialised": "triaged",
+    "triage_no_action": "triaged",
+    "draft_plan": "plan-drafted",
+    "record_consent": "consent-recorded",
+    "consent_complete": "consented",
+    "activate": "activated",
+    "record_review": "reviewed",
+    "record_measurement": "measured",
+    "continue": "continued",
+    "scale_up": "scaled-up",
+    "scale_down": "scaled-down",
+    "close": "closed",
+    "escalate": "escalated",
+    "referral_accepted": "referral-accepted",
+    "return": "returned",
+    "reopen": "reopened",
+}
+
+
+def emit_transition_event(outcome: sv.CaseOutcome) -> None:
+    """A Prefect event per change, with the case reference and codes only (e.g. `oja.arrangement.escalated`)."""
+    emit_event(
+        event=f"oja.arrangement.{EVENT_NAMES.get(outcome.action, outcome.action)}",
+        resource={"prefect.resource.id": f"oja.case.{outcome.case_ref}", "prefect.resource.name": outcome.case_ref},
+        payload={"action": outcome.action, "state": outcome.state, "level": outcome.level},
+    )
 
 
 def _day(value: dt.date | None) -> dt.date:

@@ -11,6 +11,7 @@ import sqlite3
 
 import pytest
 from prefect import flow, get_run_logger
+from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogHandler
 from sqlmodel import Session, select
 
@@ -334,6 +335,7 @@ def _canary(marker: str) -> None:
 def test_no_personal_data_reaches_prefect(prefect_server, pupils):
     _canary("CANARY-4711")  # proves the scan below would find a leak through parameters or logs
     APILogHandler().flush()
+    EventsWorker.drain_all()
     needles: dict[str, str] = {}
     for p in pupils.values():
         birth: dt.date = p["birth_date"]
@@ -368,3 +370,19 @@ def test_no_personal_data_reaches_prefect(prefect_server, pupils):
     assert all(ref in everything for ref in SEEN_CASE_REFS) and len(SEEN_CASE_REFS) == 2
     assert pupils["teen"]["ref"] in everything
     assert any(table == "log" for table, _ in dump)
+    # every change is an event with the case reference and codes: managers build automations on them
+    events = "\n".join(text for table, text in dump if table == "events")
+    for name in (
+        "signalled",
+        "triaged",
+        "consented",
+        "activated",
+        "reviewed",
+        "scaled-up",
+        "escalated",
+        "returned",
+        "closed",
+        "reopened",
+    ):
+        assert f"oja.arrangement.{name}" in events
+    assert f"oja.case.{SEEN_CASE_REFS[1]}" in events
