@@ -977,10 +977,34 @@ def respond_to_referral(
             )
         )
         return _outcome(case, "referral_accepted")
+    return _return_to_school(
+        session,
+        case,
+        who,
+        level_on_decline,
+        today,
+        policy,
+        field="level_on_decline",
+        reason_code="verwijzing_afgewezen",
+    )
+
+
+def _return_to_school(
+    session: Session,
+    case: Case,
+    who: Professional,
+    level: int,
+    today: dt.date,
+    policy: Policy,
+    *,
+    field: str,
+    reason_code: str | None = None,
+) -> CaseOutcome:
+    """Back into an in-school arrangement at `level`: a new plan is due; the return is a decision on record."""
     before_level = case.level
-    case.level = lc.level_after(Action.RETURN, case.level, level_on_decline, field="level_on_decline")
+    case.level = lc.level_after(Action.RETURN, case.level, level, field=field)
     case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, _region(session, case))
-    _transition(session, case, Action.RETURN, who, reason="referral declined")
+    _transition(session, case, Action.RETURN, who, reason=reason_code or f"level {case.level}")
     session.add(
         Decision(
             case_id=case.id,
@@ -989,7 +1013,7 @@ def respond_to_referral(
             to_level=case.level,
             decided_on=today,
             decided_by=who.code,
-            reason_code="verwijzing_afgewezen",
+            reason_code=reason_code,
         )
     )
     return _outcome(case, Action.RETURN)
@@ -1024,28 +1048,17 @@ def return_from_specialised(
     who = _actor(session, actor)
     case = _case(session, case_ref)
     lc.next_state(CaseState(case.state), Action.RETURN, case_ref=case.ref)
-    before_level = case.level
-    case.level = lc.level_after(Action.RETURN, case.level, level, field="level")
+    lc.level_after(Action.RETURN, case.level, level, field="level")  # refuse a wrong level before any change
     referral = session.exec(
-        select(Referral).where(Referral.case_id == case.id, Referral.status == "sent").order_by(Referral.id.desc())
+        select(Referral)
+        .where(Referral.case_id == case.id, Referral.status.in_(("sent", "accepted")))
+        .order_by(Referral.id.desc())
     ).first()
     if referral is not None:
         referral.status = "returned"
         referral.returned_on = today
         session.add(referral)
-    case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, _region(session, case))
-    _transition(session, case, Action.RETURN, who, reason=f"level {case.level}")
-    session.add(
-        Decision(
-            case_id=case.id,
-            kind="terugkeer",
-            from_level=before_level,
-            to_level=case.level,
-            decided_on=today,
-            decided_by=who.code,
-        )
-    )
-    return _outcome(case, Action.RETURN)
+    return _return_to_school(session, case, who, level, today, policy, field="level")
 
 
 def reopen(session: Session, *, case_ref: str, actor: str, today: dt.date, policy: Policy) -> CaseOutcome:
