@@ -80,3 +80,28 @@ def test_the_sweep_flow_fails_loudly_while_mail_is_down_and_the_retry_delivers(e
     again = daily_sweep(sweep_date=DAY)  # a re-run of the same day: nothing new, nothing twice
     assert again["planned"]["notices"] == 0 and again["dispatch"]["sent"] == 0
     assert len(mail.messages) == len(pending)
+
+
+def test_the_smtp_url_can_come_from_a_prefect_secret_block(engine_url, monkeypatch):
+    from prefect.blocks.system import Secret
+
+    from oja.notify import build_sender, smtp_url
+
+    server = SMTPServer()
+    server.start()
+    try:
+        Secret(value=server.url).save("oja-smtp-test", overwrite=True)
+        monkeypatch.delenv("OJA_SMTP_URL", raising=False)
+        monkeypatch.setenv("OJA_SMTP_SECRET_BLOCK", "oja-smtp-test")
+        get_settings.cache_clear()
+        assert smtp_url(get_settings()) == server.url
+        sender = build_sender(get_settings())
+        from notifications.messages import RenderedMessage
+
+        sender.send("a@school.example", RenderedMessage("s", "t", "<p>t</p>"))
+        sender.close()
+        assert [m.rcpt_tos for m in server.messages] == [["a@school.example"]]
+    finally:
+        server.stop()
+        monkeypatch.undo()
+        get_settings.cache_clear()
