@@ -1,0 +1,43 @@
+"""The daily monitoring deployment: keyed table artifacts for managers, small numbers suppressed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from sqlmodel import Session
+
+from models.schooldays import today as amsterdam_today
+from models.suppression import shown
+from oja import monitoring
+from oja.config import get_policy
+from oja.db import get_engine
+
+
+@task(name="cijfers-publiceren", cache_policy=NO_CACHE)
+def publish(day: dt.date) -> dict[str, int]:
+    """Compute the figures in bulk and publish each table under its own key (the Artifacts page keeps history)."""
+    policy = get_policy()
+    with Session(get_engine()) as session:
+        tables = [
+            monitoring.caseload_by_school(session),
+            monitoring.timeliness_by_school(session, triage_norm=policy.triage_norm_school_days, today=day),
+            monitoring.reviews_by_school(session, today=day),
+            monitoring.decisions(session, since=day - dt.timedelta(days=365)),
+        ]
+    for table in tables:
+        create_table_artifact(
+            key=table.key,
+            table=[{k: shown(v) if not isinstance(v, str) else v for k, v in r.items()} for r in table.as_records()],
+            description=f"{table.title} ({day.isoformat()}). Aantallen van 1 tot 5 leerlingen staan als ≤5.",
+        )
+    get_run_logger().info("published %d tables for %s", len(tables), day)
+    return {t.key: len(t.rows) for t in tables}
+
+
+@flow(name="dagelijkse-monitoring", flow_run_name="monitoring {day}")
+def daily_monitoring(day: dt.date | None = None) -> dict[str, int]:
+    """Daily figures for managers: caseload, timeliness, reviews, decisions."""
+    return publish(day or amsterdam_today())

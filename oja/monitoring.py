@@ -1,0 +1,159 @@
+"""Figures for managers, computed in the database in bulk, with small numbers suppressed at school level."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from statistics import median, quantiles
+
+import sqlalchemy as sa
+from sqlmodel import Session, func, select
+
+from models.lifecycle import OPEN_STATES, CaseState
+from models.schooldays import SchoolDayIndex
+from models.suppression import suppress, suppress_total
+from models.tables import AuditRecord, Case, Decision, School
+
+LEVELS = [0, 1, 2, 3, 4]
+
+
+@dataclasses.dataclass
+class Table:
+    """A published table: a title, column headers and rows of shown values (None: suppressed)."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list]
+
+    def as_records(self) -> list[dict]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+
+def caseload_by_school(session: Session) -> Table:
+    """Open cases per school and intensity level, with totals; small numbers suppressed."""
+    open_states = [s.value for s in OPEN_STATES]
+    counts = {
+        (school, level): n
+        for school, level, n in session.exec(
+            select(Case.school_code, Case.level, func.count())
+            .where(Case.state.in_(open_states))
+            .group_by(Case.school_code, Case.level)
+        ).all()
+    }
+    schools = sorted(session.exec(select(School.code)).all())
+    cells = suppress(counts, schools, LEVELS)
+    rows = []
+    for school in schools:
+        total = sum(counts.get((school, level), 0) for level in LEVELS)
+        rows.append([school, *[cells[(school, level)] for level in LEVELS], suppress_total(total)])
+    column_totals = [sum(counts.get((s, level), 0) for s in schools) for level in LEVELS]
+    rows.append(["totaal", *[suppress_total(n) for n in column_totals], suppress_total(sum(column_totals))])
+    return Table(
+        "oja-caseload-per-school",
+        "Open casussen per school en niveau",
+        ["school", *[f"niveau {level}" for level in LEVELS], "totaal"],
+        rows,
+    )
+
+
+def _percentile_90(values: list[int]) -> float:
+    return float(values[0]) if len(values) == 1 else quantiles(values, n=10, method="inclusive")[-1]
+
+
+def timeliness_by_school(session: Session, *, triage_norm: int, today: dt.date) -> Table:
+    """School days from signal to triage and to the start of help: median and 90th percentile per school."""
+    triaged = {
+        ref: at
+        for ref, at in session.exec(
+            select(AuditRecord.case_ref, func.min(AuditRecord.at))
+            .where(AuditRecord.action.like("triage_%"))
+            .group_by(AuditRecord.case_ref)
+        ).all()
+    }
+    regions = dict(session.exec(select(School.code, School.holiday_region)).all())
+    cases = session.exec(select(Case.ref, Case.school_code, Case.opened_on, Case.activated_on)).all()
+    if not cases:
+        return Table("oja-tijdigheid-per-school", "Doorlooptijden", ["school"], [])
+    start = min(c[2] for c in cases) - dt.timedelta(days=1)
+    index = {r: SchoolDayIndex(r, start, today + dt.timedelta(days=1)) for r in set(regions.values())}
+    to_triage: dict[str, list[int]] = {}
+    to_help: dict[str, list[int]] = {}
+    for ref, school, opened, activated in cases:
+        idx = index[regions[school]]
+        if ref in triaged:
+            day = triaged[ref].date() if isinstance(triaged[ref], dt.datetime) else triaged[ref]
+            to_triage.setdefault(school, []).append(idx.between(opened, min(max(day, opened), today)))
+        if activated:
+            to_help.setdefault(school, []).append(idx.between(opened, min(max(activated, opened), today)))
+    rows = []
+    for school in sorted(regions):
+        t, h = to_triage.get(school, []), to_help.get(school, [])
+        small_t, small_h = len(t) <= 5, len(h) <= 5
+        rows.append(
+            [
+                school,
+                suppress_total(len(t)),
+                None if small_t else float(median(t)),
+                None if small_t else _percentile_90(t),
+                None if small_t else sum(1 for d in t if d <= triage_norm) * 100 // len(t),
+                suppress_total(len(h)),
+                None if small_h else float(median(h)),
+                None if small_h else _percentile_90(h),
+            ]
+        )
+    return Table(
+        "oja-tijdigheid-per-school",
+        f"Doorlooptijden in schooldagen (norm triage {triage_norm})",
+        [
+            "school",
+            "getrieerd",
+            "mediaan tot triage",
+            "p90 tot triage",
+            "% binnen norm",
+            "gestart",
+            "mediaan tot hulp",
+            "p90 tot hulp",
+        ],
+        rows,
+    )
+
+
+def reviews_by_school(session: Session, *, today: dt.date) -> Table:
+    """Active arrangements per school with their next review on time or overdue."""
+    rows = []
+    stmt = (
+        select(
+            Case.school_code,
+            func.count().label("n"),
+            func.sum(sa.case((Case.next_review_on < today, 1), else_=0)).label("overdue"),
+        )
+        .where(Case.state == CaseState.ACTIVE.value)
+        .group_by(Case.school_code)
+    )
+    for school, n, overdue in session.exec(stmt).all():
+        overdue = int(overdue or 0)
+        cells = suppress({("s", "op tijd"): n - overdue, ("s", "te laat"): overdue}, ["s"], ["op tijd", "te laat"])
+        rows.append([school, suppress_total(n), cells[("s", "op tijd")], cells[("s", "te laat")]])
+    return Table(
+        "oja-evaluaties-per-school",
+        "Evaluaties op tijd en te laat (lopende arrangementen)",
+        ["school", "lopend", "op tijd", "te laat"],
+        sorted(rows, key=lambda r: r[0]),
+    )
+
+
+def decisions(session: Session, *, since: dt.date) -> Table:
+    """Decisions taken since a date, region-wide (not at school level: no suppression), and the share of
+    specialised care."""
+    counts = dict(
+        session.exec(
+            select(Decision.kind, func.count()).where(Decision.decided_on >= since).group_by(Decision.kind)
+        ).all()
+    )
+    total = sum(counts.values())
+    rows = [[kind, n] for kind, n in sorted(counts.items())]
+    escalated = counts.get("specialistische_zorg", 0)
+    share = round(100 * escalated / total, 1) if total else 0.0
+    rows.append(["aandeel specialistische zorg (%)", share])
+    return Table("oja-besluiten", f"Besluiten sinds {since.isoformat()}", ["besluit", "aantal"], rows)

@@ -1,0 +1,79 @@
+"""Manager figures on a generated region whose numbers are known in advance, suppression included."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import select
+
+from models.tables import Case
+from oja import monitoring
+from oja import services as sv
+from oja.db import unit_of_work
+from tests.factories import active_case
+from tests.integration.test_services import TODAY
+
+BSN_BASE = 300000000
+
+
+def _bsn(i: int) -> str:
+    n = BSN_BASE + i * 100
+    while True:
+        digits = f"{n:09d}"
+        if (sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])) % 11 == 0:
+            return digits
+        n += 1
+
+
+def _region(engine) -> dict[tuple[str, int], int]:
+    """School 40AB: 7 cases at level 2, 3 at level 1; school 41CD: 6 at level 3. Returns the known counts."""
+    with unit_of_work(engine) as s:
+        sv.upsert_school(s, code="41CD", name="Andere School", holiday_region="noord", municipality_code="GM0164")
+        sv.upsert_professional(s, code="PRF-9", name="Coördinator 2", role="zorgcoordinator", school_code="41CD")
+    plan = [("40AB", "PRF-1", 2)] * 7 + [("40AB", "PRF-1", 1)] * 3 + [("41CD", "PRF-9", 3)] * 6
+    for i, (school, coordinator, level) in enumerate(plan):
+        ref = active_case(
+            engine,
+            school=school,
+            coordinator=coordinator,
+            bsn=_bsn(i),
+            born=dt.date(2009, 1, 1),
+            today=TODAY,
+            level=level,
+        )
+        if i < 2:  # two of them overdue for their review
+            with unit_of_work(engine) as s:
+                case = s.exec(select(Case).where(Case.ref == ref)).one()
+                case.next_review_on = TODAY - dt.timedelta(days=1)
+                s.add(case)
+    return {("40AB", 2): 7, ("40AB", 1): 3, ("41CD", 3): 6}
+
+
+def test_caseload_per_school_hides_small_cells_and_what_would_give_them_away(engine):
+    _region(engine)
+    with unit_of_work(engine) as s:
+        table = monitoring.caseload_by_school(s)
+    rows = {r[0]: r[1:] for r in table.rows}
+    # levels 0..4, then the school total
+    assert rows["40AB"] == [0, None, None, 0, 0, 10]  # 3 hidden, and 7 with it (the total 10 is shown)
+    # 6 at level 3 is shown; its zeros at levels 1 and 2 are hidden so that the columns do not give 40AB away
+    assert rows["41CD"] == [0, None, None, 6, 0, 6]
+    assert rows["totaal"] == [0, None, 7, 6, 0, 16]
+
+
+def test_reviews_on_time_and_overdue(engine):
+    _region(engine)
+    with unit_of_work(engine) as s:
+        table = monitoring.reviews_by_school(s, today=TODAY)
+    rows = {r[0]: r[1:] for r in table.rows}
+    assert rows["40AB"] == [10, None, None]  # 8 on time, 2 late: the 2 is hidden and so is its partner
+    assert rows["41CD"] == [6, 6, 0]
+
+
+def test_timeliness_is_shown_only_for_more_than_five_pupils(engine):
+    _region(engine)
+    with unit_of_work(engine) as s:
+        table = monitoring.timeliness_by_school(s, triage_norm=10, today=TODAY)
+    rows = {r[0]: r[1:] for r in table.rows}
+    assert rows["40AB"][:4] == [10, 0.0, 0.0, 100]  # all triaged on the day of the signal
+    assert rows["41CD"][:4] == [6, 0.0, 0.0, 100]
