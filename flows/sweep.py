@@ -67,7 +67,23 @@ def _raise_if_incomplete(report: dict) -> None:
         )
 
 
-@flow(name="dagelijkse-herinneringen", flow_run_name="herinneringen {sweep_date}")
+def _alert(flow, flow_run, state) -> None:
+    """A failed or crashed sweep is loud: the operators hear of it (codes and counts only)."""
+    from oja.notify import alert_operators
+
+    alert_operators(
+        get_settings(),
+        f"OJA: {flow.name} {state.name.lower()}",
+        f"Run {flow_run.name} ended {state.name}: {state.message or ''}\nOpen the run in the Prefect UI.",
+    )
+
+
+@flow(
+    name="dagelijkse-herinneringen",
+    flow_run_name="herinneringen {sweep_date}",
+    on_failure=[_alert],
+    on_crashed=[_alert],
+)
 def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict:
     """Daily: reminders before reviews, due-day notices, escalation of overdue work, weekly digests."""
     day = sweep_date or amsterdam_today()
@@ -79,7 +95,7 @@ def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict:
     return result
 
 
-@flow(name="berichten-versturen", flow_run_name="outbox")
+@flow(name="berichten-versturen", flow_run_name="outbox", on_failure=[_alert], on_crashed=[_alert])
 def send_pending() -> dict:
     """Send whatever is still pending in the outbox (after a mail server outage, for instance)."""
     report = dispatch_outbox()

@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     mail_from: str = "oja@localhost"
     # extra Apprise URLs per role, e.g. {"teamleider": ["msteams://..."]} as JSON in OJA_EXTRA_NOTIFY_URLS
     extra_notify_urls: dict[str, list[str]] = {}
+    # operators are told when a sweep or dispatch fails: Apprise URLs (mailto://, slack://, msteams://...)
+    operator_urls: list[str] = []
     # where a case is looked up (access-controlled); {case_ref} is replaced
     case_url: str = "http://127.0.0.1:4200/oja/casus/{case_ref}"
     timezone: str = "Europe/Amsterdam"

@@ -53,3 +53,18 @@ def queue_for_district_team(session, case, municipality_code: str, kind, due_on,
         case_url=settings.case_url,
         school_days=school_days,
     )
+
+
+def alert_operators(settings: Settings, title: str, body: str) -> bool:
+    """Tell the operators (OJA_OPERATOR_URLS) that something failed; True when every channel took it."""
+    import apprise
+
+    if not settings.operator_urls:
+        return False
+    channel = apprise.Apprise()
+    for url in settings.operator_urls:
+        if not channel.add(url):
+            raise InvalidInput("operator_urls", "not a valid Apprise URL")
+    for service in channel:
+        service.request_rate_per_sec = 0
+    return bool(channel.notify(title=title, body=body))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import pytest
@@ -58,11 +59,19 @@ def _active_case_due(url: str, due: dt.date) -> str:
     return ref
 
 
-def test_the_sweep_flow_fails_loudly_while_mail_is_down_and_the_retry_delivers(engine_url, mail):
+def test_the_sweep_flow_fails_loudly_while_mail_is_down_and_the_retry_delivers(engine_url, mail, monkeypatch):
     ref = _active_case_due(engine_url, DAY)
+    operators = SMTPServer()  # the operators' channel is another server, which is up
+    operators.start()
+    monkeypatch.setenv("OJA_OPERATOR_URLS", json.dumps([operators.url + "&to=ops@region.example"]))
+    get_settings.cache_clear()
     mail.stop()
     state = daily_sweep(sweep_date=DAY, return_state=True)
+    operators.stop()
     assert state.is_failed() and "stay pending" in state.message
+    [alert] = operators.messages
+    assert alert.rcpt_tos == ["ops@region.example"] and "dagelijkse-herinneringen failed" in alert.subject
+    assert "stay pending" in alert.text
     with Session(get_engine(engine_url)) as s:
         pending = s.exec(select(Outbox).where(Outbox.status == "pending")).all()
         assert pending and all(o.attempts == 1 and o.last_error for o in pending)
