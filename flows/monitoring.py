@@ -26,6 +26,16 @@ def publish(day: dt.date) -> dict[str, int]:
             monitoring.timeliness_by_school(session, triage_norm=policy.triage_norm_school_days, today=day),
             monitoring.reviews_by_school(session, today=day),
             monitoring.decisions(session, since=day - dt.timedelta(days=365)),
+            monitoring.caseload_by_provider_and_municipality(session),
+            monitoring.outcomes(session, since=day - dt.timedelta(days=365)),
+            monitoring.hours_and_cost(
+                session,
+                today=day,
+                rate=policy.hourly_rate_eur,
+                budget_swv=policy.budget_swv_eur,
+                budget_municipality=policy.budget_municipality_eur,
+            ),
+            monitoring.group_use(session),
         ]
     for table in tables:
         create_table_artifact(
@@ -39,5 +49,5 @@ def publish(day: dt.date) -> dict[str, int]:
 
 @flow(name="dagelijkse-monitoring", flow_run_name="monitoring {day}")
 def daily_monitoring(day: dt.date | None = None) -> dict[str, int]:
-    """Daily figures for managers: caseload, timeliness, reviews, decisions."""
+    """Daily figures for managers: caseload, timeliness, reviews, decisions, outcomes, money, groups."""
     return publish(day or amsterdam_today())

@@ -43,6 +43,9 @@ class Policy(BaseModel):
     goals_met_from: float = Field(1.0, ge=-2, le=2, description="every goal at least this GAS: goals met")
     consecutive_reviews: int = Field(2, ge=1, le=6, description="reviews in a row before scaling")
     min_measurements: int = Field(6, ge=4, le=50, description="data points before the four-point rule")
+    hourly_rate_eur: float = Field(85.0, gt=0, le=500, description="cost of an hour of youth care in school")
+    budget_swv_eur: float = Field(0.0, ge=0, description="the SWV's yearly budget for OJA (0: none set)")
+    budget_municipality_eur: dict[str, float] = Field(default_factory=dict, description="GMxxxx -> yearly budget")
     decision_wait_seconds: int = Field(3600, ge=1, le=86400, description="how long a review waits for a decision")
 
     def decision_policy(self):

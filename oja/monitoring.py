@@ -12,7 +12,20 @@ from sqlmodel import Session, func, select
 from models.lifecycle import OPEN_STATES, CaseState
 from models.schooldays import SchoolDayIndex
 from models.suppression import suppress, suppress_total
-from models.tables import AuditRecord, Case, Decision, School
+from models.tables import (
+    AuditRecord,
+    Case,
+    Decision,
+    GroupArrangement,
+    GroupMember,
+    Intervention,
+    Municipality,
+    Plan,
+    Pupil,
+    Review,
+    School,
+)
+from models.vocabulary import EndReason
 
 LEVELS = [0, 1, 2, 3, 4]
 
@@ -157,3 +170,132 @@ def decisions(session: Session, *, since: dt.date) -> Table:
     share = round(100 * escalated / total, 1) if total else 0.0
     rows.append(["aandeel specialistische zorg (%)", share])
     return Table("oja-besluiten", f"Besluiten sinds {since.isoformat()}", ["besluit", "aantal"], rows)
+
+
+def _current_plans():
+    latest = select(Plan.case_id, func.max(Plan.version).label("v")).group_by(Plan.case_id).subquery()
+    return (
+        select(Plan.id, Plan.case_id)
+        .join(latest, sa.and_(latest.c.case_id == Plan.case_id, latest.c.v == Plan.version))
+        .subquery()
+    )
+
+
+def caseload_by_provider_and_municipality(session: Session) -> Table:
+    """Open cases region-wide per provider (of the current plan) and per municipality of residence."""
+    open_states = [s.value for s in OPEN_STATES]
+    plans = _current_plans()
+    per_provider = session.exec(
+        select(Intervention.provider_code, func.count(sa.distinct(Case.id)))
+        .join(plans, plans.c.id == Intervention.plan_id)
+        .join(Case, Case.id == plans.c.case_id)
+        .where(Case.state.in_(open_states))
+        .group_by(Intervention.provider_code)
+    ).all()
+    per_municipality = session.exec(
+        select(Pupil.municipality_code, func.count())
+        .join(Case, Case.pupil_id == Pupil.id)
+        .where(Case.state.in_(open_states))
+        .group_by(Pupil.municipality_code)
+    ).all()
+    rows = [["aanbieder", code, n] for code, n in sorted(per_provider)]
+    rows += [["gemeente", code, n] for code, n in sorted(per_municipality)]
+    return Table(
+        "oja-caseload-aanbieder-gemeente",
+        "Open casussen per aanbieder en per woongemeente (regio)",
+        ["soort", "code", "open casussen"],
+        rows,
+    )
+
+
+PLANNED_ENDINGS = {EndReason.AS_PLANNED.value, EndReason.BASIC_SUPPORT.value}
+DROP_OUT = {EndReason.EARLY_BY_CLIENT.value, EndReason.EARLY_BY_PROVIDER.value}
+
+
+def outcomes(session: Session, *, since: dt.date) -> Table:
+    """Youth care outcome criteria (NJi) for arrangements closed since a date: goals reached, drop-out, satisfaction."""
+    closed = session.exec(
+        select(Case.end_reason).where(
+            Case.state == CaseState.CLOSED.value, Case.closed_on >= since, Case.activated_on.is_not(None)
+        )
+    ).all()
+    n = len(closed)
+    reached = sum(1 for r in closed if r in PLANNED_ENDINGS)
+    dropped = sum(1 for r in closed if r in DROP_OUT)
+    satisfaction = session.exec(
+        select(func.avg(Review.satisfaction), func.count(Review.satisfaction)).where(Review.held_on >= since)
+    ).one()
+    rows = [
+        ["afgesloten arrangementen", n],
+        ["doelrealisatie: beëindigd volgens plan (%)", round(100 * reached / n, 1) if n else None],
+        ["uitval: eenzijdig voortijdig beëindigd (%)", round(100 * dropped / n, 1) if n else None],
+        ["cliënttevredenheid (gemiddeld, 1-10)", round(float(satisfaction[0]), 1) if satisfaction[1] else None],
+        ["tevredenheid: aantal metingen", int(satisfaction[1])],
+    ]
+    return Table(
+        "oja-uitkomsten", f"Uitkomstcriteria jeugdhulp sinds {since.isoformat()}", ["criterium", "waarde"], rows
+    )
+
+
+def hours_and_cost(
+    session: Session, *, today: dt.date, rate: float, budget_swv: float, budget_municipality: dict[str, float]
+) -> Table:
+    """Hours a week and cost this calendar year per funding stream (the SWV, each municipality), against budget."""
+    year_start = dt.date(today.year, 1, 1)
+    plans = _current_plans()
+    rows_in = session.exec(
+        select(Intervention.hours_per_week, Intervention.swv_share_pct, Pupil.municipality_code, Case.activated_on)
+        .join(plans, plans.c.id == Intervention.plan_id)
+        .join(Case, Case.id == plans.c.case_id)
+        .join(Pupil, Pupil.id == Case.pupil_id)
+        .where(Case.state.in_([CaseState.ACTIVE.value, CaseState.REVIEWED.value]))
+    ).all()
+    hours: dict[str, float] = {}
+    cost: dict[str, float] = {}
+    for per_week, swv_pct, municipality, activated in rows_in:
+        weeks = max(0, (today - max(activated or today, year_start)).days) / 7
+        for stream, share in (("SWV", swv_pct / 100), (municipality, 1 - swv_pct / 100)):
+            hours[stream] = hours.get(stream, 0.0) + per_week * share
+            cost[stream] = cost.get(stream, 0.0) + per_week * share * weeks * rate
+    names = dict(session.exec(select(Municipality.code, Municipality.name)).all())
+    rows = []
+    for stream in ["SWV", *sorted(k for k in hours if k != "SWV")]:
+        if stream not in hours:
+            continue
+        budget = budget_swv if stream == "SWV" else budget_municipality.get(stream, 0.0)
+        rows.append(
+            [
+                "samenwerkingsverband" if stream == "SWV" else f"{names.get(stream, stream)} ({stream})",
+                round(hours[stream], 1),
+                round(cost[stream]),
+                round(budget) if budget else None,
+                round(100 * cost[stream] / budget, 1) if budget else None,
+            ]
+        )
+    return Table(
+        "oja-uren-en-kosten",
+        f"Uren en kosten {today.year} per financieringsstroom (tarief €{rate:.0f}/uur)",
+        ["financier", "uren per week", "kosten tot nu (€)", "budget (€)", "% van budget"],
+        rows,
+    )
+
+
+def group_use(session: Session) -> Table:
+    """Places used per group arrangement (at school level: 1 to 5 pupils are not shown)."""
+    members = dict(
+        session.exec(
+            select(GroupMember.group_code, func.count())
+            .where(GroupMember.left_on.is_(None))
+            .group_by(GroupMember.group_code)
+        ).all()
+    )
+    rows = [
+        [g.code, g.school_code or "", g.capacity, suppress_total(members.get(g.code, 0)), g.hours_per_week]
+        for g in session.exec(select(GroupArrangement).order_by(GroupArrangement.code)).all()
+    ]
+    return Table(
+        "oja-groepsarrangementen",
+        "Bezetting van groepsarrangementen",
+        ["groep", "school", "plaatsen", "bezet", "uren per week"],
+        rows,
+    )

@@ -77,3 +77,46 @@ def test_timeliness_is_shown_only_for_more_than_five_pupils(engine):
     rows = {r[0]: r[1:] for r in table.rows}
     assert rows["40AB"][:4] == [10, 0.0, 0.0, 100]  # all triaged on the day of the signal
     assert rows["41CD"][:4] == [6, 0.0, 0.0, 100]
+
+
+def test_caseload_per_provider_and_municipality(engine):
+    _region(engine)
+    with unit_of_work(engine) as s:
+        table = monitoring.caseload_by_provider_and_municipality(s)
+    assert table.rows == [["aanbieder", "PRV-A", 16], ["gemeente", "GM0164", 16]]
+
+
+def test_hours_and_cost_per_funding_stream_against_budget(engine):
+    _region(engine)  # 16 arrangements of 2 hours a week, half paid by the SWV, started on TODAY
+    with unit_of_work(engine) as s:
+        table = monitoring.hours_and_cost(
+            s,
+            today=TODAY + dt.timedelta(days=14),
+            rate=85.0,
+            budget_swv=10000.0,
+            budget_municipality={"GM0164": 5440.0},
+        )
+    # two weeks: 16 x 2 h x 2 weeks x 85 = 5440 euro, half each
+    assert table.rows == [
+        ["samenwerkingsverband", 16.0, 2720, 10000, 27.2],
+        ["Hengelo (GM0164)", 16.0, 2720, 5440, 50.0],
+    ]
+
+
+def test_outcome_criteria_of_closed_arrangements(engine):
+    _region(engine)
+    with unit_of_work(engine) as s:
+        refs = s.exec(select(Case.ref).order_by(Case.id)).all()[:3]
+    for ref, reason in zip(refs, ("volgens_plan", "volgens_plan", "voortijdig_door_client"), strict=True):
+        with unit_of_work(engine) as s:
+            sv.decide(s, case_ref=ref, kind="afsluiten", reason_code=reason, actor="PRF-1", today=TODAY)
+    with unit_of_work(engine) as s:
+        sv.upsert_group(s, code="GRP-9", provider_code="PRV-A", professional_code="PRF-2", capacity=4, hours_per_week=3)
+        table = monitoring.outcomes(s, since=TODAY - dt.timedelta(days=365))
+        groups = monitoring.group_use(s)
+    values = dict(table.rows)
+    assert values["afgesloten arrangementen"] == 3
+    assert values["doelrealisatie: beëindigd volgens plan (%)"] == 66.7
+    assert values["uitval: eenzijdig voortijdig beëindigd (%)"] == 33.3
+    assert values["cliënttevredenheid (gemiddeld, 1-10)"] is None
+    assert groups.rows == [["GRP-9", "", 4, 0, 3.0]]
