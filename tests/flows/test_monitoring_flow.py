@@ -20,6 +20,10 @@ def test_the_monitoring_flow_publishes_keyed_tables_with_small_numbers_hidden(en
         "oja-caseload-per-school",
         "oja-tijdigheid-per-school",
         "oja-evaluaties-per-school",
+        "oja-caseload-aanbieder-gemeente",
+        "oja-uitkomsten",
+        "oja-uren-en-kosten",
+        "oja-groepsarrangementen",
         "oja-besluiten",
     }
     with get_client(sync_client=True) as client:
