@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from models.schooldays import today as amsterdam_today
 from models.suppression import shown
 from oja import monitoring
-from oja.config import get_policy
+from oja.config import get_policy, get_settings
 from oja.db import get_engine
 
 
@@ -47,7 +47,32 @@ def publish(day: dt.date) -> dict[str, int]:
     return {t.key: len(t.rows) for t in tables}
 
 
+@task(name="evaluatierapport", cache_policy=NO_CACHE)
+def evaluation_report(day: dt.date) -> str:
+    """Write the pilot evaluation report to OJA_HOME/reports and link it from an artifact."""
+    from oja.report import default_periods, render_report
+
+    policy = get_policy()
+    before, after = default_periods(day, policy.evaluation_split_date)
+    with Session(get_engine()) as session:
+        html = render_report(session, before, after, rate=policy.hourly_rate_eur, today=day)
+    folder = get_settings().home.resolve() / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"evaluatie-{day.isoformat()}.html"
+    path.write_text(html, encoding="utf-8")
+    create_link_artifact(
+        key="oja-evaluatierapport",
+        link=path.as_uri(),
+        link_text=f"Pilotevaluatie {day.isoformat()}",
+        description=f"Vóór {before.label} tegenover na {after.label}.",
+    )
+    return str(path)
+
+
 @flow(name="dagelijkse-monitoring", flow_run_name="monitoring {day}")
 def daily_monitoring(day: dt.date | None = None) -> dict[str, int]:
-    """Daily figures for managers: caseload, timeliness, reviews, decisions, outcomes, money, groups."""
-    return publish(day or amsterdam_today())
+    """Daily figures for managers: caseload, timeliness, reviews, decisions, outcomes, money, groups, report."""
+    day = day or amsterdam_today()
+    published = publish(day)
+    evaluation_report(day)
+    return published

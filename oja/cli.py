@@ -269,6 +269,41 @@ def reference() -> None:
             console.print(table)
 
 
+def _period(value: str, field: str):
+    from oja.report import Period
+
+    try:
+        start, end = (dt.date.fromisoformat(part) for part in value.split(":"))
+    except ValueError:
+        raise InvalidInput(field, "a period as YYYY-MM-DD:YYYY-MM-DD") from None
+    if end < start:
+        raise InvalidInput(field, "the period ends before it starts")
+    return Period(start, end)
+
+
+@app.command()
+def report(
+    out: Path = typer.Option(Path("evaluatie.html"), help="the HTML file to write"),
+    before: str = typer.Option("", help="the period before, YYYY-MM-DD:YYYY-MM-DD"),
+    after: str = typer.Option("", help="the period after, YYYY-MM-DD:YYYY-MM-DD"),
+) -> None:
+    """Write the pilot evaluation report (two periods compared, with charts) to an HTML file."""
+    from oja.report import default_periods, render_report
+
+    policy = get_policy()
+    today = amsterdam_today()
+    try:
+        default_before, default_after = default_periods(today, policy.evaluation_split_date)
+        b = _period(before, "before") if before else default_before
+        a = _period(after, "after") if after else default_after
+        with Session(get_engine()) as session:
+            html = render_report(session, b, a, rate=policy.hourly_rate_eur, today=today)
+    except OjaError as exc:
+        _fail(exc)
+    out.write_text(html, encoding="utf-8")
+    console.print(f"report written to {out}")
+
+
 @app.command()
 def sweep(
     date: str = typer.Option("", help="the sweep day, YYYY-MM-DD (default today)"),

@@ -7,6 +7,7 @@ Settings come from the environment (prefix `OJA_`) or a `.env` file. Policy
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import tomllib
 from pathlib import Path
@@ -46,6 +47,7 @@ class Policy(BaseModel):
     hourly_rate_eur: float = Field(85.0, gt=0, le=500, description="cost of an hour of youth care in school")
     budget_swv_eur: float = Field(0.0, ge=0, description="the SWV's yearly budget for OJA (0: none set)")
     budget_municipality_eur: dict[str, float] = Field(default_factory=dict, description="GMxxxx -> yearly budget")
+    evaluation_split_date: dt.date | None = Field(None, description="the pilot started: compare before and after")
     decision_wait_seconds: int = Field(3600, ge=1, le=86400, description="how long a review waits for a decision")
 
     def decision_policy(self):

@@ -172,7 +172,8 @@ def decisions(session: Session, *, since: dt.date) -> Table:
     return Table("oja-besluiten", f"Besluiten sinds {since.isoformat()}", ["besluit", "aantal"], rows)
 
 
-def _current_plans():
+def current_plans():
+    """The newest plan version of every case, as a subquery (id, case_id)."""
     latest = select(Plan.case_id, func.max(Plan.version).label("v")).group_by(Plan.case_id).subquery()
     return (
         select(Plan.id, Plan.case_id)
@@ -184,7 +185,7 @@ def _current_plans():
 def caseload_by_provider_and_municipality(session: Session) -> Table:
     """Open cases region-wide per provider (of the current plan) and per municipality of residence."""
     open_states = [s.value for s in OPEN_STATES]
-    plans = _current_plans()
+    plans = current_plans()
     per_provider = session.exec(
         select(Intervention.provider_code, func.count(sa.distinct(Case.id)))
         .join(plans, plans.c.id == Intervention.plan_id)
@@ -242,7 +243,7 @@ def hours_and_cost(
 ) -> Table:
     """Hours a week and cost this calendar year per funding stream (the SWV, each municipality), against budget."""
     year_start = dt.date(today.year, 1, 1)
-    plans = _current_plans()
+    plans = current_plans()
     rows_in = session.exec(
         select(Intervention.hours_per_week, Intervention.swv_share_pct, Pupil.municipality_code, Case.activated_on)
         .join(plans, plans.c.id == Intervention.plan_id)
