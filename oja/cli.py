@@ -305,6 +305,21 @@ def report(
 
 
 @app.command()
+def alerts() -> None:
+    """Install the Prefect automation that tells the operators (OJA_OPERATOR_URLS) about a late sweep."""
+    from oja.alerts import late_sweep_automation
+
+    try:
+        automation = late_sweep_automation(get_settings())
+    except OjaError as exc:
+        _fail(exc)
+    if automation is None:
+        console.print("nothing installed: set OJA_OPERATOR_URLS and deploy first (prefect deploy --all)")
+        raise typer.Exit(1)
+    console.print(f"automation '{automation.name}' installed ({len(automation.actions)} channel(s))")
+
+
+@app.command()
 def sweep(
     date: str = typer.Option("", help="the sweep day, YYYY-MM-DD (default today)"),
     send: bool = typer.Option(True, help="send the queued messages too"),

@@ -178,6 +178,8 @@ def start(
                     "creating the work pool",
                 )
             _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, console, "prefect deploy --all")
+        if settings.operator_urls:
+            _run([_bin("oja"), "alerts"], env, console, "installing the late-sweep alert")
         worker = subprocess.Popen(
             [_bin("prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
             env=env,
