@@ -5,6 +5,7 @@
     │   ├── InvalidBSN            not a valid citizen service number
     │   ├── InvalidOnderwijsnummer
     │   └── UnknownReference      a code or reference that is not registered
+    │   └── AccessDenied          the acting professional may not act on this case (models.access)
     ├── IllegalTransition         the action is not allowed in the case's current state
     └── ConsentMissing            a plan cannot become active without the consent the age requires
 

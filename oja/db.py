@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -48,13 +49,54 @@ def _engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
+class AuditImmutable(RuntimeError):
+    """An audit record was about to be changed or deleted: the engine never does that."""
+
+
+@sa.event.listens_for(sa.orm.Session, "before_flush")
+def _audit_is_append_only(session, _context, _instances) -> None:
+    from models.tables import AuditRecord
+
+    touched = [o for o in (*session.dirty, *session.deleted) if isinstance(o, AuditRecord)]
+    if any(o in session.deleted or session.is_modified(o) for o in touched):
+        raise AuditImmutable("audit records are never changed or deleted")
+
+
 @contextlib.contextmanager
 def unit_of_work(engine: sa.Engine | None = None) -> Iterator[Session]:
     """A session whose work commits only when the block ends without error."""
-    with Session(engine or get_engine(), expire_on_commit=False) as session:
+    from models.access import AccessDenied
+
+    engine = engine or get_engine()
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
+        except AccessDenied as refused:
+            session.rollback()
+            audit_refusal(engine, refused)
+            raise
         except BaseException:
             session.rollback()
             raise
+
+
+def audit_refusal(engine: sa.Engine, refused) -> None:
+    """A refused action is audited in a transaction of its own: who tried what on which case, and the rule."""
+    from sqlmodel import select
+
+    from models.tables import AuditRecord, Case
+
+    with Session(engine) as session:
+        state = session.exec(select(Case.state).where(Case.ref == refused.subject)).first() or "-"
+        session.add(
+            AuditRecord(
+                case_ref=refused.subject,
+                actor=refused.actor,
+                action="refused",
+                from_state=state,
+                to_state=state,
+                reason=f"{refused.action}: {refused.scope}"[:200],
+            )
+        )
+        session.commit()

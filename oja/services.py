@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
+from models import access
 from models import lifecycle as lc
 from models.decisions import DecisionPolicy, GoalSeries, Recommendation, ReviewFacts, recommend
 from models.errors import IllegalTransition, InvalidInput, UnknownReference
@@ -175,14 +176,35 @@ def _actor(session: Session, code: str, field: str = "actor") -> Professional:
     return _get(session, Professional, _code(code, field), field, "professional")
 
 
-def _case(session: Session, ref: str, field: str = "case_ref") -> Case:
+def _case(
+    session: Session, ref: str, field: str = "case_ref", *, who: Professional | None = None, action: str = ""
+) -> Case:
+    """The case, locked for the change; refused when `who` may not take `action` on it."""
     ref = (ref or "").strip().upper()
     if not CASE_REF.match(ref):
         raise InvalidInput(field, "a case reference looks like OJA-2026-000123")
     case = session.exec(select(Case).where(Case.ref == ref).with_for_update()).first()
     if case is None:
         raise UnknownReference(field, "case", ref)
+    if who is not None:
+        access.check(_as_actor(who), case_scope(session, case), action)
     return case
+
+
+def _as_actor(who: Professional) -> access.Actor:
+    return access.Actor(who.code, who.role, who.school_code, who.provider_code, who.municipality_code)
+
+
+def case_scope(session: Session, case: Case) -> access.CaseScope:
+    """What decides who may act on the case: its school, where the pupil lives, who delivers."""
+    municipality = session.exec(select(Pupil.municipality_code).where(Pupil.id == case.pupil_id)).one()
+    plan = _current_plan(session, case)
+    providers = (
+        frozenset(session.exec(select(Intervention.provider_code).where(Intervention.plan_id == plan.id)).all())
+        if plan is not None
+        else frozenset()
+    )
+    return access.CaseScope(case.ref, case.school_code, municipality, providers)
 
 
 def _pupil(session: Session, ref: str, field: str = "pupil_ref") -> Pupil:
@@ -192,6 +214,8 @@ def _pupil(session: Session, ref: str, field: str = "pupil_ref") -> Pupil:
     pupil = session.exec(select(Pupil).where(Pupil.ref == ref)).first()
     if pupil is None:
         raise UnknownReference(field, "pupil", ref)
+    if pupil.destroyed_on is not None:
+        raise InvalidInput(field, f"the dossier of {ref} was destroyed on {pupil.destroyed_on.isoformat()}")
     return pupil
 
 
@@ -455,6 +479,12 @@ def register_signal(
     open_case = session.exec(
         select(Case).where(Case.pupil_id == pupil.id, Case.state != CaseState.CLOSED.value).with_for_update()
     ).first()
+    scope = (
+        case_scope(session, open_case)
+        if open_case is not None
+        else access.CaseScope(pupil.ref, school.code, pupil.municipality_code)
+    )
+    access.check(_as_actor(who), scope, "register_signal")
     if open_case is not None:
         _transition(session, open_case, Action.JOIN_SIGNAL, who, reason=f"source={source};urgency={urgency}")
         if URGENCY_RANK[urgency] > URGENCY_RANK[open_case.urgency]:
@@ -537,7 +567,7 @@ def triage(
 ) -> CaseOutcome:
     """The core team's triage: the school's own support, an OJA at level 1-3, specialised care, or no action."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="triage")
     outcome = _choice(outcome, TriageOutcome, "outcome")
     action = TRIAGE_ACTIONS[outcome]
     lc.next_state(CaseState(case.state), action, case_ref=case.ref)  # refuse before any check of detail
@@ -580,7 +610,7 @@ def draft_plan(
 ) -> CaseOutcome:
     """Draft (a new version of) the joint plan. Consent given to an earlier version lapses."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="draft_plan")
     lc.next_state(CaseState(case.state), Action.DRAFT_PLAN, case_ref=case.ref)
     regie = _actor(session, regie_holder, "regie_holder")
     _not_past(start_on, today, "start_on")
@@ -694,7 +724,7 @@ def record_consent(
 ) -> CaseOutcome:
     """Record one party's consent to the current plan; when complete, the case is ready to start."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="record_consent")
     lc.next_state(CaseState(case.state), Action.RECORD_CONSENT, case_ref=case.ref)
     party = _choice(party, ConsentParty, "party")
     _not_future(recorded_on, today, "recorded_on")
@@ -733,7 +763,7 @@ def record_consent(
 def activate(session: Session, *, case_ref: str, actor: str, today: dt.date) -> CaseOutcome:
     """Start the arrangement: only with the consent the pupil's age requires today."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="activate")
     pupil = session.get(Pupil, case.pupil_id)
     plan = _current_plan(session, case)
     if case.state == CaseState.PLAN_DRAFTED.value:  # say what is missing, not just the state
@@ -778,7 +808,7 @@ def record_review(
 ) -> CaseOutcome:
     """Record a review of an active arrangement: GAS per goal and how things are going."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="record_review")
     lc.next_state(CaseState(case.state), Action.RECORD_REVIEW, case_ref=case.ref)
     _not_future(held_on, today, "held_on")
     if case.activated_on and held_on < case.activated_on:
@@ -851,7 +881,7 @@ def decide(
     With the engine's `recommendation`, a different decision is an override and needs an `override_reason`.
     """
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="decide")
     kind = _choice(kind, DecisionKind, "kind")
     if recommendation is not None:
         same = kind == recommendation.kind.value and (new_level is None or new_level == recommendation.new_level)
@@ -953,7 +983,7 @@ def respond_to_referral(
 ) -> CaseOutcome:
     """The district team accepts or declines a referral; a declined one brings the case back to school."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="respond_to_referral")
     referral = session.exec(
         select(Referral).where(Referral.case_id == case.id, Referral.status == "sent").order_by(Referral.id.desc())
     ).first()
@@ -961,7 +991,13 @@ def respond_to_referral(
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
         raise IllegalTransition(case.state, "respond_to_referral", allowed, case.ref)
     if who.role != Role.DISTRICT_TEAM.value or who.municipality_code != referral.municipality_code:
-        raise InvalidInput("actor", f"only the district team of {referral.municipality_code} answers this referral")
+        raise access.AccessDenied(
+            who.code,
+            "respond_to_referral",
+            case.ref,
+            f"alleen het wijkteam van {referral.municipality_code} / only the district team of "
+            f"{referral.municipality_code} answers this referral",
+        )
     referral.status = "accepted" if accepted else "declined"
     referral.responded_on, referral.responded_by = today, who.code
     session.add(referral)
@@ -1022,7 +1058,7 @@ def _return_to_school(
 def refer(session: Session, *, case_ref: str, actor: str, today: dt.date) -> CaseOutcome:
     """Refer to specialised care outside a review (for instance an acute safety concern)."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="refer")
     lc.next_state(CaseState(case.state), Action.ESCALATE, case_ref=case.ref)
     before_level = case.level
     case.level = lc.SPECIALISED_LEVEL
@@ -1046,7 +1082,7 @@ def return_from_specialised(
 ) -> CaseOutcome:
     """Back from specialised care into an in-school arrangement at a chosen level; a new plan follows."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="return_from_specialised")
     lc.next_state(CaseState(case.state), Action.RETURN, case_ref=case.ref)
     lc.level_after(Action.RETURN, case.level, level, field="level")  # refuse a wrong level before any change
     referral = session.exec(
@@ -1064,7 +1100,7 @@ def return_from_specialised(
 def reopen(session: Session, *, case_ref: str, actor: str, today: dt.date, policy: Policy) -> CaseOutcome:
     """Open a closed case again for triage, unless the pupil has another open case."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="reopen")
     lc.next_state(CaseState(case.state), Action.REOPEN, case_ref=case.ref)
     other = session.exec(
         select(Case.ref).where(Case.pupil_id == case.pupil_id, Case.state != CaseState.CLOSED.value)
@@ -1092,7 +1128,7 @@ def record_measurement(
 ) -> CaseOutcome:
     """A progress-monitoring data point for one goal of the current plan (while the arrangement runs)."""
     who = _actor(session, actor)
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, who=who, action="record_measurement")
     if case.state not in (CaseState.ACTIVE.value, CaseState.REVIEWED.value):  # only while the arrangement runs
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
         raise IllegalTransition(case.state, "record_measurement", allowed, case.ref)

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.errors import InvalidInput
-from models.tables import Case, GroupMember, Notice, Outbox, Referral
+from models.tables import AuditRecord, Case, GroupMember, Notice, Outbox, Referral
 from notifications.render import render
 from oja import services as sv
 from oja import sweep
@@ -83,7 +83,12 @@ def test_only_the_district_team_of_the_municipality_answers(region, actor):
     before = counts(region)
     with pytest.raises(InvalidInput) as raised:
         do(region, sv.respond_to_referral, case_ref=ref, accepted=True, actor=actor, today=TODAY)
-    assert raised.value.field == "actor" and counts(region) == before
+    assert raised.value.field == "actor"
+    after = counts(region)
+    assert after.pop("auditrecord") == before.pop("auditrecord") + 1 and after == before  # only the refusal
+    with Session(region) as s:
+        refusal = s.exec(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
+    assert (refusal.case_ref, refusal.actor, refusal.action) == (ref, actor, "refused")
 
 
 def test_an_unanswered_referral_is_followed_up_once_after_five_school_days(region):
