@@ -150,6 +150,15 @@ def recommend(
                 goals_met=False,
             )
 
+    if not current.gas and len([r for r in reviews if r.gas]) >= policy.consecutive_reviews:
+        return Recommendation(
+            DecisionKind.CONTINUE,
+            "no_scores",
+            (
+                f"Bij de evaluatie van {day} zijn geen GAS-scores gegeven: zonder scores van deze evaluatie "
+                "geen op- of afschaling; voortzetten en de scores aanvullen.",
+            ),
+        )
     recent = [r for r in reviews if r.gas][-policy.consecutive_reviews :]
     if len(recent) < policy.consecutive_reviews:
         scored = "nog geen GAS-scores" if not current.gas else f"scores {_scores(current)}"

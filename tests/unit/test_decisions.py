@@ -40,6 +40,11 @@ def test_missing_scores_do_not_count_as_a_review():
     assert r.kind is DecisionKind.CONTINUE and "nog geen GAS-scores" in r.as_text()
 
 
+def test_a_review_without_scores_after_two_scored_ones_continues_and_asks_for_the_scores():
+    r = recommend(level=1, reviews=[review(D1, 1), review(D2, 1), review(D3)])
+    assert r.kind is DecisionKind.CONTINUE and r.rule == "no_scores" and "scores aanvullen" in r.as_text()
+
+
 def test_on_track_twice_scales_down_with_the_scores_named():
     r = recommend(level=3, reviews=[review(D1, 0, 1), review(D2, 0, 0)])
     assert (r.kind, r.new_level, r.reason_code) == (DecisionKind.SCALE_DOWN, 2, "herbeoordeling_verkorting")
