@@ -20,6 +20,7 @@ from models.vocabulary import (
     DecisionKind,
     Domain,
     EndReason,
+    ErasureRefusal,
     Measure,
     NoActionReason,
     OverrideReason,
@@ -274,4 +275,28 @@ class ReturnFromSpecialised(Form):
 
     case_ref: CaseRef
     level: int = Field(title="Niveau op school", description="1 licht/groep, 2 individueel, 3 intensief.", ge=1, le=3)
+    actor: Actor
+
+
+class RequestErasure(Form):
+    """Een schriftelijk verzoek om het dossier eerder te vernietigen registreren (binnen 3 maanden beslissen)."""
+
+    model_config = ConfigDict(title="Verzoek om vernietiging registreren")
+
+    pupil_ref: str = Field(title="Leerlingreferentie", description="Bijvoorbeeld LL-000123.", pattern=PUPIL_REF_PATTERN)
+    requested_by: ConsentParty = Field(
+        title="Verzoek van", description="Een ouder met gezag, of de leerling zelf vanaf 12 jaar."
+    )
+    received_on: dt.date | None = Field(None, title="Ontvangen op", description="Leeg laten voor vandaag.")
+    actor: Actor
+
+
+class DecideErasure(Form):
+    """Beslissen over een verzoek om vernietiging: toewijzen (het dossier wordt nu vernietigd) of afwijzen met reden."""
+
+    model_config = ConfigDict(title="Beslissen over vernietiging")
+
+    request_ref: str = Field(title="Verzoek", description="Bijvoorbeeld VV-2026-000012.", pattern=r"^VV-\d{4}-\d{6}$")
+    grant: bool = Field(title="Toewijzen", description="Aan: het dossier wordt vernietigd. Uit: afwijzen met reden.")
+    refusal_reason: ErasureRefusal | None = Field(None, title="Reden van afwijzing (alleen bij afwijzen)")
     actor: Actor

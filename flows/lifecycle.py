@@ -39,7 +39,8 @@ def _run_name(prefix: str) -> Callable[[], str]:
     def name() -> str:
         form = flow_run.parameters.get("form", {})
         data = form if isinstance(form, dict) else form.model_dump()
-        return f"{prefix} {data.get('case_ref') or data.get('pupil_ref') or ''}".strip()
+        ref = data.get("case_ref") or data.get("pupil_ref") or data.get("request_ref") or ""
+        return f"{prefix} {ref}".strip()
 
     return name
 

@@ -27,6 +27,9 @@ class NoticeKind(StrEnum):
     DECISION_DUE = "decision_due"  # a review waits for its decision (the wait in the UI timed out)
     REFERRAL_SENT = "referral_sent"  # to the district team: a new referral to specialised care
     REFERRAL_OPEN = "referral_open"  # to the district team: a referral still unanswered
+    ERASURE_REMINDER = "erasure_reminder"  # an erasure request must be decided within a few school days
+    ERASURE_DUE = "erasure_due"  # an erasure request must be decided today
+    ERASURE_OVERDUE = "erasure_overdue"  # an erasure request is past its legal term
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +83,17 @@ def triage_stage(school_days_left: int) -> Stage | None:
         reminder=NoticeKind.TRIAGE_REMINDER,
         due=NoticeKind.TRIAGE_DUE,
         late=NoticeKind.TRIAGE_OVERDUE,
+        late_after=1,
+    )
+
+
+def erasure_stage(school_days_left: int, *, before: tuple[int, ...]) -> Stage | None:
+    return deadline_stage(
+        school_days_left=school_days_left,
+        before=before,
+        reminder=NoticeKind.ERASURE_REMINDER,
+        due=NoticeKind.ERASURE_DUE,
+        late=NoticeKind.ERASURE_OVERDUE,
         late_after=1,
     )
 

@@ -41,6 +41,14 @@ def next_school_day(day: dt.date, region: str) -> dt.date:
     return dt.date(d.year, d.month, d.day)
 
 
+def previous_school_day(day: dt.date, region: str) -> dt.date:
+    """`day` itself if it is a school day, otherwise the last school day before it (for a legal term)."""
+    d = pendulum.Date(day.year, day.month, day.day)
+    while not is_school_day(d, region):
+        d = d.subtract(days=1)
+    return dt.date(d.year, d.month, d.day)
+
+
 def add_school_days(day: dt.date, count: int, region: str) -> dt.date:
     """The school day `count` school days after `day` (the day itself does not count)."""
     d = pendulum.Date(day.year, day.month, day.day)

@@ -77,9 +77,10 @@ class Pupil(SQLModel, table=True):
     family_name: str = Field(max_length=100)
     bsn: str | None = Field(default=None, unique=True, max_length=9)
     onderwijsnummer: str | None = Field(default=None, unique=True, max_length=9)
-    birth_date: dt.date
+    birth_date: dt.date | None  # None only once the dossier is destroyed
     school_code: str = Field(foreign_key="school.code", max_length=12)
     municipality_code: str = Field(foreign_key="municipality.code", max_length=6)  # of residence
+    destroyed_on: dt.date | None = None  # the dossier was destroyed; the row keeps the pseudonym taken
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
 
 
@@ -349,3 +350,26 @@ class Outbox(SQLModel, table=True):
     claimed_until: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
     sent_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+# ---- retention and erasure ---------------------------------------------------------------
+
+
+class ErasureRequest(SQLModel, table=True):
+    """A request to destroy a pupil's dossier before the retention term ends; decided within 3 months.
+
+    It refers to the pupil by pseudonym only, so it outlives the dossier it destroys.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(unique=True, index=True, max_length=16)  # VV-2026-000123
+    pupil_ref: str = Field(max_length=12, index=True)
+    school_code: str = Field(foreign_key="school.code", max_length=12)
+    requested_by: str = Field(max_length=12)  # a consent party: leerling, ouder_1, ouder_2
+    received_on: dt.date
+    due_on: dt.date = Field(index=True)
+    registered_by: str = Field(foreign_key="professional.code", max_length=12)
+    decided_on: dt.date | None = None
+    decided_by: str | None = Field(default=None, foreign_key="professional.code", max_length=12)
+    outcome: str | None = Field(default=None, max_length=12)  # toegewezen, afgewezen
+    refusal_reason: str | None = Field(default=None, max_length=32)

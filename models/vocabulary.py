@@ -123,3 +123,16 @@ class OverrideReason(StrEnum):
     WISH_OF_PUPIL_OR_PARENTS = "wens_leerling_ouders"
     CAPACITY = "capaciteit"
     DATA_INCOMPLETE = "gegevens_onvolledig"
+
+
+class ErasureRefusal(StrEnum):
+    """Waarom een verzoek om vernietiging wordt afgewezen (Jeugdwet art. 7.3.11 lid 4)."""
+
+    OTHERS_INTEREST = "aanmerkelijk_belang_ander"  # another person's substantial interest
+    LEGAL_DUTY = "wettelijke_plicht"  # the law requires keeping it
+    OPEN_ARRANGEMENT = "lopend_arrangement"  # the arrangement is still running
+
+
+class ErasureOutcome(StrEnum):
+    GRANTED = "toegewezen"
+    REFUSED = "afgewezen"

@@ -15,6 +15,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("nl", "en")
 # the order in which kinds are listed: what is late first
 KIND_ORDER = (
+    "erasure_overdue",
     "referral_sent",
     "referral_open",
     "review_overdue",
@@ -24,7 +25,9 @@ KIND_ORDER = (
     "decision_due",
     "review_due",
     "triage_due",
+    "erasure_due",
     "triage_reminder",
+    "erasure_reminder",
     "review_reminder",
     "upcoming",
 )

@@ -220,8 +220,28 @@ def pupil_list(school: str = typer.Option("", help="only this school")) -> None:
         if school:
             query = query.where(Pupil.school_code == school.upper())
         for p in session.exec(query):
-            table.add_row(p.ref, f"{p.given_name} {p.family_name}", p.school_code, p.birth_date.isoformat())
+            born = p.birth_date.isoformat() if p.birth_date else f"vernietigd {p.destroyed_on}"
+            table.add_row(p.ref, f"{p.given_name} {p.family_name}", p.school_code, born)
     console.print(table)
+
+
+@pupil_app.command("export")
+def pupil_export(
+    pupil_ref: str = typer.Argument(..., help="e.g. LL-000123"),
+    out: Path = typer.Option(..., help="the JSON file to write (it holds personal data: hand it over securely)"),
+) -> None:
+    """Subject access (AVG art. 15): everything held about one pupil, written to a file for the parents."""
+    import json
+
+    from oja.retention import export_pupil
+
+    try:
+        with Session(get_engine()) as session:
+            data = export_pupil(session, pupil_ref)
+    except OjaError as exc:
+        _fail(exc)
+    out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    console.print(f"{len(data['cases'])} case(s) of {data['pupil']['ref']} written to {out}")
 
 
 @case_app.command("show")

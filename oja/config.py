@@ -48,6 +48,9 @@ class Policy(BaseModel):
     budget_swv_eur: float = Field(0.0, ge=0, description="the SWV's yearly budget for OJA (0: none set)")
     budget_municipality_eur: dict[str, float] = Field(default_factory=dict, description="GMxxxx -> yearly budget")
     evaluation_split_date: dt.date | None = Field(None, description="the pilot started: compare before and after")
+    retention_years: int = Field(20, ge=20, le=115, description="a dossier is kept this long after its last change")
+    erasure_decision_months: int = Field(3, ge=1, le=3, description="an erasure request is decided within")
+    erasure_reminder_school_days: tuple[int, ...] = Field((10, 2), description="erasure reminders before the deadline")
     decision_wait_seconds: int = Field(3600, ge=1, le=86400, description="how long a review waits for a decision")
 
     def decision_policy(self):

@@ -23,12 +23,24 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from models.lifecycle import CaseState
-from models.reminders import NoticeKind, Stage, late_stage, review_stage, triage_stage
+from models.reminders import NoticeKind, Stage, erasure_stage, late_stage, review_stage, triage_stage
 from models.schooldays import SchoolDayIndex, add_school_days, is_school_day
-from models.tables import Case, Intervention, Notice, Outbox, Plan, Professional, Referral, School, utcnow
+from models.tables import (
+    Case,
+    ErasureRequest,
+    Intervention,
+    Notice,
+    Outbox,
+    Plan,
+    Professional,
+    Pupil,
+    Referral,
+    School,
+    utcnow,
+)
 from models.vocabulary import Role
 from notifications.messages import Digest, DueItem, RenderedMessage
 from oja.config import Policy
@@ -231,6 +243,23 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
                 Stage(stage.kind, stage.stage, -open_days),
                 due,
             )
+    latest_case = select(Case.pupil_id, func.max(Case.id).label("case_id")).group_by(Case.pupil_id).subquery()
+    stmt = (
+        select(Case.id, Case.ref, ErasureRequest.school_code, ErasureRequest.due_on)
+        .join(Pupil, Pupil.ref == ErasureRequest.pupil_ref)
+        .join(latest_case, latest_case.c.pupil_id == Pupil.id)
+        .join(Case, Case.id == latest_case.c.case_id)
+        .where(ErasureRequest.decided_on.is_(None))
+    )
+    for case_id, ref, school, due in _stream(session, stmt):
+        if school not in in_school:
+            continue
+        stage = erasure_stage(directory.school_days(school, day, due), before=policy.erasure_reminder_school_days)
+        if stage is not None:
+            people = directory.coordinators.get(school, [])
+            if stage.kind is NoticeKind.ERASURE_OVERDUE:
+                people = [*people, *directory.leads_for(school)]
+            add(people, case_id, ref, school, stage, due)
     out.sort(key=lambda c: c.key)
     return out
 

@@ -1,0 +1,86 @@
+"""Retention and erasure: the scheduled destruction of expired dossiers, and erasure requests.
+
+A subject-access export holds personal data, so it is not a flow: `oja pupil export` writes it to a file.
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+
+from flows import forms
+from flows.lifecycle import ActionRefused, _day, _run_name
+from models.errors import OjaError
+from models.schooldays import today as amsterdam_today
+from oja import retention
+from oja.config import get_policy
+from oja.db import get_engine, unit_of_work
+
+
+@flow(name="bewaartermijn", flow_run_name="bewaartermijn")
+def apply_retention() -> dict:
+    """Destroy the dossiers whose last change is older than the retention term (default 20 years)."""
+    policy = get_policy()
+    report = retention.apply_retention(get_engine(), today=amsterdam_today(), policy=policy)
+    get_run_logger().info(
+        "%d dossier(s) of %d case(s) destroyed (term %d years)", report.pupils, report.cases, policy.retention_years
+    )
+    return report.as_dict()
+
+
+@task(name="verzoek-vastleggen", cache_policy=NO_CACHE)
+def _commit(use_case, **kwargs) -> dict:
+    try:
+        with unit_of_work() as session:
+            request = use_case(session, **kwargs)
+            result = {
+                "request_ref": request.ref,
+                "pupil_ref": request.pupil_ref,
+                "due_on": request.due_on.isoformat(),
+                "outcome": request.outcome,
+                "refusal_reason": request.refusal_reason,
+            }
+    except OjaError as exc:
+        get_run_logger().error("geweigerd: %s", exc)
+        raise ActionRefused(str(exc)) from None
+    what = "decided" if result["outcome"] else "requested"
+    emit_event(
+        event=f"oja.erasure.{what}",
+        resource={
+            "prefect.resource.id": f"oja.erasure.{result['request_ref']}",
+            "prefect.resource.name": result["request_ref"],
+        },
+        payload={k: v for k, v in result.items() if k != "pupil_ref"},
+    )
+    get_run_logger().info(
+        "%s: %s", result["request_ref"], result["outcome"] or f"te beslissen uiterlijk {result['due_on']}"
+    )
+    return result
+
+
+@flow(name="verzoek-vernietiging-registreren", flow_run_name=_run_name("vernietigingsverzoek"))
+def request_erasure(form: forms.RequestErasure) -> dict:
+    """Register a request to destroy a dossier early; it is to be decided within 3 months, with reminders."""
+    return _commit(
+        retention.request_erasure,
+        pupil_ref=form.pupil_ref,
+        requested_by=form.requested_by,
+        actor=form.actor,
+        received_on=_day(form.received_on),
+        today=amsterdam_today(),
+        policy=get_policy(),
+    )
+
+
+@flow(name="verzoek-vernietiging-beslissen", flow_run_name=_run_name("besluit vernietiging"))
+def decide_erasure(form: forms.DecideErasure) -> dict:
+    """Grant (the dossier is destroyed now, an audit record remains) or refuse with a stated reason."""
+    return _commit(
+        retention.decide_erasure,
+        request_ref=form.request_ref,
+        grant=form.grant,
+        refusal_reason=form.refusal_reason,
+        actor=form.actor,
+        today=amsterdam_today(),
+    )

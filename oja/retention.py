@@ -1,0 +1,310 @@
+"""Retention and erasure (Jeugdwet art. 7.3.8-7.3.11): destroying dossiers, erasure requests, access exports.
+
+A dossier is kept 20 years after its last change (policy `retention_years`), then destroyed by the
+scheduled deployment. Parents, or the young person from 12, may ask for earlier destruction; the
+request is decided within 3 months and refused only with a stated reason.
+
+Destroying removes every row about the pupil's care (signals, plans, goals, interventions, consent,
+reviews, scores, measurements, decisions, referrals, group places, reminders) and the parents, and
+blanks the pupil's personal details. What stays holds no personal data: the pupil and case rows as
+tombstones that keep their pseudonymous references taken (so no reference is ever reused), and the
+audit trail, which records the destruction itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+
+import pendulum
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, func, select
+
+from models import access
+from models.errors import InvalidInput, UnknownReference
+from models.identity import age_on
+from models.lifecycle import CaseState
+from models.schooldays import previous_school_day
+from models.tables import (
+    AuditRecord,
+    Case,
+    ConsentRecord,
+    Decision,
+    ErasureRequest,
+    Goal,
+    GoalScore,
+    GroupMember,
+    Intervention,
+    Measurement,
+    Notice,
+    Parent,
+    Plan,
+    Pupil,
+    Referral,
+    Review,
+    School,
+    Signal,
+    utcnow,
+)
+from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
+from oja.config import Policy
+from oja.services import _actor, _as_actor, _choice, _not_future, _pupil, case_scope
+
+DESTROYED = "destroyed"
+ERASURE_REF = "VV-{year}-{id:06d}"
+
+
+@dataclasses.dataclass
+class RetentionReport:
+    pupils: int = 0
+    cases: int = 0
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# ---- destruction ----------------------------------------------------------------------------
+
+
+def destroy_dossiers(session: Session, pupil_ids: list[int], *, actor: str, reason: str, today: dt.date) -> int:
+    """Destroy the dossiers of these pupils in bulk, in the caller's transaction; returns the cases touched."""
+    if not pupil_ids:
+        return 0
+    cases = session.exec(select(Case.id, Case.ref, Case.state).where(Case.pupil_id.in_(pupil_ids))).all()
+    case_ids = [c[0] for c in cases]
+    plans = select(Plan.id).where(Plan.case_id.in_(case_ids))
+    goals = select(Goal.id).where(Goal.plan_id.in_(plans))
+    reviews = select(Review.id).where(Review.case_id.in_(case_ids))
+    for stmt in (
+        sa.delete(Notice).where(Notice.case_id.in_(case_ids)),
+        sa.delete(GoalScore).where(GoalScore.review_id.in_(reviews)),
+        sa.delete(Measurement).where(Measurement.goal_id.in_(goals)),
+        sa.delete(Decision).where(Decision.case_id.in_(case_ids)),
+        sa.delete(ConsentRecord).where(ConsentRecord.case_id.in_(case_ids)),
+        sa.delete(Review).where(Review.case_id.in_(case_ids)),
+        sa.delete(Goal).where(Goal.plan_id.in_(plans)),
+        sa.delete(Intervention).where(Intervention.plan_id.in_(plans)),
+        sa.delete(Referral).where(Referral.case_id.in_(case_ids)),
+        sa.delete(GroupMember).where(GroupMember.case_id.in_(case_ids)),
+        sa.delete(Signal).where(Signal.case_id.in_(case_ids)),
+    ):
+        session.exec(stmt)
+    session.exec(sa.update(Case).where(Case.id.in_(case_ids)).values(regie_holder_code=None))
+    session.exec(sa.delete(Plan).where(Plan.case_id.in_(case_ids)))
+    session.exec(sa.delete(Parent).where(Parent.pupil_id.in_(pupil_ids)))
+    session.exec(
+        sa.update(Pupil)
+        .where(Pupil.id.in_(pupil_ids))
+        .values(given_name="", family_name="", bsn=None, onderwijsnummer=None, birth_date=None, destroyed_on=today)
+    )
+    now = utcnow()
+    session.add_all(
+        AuditRecord(
+            case_ref=ref, actor=actor, at=now, action=DESTROYED, from_state=state, to_state=state, reason=reason
+        )
+        for _id, ref, state in cases
+    )
+    return len(cases)
+
+
+def expired_pupils(session: Session, *, today: dt.date, years: int, limit: int) -> list[int]:
+    """Pupils without an open case whose dossier was last changed more than `years` years before today."""
+    cutoff = pendulum.date(today.year, today.month, today.day).subtract(years=years)
+    cutoff_ts = dt.datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=dt.UTC)
+    last_case = select(Case.pupil_id, func.max(Case.updated_at).label("last")).group_by(Case.pupil_id).subquery()
+    open_pupils = select(Case.pupil_id).where(Case.state != CaseState.CLOSED.value)
+    stmt = (
+        select(Pupil.id)
+        .outerjoin(last_case, last_case.c.pupil_id == Pupil.id)
+        .where(
+            Pupil.destroyed_on.is_(None),
+            func.coalesce(last_case.c.last, Pupil.created_at) < cutoff_ts,
+            Pupil.id.not_in(open_pupils),
+        )
+        .order_by(Pupil.id)
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def apply_retention(engine: sa.Engine, *, today: dt.date, policy: Policy, batch: int = 500) -> RetentionReport:
+    """Destroy every expired dossier, one transaction per batch; safe to re-run and to interrupt."""
+    report = RetentionReport()
+    while True:
+        with Session(engine) as session:
+            ids = expired_pupils(session, today=today, years=policy.retention_years, limit=batch)
+            if not ids:
+                return report
+            report.cases += destroy_dossiers(
+                session, ids, actor="SYSTEEM", reason=f"bewaartermijn {policy.retention_years} jaar", today=today
+            )
+            report.pupils += len(ids)
+            session.commit()
+
+
+# ---- erasure requests ------------------------------------------------------------------------
+
+
+def request_erasure(
+    session: Session,
+    *,
+    pupil_ref: str,
+    requested_by: str,
+    actor: str,
+    received_on: dt.date,
+    today: dt.date,
+    policy: Policy,
+) -> ErasureRequest:
+    """Register a written request to destroy a dossier early, by a parent with authority or a pupil of 12+."""
+    who = _actor(session, actor)
+    pupil = _pupil(session, pupil_ref)
+    party = _choice(requested_by, ConsentParty, "requested_by")
+    _not_future(received_on, today, "received_on")
+    if received_on < today - dt.timedelta(days=31):
+        raise InvalidInput("received_on", "register a request within a month of its receipt")
+    _check_scope(session, who, pupil, "request_erasure")
+    if party == ConsentParty.PUPIL.value:
+        if age_on(pupil.birth_date, received_on) < 12:
+            raise InvalidInput("requested_by", "a pupil may ask for destruction from the age of 12")
+    else:
+        position = 1 if party == ConsentParty.PARENT_1.value else 2
+        parent = session.exec(select(Parent).where(Parent.pupil_id == pupil.id, Parent.position == position)).first()
+        if parent is None or not parent.has_authority:
+            raise InvalidInput("requested_by", f"{party} is not a registered parent with authority (gezag)")
+    pending = session.exec(
+        select(ErasureRequest.ref).where(ErasureRequest.pupil_ref == pupil.ref, ErasureRequest.decided_on.is_(None))
+    ).first()
+    if pending:
+        raise InvalidInput("pupil_ref", f"request {pending} for this pupil is still to be decided")
+    due = pendulum.date(received_on.year, received_on.month, received_on.day).add(months=policy.erasure_decision_months)
+    request = ErasureRequest(
+        ref="VV-PENDING",
+        pupil_ref=pupil.ref,
+        school_code=pupil.school_code,
+        requested_by=party,
+        received_on=received_on,
+        # a legal term: in a holiday it moves to the last school day before, never after
+        due_on=previous_school_day(dt.date(due.year, due.month, due.day), _region(session, pupil.school_code)),
+        registered_by=who.code,
+    )
+    session.add(request)
+    session.flush()
+    request.ref = ERASURE_REF.format(year=received_on.year, id=request.id)
+    session.add(request)
+    _audit_pupil(session, pupil, who.code, "erasure_requested", f"{request.ref};{party}")
+    return request
+
+
+def decide_erasure(
+    session: Session,
+    *,
+    request_ref: str,
+    grant: bool,
+    refusal_reason: str | None,
+    actor: str,
+    today: dt.date,
+) -> ErasureRequest:
+    """Grant (destroy the dossier now) or refuse with a reason; a running arrangement must be closed first."""
+    who = _actor(session, actor)
+    request = session.exec(
+        select(ErasureRequest).where(ErasureRequest.ref == (request_ref or "").strip().upper()).with_for_update()
+    ).first()
+    if request is None:
+        raise UnknownReference("request_ref", "erasure request", request_ref)
+    if request.decided_on is not None:
+        raise InvalidInput("request_ref", f"{request.ref} was decided on {request.decided_on.isoformat()}")
+    pupil = session.exec(select(Pupil).where(Pupil.ref == request.pupil_ref)).one()
+    _check_scope(session, who, pupil, "decide_erasure")
+    open_case = session.exec(
+        select(Case.ref).where(Case.pupil_id == pupil.id, Case.state != CaseState.CLOSED.value)
+    ).first()
+    if grant:
+        if refusal_reason:
+            raise InvalidInput("refusal_reason", "only a refusal has a reason")
+        if open_case:
+            raise InvalidInput("grant", f"case {open_case} is still open: close it first, or refuse with a reason")
+        request.outcome = ErasureOutcome.GRANTED.value
+    else:
+        if not refusal_reason:
+            raise InvalidInput("refusal_reason", "a refusal states its reason")
+        request.refusal_reason = _choice(refusal_reason, ErasureRefusal, "refusal_reason")
+        request.outcome = ErasureOutcome.REFUSED.value
+    request.decided_on = today
+    request.decided_by = who.code
+    session.add(request)
+    _audit_pupil(
+        session, pupil, who.code, f"erasure_{request.outcome}", f"{request.ref};{request.refusal_reason or ''}"
+    )
+    if grant:
+        destroy_dossiers(session, [pupil.id], actor=who.code, reason=f"verzoek {request.ref}", today=today)
+    return request
+
+
+def _region(session: Session, school_code: str) -> str:
+    return session.exec(select(School.holiday_region).where(School.code == school_code)).one()
+
+
+def _check_scope(session: Session, who, pupil: Pupil, action: str) -> None:
+    """The pupil's school, or whoever may act on the pupil's latest case, handles the request."""
+    latest = session.exec(select(Case).where(Case.pupil_id == pupil.id).order_by(Case.id.desc())).first()
+    scope = (
+        case_scope(session, latest)
+        if latest is not None
+        else access.CaseScope(pupil.ref, pupil.school_code, pupil.municipality_code)
+    )
+    access.check(_as_actor(who), dataclasses.replace(scope, ref=pupil.ref), action)
+
+
+def _audit_pupil(session: Session, pupil: Pupil, actor: str, action: str, reason: str) -> None:
+    """Audit a request or decision on each of the pupil's cases (the pupil reference when there is none)."""
+    cases = session.exec(select(Case.ref, Case.state).where(Case.pupil_id == pupil.id)).all() or [(pupil.ref, "-")]
+    now = utcnow()
+    session.add_all(
+        AuditRecord(case_ref=ref, actor=actor, at=now, action=action, from_state=state, to_state=state, reason=reason)
+        for ref, state in cases
+    )
+
+
+# ---- subject access ------------------------------------------------------------------------
+
+
+def _rows(session: Session, model: type[SQLModel], where) -> list[dict]:
+    return [row.model_dump(mode="json") for row in session.exec(select(model).where(where)).all()]
+
+
+def export_pupil(session: Session, pupil_ref: str) -> dict:
+    """Everything the engine holds about one pupil, for the parents (AVG art. 15); contains personal data."""
+    ref = (pupil_ref or "").strip().upper()
+    pupil = session.exec(select(Pupil).where(Pupil.ref == ref)).first()
+    if pupil is None:
+        raise UnknownReference("pupil_ref", "pupil", ref)
+    out = {"pupil": pupil.model_dump(mode="json"), "parents": _rows(session, Parent, Parent.pupil_id == pupil.id)}
+    out["cases"] = []
+    for case in session.exec(select(Case).where(Case.pupil_id == pupil.id).order_by(Case.id)).all():
+        plan_ids = list(session.exec(select(Plan.id).where(Plan.case_id == case.id)).all())
+        goal_ids = list(session.exec(select(Goal.id).where(Goal.plan_id.in_(plan_ids))).all())
+        review_ids = list(session.exec(select(Review.id).where(Review.case_id == case.id)).all())
+        out["cases"].append(
+            {
+                "case": case.model_dump(mode="json"),
+                "signals": _rows(session, Signal, Signal.case_id == case.id),
+                "plans": _rows(session, Plan, Plan.case_id == case.id),
+                "goals": _rows(session, Goal, Goal.id.in_(goal_ids)),
+                "interventions": _rows(session, Intervention, Intervention.plan_id.in_(plan_ids)),
+                "consent": _rows(session, ConsentRecord, ConsentRecord.case_id == case.id),
+                "reviews": _rows(session, Review, Review.case_id == case.id),
+                "goal_scores": _rows(session, GoalScore, GoalScore.review_id.in_(review_ids)),
+                "measurements": _rows(session, Measurement, Measurement.goal_id.in_(goal_ids)),
+                "decisions": _rows(session, Decision, Decision.case_id == case.id),
+                "referrals": _rows(session, Referral, Referral.case_id == case.id),
+                "group_places": _rows(session, GroupMember, GroupMember.case_id == case.id),
+                "audit": _rows(session, AuditRecord, AuditRecord.case_ref == case.ref),
+            }
+        )
+    out["erasure_requests"] = _rows(session, ErasureRequest, ErasureRequest.pupil_ref == pupil.ref)
+    return out
+
+
+def open_requests(session: Session) -> Iterable[ErasureRequest]:
+    return session.exec(select(ErasureRequest).where(ErasureRequest.decided_on.is_(None))).all()
