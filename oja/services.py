@@ -236,7 +236,11 @@ def _transition(
     reason: str | None = None,
     at: dt.datetime | None = None,
 ) -> CaseState:
-    """Move the case to the state after `action` and write its audit record, or refuse."""
+    """Move the case to the state after `action` and write its one audit record, or refuse.
+
+    Every record says who (the professional's code), when, from which state to which, and why: the
+    reason given, or else the action and the actor's role.
+    """
     before = CaseState(case.state)
     after = lc.next_state(before, action, case_ref=case.ref)
     case.state = after.value
@@ -250,7 +254,7 @@ def _transition(
             action=action.value,
             from_state=before.value,
             to_state=after.value,
-            reason=reason,
+            reason=(reason or f"{action.value} ({actor.role})")[:200],
         )
     )
     return after
