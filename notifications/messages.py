@@ -36,3 +36,6 @@ class RenderedMessage:
     subject: str
     text: str
     html: str
+    # a stable identity (the local part of the Message-ID): a message sent again after a crash keeps it,
+    # so a mail client shows it once
+    message_id: str | None = None

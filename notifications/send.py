@@ -12,6 +12,7 @@ say); those are notified through Apprise with the plain text, throttle off.
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 import threading
@@ -27,6 +28,9 @@ from notifications.messages import RenderedMessage
 
 class DeliveryFailed(Exception):
     """A message could not be delivered to a target; the target is named without its secrets."""
+
+
+_MESSAGE_ID = re.compile(r"^Message-ID: .*$", re.MULTILINE)
 
 
 def redact(url: str) -> str:
@@ -120,10 +124,14 @@ class AppriseSender:
                 )
             )
         )
+        body = built.body
+        if message.message_id:
+            domain = e.from_addr[1].rpartition("@")[2] or "oja.local"
+            body = _MESSAGE_ID.sub(f"Message-ID: <{message.message_id}@{domain}>", body, count=1)
         for attempt in (1, 2):
             try:
                 conn = self._connection(fresh=attempt == 2)
-                conn.sendmail(e.from_addr[1], built.to_addrs, built.body)
+                conn.sendmail(e.from_addr[1], built.to_addrs, body)
                 return
             except smtplib.SMTPServerDisconnected:
                 if attempt == 2:  # a kept-open connection may have timed out: one retry on a fresh one

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
+import time
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -70,6 +72,7 @@ class DispatchReport:
     sent: int = 0
     failed: int = 0
     undeliverable: int = 0
+    stopped: int = 0  # released unsent because the process was asked to stop
     errors: list[str] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -490,12 +493,32 @@ def _claim(engine: sa.Engine, limit: int, lease: dt.timedelta) -> tuple[str, lis
 
 
 def _finish(engine: sa.Engine, outbox_id: int, token: str, **values) -> None:
-    with Session(engine) as session, session.begin():
-        session.execute(
-            sa.update(Outbox)
-            .where(Outbox.id == outbox_id, Outbox.claim_token == token)
-            .values(claim_token=None, **values)
-        )
+    """Record a message's outcome. A dropped database connection is retried on a fresh one: a message the
+    server took must not stay unrecorded (it would go again)."""
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            with Session(engine) as session, session.begin():
+                session.execute(
+                    sa.update(Outbox)
+                    .where(Outbox.id == outbox_id, Outbox.claim_token == token)
+                    .values(claim_token=None, **values)
+                )
+            return
+        except sa.exc.OperationalError:
+            if attempt == RECORD_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * 2**attempt)
+
+
+STOPPED = "stopped"
+RECORD_ATTEMPTS = 6  # about 6 s of retries for a database that drops connections or restarts
+STOP = threading.Event()  # set by a termination signal: finish what is in flight, start nothing new
+
+
+def request_stop() -> None:
+    """Ask a running dispatch to stop gracefully (a SIGTERM handler calls this): messages in flight are
+    finished and recorded, claimed ones not yet started are released at once for the next run."""
+    STOP.set()
 
 
 def dispatch(
@@ -518,8 +541,12 @@ def dispatch(
 
     def deliver(row: Outbox, token: str) -> str | None:
         """Send one message and record the outcome at once, in the sending thread: None when sent."""
+        if STOP.is_set():
+            _finish(engine, row.id, token, claimed_until=None)  # released: the next run takes it at once
+            return STOPPED
+        message_id = f"oja.{row.sweep_date:%Y%m%d}.{row.id}"
         try:
-            sender.send(row.to_address, RenderedMessage(row.subject, row.text, row.html), role=row.role)
+            sender.send(row.to_address, RenderedMessage(row.subject, row.text, row.html, message_id), role=row.role)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the message pending
             error = f"outbox {row.id}: {exc}"[:500]
             _finish(engine, row.id, token, last_error=error, claimed_until=utcnow() + retry_after)
@@ -529,6 +556,8 @@ def dispatch(
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="oja-send") as pool:
         while True:
+            if STOP.is_set():
+                return report
             token, rows = _claim(engine, batch, lease)
             if not rows:
                 return report
@@ -544,7 +573,9 @@ def dispatch(
             try:
                 for future in as_completed(futures):
                     error = future.result()
-                    if error is None:
+                    if error is STOPPED:
+                        report.stopped += 1
+                    elif error is None:
                         report.sent += 1
                         if progress:
                             progress(1)
@@ -556,5 +587,7 @@ def dispatch(
                 for future in futures:  # stop what has not started; what runs finishes and records itself
                     future.cancel()
                 raise
+            if STOP.is_set():
+                return report
             if deliverable and failed_here == len(deliverable):
                 return report  # the channel is down: the rest waits for the next attempt
