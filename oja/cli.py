@@ -41,13 +41,25 @@ def start(
     host: str = typer.Option("127.0.0.1", help="address of the Prefect UI and API"),
     port: int = typer.Option(4200, help="port of the Prefect UI and API"),
     mail_port: int = typer.Option(8025, help="port of the local mail sink (when no SMTP is configured)"),
+    production: bool = typer.Option(
+        False, help="no demo data; needs a login (PREFECT_SERVER_API_AUTH_STRING), PostgreSQL and SMTP"
+    ),
+    workers: int = typer.Option(1, min=1, max=16, help="process workers on the work pool"),
 ) -> None:
-    """Start everything locally: database, demo data, Prefect server and UI, deployments, a worker."""
+    """Start everything: database, (demo data,) Prefect server and UI, deployments, workers."""
     from oja.local import start as start_local
 
     try:
         get_policy()
-        start_local(get_settings(), host=host, port=port, mail_port=mail_port, console=console)
+        start_local(
+            get_settings(),
+            host=host,
+            port=port,
+            mail_port=mail_port,
+            console=console,
+            production=production,
+            workers=workers,
+        )
     except (OjaError, RuntimeError) as exc:
         _fail(exc)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from models.errors import InvalidInput
 from oja.config import PROJECT_DIR, Settings
 
 WORK_POOL = "oja"
@@ -69,13 +70,18 @@ class MailSink:
         self.controller.stop()
 
 
-def _wait_for_api(api_url: str, timeout: float, proc: subprocess.Popen) -> None:
+def _wait_for_api(api_url: str, timeout: float, proc: subprocess.Popen, auth: str = "") -> None:
+    import base64
+
+    request = urllib.request.Request(f"{api_url}/health")
+    if auth:
+        request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the Prefect server stopped (exit code {proc.returncode}); see its output above")
         try:
-            with urllib.request.urlopen(f"{api_url}/health", timeout=2) as r:
+            with urllib.request.urlopen(request, timeout=2) as r:
                 if json.loads(r.read()) is True:
                     return
         except OSError:
@@ -91,6 +97,20 @@ def _run(cmd: list[str], env: dict[str, str], console: Console, what: str) -> No
         raise RuntimeError(f"{what} failed (exit code {result.returncode})")
 
 
+def check_production(settings: Settings, auth: str) -> None:
+    """A production start refuses what is only fit for a laptop: no login, SQLite, no real mail server."""
+    if ":" not in auth or len(auth.partition(":")[2]) < 12:
+        raise InvalidInput(
+            "PREFECT_SERVER_API_AUTH_STRING",
+            "a production start needs the Prefect UI and API behind a login: set it to user:password "
+            "(a password of 12 characters or more)",
+        )
+    if not settings.effective_database_url.startswith(("postgresql", "postgres")):
+        raise InvalidInput("OJA_DATABASE_URL", "a production start runs the engine on PostgreSQL")
+    if not (settings.smtp_url or settings.smtp_secret_block):
+        raise InvalidInput("OJA_SMTP_URL", "a production start sends through a real mail server")
+
+
 def start(
     settings: Settings,
     *,
@@ -98,6 +118,8 @@ def start(
     port: int = 4200,
     mail_port: int = 8025,
     console: Console | None = None,
+    production: bool = False,
+    workers: int = 1,
 ) -> None:
     from models.schooldays import today
     from oja import migrate
@@ -105,6 +127,9 @@ def start(
     from oja.demo import load_demo
 
     console = console or Console()
+    auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING", "")
+    if production:
+        check_production(settings, auth)
     if not _port_free(host, port):
         raise RuntimeError(f"port {port} on {host} is in use: is the engine already running? (or use --port)")
     home = settings.home.resolve()
@@ -113,10 +138,11 @@ def start(
 
     with console.status("migrating the engine database ..."):
         migrate.upgrade()
-    with console.status("loading the demo region ..."):
-        counts = load_demo(get_engine(), today())
     console.print(f"engine database ready: {settings.effective_database_url.split('@')[-1]}")
-    console.print("demo cases per state: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if not production:
+        with console.status("loading the demo region ..."):
+            counts = load_demo(get_engine(), today())
+        console.print("demo cases per state: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
     api_url = f"http://{host}:{port}/api"
     env = {
@@ -131,6 +157,8 @@ def start(
         "OJA_DATABASE_URL": settings.effective_database_url,
         "OJA_PROJECT_DIR": str(PROJECT_DIR),
     }
+    if auth:  # the server asks for it, and every client of it (deploy, workers) sends it
+        env["PREFECT_API_AUTH_STRING"] = auth
     sink = None
     if not (settings.smtp_url or settings.smtp_secret_block):
         if _port_free("127.0.0.1", mail_port):
@@ -165,7 +193,7 @@ def start(
         )
         children.append(server)
         with console.status("starting the Prefect server ..."):
-            _wait_for_api(api_url, 120, server)
+            _wait_for_api(api_url, 120, server, auth)
         with console.status("creating the work pool and deploying from prefect.yaml ..."):
             inspect = subprocess.run(
                 [_bin("prefect"), "work-pool", "inspect", WORK_POOL], env=env, capture_output=True, text=True
@@ -180,14 +208,15 @@ def start(
             _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, console, "prefect deploy --all")
         if settings.operator_urls:
             _run([_bin("oja"), "alerts"], env, console, "installing the late-sweep alert")
-        worker = subprocess.Popen(
-            [_bin("prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
-            env=env,
-            cwd=PROJECT_DIR,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-        )
-        children.append(worker)
+        for _ in range(workers):
+            worker = subprocess.Popen(
+                [_bin("prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
+                env=env,
+                cwd=PROJECT_DIR,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+            )
+            children.append(worker)
         console.print(
             f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s): "
             f"open [bold]http://{host}:{port}[/bold]\n"
