@@ -186,7 +186,10 @@ def _case(
     case = session.exec(select(Case).where(Case.ref == ref).with_for_update()).first()
     if case is None:
         raise UnknownReference(field, "case", ref)
-    if who is not None:
+    if who is not None:  # an action on the case (reading its summary is allowed on a tombstone too)
+        destroyed = session.exec(select(Pupil.destroyed_on).where(Pupil.id == case.pupil_id)).one()
+        if destroyed is not None:
+            raise InvalidInput(field, f"the dossier of case {ref} was destroyed on {destroyed.isoformat()}")
         access.check(_as_actor(who), case_scope(session, case), action)
     return case
 

@@ -116,6 +116,9 @@ def test_a_destroyed_pupils_reference_is_never_reused_and_cannot_be_acted_on(eng
             urgency="normaal", actor="PRF-1", received_on=TODAY, today=TODAY, policy=POLICY,
         )  # fmt: skip
     assert refused.value.field == "pupil_ref" and "destroyed" in refused.value.rule
+    with pytest.raises(InvalidInput) as refused:  # the closed case's tombstone cannot be reopened
+        do(engine, sv.reopen, case_ref=ref, actor="PRF-1", today=TODAY, policy=POLICY)
+    assert refused.value.field == "case_ref" and "destroyed" in refused.value.rule
 
 
 @pytest.mark.parametrize(
