@@ -227,16 +227,16 @@ def child(phase: str, url: str, smtp_url: str) -> None:
 
         t0 = time.perf_counter()
         settings = get_settings()
-        report = sweep.plan_notices(
+        sender = build_sender(settings)
+        report, dispatched = sweep.sweep_day(
             get_engine(),
+            sender,
             day=SWEEP_DAY,
             policy=get_policy(),
             render=render,
             language=settings.language,
             case_url=settings.case_url,
         )
-        sender = build_sender(settings)
-        dispatched = sweep.dispatch(get_engine(), sender)
         sender.close()
         seconds = time.perf_counter() - t0
         planned, sent = report.as_dict(), dispatched.sent

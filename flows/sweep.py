@@ -58,6 +58,36 @@ def dispatch_outbox() -> dict:
     return report.as_dict()
 
 
+@task(name="herinneringen-bepalen-en-versturen", cache_policy=NO_CACHE)
+def plan_and_send(day: dt.date) -> tuple[dict, dict]:
+    """Decide the day's reminders and send them, overlapped: sending starts with the first batch decided."""
+    settings = get_settings()
+    sender = build_sender(settings)
+    try:
+        planned, sent = sweep.sweep_day(
+            get_engine(),
+            sender,
+            day=day,
+            policy=get_policy(),
+            render=render,
+            language=settings.language,
+            case_url=settings.case_url,
+        )
+    finally:
+        sender.close()
+    logger = get_run_logger()
+    logger.info(
+        "%s: %d deadlines in reach, %d new notices, %d messages queued %s",
+        day,
+        planned.candidates,
+        planned.notices,
+        planned.messages,
+        dict(planned.by_kind),
+    )
+    logger.info("sent %d, failed %d, undeliverable %d", sent.sent, sent.failed, sent.undeliverable)
+    return planned.as_dict(), sent.as_dict()
+
+
 def _raise_if_incomplete(report: dict) -> None:
     if report["failed"] or report["undeliverable"]:
         first = report["errors"][0] if report["errors"] else ""
@@ -87,11 +117,11 @@ def _alert(flow, flow_run, state) -> None:
 def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict:
     """Daily: reminders before reviews, due-day notices, escalation of overdue work, weekly digests."""
     day = sweep_date or amsterdam_today()
-    planned = plan_notices(day)
-    result = {"planned": planned}
-    if send:
-        result["dispatch"] = dispatch_outbox()
-        _raise_if_incomplete(result["dispatch"])
+    if not send:
+        return {"planned": plan_notices(day)}
+    planned, dispatched = plan_and_send(day)
+    result = {"planned": planned, "dispatch": dispatched}
+    _raise_if_incomplete(dispatched)
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from pathlib import Path
@@ -50,7 +51,38 @@ def _environment(language: str) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["long_date"] = lambda day: long_date(day, language)
+    env.globals["labels"] = _Labels(env.get_template("_labels.j2").module)
     return env
+
+
+class _Labels:
+    """The wording macros of `_labels.j2`, remembered per (kind, date, school days): a region's digests
+    repeat the same few thousand phrases hundreds of thousands of times."""
+
+    def __init__(self, module) -> None:
+        self._module = module
+        self.heading = functools.lru_cache(maxsize=64)(module.heading)
+        self._what = functools.lru_cache(maxsize=8192)(self._call_what)
+        self._when = functools.lru_cache(maxsize=8192)(self._call_when)
+
+    def _call_what(self, kind: str, due_on: dt.date) -> str:
+        return self._module.what(_Item(kind, due_on, 0))
+
+    def _call_when(self, kind: str, school_days: int) -> str:
+        return self._module.when(_Item(kind, None, school_days))
+
+    def what(self, item) -> str:
+        return self._what(item.kind, item.due_on)
+
+    def when(self, item) -> str:
+        return self._when(item.kind, item.school_days)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Item:
+    kind: str
+    due_on: dt.date | None
+    school_days: int
 
 
 def render(digest: Digest) -> RenderedMessage:

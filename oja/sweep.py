@@ -132,23 +132,28 @@ def _stream(session: Session, stmt) -> Iterator:
 
 
 def _current_plan_workers(session: Session, case_ids: list[int]) -> dict[int, set[str]]:
-    """The professionals delivering each case's current plan."""
-    out: dict[int, set[str]] = defaultdict(set)
-    latest = (
-        select(Plan.case_id, sa.func.max(Plan.version).label("v"))
-        .where(Plan.case_id.in_(sa.bindparam("ids", expanding=True)))
-        .group_by(Plan.case_id)
-        .subquery()
-    )
+    """The professionals delivering each case's current plan (its highest version)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:  # the ids as one array parameter: no statement with thousands of placeholders
+        match = Plan.case_id == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer)))
+        chunk = 50_000
+    else:
+        match = Plan.case_id.in_(sa.bindparam("ids", expanding=True))
+        chunk = 900
     stmt = (
-        select(Plan.case_id, Intervention.professional_code)
-        .join(latest, sa.and_(latest.c.case_id == Plan.case_id, latest.c.v == Plan.version))
-        .join(Intervention, Intervention.plan_id == Plan.id)
-        .where(Intervention.professional_code.is_not(None))
-    )
-    for i in range(0, len(case_ids), 1000):
-        for case_id, code in session.execute(stmt, {"ids": case_ids[i : i + 1000]}):
-            out[case_id].add(code)
+        select(Plan.case_id, Plan.version, Intervention.professional_code)
+        .outerjoin(Intervention, sa.and_(Intervention.plan_id == Plan.id, Intervention.professional_code.is_not(None)))
+        .where(match)
+    )  # a newer plan without named professionals still counts: it replaces the older one
+    version: dict[int, int] = {}
+    out: dict[int, set[str]] = defaultdict(set)
+    for i in range(0, len(case_ids), chunk):
+        for case_id, v, code in session.execute(stmt, {"ids": case_ids[i : i + chunk]}):
+            if v > version.get(case_id, -1):
+                version[case_id] = v
+                out[case_id] = set()
+            if v == version[case_id] and code is not None:
+                out[case_id].add(code)
     return out
 
 
@@ -272,12 +277,26 @@ def _insert_new_notices(session: Session, rows: list[dict]) -> list[tuple]:
     if not rows:
         return []
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (
-        insert(Notice)
-        .on_conflict_do_nothing(index_elements=["case_id", "kind", "due_on", "stage", "recipient_code"])
-        .returning(Notice.id, Notice.recipient_code, Notice.case_id, Notice.kind, Notice.due_on, Notice.stage)
-    )
+    conflict = ["case_id", "kind", "due_on", "stage", "recipient_code"]
+    returning = (Notice.id, Notice.recipient_code, Notice.case_id, Notice.kind, Notice.due_on, Notice.stage)
+    if dialect == "postgresql":
+        # one statement for the whole batch: the rows travel as arrays, unnested by the server
+        columns = ["case_id", "kind", "due_on", "stage", "school_days", "recipient_code", "sweep_date"]
+        types = [sa.Integer, sa.String, sa.Date, sa.Integer, sa.Integer, sa.String, sa.Date]
+        source = sa.select(
+            *[
+                sa.func.unnest(sa.cast([r[c] for r in rows], postgresql.ARRAY(t))).label(c)
+                for c, t in zip(columns, types, strict=True)
+            ]
+        )
+        stmt = (
+            postgresql.insert(Notice)
+            .from_select(columns, source)
+            .on_conflict_do_nothing(index_elements=conflict)
+            .returning(*returning)
+        )
+        return list(session.connection().execute(stmt).all())
+    stmt = sqlite.insert(Notice).on_conflict_do_nothing(index_elements=conflict).returning(*returning)
     # executemany with RETURNING: SQLAlchemy batches it ("insertmanyvalues") with one compiled statement
     return list(session.connection().execute(stmt, rows).all())
 
@@ -325,24 +344,17 @@ def plan_notices(
             fresh: dict[str, dict[tuple, int]] = defaultdict(dict)
             for notice_id, recipient, case_id, kind, due_on, stage in decided:
                 fresh[recipient][(recipient, case_id, kind, due_on, stage)] = notice_id
+            messages = []
             for recipient in chunk:
                 if not fresh.get(recipient):
                     continue
                 items = [c for c in by_recipient[recipient] if c.key in fresh[recipient]]
-                _queue(
-                    session,
-                    directory,
-                    recipient,
-                    items,
-                    list(fresh[recipient].values()),
-                    day,
-                    render,
-                    language,
-                    case_url,
-                )
+                ids = [fresh[recipient][c.key] for c in items]
+                messages += _render(directory, recipient, items, ids, day, render, language, case_url)
                 report.notices += len(items)
                 report.messages += len({"weekly" if c.kind == NoticeKind.UPCOMING else "daily" for c in items})
                 report.by_kind.update(c.kind for c in items)
+            _write_outbox(session, messages)
         if progress:
             progress(len(chunk))
     return report
@@ -350,7 +362,14 @@ def plan_notices(
 
 def _queue(session, directory, recipient, items, notice_ids, day, render, language, case_url) -> None:
     """Render and queue the day's message (and the weekly digest) for one recipient, linking its notices."""
+    _write_outbox(session, _render(directory, recipient, items, notice_ids, day, render, language, case_url))
+
+
+def _render(directory, recipient, items, notice_ids, day, render, language, case_url) -> list[tuple[dict, list[int]]]:
+    """The recipient's messages of the day: (outbox row, the ids of the notices it carries) per digest."""
     person = directory.professionals[recipient]
+    by_key = dict(zip((c.key for c in items), notice_ids, strict=True))  # each item with its notice
+    out = []
     for digest_kind in ("daily", "weekly"):
         mine = [c for c in items if (c.kind == NoticeKind.UPCOMING) == (digest_kind == "weekly")]
         if not mine:
@@ -377,7 +396,7 @@ def _queue(session, directory, recipient, items, notice_ids, day, render, langua
                 case_url=case_url,
             )
         )
-        outbox = Outbox(
+        row = dict(
             recipient_code=person.code,
             role=person.role,
             to_address=person.email,
@@ -386,17 +405,39 @@ def _queue(session, directory, recipient, items, notice_ids, day, render, langua
             subject=message.subject,
             text=message.text,
             html=message.html,
+            status="pending",
+            attempts=0,
+            created_at=utcnow(),
         )
-        session.add(outbox)
-        session.flush()
-        session.execute(
-            sa.update(Notice)
-            .where(
-                Notice.id.in_(notice_ids),
-                Notice.recipient_code == recipient,
-                (Notice.kind == NoticeKind.UPCOMING.value) == (digest_kind == "weekly"),
-            )
-            .values(outbox_id=outbox.id)
+        out.append((row, [by_key[c.key] for c in mine]))
+    return out
+
+
+def _write_outbox(session: Session, messages: list[tuple[dict, list[int]]]) -> None:
+    """Insert the outbox rows in one statement and point every notice at the message that carries it."""
+    if not messages:
+        return
+    conn = session.connection()
+    ids = (
+        conn.execute(sa.insert(Outbox).returning(Outbox.id, sort_by_parameter_order=True), [row for row, _ in messages])
+        .scalars()
+        .all()
+    )
+    links = [
+        (notice_id, outbox_id) for outbox_id, (_, notices) in zip(ids, messages, strict=True) for notice_id in notices
+    ]
+    if not links:
+        return
+    if conn.dialect.name == "postgresql":
+        pairs = sa.select(
+            sa.func.unnest(sa.cast([n for n, _ in links], postgresql.ARRAY(sa.Integer))).label("nid"),
+            sa.func.unnest(sa.cast([o for _, o in links], postgresql.ARRAY(sa.Integer))).label("oid"),
+        ).subquery()
+        conn.execute(sa.update(Notice).where(Notice.id == pairs.c.nid).values(outbox_id=pairs.c.oid))
+    else:
+        conn.execute(
+            sa.update(Notice).where(Notice.id == sa.bindparam("nid")).values(outbox_id=sa.bindparam("oid")),
+            [{"nid": n, "oid": o} for n, o in links],
         )
 
 
@@ -497,8 +538,13 @@ def _finish(engine: sa.Engine, outbox_id: int, token: str, **values) -> None:
     server took must not stay unrecorded (it would go again)."""
     for attempt in range(RECORD_ATTEMPTS):
         try:
-            with Session(engine) as session, session.begin():
-                session.execute(
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # the commit need not wait for the disk: if *this process* dies the record is safe in
+                    # the server already; only a crash of the database server itself within a fraction of
+                    # a second could forget it, and then the message goes again with the same Message-ID
+                    conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+                conn.execute(
                     sa.update(Outbox)
                     .where(Outbox.id == outbox_id, Outbox.claim_token == token)
                     .values(claim_token=None, **values)
@@ -591,3 +637,45 @@ def dispatch(
                 return report
             if deliverable and failed_here == len(deliverable):
                 return report  # the channel is down: the rest waits for the next attempt
+
+
+def sweep_day(
+    engine: sa.Engine,
+    sender,
+    *,
+    day: dt.date,
+    policy: Policy,
+    render: Callable[[Digest], RenderedMessage],
+    language: str = "nl",
+    case_url: str = "{case_ref}",
+) -> tuple[SweepReport, DispatchReport]:
+    """Decide the day's reminders and send them, overlapped: the first messages go out while later
+    batches are still being decided (each batch commits before anything of it can be claimed)."""
+    planned = threading.Event()
+    sent = DispatchReport()
+    failure: list[BaseException] = []
+
+    def sending() -> None:
+        try:
+            while True:
+                last = planned.is_set()
+                report = dispatch(engine, sender)
+                for field in ("sent", "failed", "undeliverable", "stopped"):
+                    setattr(sent, field, getattr(sent, field) + getattr(report, field))
+                sent.errors += report.errors[: max(0, 20 - len(sent.errors))]
+                if last or STOP.is_set():
+                    return
+                planned.wait(0.25)
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
+            failure.append(exc)
+
+    sender_thread = threading.Thread(target=sending, name="oja-dispatch", daemon=True)
+    sender_thread.start()
+    try:
+        plan = plan_notices(engine, day=day, policy=policy, render=render, language=language, case_url=case_url)
+    finally:
+        planned.set()
+        sender_thread.join()
+    if failure:
+        raise failure[0]
+    return plan, sent

@@ -36,3 +36,9 @@ def pg_url():
     get_engine(url).dispose()
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The Prefect flow tests last: their test server and its background threads start only then, so the
+    plain tests (property tests among them) run in a quiet process."""
+    items.sort(key=lambda item: "tests/flows/" in item.nodeid)

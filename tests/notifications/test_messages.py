@@ -89,6 +89,8 @@ def test_mail_arrives_with_subject_text_and_html(smtp_server):
     assert received.subject == message.subject
     assert "OJA-2026-000012" in received.text and "OJA-2026-000012" in received.html
     assert "<table" in received.html
+    assert received.text.replace("\r\n", "\n").strip() == message.text.strip()  # our text template, as rendered
+    assert received.message["Message-ID"].endswith("@example.org>")
 
 
 def test_fifty_messages_go_out_quickly_over_one_connection(smtp_server):
