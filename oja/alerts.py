@@ -21,14 +21,13 @@ AUTOMATION_NAME = "oja-herinneringsronde-te-laat"
 BLOCK_PREFIX = "oja-operator"
 
 
-def _deployment_ids(names: tuple[str, ...]) -> dict[str, str]:
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+def _deployment_ids(flow_names: tuple[str, ...]) -> list[str]:
+    """The deployments of these flows (prefect.yaml names every deployment `oja`: the flow tells them apart)."""
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
     with get_client(sync_client=True) as client:
-        deployments = client.read_deployments(
-            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=list(names)))
-        )
-    return {d.name: str(d.id) for d in deployments}
+        deployments = client.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=list(flow_names))))
+    return [str(d.id) for d in deployments]
 
 
 def late_sweep_automation(settings: Settings) -> Automation | None:
@@ -65,7 +64,7 @@ def late_sweep_automation(settings: Settings) -> Automation | None:
         description="Meldt de beheerders wanneer de herinneringsronde of het versturen niet op tijd start.",
         trigger=EventTrigger(
             expect={"prefect.flow-run.Late"},
-            match_related={"prefect.resource.id": [f"prefect.deployment.{i}" for i in ids.values()]},
+            match_related={"prefect.resource.id": [f"prefect.deployment.{i}" for i in ids]},
             posture=Posture.Reactive,
             threshold=1,
         ),

@@ -14,9 +14,10 @@ from oja.config import get_settings
 from tests.smtp import SMTPServer
 
 
-def _deploy(client, name: str):
-    flow_id = client.create_flow_from_name(name)
-    return client.create_deployment(flow_id=flow_id, name=name)
+def _deploy(client, flow_name: str):
+    """A deployment as prefect.yaml makes it: named `oja`, told apart by its flow."""
+    flow_id = client.create_flow_from_name(flow_name)
+    return client.create_deployment(flow_id=flow_id, name="oja")
 
 
 def test_a_late_sweep_run_mails_the_operators(prefect_server, monkeypatch):
