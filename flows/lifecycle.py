@@ -45,16 +45,21 @@ def _run_name(prefix: str) -> Callable[[], str]:
     return name
 
 
+def run_use_case(action: str, use_case: Callable[..., Any], **kwargs: Any) -> Any:
+    """One use case in one transaction; a refusal by the engine fails the run with its message."""
+    try:
+        with unit_of_work() as session:
+            return use_case(session, **kwargs)
+    except OjaError as exc:
+        get_run_logger().error("%s geweigerd: %s", action, exc)
+        raise ActionRefused(str(exc)) from None
+
+
 @task(name="wijziging-vastleggen", cache_policy=NO_CACHE)
 def commit(action: str, use_case: Callable[..., sv.CaseOutcome], **kwargs: Any) -> dict:
     """Run one use case in one transaction: the change and its audit record commit together or not at all."""
+    outcome = run_use_case(action, use_case, **kwargs)
     logger = get_run_logger()
-    try:
-        with unit_of_work() as session:
-            outcome = use_case(session, **kwargs)
-    except OjaError as exc:
-        logger.error("%s geweigerd: %s", action, exc)
-        raise ActionRefused(str(exc)) from None
     logger.info("%s: %s -> %s (niveau %s)", outcome.case_ref, outcome.action, outcome.state, outcome.level)
     emit_transition_event(outcome)
     return outcome.as_dict()

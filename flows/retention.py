@@ -10,12 +10,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from flows import forms
-from flows.lifecycle import ActionRefused, _day, _run_name
-from models.errors import OjaError
+from flows.lifecycle import _day, _run_name, run_use_case
 from models.schooldays import today as amsterdam_today
 from oja import retention
 from oja.config import get_policy
-from oja.db import get_engine, unit_of_work
+from oja.db import get_engine
 
 
 @flow(name="bewaartermijn", flow_run_name="bewaartermijn")
@@ -30,20 +29,15 @@ def apply_retention() -> dict:
 
 
 @task(name="verzoek-vastleggen", cache_policy=NO_CACHE)
-def _commit(use_case, **kwargs) -> dict:
-    try:
-        with unit_of_work() as session:
-            request = use_case(session, **kwargs)
-            result = {
-                "request_ref": request.ref,
-                "pupil_ref": request.pupil_ref,
-                "due_on": request.due_on.isoformat(),
-                "outcome": request.outcome,
-                "refusal_reason": request.refusal_reason,
-            }
-    except OjaError as exc:
-        get_run_logger().error("geweigerd: %s", exc)
-        raise ActionRefused(str(exc)) from None
+def _commit(action: str, use_case, **kwargs) -> dict:
+    request = run_use_case(action, use_case, **kwargs)
+    result = {
+        "request_ref": request.ref,
+        "pupil_ref": request.pupil_ref,
+        "due_on": request.due_on.isoformat(),
+        "outcome": request.outcome,
+        "refusal_reason": request.refusal_reason,
+    }
     what = "decided" if result["outcome"] else "requested"
     emit_event(
         event=f"oja.erasure.{what}",
@@ -63,6 +57,7 @@ def _commit(use_case, **kwargs) -> dict:
 def request_erasure(form: forms.RequestErasure) -> dict:
     """Register a request to destroy a dossier early; it is to be decided within 3 months, with reminders."""
     return _commit(
+        "verzoek-vernietiging-registreren",
         retention.request_erasure,
         pupil_ref=form.pupil_ref,
         requested_by=form.requested_by,
@@ -77,6 +72,7 @@ def request_erasure(form: forms.RequestErasure) -> dict:
 def decide_erasure(form: forms.DecideErasure) -> dict:
     """Grant (the dossier is destroyed now, an audit record remains) or refuse with a stated reason."""
     return _commit(
+        "verzoek-vernietiging-beslissen",
         retention.decide_erasure,
         request_ref=form.request_ref,
         grant=form.grant,

@@ -23,6 +23,21 @@ class DispatchIncomplete(Exception):
     """Some messages could not be sent; they stay pending for the next attempt."""
 
 
+def _log_planned(report: sweep.SweepReport) -> None:
+    get_run_logger().info(
+        "%s: %d deadlines in reach, %d new notices, %d messages queued %s",
+        report.sweep_date,
+        report.candidates,
+        report.notices,
+        report.messages,
+        dict(report.by_kind),
+    )
+
+
+def _log_sent(report: sweep.DispatchReport) -> None:
+    get_run_logger().info("sent %d, failed %d, undeliverable %d", report.sent, report.failed, report.undeliverable)
+
+
 @task(name="herinneringen-bepalen", cache_policy=NO_CACHE)
 def plan_notices(day: dt.date) -> dict:
     """Decide which reminders are due today and queue one message per recipient (one transaction per batch)."""
@@ -35,14 +50,7 @@ def plan_notices(day: dt.date) -> dict:
         language=settings.language,
         case_url=settings.case_url,
     )
-    get_run_logger().info(
-        "%s: %d deadlines in reach, %d new notices, %d messages queued %s",
-        day,
-        report.candidates,
-        report.notices,
-        report.messages,
-        dict(report.by_kind),
-    )
+    _log_planned(report)
     return report.as_dict()
 
 
@@ -54,7 +62,7 @@ def dispatch_outbox() -> dict:
         report = sweep.dispatch(get_engine(), sender)
     finally:
         sender.close()
-    get_run_logger().info("sent %d, failed %d, undeliverable %d", report.sent, report.failed, report.undeliverable)
+    _log_sent(report)
     return report.as_dict()
 
 
@@ -75,16 +83,8 @@ def plan_and_send(day: dt.date) -> tuple[dict, dict]:
         )
     finally:
         sender.close()
-    logger = get_run_logger()
-    logger.info(
-        "%s: %d deadlines in reach, %d new notices, %d messages queued %s",
-        day,
-        planned.candidates,
-        planned.notices,
-        planned.messages,
-        dict(planned.by_kind),
-    )
-    logger.info("sent %d, failed %d, undeliverable %d", sent.sent, sent.failed, sent.undeliverable)
+    _log_planned(planned)
+    _log_sent(sent)
     return planned.as_dict(), sent.as_dict()
 
 
