@@ -28,6 +28,10 @@ from models.tables import (
 from models.vocabulary import EndReason
 
 LEVELS = [0, 1, 2, 3, 4]
+# Shown where a figure does not apply. None in a table means suppressed (a count of 1 to 5 pupils, shown
+# as '≤5'); money, hours and budgets are never suppressed, so a missing one must not be None.
+NO_BUDGET = "geen budget"
+NOT_APPLICABLE = "–"
 
 
 @dataclasses.dataclass
@@ -228,9 +232,12 @@ def outcomes(session: Session, *, since: dt.date) -> Table:
     ).one()
     rows = [
         ["afgesloten arrangementen", n],
-        ["doelrealisatie: beëindigd volgens plan (%)", round(100 * reached / n, 1) if n else None],
-        ["uitval: eenzijdig voortijdig beëindigd (%)", round(100 * dropped / n, 1) if n else None],
-        ["cliënttevredenheid (gemiddeld, 1-10)", round(float(satisfaction[0]), 1) if satisfaction[1] else None],
+        ["doelrealisatie: beëindigd volgens plan (%)", round(100 * reached / n, 1) if n else NOT_APPLICABLE],
+        ["uitval: eenzijdig voortijdig beëindigd (%)", round(100 * dropped / n, 1) if n else NOT_APPLICABLE],
+        [
+            "cliënttevredenheid (gemiddeld, 1-10)",
+            round(float(satisfaction[0]), 1) if satisfaction[1] else NOT_APPLICABLE,
+        ],
         ["tevredenheid: aantal metingen", int(satisfaction[1])],
     ]
     return Table(
@@ -269,8 +276,8 @@ def hours_and_cost(
                 "samenwerkingsverband" if stream == "SWV" else f"{names.get(stream, stream)} ({stream})",
                 round(hours[stream], 1),
                 round(cost[stream]),
-                round(budget) if budget else None,
-                round(100 * cost[stream] / budget, 1) if budget else None,
+                round(budget) if budget else NO_BUDGET,
+                round(100 * cost[stream] / budget, 1) if budget else NOT_APPLICABLE,
             ]
         )
     return Table(

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlmodel import select
 
+from models.suppression import shown
 from models.tables import Case
 from oja import monitoring
 from oja import services as sv
@@ -103,6 +104,33 @@ def test_hours_and_cost_per_funding_stream_against_budget(engine):
     ]
 
 
+def test_money_without_a_budget_is_never_shown_as_a_small_number(engine):
+    _region(engine)  # no budget policy: the SWV and the municipality have none
+    with unit_of_work(engine) as s:
+        table = monitoring.hours_and_cost(
+            s, today=TODAY + dt.timedelta(days=14), rate=85.0, budget_swv=0.0, budget_municipality={}
+        )
+    assert table.rows == [
+        ["samenwerkingsverband", 16.0, 2720, "geen budget", "–"],
+        ["Hengelo (GM0164)", 16.0, 2720, "geen budget", "–"],
+    ]
+    published = [shown(v) if not isinstance(v, str) else v for row in table.rows for v in row]  # as the flow does
+    assert "≤5" not in published
+
+
+def test_money_and_hours_of_few_pupils_are_not_suppressed(engine):
+    # one pupil's arrangement: its hours and cost are money, not a pupil count
+    active_case(engine, school="40AB", coordinator="PRF-1", bsn=_bsn(90), born=dt.date(2009, 1, 1), today=TODAY)
+    with unit_of_work(engine) as s:
+        table = monitoring.hours_and_cost(
+            s, today=TODAY + dt.timedelta(days=7), rate=85.0, budget_swv=3.0, budget_municipality={"GM0164": 4.0}
+        )
+    assert table.rows == [
+        ["samenwerkingsverband", 1.0, 85, 3, 2833.3],
+        ["Hengelo (GM0164)", 1.0, 85, 4, 2125.0],
+    ]
+
+
 def test_outcome_criteria_of_closed_arrangements(engine):
     _region(engine)
     with unit_of_work(engine) as s:
@@ -118,5 +146,17 @@ def test_outcome_criteria_of_closed_arrangements(engine):
     assert values["afgesloten arrangementen"] == 3
     assert values["doelrealisatie: beëindigd volgens plan (%)"] == 66.7
     assert values["uitval: eenzijdig voortijdig beëindigd (%)"] == 33.3
-    assert values["cliënttevredenheid (gemiddeld, 1-10)"] is None
+    assert values["cliënttevredenheid (gemiddeld, 1-10)"] == "–"  # no measurements: does not apply
     assert groups.rows == [["GRP-9", "", 4, 0, 3.0]]
+
+
+def test_outcome_criteria_without_closed_arrangements_read_not_applicable_not_a_small_number(engine):
+    with unit_of_work(engine) as s:  # region-wide figures: nothing is suppressed, a missing one does not apply
+        table = monitoring.outcomes(s, since=TODAY - dt.timedelta(days=365))
+    assert dict(table.rows) == {
+        "afgesloten arrangementen": 0,
+        "doelrealisatie: beëindigd volgens plan (%)": "–",
+        "uitval: eenzijdig voortijdig beëindigd (%)": "–",
+        "cliënttevredenheid (gemiddeld, 1-10)": "–",
+        "tevredenheid: aantal metingen": 0,
+    }
