@@ -16,6 +16,7 @@ class DueItem:
     kind: str  # models.reminders.NoticeKind
     due_on: dt.date
     school_days: int  # school days until the deadline, or late (always positive; the kind says which)
+    since: dt.date | None = None  # the day it began, where the deadline is counted from it (a referral's date)
 
 
 @dataclasses.dataclass(frozen=True)

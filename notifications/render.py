@@ -56,7 +56,7 @@ def _environment(language: str) -> jinja2.Environment:
 
 
 class _Labels:
-    """The wording macros of `_labels.j2`, remembered per (kind, date, school days): a region's digests
+    """The wording macros of `_labels.j2`, remembered per (kind, dates, school days): a region's digests
     repeat the same few thousand phrases hundreds of thousands of times."""
 
     def __init__(self, module) -> None:
@@ -65,14 +65,14 @@ class _Labels:
         self._what = functools.lru_cache(maxsize=8192)(self._call_what)
         self._when = functools.lru_cache(maxsize=8192)(self._call_when)
 
-    def _call_what(self, kind: str, due_on: dt.date) -> str:
-        return self._module.what(_Item(kind, due_on, 0))
+    def _call_what(self, kind: str, due_on: dt.date, since: dt.date | None) -> str:
+        return self._module.what(_Item(kind, due_on, 0, since))
 
     def _call_when(self, kind: str, school_days: int) -> str:
-        return self._module.when(_Item(kind, None, school_days))
+        return self._module.when(_Item(kind, None, school_days, None))
 
     def what(self, item) -> str:
-        return self._what(item.kind, item.due_on)
+        return self._what(item.kind, item.due_on, item.since)
 
     def when(self, item) -> str:
         return self._when(item.kind, item.school_days)
@@ -83,6 +83,7 @@ class _Item:
     kind: str
     due_on: dt.date | None
     school_days: int
+    since: dt.date | None
 
 
 def render(digest: Digest) -> RenderedMessage:

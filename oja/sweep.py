@@ -89,6 +89,7 @@ class _Candidate:
     school_days: int
     case_ref: str
     school_code: str
+    since: dt.date | None = None  # where the deadline counts from a day worth naming: the referral's date
 
     @property
     def key(self) -> tuple:
@@ -172,9 +173,11 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
     week_key = day.isocalendar().year * 100 + day.isocalendar().week
     out: list[_Candidate] = []
 
-    def add(recipients: Iterable[str], case_id, ref, school, stage: Stage, due: dt.date) -> None:
+    def add(recipients: Iterable[str], case_id, ref, school, stage: Stage, due: dt.date, since=None) -> None:
         for r in sorted(set(recipients)):
-            out.append(_Candidate(r, case_id, stage.kind.value, due, stage.stage, stage.school_days, ref, school))
+            out.append(
+                _Candidate(r, case_id, stage.kind.value, due, stage.stage, stage.school_days, ref, school, since)
+            )
 
     def upcoming(recipients: Iterable[str], case_id, ref, school, due: dt.date, n: int) -> None:
         if weekly and 0 <= n <= 5:
@@ -250,6 +253,7 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
                 school,
                 Stage(stage.kind, stage.stage, -open_days),
                 due,
+                since=referred_on,
             )
     latest_case = select(Case.pupil_id, func.max(Case.id).label("case_id")).group_by(Case.pupil_id).subquery()
     stmt = (
@@ -382,6 +386,7 @@ def _render(directory, recipient, items, notice_ids, day, render, language, case
                 kind=c.kind,
                 due_on=c.due_on,
                 school_days=abs(c.school_days),
+                since=c.since,
             )
             for c in mine
         ]

@@ -301,3 +301,27 @@ def test_the_fault_bench_loses_nothing_and_sends_nothing_twice(pg_url, tmp_path)
     assert figures["rounds"] == "6" and int(figures["due"]) > 100 and int(figures["sent"]) > 10, line
     assert (figures["duplicates"], figures["lost"]) == ("0", "0"), line + "\n" + out.stderr[-2000:]
     assert "db-drop" in out.stderr or "kill" in out.stderr  # faults were injected
+
+
+@pytest.mark.parametrize(
+    ("language", "referred", "due"),
+    [
+        ("nl", "verwezen op woensdag 25 november 2026", "woensdag 2 december 2026"),
+        ("en", "referred on Wednesday 25 November 2026", "Wednesday 2 December 2026"),
+    ],
+)
+def test_the_referral_follow_up_names_the_day_of_the_referral(tmp_path, smtp_server, sender, language, referred, due):
+    region = _region(f"sqlite:///{tmp_path / 'oja.db'}")
+    engine = region["engine"]
+    with unit_of_work(engine) as s:
+        sv.upsert_professional(
+            s, code="PRF-WT", name="Wijkteam", role="wijkteam", municipality_code="GM0164", email="wt@gemeente.example"
+        )
+        sv.refer(s, case_ref=region["refs"][0], actor="PRF-ZC", today=dt.date(2026, 11, 25))
+    sweep.plan_notices(engine, day=dt.date(2027, 1, 13), policy=POLICY, render=render, language=language)
+    sweep.dispatch(engine, sender)
+    [follow_up] = [m for m in smtp_server.messages if m.rcpt_tos == ["wt@gemeente.example"] and "2027" in m.subject]
+    for body in (follow_up.text, follow_up.html):
+        assert referred in body  # the referral date, not the day the answer was due (2 December)
+        assert due in body  # that one is named as such
+        assert body.index(referred) < body.index(due)
