@@ -5,14 +5,33 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup clean
+.PHONY: run test lint setup clean lock upgrade
 
-$(STAMP): pyproject.toml
+# Installs come from requirements.lock (exact versions, with hashes): a fresh machine gets the
+# versions the tests passed with. `make lock` rewrites it after a change to pyproject.toml's
+# dependencies (keeping every other pin); `make upgrade` moves every pin to the newest allowed.
+$(STAMP): pyproject.toml requirements.lock
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check
 	touch $(STAMP)
+
+LOCK_TOOL := $(VENV)/lock-tool
+UV := $(LOCK_TOOL)/bin/uv
+LOCK_ARGS := pyproject.toml --extra test --generate-hashes --universal --python-version 3.11 -o requirements.lock
+
+$(UV):
+	$(PYTHON) -m venv $(LOCK_TOOL)
+	$(LOCK_TOOL)/bin/pip install --quiet uv
+
+lock: $(UV)
+	$(UV) pip compile $(LOCK_ARGS)
+
+upgrade: $(UV)
+	$(UV) pip compile --upgrade $(LOCK_ARGS)
 
 setup: $(STAMP)
 
