@@ -1,13 +1,20 @@
-"""A late sweep is loud: a Prefect automation tells the operators when no worker picked it up.
+"""Scheduled work that does not happen is loud: Prefect automations tell the operators.
 
-A failed or crashed sweep alerts the operators from the run itself (`flows/sweep.py`). A sweep that
-never starts (no worker, the pool paused) cannot tell anyone, so the Prefect *server* watches for it:
-when a run of the sweep or dispatch deployment becomes Late, the server sends a notification through
-a notification block holding the operators' Apprise URL (`OJA_OPERATOR_URLS`). The server does this
-itself, without a worker, which is the point.
+A failed or crashed sweep alerts the operators from the run itself (`flows/sweep.py`). Two things
+cannot be told by a run, because there is no run, so the Prefect *server* watches for them and sends
+a notification through a notification block holding the operators' Apprise URL (`OJA_OPERATOR_URLS`),
+without any worker:
+
+- `oja-herinneringsronde-te-laat` (reactive): a run of the sweep or dispatch deployment became Late,
+  so it was scheduled but no worker picked it up;
+- `oja-herinneringsronde-stil` (proactive): no run of the daily sweep completed in 26 hours, whatever
+  the reason: no worker, a broken scheduler that never created the run, a paused deployment or
+  schedule, or a sweep that fails every day. It keeps telling every 26 hours until a sweep completes.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from prefect.automations import Automation, EventTrigger, Posture, SendNotification
 from prefect.blocks.notifications import SlackWebhook
@@ -16,8 +23,11 @@ from prefect.client.orchestration import get_client
 from models.errors import InvalidInput
 from oja.config import Settings
 
-WATCHED = ("dagelijkse-herinneringen", "berichten-versturen")
+SWEEP_FLOW = "dagelijkse-herinneringen"
+WATCHED = (SWEEP_FLOW, "berichten-versturen")
 AUTOMATION_NAME = "oja-herinneringsronde-te-laat"
+SILENT_AUTOMATION_NAME = "oja-herinneringsronde-stil"
+SILENCE = dt.timedelta(hours=26)  # a daily sweep plus two hours of slack
 BLOCK_PREFIX = "oja-operator"
 
 
@@ -30,43 +40,108 @@ def _deployment_ids(flow_names: tuple[str, ...]) -> list[str]:
     return [str(d.id) for d in deployments]
 
 
-def late_sweep_automation(settings: Settings) -> Automation | None:
-    """Create (or replace) the automation; None when no operator URL is configured or nothing is deployed."""
+def _operator_blocks(settings: Settings) -> list:
+    """One notification block per operator URL (saved once, shared by every automation)."""
     import apprise
 
+    block_ids = []
+    for n, url in enumerate(settings.operator_urls):
+        if not apprise.Apprise().add(url):
+            raise InvalidInput("operator_urls", "not a valid Apprise URL")
+        # SlackWebhook is Prefect's block that hands its URL to Apprise as it is: any Apprise URL works.
+        block_ids.append(SlackWebhook(url=url).save(f"{BLOCK_PREFIX}-{n}", overwrite=True))
+    return block_ids
+
+
+def _replace(automation: Automation) -> Automation:
+    """Create the automation, replacing any of the same name: installing twice never doubles an alert."""
+    with get_client(sync_client=True) as client:
+        for existing in client.read_automations_by_name(name=automation.name):
+            client.delete_automation(existing.id)
+    return automation.create()
+
+
+def _hours(within: dt.timedelta) -> str:
+    hours = within.total_seconds() / 3600
+    return f"{hours:g} uur" if hours >= 1 else f"{within.total_seconds():g} seconden"
+
+
+def late_sweep_automation(settings: Settings) -> Automation | None:
+    """Create (or replace) the late-run alert; None when no operator URL is configured or nothing is deployed."""
     if not settings.operator_urls:
         return None
     ids = _deployment_ids(WATCHED)
     if not ids:
         return None
-    actions = []
-    for n, url in enumerate(settings.operator_urls):
-        if not apprise.Apprise().add(url):
-            raise InvalidInput("operator_urls", "not a valid Apprise URL")
-        # SlackWebhook is Prefect's block that hands its URL to Apprise as it is: any Apprise URL works.
-        block_id = SlackWebhook(url=url).save(f"{BLOCK_PREFIX}-{n}", overwrite=True)
-        actions.append(
-            SendNotification(
-                block_document_id=block_id,
-                subject="OJA: {{ flow_run.name }} is te laat",
-                body=(
-                    "De geplande run {{ flow_run.name }} van {{ deployment.name }} is niet op tijd gestart "
-                    "(status Late): draait er een worker op de work pool? Herinneringen blijven staan tot de "
-                    "ronde gedraaid heeft."
-                ),
-            )
+    actions = [
+        SendNotification(
+            block_document_id=block_id,
+            subject="OJA: {{ flow_run.name }} is te laat",
+            body=(
+                "De geplande run {{ flow_run.name }} van {{ deployment.name }} is niet op tijd gestart "
+                "(status Late): draait er een worker op de work pool? Herinneringen blijven staan tot de "
+                "ronde gedraaid heeft."
+            ),
         )
-    with get_client(sync_client=True) as client:
-        for existing in client.read_automations_by_name(name=AUTOMATION_NAME):
-            client.delete_automation(existing.id)
-    return Automation(
-        name=AUTOMATION_NAME,
-        description="Meldt de beheerders wanneer de herinneringsronde of het versturen niet op tijd start.",
-        trigger=EventTrigger(
-            expect={"prefect.flow-run.Late"},
-            match_related={"prefect.resource.id": [f"prefect.deployment.{i}" for i in ids]},
-            posture=Posture.Reactive,
-            threshold=1,
-        ),
-        actions=actions,
-    ).create()
+        for block_id in _operator_blocks(settings)
+    ]
+    return _replace(
+        Automation(
+            name=AUTOMATION_NAME,
+            description="Meldt de beheerders wanneer de herinneringsronde of het versturen niet op tijd start.",
+            trigger=EventTrigger(
+                expect={"prefect.flow-run.Late"},
+                match_related={"prefect.resource.id": [f"prefect.deployment.{i}" for i in ids]},
+                posture=Posture.Reactive,
+                threshold=1,
+            ),
+            actions=actions,
+        )
+    )
+
+
+def silent_sweep_automation(settings: Settings, within: dt.timedelta = SILENCE) -> Automation | None:
+    """Create (or replace) the proactive alert: no daily sweep completed `within` (26 hours).
+
+    None when no operator URL is configured or the sweep is not deployed. The window starts when the
+    automation is installed (`oja start` installs it at every start).
+    """
+    if not settings.operator_urls:
+        return None
+    ids = _deployment_ids((SWEEP_FLOW,))
+    if not ids:
+        return None
+    silence = _hours(within)
+    actions = [
+        SendNotification(
+            block_document_id=block_id,
+            subject=f"OJA: al {silence} geen herinneringsronde voltooid",
+            body=(
+                f"In de laatste {silence} is geen run van de dagelijkse herinneringsronde (dagelijkse-herinneringen) "
+                "voltooid. Er gaan dus geen herinneringen uit. Kijk in de Prefect UI: draait er een worker op "
+                "de work pool 'oja', staat de deployment of haar schema op pauze, zijn er runs Late of Failed, "
+                "en maakt de scheduler nog runs aan (Deployments -> dagelijkse-herinneringen -> Upcoming)? "
+                f"Dit bericht komt elke {silence} terug tot een ronde voltooid is."
+            ),
+        )
+        for block_id in _operator_blocks(settings)
+    ]
+    return _replace(
+        Automation(
+            name=SILENT_AUTOMATION_NAME,
+            description=f"Meldt de beheerders wanneer {silence} lang geen herinneringsronde voltooid is.",
+            trigger=EventTrigger(
+                expect={"prefect.flow-run.Completed"},
+                match_related={"prefect.resource.id": [f"prefect.deployment.{i}" for i in ids]},
+                posture=Posture.Proactive,
+                threshold=1,
+                within=within,
+            ),
+            actions=actions,
+        )
+    )
+
+
+def install_alerts(settings: Settings) -> list[Automation]:
+    """Both alerts, as `oja alerts` and `oja start` install them; empty when there is nothing to install."""
+    return [a for a in (late_sweep_automation(settings), silent_sweep_automation(settings)) if a is not None]

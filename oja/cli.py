@@ -338,17 +338,18 @@ def report(
 
 @app.command()
 def alerts() -> None:
-    """Install the Prefect automation that tells the operators (OJA_OPERATOR_URLS) about a late sweep."""
-    from oja.alerts import late_sweep_automation
+    """Install the automations that tell the operators (OJA_OPERATOR_URLS) about a late or silent sweep."""
+    from oja.alerts import install_alerts
 
     try:
-        automation = late_sweep_automation(get_settings())
+        automations = install_alerts(get_settings())
     except OjaError as exc:
         _fail(exc)
-    if automation is None:
+    if not automations:
         console.print("nothing installed: set OJA_OPERATOR_URLS and deploy first (prefect deploy --all)")
         raise typer.Exit(1)
-    console.print(f"automation '{automation.name}' installed ({len(automation.actions)} channel(s))")
+    for automation in automations:
+        console.print(f"automation '{automation.name}' installed ({len(automation.actions)} channel(s))")
 
 
 @app.command()

@@ -3,7 +3,8 @@
 Migrates the engine's database, loads the demo region, starts a local mail sink
 (unless an SMTP URL is configured), the Prefect server with its UI (on SQLite in
 OJA_HOME), creates the process work pool, deploys every deployment from
-`prefect.yaml`, and starts a worker. Ctrl-C stops it all.
+`prefect.yaml`, installs the operator alerts, and starts a worker. The server's and the
+workers' output goes to `$OJA_HOME/logs/`. Ctrl-C (or SIGTERM) stops it all.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -169,7 +171,22 @@ def start(
         else:
             console.print(f"[yellow]no SMTP configured and port {mail_port} is taken: reminders will fail[/yellow]")
 
+    if not settings.operator_urls and sink is not None:
+        # the demo's operators read the local mail sink too: the late and silent sweep alerts land there
+        env["OJA_OPERATOR_URLS"] = json.dumps(
+            [f"mailto://127.0.0.1:{mail_port}?from=oja@localhost&to=beheer@localhost"]
+        )
+    if not env.get("OJA_OPERATOR_URLS"):
+        console.print("[yellow]no OJA_OPERATOR_URLS: nobody is told when the daily sweep does not run[/yellow]")
+    logs = home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     children: list[subprocess.Popen] = []
+    log_files = []
+
+    def log_to(name: str):
+        handle = open(logs / name, "ab")  # noqa: SIM115 - closed in stop_all
+        log_files.append(handle)
+        return handle
 
     def stop_all() -> None:
         for proc in reversed(children):
@@ -182,13 +199,21 @@ def start(
                 proc.kill()
         if sink is not None:
             sink.stop()
+        for handle in log_files:
+            handle.close()
+
+    def on_sigterm(signum, frame) -> None:
+        raise KeyboardInterrupt  # a service manager's stop is a Ctrl-C: stop the children, then exit
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
 
     try:
         server = subprocess.Popen(
             [_bin("prefect"), "server", "start", "--host", host, "--port", str(port)],
             env=env,
             cwd=PROJECT_DIR,
-            stdout=subprocess.DEVNULL,
+            stdout=log_to("prefect-server.log"),
             stderr=subprocess.STDOUT,
         )
         children.append(server)
@@ -206,14 +231,15 @@ def start(
                     "creating the work pool",
                 )
             _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, console, "prefect deploy --all")
-        if settings.operator_urls:
-            _run([_bin("oja"), "alerts"], env, console, "installing the late-sweep alert")
-        for _ in range(workers):
+        if env.get("OJA_OPERATOR_URLS"):
+            _run([_bin("oja"), "alerts"], env, console, "installing the operator alerts")
+            console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
+        for n in range(workers):
             worker = subprocess.Popen(
                 [_bin("prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
                 env=env,
                 cwd=PROJECT_DIR,
-                stdout=subprocess.DEVNULL,
+                stdout=log_to(f"worker-{n + 1}.log"),
                 stderr=subprocess.STDOUT,
             )
             children.append(worker)
@@ -223,6 +249,7 @@ def start(
             "  Deployments -> pick a step (e.g. 'signaal-registreren') -> Run -> Custom run, fill in the form.\n"
             "  Codes to type in the forms: .venv/bin/oja reference   (demo pupils: .venv/bin/oja pupil list)\n"
             "  Look at a case: .venv/bin/oja case show OJA-...\n"
+            f"Logs of the Prefect server and the workers: {logs}\n"
             "Ctrl-C stops everything."
         )
         while True:
@@ -234,3 +261,5 @@ def start(
         console.print("stopping ...")
     finally:
         stop_all()
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous_sigterm)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 
 import pendulum
 from prefect.client.orchestration import get_client
-from prefect.states import Late
+from prefect.states import Completed, Late
 
-from oja.alerts import AUTOMATION_NAME, late_sweep_automation
+from oja.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME, late_sweep_automation, silent_sweep_automation
 from oja.config import get_settings
 from tests.smtp import SMTPServer
 
@@ -53,3 +54,66 @@ def test_without_operator_urls_nothing_is_installed(prefect_server, monkeypatch)
     monkeypatch.delenv("OJA_OPERATOR_URLS", raising=False)
     get_settings.cache_clear()
     assert late_sweep_automation(get_settings()) is None
+
+
+def _wait_for_mail(server: SMTPServer, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not server.messages and time.monotonic() < deadline:
+        time.sleep(0.5)
+
+
+def test_no_completed_sweep_within_the_window_mails_the_operators(prefect_server, monkeypatch):
+    """Proactive: nothing happens at all (no run is ever created), and the server still tells the operators."""
+    operators = SMTPServer()
+    operators.start()
+    try:
+        monkeypatch.setenv("OJA_OPERATOR_URLS", json.dumps([operators.url + "&to=ops@region.example"]))
+        get_settings.cache_clear()
+        with get_client(sync_client=True) as client:
+            _deploy(client, "dagelijkse-herinneringen")
+            automation = silent_sweep_automation(get_settings(), within=dt.timedelta(seconds=10))
+            assert automation is not None and automation.name == SILENT_AUTOMATION_NAME
+            assert [a.id for a in client.read_automations_by_name(SILENT_AUTOMATION_NAME)] == [automation.id]
+        _wait_for_mail(operators, 45)
+        assert operators.messages, "the proactive alert fired"
+        alert = operators.messages[0]
+        assert alert.rcpt_tos == ["ops@region.example"]
+        assert "geen herinneringsronde voltooid" in alert.subject and "10 seconden" in alert.subject
+        assert "worker" in alert.text and "pauze" in alert.text
+    finally:
+        with get_client(sync_client=True) as client:
+            for existing in client.read_automations_by_name(SILENT_AUTOMATION_NAME):
+                client.delete_automation(existing.id)
+        operators.stop()
+        get_settings.cache_clear()
+
+
+def test_a_sweep_that_completes_in_every_window_keeps_the_alert_quiet(prefect_server, monkeypatch):
+    operators = SMTPServer()
+    operators.start()
+    try:
+        monkeypatch.setenv("OJA_OPERATOR_URLS", json.dumps([operators.url + "&to=ops@region.example"]))
+        get_settings.cache_clear()
+        with get_client(sync_client=True) as client:
+            deployment_id = _deploy(client, "dagelijkse-herinneringen")
+            other_id = _deploy(client, "dagelijkse-monitoring")
+            silent_sweep_automation(get_settings(), within=dt.timedelta(seconds=10))
+            # a sweep completes every 3 s for 22 s: two windows, none without a completed sweep
+            deadline = time.monotonic() + 22
+            while time.monotonic() < deadline:
+                run = client.create_flow_run_from_deployment(deployment_id)
+                client.set_flow_run_state(run.id, Completed(), force=True)
+                time.sleep(3)
+            assert not operators.messages, [m.subject for m in operators.messages]
+            # the sweep stops; another deployment completing does not count, and the alert comes
+            for _ in range(3):
+                run = client.create_flow_run_from_deployment(other_id)
+                client.set_flow_run_state(run.id, Completed(), force=True)
+            _wait_for_mail(operators, 30)
+            assert operators.messages, "the alert fires once the sweep stops completing"
+    finally:
+        with get_client(sync_client=True) as client:
+            for existing in client.read_automations_by_name(SILENT_AUTOMATION_NAME):
+                client.delete_automation(existing.id)
+        operators.stop()
+        get_settings.cache_clear()
