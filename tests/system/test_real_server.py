@@ -1,0 +1,236 @@
+"""The engine as `oja start` starts it: a real Prefect server with its scheduler, deployments from
+prefect.yaml, a process worker, and a real SMTP server on localhost.
+
+The flow tests call flows directly on a test server, so they never see the scheduler. This test
+does: it proves that every scheduled deployment gets scheduled runs (SQLAlchemy 2.1 broke exactly
+that, silently), that a run the scheduler creates is picked up by the worker and its mail arrives,
+that the operator alerts are installed, that the server logged no error, and that SIGTERM stops it all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from oja.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME
+from oja.config import PROJECT_DIR
+from tests.smtp import SMTPServer, free_port
+
+pytestmark = pytest.mark.system
+
+START_TIMEOUT = 240  # a cold start on 2 cores: migrations, demo data, server, deploy of 18 deployments
+ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback \(most recent call last\)")
+
+
+def _scheduled_flows() -> set[str]:
+    """The flow names of every deployment in prefect.yaml that has a schedule."""
+    import importlib
+
+    spec = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text(encoding="utf-8"))
+    names = set()
+    for deployment in spec["deployments"]:
+        if deployment.get("schedules"):
+            path, func = deployment["entrypoint"].split(":")
+            module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+            names.add(getattr(module, func).name)
+    return names
+
+
+class Engine:
+    def __init__(self, home: Path, port: int, smtp: SMTPServer, proc: subprocess.Popen, output: Path) -> None:
+        self.home, self.port, self.smtp, self.proc, self.output = home, port, smtp, proc, output
+        self.api_url = f"http://127.0.0.1:{port}/api"
+
+    def client(self):
+        """A Prefect client for this engine's API (not the test harness's)."""
+        from prefect.client.orchestration import get_client
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        class _Client:
+            def __enter__(inner):
+                inner._settings = temporary_settings({PREFECT_API_URL: self.api_url})
+                inner._settings.__enter__()
+                inner._client = get_client(sync_client=True)
+                return inner._client.__enter__()
+
+            def __exit__(inner, *exc):
+                inner._client.__exit__(*exc)
+                inner._settings.__exit__(*exc)
+
+        return _Client()
+
+    def engine_db(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.home / "oja.db")
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    home = tmp_path_factory.mktemp("oja-home")
+    smtp = SMTPServer()
+    smtp.start()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "OJA_"))}
+    env.update(
+        OJA_HOME=str(home),
+        OJA_SMTP_URL=smtp.url,
+        OJA_OPERATOR_URLS=json.dumps([smtp.url + "&to=beheer@region.example"]),
+        # the real scheduler, looping faster than its default minute so the test needs no minute
+        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
+        PREFECT_WORKER_QUERY_SECONDS="2",
+    )
+    output = home / "oja-start.out"
+    with output.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "oja"), "start", "--port", str(port), "--mail-port", str(free_port())],
+            env=env,
+            cwd=PROJECT_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    started = Engine(home, port, smtp, proc, output)
+    deadline = time.monotonic() + START_TIMEOUT
+    while "OJA engine is running" not in output.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            smtp.stop()
+            pytest.fail(f"oja start did not come up:\n{output.read_text(errors='replace')[-4000:]}")
+        time.sleep(0.5)
+    yield started
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    smtp.stop()
+
+
+def _deployments_by_flow(client) -> dict[str, object]:
+    flows = {f.id: f.name for f in client.read_flows()}
+    return {flows[d.flow_id]: d for d in client.read_deployments()}
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def test_the_scheduler_creates_runs_for_every_scheduled_deployment(engine):
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    scheduled = _scheduled_flows()
+    assert scheduled == {"dagelijkse-herinneringen", "berichten-versturen", "dagelijkse-monitoring", "bewaartermijn"}
+    with engine.client() as client:
+        deployments = _deployments_by_flow(client)
+        assert len(deployments) == 18, sorted(deployments)
+
+        def runs_of(flow_name: str) -> list:
+            return client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployments[flow_name].id])),
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+                ),
+            )
+
+        def all_scheduled() -> dict[str, list]:
+            found = {name: runs_of(name) for name in scheduled}
+            return found if all(found.values()) else {}
+
+        found = _wait(all_scheduled, 60, "scheduled runs of " + ", ".join(sorted(scheduled)))
+    for name, runs in found.items():
+        assert all(r.auto_scheduled for r in runs), name  # made by the scheduler, not by hand
+        assert all(r.expected_start_time > dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1) for r in runs)
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    times = {r.expected_start_time.astimezone(amsterdam).strftime("%H:%M") for r in found["dagelijkse-herinneringen"]}
+    assert times == {"07:00"}, "the daily sweep runs at 07:00 Amsterdam time"
+
+
+def test_a_scheduled_sweep_runs_on_the_worker_and_its_mail_arrives(engine):
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    with engine.engine_db() as db:
+        day, refs = db.execute(
+            "SELECT next_review_on, group_concat(ref) FROM oja_case WHERE state = 'active' "
+            "GROUP BY next_review_on ORDER BY next_review_on LIMIT 1"
+        ).fetchone()
+    assert day, "the demo region has active arrangements with a review planned"
+    with engine.client() as client:
+        sweep = _deployments_by_flow(client)["dagelijkse-herinneringen"]
+        # a short schedule made for the test: one run in a few seconds (then hourly), for the review day
+        anchor = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=8)
+        response = client._client.post(
+            f"/deployments/{sweep.id}/schedules",
+            json=[
+                {
+                    "schedule": {"interval": 3600, "anchor_date": anchor.isoformat(), "timezone": "UTC"},
+                    "active": True,
+                    "parameters": {"sweep_date": day},
+                }
+            ],
+        )
+        response.raise_for_status()
+
+        def finished_run():
+            runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[sweep.id])),
+            )
+            done = [r for r in runs if r.parameters.get("sweep_date") == day and r.state and r.state.is_final()]
+            return done[0] if done else None
+
+        run = _wait(finished_run, 120, f"the scheduled sweep for {day} to finish on the worker")
+    assert run.state.is_completed(), f"{run.state.name}: {run.state.message}"
+    assert run.auto_scheduled and run.work_pool_name == "oja"
+    assert run.name == f"herinneringen {day}"
+    reminders = [m for m in engine.smtp.messages if "beheer@region.example" not in m.rcpt_tos]
+    assert reminders, "the sweep's mail reached the SMTP server"
+    text = "\n".join(m.text for m in reminders)
+    assert any(ref in text for ref in refs.split(",")), "a review due that day is in the mail"
+
+
+def test_the_operator_alerts_are_installed(engine):
+    with engine.client() as client:
+        late = client.read_automations_by_name(AUTOMATION_NAME)
+        silent = client.read_automations_by_name(SILENT_AUTOMATION_NAME)
+    assert len(late) == 1 and len(silent) == 1
+    assert silent[0].trigger.posture == "Proactive"
+    assert silent[0].trigger.within == dt.timedelta(hours=26)
+    assert silent[0].trigger.expect == {"prefect.flow-run.Completed"}
+
+
+def test_the_server_logged_no_error_and_sigterm_stops_everything(engine):
+    logs = engine.home / "logs"
+    server_log = (logs / "prefect-server.log").read_text(errors="replace")
+    assert server_log.strip(), "the server's output is kept"
+    for path in sorted(logs.glob("*.log")):
+        errors = [line for line in path.read_text(errors="replace").splitlines() if ERROR_LINE.search(line)]
+        assert not errors, f"{path.name}:\n" + "\n".join(errors[:20])
+
+    engine.proc.send_signal(signal.SIGTERM)
+    assert engine.proc.wait(timeout=60) == 0
+    from oja.local import _port_free
+
+    assert _port_free("127.0.0.1", engine.port), "the Prefect server stopped with oja start"
