@@ -338,7 +338,7 @@ class Outbox(SQLModel, table=True):
     recipient_code: str = Field(foreign_key="professional.code", max_length=12, index=True)
     role: str = Field(max_length=32)
     to_address: str | None = Field(default=None, max_length=254)
-    digest: str = Field(max_length=8)  # daily, weekly
+    digest: str = Field(max_length=8)  # daily, weekly, combined (what needs attention and the weekly overview)
     sweep_date: dt.date
     subject: str = Field(max_length=300)
     text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))

@@ -25,7 +25,7 @@ class Digest:
 
     recipient_code: str
     recipient_name: str
-    kind: str  # daily | weekly
+    kind: str  # daily | weekly (the overview of the coming week alone) | combined (both, on the overview's day)
     sweep_date: dt.date
     items: list[DueItem]
     language: str = "nl"

@@ -102,6 +102,9 @@ def render(digest: Digest) -> RenderedMessage:
         "digest": digest,
         "groups": groups,
         "count": len(digest.items),
+        # what needs attention now, and the weekly overview of what is coming: one message can hold both
+        "attention": sum(i.kind != "upcoming" for i in digest.items),
+        "week": sum(i.kind == "upcoming" for i in digest.items),
         "link": lambda item: digest.case_url.replace("{case_ref}", item.case_ref),
     }
     subject = env.get_template("subject.txt.j2").render(context).strip()

@@ -356,7 +356,7 @@ def plan_notices(
                 ids = [fresh[recipient][c.key] for c in items]
                 messages += _render(directory, recipient, items, ids, day, render, language, case_url)
                 report.notices += len(items)
-                report.messages += len({"weekly" if c.kind == NoticeKind.UPCOMING else "daily" for c in items})
+                report.messages += 1
                 report.by_kind.update(c.kind for c in items)
             _write_outbox(session, messages)
         if progress:
@@ -365,57 +365,53 @@ def plan_notices(
 
 
 def _queue(session, directory, recipient, items, notice_ids, day, render, language, case_url) -> None:
-    """Render and queue the day's message (and the weekly digest) for one recipient, linking its notices."""
+    """Render and queue the day's message for one recipient, linking its notices."""
     _write_outbox(session, _render(directory, recipient, items, notice_ids, day, render, language, case_url))
 
 
 def _render(directory, recipient, items, notice_ids, day, render, language, case_url) -> list[tuple[dict, list[int]]]:
-    """The recipient's messages of the day: (outbox row, the ids of the notices it carries) per digest."""
+    """The recipient's one message of the sweep, as (outbox row, the ids of the notices it carries). On the
+    weekly overview's day the overview of the coming week is part of it, after what needs attention now."""
     person = directory.professionals[recipient]
-    by_key = dict(zip((c.key for c in items), notice_ids, strict=True))  # each item with its notice
-    out = []
-    for digest_kind in ("daily", "weekly"):
-        mine = [c for c in items if (c.kind == NoticeKind.UPCOMING) == (digest_kind == "weekly")]
-        if not mine:
-            continue
-        due_items = [
-            DueItem(
-                case_ref=c.case_ref,
-                school_code=c.school_code,
-                school_name=directory.schools[c.school_code].name,
-                kind=c.kind,
-                due_on=c.due_on,
-                school_days=abs(c.school_days),
-                since=c.since,
-            )
-            for c in mine
-        ]
-        message = render(
-            Digest(
-                recipient_code=person.code,
-                recipient_name=person.name,
-                kind=digest_kind,
-                sweep_date=day,
-                items=due_items,
-                language=language,
-                case_url=case_url,
-            )
+    week = sum(c.kind == NoticeKind.UPCOMING for c in items)
+    digest_kind = "daily" if not week else "weekly" if week == len(items) else "combined"
+    due_items = [
+        DueItem(
+            case_ref=c.case_ref,
+            school_code=c.school_code,
+            school_name=directory.schools[c.school_code].name,
+            kind=c.kind,
+            due_on=c.due_on,
+            school_days=abs(c.school_days),
+            since=c.since,
         )
-        row = dict(
+        for c in items
+    ]
+    message = render(
+        Digest(
             recipient_code=person.code,
-            role=person.role,
-            to_address=person.email,
-            digest=digest_kind,
+            recipient_name=person.name,
+            kind=digest_kind,
             sweep_date=day,
-            subject=message.subject,
-            text=message.text,
-            html=message.html,
-            status="pending",
-            attempts=0,
-            created_at=utcnow(),
+            items=due_items,
+            language=language,
+            case_url=case_url,
         )
-        out.append((row, [by_key[c.key] for c in mine]))
-    return out
+    )
+    row = dict(
+        recipient_code=person.code,
+        role=person.role,
+        to_address=person.email,
+        digest=digest_kind,
+        sweep_date=day,
+        subject=message.subject,
+        text=message.text,
+        html=message.html,
+        status="pending",
+        attempts=0,
+        created_at=utcnow(),
+    )
+    return [(row, list(notice_ids))]
 
 
 def _write_outbox(session: Session, messages: list[tuple[dict, list[int]]]) -> None:

@@ -32,7 +32,9 @@ class Received:
 
     @property
     def digest_kind(self) -> str:
-        return "weekly" if self.subject.startswith(("OJA weekoverzicht", "OJA weekly")) else "daily"
+        if self.subject.startswith(("OJA weekoverzicht", "OJA weekly")):
+            return "weekly"
+        return "combined" if ("weekoverzicht" in self.subject or "weekly overview" in self.subject) else "daily"
 
 
 class _Handler:

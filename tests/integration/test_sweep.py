@@ -118,7 +118,7 @@ def test_the_right_reminders_go_out_on_the_right_school_days_across_the_christma
     with Session(engine) as s:
         notices = {(n.sweep_date, n.kind, n.recipient_code) for n in s.exec(select(Notice))}
     assert notices == {
-        # Monday 14 December: 5 school days before (15-18 December and 4 January), and the weekly digest
+        # Monday 14 December: 5 school days before (15-18 December and 4 January), and the weekly overview
         (dt.date(2026, 12, 14), "review_reminder", "PRF-ZC"),
         (dt.date(2026, 12, 14), "review_reminder", "PRF-JH"),
         (dt.date(2026, 12, 14), "upcoming", "PRF-ZC"),
@@ -133,9 +133,9 @@ def test_the_right_reminders_go_out_on_the_right_school_days_across_the_christma
         (dt.date(2027, 1, 11), "review_overdue", "PRF-TL"),
     }
     assert sorted(sent_on) == [dt.date(2026, 12, 14), dt.date(2026, 12, 18), dt.date(2027, 1, 4), dt.date(2027, 1, 11)]
-    assert sorted(sent_on[dt.date(2026, 12, 14)]) == sorted(
-        [("zc@school.example", "daily"), ("zc@school.example", "weekly"), ("jh@provider.example", "daily")]
-    )
+    # one message per recipient: on Mondays the coordinator's holds the weekly overview too
+    for monday in (dt.date(2026, 12, 14), dt.date(2027, 1, 4)):
+        assert sorted(sent_on[monday]) == [("jh@provider.example", "daily"), ("zc@school.example", "combined")]
     assert sent_on[dt.date(2027, 1, 11)] == [("tl@school.example", "daily")]
     # nothing on holidays and weekends, nothing twice
     assert not any(d.weekday() >= 5 or dt.date(2026, 12, 19) <= d <= dt.date(2027, 1, 3) for d in sent_on)
@@ -144,7 +144,7 @@ def test_the_right_reminders_go_out_on_the_right_school_days_across_the_christma
 def test_a_coordinator_with_thirty_cases_gets_one_mail_listing_them_all(tmp_path, smtp_server, sender):
     region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=30)
     planned, sent = _sweep(region["engine"], dt.date(2027, 1, 4), sender)
-    to_coordinator = [m for m in smtp_server.messages if "zc@school.example" in m.rcpt_tos and m.digest_kind == "daily"]
+    to_coordinator = [m for m in smtp_server.messages if "zc@school.example" in m.rcpt_tos]
     assert len(to_coordinator) == 1
     body = to_coordinator[0].text
     assert all(ref in body for ref in region["refs"])
@@ -157,7 +157,7 @@ def test_a_rerun_of_the_same_day_sends_nothing_twice(tmp_path, smtp_server, send
     count = len(smtp_server.messages)
     again, sent = _sweep(region["engine"], dt.date(2026, 12, 14), sender)
     later, _ = _sweep(region["engine"], dt.date(2026, 12, 15), sender)  # same stage, next day
-    assert first.messages == 3 and count == 3
+    assert first.messages == 2 and count == 2  # the coordinator's (with the weekly overview), the worker's
     assert again.notices == 0 and again.messages == 0 and sent.sent == 0
     assert later.notices == 0 and len(smtp_server.messages) == count
 
@@ -216,7 +216,7 @@ def test_two_sweeps_at_once_on_postgresql_decide_and_send_every_reminder_once(pg
         t.join()
     assert not errors
     assert sum(p.notices for p, _ in results) == 40 * 3
-    assert sum(d.sent for _, d in results) == 3  # coordinator daily + weekly, worker daily
+    assert sum(d.sent for _, d in results) == 2  # the coordinator's (with the weekly overview), the worker's
     assert sorted(_received(smtp_server)) == sorted(set(_received(smtp_server)))
     with Session(engine) as s:
         assert {o.status for o in s.exec(select(Outbox))} == {"sent"}
@@ -239,13 +239,21 @@ def test_a_sweep_that_crashes_half_way_decides_nothing_twice_and_loses_nothing(t
     with Session(engine) as s:  # the batch rolled back as a whole: nothing half-decided
         assert s.exec(select(Notice)).all() == [] and s.exec(select(Outbox)).all() == []
     planned, sent = _sweep(engine, dt.date(2027, 1, 4), sender)
-    assert planned.messages == 3 and sent.sent == 3
+    assert planned.messages == 2 and sent.sent == 2
+
+
+def _three_pending_messages(engine) -> None:
+    """The coordinator's and the worker's on the review's day, the team lead's escalation a week later."""
+    for day in (dt.date(2027, 1, 4), dt.date(2027, 1, 11)):
+        sweep.plan_notices(engine, day=day, policy=POLICY, render=render)
+    with Session(engine) as s:
+        assert len(s.exec(select(Outbox)).all()) == 3
 
 
 def test_a_dispatch_killed_mid_batch_resumes_without_sending_twice(tmp_path, smtp_server, sender):
     region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=3)
     engine = region["engine"]
-    sweep.plan_notices(engine, day=dt.date(2027, 1, 4), policy=POLICY, render=render)
+    _three_pending_messages(engine)
 
     def killed_after_the_first(_):
         raise SystemExit("the process is killed")  # right after the first message went out and was marked
@@ -268,7 +276,7 @@ def test_a_dispatch_killed_mid_batch_resumes_without_sending_twice(tmp_path, smt
 def test_a_stop_request_finishes_what_is_in_flight_and_releases_the_rest_at_once(tmp_path, smtp_server, sender):
     region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=3)
     engine = region["engine"]
-    sweep.plan_notices(engine, day=dt.date(2027, 1, 4), policy=POLICY, render=render)
+    _three_pending_messages(engine)
     try:
         report = sweep.dispatch(engine, sender, concurrency=1, progress=lambda _: sweep.request_stop())
     finally:
@@ -284,7 +292,8 @@ def test_a_stop_request_finishes_what_is_in_flight_and_releases_the_rest_at_once
     assert sweep.dispatch(engine, sender).sent == report.stopped  # no lease to wait out
     ids = [m.message["Message-ID"] for m in smtp_server.messages]
     assert len(ids) == len(set(ids)) == 3
-    assert all(re.fullmatch(r"<oja\.20270104\.\d+@example\.org>", i) for i in ids)  # stable: a resend keeps it
+    # stable: a resend keeps it
+    assert all(re.fullmatch(r"<oja\.(20270104|20270111)\.\d+@example\.org>", i) for i in ids)
 
 
 @pytest.mark.postgres
@@ -325,3 +334,24 @@ def test_the_referral_follow_up_names_the_day_of_the_referral(tmp_path, smtp_ser
         assert referred in body  # the referral date, not the day the answer was due (2 December)
         assert due in body  # that one is named as such
         assert body.index(referred) < body.index(due)
+
+
+def test_on_a_monday_each_recipient_gets_one_message_with_the_weekly_overview_in_it(tmp_path, smtp_server, sender):
+    region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=2)
+    engine = region["engine"]
+    monday = dt.date(2027, 1, 4)  # reviews due today, and the weekly overview
+    planned, sent = _sweep(engine, monday, sender)
+    with Session(engine) as s:
+        rows = s.exec(select(Outbox.recipient_code, Outbox.sweep_date)).all()
+        notices = s.exec(select(Notice)).all()
+    assert sorted(rows) == [("PRF-JH", monday), ("PRF-ZC", monday)]  # one row per recipient per sweep
+    assert planned.messages == 2 and sent.sent == 2 and planned.notices == 2 * 3
+    assert all(n.outbox_id is not None for n in notices)  # every notice is carried by that one message
+    [to_coordinator] = [m for m in smtp_server.messages if m.rcpt_tos == ["zc@school.example"]]
+    for body in (to_coordinator.text, to_coordinator.html):
+        assert "Evaluaties vandaag" in body and "Komende week" in body
+        assert body.index("Evaluaties vandaag") < body.index("Komende week")
+        assert all(body.count(ref) == 2 * (1 if body is to_coordinator.text else 2) for ref in region["refs"])
+    assert "weekoverzicht" in to_coordinator.subject
+    again, _ = _sweep(engine, monday, sender)  # a re-run decides and sends nothing twice
+    assert again.notices == 0 and again.messages == 0 and len(smtp_server.messages) == 2

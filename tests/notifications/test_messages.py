@@ -53,6 +53,22 @@ def test_the_weekly_digest_has_its_own_subject():
     assert m.subject.startswith("OJA weekoverzicht: 1 casus komende week") and "Komende week" in m.text
 
 
+@pytest.mark.parametrize(
+    ("language", "subject", "heading"),
+    [
+        ("nl", "OJA: 3 casussen vragen aandacht; weekoverzicht: 1 casus komende week", "Komende week"),
+        ("en", "OJA: 3 cases need attention; weekly overview: 1 case next week", "Next week"),
+    ],
+)
+def test_what_needs_attention_and_the_weekly_overview_make_one_message(language, subject, heading):
+    week = DueItem("OJA-2026-000014", "30AA", "Noorderlicht", "upcoming", dt.date(2026, 11, 26), 3)
+    m = render(digest([*ITEMS, week], language=language, kind="combined"))
+    assert m.subject.startswith(subject)
+    for text in (m.text, m.html):
+        assert "OJA-2026-000012" in text and "OJA-2026-000014" in text
+        assert text.index("OJA-2026-000012") < text.index(heading) < text.index("OJA-2026-000014")
+
+
 def test_html_is_escaped():
     m = render(digest([DueItem("OJA-2026-000011", "30AA", "<script>x</script>", "review_due", DAY, 0)]))
     assert "<script>" not in m.html and "&lt;script&gt;" in m.html
