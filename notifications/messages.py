@@ -17,6 +17,7 @@ class DueItem:
     due_on: dt.date
     school_days: int  # school days until the deadline, or late (always positive; the kind says which)
     since: dt.date | None = None  # the day it began, where the deadline is counted from it (a referral's date)
+    request_ref: str | None = None  # an erasure request's VV-... reference: shown instead of the case's
 
 
 @dataclasses.dataclass(frozen=True)

@@ -90,6 +90,7 @@ class _Candidate:
     case_ref: str
     school_code: str
     since: dt.date | None = None  # where the deadline counts from a day worth naming: the referral's date
+    request_ref: str | None = None  # an erasure request's reference, shown instead of the case's
 
     @property
     def key(self) -> tuple:
@@ -173,10 +174,10 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
     week_key = day.isocalendar().year * 100 + day.isocalendar().week
     out: list[_Candidate] = []
 
-    def add(recipients: Iterable[str], case_id, ref, school, stage: Stage, due: dt.date, since=None) -> None:
+    def add(recipients: Iterable[str], case_id, ref, school, stage: Stage, due: dt.date, **shown) -> None:
         for r in sorted(set(recipients)):
             out.append(
-                _Candidate(r, case_id, stage.kind.value, due, stage.stage, stage.school_days, ref, school, since)
+                _Candidate(r, case_id, stage.kind.value, due, stage.stage, stage.school_days, ref, school, **shown)
             )
 
     def upcoming(recipients: Iterable[str], case_id, ref, school, due: dt.date, n: int) -> None:
@@ -257,13 +258,13 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
             )
     latest_case = select(Case.pupil_id, func.max(Case.id).label("case_id")).group_by(Case.pupil_id).subquery()
     stmt = (
-        select(Case.id, Case.ref, ErasureRequest.school_code, ErasureRequest.due_on)
+        select(Case.id, Case.ref, ErasureRequest.school_code, ErasureRequest.due_on, ErasureRequest.ref)
         .join(Pupil, Pupil.ref == ErasureRequest.pupil_ref)
         .join(latest_case, latest_case.c.pupil_id == Pupil.id)
         .join(Case, Case.id == latest_case.c.case_id)
         .where(ErasureRequest.decided_on.is_(None))
     )
-    for case_id, ref, school, due in _stream(session, stmt):
+    for case_id, ref, school, due, request_ref in _stream(session, stmt):
         if school not in in_school:
             continue
         stage = erasure_stage(directory.school_days(school, day, due), before=policy.erasure_reminder_school_days)
@@ -271,7 +272,7 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
             people = directory.coordinators.get(school, [])
             if stage.kind is NoticeKind.ERASURE_OVERDUE:
                 people = [*people, *directory.leads_for(school)]
-            add(people, case_id, ref, school, stage, due)
+            add(people, case_id, ref, school, stage, due, request_ref=request_ref)
     out.sort(key=lambda c: c.key)
     return out
 
@@ -384,6 +385,7 @@ def _render(directory, recipient, items, notice_ids, day, render, language, case
             due_on=c.due_on,
             school_days=abs(c.school_days),
             since=c.since,
+            request_ref=c.request_ref,
         )
         for c in items
     ]

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, func, select
 
 from models.errors import InvalidInput
-from models.tables import AuditRecord, Case, ErasureRequest, Parent, Pupil
+from models.tables import AuditRecord, Case, ErasureRequest, Outbox, Parent, Pupil
 from notifications.render import render
 from oja import retention, sweep
 from oja import services as sv
@@ -213,6 +213,24 @@ def test_an_open_erasure_request_is_reminded_before_its_term_and_escalated_after
     assert got[dt.date(2027, 2, 19)] == {"erasure_due": 1}
     assert got[dt.date(2027, 2, 22)] == {}  # holiday: no sweep mail
     assert got[dt.date(2027, 3, 1)] == {"erasure_overdue": 2}  # first school day after: coordinator and team lead
+
+
+def test_an_erasure_reminder_names_the_request_not_the_case(engine):
+    ref = _closed_case(engine)
+    request = do(
+        engine, retention.request_erasure, pupil_ref=_pupil_of(engine, ref).ref, requested_by="ouder_1",
+        actor="PRF-1", received_on=TODAY, today=TODAY, policy=POLICY,
+    )  # fmt: skip
+    for language in ("nl", "en"):
+        day = dt.date(2027, 2, 5) if language == "nl" else dt.date(2027, 2, 17)  # 10 and 2 school days before
+        sweep.plan_notices(engine, day=day, policy=Policy(), render=render, language=language)
+    with Session(engine) as s:
+        messages = s.exec(select(Outbox).where(Outbox.recipient_code == "PRF-1").order_by(Outbox.id)).all()
+    assert [m.sweep_date for m in messages] == [dt.date(2027, 2, 5), dt.date(2027, 2, 17)]
+    for m, what in zip(messages, ("beslissen over vernietiging", "decide on destruction"), strict=True):
+        assert f"- {request.ref}, De School (40AB): {what}" in m.text
+        assert f">{request.ref}</a>" in m.html
+        assert f"- {ref}," not in m.text and f">{ref}<" not in m.html
 
 
 def test_subject_access_export_holds_everything_about_the_pupil(engine):
