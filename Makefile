@@ -28,10 +28,10 @@ $(UV):
 	$(LOCK_TOOL)/bin/pip install --quiet uv
 
 lock: $(UV)
-	$(UV) pip compile $(LOCK_ARGS)
+	$(UV) pip compile --quiet $(LOCK_ARGS)
 
 upgrade: $(UV)
-	$(UV) pip compile --upgrade $(LOCK_ARGS)
+	$(UV) pip compile --quiet --upgrade $(LOCK_ARGS)
 
 setup: $(STAMP)
 
