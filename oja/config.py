@@ -9,16 +9,37 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.errors import InvalidInput
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# Until a dossier application exists, a case is looked up in the Prefect UI: its flow-runs page, searched for
+# the case reference (every step's run is named after it), over all time (the page's default is the past
+# week). `flow-run-search`, `start` and `end` are the query the Prefect 3.8 UI (V2, its default) reads.
+CASE_RUNS_PAGE = "/v2/runs?flow-run-search={case_ref}&start=2020-01-01T00:00:00.000Z&end=2100-01-01T00:00:00.000Z"
+
+
+def prefect_ui_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The address of the Prefect UI: PREFECT_UI_URL, else PREFECT_API_URL without its `/api` (what `oja start`
+    gives its workers), else the local default."""
+    ui = environ.get("PREFECT_UI_URL", "").strip()
+    if not ui:
+        api = environ.get("PREFECT_API_URL", "").strip().rstrip("/")
+        ui = api.removesuffix("/api") if api else "http://127.0.0.1:4200"
+    return ui.rstrip("/")
+
+
+def default_case_url(environ: Mapping[str, str] = os.environ) -> str:
+    return prefect_ui_url(environ) + CASE_RUNS_PAGE
 
 
 class Policy(BaseModel):
@@ -88,9 +109,16 @@ class Settings(BaseSettings):
     extra_notify_urls: dict[str, list[str]] = {}
     # operators are told when a sweep or dispatch fails: Apprise URLs (mailto://, slack://, msteams://...)
     operator_urls: list[str] = []
-    # where a case is looked up (access-controlled); {case_ref} is replaced
-    case_url: str = "http://127.0.0.1:4200/oja/casus/{case_ref}"
+    # where a case is looked up (access-controlled); {case_ref} is replaced. Empty: the case's runs in the
+    # Prefect UI the engine runs on (`default_case_url`)
+    case_url: str = ""
     timezone: str = "Europe/Amsterdam"
+
+    @model_validator(mode="after")
+    def _case_url_default(self) -> Settings:
+        if not self.case_url.strip():
+            self.case_url = default_case_url()
+        return self
 
     @property
     def effective_database_url(self) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import html
 import time
 
 import pytest
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from notifications.messages import Digest, DueItem, RenderedMessage
 from notifications.render import render
 from notifications.send import AppriseSender, DeliveryFailed
+from oja.config import Settings
 
 DAY = dt.date(2026, 11, 23)
 ITEMS = [
@@ -67,6 +70,33 @@ def test_what_needs_attention_and_the_weekly_overview_make_one_message(language,
     for text in (m.text, m.html):
         assert "OJA-2026-000012" in text and "OJA-2026-000014" in text
         assert text.index("OJA-2026-000012") < text.index(heading) < text.index("OJA-2026-000014")
+
+
+@pytest.mark.parametrize(
+    ("environment", "ui"),
+    [
+        ({}, "http://127.0.0.1:4200"),
+        ({"PREFECT_API_URL": "http://127.0.0.1:4321/api"}, "http://127.0.0.1:4321"),  # `oja start --port 4321`
+        ({"PREFECT_API_URL": "https://oja.example.org/prefect/api/"}, "https://oja.example.org/prefect"),
+        ({"PREFECT_UI_URL": "https://ui.example.org/", "PREFECT_API_URL": "http://10.0.0.5:4200/api"}, "https://ui.example.org"),
+    ],
+)  # fmt: skip
+def test_the_case_link_opens_the_runs_of_the_case_in_the_prefect_ui_the_engine_runs_on(monkeypatch, environment, ui):
+    for name in ("OJA_CASE_URL", "PREFECT_UI_URL", "PREFECT_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None)
+    runs = f"{ui}/v2/runs?flow-run-search=OJA-2026-000012&start=2020-01-01T00:00:00.000Z&end=2100-01-01T00:00:00.000Z"
+    assert settings.case_url.replace("{case_ref}", "OJA-2026-000012") == runs
+    m = render(dataclasses.replace(digest(), case_url=settings.case_url))
+    assert runs in m.text and f'href="{html.escape(runs)}"' in m.html
+
+
+def test_an_explicit_case_url_wins(monkeypatch):
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4321/api")
+    monkeypatch.setenv("OJA_CASE_URL", "https://dossier.example.org/casus/{case_ref}")
+    assert Settings(_env_file=None).case_url == "https://dossier.example.org/casus/{case_ref}"
 
 
 def test_html_is_escaped():
