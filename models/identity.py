@@ -6,6 +6,7 @@ Pure functions; the error messages never repeat the number that was refused.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
@@ -21,8 +22,20 @@ CONSENT_AGE_WITH_PARENTS = 12  # from 12 the pupil consents too
 CONSENT_AGE_ALONE = 16  # from 16 the pupil alone
 
 
-def _digits(value: str) -> str:
-    return value.strip().replace(" ", "").replace(".", "").replace("-", "")
+# ASCII digits 0-9 in groups separated by one space, dot or hyphen: "111 222 333", "1112.22.333".
+# No sign, no other characters, and no other digits: str.isdigit() and python-stdnum accept full-width
+# and other Unicode digits, and stdnum drops a leading minus, so the shape is checked here first.
+_GROUPED_DIGITS = re.compile(r"[0-9]+(?:[ .-][0-9]+)*", re.ASCII)
+_DIGITS_RULE = "has digits 0-9 only, optionally grouped by spaces or dots (no sign, no other characters)"
+
+
+def _digits(value: str, field: str, error: type[InvalidInput], what: str) -> str:
+    text = value.strip()
+    if not text:
+        raise error(field, "must not be empty")
+    if not _GROUPED_DIGITS.fullmatch(text):
+        raise error(field, f"{what} {_DIGITS_RULE}")
+    return re.sub(r"[ .-]", "", text)
 
 
 def validate_bsn(value: str, *, field: str = "bsn") -> str:
@@ -30,11 +43,7 @@ def validate_bsn(value: str, *, field: str = "bsn") -> str:
 
     python-stdnum pads any short input with zeros, so the length is checked here first.
     """
-    number = _digits(value)
-    if not number:
-        raise InvalidBSN(field, "must not be empty")
-    if not number.isdigit():
-        raise InvalidBSN(field, "a BSN has digits only")
+    number = _digits(value, field, InvalidBSN, "a BSN")
     if len(number) == 8:
         number = "0" + number
     if len(number) != 9:
@@ -51,9 +60,7 @@ def validate_bsn(value: str, *, field: str = "bsn") -> str:
 
 def validate_onderwijsnummer(value: str, *, field: str = "onderwijsnummer") -> str:
     """A valid onderwijsnummer (9 digits starting with 10, eleven-test with remainder 5)."""
-    number = _digits(value)
-    if not number.isdigit():
-        raise InvalidOnderwijsnummer(field, "an onderwijsnummer has digits only")
+    number = _digits(value, field, InvalidOnderwijsnummer, "an onderwijsnummer")
     if len(number) != 9:
         raise InvalidOnderwijsnummer(field, "an onderwijsnummer has 9 digits")
     if not number.startswith("10"):

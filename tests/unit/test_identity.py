@@ -47,9 +47,19 @@ def _eleven(number: str) -> bool:
         ("123456789", "eleven-test"),
         ("1234567", "9 digits"),
         ("1234567890", "9 digits"),
-        ("12345678a", "digits only"),
+        ("12345678a", "digits 0-9 only"),
         ("000000000", "all zeros"),
         ("", "empty"),
+        ("   ", "empty"),
+        # python-stdnum accepts all of these; the engine does not
+        ("-111222333", "no sign"),
+        ("+111222333", "no sign"),
+        ("111222333-", "digits 0-9 only"),
+        ("\uff11\uff11\uff11\uff12\uff12\uff12\uff13\uff13\uff13", "digits 0-9 only"),  # full-width
+        ("\u0661\u0661\u0661\u0662\u0662\u0662\u0663\u0663\u0663", "digits 0-9 only"),  # Arabic-Indic
+        ("11122233\u00b3", "digits 0-9 only"),  # superscript three
+        ("111..222333", "digits 0-9 only"),
+        ("111\t222\n333", "digits 0-9 only"),
     ],
 )
 def test_invalid_bsns_are_refused_without_repeating_the_number(given, rule):
@@ -79,7 +89,9 @@ def test_onderwijsnummers():
         (wrong_checksum, "checksum"),
         ("201222331", "starts with 10"),
         ("10122233", "9 digits"),
-        ("10122233x", "digits only"),
+        ("10122233x", "digits 0-9 only"),
+        ("-101222331", "no sign"),
+        ("\uff11\uff10\uff11\uff12\uff12\uff12\uff13\uff13\uff11", "digits 0-9 only"),
     ):
         with pytest.raises(InvalidOnderwijsnummer) as raised:
             validate_onderwijsnummer(bad)
