@@ -16,6 +16,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 import threading
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from email.charset import BASE64, Charset
 from email.header import Header
@@ -23,6 +25,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import apprise
@@ -172,6 +175,32 @@ class AppriseSender:
                 conn.quit()
             except (OSError, smtplib.SMTPException):
                 conn.close()
+
+
+class FolderSender:
+    """Writes every e-mail to a folder as an .eml file instead of sending it: `oja sweep` by hand without a
+    mail server, like the local mail sink of `oja start`. No extra routes per role: a recipient without an
+    e-mail address is undeliverable here."""
+
+    def __init__(self, folder: Path, *, mail_from: str = "oja@localhost") -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._from = ("", mail_from)
+
+    def has_route(self, role: str | None) -> bool:
+        return False
+
+    def send(self, to_email: str | None, message: RenderedMessage, *, role: str | None = None) -> None:
+        if not to_email:
+            return
+        body = _mime(from_addr=self._from, to_email=to_email, message=message, headers={})
+        name = f"{time.strftime('%Y%m%d-%H%M%S')}-{message.message_id or uuid.uuid4().hex}.eml"
+        temporary = self.folder / f".{name}.tmp"
+        temporary.write_bytes(body)
+        temporary.replace(self.folder / name)  # a mail client watching the folder never sees half a message
+
+    def close(self) -> None:
+        pass
 
 
 class RecordingSender:

@@ -357,8 +357,11 @@ def sweep(
     date: str = typer.Option("", help="the sweep day, YYYY-MM-DD (default today)"),
     send: bool = typer.Option(True, help="send the queued messages too"),
 ) -> None:
-    """Run the daily sweep once, without Prefect (what the scheduled deployment runs)."""
+    """Run the daily sweep once, without Prefect (what the scheduled deployment runs).
+
+    Without an SMTP setting the mails are written to $OJA_HOME/mail as .eml files, as `oja start` does."""
     from notifications.render import render
+    from notifications.send import FolderSender
     from oja import sweep as sweeping
     from oja.notify import build_sender
 
@@ -375,12 +378,18 @@ def sweep(
         )
         console.print(f"{day}: {report.notices} new notices, {report.messages} messages queued")
         if send:
-            sender = build_sender(settings)
+            local = not (settings.smtp_url or settings.smtp_secret_block)
+            folder = settings.home.resolve() / "mail"
+            sender = FolderSender(folder, mail_from=settings.mail_from) if local else build_sender(settings)
             try:
                 sent = sweeping.dispatch(get_engine(), sender)
             finally:
                 sender.close()
             console.print(f"sent {sent.sent}, failed {sent.failed}, undeliverable {sent.undeliverable}")
+            if local:
+                console.print(
+                    f"no SMTP configured (OJA_SMTP_URL): {sent.sent} mail(s) written to {folder}", soft_wrap=True
+                )
             if sent.failed:
                 raise typer.Exit(1)
     except OjaError as exc:

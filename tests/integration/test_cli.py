@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
+
 import pytest
 from sqlmodel import Session, SQLModel, func, select
 from typer.testing import CliRunner
 
 from models.lifecycle import CaseState
-from models.tables import Case, Pupil
+from models.tables import Case, Outbox, Pupil
 from oja.cli import app
 from oja.config import get_settings
 from oja.db import get_engine
@@ -129,3 +133,26 @@ def test_showing_a_case_prints_its_state_and_audit_trail(home):
     assert "reviewed" in shown.output and "record_review" in shown.output and "consent_complete" in shown.output
     unknown = runner.invoke(app, ["case", "show", "OJA-2026-999999"])
     assert unknown.exit_code == 2 and "case_ref" in unknown.output
+
+
+def test_a_sweep_by_hand_without_smtp_writes_the_mails_to_the_mail_folder(home, monkeypatch):
+    for name in ("OJA_SMTP_URL", "OJA_SMTP_SECRET_BLOCK", "OJA_CASE_URL", "PREFECT_UI_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4399/api")  # the engine runs on port 4399
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    result = runner.invoke(app, ["sweep"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    folder = home / "mail"
+    assert f"written to {folder}" in " ".join(result.output.split())
+    with Session(get_engine()) as s:
+        sent = s.exec(select(Outbox).where(Outbox.status == "sent")).all()
+    files = sorted(folder.glob("*.eml"))
+    assert sent and len(files) == len(sent)  # the demo's referrals were queued for the district teams at least
+    for path in files:
+        mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert mail["To"] in {o.to_address for o in sent} and mail["Subject"] in {o.subject for o in sent}
+        text = mail.get_body(preferencelist=("plain",)).get_content()
+        refs = re.findall(r"OJA-\d{4}-\d{6}", text)
+        assert refs and f"http://127.0.0.1:4399/v2/runs?flow-run-search={refs[0]}&start=" in text
+    again = runner.invoke(app, ["sweep"])  # nothing is written twice
+    assert again.exit_code == 0 and len(list(folder.glob("*.eml"))) == len(files)
