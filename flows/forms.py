@@ -253,6 +253,12 @@ class ConfirmDecision(RunInput):
     end_reason: EndReason | None = Field(None, title="Reden beëindiging (bij afsluiten)")
     change_reason: ChangeReason | None = Field(None, title="Reden wijziging (bij op- of afschalen)")
     override_reason: OverrideReason | None = Field(None, title="Reden om af te wijken")
+    group_code: str | None = Field(
+        None,
+        title="Groepsarrangement (bij afschalen naar niveau 1)",
+        description="Code van de groep.",
+        pattern=CODE_PATTERN,
+    )
     actor: Actor
 
 

@@ -14,10 +14,12 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
 from prefect.events import emit_event
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.runtime import flow_run
+from prefect.states import Running
 from sqlmodel import select
 
 from flows import forms
@@ -246,6 +248,7 @@ def record_review(form: forms.RecordReview) -> dict:
         actor=form.actor,
         today=amsterdam_today(),
     )
+    review_id = result.pop("review_id")
     rec = recommend_decision(form.case_ref)
     result["recommendation"] = {k: rec[k] for k in ("kind", "new_level", "rule")}
     policy = get_policy()
@@ -259,12 +262,31 @@ def record_review(form: forms.RecordReview) -> dict:
             poll_interval=max(1, min(3, policy.decision_wait_seconds // 10)),
         )
     except FlowPauseTimeout:
+        _end_pause()
+        if not _awaiting_decision(form.case_ref, review_id):  # decided meanwhile (besluit-nemen), or closed
+            get_run_logger().info("%s: besluit al genomen; geen herinnering", form.case_ref)
+            result["decision"] = "already_decided"
+            return result
         remind_decision_due(form.case_ref, held_on)
         get_run_logger().warning("%s: geen besluit binnen de wachttijd; herinnering verstuurd", form.case_ref)
         result["decision"] = "open"
         return result
     result["decision"] = _decide(form.case_ref, answer, rec)
     return result
+
+
+def _awaiting_decision(case_ref: str, review_id: int) -> bool:
+    with unit_of_work() as session:
+        return sv.awaiting_decision(session, case_ref=case_ref, review_id=review_id)
+
+
+def _end_pause() -> None:
+    """After a wait without an answer, the run goes on: back to Running, so that it completes with its result.
+
+    Prefect's server refuses any move out of a timed-out pause (the run would end Failed, 'never resumed').
+    """
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(flow_run.get_id(), Running(message="geen besluit binnen de wachttijd"), force=True)
 
 
 def _decide(case_ref: str, answer: forms.ConfirmDecision, rec: dict) -> dict:
@@ -277,8 +299,10 @@ def _decide(case_ref: str, answer: forms.ConfirmDecision, rec: dict) -> dict:
         case_ref=case_ref,
         kind=kind,
         new_level=None if answer.confirm else answer.new_level,
-        reason_code=None if answer.confirm else (answer.end_reason or answer.change_reason),
+        end_reason=None if answer.confirm else answer.end_reason,
+        change_reason=None if answer.confirm else answer.change_reason,
         override_reason=None if answer.confirm else answer.override_reason,
+        group_code=answer.group_code,
         actor=answer.actor,
         today=amsterdam_today(),
     )
@@ -302,7 +326,8 @@ def take_decision(form: forms.TakeDecision) -> dict:
         case_ref=form.case_ref,
         kind=form.kind,
         new_level=form.new_level,
-        reason_code=form.end_reason or form.change_reason,
+        end_reason=form.end_reason,
+        change_reason=form.change_reason,
         override_reason=form.override_reason,
         group_code=form.group_code,
         actor=form.actor,

@@ -91,10 +91,13 @@ class CaseOutcome:
     action: str
     next_review_on: dt.date | None = None
     joined: bool = False
+    review_id: int | None = None  # the review recorded (record_review only): its decision is awaited
 
     def as_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["next_review_on"] = self.next_review_on.isoformat() if self.next_review_on else None
+        if self.review_id is None:
+            del d["review_id"]
         return d
 
 
@@ -855,7 +858,20 @@ def record_review(
     for number, score in sorted((gas_scores or {}).items()):
         session.add(GoalScore(review_id=review.id, goal_id=goals[number].id, gas=score))
     _transition(session, case, Action.RECORD_REVIEW, who, reason="safety" if safety_concern else None)
-    return _outcome(case, Action.RECORD_REVIEW)
+    return dataclasses.replace(_outcome(case, Action.RECORD_REVIEW), review_id=review.id)
+
+
+def awaiting_decision(session: Session, *, case_ref: str, review_id: int) -> bool:
+    """Whether the case still waits for the decision on this review: reviewed, this its latest review, undecided.
+
+    False once the case was decided (through `besluit-nemen` or otherwise), closed, or reviewed again.
+    """
+    case = _case(session, case_ref)
+    if case.state != CaseState.REVIEWED.value:
+        return False
+    latest = session.exec(select(Review.id).where(Review.case_id == case.id).order_by(Review.id.desc())).first()
+    decided = session.exec(select(Decision.id).where(Decision.review_id == review_id)).first()
+    return latest == review_id and decided is None
 
 
 DECISION_ACTIONS = {
@@ -879,8 +895,13 @@ def decide(
     recommendation: Recommendation | None = None,
     override_reason: str | None = None,
     group_code: str | None = None,
+    end_reason: str | None = None,
+    change_reason: str | None = None,
 ) -> CaseOutcome:
     """Carry out a decision: continue, scale up or down, close with a reason, or escalate.
+
+    Closing takes an ending reason (`end_reason`), scaling a change reason (`change_reason`), as on the
+    form; `reason_code` is either, for callers that have one code.
 
     Scaling down to level 1 can place the pupil in a group arrangement (`group_code`), if it has room;
     leaving level 1 (scaling up, closing, escalating) gives the place back.
@@ -906,14 +927,19 @@ def decide(
     action = DECISION_ACTIONS[kind]
     lc.next_state(CaseState(case.state), action, case_ref=case.ref)
     if action is Action.CLOSE:
-        if not reason_code:
-            raise InvalidInput("reason_code", "closing needs an ending reason")
-        reason = _choice(reason_code, EndReason, "reason_code")
+        if change_reason:
+            raise InvalidInput("change_reason", "closing takes an ending reason (end_reason), not a change reason")
+        if not (end_reason or reason_code):
+            raise InvalidInput("end_reason", "closing needs an ending reason")
+        reason = _choice(end_reason or reason_code, EndReason, "end_reason")
     elif action in (Action.SCALE_UP, Action.SCALE_DOWN):
+        if end_reason:
+            raise InvalidInput("end_reason", "an ending reason goes with closing only")
         default = ChangeReason.EXTENSION if action is Action.SCALE_UP else ChangeReason.SHORTENING
-        reason = _choice(reason_code or default.value, ChangeReason, "reason_code")
-    elif reason_code:
-        raise InvalidInput("reason_code", f"decision '{kind}' takes no reason code")
+        reason = _choice(change_reason or reason_code or default.value, ChangeReason, "change_reason")
+    elif end_reason or change_reason or reason_code:
+        field = "end_reason" if end_reason else "change_reason" if change_reason else "reason_code"
+        raise InvalidInput(field, f"decision '{kind}' takes no reason code")
     else:
         reason = None
     if action not in (Action.SCALE_UP, Action.SCALE_DOWN) and new_level is not None:

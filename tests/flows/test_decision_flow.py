@@ -8,14 +8,14 @@ import time
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName, LogFilter
 from prefect.flow_runs import resume_flow_run
 from sqlmodel import Session, select
 
 from flows import forms
 from flows import lifecycle as fl
 from models.schooldays import today as amsterdam_today
-from models.tables import Case, Decision, Notice, Outbox
+from models.tables import Case, Decision, GroupMember, Notice, Outbox
 from oja import services as sv
 from oja.config import get_settings
 from oja.db import get_engine, unit_of_work
@@ -146,3 +146,110 @@ def _state(url: str, ref: str) -> tuple[str, int]:
     with Session(get_engine(url)) as s:
         case = s.exec(select(Case).where(Case.ref == ref)).one()
         return case.state, case.level
+
+
+@pytest.fixture
+def short_wait(tmp_path, monkeypatch):
+    """A review waits 8 s: long enough to decide through besluit-nemen meanwhile."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[policy]\ndecision_wait_seconds = 8\n", encoding="utf-8")
+    monkeypatch.setenv("OJA_POLICY_FILE", str(policy))
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def _decision_due_notices(url: str, ref: str) -> list:
+    with Session(get_engine(url)) as s:
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        return s.exec(select(Notice).where(Notice.case_id == case.id, Notice.kind == "decision_due")).all()
+
+
+def _run_logs(run_id) -> list[str]:
+    with get_client(sync_client=True) as client:
+        return [log.message for log in client.read_logs(log_filter=LogFilter(flow_run_id={"any_": [run_id]}))]
+
+
+def test_a_case_decided_and_closed_during_the_wait_gets_no_reminder(engine_url, short_wait):
+    ref = _active_case(engine_url, "100000101")
+    thread, box = _review_in_background(ref, gas=-2)
+    run_id = _paused_run_id(ref)
+    fl.take_decision(
+        form=forms.TakeDecision(
+            case_ref=ref,
+            kind="afsluiten",
+            end_reason="voortijdig_in_overleg",
+            override_reason="wens_leerling_ouders",
+            actor="PRF-T1",
+        )
+    )
+    thread.join(timeout=120)
+    assert box["state"].is_completed(), box["state"].message
+    assert box["state"].result()["decision"] == "already_decided"
+    assert _state(engine_url, ref)[0] == "closed"
+    assert _decision_due_notices(engine_url, ref) == []
+    assert any("besluit al genomen" in m for m in _run_logs(run_id))
+
+
+def test_a_case_decided_and_reviewed_again_during_the_wait_gets_no_reminder_from_the_old_run(engine_url, short_wait):
+    ref = _active_case(engine_url, "100000113")
+    thread, box = _review_in_background(ref, gas=-2)
+    _paused_run_id(ref)
+    fl.take_decision(
+        form=forms.TakeDecision(
+            case_ref=ref, kind="voortzetten", override_reason="wens_leerling_ouders", actor="PRF-T1"
+        )
+    )
+    with unit_of_work(get_engine(engine_url)) as s:  # a newer review waits for its own decision
+        sv.record_review(s, case_ref=ref, held_on=amsterdam_today(), actor="PRF-T2", today=amsterdam_today())
+    thread.join(timeout=120)
+    assert box["state"].is_completed() and box["state"].result()["decision"] == "already_decided"
+    assert _state(engine_url, ref)[0] == "reviewed"
+    assert _decision_due_notices(engine_url, ref) == []
+
+
+def test_closing_without_an_ending_reason_names_the_form_field(engine_url):
+    ref = _active_case(engine_url, "100000125")
+    state = fl.take_decision(
+        form=forms.TakeDecision(case_ref=ref, kind="afsluiten", override_reason="wens_leerling_ouders", actor="PRF-T1"),
+        return_state=True,
+    )
+    assert state.is_failed()
+    assert "end_reason:" in state.message and "reason_code" not in state.message
+    assert _state(engine_url, ref) == ("active", 2)
+
+
+def test_the_review_decision_can_scale_down_into_a_group(engine_url, long_wait):
+    ref = _active_case(engine_url, "100000137")
+    with unit_of_work(get_engine(engine_url)) as s:
+        sv.upsert_group(
+            s, code="GRP-REVIEW", provider_code="PRV-A", professional_code="PRF-T2", capacity=4, hours_per_week=2
+        )
+    thread, box = _review_in_background(ref, gas=0)  # on track twice at level 2: scale down to 1
+    resume_flow_run(_paused_run_id(ref), run_input={"confirm": True, "group_code": "GRP-REVIEW", "actor": "PRF-T1"})
+    thread.join(timeout=120)
+    assert box["state"].is_completed(), box["state"].message
+    assert box["state"].result()["decision"]["level"] == 1
+    with Session(get_engine(engine_url)) as s:
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        members = s.exec(select(GroupMember).where(GroupMember.case_id == case.id)).all()
+    assert [(m.group_code, m.left_on) for m in members] == [("GRP-REVIEW", None)]
+
+
+def test_the_review_decision_refuses_a_group_when_not_scaling_down_to_level_1(engine_url, long_wait):
+    ref = _active_case(engine_url, "100000149")
+    thread, box = _review_in_background(ref, gas=0)
+    resume_flow_run(
+        _paused_run_id(ref),
+        run_input={
+            "confirm": False,
+            "kind": "voortzetten",
+            "override_reason": "wens_leerling_ouders",
+            "group_code": "GRP-REVIEW",
+            "actor": "PRF-T1",
+        },
+    )
+    thread.join(timeout=120)
+    assert box["state"].is_failed() and "group_code" in box["state"].message
+    assert _state(engine_url, ref) == ("reviewed", 2)

@@ -185,7 +185,7 @@ BAD = {
     ),
     "close without a reason": (
         lambda w: do(w.engine, sv.decide, case_ref=w.active, kind="afsluiten", actor="PRF-1", today=TODAY),
-        "reason_code",
+        "end_reason",  # the form's field
         "",
     ),
     "scale up beyond the school ladder": (
