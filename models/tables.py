@@ -46,6 +46,16 @@ class School(SQLModel, table=True):
     municipality_code: str = Field(foreign_key="municipality.code", max_length=6)
 
 
+class SchoolClosure(SQLModel, table=True):
+    """A day one school is closed on top of the national rule: a study day, Good Friday, ..."""
+
+    __tablename__ = "school_closure"
+
+    school_code: str = Field(foreign_key="school.code", primary_key=True, max_length=12)
+    day: dt.date = Field(primary_key=True)
+    kind: str = Field(max_length=24)  # models.vocabulary.ClosureKind
+
+
 class Provider(SQLModel, table=True):
     """A youth care provider delivering arrangements in schools."""
 

@@ -32,6 +32,16 @@ class Domain(StrEnum):
     SAFETY = "veiligheid"
 
 
+class ClosureKind(StrEnum):
+    """Why a school closes on a day of its own (on top of the national rule and its region's holidays)."""
+
+    STUDY_DAY = "studiedag"
+    GOOD_FRIDAY = "goede_vrijdag"
+    FRIDAY_AFTER_ASCENSION = "vrijdag_na_hemelvaart"
+    LIBERATION_DAY = "bevrijdingsdag"  # 5 May outside a lustrum year
+    OTHER = "anders"
+
+
 class Urgency(StrEnum):
     NORMAL = "normaal"
     HIGH = "hoog"
