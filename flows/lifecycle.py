@@ -30,6 +30,11 @@ from oja import services as sv
 from oja.config import get_policy, get_settings
 from oja.db import get_engine, unit_of_work
 
+# A run's result (the case reference, `joined`, the planned review date: codes only, never personal data)
+# is kept as JSON where Prefect keeps results (PREFECT_HOME/storage, the same for the server and the workers
+# that `oja start` starts; the stored key is an absolute path), so the UI and the API can read it back.
+RESULTS = {"persist_result": True, "result_serializer": "json"}
+
 
 class ActionRefused(Exception):
     """The engine refused the action; the message says why (codes and field names only)."""
@@ -105,7 +110,7 @@ def _day(value: dt.date | None) -> dt.date:
     return value or amsterdam_today()
 
 
-@flow(name="signaal-registreren", flow_run_name=_run_name("signaal"), log_prints=False)
+@flow(name="signaal-registreren", flow_run_name=_run_name("signaal"), log_prints=False, **RESULTS)
 def register_signal(form: forms.RegisterSignal) -> dict:
     """Register a signal about a pupil; a pupil with an open case gets it joined, not a second intake."""
     return commit(
@@ -123,7 +128,7 @@ def register_signal(form: forms.RegisterSignal) -> dict:
     )
 
 
-@flow(name="triage", flow_run_name=_run_name("triage"))
+@flow(name="triage", flow_run_name=_run_name("triage"), **RESULTS)
 def triage(form: forms.Triage) -> dict:
     """Record the core team's triage outcome."""
     return commit(
@@ -139,7 +144,7 @@ def triage(form: forms.Triage) -> dict:
     )
 
 
-@flow(name="plan-opstellen", flow_run_name=_run_name("plan"))
+@flow(name="plan-opstellen", flow_run_name=_run_name("plan"), **RESULTS)
 def draft_plan(form: forms.DraftPlan) -> dict:
     """Draft the joint plan: goals, interventions, regie holder, funding split, dates, review cadence."""
     return commit(
@@ -161,7 +166,7 @@ def draft_plan(form: forms.DraftPlan) -> dict:
     )
 
 
-@flow(name="toestemming-vastleggen", flow_run_name=_run_name("toestemming"))
+@flow(name="toestemming-vastleggen", flow_run_name=_run_name("toestemming"), **RESULTS)
 def record_consent(form: forms.RecordConsent) -> dict:
     """Record one party's consent (or refusal) to the current plan."""
     return commit(
@@ -176,7 +181,7 @@ def record_consent(form: forms.RecordConsent) -> dict:
     )
 
 
-@flow(name="arrangement-starten", flow_run_name=_run_name("start"))
+@flow(name="arrangement-starten", flow_run_name=_run_name("start"), **RESULTS)
 def activate(form: forms.CaseAction) -> dict:
     """Start the arrangement once the consent the pupil's age requires is complete; plans the first review."""
     return commit("arrangement-starten", sv.activate, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today())
@@ -228,7 +233,7 @@ def remind_decision_due(case_ref: str, held_on: dt.date) -> int:
     )
 
 
-@flow(name="evaluatie-vastleggen", flow_run_name=_run_name("evaluatie"))
+@flow(name="evaluatie-vastleggen", flow_run_name=_run_name("evaluatie"), **RESULTS)
 def record_review(form: forms.RecordReview) -> dict:
     """Record a review, show the engine's recommendation with its reasons, and wait for the decision."""
     held_on = _day(form.held_on)
@@ -314,7 +319,7 @@ def _decide_with_recommendation(session, **kwargs) -> sv.CaseOutcome:
     return sv.decide(session, recommendation=rec, **kwargs)
 
 
-@flow(name="besluit-nemen", flow_run_name=_run_name("besluit"))
+@flow(name="besluit-nemen", flow_run_name=_run_name("besluit"), **RESULTS)
 def take_decision(form: forms.TakeDecision) -> dict:
     """Carry out a decision: continue, scale up, scale down, close with a reason, or escalate.
 
@@ -342,7 +347,7 @@ def _decide_after_review(session, **kwargs) -> sv.CaseOutcome:
     return sv.decide(session, **kwargs)
 
 
-@flow(name="meting-vastleggen", flow_run_name=_run_name("meting"))
+@flow(name="meting-vastleggen", flow_run_name=_run_name("meting"), **RESULTS)
 def record_measurement(form: forms.RecordMeasurement) -> dict:
     """Record a progress-monitoring measurement for a goal (compared with its aim line at reviews)."""
     return commit(
@@ -357,13 +362,13 @@ def record_measurement(form: forms.RecordMeasurement) -> dict:
     )
 
 
-@flow(name="verwijzen-specialistische-zorg", flow_run_name=_run_name("verwijzing"))
+@flow(name="verwijzen-specialistische-zorg", flow_run_name=_run_name("verwijzing"), **RESULTS)
 def refer(form: forms.CaseAction) -> dict:
     """Refer to specialised care (level 4) through the pupil's municipality, outside a review."""
     return commit("verwijzen", sv.refer, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today())
 
 
-@flow(name="terugkeer-uit-specialistische-zorg", flow_run_name=_run_name("terugkeer"))
+@flow(name="terugkeer-uit-specialistische-zorg", flow_run_name=_run_name("terugkeer"), **RESULTS)
 def return_from_specialised(form: forms.ReturnFromSpecialised) -> dict:
     """Return from specialised care into an in-school arrangement at a chosen level; a new plan follows."""
     return commit(
@@ -377,7 +382,7 @@ def return_from_specialised(form: forms.ReturnFromSpecialised) -> dict:
     )
 
 
-@flow(name="verwijzing-beantwoorden", flow_run_name=_run_name("verwijzing-antwoord"))
+@flow(name="verwijzing-beantwoorden", flow_run_name=_run_name("verwijzing-antwoord"), **RESULTS)
 def respond_to_referral(form: forms.RespondToReferral) -> dict:
     """The district team accepts a referral, or declines it and the case returns to school at a chosen level."""
     return commit(
@@ -392,7 +397,7 @@ def respond_to_referral(form: forms.RespondToReferral) -> dict:
     )
 
 
-@flow(name="casus-heropenen", flow_run_name=_run_name("heropenen"))
+@flow(name="casus-heropenen", flow_run_name=_run_name("heropenen"), **RESULTS)
 def reopen(form: forms.CaseAction) -> dict:
     """Reopen a closed case for a new triage."""
     return commit(

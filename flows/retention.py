@@ -10,14 +10,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from flows import forms
-from flows.lifecycle import _day, _run_name, run_use_case
+from flows.lifecycle import RESULTS, _day, _run_name, run_use_case
 from models.schooldays import today as amsterdam_today
 from oja import retention
 from oja.config import get_policy
 from oja.db import get_engine
 
 
-@flow(name="bewaartermijn", flow_run_name="bewaartermijn")
+@flow(name="bewaartermijn", flow_run_name="bewaartermijn", **RESULTS)
 def apply_retention() -> dict:
     """Destroy the dossiers whose last change is older than the retention term (default 20 years)."""
     policy = get_policy()
@@ -53,7 +53,7 @@ def _commit(action: str, use_case, **kwargs) -> dict:
     return result
 
 
-@flow(name="verzoek-vernietiging-registreren", flow_run_name=_run_name("vernietigingsverzoek"))
+@flow(name="verzoek-vernietiging-registreren", flow_run_name=_run_name("vernietigingsverzoek"), **RESULTS)
 def request_erasure(form: forms.RequestErasure) -> dict:
     """Register a request to destroy a dossier early; it is to be decided within 3 months, with reminders."""
     return _commit(
@@ -68,7 +68,7 @@ def request_erasure(form: forms.RequestErasure) -> dict:
     )
 
 
-@flow(name="verzoek-vernietiging-beslissen", flow_run_name=_run_name("besluit vernietiging"))
+@flow(name="verzoek-vernietiging-beslissen", flow_run_name=_run_name("besluit vernietiging"), **RESULTS)
 def decide_erasure(form: forms.DecideErasure) -> dict:
     """Grant (the dossier is destroyed now, an audit record remains) or refuse with a stated reason."""
     return _commit(

@@ -7,20 +7,29 @@ stored after the others ran for the pupils' names, BSNs and birth dates.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from prefect import flow, get_run_logger
+from prefect.client.orchestration import get_client
 from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogHandler
+from prefect.settings import PREFECT_API_URL
 from sqlmodel import Session, select
 
 from flows import forms
 from flows import lifecycle as fl
+from flows import retention as fr
 from models.schooldays import is_school_day
 from models.schooldays import today as amsterdam_today
 from models.tables import AuditRecord, Case, ConsentRecord, Decision, Plan, Referral, Review, Signal
-from oja.db import get_engine
+from oja import services as sv
+from oja.db import get_engine, unit_of_work
 
 pytestmark = pytest.mark.prefect
 
@@ -325,6 +334,50 @@ def test_a_malformed_form_value_is_refused_before_the_run_starts(prefect_server)
 
     with pytest.raises(ParameterTypeError, match="case_ref"):
         fl.activate(form={"case_ref": "12345", "actor": "PRF-T1"})
+
+
+def test_run_results_are_kept_as_json_and_read_back_by_another_process(engine_url, tmp_path):
+    today = amsterdam_today()
+    birth = dt.date(today.year - 9, 6, 2)
+    with unit_of_work(get_engine(engine_url)) as s:
+        pupil = sv.register_pupil(
+            s, given_name="Roos", family_name="Terhorst-Bolhuis", birth_date=birth, bsn="100000162",
+            school_code="20XY", municipality_code="GM0147", parents=[sv.ParentSpec("Gerda Terhorst")], today=today,
+        )  # fmt: skip
+    signal = dict(pupil_ref=pupil, school_code="20XY", source="ouder", domains=["thuissituatie"], actor="PRF-T1")
+    states = [
+        fl.register_signal(form=forms.RegisterSignal(**signal), return_state=True),
+        fl.register_signal(form=forms.RegisterSignal(**signal), return_state=True),  # joins the open case
+        fr.request_erasure(
+            form=forms.RequestErasure(pupil_ref=pupil, requested_by="ouder_1", actor="PRF-T1"), return_state=True
+        ),
+    ]
+    ids = [str(state.state_details.flow_run_id) for state in states]
+    with get_client(sync_client=True) as client:  # a fresh client reads what the API holds
+        runs = [client.read_flow_run(run_id) for run_id in ids]
+        opened, joined, request = [run.state.result() for run in runs]
+    assert opened["case_ref"].startswith("OJA-") and opened["joined"] is False
+    assert joined["case_ref"] == opened["case_ref"] and joined["joined"] is True
+    assert request["request_ref"].startswith("VV-") and request["pupil_ref"] == pupil
+
+    # another process, with another PREFECT_HOME, as the UI's user or `oja` on the same machine would
+    code = (
+        "import json, sys\n"
+        "from prefect.client.orchestration import get_client\n"
+        "with get_client(sync_client=True) as c:\n"
+        "    print(json.dumps([c.read_flow_run(i).state.result() for i in sys.argv[1:]]))\n"
+    )
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PREFECT_HOME": str(tmp_path / "home")}
+    out = subprocess.run([sys.executable, "-c", code, *ids], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [opened, joined, request]
+
+    for run in runs:  # stored as JSON, codes and references only
+        assert run.state.data.serializer.type == "json"
+        stored = Path(run.state.data.storage_key).read_text(encoding="utf-8")
+        json.loads(stored)
+        for personal in ("Roos", "Terhorst", "Bolhuis", "Gerda", "100000162", birth.isoformat()):
+            assert personal not in stored
 
 
 @flow(name="canary")
