@@ -67,8 +67,14 @@ class RetentionReport:
 # ---- destruction ----------------------------------------------------------------------------
 
 
-def destroy_dossiers(session: Session, pupil_ids: list[int], *, actor: str, reason: str, today: dt.date) -> int:
-    """Destroy the dossiers of these pupils in bulk, in the caller's transaction; returns the cases touched."""
+def destroy_dossiers(
+    session: Session, pupil_ids: list[int], *, actor: str, reason: str, today: dt.date, audit: bool = True
+) -> int:
+    """Destroy the dossiers of these pupils in bulk, in the caller's transaction; returns the cases touched.
+
+    Each case gets a `destroyed` audit record, unless the caller audits the destruction as part of its own
+    action (`audit=False`: an erasure grant is one record, which says the dossier was destroyed).
+    """
     if not pupil_ids:
         return 0
     cases = session.exec(select(Case.id, Case.ref, Case.state).where(Case.pupil_id.in_(pupil_ids))).all()
@@ -98,13 +104,14 @@ def destroy_dossiers(session: Session, pupil_ids: list[int], *, actor: str, reas
         .where(Pupil.id.in_(pupil_ids))
         .values(given_name="", family_name="", bsn=None, onderwijsnummer=None, birth_date=None, destroyed_on=today)
     )
-    now = utcnow()
-    session.add_all(
-        AuditRecord(
-            case_ref=ref, actor=actor, at=now, action=DESTROYED, from_state=state, to_state=state, reason=reason
+    if audit:
+        now = utcnow()
+        session.add_all(
+            AuditRecord(
+                case_ref=ref, actor=actor, at=now, action=DESTROYED, from_state=state, to_state=state, reason=reason
+            )
+            for _id, ref, state in cases
         )
-        for _id, ref, state in cases
-    )
     return len(cases)
 
 
@@ -233,11 +240,10 @@ def decide_erasure(
     request.decided_on = today
     request.decided_by = who.code
     session.add(request)
-    _audit_pupil(
-        session, pupil, who.code, f"erasure_{request.outcome}", f"{request.ref};{request.refusal_reason or ''}"
-    )
-    if grant:
-        destroy_dossiers(session, [pupil.id], actor=who.code, reason=f"verzoek {request.ref}", today=today)
+    outcome = request.refusal_reason or "dossier vernietigd"
+    _audit_pupil(session, pupil, who.code, f"erasure_{request.outcome}", f"{request.ref};{outcome}")
+    if grant:  # the grant's one audit record says so: no second record for the destruction
+        destroy_dossiers(session, [pupil.id], actor=who.code, reason=f"verzoek {request.ref}", today=today, audit=False)
     return request
 
 

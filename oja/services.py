@@ -755,18 +755,15 @@ def record_consent(
             recorded_by=who.code,
         )
     )
-    _transition(
-        session,
-        case,
-        Action.RECORD_CONSENT,
-        who,
-        reason=f"{party}={'granted' if granted else 'refused'} plan v{plan.version}",
-    )
     session.flush()
+    given = f"{party}={'granted' if granted else 'refused'} plan v{plan.version}"
     needed = required_consent(age_on(pupil.birth_date, recorded_on), parents)
-    if needed <= _granted(session, plan):
-        _transition(session, case, Action.CONSENT_COMPLETE, who, reason=",".join(sorted(needed)))
+    if needed <= _granted(session, plan):  # the last consent needed: one transition, one audit record
+        _transition(
+            session, case, Action.CONSENT_COMPLETE, who, reason=f"{given}; complete: {','.join(sorted(needed))}"
+        )
         return _outcome(case, Action.CONSENT_COMPLETE)
+    _transition(session, case, Action.RECORD_CONSENT, who, reason=given)
     return _outcome(case, Action.RECORD_CONSENT)
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from models.lifecycle import TRANSITIONS
 from models.tables import AuditRecord, Case, Professional, Pupil
 from oja import services as sv
 from oja.db import unit_of_work
-from tests.integration.test_services import TODAY, pupil
+from tests.integration.test_services import POLICY, TODAY, pupil
 
 
 def test_every_legal_transition_writes_exactly_one_complete_audit_record(engine):
@@ -49,3 +49,53 @@ def test_every_legal_transition_writes_exactly_one_complete_audit_record(engine)
                 case = s.exec(select(Case).where(Case.ref == ref)).one()
                 case.state = "closed"
     assert n == sum(len(m) for m in TRANSITIONS.values()) and n > 20
+
+
+def test_one_professional_action_writes_exactly_one_audit_record(engine):
+    """The README's rule: the last consent is one transition (to consented), not a record and then another."""
+    with unit_of_work(engine) as s:
+        sv.upsert_professional(s, code="PRF-W", name="Wijkteam", role="wijkteam", municipality_code="GM0164")
+    ref = None
+
+    def act(use_case, **kwargs):
+        nonlocal ref
+        before = _count(engine)
+        with unit_of_work(engine) as s:
+            outcome = use_case(s, **kwargs)
+        ref = ref or outcome.case_ref
+        assert _count(engine) == before + 1, f"{use_case.__name__} ({kwargs.get('party') or kwargs.get('kind', '')})"
+        with Session(engine) as s:
+            last = s.exec(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
+        assert (last.case_ref, last.to_state) == (ref, outcome.state)
+        return outcome
+
+    day = dict(actor="PRF-1", today=TODAY)
+    signal = dict(school_code="40AB", source="school", domains=["leren"], urgency="normaal", received_on=TODAY)
+    pupil_ref = pupil(engine)  # 12 on TODAY: the pupil and both parents consent
+    act(sv.register_signal, pupil_ref=pupil_ref, policy=POLICY, **signal, **day)
+    act(sv.register_signal, pupil_ref=pupil_ref, policy=POLICY, **signal, **day)  # joins
+    act(sv.triage, case_ref=ref, outcome="oja", level=2, **day)
+    act(
+        sv.draft_plan, case_ref=ref, goals=[sv.GoalSpec("leren")], interventions=[sv.InterventionSpec("PRV-A", 2)],
+        regie_holder="PRF-1", start_on=TODAY, planned_end_on=TODAY + dt.timedelta(weeks=20), policy=POLICY, **day,
+    )  # fmt: skip
+    for party in ("ouder_1", "ouder_2", "leerling"):
+        last = act(sv.record_consent, case_ref=ref, party=party, granted=True, recorded_on=TODAY, **day)
+    assert (last.action, last.state) == ("consent_complete", "consented")
+    with Session(engine) as s:
+        record = s.exec(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
+    assert (record.action, record.from_state, record.to_state) == ("consent_complete", "plan_drafted", "consented")
+    assert "leerling=granted" in record.reason  # whose consent completed it
+    act(sv.activate, case_ref=ref, **day)
+    act(sv.record_measurement, case_ref=ref, goal_number=1, value=1.0, measured_on=TODAY, **day)
+    act(sv.record_review, case_ref=ref, held_on=TODAY, gas_scores={1: 0}, **day)
+    act(sv.decide, case_ref=ref, kind="voortzetten", **day)
+    act(sv.refer, case_ref=ref, **day)
+    act(sv.respond_to_referral, case_ref=ref, accepted=False, level_on_decline=2, actor="PRF-W", today=TODAY)
+    act(sv.decide, case_ref=ref, kind="afsluiten", end_reason="volgens_plan", **day)
+    act(sv.reopen, case_ref=ref, policy=POLICY, **day)
+
+
+def _count(engine) -> int:
+    with Session(engine) as s:
+        return len(s.exec(select(AuditRecord.id)).all())

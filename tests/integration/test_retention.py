@@ -121,6 +121,31 @@ def test_a_destroyed_pupils_reference_is_never_reused_and_cannot_be_acted_on(eng
     assert refused.value.field == "case_ref" and "destroyed" in refused.value.rule
 
 
+def test_an_erasure_request_and_its_grant_write_one_audit_record_each(engine):
+    ref = _closed_case(engine)
+    pupil_ref = _pupil_of(engine, ref).ref
+
+    def trail() -> list[tuple[str, str, str, str]]:
+        with Session(engine) as s:
+            rows = s.exec(select(AuditRecord).where(AuditRecord.case_ref == ref).order_by(AuditRecord.id)).all()
+            return [(r.action, r.from_state, r.to_state, r.reason) for r in rows]
+
+    before = trail()
+    request = do(
+        engine, retention.request_erasure, pupil_ref=pupil_ref, requested_by="ouder_1", actor="PRF-1",
+        received_on=TODAY, today=TODAY, policy=POLICY,
+    )  # fmt: skip
+    assert trail()[len(before) :] == [("erasure_requested", "closed", "closed", f"{request.ref};ouder_1")]
+    before = trail()
+    do(engine, retention.decide_erasure, request_ref=request.ref, grant=True, refusal_reason=None, actor="PRF-1",
+       today=TODAY)  # fmt: skip
+    written = trail()[len(before) :]
+    assert len(written) == 1, written  # one action, one record: the grant, which destroyed the dossier
+    [(action, from_state, to_state, reason)] = written
+    assert (action, from_state, to_state) == ("erasure_toegewezen", "closed", "closed")
+    assert request.ref in reason and "vernietigd" in reason
+
+
 @pytest.mark.parametrize(
     ("born", "party", "parents", "accepted"),
     [

@@ -117,8 +117,7 @@ def test_a_case_goes_through_every_kind_of_decision(engine):
         "draft_plan",
         "record_consent",
         "record_consent",
-        "record_consent",
-        "consent_complete",
+        "consent_complete",  # the last consent: one record, to consented
         "activate",
         "record_review",
         "continue",
