@@ -499,8 +499,10 @@ def register_signal(
         _transition(session, open_case, Action.JOIN_SIGNAL, who, reason=f"source={source};urgency={urgency}")
         if URGENCY_RANK[urgency] > URGENCY_RANK[open_case.urgency]:
             open_case.urgency = urgency
-            if open_case.state == CaseState.AWAITING_TRIAGE.value and urgency == Urgency.ACUTE.value:
-                open_case.triage_due_on = next_school_day(today, school.holiday_region)
+        at_once = urgency == Urgency.ACUTE.value or Domain.SAFETY.value in codes  # as for a new case, below
+        if open_case.state == CaseState.AWAITING_TRIAGE.value and at_once:
+            due = next_school_day(received_on, school.holiday_region)
+            open_case.triage_due_on = min(open_case.triage_due_on or due, due)
         session.add(
             Signal(
                 case_id=open_case.id,
@@ -514,7 +516,7 @@ def register_signal(
         return _outcome(open_case, Action.JOIN_SIGNAL, joined=True)
 
     if urgency == Urgency.ACUTE.value or Domain.SAFETY.value in codes:
-        due = next_school_day(received_on, school.holiday_region)  # a safety concern never waits
+        due = next_school_day(received_on, school.holiday_region)  # routed at once: the same school day
     else:
         due = add_school_days(received_on, policy.triage_norm_school_days, school.holiday_region)
     case = Case(

@@ -157,6 +157,42 @@ def test_a_second_signal_joins_the_open_case_and_one_after_closure_opens_a_new_o
         do(engine, sv.reopen, case_ref=first.case_ref, actor="PRF-1", today=TODAY, policy=POLICY)
 
 
+def _triage_due(engine, ref) -> dt.date:
+    with Session(engine) as s:
+        return s.exec(select(Case.triage_due_on).where(Case.ref == ref)).one()
+
+
+@pytest.mark.parametrize(
+    ("received", "urgency", "domains", "due"),
+    [
+        (dt.date(2026, 11, 23), "acuut", ["gedrag"], dt.date(2026, 11, 23)),  # a Monday: that same day
+        (dt.date(2026, 11, 27), "acuut", ["gedrag"], dt.date(2026, 11, 27)),  # a Friday: that Friday, not Monday
+        (dt.date(2026, 11, 27), "normaal", ["veiligheid"], dt.date(2026, 11, 27)),  # a safety concern, too
+        (dt.date(2026, 11, 28), "acuut", ["gedrag"], dt.date(2026, 11, 30)),  # a Saturday: the next school day
+        (dt.date(2026, 11, 27), "normaal", ["gedrag"], dt.date(2026, 12, 11)),  # otherwise 10 school days
+    ],
+)
+def test_an_acute_or_safety_signal_is_due_for_triage_the_same_school_day(engine, received, urgency, domains, due):
+    ref = do(
+        engine, sv.register_signal, pupil_ref=pupil(engine), school_code="40AB", source="school", domains=domains,
+        urgency=urgency, actor="PRF-1", received_on=received, today=received, policy=POLICY,
+    ).case_ref  # fmt: skip
+    assert _triage_due(engine, ref) == due
+
+
+@pytest.mark.parametrize(("urgency", "domains"), [("acuut", ["gedrag"]), ("normaal", ["veiligheid"])])
+def test_an_acute_or_safety_signal_joining_a_case_brings_its_triage_forward(engine, urgency, domains):
+    pupil_ref = pupil(engine)
+    ref = signal(engine, pupil_ref, on=dt.date(2026, 11, 23)).case_ref  # normal: due 7 December
+    assert _triage_due(engine, ref) == dt.date(2026, 12, 7)
+    friday = dt.date(2026, 11, 27)
+    joined = do(
+        engine, sv.register_signal, pupil_ref=pupil_ref, school_code="40AB", source="ouder", domains=domains,
+        urgency=urgency, actor="PRF-1", received_on=friday, today=friday, policy=POLICY,
+    )  # fmt: skip
+    assert joined.joined and _triage_due(engine, ref) == friday
+
+
 def test_the_database_allows_one_open_case_per_pupil(engine):
     first = signal(engine, pupil(engine))
     with Session(engine) as s, pytest.raises(sa.exc.IntegrityError):
