@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-SWEEP_DAY = dt.date(2027, 1, 11)  # a Monday: the weekly digest goes out too
+SWEEP_DAY = dt.date(2027, 1, 11)  # a Monday: the weekly overview goes out too, in the day's message
 
 
 class CountingHandler:
