@@ -43,11 +43,11 @@ from models.tables import (
     Pupil,
     Referral,
     Review,
-    School,
     Signal,
     utcnow,
 )
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
+from oja.calendar import school_calendar
 from oja.config import Policy
 from oja.services import _actor, _as_actor, _choice, _not_future, _pupil, case_scope
 
@@ -192,7 +192,7 @@ def request_erasure(
         requested_by=party,
         received_on=received_on,
         # a legal term: in a holiday it moves to the last school day before, never after
-        due_on=previous_school_day(dt.date(due.year, due.month, due.day), _region(session, pupil.school_code)),
+        due_on=previous_school_day(dt.date(due.year, due.month, due.day), school_calendar(session, pupil.school_code)),
         registered_by=who.code,
     )
     session.add(request)
@@ -245,10 +245,6 @@ def decide_erasure(
     if grant:  # the grant's one audit record says so: no second record for the destruction
         destroy_dossiers(session, [pupil.id], actor=who.code, reason=f"verzoek {request.ref}", today=today, audit=False)
     return request
-
-
-def _region(session: Session, school_code: str) -> str:
-    return session.exec(select(School.holiday_region).where(School.code == school_code)).one()
 
 
 def _check_scope(session: Session, who, pupil: Pupil, action: str) -> None:

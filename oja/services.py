@@ -31,7 +31,7 @@ from models.identity import (
     validate_onderwijsnummer,
 )
 from models.lifecycle import Action, CaseState
-from models.schooldays import add_school_days, add_school_weeks, next_school_day
+from models.schooldays import SchoolCalendar, add_school_days, add_school_weeks, next_school_day
 from models.tables import (
     AuditRecord,
     Case,
@@ -72,6 +72,7 @@ from models.vocabulary import (
     Urgency,
     View,
 )
+from oja.calendar import school_calendar
 from oja.config import Policy
 
 CASE_REF = re.compile(r"^OJA-\d{4}-\d{6}$")
@@ -225,8 +226,9 @@ def _pupil(session: Session, ref: str, field: str = "pupil_ref") -> Pupil:
     return pupil
 
 
-def _region(session: Session, case: Case) -> str:
-    return session.get(School, case.school_code).holiday_region
+def _calendar(session: Session, case: Case) -> SchoolCalendar:
+    """The case's school's calendar: its holiday region and its own closing days."""
+    return school_calendar(session, case.school_code)
 
 
 def _current_plan(session: Session, case: Case) -> Plan | None:
@@ -501,7 +503,7 @@ def register_signal(
             open_case.urgency = urgency
         at_once = urgency == Urgency.ACUTE.value or Domain.SAFETY.value in codes  # as for a new case, below
         if open_case.state == CaseState.AWAITING_TRIAGE.value and at_once:
-            due = next_school_day(received_on, school.holiday_region)
+            due = next_school_day(received_on, school_calendar(session, school.code))
             open_case.triage_due_on = min(open_case.triage_due_on or due, due)
         session.add(
             Signal(
@@ -515,10 +517,11 @@ def register_signal(
         )
         return _outcome(open_case, Action.JOIN_SIGNAL, joined=True)
 
+    calendar = school_calendar(session, school.code)
     if urgency == Urgency.ACUTE.value or Domain.SAFETY.value in codes:
-        due = next_school_day(received_on, school.holiday_region)  # routed at once: the same school day
+        due = next_school_day(received_on, calendar)  # routed at once: the same school day
     else:
-        due = add_school_days(received_on, policy.triage_norm_school_days, school.holiday_region)
+        due = add_school_days(received_on, policy.triage_norm_school_days, calendar)
     case = Case(
         pupil_id=pupil.id,
         school_code=school.code,
@@ -602,7 +605,7 @@ def triage(
     if action is Action.TRIAGE_SPECIALISED:
         _refer(session, case, who, today)
     if action is Action.TRIAGE_OJA:
-        case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, _region(session, case))
+        case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, _calendar(session, case))
     return _outcome(case, action)
 
 
@@ -710,7 +713,7 @@ def draft_plan(
     case.regie_holder_code = regie.code
     case.review_cadence_weeks = cadence
     case.plan_due_on = None
-    case.consent_due_on = add_school_days(today, policy.consent_deadline_school_days, _region(session, case))
+    case.consent_due_on = add_school_days(today, policy.consent_deadline_school_days, _calendar(session, case))
     _transition(session, case, Action.DRAFT_PLAN, who, reason=f"plan v{plan.version}")
     return _outcome(case, Action.DRAFT_PLAN)
 
@@ -790,7 +793,7 @@ def activate(session: Session, *, case_ref: str, actor: str, today: dt.date) -> 
         _granted(session, plan),
         case_ref=case.ref,
     )
-    region = _region(session, case)
+    region = _calendar(session, case)
     start = next_school_day(max(plan.start_on, today), region)
     case.activated_on = start
     case.next_review_on = add_school_weeks(start, plan.review_cadence_weeks, region)
@@ -971,7 +974,7 @@ def decide(
         )
     )
     if action in (Action.CONTINUE, Action.SCALE_UP, Action.SCALE_DOWN):
-        region = _region(session, case)
+        region = _calendar(session, case)
         case.next_review_on = add_school_weeks(next_school_day(today, region), case.review_cadence_weeks or 6, region)
     elif action is Action.CLOSE:
         case.closed_on = today
@@ -1071,7 +1074,7 @@ def _return_to_school(
     """Back into an in-school arrangement at `level`: a new plan is due; the return is a decision on record."""
     before_level = case.level
     case.level = lc.level_after(Action.RETURN, case.level, level, field=field)
-    case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, _region(session, case))
+    case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, _calendar(session, case))
     _transition(session, case, Action.RETURN, who, reason=reason_code or f"level {case.level}")
     session.add(
         Decision(
@@ -1139,7 +1142,7 @@ def reopen(session: Session, *, case_ref: str, actor: str, today: dt.date, polic
     ).first()
     if other:
         raise InvalidInput("case_ref", f"the pupil has an open case {other}: add a signal to that one")
-    region = _region(session, case)
+    region = _calendar(session, case)
     case.closed_on = None
     case.end_reason = None
     case.level = lc.BASIC_LEVEL

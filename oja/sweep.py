@@ -29,7 +29,7 @@ from sqlmodel import Session, func, select
 
 from models.lifecycle import CaseState
 from models.reminders import NoticeKind, Stage, erasure_stage, late_stage, review_stage, triage_stage
-from models.schooldays import SchoolDayIndex, add_school_days, is_school_day
+from models.schooldays import SchoolCalendar, SchoolDayIndex, add_school_days, is_school_day
 from models.tables import (
     Case,
     ErasureRequest,
@@ -45,6 +45,7 @@ from models.tables import (
 )
 from models.vocabulary import Role
 from notifications.messages import Digest, DueItem, RenderedMessage
+from oja.calendar import school_calendars
 from oja.config import Policy
 
 RECIPIENT_CHUNK = 200  # recipients per transaction
@@ -98,13 +99,14 @@ class _Candidate:
 
 
 class _Directory:
-    """Schools, their regions and school-day indexes, and who is to be told what."""
+    """Schools, their calendars and school-day indexes, and who is to be told what."""
 
     def __init__(self, session: Session, day: dt.date, *, with_index: bool = True) -> None:
         self.schools = {s.code: s for s in session.exec(select(School)).all()}
-        regions = {s.holiday_region for s in self.schools.values()} if with_index else set()
+        self.calendars = school_calendars(session)  # the region's holidays and each school's own closing days
+        calendars = set(self.calendars.values()) if with_index else set()
         start, end = day - dt.timedelta(days=LOOKBACK_DAYS), day + dt.timedelta(days=120)
-        self.index = {r: SchoolDayIndex(r, start, end) for r in regions}
+        self.index = {c: SchoolDayIndex(c, start, end) for c in calendars}
         self.professionals = {p.code: p for p in session.exec(select(Professional)).all()}
         self.coordinators: dict[str, list[str]] = defaultdict(list)
         self.team_leads: dict[str | None, list[str]] = defaultdict(list)
@@ -117,11 +119,11 @@ class _Directory:
             elif p.role == Role.TEAM_LEAD.value:
                 self.team_leads[p.school_code].append(p.code)
 
-    def region(self, school_code: str) -> str:
-        return self.schools[school_code].holiday_region
+    def calendar(self, school_code: str) -> SchoolCalendar:
+        return self.calendars[school_code]
 
     def school_days(self, school_code: str, day: dt.date, due: dt.date) -> int:
-        index = self.index[self.region(school_code)]
+        index = self.index[self.calendar(school_code)]
         due = min(max(due, index.start), index.end)
         return index.between(day, due)
 
@@ -161,7 +163,7 @@ def _current_plan_workers(session: Session, case_ids: list[int]) -> dict[int, se
 
 def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Directory) -> list[_Candidate]:
     """Every deadline stage due on `day`, per recipient. Schools on holiday are skipped."""
-    in_school = {code for code, s in directory.schools.items() if is_school_day(day, s.holiday_region)}
+    in_school = {code for code, c in directory.calendars.items() if is_school_day(day, c)}
     if not in_school:
         return []
     far = max(
@@ -243,7 +245,7 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
     for case_id, ref, school, referred_on, municipality in _stream(session, stmt):
         if school not in in_school:
             continue
-        due = add_school_days(referred_on, policy.referral_followup_school_days, directory.region(school))
+        due = add_school_days(referred_on, policy.referral_followup_school_days, directory.calendar(school))
         stage = late_stage(directory.school_days(school, day, due), NoticeKind.REFERRAL_OPEN)
         if stage is not None:
             open_days = directory.school_days(school, referred_on, day)
@@ -322,7 +324,7 @@ def plan_notices(
         candidates = _candidates(session, day, policy, directory)
     report = SweepReport(
         day,
-        sorted({s.holiday_region for s in directory.schools.values() if is_school_day(day, s.holiday_region)}),
+        sorted({c.region for c in directory.calendars.values() if is_school_day(day, c)}),
         candidates=len(candidates),
     )
     by_recipient: dict[str, list[_Candidate]] = defaultdict(list)
