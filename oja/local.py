@@ -25,7 +25,7 @@ from pathlib import Path
 from rich.console import Console
 
 from models.errors import InvalidInput
-from oja.config import PROJECT_DIR, Settings
+from oja.config import PROJECT_DIR, Settings, get_settings
 
 WORK_POOL = "oja"
 
@@ -138,6 +138,11 @@ def start(
     home.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
 
+    # the address people open: links in mails (also those the demo queues below) follow it
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if not os.environ.get("PREFECT_UI_URL"):
+        os.environ["PREFECT_UI_URL"] = f"http://{shown_host}:{port}"
+        get_settings.cache_clear()
     with console.status("migrating the engine database ..."):
         migrate.upgrade()
     console.print(f"engine database ready: {settings.effective_database_url.split('@')[-1]}")
