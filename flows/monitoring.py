@@ -1,4 +1,7 @@
-"""The daily monitoring deployment: keyed table artifacts for managers, small numbers suppressed."""
+"""The daily monitoring deployment: keyed table artifacts for managers, small numbers suppressed and audited.
+
+Every table goes through the small-numbers audit (models/suppression.py) before it is published. A table the
+audit refuses is not published; the others are, and then the run fails with the refused tables' keys."""
 
 from __future__ import annotations
 
@@ -10,40 +13,33 @@ from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
 from models.schooldays import today as amsterdam_today
-from models.suppression import shown
+from models.suppression import HIDDEN, DisclosureError, shown
 from oja import monitoring
 from oja.config import get_policy, get_settings
 from oja.db import get_engine
 
+LEGEND = (
+    f"{HIDDEN}: afgeschermd, een aantal van 1 tot 5 leerlingen op een school of een cijfer waaruit zo'n aantal "
+    "terug te rekenen zou zijn."
+)
+
 
 @task(name="cijfers-publiceren", cache_policy=NO_CACHE)
 def publish(day: dt.date) -> dict[str, int]:
-    """Compute the figures in bulk and publish each table under its own key (the Artifacts page keeps history)."""
-    policy = get_policy()
+    """Compute the figures in bulk, audit them together and publish each table that passes under its own key
+    (the Artifacts page keeps history). Raises DisclosureError naming the tables it did not publish."""
     with Session(get_engine()) as session:
-        tables = [
-            monitoring.caseload_by_school(session),
-            monitoring.timeliness_by_school(session, triage_norm=policy.triage_norm_school_days, today=day),
-            monitoring.reviews_by_school(session, today=day),
-            monitoring.decisions(session, since=day - dt.timedelta(days=365)),
-            monitoring.caseload_by_provider_and_municipality(session),
-            monitoring.outcomes(session, since=day - dt.timedelta(days=365)),
-            monitoring.hours_and_cost(
-                session,
-                today=day,
-                rate=policy.hourly_rate_eur,
-                budget_swv=policy.budget_swv_eur,
-                budget_municipality=policy.budget_municipality_eur,
-            ),
-            monitoring.group_use(session),
-        ]
+        publication = monitoring.manager_tables(session, today=day, policy=get_policy())
+    tables = publication.publishable
     for table in tables:
         create_table_artifact(
             key=table.key,
             table=[{k: shown(v) if not isinstance(v, str) else v for k, v in r.items()} for r in table.as_records()],
-            description=f"{table.title} ({day.isoformat()}). Aantallen van 1 tot 5 leerlingen staan als ≤5.",
+            description=f"{table.title} ({day.isoformat()}). {LEGEND}",
         )
     get_run_logger().info("published %d tables for %s", len(tables), day)
+    if publication.refused:
+        raise DisclosureError(publication.refused)
     return {t.key: len(t.rows) for t in tables}
 
 
@@ -71,8 +67,20 @@ def evaluation_report(day: dt.date) -> str:
 
 @flow(name="dagelijkse-monitoring", flow_run_name="monitoring {day}")
 def daily_monitoring(day: dt.date | None = None) -> dict[str, int]:
-    """Daily figures for managers: caseload, timeliness, reviews, decisions, outcomes, money, groups, report."""
+    """Daily figures for managers: caseload, timeliness, reviews, decisions, outcomes, money, groups, report.
+
+    Fails, after publishing everything that passed the small-numbers audit, naming whatever did not."""
     day = day or amsterdam_today()
-    published = publish(day)
-    evaluation_report(day)
+    refused: list[str] = []
+    published: dict[str, int] = {}
+    try:
+        published = publish(day)
+    except DisclosureError as exc:
+        refused += exc.tables
+    try:
+        evaluation_report(day)
+    except DisclosureError as exc:
+        refused += exc.tables
+    if refused:
+        raise DisclosureError(refused)
     return published

@@ -1,4 +1,27 @@
-"""Figures for managers, computed in the database in bulk, with small numbers suppressed at school level."""
+"""Figures for managers, computed in the database in bulk and published only after the small-numbers audit.
+
+`manager_tables` computes the eight tables of a day as one release (models/suppression.py): every pupil count
+at school level is a figure over cells (true counts), region-wide figures are fixed, and what one table says
+about another's cells is a relation. Suppression is chosen for the release as a whole and audited by linear
+programming, so that no table undoes another's suppression. How each table is modelled:
+
+- caseload per school: a grid of open cases (school x level) with school totals (protected), level totals
+  and the grand total (region-wide: not suppressed for being small, but hidden where they would give a
+  school's cell away).
+- caseload per provider and municipality: region-wide, never suppressed. The municipality rows add up to
+  every open case, so they are tied to the caseload grid's cells (a region total minus the other schools
+  must not give a school away).
+- reviews per school: on time + overdue = running; running arrangements are open cases, so at most the
+  school's caseload total (a relation).
+- timeliness per school: triaged = within the norm + outside it; the percentage within the norm reveals
+  both counts, so it is shown only where both may be. Medians and 90th percentiles are not sums: the audit
+  cannot bound them, so they are shown only beside a count that is itself shown (6 or more), and the triage
+  ones only where the percentage is shown too (a percentile under the norm bounds the share within it).
+  Over 0 pupils they do not apply ('–').
+- group arrangements: places taken per group, at most its places (known beforehand, so it clips the rule).
+- decisions and outcomes: region-wide, never suppressed, not sums of any other table's cells.
+- hours and cost: money and hours are not pupil counts; nothing in it is suppressed.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +34,7 @@ from sqlmodel import Session, func, select
 
 from models.lifecycle import OPEN_STATES, CaseState
 from models.schooldays import SchoolDayIndex
-from models.suppression import suppress, suppress_total
+from models.suppression import TOTAL, FigureId, Protection, Release, protect
 from models.tables import (
     AuditRecord,
     Case,
@@ -26,51 +49,156 @@ from models.tables import (
     School,
 )
 from models.vocabulary import EndReason
+from oja.config import Policy
 
 LEVELS = [0, 1, 2, 3, 4]
-# Shown where a figure does not apply. None in a table means suppressed (a count of 1 to 5 pupils, shown
-# as '≤5'); money, hours and budgets are never suppressed, so a missing one must not be None.
+# Shown where a figure does not apply. None in a published table means hidden (shown as models.suppression
+# HIDDEN); money, hours and budgets are never suppressed, so a missing one must not be None.
 NO_BUDGET = "geen budget"
 NOT_APPLICABLE = "–"
+
+CASELOAD = "oja-caseload-per-school"
+TIMELINESS = "oja-tijdigheid-per-school"
+REVIEWS = "oja-evaluaties-per-school"
+DECISIONS = "oja-besluiten"
+PROVIDER_MUNICIPALITY = "oja-caseload-aanbieder-gemeente"
+OUTCOMES = "oja-uitkomsten"
+HOURS_AND_COST = "oja-uren-en-kosten"
+GROUPS = "oja-groepsarrangementen"
 
 
 @dataclasses.dataclass
 class Table:
-    """A published table: a title, column headers and rows of shown values (None: suppressed)."""
+    """A table for managers. `values` holds the true figures and is never published; `rows` is what may be
+    published, set by the audit (None: hidden). A value placed at `figures[(row, column)]` is a figure of the
+    release; a non-additive value at `needs[(row, column)]` is shown only when all those figures are."""
 
     key: str
     title: str
     columns: list[str]
-    rows: list[list]
+    values: list[list]
+    figures: dict[tuple[int, int], FigureId] = dataclasses.field(default_factory=dict)
+    needs: dict[tuple[int, int], tuple[FigureId, ...]] = dataclasses.field(default_factory=dict)
+    rows: list[list] | None = None
+
+    def publish(self, protection: Protection) -> None:
+        rows = [list(row) for row in self.values]
+        for (i, j), figure in self.figures.items():
+            if not protection.shows(figure):
+                rows[i][j] = None
+        for (i, j), figures in self.needs.items():
+            if not all(protection.shows(f) for f in figures):
+                rows[i][j] = None
+        self.rows = rows
 
     def as_records(self) -> list[dict]:
+        if self.rows is None:
+            raise RuntimeError(f"{self.key} has not been through the small-numbers audit")
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
-def caseload_by_school(session: Session) -> Table:
-    """Open cases per school and intensity level, with totals; small numbers suppressed."""
+@dataclasses.dataclass
+class Publication:
+    """The tables of a day after the audit; the refused ones must not be published (see models.suppression)."""
+
+    tables: list[Table]
+    protection: Protection
+
+    @property
+    def refused(self) -> list[str]:
+        return [t.key for t in self.tables if t.key in self.protection.refused]
+
+    @property
+    def publishable(self) -> list[Table]:
+        return [t for t in self.tables if t.key not in self.protection.refused]
+
+    def __getitem__(self, key: str) -> Table:
+        return next(t for t in self.tables if t.key == key)
+
+
+def manager_tables(session: Session, *, today: dt.date, policy: Policy) -> Publication:
+    """The eight monitoring tables of a day, protected and audited together."""
+    release = Release()
+    open_cases = _open_cases(session, release, today=today)
+    since = today - dt.timedelta(days=365)
+    tables = [
+        caseload_by_school(release, open_cases),
+        timeliness_by_school(session, release, triage_norm=policy.triage_norm_school_days, today=today),
+        reviews_by_school(release, open_cases),
+        decisions(session, release, since=since),
+        caseload_by_provider_and_municipality(session, release, open_cases),
+        outcomes(session, release, since=since),
+        hours_and_cost(
+            session,
+            today=today,
+            rate=policy.hourly_rate_eur,
+            budget_swv=policy.budget_swv_eur,
+            budget_municipality=policy.budget_municipality_eur,
+        ),
+        group_use(session, release),
+    ]
+    protection = protect(release)
+    for table in tables:
+        table.publish(protection)
+    return Publication(tables, protection)
+
+
+@dataclasses.dataclass
+class OpenCases:
+    """Open cases from one query, so that the tables built on them agree with each other: per school and level
+    (cells of the release), per municipality of residence, and per school the running ones and how many of
+    those are overdue for their review."""
+
+    cells: dict[tuple[str, int], tuple]
+    per_municipality: dict[str | None, int]
+    running: dict[str, tuple[int, int]]  # school -> (running, overdue)
+
+
+def _open_cases(session: Session, release: Release, *, today: dt.date) -> OpenCases:
     open_states = [s.value for s in OPEN_STATES]
-    counts = {
-        (school, level): n
-        for school, level, n in session.exec(
-            select(Case.school_code, Case.level, func.count())
-            .where(Case.state.in_(open_states))
-            .group_by(Case.school_code, Case.level)
-        ).all()
-    }
-    schools = sorted(session.exec(select(School.code)).all())
-    cells = suppress(counts, schools, LEVELS)
-    rows = []
+    overdue = sa.case((sa.and_(Case.state == CaseState.ACTIVE.value, Case.next_review_on < today), 1), else_=0)
+    rows = session.exec(
+        select(Case.school_code, Case.level, Pupil.municipality_code, Case.state, overdue, func.count())
+        .join(Pupil, Pupil.id == Case.pupil_id)
+        .where(Case.state.in_(open_states))
+        .group_by(Case.school_code, Case.level, Pupil.municipality_code, Case.state, overdue)
+    ).all()
+    counts: dict[tuple[str, int], int] = {}
+    per_municipality: dict[str | None, int] = {}
+    running: dict[str, tuple[int, int]] = {}
+    for school, level, municipality, state, late, n in rows:
+        counts[(school, level)] = counts.get((school, level), 0) + n
+        per_municipality[municipality] = per_municipality.get(municipality, 0) + n
+        if state == CaseState.ACTIVE.value:
+            r, o = running.get(school, (0, 0))
+            running[school] = (r + n, o + (n if late else 0))
+    schools = sorted(set(session.exec(select(School.code)).all()) | {school for school, _ in counts})
+    cells = {}
     for school in schools:
-        total = sum(counts.get((school, level), 0) for level in LEVELS)
-        rows.append([school, *[cells[(school, level)] for level in LEVELS], suppress_total(total)])
-    column_totals = [sum(counts.get((s, level), 0) for s in schools) for level in LEVELS]
-    rows.append(["totaal", *[suppress_total(n) for n in column_totals], suppress_total(sum(column_totals))])
+        for level in sorted(set(LEVELS) | {lv for s, lv in counts if s == school}):
+            cells[(school, level)] = ("open", school, level)
+            release.add_cell(cells[(school, level)], counts.get((school, level), 0))
+    return OpenCases(cells, per_municipality, running)
+
+
+def caseload_by_school(release: Release, open_cases: OpenCases) -> Table:
+    """Open cases per school and intensity level, with totals."""
+    open_cells = open_cases.cells
+    schools = sorted({school for school, _ in open_cells})
+    counts = {key: release.values[cell] for key, cell in open_cells.items()}
+    values, figures = [], {}
+    if schools:
+        release.add_grid(CASELOAD, schools, LEVELS, counts, protect_column_totals=False, cell_ids=open_cells)
+        for i, row in enumerate([*schools, TOTAL]):
+            line = [(CASELOAD, row, level) for level in LEVELS] + [(CASELOAD, row, TOTAL)]
+            values.append([row, *(release.figures[f].value for f in line)])
+            figures |= {(i, j): f for j, f in enumerate(line, start=1)}
     return Table(
-        "oja-caseload-per-school",
+        CASELOAD,
         "Open casussen per school en niveau",
         ["school", *[f"niveau {level}" for level in LEVELS], "totaal"],
-        rows,
+        values,
+        figures,
     )
 
 
@@ -78,8 +206,19 @@ def _percentile_90(values: list[int]) -> float:
     return float(values[0]) if len(values) == 1 else quantiles(values, n=10, method="inclusive")[-1]
 
 
-def timeliness_by_school(session: Session, *, triage_norm: int, today: dt.date) -> Table:
+def timeliness_by_school(session: Session, release: Release, *, triage_norm: int, today: dt.date) -> Table:
     """School days from signal to triage and to the start of help: median and 90th percentile per school."""
+    columns = [
+        "school",
+        "getrieerd",
+        "mediaan tot triage",
+        "p90 tot triage",
+        "% binnen norm",
+        "gestart",
+        "mediaan tot hulp",
+        "p90 tot hulp",
+    ]
+    title = f"Doorlooptijden in schooldagen (norm triage {triage_norm})"
     triaged = {
         ref: at
         for ref, at in session.exec(
@@ -91,7 +230,7 @@ def timeliness_by_school(session: Session, *, triage_norm: int, today: dt.date) 
     regions = dict(session.exec(select(School.code, School.holiday_region)).all())
     cases = session.exec(select(Case.ref, Case.school_code, Case.opened_on, Case.activated_on)).all()
     if not cases:
-        return Table("oja-tijdigheid-per-school", "Doorlooptijden", ["school"], [])
+        return Table(TIMELINESS, title, columns, [])
     start = min(c[2] for c in cases) - dt.timedelta(days=1)
     index = {r: SchoolDayIndex(r, start, today + dt.timedelta(days=1)) for r in set(regions.values())}
     to_triage: dict[str, list[int]] = {}
@@ -103,64 +242,77 @@ def timeliness_by_school(session: Session, *, triage_norm: int, today: dt.date) 
             to_triage.setdefault(school, []).append(idx.between(opened, min(max(day, opened), today)))
         if activated:
             to_help.setdefault(school, []).append(idx.between(opened, min(max(activated, opened), today)))
-    rows = []
-    for school in sorted(regions):
+    values, figures, needs = [], {}, {}
+    for i, school in enumerate(sorted(regions)):
         t, h = to_triage.get(school, []), to_help.get(school, [])
-        small_t, small_h = len(t) <= 5, len(h) <= 5
-        rows.append(
+        within = sum(1 for d in t if d <= triage_norm)
+        cells = {name: (TIMELINESS, school, name) for name in ("binnen norm", "buiten norm", "gestart")}
+        for name, n in (("binnen norm", within), ("buiten norm", len(t) - within), ("gestart", len(h))):
+            release.add_cell(cells[name], n)
+        n_triaged = release.add_figure(
+            (TIMELINESS, school, "getrieerd"), TIMELINESS, [cells["binnen norm"], cells["buiten norm"]], total=True
+        ).id
+        share = release.add_figure((TIMELINESS, school, "binnen norm"), TIMELINESS, [cells["binnen norm"]]).id
+        # nobody reads the pupils outside the norm, but the count and the share give them: audit them too
+        release.add_figure((TIMELINESS, school, "buiten norm"), TIMELINESS, [cells["buiten norm"]], published=False)
+        started = release.add_figure((TIMELINESS, school, "gestart"), TIMELINESS, [cells["gestart"]]).id
+        values.append(
             [
                 school,
-                suppress_total(len(t)),
-                None if small_t else float(median(t)),
-                None if small_t else _percentile_90(t),
-                None if small_t else sum(1 for d in t if d <= triage_norm) * 100 // len(t),
-                suppress_total(len(h)),
-                None if small_h else float(median(h)),
-                None if small_h else _percentile_90(h),
+                len(t),
+                *_median_and_p90(t),
+                within * 100 // len(t) if t else NOT_APPLICABLE,
+                len(h),
+                *_median_and_p90(h),
             ]
         )
-    return Table(
-        "oja-tijdigheid-per-school",
-        f"Doorlooptijden in schooldagen (norm triage {triage_norm})",
-        [
-            "school",
-            "getrieerd",
-            "mediaan tot triage",
-            "p90 tot triage",
-            "% binnen norm",
-            "gestart",
-            "mediaan tot hulp",
-            "p90 tot hulp",
-        ],
-        rows,
-    )
+        figures |= {(i, 1): n_triaged, (i, 5): started}
+        if t:  # a share of nobody does not apply ('–'); otherwise it reveals the count within the norm
+            figures[(i, 4)] = share
+        needs |= {(i, 2): (n_triaged, share), (i, 3): (n_triaged, share), (i, 6): (started,), (i, 7): (started,)}
+    return Table(TIMELINESS, title, columns, values, figures, needs)
 
 
-def reviews_by_school(session: Session, *, today: dt.date) -> Table:
+def _median_and_p90(days: list[int]) -> tuple:
+    """Not sums, so not audited: over nobody they do not apply, over 1 to 5 pupils they are never shown."""
+    if not days:
+        return NOT_APPLICABLE, NOT_APPLICABLE
+    if len(days) <= 5:
+        return None, None
+    return float(median(days)), _percentile_90(days)
+
+
+def reviews_by_school(release: Release, open_cases: OpenCases) -> Table:
     """Active arrangements per school with their next review on time or overdue."""
-    rows = []
-    stmt = (
-        select(
-            Case.school_code,
-            func.count().label("n"),
-            func.sum(sa.case((Case.next_review_on < today, 1), else_=0)).label("overdue"),
-        )
-        .where(Case.state == CaseState.ACTIVE.value)
-        .group_by(Case.school_code)
-    )
-    for school, n, overdue in session.exec(stmt).all():
-        overdue = int(overdue or 0)
-        cells = suppress({("s", "op tijd"): n - overdue, ("s", "te laat"): overdue}, ["s"], ["op tijd", "te laat"])
-        rows.append([school, suppress_total(n), cells[("s", "op tijd")], cells[("s", "te laat")]])
+    values, figures = [], {}
+    for i, (school, (n, overdue)) in enumerate(sorted(open_cases.running.items())):
+        on_time, late = (REVIEWS, school, "op tijd"), (REVIEWS, school, "te laat")
+        release.add_cell(on_time, n - overdue)
+        release.add_cell(late, overdue)
+        running = release.add_figure((REVIEWS, school, "lopend"), REVIEWS, [on_time, late], total=True).id
+        release.add_figure(on_time, REVIEWS, [on_time])
+        release.add_figure(late, REVIEWS, [late])
+        # running arrangements are open cases: at most the school's total in the caseload table
+        terms = {on_time: 1.0, late: 1.0} | {cell: -1.0 for (s, _), cell in open_cases.cells.items() if s == school}
+        release.add_relation(terms, upper=0)
+        values.append([school, n, n - overdue, overdue])
+        figures |= {(i, 1): running, (i, 2): on_time, (i, 3): late}
     return Table(
-        "oja-evaluaties-per-school",
+        REVIEWS,
         "Evaluaties op tijd en te laat (lopende arrangementen)",
         ["school", "lopend", "op tijd", "te laat"],
-        sorted(rows, key=lambda r: r[0]),
+        values,
+        figures,
     )
 
 
-def decisions(session: Session, *, since: dt.date) -> Table:
+def _region_figure(release: Release, table: str, name, n: int) -> FigureId:
+    """A region-wide count: shown whatever its size, and known to the audit. Its cell has the same id."""
+    release.add_cell((table, name), n)
+    return release.add_figure((table, name), table, [(table, name)], protected=False, fixed=True).id
+
+
+def decisions(session: Session, release: Release, *, since: dt.date) -> Table:
     """Decisions taken since a date, region-wide (not at school level: no suppression), and the share of
     specialised care."""
     counts = dict(
@@ -170,10 +322,12 @@ def decisions(session: Session, *, since: dt.date) -> Table:
     )
     total = sum(counts.values())
     rows = [[kind, n] for kind, n in sorted(counts.items())]
+    for kind, n in counts.items():
+        _region_figure(release, DECISIONS, kind, n)
     escalated = counts.get("specialistische_zorg", 0)
     share = round(100 * escalated / total, 1) if total else 0.0
     rows.append(["aandeel specialistische zorg (%)", share])
-    return Table("oja-besluiten", f"Besluiten sinds {since.isoformat()}", ["besluit", "aantal"], rows)
+    return Table(DECISIONS, f"Besluiten sinds {since.isoformat()}", ["besluit", "aantal"], rows)
 
 
 def current_plans():
@@ -186,8 +340,11 @@ def current_plans():
     )
 
 
-def caseload_by_provider_and_municipality(session: Session) -> Table:
-    """Open cases region-wide per provider (of the current plan) and per municipality of residence."""
+def caseload_by_provider_and_municipality(session: Session, release: Release, open_cases: OpenCases) -> Table:
+    """Open cases region-wide per provider (of the current plan) and per municipality of residence.
+
+    Region-wide: never suppressed. The municipality rows add up to every open case, which ties them to the
+    caseload table's cells; a case can have several providers, so the provider rows add up to nothing."""
     open_states = [s.value for s in OPEN_STATES]
     plans = current_plans()
     per_provider = session.exec(
@@ -197,16 +354,18 @@ def caseload_by_provider_and_municipality(session: Session) -> Table:
         .where(Case.state.in_(open_states))
         .group_by(Intervention.provider_code)
     ).all()
-    per_municipality = session.exec(
-        select(Pupil.municipality_code, func.count())
-        .join(Case, Case.pupil_id == Pupil.id)
-        .where(Case.state.in_(open_states))
-        .group_by(Pupil.municipality_code)
-    ).all()
+    for code, n in per_provider:
+        _region_figure(release, PROVIDER_MUNICIPALITY, ("aanbieder", code), n)
+    municipalities = []
+    for code, n in sorted(open_cases.per_municipality.items(), key=lambda item: str(item[0])):
+        municipalities.append(_region_figure(release, PROVIDER_MUNICIPALITY, ("gemeente", code), n))
+    if municipalities:  # together they are every open case: the region total of the caseload table
+        terms = {cell: 1.0 for cell in municipalities} | {c: -1.0 for c in open_cases.cells.values()}
+        release.add_relation(terms, lower=0, upper=0)
     rows = [["aanbieder", code, n] for code, n in sorted(per_provider)]
-    rows += [["gemeente", code, n] for code, n in sorted(per_municipality)]
+    rows += [["gemeente", code, n] for code, n in sorted(open_cases.per_municipality.items(), key=lambda i: str(i[0]))]
     return Table(
-        "oja-caseload-aanbieder-gemeente",
+        PROVIDER_MUNICIPALITY,
         "Open casussen per aanbieder en per woongemeente (regio)",
         ["soort", "code", "open casussen"],
         rows,
@@ -217,7 +376,7 @@ PLANNED_ENDINGS = {EndReason.AS_PLANNED.value, EndReason.BASIC_SUPPORT.value}
 DROP_OUT = {EndReason.EARLY_BY_CLIENT.value, EndReason.EARLY_BY_PROVIDER.value}
 
 
-def outcomes(session: Session, *, since: dt.date) -> Table:
+def outcomes(session: Session, release: Release, *, since: dt.date) -> Table:
     """Youth care outcome criteria (NJi) for arrangements closed since a date: goals reached, drop-out, satisfaction."""
     closed = session.exec(
         select(Case.end_reason).where(
@@ -230,6 +389,8 @@ def outcomes(session: Session, *, since: dt.date) -> Table:
     satisfaction = session.exec(
         select(func.avg(Review.satisfaction), func.count(Review.satisfaction)).where(Review.held_on >= since)
     ).one()
+    _region_figure(release, OUTCOMES, "afgesloten", n)
+    _region_figure(release, OUTCOMES, "metingen", int(satisfaction[1]))
     rows = [
         ["afgesloten arrangementen", n],
         ["doelrealisatie: beëindigd volgens plan (%)", round(100 * reached / n, 1) if n else NOT_APPLICABLE],
@@ -240,15 +401,15 @@ def outcomes(session: Session, *, since: dt.date) -> Table:
         ],
         ["tevredenheid: aantal metingen", int(satisfaction[1])],
     ]
-    return Table(
-        "oja-uitkomsten", f"Uitkomstcriteria jeugdhulp sinds {since.isoformat()}", ["criterium", "waarde"], rows
-    )
+    return Table(OUTCOMES, f"Uitkomstcriteria jeugdhulp sinds {since.isoformat()}", ["criterium", "waarde"], rows)
 
 
 def hours_and_cost(
     session: Session, *, today: dt.date, rate: float, budget_swv: float, budget_municipality: dict[str, float]
 ) -> Table:
-    """Hours a week and cost this calendar year per funding stream (the SWV, each municipality), against budget."""
+    """Hours a week and cost this calendar year per funding stream (the SWV, each municipality), against budget.
+
+    Money and hours are not pupil counts: nothing here is suppressed, and nothing goes into the release."""
     year_start = dt.date(today.year, 1, 1)
     plans = current_plans()
     rows_in = session.exec(
@@ -281,15 +442,16 @@ def hours_and_cost(
             ]
         )
     return Table(
-        "oja-uren-en-kosten",
+        HOURS_AND_COST,
         f"Uren en kosten {today.year} per financieringsstroom (tarief €{rate:.0f}/uur)",
         ["financier", "uren per week", "kosten tot nu (€)", "budget (€)", "% van budget"],
         rows,
     )
 
 
-def group_use(session: Session) -> Table:
-    """Places used per group arrangement (at school level: 1 to 5 pupils are not shown)."""
+def group_use(session: Session, release: Release) -> Table:
+    """Places taken per group arrangement: a pupil count (1 to 5 are hidden), at most the group's places, which
+    are shown (known beforehand, so the audit clips a hidden count's range there)."""
     members = dict(
         session.exec(
             select(GroupMember.group_code, func.count())
@@ -297,13 +459,17 @@ def group_use(session: Session) -> Table:
             .group_by(GroupMember.group_code)
         ).all()
     )
-    rows = [
-        [g.code, g.school_code or "", g.capacity, suppress_total(members.get(g.code, 0)), g.hours_per_week]
-        for g in session.exec(select(GroupArrangement).order_by(GroupArrangement.code)).all()
-    ]
+    values, figures = [], {}
+    for i, g in enumerate(session.exec(select(GroupArrangement).order_by(GroupArrangement.code)).all()):
+        n = members.get(g.code, 0)
+        cell = (GROUPS, g.code, "bezet")
+        release.add_cell(cell, n, maximum=g.capacity if n <= g.capacity else None)
+        figures[(i, 3)] = release.add_figure(cell, GROUPS, [cell]).id
+        values.append([g.code, g.school_code or "", g.capacity, n, g.hours_per_week])
     return Table(
-        "oja-groepsarrangementen",
+        GROUPS,
         "Bezetting van groepsarrangementen",
         ["groep", "school", "plaatsen", "bezet", "uren per week"],
-        rows,
+        values,
+        figures,
     )

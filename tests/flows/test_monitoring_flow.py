@@ -1,37 +1,117 @@
-"""The monitoring deployment publishes its tables as keyed artifacts."""
+"""The monitoring deployment publishes its tables as keyed artifacts, and never one the small-numbers audit refuses.
+
+Each test runs the real flow on a region of its own (its own engine database), so that the figures are known."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
 from flows.monitoring import daily_monitoring
 from models.schooldays import today as amsterdam_today
+from models.suppression import HIDDEN
+from oja import migrate
+from oja import services as sv
+from oja.config import get_settings
+from oja.db import get_engine, unit_of_work
+from tests.factories import active_case
+from tests.integration.test_monitoring import _bsn
 
 pytestmark = pytest.mark.prefect
 
+KEYS = {
+    "oja-caseload-per-school",
+    "oja-tijdigheid-per-school",
+    "oja-evaluaties-per-school",
+    "oja-caseload-aanbieder-gemeente",
+    "oja-uitkomsten",
+    "oja-uren-en-kosten",
+    "oja-groepsarrangementen",
+    "oja-besluiten",
+}
 
-def test_the_monitoring_flow_publishes_keyed_tables_with_small_numbers_hidden(engine_url, pupils):
-    result = daily_monitoring(day=amsterdam_today())
-    assert set(result) == {
-        "oja-caseload-per-school",
-        "oja-tijdigheid-per-school",
-        "oja-evaluaties-per-school",
-        "oja-caseload-aanbieder-gemeente",
-        "oja-uitkomsten",
-        "oja-uren-en-kosten",
-        "oja-groepsarrangementen",
-        "oja-besluiten",
-    }
-    with get_client(sync_client=True) as client:
-        [artifact] = client.read_artifacts(
-            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["oja-caseload-per-school"])), limit=1
+
+@pytest.fixture
+def region(prefect_server, tmp_path, monkeypatch):
+    """An empty region of its own: a municipality, a provider, two schools with a coordinator each."""
+    url = f"sqlite:///{tmp_path / 'oja.db'}"
+    monkeypatch.setenv("OJA_DATABASE_URL", url)
+    monkeypatch.setenv("OJA_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    migrate.upgrade(url)
+    engine = get_engine(url)
+    with unit_of_work(engine) as s:
+        sv.upsert_municipality(s, code="GM0164", name="Hengelo")
+        sv.upsert_provider(s, code="PRV-A", name="Aanbieder A")
+        sv.upsert_professional(s, code="PRF-2", name="Hulpverlener", role="jeugdhulpverlener", provider_code="PRV-A")
+        for code, coordinator in (("40AB", "PRF-1"), ("41CD", "PRF-9")):
+            sv.upsert_school(s, code=code, name=f"School {code}", holiday_region="noord", municipality_code="GM0164")
+            sv.upsert_professional(s, code=coordinator, name="Coördinator", role="zorgcoordinator", school_code=code)
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+def _cases(engine, plan: list[tuple[str, str, int]], today: dt.date) -> None:
+    for i, (school, coordinator, level) in enumerate(plan):
+        active_case(
+            engine,
+            school=school,
+            coordinator=coordinator,
+            bsn=_bsn(400 + i),
+            born=dt.date(2009, 1, 1),
+            today=today,
+            level=level,
         )
-    table = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
-    assert artifact.type == "table"
-    school = next(row for row in table if row["school"] == "20XY")
-    # the test school has fewer than 6 open cases: nothing about it is shown as a number
-    assert all(value in ("0", "≤5") for key, value in school.items() if key != "school")
+
+
+def _artifacts(run_id) -> dict[str, object]:
+    with get_client(sync_client=True) as client:
+        this_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        found = client.read_artifacts(artifact_filter=this_run)
+    return {a.key: a for a in found}
+
+
+def test_the_monitoring_flow_publishes_keyed_tables_with_small_numbers_hidden(region):
+    today = amsterdam_today()
+    # 40AB: 7 at level 2 and 3 at level 1; 41CD: 6 at level 3 (the example of issue 11)
+    _cases(region, [("40AB", "PRF-1", 2)] * 7 + [("40AB", "PRF-1", 1)] * 3 + [("41CD", "PRF-9", 3)] * 6, today)
+    state = daily_monitoring(day=today, return_state=True)
+    assert state.is_completed(), state.message
+    assert set(state.result()) == KEYS
+    artifacts = _artifacts(state.state_details.flow_run_id)
+    assert set(artifacts) == KEYS | {"oja-evaluatierapport"}
+    caseload = artifacts["oja-caseload-per-school"]
+    assert caseload.type == "table" and HIDDEN in caseload.description
+    table = json.loads(caseload.data) if isinstance(caseload.data, str) else caseload.data
+    rows = {row["school"]: [row[f"niveau {level}"] for level in range(5)] + [row["totaal"]] for row in table}
+    assert rows == {
+        "40AB": ["0", HIDDEN, HIDDEN, "0", "0", "10"],
+        "41CD": ["0", "0", "0", "6", "0", "6"],
+        "totaal": ["0", HIDDEN, HIDDEN, "6", "0", "16"],
+    }
+    assert (get_settings().home / "reports" / f"evaluatie-{today.isoformat()}.html").exists()
+
+
+def test_a_table_the_audit_refuses_is_not_published_and_the_run_fails_naming_it(region):
+    today = amsterdam_today()
+    # one school with 3 open cases: the region-wide municipality row (3) is that school's total, whatever
+    # the caseload table hides; the report's region total of care reports gives the school away the same way
+    _cases(region, [("40AB", "PRF-1", 2)] * 3, today)
+    state = daily_monitoring(day=today, return_state=True)
+    assert state.is_failed()
+    assert "oja-caseload-per-school" in state.message and "oja-evaluatierapport" in state.message
+    assert "40AB" not in state.message  # the message names tables, never a school or a figure
+    artifacts = _artifacts(state.state_details.flow_run_id)
+    assert "oja-caseload-per-school" not in artifacts and "oja-evaluatierapport" not in artifacts
+    assert {"oja-besluiten", "oja-caseload-aanbieder-gemeente", "oja-tijdigheid-per-school"} <= set(artifacts)
+    assert not (get_settings().home / "reports").exists() or not any((get_settings().home / "reports").iterdir())
+    with get_client(sync_client=True) as client:  # the latest caseload artifact is not this run's
+        latest = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["oja-caseload-per-school"])), limit=5
+        )
+    assert all(a.flow_run_id != state.state_details.flow_run_id for a in latest)
