@@ -1,4 +1,13 @@
-"""The pilot evaluation report: two periods compared, as one self-contained HTML page with inline SVG charts."""
+"""The pilot evaluation report: two periods compared, as one self-contained HTML page with inline SVG charts.
+
+Small numbers: care reports per school are pupil counts at school level, published with their region total
+(region-wide, never suppressed). Each period is one release for the audit in models/suppression.py: the
+school counts are cells, the region total a fixed figure over them, so the total minus the shown schools
+cannot give a hidden school away. A period the audit refuses is not published: render_report raises. The
+charts draw exactly what the table shows: a hidden figure is a hatched bar of one fixed width, never its
+height. The region-wide figures (arrangements started, referrals, cost) are not suppressed; the median
+time to help is not a sum, so it is shown only over 6 or more arrangements.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +20,12 @@ from markupsafe import escape
 from sqlmodel import Session, func, select
 
 from models.schooldays import SchoolDayIndex
-from models.suppression import suppress_total
+from models.suppression import HIDDEN, DisclosureError, Release, protect
 from models.tables import Case, Intervention, Referral, School, Signal
 from notifications.render import TEMPLATES, long_date
 from oja.monitoring import current_plans
+
+REPORT = "oja-evaluatierapport"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +45,9 @@ class Period:
 
 @dataclasses.dataclass
 class PeriodFigures:
-    signals_per_school: dict[str, int | None]  # suppressed 1-5
-    signals_total: int
-    median_days_to_help: float | None
+    signals_per_school: dict[str, int | None]  # as published: None is hidden
+    signals_total: int  # region-wide
+    median_days_to_help: float | None  # None: over 1 to 5 arrangements (hidden) or none
     started: int
     referrals: int
     cost_eur: float
@@ -74,7 +85,7 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
     ).all():
         cost += per_week * period.weeks_overlap(activated, min(closed or today, today)) * rate
     return PeriodFigures(
-        signals_per_school={code: suppress_total(per_school.get(code, 0)) for code in sorted(schools)},
+        signals_per_school=_signals_per_school(per_school, sorted(schools)),
         signals_total=sum(per_school.values()),
         median_days_to_help=float(median(days)) if len(days) > 5 else None,
         started=len(days),
@@ -83,34 +94,63 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
     )
 
 
-def _bars(pairs: list[tuple[str, float | None, float | None]], *, unit: str = "") -> str:
-    """A grouped bar chart (before, after) as inline SVG; a hidden figure is drawn as an empty, dashed bar."""
-    width, bar, gap, left = 720, 18, 26, 250
-    top = max([v for _, a, b in pairs for v in (a, b) if v is not None] + [1])
+def _signals_per_school(per_school: dict[str, int], schools: list[str]) -> dict[str, int | None]:
+    """Care reports per school as published beside their region total; raises if the audit refuses them."""
+    release = Release()
+    counts = {(code, "signalen"): per_school.get(code, 0) for code in schools}
+    release.add_grid(REPORT, schools, ["signalen"], counts, row_totals=False, column_totals=False)
+    if schools:
+        cells = [(REPORT, code, "signalen") for code in schools]
+        release.add_figure((REPORT, "regio"), REPORT, cells, protected=False, fixed=True)
+    protection = protect(release)
+    if not protection.ok:
+        raise DisclosureError([REPORT])
+    return {code: protection.value((REPORT, code, "signalen")) for code in schools}
+
+
+def _bars(pairs: list[tuple[str, float | str | None, float | str | None]], *, unit: str = "") -> str:
+    """A grouped bar chart (before, after) as inline SVG. A hidden figure (None) is a hatched bar of one fixed
+    width marked as hidden, whatever its value; text (a figure that does not apply) gets no bar."""
+    width, bar, gap, left, right = 760, 18, 26, 270, 70
+    top = max([v for _, a, b in pairs for v in (a, b) if isinstance(v, int | float)] + [1])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{len(pairs) * (2 * bar + gap) + 10}" '
-        'role="img">'
+        'role="img"><defs>'
+        '<pattern id="hidden-before" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#9aa5b1" stroke-width="2"/></pattern>'
+        '<pattern id="hidden-after" width="6" height="6" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#1f6feb" stroke-width="2"/></pattern>'
+        "</defs>"
     ]
     y = 5
     for label, before, after in pairs:
         parts.append(f'<text x="0" y="{y + bar + 4}" font-size="12">{escape(label)}</text>')
-        for i, (value, colour) in enumerate(((before, "#9aa5b1"), (after, "#1f6feb"))):
+        for i, (value, colour, name) in enumerate(((before, "#9aa5b1", "before"), (after, "#1f6feb", "after"))):
             yy = y + i * bar
             if value is None:
                 parts.append(
-                    f'<rect x="{left}" y="{yy}" width="40" height="{bar - 3}" fill="none" stroke="{colour}" '
-                    'stroke-dasharray="3"/>'
-                    f'<text x="196" y="{yy + bar - 6}" font-size="11">≤5</text>'
+                    f'<rect x="{left}" y="{yy}" width="40" height="{bar - 3}" fill="url(#hidden-{name})" '
+                    f'stroke="{colour}"/><text x="{left + 46}" y="{yy + bar - 6}" font-size="11">{HIDDEN} '
+                    "afgeschermd</text>"
                 )
+            elif isinstance(value, str):
+                parts.append(f'<text x="{left}" y="{yy + bar - 6}" font-size="11">{escape(value)}</text>')
             else:
-                w = 0 if top == 0 else (width - 230) * value / top
+                w = (width - left - right) * value / top
                 parts.append(
-                    f'<rect x="150" y="{yy}" width="{w:.1f}" height="{bar - 3}" fill="{colour}"/>'
-                    f'<text x="{156 + w:.1f}" y="{yy + bar - 6}" font-size="11">{value:g}{unit}</text>'
+                    f'<rect x="{left}" y="{yy}" width="{w:.1f}" height="{bar - 3}" fill="{colour}"/>'
+                    f'<text x="{left + 6 + w:.1f}" y="{yy + bar - 6}" font-size="11">{value:g}{unit}</text>'
                 )
         y += 2 * bar + gap
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _median(f: PeriodFigures) -> float | str | None:
+    """The median as shown: over no arrangement it does not apply, over 1 to 5 it is hidden."""
+    if f.median_days_to_help is not None:
+        return f.median_days_to_help
+    return "–" if f.started == 0 else None
 
 
 def render_report(session: Session, before: Period, after: Period, *, rate: float, today: dt.date) -> str:
@@ -124,7 +164,7 @@ def render_report(session: Session, before: Period, after: Period, *, rate: floa
             [
                 ("zorgsignalen", b.signals_total, a.signals_total),
                 ("verwijzingen zware zorg", b.referrals, a.referrals),
-                ("mediaan schooldagen tot hulp", b.median_days_to_help, a.median_days_to_help),
+                ("mediaan schooldagen tot hulp", _median(b), _median(a)),
             ]
         ),
         "cost": _bars([("kosten (€)", round(b.cost_eur), round(a.cost_eur))]),
@@ -139,6 +179,8 @@ def render_report(session: Session, before: Period, after: Period, *, rate: floa
         a=a,
         names=names,
         charts=charts,
+        hidden=HIDDEN,
+        medians=(_median(b), _median(a)),
         made_on=long_date(today, "nl"),
         rate=rate,
     )
