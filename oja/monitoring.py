@@ -99,7 +99,7 @@ class Table:
 
 @dataclasses.dataclass
 class Publication:
-    """The tables of a day after the audit; the refused ones must not be published (see models.suppression)."""
+    """The tables of a day after the audit; the refused ones have no rows and must not be published."""
 
     tables: list[Table]
     protection: Protection
@@ -139,7 +139,8 @@ def manager_tables(session: Session, *, today: dt.date, policy: Policy) -> Publi
     ]
     protection = protect(release)
     for table in tables:
-        table.publish(protection)
+        if table.key not in protection.refused:  # a refused table keeps rows None: it cannot be published
+            table.publish(protection)
     return Publication(tables, protection)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlmodel import func, select
 
 from models.suppression import HIDDEN, audit, shown
@@ -316,3 +317,24 @@ def test_every_table_of_the_demo_region_passes_the_audit(tmp_path):
     _assert_nothing_given_away(tables, truth)  # and the attackers find nothing in the caseload either
     assert sum(truth.values()) == 10 and HIDDEN in report
     engine.dispose()
+
+
+def test_a_table_that_a_region_wide_figure_gives_away_is_refused_and_has_nothing_to_publish(engine):
+    # one school with 3 open cases: the municipality row (region-wide, shown) says 3, so hiding 40AB's
+    # total protects nothing; running reviews are at most those 3 open cases, so they go too
+    _cases(engine, {("40AB", 2): 3})
+    with unit_of_work(engine) as s:
+        tables = _tables(s)
+    assert tables.refused == [monitoring.CASELOAD, monitoring.REVIEWS]
+    assert tables[monitoring.CASELOAD].rows is None
+    with pytest.raises(RuntimeError, match="audit"):
+        tables[monitoring.CASELOAD].as_records()
+    assert [t.key for t in tables.publishable] == [
+        monitoring.TIMELINESS,
+        monitoring.DECISIONS,
+        monitoring.PROVIDER_MUNICIPALITY,
+        monitoring.OUTCOMES,
+        monitoring.HOURS_AND_COST,
+        monitoring.GROUPS,
+    ]
+    assert tables[monitoring.TIMELINESS].rows[0][:2] == ["40AB", None]  # its own count is hidden and safe
