@@ -66,79 +66,62 @@ def _hours(within: dt.timedelta) -> str:
     return f"{hours:g} uur" if hours >= 1 else f"{within.total_seconds():g} seconden"
 
 
-def late_sweep_automation(settings: Settings) -> Automation | None:
-    """Create (or replace) the late-run alert; None when no operator URL is configured or nothing is deployed."""
+def _install(settings: Settings, flows: tuple[str, ...], name: str, description: str, trigger, subject, body):
+    """Create (or replace) one alert on the deployments of `flows`, one notification per operator URL.
+
+    None when no operator URL is configured or nothing is deployed.
+    """
     if not settings.operator_urls:
         return None
-    ids = _deployment_ids(WATCHED)
+    ids = _deployment_ids(flows)
     if not ids:
         return None
+    trigger.match_related = {"prefect.resource.id": [f"prefect.deployment.{i}" for i in ids]}
     actions = [
-        SendNotification(
-            block_document_id=block_id,
-            subject="OJA: {{ flow_run.name }} is te laat",
-            body=(
-                "De geplande run {{ flow_run.name }} van {{ deployment.name }} is niet op tijd gestart "
-                "(status Late): draait er een worker op de work pool? Herinneringen blijven staan tot de "
-                "ronde gedraaid heeft."
-            ),
-        )
+        SendNotification(block_document_id=block_id, subject=subject, body=body)
         for block_id in _operator_blocks(settings)
     ]
-    return _replace(
-        Automation(
-            name=AUTOMATION_NAME,
-            description="Meldt de beheerders wanneer de herinneringsronde of het versturen niet op tijd start.",
-            trigger=EventTrigger(
-                expect={"prefect.flow-run.Late"},
-                match_related={"prefect.resource.id": [f"prefect.deployment.{i}" for i in ids]},
-                posture=Posture.Reactive,
-                threshold=1,
-            ),
-            actions=actions,
-        )
+    return _replace(Automation(name=name, description=description, trigger=trigger, actions=actions))
+
+
+def late_sweep_automation(settings: Settings) -> Automation | None:
+    """The reactive alert: a run of the sweep or the dispatch became Late (no worker picked it up)."""
+    return _install(
+        settings,
+        WATCHED,
+        AUTOMATION_NAME,
+        "Meldt de beheerders wanneer de herinneringsronde of het versturen niet op tijd start.",
+        EventTrigger(expect={"prefect.flow-run.Late"}, posture=Posture.Reactive, threshold=1),
+        subject="OJA: {{ flow_run.name }} is te laat",
+        body=(
+            "De geplande run {{ flow_run.name }} van {{ deployment.name }} is niet op tijd gestart "
+            "(status Late): draait er een worker op de work pool? Herinneringen blijven staan tot de "
+            "ronde gedraaid heeft."
+        ),
     )
 
 
 def silent_sweep_automation(settings: Settings, within: dt.timedelta = SILENCE) -> Automation | None:
-    """Create (or replace) the proactive alert: no daily sweep completed `within` (26 hours).
+    """The proactive alert: no run of the daily sweep completed `within` (26 hours).
 
-    None when no operator URL is configured or the sweep is not deployed. The window starts when the
-    automation is installed (`oja start` installs it at every start).
+    The window starts when the automation is installed (`oja start` installs it at every start), and
+    the alert repeats every window until a sweep completes.
     """
-    if not settings.operator_urls:
-        return None
-    ids = _deployment_ids((SWEEP_FLOW,))
-    if not ids:
-        return None
     silence = _hours(within)
-    actions = [
-        SendNotification(
-            block_document_id=block_id,
-            subject=f"OJA: al {silence} geen herinneringsronde voltooid",
-            body=(
-                f"In de laatste {silence} is geen run van de dagelijkse herinneringsronde (dagelijkse-herinneringen) "
-                "voltooid. Er gaan dus geen herinneringen uit. Kijk in de Prefect UI: draait er een worker op "
-                "de work pool 'oja', staat de deployment of haar schema op pauze, zijn er runs Late of Failed, "
-                "en maakt de scheduler nog runs aan (Deployments -> dagelijkse-herinneringen -> Upcoming)? "
-                f"Dit bericht komt elke {silence} terug tot een ronde voltooid is."
-            ),
-        )
-        for block_id in _operator_blocks(settings)
-    ]
-    return _replace(
-        Automation(
-            name=SILENT_AUTOMATION_NAME,
-            description=f"Meldt de beheerders wanneer {silence} lang geen herinneringsronde voltooid is.",
-            trigger=EventTrigger(
-                expect={"prefect.flow-run.Completed"},
-                match_related={"prefect.resource.id": [f"prefect.deployment.{i}" for i in ids]},
-                posture=Posture.Proactive,
-                threshold=1,
-                within=within,
-            ),
-            actions=actions,
-        )
+    return _install(
+        settings,
+        (SWEEP_FLOW,),
+        SILENT_AUTOMATION_NAME,
+        f"Meldt de beheerders wanneer {silence} lang geen herinneringsronde voltooid is.",
+        EventTrigger(expect={"prefect.flow-run.Completed"}, posture=Posture.Proactive, threshold=1, within=within),
+        subject=f"OJA: al {silence} geen herinneringsronde voltooid",
+        body=(
+            f"In de laatste {silence} is geen run van de dagelijkse herinneringsronde (dagelijkse-herinneringen) "
+            "voltooid. Er gaan dus geen herinneringen uit. Kijk in de Prefect UI: draait er een worker op "
+            "de work pool 'oja', staat de deployment of haar schema op pauze, zijn er runs Late of Failed, "
+            "en maakt de scheduler nog runs aan (Deployments -> dagelijkse-herinneringen -> Upcoming)? "
+            f"Dit bericht komt elke {silence} terug tot een ronde voltooid is."
+        ),
     )
 
 

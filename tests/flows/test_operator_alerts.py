@@ -1,4 +1,8 @@
-"""A late sweep is loud: the Prefect server itself tells the operators, without any worker."""
+"""Scheduled work that does not happen is loud: the Prefect server itself tells the operators, without any worker.
+
+Two automations: a sweep or dispatch run that turns Late (reactive), and no sweep completed within the
+window (proactive; 26 hours in production, 10 seconds here).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import json
 import time
 
 import pendulum
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.states import Completed, Late
 
@@ -21,99 +26,84 @@ def _deploy(client, flow_name: str):
     return client.create_deployment(flow_id=flow_id, name="oja")
 
 
-def test_a_late_sweep_run_mails_the_operators(prefect_server, monkeypatch):
-    operators = SMTPServer()
-    operators.start()
-    try:
-        monkeypatch.setenv("OJA_OPERATOR_URLS", json.dumps([operators.url + "&to=ops@region.example"]))
-        get_settings.cache_clear()
-        with get_client(sync_client=True) as client:
-            deployment_id = _deploy(client, "dagelijkse-herinneringen")
-            automation = late_sweep_automation(get_settings())
-            assert automation is not None and automation.name == AUTOMATION_NAME
-            again = late_sweep_automation(get_settings())  # installing twice replaces, never doubles
-            assert [a.id for a in client.read_automations_by_name(AUTOMATION_NAME)] == [again.id]
-
-            time.sleep(2)  # the server's trigger service loads the automation
-            run = client.create_flow_run_from_deployment(deployment_id, name="sweep-2027-01-04")
-            client.set_flow_run_state(run.id, Late(scheduled_time=pendulum.now("UTC").subtract(minutes=30)), force=True)
-
-            deadline = time.monotonic() + 30
-            while not operators.messages and time.monotonic() < deadline:
-                time.sleep(0.5)
-        [alert] = operators.messages
-        assert alert.rcpt_tos == ["ops@region.example"]
-        assert "sweep-2027-01-04" in alert.subject and "te laat" in alert.subject
-        assert "worker" in alert.text
-    finally:
-        operators.stop()
-        get_settings.cache_clear()
-
-
-def test_without_operator_urls_nothing_is_installed(prefect_server, monkeypatch):
-    monkeypatch.delenv("OJA_OPERATOR_URLS", raising=False)
-    get_settings.cache_clear()
-    assert late_sweep_automation(get_settings()) is None
-
-
 def _wait_for_mail(server: SMTPServer, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while not server.messages and time.monotonic() < deadline:
         time.sleep(0.5)
 
 
-def test_no_completed_sweep_within_the_window_mails_the_operators(prefect_server, monkeypatch):
+@pytest.fixture
+def operators(prefect_server, monkeypatch):
+    """The operators' mailbox (a real SMTP server), configured as OJA_OPERATOR_URLS; alerts removed afterwards."""
+    server = SMTPServer()
+    server.start()
+    monkeypatch.setenv("OJA_OPERATOR_URLS", json.dumps([server.url + "&to=ops@region.example"]))
+    get_settings.cache_clear()
+    yield server
+    with get_client(sync_client=True) as client:
+        for name in (AUTOMATION_NAME, SILENT_AUTOMATION_NAME):
+            for existing in client.read_automations_by_name(name):
+                client.delete_automation(existing.id)
+    server.stop()
+    get_settings.cache_clear()
+
+
+def test_a_late_sweep_run_mails_the_operators(operators):
+    with get_client(sync_client=True) as client:
+        deployment_id = _deploy(client, "dagelijkse-herinneringen")
+        automation = late_sweep_automation(get_settings())
+        assert automation is not None and automation.name == AUTOMATION_NAME
+        again = late_sweep_automation(get_settings())  # installing twice replaces, never doubles
+        assert [a.id for a in client.read_automations_by_name(AUTOMATION_NAME)] == [again.id]
+
+        time.sleep(2)  # the server's trigger service loads the automation
+        run = client.create_flow_run_from_deployment(deployment_id, name="sweep-2027-01-04")
+        client.set_flow_run_state(run.id, Late(scheduled_time=pendulum.now("UTC").subtract(minutes=30)), force=True)
+        _wait_for_mail(operators, 30)
+    [alert] = operators.messages
+    assert alert.rcpt_tos == ["ops@region.example"]
+    assert "sweep-2027-01-04" in alert.subject and "te laat" in alert.subject
+    assert "worker" in alert.text
+
+
+def test_without_operator_urls_nothing_is_installed(prefect_server, monkeypatch):
+    monkeypatch.delenv("OJA_OPERATOR_URLS", raising=False)
+    get_settings.cache_clear()
+    assert late_sweep_automation(get_settings()) is None
+    assert silent_sweep_automation(get_settings()) is None
+    get_settings.cache_clear()
+
+
+def test_no_completed_sweep_within_the_window_mails_the_operators(operators):
     """Proactive: nothing happens at all (no run is ever created), and the server still tells the operators."""
-    operators = SMTPServer()
-    operators.start()
-    try:
-        monkeypatch.setenv("OJA_OPERATOR_URLS", json.dumps([operators.url + "&to=ops@region.example"]))
-        get_settings.cache_clear()
-        with get_client(sync_client=True) as client:
-            _deploy(client, "dagelijkse-herinneringen")
-            automation = silent_sweep_automation(get_settings(), within=dt.timedelta(seconds=10))
-            assert automation is not None and automation.name == SILENT_AUTOMATION_NAME
-            assert [a.id for a in client.read_automations_by_name(SILENT_AUTOMATION_NAME)] == [automation.id]
-        _wait_for_mail(operators, 45)
-        assert operators.messages, "the proactive alert fired"
-        alert = operators.messages[0]
-        assert alert.rcpt_tos == ["ops@region.example"]
-        assert "geen herinneringsronde voltooid" in alert.subject and "10 seconden" in alert.subject
-        assert "worker" in alert.text and "pauze" in alert.text
-    finally:
-        with get_client(sync_client=True) as client:
-            for existing in client.read_automations_by_name(SILENT_AUTOMATION_NAME):
-                client.delete_automation(existing.id)
-        operators.stop()
-        get_settings.cache_clear()
+    with get_client(sync_client=True) as client:
+        _deploy(client, "dagelijkse-herinneringen")
+        automation = silent_sweep_automation(get_settings(), within=dt.timedelta(seconds=10))
+        assert automation is not None and automation.name == SILENT_AUTOMATION_NAME
+        assert [a.id for a in client.read_automations_by_name(SILENT_AUTOMATION_NAME)] == [automation.id]
+    _wait_for_mail(operators, 45)
+    assert operators.messages, "the proactive alert fired"
+    alert = operators.messages[0]
+    assert alert.rcpt_tos == ["ops@region.example"]
+    assert "geen herinneringsronde voltooid" in alert.subject and "10 seconden" in alert.subject
+    assert "worker" in alert.text and "pauze" in alert.text
 
 
-def test_a_sweep_that_completes_in_every_window_keeps_the_alert_quiet(prefect_server, monkeypatch):
-    operators = SMTPServer()
-    operators.start()
-    try:
-        monkeypatch.setenv("OJA_OPERATOR_URLS", json.dumps([operators.url + "&to=ops@region.example"]))
-        get_settings.cache_clear()
-        with get_client(sync_client=True) as client:
-            deployment_id = _deploy(client, "dagelijkse-herinneringen")
-            other_id = _deploy(client, "dagelijkse-monitoring")
-            silent_sweep_automation(get_settings(), within=dt.timedelta(seconds=10))
-            # a sweep completes every 3 s for 22 s: two windows, none without a completed sweep
-            deadline = time.monotonic() + 22
-            while time.monotonic() < deadline:
-                run = client.create_flow_run_from_deployment(deployment_id)
-                client.set_flow_run_state(run.id, Completed(), force=True)
-                time.sleep(3)
-            assert not operators.messages, [m.subject for m in operators.messages]
-            # the sweep stops; another deployment completing does not count, and the alert comes
-            for _ in range(3):
-                run = client.create_flow_run_from_deployment(other_id)
-                client.set_flow_run_state(run.id, Completed(), force=True)
-            _wait_for_mail(operators, 30)
-            assert operators.messages, "the alert fires once the sweep stops completing"
-    finally:
-        with get_client(sync_client=True) as client:
-            for existing in client.read_automations_by_name(SILENT_AUTOMATION_NAME):
-                client.delete_automation(existing.id)
-        operators.stop()
-        get_settings.cache_clear()
+def test_a_sweep_that_completes_in_every_window_keeps_the_alert_quiet(operators):
+    with get_client(sync_client=True) as client:
+        deployment_id = _deploy(client, "dagelijkse-herinneringen")
+        other_id = _deploy(client, "dagelijkse-monitoring")
+        silent_sweep_automation(get_settings(), within=dt.timedelta(seconds=10))
+        # a sweep completes every 3 s for 22 s: two windows, none without a completed sweep
+        deadline = time.monotonic() + 22
+        while time.monotonic() < deadline:
+            run = client.create_flow_run_from_deployment(deployment_id)
+            client.set_flow_run_state(run.id, Completed(), force=True)
+            time.sleep(3)
+        assert not operators.messages, [m.subject for m in operators.messages]
+        # the sweep stops; another deployment completing does not count, and the alert comes
+        for _ in range(3):
+            run = client.create_flow_run_from_deployment(other_id)
+            client.set_flow_run_state(run.id, Completed(), force=True)
+        _wait_for_mail(operators, 30)
+    assert operators.messages, "the alert fires once the sweep stops completing"
