@@ -49,6 +49,7 @@ from models.tables import (
     School,
 )
 from models.vocabulary import EndReason
+from oja.calendar import school_calendars
 from oja.config import Policy
 
 LEVELS = [0, 1, 2, 3, 4]
@@ -228,23 +229,23 @@ def timeliness_by_school(session: Session, release: Release, *, triage_norm: int
             .group_by(AuditRecord.case_ref)
         ).all()
     }
-    regions = dict(session.exec(select(School.code, School.holiday_region)).all())
+    calendars = school_calendars(session)  # school days as each school counts them, its own closing days too
     cases = session.exec(select(Case.ref, Case.school_code, Case.opened_on, Case.activated_on)).all()
     if not cases:
         return Table(TIMELINESS, title, columns, [])
     start = min(c[2] for c in cases) - dt.timedelta(days=1)
-    index = {r: SchoolDayIndex(r, start, today + dt.timedelta(days=1)) for r in set(regions.values())}
+    index = {c: SchoolDayIndex(c, start, today + dt.timedelta(days=1)) for c in set(calendars.values())}
     to_triage: dict[str, list[int]] = {}
     to_help: dict[str, list[int]] = {}
     for ref, school, opened, activated in cases:
-        idx = index[regions[school]]
+        idx = index[calendars[school]]
         if ref in triaged:
             day = triaged[ref].date() if isinstance(triaged[ref], dt.datetime) else triaged[ref]
             to_triage.setdefault(school, []).append(idx.between(opened, min(max(day, opened), today)))
         if activated:
             to_help.setdefault(school, []).append(idx.between(opened, min(max(activated, opened), today)))
     values, figures, needs = [], {}, {}
-    for i, school in enumerate(sorted(regions)):
+    for i, school in enumerate(sorted(calendars)):
         t, h = to_triage.get(school, []), to_help.get(school, [])
         within = sum(1 for d in t if d <= triage_norm)
         cells = {name: (TIMELINESS, school, name) for name in ("binnen norm", "buiten norm", "gestart")}

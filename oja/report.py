@@ -23,6 +23,7 @@ from models.schooldays import SchoolDayIndex
 from models.suppression import HIDDEN, DisclosureError, Release, protect
 from models.tables import Case, Intervention, Referral, School, Signal
 from notifications.render import TEMPLATES, long_date
+from oja.calendar import school_calendars
 from oja.monitoring import current_plans
 
 REPORT = "oja-evaluatierapport"
@@ -54,7 +55,7 @@ class PeriodFigures:
 
 
 def figures(session: Session, period: Period, *, rate: float, today: dt.date) -> PeriodFigures:
-    schools = dict(session.exec(select(School.code, School.holiday_region)).all())
+    calendars = school_calendars(session)
     per_school = dict(
         session.exec(
             select(Case.school_code, func.count(Signal.id))
@@ -70,7 +71,7 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
     ).all()
     days = []
     for school, opened, activated in started:
-        index = SchoolDayIndex(schools[school], min(opened, activated), max(opened, activated))
+        index = SchoolDayIndex(calendars[school], min(opened, activated), max(opened, activated))
         days.append(index.between(opened, activated))
     referrals = session.exec(
         select(func.count(Referral.id)).where(Referral.referred_on >= period.start, Referral.referred_on <= period.end)
@@ -85,7 +86,7 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
     ).all():
         cost += per_week * period.weeks_overlap(activated, min(closed or today, today)) * rate
     return PeriodFigures(
-        signals_per_school=_signals_per_school(per_school, sorted(schools)),
+        signals_per_school=_signals_per_school(per_school, sorted(calendars)),
         signals_total=sum(per_school.values()),
         median_days_to_help=float(median(days)) if len(days) > 5 else None,
         started=len(days),
