@@ -76,12 +76,16 @@ def is_small(value: int) -> bool:
     return 1 <= value <= THRESHOLD
 
 
-def is_protected(value: int, lower: float, upper: float, maximum: float = INF) -> bool:
-    """The protection rule for a hidden figure with true `value` and feasible range [lower, upper]."""
+def is_protected(value: int, lower: float, upper: float, maximum: float = INF, floor: int = 0) -> bool:
+    """The protection rule for a hidden figure with true `value` and feasible range [lower, upper].
+
+    `floor` is the least a reader knows the figure holds from the marks alone: 1 for a published hidden
+    figure (zeros are shown, so a hidden figure is not 0), the number of hidden cells under a hidden total,
+    0 for a figure no table shows."""
     if value == 0:
         return True  # a zero is not a group
     if is_small(value):
-        return lower <= max(0, value - MARGIN) and upper >= min(value + MARGIN, maximum)
+        return lower <= max(floor, value - MARGIN) and upper >= min(value + MARGIN, maximum)
     return upper > lower
 
 
@@ -343,6 +347,12 @@ class _Group:
         return self.protected and (self.published or is_small(self.value))
 
 
+def _floor(g: _Group) -> int:
+    """What a hidden figure holds at least, for any reader: a published figure that is hidden is not 0,
+    because zeros are shown (the mark itself says 'at least 1'); a figure no table shows could be 0."""
+    return 1 if g.published and g.value >= 1 else 0
+
+
 class _Lp:
     """One HiGHS model for one connected part of a release; hiding a figure frees its bounds."""
 
@@ -367,13 +377,15 @@ class _Lp:
         self.costed: np.ndarray = np.zeros(0, dtype=np.int32)
 
     def show(self, g: _Group, shown: bool) -> None:
+        """Fix a shown figure at its value; free a hidden one down to what its mark tells (see _floor)."""
+        low = _floor(g)
         if len(g.cells) == 1:
             (cell,) = g.cells
             maximum = self.release.maxima.get(cell, INF)
             upper = highspy.kHighsInf if maximum == INF else maximum
-            self.h.changeColBounds(self.col[cell], *((g.value, g.value) if shown else (0.0, upper)))
+            self.h.changeColBounds(self.col[cell], *((g.value, g.value) if shown else (float(low), upper)))
         else:
-            bounds = (g.value, g.value) if shown else (-highspy.kHighsInf, highspy.kHighsInf)
+            bounds = (g.value, g.value) if shown else (low or -highspy.kHighsInf, highspy.kHighsInf)
             self.h.changeRowBounds(self.row[id(g)], *bounds)
 
     def _objective(self, g: _Group) -> None:
@@ -389,6 +401,10 @@ class _Lp:
         self.h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize)
         self.h.run()
         status = self.h.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnknown:  # a warm start that went astray: solve afresh
+            self.h.clearSolver()
+            self.h.run()
+            status = self.h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             value = self.h.getInfo().objective_function_value
             return math.floor(value + _EPS) if maximise else math.ceil(value - _EPS)
@@ -469,10 +485,32 @@ class _State:
         lp = self.lp(g)
         return max(0.0, lp.extreme(g, maximise=False)), lp.extreme(g, maximise=True)
 
+    def floor(self, g: _Group) -> int:
+        """The least the figure holds by what the marks alone tell, whatever the values shown: every hidden
+        published figure is at least 1 (zeros are shown), so a hidden total over three hidden cells is at
+        least 3. The rule's range must reach down to this floor (or MARGIN below the value), not to 0."""
+        if len(g.cells) == 1:
+            return _floor(g)
+        part = self.part_of[next(iter(g.cells))]
+        cells = self.part_cells[part]
+        col = {c: i for i, c in enumerate(cells)}
+        h = _highs()
+        upper = np.array([self.release.maxima.get(c, INF) for c in cells], dtype=np.float64)
+        h.addVars(len(cells), np.zeros(len(cells)), np.where(np.isinf(upper), highspy.kHighsInf, upper))
+        for o in self.part_groups.get(part, []):
+            if self.is_hidden(o) and _floor(o):
+                idx = np.array([col[c] for c in o.cells], dtype=np.int32)
+                h.addRow(1.0, highspy.kHighsInf, len(idx), idx, np.ones(len(idx)))
+        idx = np.array([col[c] for c in g.cells], dtype=np.int32)
+        h.changeColsCost(len(idx), idx, np.ones(len(idx)))
+        h.run()
+        least = math.ceil(h.getInfo().objective_function_value - _EPS)
+        return max(_floor(g), least)
+
     def targets(self, g: _Group) -> tuple[float, float]:
         """How far the figure's range must reach: (at most this low, at least this high)."""
         if is_small(g.value):
-            return max(0, g.value - MARGIN), min(g.value + MARGIN, g.maximum)
+            return max(self.floor(g), g.value - MARGIN), min(g.value + MARGIN, g.maximum)
         return g.value - 1, g.value + 1  # 6 or more: any other value will do (one side is enough)
 
     def repair(self, g: _Group, *, up: bool) -> list[_Group] | None:
@@ -493,6 +531,9 @@ class _State:
         slack: list[tuple[int, _Group]] = []
         for o in self.part_groups.get(part, []):
             if self.is_hidden(o):
+                if _floor(o):  # the other table must agree with what the marks tell: hidden is not 0
+                    idx_hidden = np.array([col[c] for c in o.cells], dtype=np.int32)
+                    h.addRow(float(_floor(o)), highspy.kHighsInf, len(idx_hidden), idx_hidden, np.ones(len(idx_hidden)))
                 continue
             idx = [col[c] for c in o.cells]
             coef = [1.0] * len(idx)
@@ -535,7 +576,7 @@ def _result(state: _State) -> Protection:
             lower, upper = state.range(g)
             for f in g.figures:
                 ranges[f.id] = (int(lower), upper)
-            if g.audited and not is_protected(g.value, lower, upper, g.maximum):
+            if g.audited and not is_protected(g.value, lower, upper, g.maximum, state.floor(g)):
                 leaks += [Leak(f, int(lower), upper) for f in g.figures if f.protected]
         elif g.protected and is_small(g.value):
             leaks += [Leak(f, g.value, g.value, shown=True) for f in g.figures if f.protected]
@@ -572,7 +613,7 @@ def protect(release: Release) -> Protection:
         if not g.audited or g.value == 0:
             continue
         lower, upper = state.range(g)
-        if is_protected(g.value, lower, upper, g.maximum):
+        if is_protected(g.value, lower, upper, g.maximum, state.floor(g)):
             continue
         low, high = state.targets(g)
         if is_small(g.value):

@@ -308,10 +308,12 @@ def reviews_by_school(release: Release, open_cases: OpenCases) -> Table:
     )
 
 
-def _region_figure(release: Release, table: str, name, n: int) -> FigureId:
-    """A region-wide count: shown whatever its size, and known to the audit. Its cell has the same id."""
+def _region_figure(release: Release, table: str, name, n: int, *, fixed: bool = True) -> FigureId:
+    """A region-wide count, known to the audit; its cell has the same id. Not protected (it is about no
+    school), and shown whatever its size unless `fixed` is False: then the audit hides it where it would
+    give a school's cell away, as it does the caseload table's level totals."""
     release.add_cell((table, name), n)
-    return release.add_figure((table, name), table, [(table, name)], protected=False, fixed=True).id
+    return release.add_figure((table, name), table, [(table, name)], protected=False, fixed=fixed).id
 
 
 def decisions(session: Session, release: Release, *, since: dt.date) -> Table:
@@ -345,8 +347,10 @@ def current_plans():
 def caseload_by_provider_and_municipality(session: Session, release: Release, open_cases: OpenCases) -> Table:
     """Open cases region-wide per provider (of the current plan) and per municipality of residence.
 
-    Region-wide: never suppressed. The municipality rows add up to every open case, which ties them to the
-    caseload table's cells; a case can have several providers, so the provider rows add up to nothing."""
+    Region-wide. A case can have several providers, so the provider rows add up to nothing and are always
+    shown. The municipality rows add up to every open case, which ties them to the caseload table's cells:
+    in a small region they are hidden where, with the marks of the caseload table, they would give a
+    school's cell away."""
     open_states = [s.value for s in OPEN_STATES]
     plans = current_plans()
     per_provider = session.exec(
@@ -360,17 +364,19 @@ def caseload_by_provider_and_municipality(session: Session, release: Release, op
         _region_figure(release, PROVIDER_MUNICIPALITY, ("aanbieder", code), n)
     municipalities = []
     for code, n in sorted(open_cases.per_municipality.items(), key=lambda item: str(item[0])):
-        municipalities.append(_region_figure(release, PROVIDER_MUNICIPALITY, ("gemeente", code), n))
+        municipalities.append(_region_figure(release, PROVIDER_MUNICIPALITY, ("gemeente", code), n, fixed=False))
     if municipalities:  # together they are every open case: the region total of the caseload table
         terms = {cell: 1.0 for cell in municipalities} | {c: -1.0 for c in open_cases.cells.values()}
         release.add_relation(terms, lower=0, upper=0)
     rows = [["aanbieder", code, n] for code, n in sorted(per_provider)]
+    first = len(rows)
     rows += [["gemeente", code, n] for code, n in sorted(open_cases.per_municipality.items(), key=lambda i: str(i[0]))]
     return Table(
         PROVIDER_MUNICIPALITY,
         "Open casussen per aanbieder en per woongemeente (regio)",
         ["soort", "code", "open casussen"],
         rows,
+        {(first + i, 2): figure for i, figure in enumerate(municipalities)},
     )
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import pytest
 from sqlmodel import func, select
 
-from models.suppression import HIDDEN, audit, shown
+from models.suppression import HIDDEN, Release, audit, protect, shown
 from models.tables import Case
 from oja import migrate, monitoring
 from oja import services as sv
@@ -76,7 +76,8 @@ def test_caseload_per_school_hides_small_cells_and_what_would_give_them_away(eng
     # the level totals would give 40AB's cells away (41CD has 0 there): hidden too; the region total is shown
     assert rows["totaal"] == [0, None, None, 6, 0, 16]
     ranges = tables.protection.ranges
-    assert ranges[(monitoring.CASELOAD, "40AB", 1)] == (0, 10)  # 3 could be anything from 0 to 10
+    # 3 could be anything from 1 to 9: hidden means not 0 (zeros are shown), and the 7 is at least 1 too
+    assert ranges[(monitoring.CASELOAD, "40AB", 1)] == (1, 9)
 
 
 def test_reviews_on_time_and_overdue(engine):
@@ -109,7 +110,8 @@ def test_timeliness_hides_a_share_that_reveals_a_small_group_and_the_percentiles
     rows = {r[0]: r[1:] for r in tables[monitoring.TIMELINESS].rows}
     # 90% within the norm would say that one pupil was not; the median and p90 bound that share too
     assert rows["40AB"][:4] == [10, None, None, None]
-    assert tables.protection.ranges[(monitoring.TIMELINESS, "40AB", "buiten norm")] == (0, 10)
+    # the one outside the norm: 10 triaged, at least 1 of them within (a hidden count is not 0)
+    assert tables.protection.ranges[(monitoring.TIMELINESS, "40AB", "buiten norm")] == (0, 9)
     assert rows["41CD"][:4] == [6, 0.0, 0.0, 100]
     assert rows["42EF"] == [0, "–", "–", "–", 0, "–", "–"]  # over nobody nothing applies
 
@@ -233,25 +235,29 @@ def _attack(tables, truth: dict[tuple[str, int], int]):
     values = attack.grid_values("c", schools, LEVELS, [row[1:] for row in caseload.rows])
     equations = attack.grid_equations("c", schools, LEVELS)
     region = [n for kind, _, n in tables[monitoring.PROVIDER_MUNICIPALITY].rows if kind == "gemeente"]
-    values[("regio",)] = sum(region)
-    equations.append((("regio",), [("c", "totaal", "totaal")]))
+    if None not in region:  # the municipality rows, where all are shown, give the region total
+        values[("regio",)] = sum(region)
+        equations.append((("regio",), [("c", "totaal", "totaal")]))
     true = {("c", s, lv): truth.get((s, lv), 0) for s in schools for lv in LEVELS}
     true |= {("c", s, "totaal"): sum(truth.get((s, lv), 0) for lv in LEVELS) for s in schools}
     true |= {("c", "totaal", lv): sum(truth.get((s, lv), 0) for s in schools) for lv in LEVELS}
     true[("c", "totaal", "totaal")] = sum(truth.values())
-    return attack.subtract(values, equations), attack.combine(values, equations), values, true
+    floors = attack.floors(values, equations)
+    return attack.subtract(values, equations), attack.combine(values, equations), values, true, floors
 
 
 def _assert_nothing_given_away(tables, truth):
-    recovered, bounds, values, true = _attack(tables, truth)
+    recovered, bounds, values, true, floors = _attack(tables, truth)
     school_figures = [n for n in values if n[0] == "c" and n[1] != "totaal"]  # cells and school totals
     for name in school_figures:
         assert values[name] is None or values[name] == 0 or values[name] > 5, f"{name} shows {values[name]}"
     for name in school_figures:
         if values[name] is None and true[name] > 0:  # a hidden zero found back is not a group
             assert name not in recovered, f"{name} (hidden) is recovered as {recovered.get(name)}"
-            lower, upper = bounds.get(name, (0, float("inf")))
-            assert attack.protected(true[name], lower, upper), f"{name} = {true[name]}: narrowed to [{lower}, {upper}]"
+            lower, upper = bounds.get(name, (1, float("inf")))
+            assert attack.protected(true[name], lower, upper, floors[name]), (
+                f"{name} = {true[name]}: narrowed to [{lower}, {upper}]"
+            )
 
 
 def test_leak_two_schools_the_other_schools_full_row_and_a_column_total(engine):
@@ -274,6 +280,17 @@ def test_leak_the_region_total_minus_the_other_school(engine):
     truth = _cases(engine, {("40AB", 1): 3, ("41CD", 2): 6, ("41CD", 3): 6})
     with unit_of_work(engine) as s:
         tables = _tables(s)
+    _assert_nothing_given_away(tables, truth)
+
+
+def test_leak_a_level_total_that_leaves_one_pupil_for_each_hidden_cell(engine):
+    # four schools with 1 pupil at level 1 each: a level total of 4 over four hidden cells says each is 1,
+    # because a hidden cell is never 0 (zeros are shown); the level total must be hidden too
+    plan = {("40AB", 1): 1, ("41CD", 1): 1, ("42EF", 1): 1, ("43GH", 1): 1}
+    truth = _cases(engine, plan | {("40AB", 2): 10, ("41CD", 2): 9, ("42EF", 2): 12, ("43GH", 2): 8})
+    with unit_of_work(engine) as s:
+        tables = _tables(s)
+    assert {r[0]: r[1:] for r in tables[monitoring.CASELOAD].rows}["totaal"][1] is None
     _assert_nothing_given_away(tables, truth)
 
 
@@ -319,22 +336,29 @@ def test_every_table_of_the_demo_region_passes_the_audit(tmp_path):
     engine.dispose()
 
 
-def test_a_table_that_a_region_wide_figure_gives_away_is_refused_and_has_nothing_to_publish(engine):
-    # one school with 3 open cases: the municipality row (region-wide, shown) says 3, so hiding 40AB's
-    # total protects nothing; running reviews are at most those 3 open cases, so they go too
+def test_a_municipality_row_that_would_be_one_schools_total_is_hidden_with_it(engine):
+    # one school with 3 open cases: the region-wide municipality row (3) would be that school's total,
+    # so the audit hides it too; every table can be published
     _cases(engine, {("40AB", 2): 3})
     with unit_of_work(engine) as s:
         tables = _tables(s)
-    assert tables.refused == [monitoring.CASELOAD, monitoring.REVIEWS]
-    assert tables[monitoring.CASELOAD].rows is None
+    assert tables.refused == [] and tables.protection.ok
+    assert {r[0]: r[1:] for r in tables[monitoring.CASELOAD].rows}["40AB"] == [0, 0, None, 0, 0, None]
+    municipality = [row for row in tables[monitoring.PROVIDER_MUNICIPALITY].rows if row[0] == "gemeente"]
+    assert municipality == [["gemeente", "GM0164", None]]
+    assert [row[2] for row in tables[monitoring.PROVIDER_MUNICIPALITY].rows if row[0] == "aanbieder"] == [3]
+
+
+def test_a_table_that_is_refused_has_nothing_to_publish(engine):
+    _cases(engine, {("40AB", 2): 3})
+    with unit_of_work(engine) as s:
+        release = Release()
+        open_cases = monitoring._open_cases(s, release, today=TODAY)
+        table = monitoring.caseload_by_school(release, open_cases)
+        # a region-wide figure that must be shown and is that school's total: no suppression can help
+        release.add_figure(("regio",), "regio", list(open_cases.cells.values()), protected=False, fixed=True)
+        protection = protect(release)
+    assert protection.refused == {monitoring.CASELOAD}
+    assert table.rows is None
     with pytest.raises(RuntimeError, match="audit"):
-        tables[monitoring.CASELOAD].as_records()
-    assert [t.key for t in tables.publishable] == [
-        monitoring.TIMELINESS,
-        monitoring.DECISIONS,
-        monitoring.PROVIDER_MUNICIPALITY,
-        monitoring.OUTCOMES,
-        monitoring.HOURS_AND_COST,
-        monitoring.GROUPS,
-    ]
-    assert tables[monitoring.TIMELINESS].rows[0][:2] == ["40AB", None]  # its own count is hidden and safe
+        table.as_records()

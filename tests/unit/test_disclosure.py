@@ -67,17 +67,32 @@ def test_the_audit_names_a_cell_that_two_rows_and_two_columns_give_away():
     result = audit(release, hidden)
     # row 0 - column 0 - column 1 + row 1 = cell (0, 2): 10 - 6 - 6 + 6 = 4
     assert result.ranges[(T, 0, 2)] == (4, 4)
-    assert {leak.figure.id for leak in result.leaks} == {(T, 0, 2)}  # the blocks' 3s range from 0 to 6
+    assert (T, 0, 2) in {leak.figure.id for leak in result.leaks}
+    # the blocks' 3s: hidden means at least 1 (zeros are shown), so 6 - 1 = 5 at most, short of 3 + 3
+    assert result.ranges[(T, 0, 0)] == (1, 5) and len(result.leaks) == len(hidden)
     assert "4 pupils, hidden, but lies in [4, 4]" in str(next(x for x in result.leaks if x.figure.id == (T, 0, 2)))
+
+
+def test_the_audit_knows_that_a_hidden_figure_is_not_zero():
+    # zeros are shown, so every hidden mark says "at least 1": four hidden 1s under a shown total of 4 are 1s
+    counts = {(r, 1): 1 for r in "ABCD"} | {("A", 2): 10, ("B", 2): 9, ("C", 2): 12, ("D", 2): 8}
+    release, _ = _grid(counts, list("ABCD"), [1, 2], protect_column_totals=False)
+    hidden = {(T, r, c) for r in "ABCD" for c in (1, 2)}
+    result = audit(release, hidden)
+    assert {leak.figure.id for leak in result.leaks} >= {(T, r, 1) for r in "ABCD"}
+    assert result.ranges[(T, "A", 1)] == (1, 1)
+    assert audit(release, hidden | {(T, TOTAL, 1), (T, TOTAL, 2)}).ok
 
 
 def test_the_audit_names_a_range_that_is_too_narrow_though_not_exact():
     release, _ = _grid({("A", 1): 4, ("A", 2): 2}, ["A"], [1, 2], column_totals=False, grand_total=False)
     result = audit(release, {(T, "A", 1), (T, "A", 2)})  # the total 6 bounds 4 by 6, not 7 (2 may reach 5)
     assert {leak.figure.id for leak in result.leaks} == {(T, "A", 1)}
-    assert result.ranges[(T, "A", 1)] == (0, 6)
+    assert result.ranges[(T, "A", 1)] == (1, 5)  # the hidden 2 is at least 1: zeros are shown
     release, _ = _grid({("A", 1): 3, ("A", 2): 3}, ["A"], [1, 2], column_totals=False, grand_total=False)
-    assert audit(release, {(T, "A", 1), (T, "A", 2)}).ok  # 3 of 6: anywhere from 0 to 6
+    assert not audit(release, {(T, "A", 1), (T, "A", 2)}).ok  # 3 of 6: 1 to 5, never 6
+    release, _ = _grid({("A", 1): 4, ("A", 2): 4}, ["A"], [1, 2], column_totals=False, grand_total=False)
+    assert audit(release, {(T, "A", 1), (T, "A", 2)}).ok  # 4 of 8: anywhere from 1 to 7
 
 
 def test_the_audit_names_a_small_figure_that_is_shown():
@@ -96,7 +111,7 @@ def test_a_known_maximum_clips_the_rule():
     release = Release()
     release.add_cell("group", 3, maximum=4)  # 3 pupils in a group of 4 places: it cannot reach 6
     release.add_figure("bezet", T, ["group"])
-    assert audit(release, {"bezet"}).ranges["bezet"] == (0, 4) and audit(release, {"bezet"}).ok
+    assert audit(release, {"bezet"}).ranges["bezet"] == (1, 4) and audit(release, {"bezet"}).ok
     assert is_protected(3, 0, 5) is False and is_protected(3, 0, 5, maximum=5) is True
 
 
@@ -126,7 +141,7 @@ def test_suppression_of_the_four_leaks():
         [0, 0, 0, 6, 0, 6],  # B's zeros are shown: they hold nobody
         [0, None, None, 6, 0, 16],  # the level totals would pin A's cells (B has 0 there)
     ]
-    assert result.ranges[(T, "A", 1)] == (0, 10)
+    assert result.ranges[(T, "A", 1)] == (1, 9)
     release, grid = _grid({("A", 1): 3, ("A", 2): 7}, ["A"], [1, 2])
     assert grid.published(protect(release)) == [[None, None, 10], [None, None, 10]]
     counts = {(0, 0): 3, (0, 1): 3, (0, 2): 4, (1, 0): 3, (1, 1): 3, (2, 2): 3, (2, 3): 3, (3, 2): 3, (3, 3): 3}
@@ -134,13 +149,13 @@ def test_suppression_of_the_four_leaks():
     result = protect(release)
     assert result.ok and grid.published(result) == [
         [None, None, None, 0, 0, 10],
-        [None, None, 0, 0, 0, 6],
-        [0, 0, None, None, 0, 6],
-        [0, 0, None, None, 0, 6],
+        [None, None, 0, 0, 0, None],  # with every hidden cell at least 1, rows of two 3s must open up too
+        [0, 0, None, None, 0, None],
+        [0, 0, None, None, 0, None],
         [0, 0, 0, 0, 0, 0],
-        [6, None, 10, None, 0, 28],  # two level totals more: the blocks and their joint can now move together
+        [None, None, 10, None, 0, 28],
     ]
-    assert result.ranges[(T, 0, 2)] == (0, 10)
+    assert result.ranges[(T, 0, 2)] == (1, 8)
 
 
 def test_a_figure_that_a_region_wide_figure_gives_away_is_reported_with_its_table():
@@ -154,7 +169,8 @@ def test_a_figure_that_a_region_wide_figure_gives_away_is_reported_with_its_tabl
 
 def test_zeros_stay_shown_and_everything_hideable_hidden_always_passes_without_region_figures():
     release, grid = _grid({(r, c): 1 for r in range(3) for c in range(3)}, list(range(3)), list(range(3)))
-    assert grid.published(protect(release)) == [[None] * 4] * 3 + [[None, None, None, 9]]  # 9 is no small group
+    # all hidden, the grand total too: nine hidden cells, each at least 1, adding up to 9 would be nine 1s
+    assert grid.published(protect(release)) == [[None] * 4] * 4
     assert suppress({("a", 1): 0, ("a", 2): 2, ("b", 1): 0, ("b", 2): 9}, ["a", "b"], [1, 2])[("a", 1)] == 0
 
 
@@ -209,6 +225,9 @@ def test_random_tables_are_published_so_that_neither_the_audit_nor_a_subtracting
             assert not 1 <= value <= 5, f"{name}: hidden {value} recovered"
             assert value == 0, f"{name}: hidden {value} recovered"  # nor anything else but a zero
     # adding and subtracting up to eight lines at once narrows no hidden figure beyond the rule either
+    floors = attack.floors(values, equations)
     for name, (lower, upper) in attack.combine(values, equations, limit=8).items():
         assert lower <= true[name] + 1e-9 <= upper + 2e-9  # sound
-        assert attack.protected(true[name], lower, upper), f"{name} = {true[name]} narrowed to [{lower}, {upper}]"
+        assert attack.protected(true[name], lower, upper, floors[name]), (
+            f"{name} = {true[name]} narrowed to [{lower}, {upper}]"
+        )
