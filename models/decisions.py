@@ -1,6 +1,6 @@
 """Decision support at a review: a recommendation with its reasons, from the data. Pure rules.
 
-The professional decides; the engine recommends, in this order (DOMAIN.md,
+The professional decides; the engine recommends, in this order (docs/domain.md,
 "Decision rules worth knowing"):
 
 1. a safety concern at this review: escalate to specialised care at once;

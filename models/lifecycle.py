@@ -2,7 +2,8 @@
 
 No database, no Prefect: the service layer asks these functions what the next
 state is, and they raise `IllegalTransition` (naming the current state and the
-allowed next actions) before anything is written.
+allowed next actions) before anything is written. The steps are those of docs/domain.md,
+"The lifecycle of one arrangement".
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ TRANSITIONS: dict[CaseState, dict[Action, CaseState]] = {
 
 OPEN_STATES = frozenset(s for s in CaseState if s is not CaseState.CLOSED)
 
-# The intensity ladder (DOMAIN.md): 0 the school's own support, 1-3 in school, 4 specialised care.
+# The intensity ladder (docs/domain.md, "Why this exists"): 0 the school's own support, 1-3 in school,
+# 4 specialised care.
 BASIC_LEVEL = 0
 LOWEST_IN_SCHOOL = 1
 HIGHEST_IN_SCHOOL = 3
