@@ -9,8 +9,81 @@ import pytest
 from models.errors import IllegalTransition, InvalidInput
 from models.lifecycle import TRANSITIONS, Action, CaseState, allowed_actions, level_after, next_state
 
-LEGAL = [(s, a, t) for s, moves in TRANSITIONS.items() for a, t in moves.items()]
-ILLEGAL = [(s, a) for s, a in itertools.product(CaseState, Action) if a not in TRANSITIONS[s]]
+S, A = CaseState, Action
+
+# The transitions as docs/domain.md ("The lifecycle of one arrangement") states them, written out here and
+# not read from models/lifecycle.py, so that a wrong, missing or extra entry there fails a test. Per state,
+# the actions in the order the refusal message lists them.
+EXPECTED: dict[CaseState, dict[Action, CaseState]] = {
+    # 1. a signal opens a case; a further signal joins the open case (no double intake).
+    # 2. triage: the school's own support (level 0, the case closes), an OJA (levels 1-3, a plan is due),
+    #    direct specialised care (level 4), or no action with a reason (the case closes).
+    S.AWAITING_TRIAGE: {
+        A.JOIN_SIGNAL: S.AWAITING_TRIAGE,
+        A.TRIAGE_BASIC: S.CLOSED,
+        A.TRIAGE_OJA: S.PLANNING,
+        A.TRIAGE_SPECIALISED: S.ESCALATED,
+        A.TRIAGE_NO_ACTION: S.CLOSED,
+    },
+    # 3. the joint plan; an open case can be escalated or closed at any step.
+    S.PLANNING: {
+        A.JOIN_SIGNAL: S.PLANNING,
+        A.DRAFT_PLAN: S.PLAN_DRAFTED,
+        A.ESCALATE: S.ESCALATED,
+        A.CLOSE: S.CLOSED,
+    },
+    # 4. consent, one party at a time; the last one needed completes it. A new plan version keeps the
+    #    case collecting consent.
+    S.PLAN_DRAFTED: {
+        A.JOIN_SIGNAL: S.PLAN_DRAFTED,
+        A.DRAFT_PLAN: S.PLAN_DRAFTED,
+        A.RECORD_CONSENT: S.PLAN_DRAFTED,
+        A.CONSENT_COMPLETE: S.CONSENTED,
+        A.ESCALATE: S.ESCALATED,
+        A.CLOSE: S.CLOSED,
+    },
+    # 5. no active plan without consent; a new plan version after consent needs consent again.
+    S.CONSENTED: {
+        A.JOIN_SIGNAL: S.CONSENTED,
+        A.DRAFT_PLAN: S.PLAN_DRAFTED,
+        A.ACTIVATE: S.ACTIVE,
+        A.ESCALATE: S.ESCALATED,
+        A.CLOSE: S.CLOSED,
+    },
+    # 5-6. the active arrangement is reviewed periodically.
+    S.ACTIVE: {
+        A.JOIN_SIGNAL: S.ACTIVE,
+        A.RECORD_REVIEW: S.REVIEWED,
+        A.ESCALATE: S.ESCALATED,
+        A.CLOSE: S.CLOSED,
+    },
+    # 7. the decision after a review: continue, scale up or down (the arrangement goes on), close, escalate.
+    S.REVIEWED: {
+        A.JOIN_SIGNAL: S.REVIEWED,
+        A.CONTINUE: S.ACTIVE,
+        A.SCALE_UP: S.ACTIVE,
+        A.SCALE_DOWN: S.ACTIVE,
+        A.CLOSE: S.CLOSED,
+        A.ESCALATE: S.ESCALATED,
+    },
+    # 7. later, a return from specialised care into an in-school arrangement (a new plan is due).
+    S.ESCALATED: {
+        A.JOIN_SIGNAL: S.ESCALATED,
+        A.RETURN: S.PLANNING,
+        A.CLOSE: S.CLOSED,
+    },
+    # a closed case can be reopened for triage, and nothing else.
+    S.CLOSED: {
+        A.REOPEN: S.AWAITING_TRIAGE,
+    },
+}
+
+LEGAL = [(s, a, t) for s, moves in EXPECTED.items() for a, t in moves.items()]
+ILLEGAL = [(s, a) for s, a in itertools.product(CaseState, Action) if a not in EXPECTED[s]]
+
+
+def test_the_expected_table_covers_every_state():
+    assert set(EXPECTED) == set(CaseState)
 
 
 @pytest.mark.parametrize(("state", "action", "target"), LEGAL, ids=[f"{s.value}-{a.value}" for s, a, _ in LEGAL])
@@ -25,9 +98,14 @@ def test_every_illegal_transition_names_the_state_and_the_allowed_actions(state,
     message = str(raised.value)
     assert f"in state '{state.value}'" in message and f"action '{action.value}' is not allowed" in message
     assert "OJA-2026-000001" in message
-    for allowed in allowed_actions(state):
+    for allowed in EXPECTED[state]:
         assert allowed.value in message
-    assert raised.value.allowed == tuple(a.value for a in allowed_actions(state))
+    assert raised.value.allowed == tuple(a.value for a in EXPECTED[state])
+
+
+@pytest.mark.parametrize("state", list(CaseState), ids=[s.value for s in CaseState])
+def test_the_allowed_actions_of_each_state(state):
+    assert allowed_actions(state) == tuple(EXPECTED[state])
 
 
 def test_every_state_can_be_reached_and_every_open_state_can_be_left_towards_closure():
