@@ -23,7 +23,7 @@ from prefect.states import Running
 from sqlmodel import select
 
 from flows import forms
-from models.errors import OjaError
+from models.errors import ActionRefused, OjaError
 from models.schooldays import today as amsterdam_today
 from models.tables import Case
 from oja import services as sv
@@ -34,10 +34,6 @@ from oja.db import get_engine, unit_of_work
 # is kept as JSON where Prefect keeps results (PREFECT_HOME/storage, the same for the server and the workers
 # that `oja start` starts; the stored key is an absolute path), so the UI and the API can read it back.
 RESULTS = {"persist_result": True, "result_serializer": "json"}
-
-
-class ActionRefused(Exception):
-    """The engine refused the action; the message says why (codes and field names only)."""
 
 
 def _run_name(prefix: str) -> Callable[[], str]:

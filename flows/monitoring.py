@@ -12,8 +12,9 @@ from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
+from models.errors import DisclosureError
 from models.schooldays import today as amsterdam_today
-from models.suppression import HIDDEN, DisclosureError, shown
+from models.suppression import HIDDEN, shown
 from oja import monitoring
 from oja.config import get_policy, get_settings
 from oja.db import get_engine

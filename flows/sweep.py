@@ -11,16 +11,13 @@ import datetime as dt
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from models.errors import DispatchIncomplete
 from models.schooldays import today as amsterdam_today
 from notifications.render import render
 from oja import sweep
 from oja.config import get_policy, get_settings
 from oja.db import get_engine
 from oja.notify import build_sender
-
-
-class DispatchIncomplete(Exception):
-    """Some messages could not be sent; they stay pending for the next attempt."""
 
 
 def _log_planned(report: sweep.SweepReport) -> None:

@@ -17,21 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from models.errors import InvalidInput
+from models.errors import AccessDenied
 from models.vocabulary import Role
 
 SCHOOL_ROLES = {Role.COORDINATOR.value, Role.SCHOOL_SOCIAL_WORKER.value}
-
-
-class AccessDenied(InvalidInput):
-    """The acting professional may not take this action on this case; nothing was changed."""
-
-    def __init__(self, actor: str, action: str, subject: str, scope: str) -> None:
-        self.actor = actor
-        self.action = action
-        self.subject = subject  # a case or pupil reference
-        self.scope = scope
-        super().__init__("actor", f"{actor} may not {action} on {subject}: {scope}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,13 +1,36 @@
-"""Domain exceptions.
+"""Every exception the engine raises, in one tree.
 
-    OjaError                      any refusal by the engine; nothing was written
-    ├── InvalidInput              a value breaks a rule; names the field and the rule
-    │   ├── InvalidBSN            not a valid citizen service number
-    │   ├── InvalidOnderwijsnummer
-    │   └── UnknownReference      a code or reference that is not registered
-    │   └── AccessDenied          the acting professional may not act on this case (models.access)
-    ├── IllegalTransition         the action is not allowed in the case's current state
-    └── ConsentMissing            a plan cannot become active without the consent the age requires
+    Exception
+    ├── OjaError                      any refusal by the engine; nothing was written
+    │   ├── InvalidInput              a value breaks a rule; names the field and the rule (also a ValueError)
+    │   │   ├── InvalidBSN            not a valid citizen service number
+    │   │   ├── InvalidOnderwijsnummer
+    │   │   ├── UnknownReference      a code or reference that is not registered
+    │   │   └── AccessDenied          the acting professional may not act on this case
+    │   ├── IllegalTransition         the action is not allowed in the case's current state
+    │   ├── ConsentMissing            a plan cannot become active without the consent the age requires
+    │   └── DisclosureError           a monitoring table would give a small group away: not published
+    ├── ActionRefused                 a lifecycle flow run failed because the engine refused its action
+    ├── AuditImmutable                an audit record was about to be changed or deleted (also a RuntimeError)
+    └── DeliveryError                 sending did not (wholly) succeed; the outbox keeps what was not sent
+        ├── DeliveryFailed            one message could not be delivered to a target
+        └── DispatchIncomplete        a dispatch run ended with messages failed or undeliverable
+
+When each is raised:
+
+- `OjaError` and its subclasses come from the use cases (`oja.services`, `oja.retention`, ...) and the
+  domain rules (`models.lifecycle`, `models.identity`, `models.access`, `models.suppression`). The unit of
+  work rolls the transaction back; the CLI prints the message; a flow run fails with it. `AccessDenied` is
+  also audited as a refusal (`oja.db.unit_of_work`).
+- `ActionRefused` is raised by the lifecycle flows (`flows.lifecycle`) in place of an `OjaError`, with the
+  same message, so that the run fails without a traceback into the engine. It is not an `OjaError`: code
+  that catches refusals of the engine does not catch a failed flow.
+- `AuditImmutable` is raised by the session's flush guard (`oja.db`) when code would change or delete an
+  audit record: a bug, not a refusal, so it is a `RuntimeError` and not an `OjaError`.
+- `DeliveryError` is not a refusal either: the engine decided, the channel failed. `DeliveryFailed` is raised
+  by a sender (`notifications.send`) for one message, and caught by `oja.sweep.dispatch`, which leaves that
+  message pending; `DispatchIncomplete` fails the dispatch flow run (`flows.sweep`) when messages stayed
+  pending or were undeliverable, so the operators hear of it.
 
 Messages carry field names, codes and case references only, never a value that
 could identify a pupil (a BSN, a name, a birth date), because they end up in
@@ -15,6 +38,8 @@ Prefect's run logs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class OjaError(Exception):
@@ -70,3 +95,49 @@ class ConsentMissing(OjaError):
         self.case_ref = case_ref
         where = f"case {case_ref}" if case_ref else "case"
         super().__init__(f"{where}: consent missing from {', '.join(missing)}")
+
+
+class AccessDenied(InvalidInput):
+    """The acting professional may not take this action on this case; nothing was changed.
+
+    Raised by `models.access.check` (and by a use case with a rule of its own); names the actor, the action
+    and the rule, never anything about the pupil."""
+
+    def __init__(self, actor: str, action: str, subject: str, scope: str) -> None:
+        self.actor = actor
+        self.action = action
+        self.subject = subject  # a case or pupil reference
+        self.scope = scope
+        super().__init__("actor", f"{actor} may not {action} on {subject}: {scope}")
+
+
+class DisclosureError(OjaError):
+    """A table would reveal a small group: it is not published. The message names tables, never a figure or a
+    value (it ends up in Prefect's run state, which everyone with the UI reads)."""
+
+    def __init__(self, tables: Iterable[str]):
+        self.tables = sorted(set(tables))
+        super().__init__(
+            "not published: the small-numbers audit finds that what would be shown gives a group of 1 to 5 "
+            f"pupils away in {', '.join(self.tables)}"
+        )
+
+
+class ActionRefused(Exception):
+    """The engine refused the action; the message says why (codes and field names only)."""
+
+
+class AuditImmutable(RuntimeError):
+    """An audit record was about to be changed or deleted: the engine never does that."""
+
+
+class DeliveryError(Exception):
+    """Base of the failures to send: not a refusal by the engine, so not an `OjaError`."""
+
+
+class DeliveryFailed(DeliveryError):
+    """A message could not be delivered to a target; the target is named without its secrets."""
+
+
+class DispatchIncomplete(DeliveryError):
+    """Some messages could not be sent; they stay pending for the next attempt."""

@@ -58,7 +58,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 import highspy
 import numpy as np
 
-from models.errors import OjaError
+from models.errors import DisclosureError
 
 THRESHOLD = 5  # a group of 1 to THRESHOLD pupils must not be revealed
 MARGIN = 3  # how far a hidden small figure's feasible range must reach on both sides of its true value
@@ -126,18 +126,6 @@ class Leak:
         upper = "∞" if self.upper == INF else str(int(self.upper))
         how = "shown" if self.shown else f"hidden, but lies in [{self.lower}, {upper}]"
         return f"{self.figure.table} {self.figure.id!r}: {self.figure.value} pupils, {how}"
-
-
-class DisclosureError(OjaError):
-    """A table would reveal a small group: it is not published. The message names tables, never a figure or a
-    value (it ends up in Prefect's run state, which everyone with the UI reads)."""
-
-    def __init__(self, tables: Iterable[str]):
-        self.tables = sorted(set(tables))
-        super().__init__(
-            "not published: the small-numbers audit finds that what would be shown gives a group of 1 to 5 "
-            f"pupils away in {', '.join(self.tables)}"
-        )
 
 
 class Release:

@@ -32,12 +32,8 @@ import apprise
 from apprise.plugins.email.base import NotifyEmail
 from apprise.plugins.email.common import SecureMailMode
 
+from models.errors import DeliveryFailed
 from notifications.messages import RenderedMessage
-
-
-class DeliveryFailed(Exception):
-    """A message could not be delivered to a target; the target is named without its secrets."""
-
 
 _CRLF = compat32.clone(linesep="\r\n")
 

@@ -12,6 +12,7 @@ import sqlalchemy.orm
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from models.errors import AccessDenied, AuditImmutable
 from oja.config import get_settings
 
 
@@ -49,10 +50,6 @@ def _engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-class AuditImmutable(RuntimeError):
-    """An audit record was about to be changed or deleted: the engine never does that."""
-
-
 @sa.event.listens_for(sa.orm.Session, "before_flush")
 def _audit_is_append_only(session, _context, _instances) -> None:
     from models.tables import AuditRecord
@@ -65,8 +62,6 @@ def _audit_is_append_only(session, _context, _instances) -> None:
 @contextlib.contextmanager
 def unit_of_work(engine: sa.Engine | None = None) -> Iterator[Session]:
     """A session whose work commits only when the block ends without error."""
-    from models.access import AccessDenied
-
     engine = engine or get_engine()
     with Session(engine, expire_on_commit=False) as session:
         try:

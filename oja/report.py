@@ -19,8 +19,9 @@ import jinja2
 from markupsafe import escape
 from sqlmodel import Session, func, select
 
+from models.errors import DisclosureError
 from models.schooldays import SchoolDayIndex
-from models.suppression import HIDDEN, DisclosureError, Release, protect
+from models.suppression import HIDDEN, Release, protect
 from models.tables import Case, Intervention, Referral, School, Signal
 from notifications.render import TEMPLATES, long_date
 from oja.calendar import school_calendars

@@ -20,7 +20,7 @@ from sqlmodel import Session, func, select
 from models import access
 from models import lifecycle as lc
 from models.decisions import DecisionPolicy, GoalSeries, Recommendation, ReviewFacts, recommend
-from models.errors import IllegalTransition, InvalidInput, UnknownReference
+from models.errors import AccessDenied, IllegalTransition, InvalidInput, UnknownReference
 from models.identity import (
     PUPIL,
     age_on,
@@ -1026,7 +1026,7 @@ def respond_to_referral(
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
         raise IllegalTransition(case.state, "respond_to_referral", allowed, case.ref)
     if who.role != Role.DISTRICT_TEAM.value or who.municipality_code != referral.municipality_code:
-        raise access.AccessDenied(
+        raise AccessDenied(
             who.code,
             "respond_to_referral",
             case.ref,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from models.access import AccessDenied
+from models.errors import AccessDenied
 from models.tables import AuditRecord, Case
 from oja import services as sv
 from oja.db import unit_of_work

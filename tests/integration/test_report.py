@@ -8,7 +8,8 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from models.suppression import HIDDEN, DisclosureError
+from models.errors import DisclosureError
+from models.suppression import HIDDEN
 from oja import services as sv
 from oja.db import unit_of_work
 from oja.report import Period, figures, render_report

@@ -8,13 +8,13 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, func, select
 
-from models.errors import InvalidInput
+from models.errors import AuditImmutable, InvalidInput
 from models.tables import AuditRecord, Case, ErasureRequest, Outbox, Parent, Pupil
 from notifications.render import render
 from oja import retention, sweep
 from oja import services as sv
 from oja.config import Policy
-from oja.db import AuditImmutable, unit_of_work
+from oja.db import unit_of_work
 from tests.factories import active_case
 from tests.integration.test_services import POLICY, TODAY, counts, do
 

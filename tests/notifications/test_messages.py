@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from models.errors import DeliveryFailed
 from notifications.messages import Digest, DueItem, RenderedMessage
 from notifications.render import render
-from notifications.send import AppriseSender, DeliveryFailed
+from notifications.send import AppriseSender
 from oja.config import Settings
 
 DAY = dt.date(2026, 11, 23)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.access import AccessDenied, Actor, CaseScope, check, may_act
+from models.access import Actor, CaseScope, check, may_act
+from models.errors import AccessDenied
 
 CASE = CaseScope("OJA-2026-000001", school_code="40AB", municipality_code="GM0164", providers=frozenset({"PRV-A"}))
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models.suppression import TOTAL, DisclosureError, Release, audit, is_protected, protect, suppress
+from models.errors import DisclosureError
+from models.suppression import TOTAL, Release, audit, is_protected, protect, suppress
 from tests import attack
 
 T = "tabel"
