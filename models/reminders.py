@@ -10,7 +10,6 @@ with the stage reached, never with a pile of stale reminders.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from enum import StrEnum
 
 
@@ -103,7 +102,3 @@ def late_stage(school_days_left: int, kind: NoticeKind) -> Stage | None:
     if school_days_left < 0:
         return Stage(kind, -1, school_days_left)
     return None
-
-
-def week_start(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
 
 import pendulum
 import sqlalchemy as sa
@@ -306,7 +305,3 @@ def export_pupil(session: Session, pupil_ref: str) -> dict:
         )
     out["erasure_requests"] = _rows(session, ErasureRequest, ErasureRequest.pupil_ref == pupil.ref)
     return out
-
-
-def open_requests(session: Session) -> Iterable[ErasureRequest]:
-    return session.exec(select(ErasureRequest).where(ErasureRequest.decided_on.is_(None))).all()

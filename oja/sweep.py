@@ -367,11 +367,6 @@ def plan_notices(
     return report
 
 
-def _queue(session, directory, recipient, items, notice_ids, day, render, language, case_url) -> None:
-    """Render and queue the day's message for one recipient, linking its notices."""
-    _write_outbox(session, _render(directory, recipient, items, notice_ids, day, render, language, case_url))
-
-
 def _render(directory, recipient, items, notice_ids, day, render, language, case_url) -> list[tuple[dict, list[int]]]:
     """The recipient's one message of the sweep, as (outbox row, the ids of the notices it carries). On the
     weekly overview's day the overview of the coming week is part of it, after what needs attention now."""
@@ -507,7 +502,8 @@ def queue_in_session(
         ]
         decided = _insert_new_notices(session, rows)
         if decided:
-            _queue(session, directory, recipient, [candidate], [decided[0][0]], day, render, language, case_url)
+            messages = _render(directory, recipient, [candidate], [decided[0][0]], day, render, language, case_url)
+            _write_outbox(session, messages)
             queued += 1
     return queued
 
