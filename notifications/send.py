@@ -1,5 +1,8 @@
 """The sending seam: one `send(to_email, message, role=...)`, through Apprise.
 
+`Sender` is what the outbox dispatch (`oja.sweep.dispatch`) needs of a channel. `AppriseSender` sends for
+real, `FolderSender` writes .eml files, `RecordingSender` keeps what it is given (for tests).
+
 E-mail is addressed by an Apprise `mailto://` / `mailtos://` URL: Apprise parses
 it (host, port, TLS mode, login, sender, extra headers); the message is our own
 plain text with our HTML as its alternative, both from the templates (Apprise
@@ -26,6 +29,7 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import apprise
@@ -34,6 +38,23 @@ from apprise.plugins.email.common import SecureMailMode
 
 from models.errors import DeliveryFailed
 from notifications.messages import RenderedMessage
+
+
+class Sender(Protocol):
+    """A channel the outbox dispatch sends through (`oja.sweep.dispatch`); the flows close it after."""
+
+    def has_route(self, role: str | None) -> bool:
+        """Whether a message for `role` goes somewhere without an e-mail address (a Teams or Slack channel)."""
+        ...
+
+    def send(self, to_email: str | None, message: RenderedMessage, *, role: str | None = None) -> None:
+        """Deliver one message, or raise (`DeliveryFailed`): the dispatch then keeps it pending."""
+        ...
+
+    def close(self) -> None:
+        """Release what the sender holds open (SMTP connections)."""
+        ...
+
 
 _CRLF = compat32.clone(linesep="\r\n")
 
@@ -200,17 +221,23 @@ class FolderSender:
 
 
 class RecordingSender:
-    """Keeps what would be sent: for tests of callers that need no real channel."""
+    """Keeps what would be sent: for tests of callers that need no real channel. `routes` are the roles with a
+    route besides e-mail; a message to an address in `refuse` fails with `DeliveryFailed`, and is not kept."""
 
-    def __init__(self, routes: Sequence[str] = ()) -> None:
+    def __init__(self, routes: Sequence[str] = (), *, refuse: Sequence[str] = ()) -> None:
         self.sent: list[tuple[str | None, RenderedMessage, str | None]] = []
         self._routes = set(routes)
+        self._refuse = set(refuse)
+        self._lock = threading.Lock()  # the dispatch sends from several threads
 
     def has_route(self, role: str | None) -> bool:
         return role in self._routes
 
     def send(self, to_email: str | None, message: RenderedMessage, *, role: str | None = None) -> None:
-        self.sent.append((to_email, message, role))
+        if to_email in self._refuse:
+            raise DeliveryFailed(f"recording: {to_email} refused")
+        with self._lock:
+            self.sent.append((to_email, message, role))
 
     def close(self) -> None:
         pass

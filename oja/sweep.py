@@ -22,6 +22,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,6 +48,9 @@ from models.vocabulary import Role
 from notifications.messages import Digest, DueItem, RenderedMessage
 from oja.calendar import school_calendars
 from oja.config import Policy
+
+if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
+    from notifications.send import Sender
 
 RECIPIENT_CHUNK = 200  # recipients per transaction
 LOOKBACK_DAYS = 400  # overdue further back than this counts as that far
@@ -570,7 +574,7 @@ def request_stop() -> None:
 
 def dispatch(
     engine: sa.Engine,
-    sender,
+    sender: Sender,
     *,
     batch: int = 200,
     concurrency: int = 4,
@@ -642,7 +646,7 @@ def dispatch(
 
 def sweep_day(
     engine: sa.Engine,
-    sender,
+    sender: Sender,
     *,
     day: dt.date,
     policy: Policy,

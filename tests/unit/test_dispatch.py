@@ -1,0 +1,107 @@
+"""The outbox dispatch with a recording sender: what goes out, and what stays pending. No SMTP server."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlmodel import Session, SQLModel, select
+
+from models.tables import Outbox, Professional
+from notifications.send import RecordingSender, Sender
+from oja import sweep
+from oja.db import get_engine
+
+DAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'oja.db'}")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as s, s.begin():
+        s.add(Professional(code="PRF-ZC", name="Zorgcoördinator", role="zorgcoordinator"))
+        s.add(Professional(code="PRF-TL", name="Teamleider", role="teamleider"))
+    return engine
+
+
+def _queue(engine, *rows: tuple[str, str, str | None]) -> list[int]:
+    """Pending outbox messages as (recipient, role, address); their ids in order."""
+    with Session(engine) as s, s.begin():
+        messages = [
+            Outbox(
+                recipient_code=code,
+                role=role,
+                to_address=address,
+                digest="daily",
+                sweep_date=DAY,
+                subject=f"Herinnering {code}",
+                text=f"tekst {code}",
+                html=f"<p>{code}</p>",
+            )
+            for code, role, address in rows
+        ]
+        s.add_all(messages)
+        s.flush()
+        return [m.id for m in messages]
+
+
+def _outbox(engine) -> dict[int, Outbox]:
+    with Session(engine) as s:
+        return {m.id: m for m in s.exec(select(Outbox))}
+
+
+def test_dispatch_sends_each_pending_message_once_and_marks_it_sent(engine):
+    ids = _queue(engine, ("PRF-ZC", "zorgcoordinator", "zc@school.example"), ("PRF-TL", "teamleider", None))
+    sender = RecordingSender(routes=["teamleider"])  # the team lead has a channel besides e-mail
+    _typed: Sender = sender  # the fake fits the seam the dispatch calls
+
+    report = sweep.dispatch(engine, sender)
+
+    assert (report.sent, report.failed, report.undeliverable, report.errors) == (2, 0, 0, [])
+    got = sorted(sender.sent, key=lambda s: s[1].message_id)
+    assert [(to, m.subject, m.text, m.html, m.message_id, role) for to, m, role in got] == [
+        (
+            "zc@school.example",
+            "Herinnering PRF-ZC",
+            "tekst PRF-ZC",
+            "<p>PRF-ZC</p>",
+            f"oja.20261123.{ids[0]}",
+            "zorgcoordinator",
+        ),
+        (None, "Herinnering PRF-TL", "tekst PRF-TL", "<p>PRF-TL</p>", f"oja.20261123.{ids[1]}", "teamleider"),
+    ]
+    rows = _outbox(engine)
+    assert {i: (rows[i].status, rows[i].attempts, rows[i].claim_token) for i in ids} == {
+        ids[0]: ("sent", 1, None),
+        ids[1]: ("sent", 1, None),
+    }
+    assert all(rows[i].sent_at is not None and rows[i].last_error is None for i in ids)
+
+    assert sweep.dispatch(engine, sender).sent == 0  # nothing pending: nothing goes again
+    assert len(sender.sent) == 2
+
+
+def test_a_failed_message_stays_pending_and_one_without_a_route_is_undeliverable(engine):
+    ok, refused, nowhere = _queue(
+        engine,
+        ("PRF-ZC", "zorgcoordinator", "zc@school.example"),
+        ("PRF-TL", "teamleider", "tl@school.example"),
+        ("PRF-TL", "teamleider", None),  # no address and no route for the role
+    )
+    sender = RecordingSender(refuse=["tl@school.example"])
+
+    report = sweep.dispatch(engine, sender)
+
+    assert (report.sent, report.failed, report.undeliverable) == (1, 1, 1)
+    assert report.errors == [f"outbox {refused}: recording: tl@school.example refused"]
+    assert [to for to, _, _ in sender.sent] == ["zc@school.example"]
+    rows = _outbox(engine)
+    assert rows[ok].status == "sent"
+    assert rows[refused].status == "pending"  # tried again by a later run, after the retry pause
+    assert rows[refused].last_error == f"outbox {refused}: recording: tl@school.example refused"
+    assert rows[refused].sent_at is None and rows[refused].claim_token is None
+    assert rows[refused].claimed_until is not None  # held back for the retry pause, not taken again at once
+    assert (rows[nowhere].status, rows[nowhere].last_error) == ("undeliverable", "no address for the recipient")
+
+    assert sweep.dispatch(engine, RecordingSender()).sent == 0  # within the retry pause nothing is resent
