@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from flows import forms
 from flows import retention as fr
 from models.schooldays import today as amsterdam_today
-from models.tables import AuditRecord, ErasureRequest, Pupil
+from models.tables import AuditRecord, Case, ErasureRequest, Pupil
 from oja import services as sv
 from oja.db import get_engine, unit_of_work
+from tests.factories import active_case
 
 pytestmark = pytest.mark.prefect
 
@@ -45,5 +47,45 @@ def test_an_erasure_request_is_registered_refused_without_reason_and_granted(eng
     assert actions == ["erasure_requested", "erasure_toegewezen"]
 
 
-def test_the_retention_flow_destroys_nothing_that_is_young(engine_url):
-    assert fr.apply_retention() == {"pupils": 0, "cases": 0}
+def _age(engine, case_ref: str, *, years: int) -> None:
+    """Make a dossier's last change (the case and the pupil's registration) `years` years and a week old."""
+    then = dt.datetime.now(dt.UTC) - dt.timedelta(days=365 * years + years // 4 + 7)
+    with Session(engine) as s:
+        pupil_id = s.exec(select(Case.pupil_id).where(Case.ref == case_ref)).one()
+        s.exec(sa.update(Case).where(Case.ref == case_ref).values(updated_at=then))
+        s.exec(sa.update(Pupil).where(Pupil.id == pupil_id).values(created_at=then))
+        s.commit()
+
+
+def _pupil_of(engine, case_ref: str) -> Pupil:
+    with Session(engine) as s:
+        return s.exec(select(Pupil).join(Case, Case.pupil_id == Pupil.id).where(Case.ref == case_ref)).one()
+
+
+def test_the_retention_flow_destroys_an_expired_dossier_and_nothing_young_or_open(engine_url):
+    engine, today = get_engine(engine_url), amsterdam_today()
+    cases = {}
+    for key, bsn in (("expired", "200000032"), ("young", "200000044"), ("open", "200000056")):
+        cases[key] = active_case(  # 16 or over: the pupil consents alone
+            engine, school="20XY", coordinator="PRF-T1", bsn=bsn, born=dt.date(today.year - 17, 5, 5), today=today,
+            names=("Bewaar", key.capitalize()),
+        )  # fmt: skip
+    for key in ("expired", "young"):
+        with unit_of_work(engine) as s:
+            sv.decide(s, case_ref=cases[key], kind="afsluiten", end_reason="volgens_plan", actor="PRF-T1", today=today)
+    _age(engine, cases["expired"], years=21)
+    _age(engine, cases["open"], years=21)  # old, but its case is open
+
+    assert fr.apply_retention() == {"pupils": 1, "cases": 1}
+
+    gone = _pupil_of(engine, cases["expired"])
+    assert (gone.given_name, gone.family_name, gone.bsn, gone.birth_date) == ("", "", None, None)
+    assert gone.destroyed_on == today
+    with Session(engine) as s:
+        trail = s.exec(select(AuditRecord).where(AuditRecord.case_ref == cases["expired"]).order_by(AuditRecord.id))
+        last = trail.all()[-1]
+    assert (last.action, last.actor) == ("destroyed", "SYSTEEM") and "20 jaar" in last.reason
+    for key, bsn in (("young", "200000044"), ("open", "200000056")):
+        kept = _pupil_of(engine, cases[key])
+        assert (kept.given_name, kept.bsn, kept.destroyed_on) == ("Bewaar", bsn, None)
+    assert fr.apply_retention() == {"pupils": 0, "cases": 0}  # nothing is destroyed twice
