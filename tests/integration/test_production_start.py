@@ -35,8 +35,24 @@ def test_a_production_start_refuses_what_is_only_fit_for_a_laptop(auth, settings
     assert refused.value.field == field
 
 
-def test_a_complete_production_configuration_passes():
-    check_production(Settings(database_url=PG, smtp_url=SMTP), "admin:correct-horse-battery")
+@pytest.mark.parametrize(
+    ("auth", "settings"),
+    [
+        ("admin:correct-horse-battery", Settings(database_url=PG, smtp_url=SMTP)),
+        ("admin:twelve-chars", Settings(database_url=PG, smtp_url=SMTP)),  # the shortest password taken
+        ("admin:correct-horse-battery", Settings(database_url="postgres://oja@db/oja", smtp_url=SMTP)),
+        ("admin:correct-horse-battery", Settings(database_url=PG, smtp_secret_block="oja-smtp")),
+    ],
+    ids=["smtp-url", "shortest-password", "postgres-scheme", "smtp-secret-block"],
+)
+def test_a_complete_production_configuration_passes(auth, settings):
+    assert check_production(settings, auth) is None  # it refuses by raising: nothing raised, nothing refused
+
+
+def test_a_password_one_character_shorter_is_refused():
+    with pytest.raises(InvalidInput) as refused:
+        check_production(Settings(database_url=PG, smtp_url=SMTP), "admin:eleven-char")
+    assert refused.value.field == "PREFECT_SERVER_API_AUTH_STRING" and "12 characters" in refused.value.rule
 
 
 def _call(url: str, auth: str | None) -> int:
