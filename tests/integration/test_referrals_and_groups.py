@@ -14,7 +14,8 @@ from oja import services as sv
 from oja import sweep
 from oja.config import Policy
 from oja.db import unit_of_work
-from tests.integration.test_services import TODAY, _active_case, counts, do, pupil, signal
+from tests.factories import active_case
+from tests.integration.test_services import TODAY, _active_case, counts, do
 
 
 @pytest.fixture
@@ -107,32 +108,10 @@ def test_an_unanswered_referral_is_followed_up_once_after_five_school_days(regio
 
 
 def _case_at_level_2(engine, bsn: str) -> str:
-    ref = signal(engine, pupil(engine, born=dt.date(2009, 1, 1), bsn=bsn)).case_ref
-    do(engine, sv.triage, case_ref=ref, outcome="oja", level=2, actor="PRF-1", today=TODAY)
-    do(
-        engine,
-        sv.draft_plan,
-        case_ref=ref,
-        goals=[sv.GoalSpec("leren")],
-        interventions=[sv.InterventionSpec("PRV-A", 2)],
-        regie_holder="PRF-1",
-        start_on=TODAY,
-        planned_end_on=TODAY + dt.timedelta(weeks=20),
-        actor="PRF-1",
-        today=TODAY,
-        policy=Policy(),
-    )
-    do(
-        engine,
-        sv.record_consent,
-        case_ref=ref,
-        party="leerling",
-        granted=True,
-        actor="PRF-1",
-        recorded_on=TODAY,
-        today=TODAY,
-    )
-    do(engine, sv.activate, case_ref=ref, actor="PRF-1", today=TODAY)
+    ref = active_case(  # 17: the pupil consents alone
+        engine, school="40AB", coordinator="PRF-1", bsn=bsn, born=dt.date(2009, 1, 1), today=TODAY,
+        parents=("Ouder A", "Ouder B"), names=("Anna", "Test"),
+    )  # fmt: skip
     do(engine, sv.record_review, case_ref=ref, held_on=TODAY, actor="PRF-2", today=TODAY)
     return ref
 
