@@ -306,12 +306,13 @@ def _decide(case_ref: str, answer: forms.ConfirmDecision, rec: dict) -> dict:
         group_code=answer.group_code,
         actor=answer.actor,
         today=amsterdam_today(),
+        policy=get_policy(),
     )
 
 
 def _decide_with_recommendation(session, **kwargs) -> sv.CaseOutcome:
     """Decide on a reviewed case with the engine's recommendation in the same transaction."""
-    rec = sv.recommendation(session, case_ref=kwargs["case_ref"], policy=get_policy())
+    rec = sv.recommendation(session, case_ref=kwargs["case_ref"], policy=get_policy(), for_update=True)
     return sv.decide(session, recommendation=rec, **kwargs)
 
 
@@ -333,6 +334,7 @@ def take_decision(form: forms.TakeDecision) -> dict:
         group_code=form.group_code,
         actor=form.actor,
         today=amsterdam_today(),
+        policy=get_policy(),
     )
 
 

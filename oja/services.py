@@ -181,13 +181,20 @@ def _actor(session: Session, code: str, field: str = "actor") -> Professional:
 
 
 def _case(
-    session: Session, ref: str, field: str = "case_ref", *, who: Professional | None = None, action: str = ""
+    session: Session,
+    ref: str,
+    field: str = "case_ref",
+    *,
+    who: Professional | None = None,
+    action: str = "",
+    lock: bool = True,
 ) -> Case:
-    """The case, locked for the change; refused when `who` may not take `action` on it."""
+    """The case, locked for the change (`lock=False` for a read); refused when `who` may not take `action` on it."""
     ref = (ref or "").strip().upper()
     if not CASE_REF.match(ref):
         raise InvalidInput(field, "a case reference looks like OJA-2026-000123")
-    case = session.exec(select(Case).where(Case.ref == ref).with_for_update()).first()
+    query = select(Case).where(Case.ref == ref)
+    case = session.exec(query.with_for_update() if lock else query).first()
     if case is None:
         raise UnknownReference(field, "case", ref)
     if who is not None:  # an action on the case (reading its summary is allowed on a tombstone too)
@@ -867,6 +874,7 @@ def awaiting_decision(session: Session, *, case_ref: str, review_id: int) -> boo
     """Whether the case still waits for the decision on this review: reviewed, this its latest review, undecided.
 
     False once the case was decided (through `besluit-nemen` or otherwise), closed, or reviewed again.
+    The case is locked: a decision being committed is waited for, so no reminder follows it.
     """
     case = _case(session, case_ref)
     if case.state != CaseState.REVIEWED.value:
@@ -899,6 +907,7 @@ def decide(
     group_code: str | None = None,
     end_reason: str | None = None,
     change_reason: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> CaseOutcome:
     """Carry out a decision: continue, scale up or down, close with a reason, or escalate.
 
@@ -975,7 +984,8 @@ def decide(
     )
     if action in (Action.CONTINUE, Action.SCALE_UP, Action.SCALE_DOWN):
         region = _calendar(session, case)
-        case.next_review_on = add_school_weeks(next_school_day(today, region), case.review_cadence_weeks or 6, region)
+        cadence = case.review_cadence_weeks or policy.review_cadence_weeks
+        case.next_review_on = add_school_weeks(next_school_day(today, region), cadence, region)
     elif action is Action.CLOSE:
         case.closed_on = today
         case.end_reason = reason
@@ -1190,9 +1200,14 @@ def record_measurement(
     return _outcome(case, "record_measurement")
 
 
-def recommendation(session: Session, *, case_ref: str, policy: Policy = DEFAULT_POLICY) -> Recommendation:
-    """The engine's recommendation for a reviewed case, from its reviews and measurements."""
-    case = _case(session, case_ref)
+def recommendation(
+    session: Session, *, case_ref: str, policy: Policy = DEFAULT_POLICY, for_update: bool = False
+) -> Recommendation:
+    """The engine's recommendation for a reviewed case, from its reviews and measurements.
+
+    A read: the case is not locked, unless the caller decides on it in the same transaction (`for_update`).
+    """
+    case = _case(session, case_ref, lock=for_update)
     if case.state != CaseState.REVIEWED.value:
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
         raise IllegalTransition(case.state, "recommend", allowed, case.ref)
@@ -1241,7 +1256,7 @@ def recommendation(session: Session, *, case_ref: str, policy: Policy = DEFAULT_
 
 def case_summary(session: Session, case_ref: str) -> dict:
     """A case in codes: state, level, dates, counts. No personal data."""
-    case = _case(session, case_ref)
+    case = _case(session, case_ref, lock=False)
     counts = {
         name: session.exec(select(func.count()).select_from(model).where(model.case_id == case.id)).one()
         for name, model in (

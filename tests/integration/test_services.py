@@ -360,3 +360,30 @@ def test_an_unknown_case_is_named(engine):
     with pytest.raises(UnknownReference) as raised:
         do(engine, sv.activate, case_ref="OJA-2026-999999", actor="PRF-1", today=TODAY)
     assert raised.value.field == "case_ref" and isinstance(raised.value, OjaError)
+
+
+def test_a_decision_on_a_case_without_its_own_cadence_plans_the_next_review_by_the_policy(engine):
+    from models.schooldays import add_school_weeks, next_school_day
+
+    ref = active_case(
+        engine,
+        school="40AB",
+        coordinator="PRF-1",
+        worker="PRF-2",
+        bsn="111222333",
+        born=dt.date(2014, 6, 15),
+        today=TODAY,
+        parents=("Ouder A", "Ouder B"),
+    )
+    for weeks in (8, 3):
+        do(engine, sv.record_review, case_ref=ref, held_on=TODAY, actor="PRF-2", today=TODAY, gas_scores={1: 0})
+        with unit_of_work(engine) as s:
+            case = s.exec(select(Case).where(Case.ref == ref)).one()
+            case.review_cadence_weeks = None
+            s.add(case)
+        policy = Policy(review_cadence_weeks=weeks)
+        do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY, policy=policy)
+        with Session(engine) as s:
+            case = s.exec(select(Case).where(Case.ref == ref)).one()
+            region = sv._calendar(s, case)
+            assert case.next_review_on == add_school_weeks(next_school_day(TODAY, region), weeks, region)
