@@ -260,16 +260,24 @@ def _needles(pupils: list[dict]) -> dict[str, tuple[str, str]]:
     return out
 
 
+# the shapes a needle can have: a date (ISO, Dutch numeric, Dutch long) or a single word or number
+_CANDIDATE = re.compile(r"(?<!\w)(?:\d{4}-\d{2}-\d{2}|\d{2}-\d{2}-\d{4}|\d{1,2} [a-z]+ \d{4})(?!\w)|\w+")
+
+
 def _search(texts: list[tuple[str, str]], needles: dict[str, tuple[str, str]]) -> list[str]:
-    """Every (place, needle) where a needle occurs as a whole word or number, not inside a longer one."""
-    pattern = re.compile(
-        r"(?<![\w])(" + "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)) + r")(?![\w])"
-    )
+    """Every (place, needle) where a needle occurs as a whole word or number, not inside a longer one.
+
+    Each text is cut into candidates (every whole word or number, and every whole date) that are looked up
+    in the needles: one pass per text, whatever the number of needles (an alternation of 7,000 needles in
+    one regular expression took three minutes over Prefect's database)."""
+    for needle in needles:  # every needle has one of the candidate shapes, or the search would miss it
+        assert _CANDIDATE.fullmatch(needle), needle
     hits = []
     for place, text in texts:
-        for match in pattern.finditer(text):
-            ref, kind = needles[match.group(1)]
-            hits.append(f"{place}: {kind} of {ref}")
+        for candidate in _CANDIDATE.findall(text):
+            if candidate in needles:
+                ref, kind = needles[candidate]
+                hits.append(f"{place}: {kind} of {ref}")
     return hits
 
 
@@ -330,6 +338,10 @@ def test_a_thousand_pupils_leave_no_personal_data_in_prefect_or_mail(region, pre
     # the search works: it finds what is planted, and the references it should see are there
     planted = _search([("planted", f"x {pupils[0]['bsn']} {pupils[1]['family']}.")], needles)
     assert planted == [f"planted: BSN of {pupils[0]['ref']}", f"planted: family name of {pupils[1]['ref']}"]
+    born = pupils[2]["born"]
+    dates = f"geboren {long_date(born, 'nl')}, ({born.isoformat()}) of {born:%d-%m-%Y}; not {born.isoformat()}9"
+    owner = needles[born.isoformat()][0]  # a pupil of that birthday (another may share it)
+    assert _search([("planted", dates)], needles) == [f"planted: birth date of {owner}"] * 3
     everything = "\n".join(t for _, t in texts)
     assert all(p["ref"] in everything for p in pupils[:50])
     assert any(place.startswith("Prefect table log.") for place, _ in texts)
