@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup clean lock upgrade
+.PHONY: run test lint setup clean lock upgrade browser
 
 # Installs come from requirements.lock (exact versions, with hashes): a fresh machine gets the
 # versions the tests passed with. `make lock` rewrites it after a change to pyproject.toml's
@@ -38,7 +38,11 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/oja start
 
-test: $(STAMP)
+# the browser tests drive Debian's chromium (Playwright cannot download its own browser here)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
 	$(BIN)/pytest
 
 lint: $(STAMP)

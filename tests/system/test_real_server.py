@@ -211,6 +211,69 @@ def test_a_scheduled_sweep_runs_on_the_worker_and_its_mail_arrives(engine):
     assert any(ref in text for ref in refs.split(",")), "a review due that day is in the mail"
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (`make test` installs it; Playwright cannot fetch its own here)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "chromium is needed for the browser tests: apt-get install -y chromium (make test does)"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def _page(browser, tmp_path, url: str, name: str, wait_for: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.get_by_text(wait_for).first.wait_for(timeout=30_000)
+    page.screenshot(path=tmp_path / f"{name}.png", full_page=True)  # kept with the test's files, to look at
+    return page
+
+
+def test_the_case_link_in_a_reminder_opens_that_cases_runs_in_the_prefect_ui(engine, browser, tmp_path):
+    reminders = [m for m in engine.smtp.messages if "beheer@region.example" not in m.rcpt_tos]
+    assert reminders, "the scheduled sweep (test above) sent reminders"
+    text = reminders[0].text
+    link = re.search(r"http://\S+", text).group(0)
+    case_ref = re.search(r"OJA-\d{4}-\d{6}", link).group(0)
+    assert link.startswith(f"http://127.0.0.1:{engine.port}/"), link  # the port this engine runs on
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(link)
+    # the runs page, searched for this case (the search box holds its reference), not a "page not found"
+    page.wait_for_function(
+        "ref => [...document.querySelectorAll('input')].some(i => i.value === ref)", arg=case_ref, timeout=30_000
+    )
+    page.screenshot(path=tmp_path / "case-link.png", full_page=True)
+    assert "not found" not in page.locator("body").inner_text().lower()
+    page.close()
+
+
+def test_a_manager_sees_the_caseload_with_small_numbers_hidden_in_the_prefect_ui(engine, browser, tmp_path):
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from oja.demo import PUPILS
+
+    with engine.client() as client:
+        monitoring = _deployments_by_flow(client)["dagelijkse-monitoring"]
+        run = client.create_flow_run_from_deployment(monitoring.id)
+        _wait(lambda: client.read_flow_run(run.id).state.is_final(), 120, "the monitoring run on the worker")
+        assert client.read_flow_run(run.id).state.is_completed()
+        [artifact] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["oja-caseload-per-school"])), limit=1
+        )
+    url = f"http://127.0.0.1:{engine.port}/artifacts/artifact/{artifact.id}"
+    page = _page(browser, tmp_path, url, "caseload", "niveau 0")
+    table = page.locator("table").inner_text()
+    assert "totaal" in table and "×" in table and "10HV" in table
+    body = page.locator("body").inner_text()
+    assert not [p.family_name for p in PUPILS if p.family_name in body]  # codes and counts only
+    page.close()
+
+
 def test_the_operator_alerts_are_installed(engine):
     with engine.client() as client:
         late = client.read_automations_by_name(AUTOMATION_NAME)
