@@ -7,7 +7,6 @@ import datetime as dt
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from sqlmodel import Session, select
@@ -16,6 +15,10 @@ from models.errors import InvalidInput, OjaError
 from models.schooldays import today as amsterdam_today
 from models.tables import Municipality, Professional, Provider, Pupil, School
 from oja import services as sv
+from oja.cli_calendar import school_app
+from oja.cli_output import console, err
+from oja.cli_output import fail as _fail
+from oja.cli_output import parse_date as _parse_date
 from oja.config import get_policy, get_settings
 from oja.db import get_engine, unit_of_work
 
@@ -24,16 +27,7 @@ pupil_app = typer.Typer(help="Pupils: personal details stay in the engine's data
 case_app = typer.Typer(help="Cases.", no_args_is_help=True)
 app.add_typer(pupil_app, name="pupil")
 app.add_typer(case_app, name="case")
-console = Console()
-err = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> None:
-    if isinstance(exc, InvalidInput):
-        err.print(f"[red]error[/red] in [bold]{exc.field}[/bold]: {exc.rule}")
-    else:
-        err.print(f"[red]error[/red]: {exc}")
-    raise typer.Exit(2)
+app.add_typer(school_app, name="school")
 
 
 @app.command()
@@ -105,13 +99,6 @@ def migrate(
     else:
         _fail(InvalidInput("action", "one of upgrade, downgrade, current"))
     console.print(f"database: {action} done")
-
-
-def _parse_date(value: str, field: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(field, "a date as YYYY-MM-DD") from None
 
 
 @pupil_app.command("add")
@@ -394,99 +381,6 @@ def sweep(
                 raise typer.Exit(1)
     except OjaError as exc:
         _fail(exc)
-
-
-# ---- a school's own closing days -----------------------------------------------------------------
-
-school_app = typer.Typer(help="Schools: their own closing days (study days, ...).", no_args_is_help=True)
-closure_app = typer.Typer(
-    help="A school's own closing days, on top of the national rule and the region's holidays.", no_args_is_help=True
-)
-app.add_typer(school_app, name="school")
-school_app.add_typer(closure_app, name="closure")
-
-
-def _closure_report(result) -> None:
-    console.print(f"{result.added} closing day(s) added, {result.known} already known")
-    for m in result.moved:
-        console.print(f"  {m.case_ref}: {m.deadline} {m.old.isoformat()} -> {m.new.isoformat()} (next school day)")
-    if not result.moved:
-        console.print("  no planned review or deadline fell on these days")
-
-
-def _closure_fail(exc: OjaError) -> None:
-    from oja.calendar import ClosuresInvalid
-
-    if isinstance(exc, ClosuresInvalid):
-        err.print(f"[red]nothing was written[/red]: {len(exc.problems)} error(s)")
-        for line in exc.lines():
-            err.print(f"  {line}")
-        raise typer.Exit(2)
-    _fail(exc)
-
-
-@closure_app.command("add")
-def closure_add(
-    school: str = typer.Option(..., help="school code, e.g. 10HV"),
-    date: list[str] = typer.Option(..., help="a closing day, YYYY-MM-DD (repeat the option for more days)"),
-    kind: str = typer.Option(
-        "studiedag", help="studiedag, goede_vrijdag, vrijdag_na_hemelvaart, bevrijdingsdag, anders"
-    ),
-) -> None:
-    """Close a school on one or more days: reviews and deadlines on them move to its next school day."""
-    from oja import calendar
-
-    try:
-        with unit_of_work() as session:
-            rows = [(f"--date {d}" if len(date) > 1 else "", school, d, kind) for d in date]
-            result = calendar.add_closures(session, calendar.validate_closures(session, rows))
-    except OjaError as exc:
-        _closure_fail(exc)
-    _closure_report(result)
-
-
-@closure_app.command("import")
-def closure_import(
-    file: Path = typer.Argument(..., exists=True, readable=True, help="a .csv (school,datum,soort) or .toml file"),
-) -> None:
-    """Import closing days from a file, all or nothing: every bad line is named and nothing is written."""
-    from oja import calendar
-
-    try:
-        with unit_of_work() as session:
-            closures = calendar.validate_closures(session, calendar.read_closures_file(file))
-            result = calendar.add_closures(session, closures)
-    except OjaError as exc:
-        _closure_fail(exc)
-    _closure_report(result)
-
-
-@closure_app.command("list")
-def closure_list(school: str = typer.Option("", help="only this school")) -> None:
-    """The closing days entered per school."""
-    from oja import calendar
-
-    with Session(get_engine()) as session:
-        rows = calendar.list_closures(session, school.strip().upper() or None)
-    table = Table("school", "datum", "dag", "soort")
-    for r in rows:
-        table.add_row(r.school_code, r.day.isoformat(), r.day.strftime("%a"), r.kind)
-    console.print(table if rows else "no closing days entered")
-
-
-@closure_app.command("remove")
-def closure_remove(
-    school: str = typer.Option(..., help="school code"), date: str = typer.Option(..., help="YYYY-MM-DD")
-) -> None:
-    """Take a closing day back (deadlines already moved stay where they are)."""
-    from oja import calendar
-
-    try:
-        with unit_of_work() as session:
-            calendar.remove_closure(session, school, _parse_date(date, "date"))
-    except OjaError as exc:
-        _fail(exc)
-    console.print(f"{school.upper()} is open again on {date}")
 
 
 if __name__ == "__main__":
