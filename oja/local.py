@@ -143,6 +143,12 @@ def start(
     if not os.environ.get("PREFECT_UI_URL"):
         os.environ["PREFECT_UI_URL"] = f"http://{shown_host}:{port}"
         get_settings.cache_clear()
+        if production and not os.environ.get("OJA_CASE_URL"):
+            console.print(
+                "[yellow]PREFECT_UI_URL is not set: the links in reminder mails point to "
+                f"{os.environ['PREFECT_UI_URL']}; set it to the address people open (behind the proxy), "
+                "or set OJA_CASE_URL[/yellow]"
+            )
     with console.status("migrating the engine database ..."):
         migrate.upgrade()
     console.print(f"engine database ready: {settings.effective_database_url.split('@')[-1]}")
