@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Sequence
 from statistics import mean
 
 from models.lifecycle import HIGHEST_IN_SCHOOL, LOWEST_IN_SCHOOL
@@ -97,7 +98,7 @@ def recommend(
     *,
     level: int,
     reviews: list[ReviewFacts],
-    series: list[GoalSeries] = (),
+    series: Sequence[GoalSeries] = (),
     scaled_up_on: dt.date | None = None,
     goal_count: int | None = None,
     policy: DecisionPolicy = DecisionPolicy(),

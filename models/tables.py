@@ -13,6 +13,7 @@ migrations run on SQLite and PostgreSQL; the enums in `models.lifecycle` and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -22,8 +23,9 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _ts(**kw) -> sa.Column:
-    return sa.Column(sa.DateTime(timezone=True), **kw)
+def _ts(*, nullable: bool, default: Callable[[], dt.datetime] | None = None) -> sa.Column[dt.datetime]:
+    """A timezone-aware timestamp column; `default` fills it in on insert."""
+    return sa.Column(sa.DateTime(timezone=True), nullable=nullable, default=default)
 
 
 # ---- organisations -------------------------------------------------------------------------

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import jinja2
 import pendulum
+from jinja2.environment import TemplateModule
+from jinja2.runtime import Macro
 
-from notifications.messages import Digest, RenderedMessage
+from notifications.messages import Digest, DueItem, RenderedMessage
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("nl", "en")
@@ -59,23 +61,32 @@ class _Labels:
     """The wording macros of `_labels.j2`, remembered per (kind, dates, school days): a region's digests
     repeat the same few thousand phrases hundreds of thousands of times."""
 
-    def __init__(self, module) -> None:
-        self._module = module
-        self.heading = functools.lru_cache(maxsize=64)(module.heading)
+    def __init__(self, module: TemplateModule) -> None:
+        self._what_macro = _macro(module, "what")
+        self._when_macro = _macro(module, "when")
+        self.heading = functools.lru_cache(maxsize=64)(_macro(module, "heading"))
         self._what = functools.lru_cache(maxsize=8192)(self._call_what)
         self._when = functools.lru_cache(maxsize=8192)(self._call_when)
 
     def _call_what(self, kind: str, due_on: dt.date, since: dt.date | None) -> str:
-        return self._module.what(_Item(kind, due_on, 0, since))
+        return self._what_macro(_Item(kind, due_on, 0, since))
 
     def _call_when(self, kind: str, school_days: int) -> str:
-        return self._module.when(_Item(kind, None, school_days, None))
+        return self._when_macro(_Item(kind, None, school_days, None))
 
-    def what(self, item) -> str:
+    def what(self, item: DueItem) -> str:
         return self._what(item.kind, item.due_on, item.since)
 
-    def when(self, item) -> str:
+    def when(self, item: DueItem) -> str:
         return self._when(item.kind, item.school_days)
+
+
+def _macro(module: TemplateModule, name: str) -> Macro:
+    """A macro of a template's module (Jinja2 sets them as attributes at run time, so no type knows them)."""
+    macro = vars(module)[name]
+    if not isinstance(macro, Macro):
+        raise TypeError(f"{name} is not a macro of {module!r}")
+    return macro
 
 
 @dataclasses.dataclass(frozen=True)

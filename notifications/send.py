@@ -63,19 +63,21 @@ _UTF8 = Charset("utf-8")
 _UTF8.body_encoding = BASE64  # encoded in C; quoted-printable is a Python loop per character
 
 
-def _mime(*, from_addr: tuple[str, str], to_email: str, message: RenderedMessage, headers: dict) -> bytes:
+def _mime(*, from_addr: tuple[str, str], to_email: str, message: RenderedMessage, headers: Mapping[str, str]) -> bytes:
     """The e-mail: our plain text with our HTML as its alternative (both rendered from the templates)."""
     mail = MIMEMultipart("alternative")
     mail["From"] = formataddr(from_addr)
     mail["To"] = to_email
-    mail["Subject"] = message.subject if message.subject.isascii() else Header(message.subject, "utf-8")
+    subject: str | Header = message.subject if message.subject.isascii() else Header(message.subject, "utf-8")
+    mail["Subject"] = subject  # type: ignore[assignment]  # typeshed: str only; a compat32 message takes a Header
     mail["Date"] = formatdate(localtime=True)
     domain = from_addr[1].rpartition("@")[2] or "oja.local"
     mail["Message-ID"] = f"<{message.message_id}@{domain}>" if message.message_id else make_msgid(domain=domain)
     for name, value in headers.items():
         mail[name] = value
-    mail.attach(MIMEText(message.text, "plain", _UTF8))
-    mail.attach(MIMEText(message.html, "html", _UTF8))
+    # typeshed types MIMEText's charset as str; it takes a Charset as well (and passes it to set_payload)
+    mail.attach(MIMEText(message.text, "plain", _UTF8))  # type: ignore[arg-type]
+    mail.attach(MIMEText(message.html, "html", _UTF8))  # type: ignore[arg-type]
     return mail.as_bytes(policy=_CRLF)  # SMTP wants CRLF line ends; smtplib leaves bytes as they are
 
 
@@ -96,13 +98,21 @@ def _instantiate(url: str, setting: str) -> apprise.plugins.NotifyBase:
     return plugin
 
 
+def _from_addr(email: NotifyEmail) -> tuple[str, str]:
+    """The sender's (name, address) as Apprise parsed them from the URL (its name is False when there is none)."""
+    name, address = email.from_addr
+    return (name if isinstance(name, str) else "", str(address))
+
+
 class AppriseSender:
     def __init__(self, smtp_url: str, *, extra_urls: Mapping[str, Sequence[str]] | None = None) -> None:
         if not smtp_url.startswith(("mailto://", "mailtos://")):
             raise ValueError("smtp_url: an Apprise mailto:// or mailtos:// URL")
-        self._email = _instantiate(smtp_url, "smtp_url")  # refuse a malformed URL now, not at the first send
-        if not isinstance(self._email, NotifyEmail):
+        email = _instantiate(smtp_url, "smtp_url")  # refuse a malformed URL now, not at the first send
+        if not isinstance(email, NotifyEmail):
             raise ValueError("smtp_url: not an e-mail URL")
+        self._email: NotifyEmail = email
+        self._from = _from_addr(email)
         self._where = redact(smtp_url)
         self._extra = {
             role: [_instantiate(u, f"extra_notify_urls[{role}]") for u in urls]
@@ -123,10 +133,12 @@ class AppriseSender:
         if not e.verify_certificate:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
+        port: int = e.port or 0  # Apprise fills in the mode's default port (0 would be smtplib's default)
+        conn: smtplib.SMTP
         if e.secure_mode == SecureMailMode.SSL:
-            conn = smtplib.SMTP_SSL(e.smtp_host, e.port, timeout=e.socket_connect_timeout, context=context)
+            conn = smtplib.SMTP_SSL(e.smtp_host, port, timeout=e.socket_connect_timeout, context=context)
         else:
-            conn = smtplib.SMTP(e.smtp_host, e.port, timeout=e.socket_connect_timeout)
+            conn = smtplib.SMTP(e.smtp_host, port, timeout=e.socket_connect_timeout)
             if e.secure_mode == SecureMailMode.STARTTLS:
                 conn.starttls(context=context)
         if e.user and e.password:
@@ -136,7 +148,7 @@ class AppriseSender:
         return conn
 
     def _connection(self, *, fresh: bool = False) -> smtplib.SMTP:
-        conn = getattr(self._local, "conn", None)
+        conn: smtplib.SMTP | None = getattr(self._local, "conn", None)
         if fresh and conn is not None:
             self._drop(conn)
             conn = None
@@ -157,7 +169,7 @@ class AppriseSender:
     def _mail(self, to_email: str, message: RenderedMessage) -> None:
         e = self._email
         body = _mime(
-            from_addr=e.from_addr,
+            from_addr=self._from,
             to_email=to_email,
             message=message,
             headers={"X-Application": e.app_id, **e.headers},
@@ -165,15 +177,15 @@ class AppriseSender:
         for attempt in (1, 2):
             try:
                 conn = self._connection(fresh=attempt == 2)
-                conn.sendmail(e.from_addr[1], [to_email], body)
+                conn.sendmail(self._from[1], [to_email], body)
                 return
             except smtplib.SMTPServerDisconnected:
                 if attempt == 2:  # a kept-open connection may have timed out: one retry on a fresh one
                     raise DeliveryFailed(f"e-mail via {self._where}: the server closed the connection") from None
             except (OSError, smtplib.SMTPException) as exc:
-                conn = getattr(self._local, "conn", None)
-                if conn is not None:
-                    self._drop(conn)
+                held: smtplib.SMTP | None = getattr(self._local, "conn", None)
+                if held is not None:
+                    self._drop(held)
                 raise DeliveryFailed(f"e-mail via {self._where} failed: {type(exc).__name__}: {exc}") from None
 
     def send(self, to_email: str | None, message: RenderedMessage, *, role: str | None = None) -> None:
