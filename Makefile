@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup clean lock upgrade browser
+.PHONY: run test lint typecheck setup clean lock upgrade browser
 
 # Installs come from requirements.lock (exact versions, with hashes): a fresh machine gets the
 # versions the tests passed with. `make lock` rewrites it after a change to pyproject.toml's
@@ -45,7 +45,13 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/pytest
 
-lint: $(STAMP)
+# mypy --strict (settings in pyproject.toml) over the packages that are typed throughout so far
+TYPED := models notifications
+
+typecheck: $(STAMP)
+	$(BIN)/mypy $(TYPED)
+
+lint: $(STAMP) typecheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
