@@ -94,10 +94,10 @@ class MailServer:
 def _round(url: str, smtp_url: str, day: dt.date, hard: bool) -> None:
     """One sweep and dispatch, in a forked child: what the scheduled flows run."""
     from notifications.render import render
-    from oja import sweep
+    from oja.adapters.db import get_engine
+    from oja.adapters.notify import build_sender
     from oja.config import Policy
-    from oja.db import get_engine
-    from oja.notify import build_sender
+    from oja.services import sweep
 
     phase = {"now": "plan"}
 
@@ -150,7 +150,7 @@ def _drop_connections(url: str) -> None:
 
 def _notice_keys(url: str) -> set[tuple]:
     from models.tables import Case, Notice
-    from oja.db import get_engine
+    from oja.adapters.db import get_engine
 
     with get_engine(url).connect() as conn:
         rows = conn.execute(
@@ -192,9 +192,9 @@ def main() -> None:
     from sweep import SWEEP_DAY, generate
 
     from notifications.render import render
-    from oja import sweep
+    from oja.adapters.db import get_engine
     from oja.config import Policy
-    from oja.db import get_engine
+    from oja.services import sweep
 
     tmp = tempfile.mkdtemp(prefix="oja-faults-")
     url = args.database_url or f"sqlite:///{tmp}/oja.db"

@@ -51,8 +51,8 @@ def generate(url: str, n: int, seed: int = 7) -> None:
     """A region of `n` active arrangements, inserted in bulk (not through the use cases: that is not measured)."""
     from models.schooldays import next_school_day
     from models.tables import Case, Intervention, Municipality, Plan, Professional, Provider, Pupil, School
-    from oja import migrate
-    from oja.db import get_engine
+    from oja.adapters import migrate
+    from oja.adapters.db import get_engine
 
     rnd = random.Random(seed)
     migrate.upgrade(url)
@@ -195,7 +195,7 @@ def generate(url: str, n: int, seed: int = 7) -> None:
 
 def reset_outbox(url: str) -> None:
     from models.tables import Notice, Outbox
-    from oja.db import get_engine
+    from oja.adapters.db import get_engine
 
     engine = get_engine(url)
     with engine.begin() as conn:
@@ -220,10 +220,10 @@ def child(phase: str, url: str, smtp_url: str) -> None:
         planned, sent = result["planned"], result["dispatch"]["sent"]
     else:
         from notifications.render import render
-        from oja import sweep
+        from oja.adapters.db import get_engine
+        from oja.adapters.notify import build_sender
         from oja.config import get_policy, get_settings
-        from oja.db import get_engine
-        from oja.notify import build_sender
+        from oja.services import sweep
 
         t0 = time.perf_counter()
         settings = get_settings()
@@ -310,7 +310,7 @@ def main() -> None:
 
 def _fresh_postgres(url: str) -> None:
     """Empty the target PostgreSQL database's schema so the bench starts from scratch."""
-    from oja.db import get_engine
+    from oja.adapters.db import get_engine
 
     engine = get_engine(url)
     with engine.begin() as conn:

@@ -15,9 +15,9 @@ from sqlmodel import Session
 from models.errors import DisclosureError
 from models.schooldays import today as amsterdam_today
 from models.suppression import HIDDEN, shown
-from oja import monitoring
+from oja.adapters.db import get_engine
 from oja.config import get_policy, get_settings
-from oja.db import get_engine
+from oja.services import monitoring
 
 LEGEND = (
     f"{HIDDEN}: afgeschermd, een aantal van 1 tot 5 leerlingen op een school of een cijfer waaruit zo'n aantal "
@@ -47,7 +47,7 @@ def publish(day: dt.date) -> dict[str, int]:
 @task(name="evaluatierapport", cache_policy=NO_CACHE)
 def evaluation_report(day: dt.date) -> str:
     """Write the pilot evaluation report to OJA_HOME/reports and link it from an artifact."""
-    from oja.report import default_periods, render_report
+    from oja.services.report import default_periods, render_report
 
     policy = get_policy()
     before, after = default_periods(day, policy.evaluation_split_date)

@@ -10,11 +10,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from flows import forms
-from flows.lifecycle import RESULTS, _day, _run_name, run_use_case
+from flows.common import RESULTS, day, run_name, run_use_case
 from models.schooldays import today as amsterdam_today
-from oja import retention
+from oja.adapters.db import get_engine
 from oja.config import get_policy
-from oja.db import get_engine
+from oja.services import retention
 
 
 @flow(name="bewaartermijn", flow_run_name="bewaartermijn", **RESULTS)
@@ -53,7 +53,7 @@ def _commit(action: str, use_case, **kwargs) -> dict:
     return result
 
 
-@flow(name="verzoek-vernietiging-registreren", flow_run_name=_run_name("vernietigingsverzoek"), **RESULTS)
+@flow(name="verzoek-vernietiging-registreren", flow_run_name=run_name("vernietigingsverzoek"), **RESULTS)
 def request_erasure(form: forms.RequestErasure) -> dict:
     """Register a request to destroy a dossier early; it is to be decided within 3 months, with reminders."""
     return _commit(
@@ -62,13 +62,13 @@ def request_erasure(form: forms.RequestErasure) -> dict:
         pupil_ref=form.pupil_ref,
         requested_by=form.requested_by,
         actor=form.actor,
-        received_on=_day(form.received_on),
+        received_on=day(form.received_on),
         today=amsterdam_today(),
         policy=get_policy(),
     )
 
 
-@flow(name="verzoek-vernietiging-beslissen", flow_run_name=_run_name("besluit vernietiging"), **RESULTS)
+@flow(name="verzoek-vernietiging-beslissen", flow_run_name=run_name("besluit vernietiging"), **RESULTS)
 def decide_erasure(form: forms.DecideErasure) -> dict:
     """Grant (the dossier is destroyed now, an audit record remains) or refuse with a stated reason."""
     return _commit(

@@ -14,10 +14,10 @@ from prefect.cache_policies import NO_CACHE
 from models.errors import DispatchIncomplete
 from models.schooldays import today as amsterdam_today
 from notifications.render import render
-from oja import sweep
+from oja.adapters.db import get_engine
+from oja.adapters.notify import build_sender
 from oja.config import get_policy, get_settings
-from oja.db import get_engine
-from oja.notify import build_sender
+from oja.services import sweep
 
 
 def _log_planned(report: sweep.SweepReport) -> None:
@@ -96,7 +96,7 @@ def _raise_if_incomplete(report: dict) -> None:
 
 def _alert(flow, flow_run, state) -> None:
     """A failed or crashed sweep is loud: the operators hear of it (codes and counts only)."""
-    from oja.notify import alert_operators
+    from oja.adapters.notify import alert_operators
 
     alert_operators(
         get_settings(),

@@ -1,11 +1,11 @@
 """Alembic environment: targets SQLModel.metadata; the URL comes from the engine's settings
-(or `sqlalchemy.url` set by `oja.migrate`). Batch mode keeps ALTERs working on SQLite."""
+(or `sqlalchemy.url` set by `oja.adapters.migrate`). Batch mode keeps ALTERs working on SQLite."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers the tables)
-from oja.db import get_engine, normalise_url
+from oja.adapters.db import get_engine, normalise_url
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -7,7 +7,7 @@ import uuid
 import psycopg
 import pytest
 
-from oja.db import get_engine
+from oja.adapters.db import get_engine
 from tests.smtp import SMTPServer
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"

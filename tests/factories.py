@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from models.identity import age_on, required_consent
 from oja import services as sv
-from oja.db import unit_of_work
+from oja.adapters.db import unit_of_work
 
 
 def active_case(

@@ -12,10 +12,10 @@ from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
 from prefect.testing.utilities import prefect_test_harness
 
 from models.schooldays import today as amsterdam_today
-from oja import migrate
 from oja import services as sv
+from oja.adapters import migrate
+from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_settings
-from oja.db import get_engine, unit_of_work
 
 
 @pytest.fixture(scope="session")

@@ -14,12 +14,12 @@ from prefect.logging.handlers import APILogHandler
 from sqlmodel import Session, select
 
 from flows import forms
-from flows import lifecycle as fl
+from flows import review as f_review
 from models.schooldays import today as amsterdam_today
 from models.tables import Case, Decision, GroupMember, Notice, Outbox
 from oja import services as sv
+from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_settings
-from oja.db import get_engine, unit_of_work
 from tests.factories import active_case
 
 pytestmark = pytest.mark.prefect
@@ -57,7 +57,7 @@ def _review_in_background(ref: str, gas: int) -> tuple[threading.Thread, dict]:
     box: dict = {}
 
     def run():
-        box["state"] = fl.record_review(
+        box["state"] = f_review.record_review(
             form=forms.RecordReview(
                 case_ref=ref, gas_scores=[forms.GoalScoreForm(goal_number=1, gas=gas)], actor="PRF-T2"
             ),
@@ -112,7 +112,7 @@ def test_an_override_needs_a_reason_and_is_recorded_with_it(engine_url, long_wai
     assert box["state"].is_failed() and "override_reason" in box["state"].message
     assert _state(engine_url, ref) == ("reviewed", 2)  # nothing changed
 
-    result = fl.take_decision(
+    result = f_review.take_decision(
         form=forms.TakeDecision(
             case_ref=ref, kind="voortzetten", override_reason="wens_leerling_ouders", actor="PRF-T1"
         )
@@ -130,7 +130,7 @@ def test_an_override_needs_a_reason_and_is_recorded_with_it(engine_url, long_wai
 
 def test_a_wait_that_times_out_reminds_the_regie_holder_and_leaves_the_case(engine_url):
     ref = _active_case(engine_url, "100000046")  # the session policy waits 2 s
-    result = fl.record_review(
+    result = f_review.record_review(
         form=forms.RecordReview(case_ref=ref, gas_scores=[forms.GoalScoreForm(goal_number=1, gas=-2)], actor="PRF-T2")
     )
     assert result["decision"] == "open"
@@ -184,7 +184,7 @@ def test_a_case_decided_and_closed_during_the_wait_gets_no_reminder(engine_url, 
     ref = _active_case(engine_url, "100000101")
     thread, box = _review_in_background(ref, gas=-2)
     run_id = _paused_run_id(ref)
-    fl.take_decision(
+    f_review.take_decision(
         form=forms.TakeDecision(
             case_ref=ref,
             kind="afsluiten",
@@ -205,7 +205,7 @@ def test_a_case_decided_and_reviewed_again_during_the_wait_gets_no_reminder_from
     ref = _active_case(engine_url, "100000113")
     thread, box = _review_in_background(ref, gas=-2)
     _paused_run_id(ref)
-    fl.take_decision(
+    f_review.take_decision(
         form=forms.TakeDecision(
             case_ref=ref, kind="voortzetten", override_reason="wens_leerling_ouders", actor="PRF-T1"
         )
@@ -220,7 +220,7 @@ def test_a_case_decided_and_reviewed_again_during_the_wait_gets_no_reminder_from
 
 def test_closing_without_an_ending_reason_names_the_form_field(engine_url):
     ref = _active_case(engine_url, "100000125")
-    state = fl.take_decision(
+    state = f_review.take_decision(
         form=forms.TakeDecision(case_ref=ref, kind="afsluiten", override_reason="wens_leerling_ouders", actor="PRF-T1"),
         return_state=True,
     )

@@ -23,13 +23,16 @@ from prefect.settings import PREFECT_API_URL
 from sqlmodel import Session, select
 
 from flows import forms
-from flows import lifecycle as fl
+from flows import intake as f_intake
+from flows import planning as f_planning
+from flows import referral as f_referral
 from flows import retention as fr
+from flows import review as f_review
 from models.schooldays import is_school_day
 from models.schooldays import today as amsterdam_today
 from models.tables import AuditRecord, Case, ConsentRecord, Decision, Plan, Referral, Review, Signal
 from oja import services as sv
-from oja.db import get_engine, unit_of_work
+from oja.adapters.db import get_engine, unit_of_work
 
 pytestmark = pytest.mark.prefect
 
@@ -81,7 +84,7 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
     signal = dict(pupil_ref=teen["ref"], school_code="20XY", source="school", domains=["gedrag"], actor="PRF-T1")
 
     case = step(
-        fl.register_signal,
+        f_intake.register_signal,
         forms.RegisterSignal(**signal),
         state="awaiting_triage",
         audit=[("register_signal", "awaiting_triage")],
@@ -90,12 +93,12 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
     assert case.triage_due_on > today and is_school_day(case.triage_due_on, "noord")
 
     # a second signal joins the open case: no double intake
-    joined = fl.register_signal(form=forms.RegisterSignal(**{**signal, "source": "ouder", "domains": ["leren"]}))
+    joined = f_intake.register_signal(form=forms.RegisterSignal(**{**signal, "source": "ouder", "domains": ["leren"]}))
     assert joined["case_ref"] == step.ref and joined["joined"] is True
     assert _count(engine_url, Signal, case.id) == 2
 
     step(
-        fl.triage,
+        f_intake.triage,
         forms.Triage(case_ref=step.ref, outcome="oja", level=2, actor="PRF-T1"),
         state="planning",
         level=2,
@@ -110,17 +113,17 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
         planned_end_on=today + dt.timedelta(weeks=26),
         actor="PRF-T1",
     )
-    step(fl.draft_plan, plan, state="plan_drafted", audit=[("draft_plan", "plan_drafted")])
+    step(f_planning.draft_plan, plan, state="plan_drafted", audit=[("draft_plan", "plan_drafted")])
 
     for party in ("ouder_1", "leerling"):
         step(
-            fl.record_consent,
+            f_planning.record_consent,
             forms.RecordConsent(case_ref=step.ref, party=party, actor="PRF-T1"),
             state="plan_drafted",
             audit=[("record_consent", "plan_drafted")],
         )
     step(
-        fl.record_consent,
+        f_planning.record_consent,
         forms.RecordConsent(case_ref=step.ref, party="ouder_2", actor="PRF-T1"),
         state="consented",
         audit=[("consent_complete", "consented")],  # the last consent: one record
@@ -128,7 +131,10 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
     assert _count(engine_url, ConsentRecord, case.id) == 3
 
     case = step(
-        fl.activate, forms.CaseAction(case_ref=step.ref, actor="PRF-T1"), state="active", audit=[("activate", "active")]
+        f_planning.activate,
+        forms.CaseAction(case_ref=step.ref, actor="PRF-T1"),
+        state="active",
+        audit=[("activate", "active")],
     )
     assert case.next_review_on > today and is_school_day(case.next_review_on, "noord")
 
@@ -139,9 +145,9 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
         wellbeing=5,
         actor="PRF-T2",
     )
-    step(fl.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
+    step(f_review.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
     step(
-        fl.take_decision,
+        f_review.take_decision,
         forms.TakeDecision(
             case_ref=step.ref, kind="opschalen", new_level=3, override_reason="professioneel_oordeel", actor="PRF-T1"
         ),
@@ -149,9 +155,9 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
         level=3,
         audit=[("scale_up", "active")],
     )
-    step(fl.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
+    step(f_review.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
     step(
-        fl.take_decision,
+        f_review.take_decision,
         forms.TakeDecision(
             case_ref=step.ref, kind="afschalen", new_level=1, override_reason="nieuwe_informatie", actor="PRF-T1"
         ),
@@ -159,9 +165,9 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
         level=1,
         audit=[("scale_down", "active")],
     )
-    step(fl.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
+    step(f_review.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
     case = step(
-        fl.take_decision,
+        f_review.take_decision,
         forms.TakeDecision(
             case_ref=step.ref,
             kind="afsluiten",
@@ -187,7 +193,7 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
     today = amsterdam_today()
     step = Step(engine_url)
     step(
-        fl.register_signal,
+        f_intake.register_signal,
         forms.RegisterSignal(
             pupil_ref=child["ref"],
             school_code="20XY",
@@ -201,14 +207,14 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
     )
     SEEN_CASE_REFS.append(step.ref)
     step(
-        fl.triage,
+        f_intake.triage,
         forms.Triage(case_ref=step.ref, outcome="oja", level=1, actor="PRF-T1"),
         state="planning",
         level=1,
         audit=[("triage_oja", "planning")],
     )
     step(
-        fl.draft_plan,
+        f_planning.draft_plan,
         forms.DraftPlan(
             case_ref=step.ref,
             goals=[forms.GoalForm(domain="emotioneel")],
@@ -225,22 +231,25 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
         audit=[("draft_plan", "plan_drafted")],
     )
     step(
-        fl.record_consent,
+        f_planning.record_consent,
         forms.RecordConsent(case_ref=step.ref, party="ouder_1", actor="PRF-T1"),
         state="plan_drafted",
         audit=[("record_consent", "plan_drafted")],
     )
     step(
-        fl.record_consent,
+        f_planning.record_consent,
         forms.RecordConsent(case_ref=step.ref, party="ouder_2", actor="PRF-T1"),
         state="consented",
         audit=[("consent_complete", "consented")],  # the last consent: one record
     )
     step(
-        fl.activate, forms.CaseAction(case_ref=step.ref, actor="PRF-T1"), state="active", audit=[("activate", "active")]
+        f_planning.activate,
+        forms.CaseAction(case_ref=step.ref, actor="PRF-T1"),
+        state="active",
+        audit=[("activate", "active")],
     )
     step(
-        fl.record_review,
+        f_review.record_review,
         forms.RecordReview(
             case_ref=step.ref,
             gas_scores=[forms.GoalScoreForm(goal_number=1, gas=-2)],
@@ -252,7 +261,7 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
         audit=[("record_review", "reviewed")],
     )
     case = step(
-        fl.take_decision,
+        f_review.take_decision,
         forms.TakeDecision(case_ref=step.ref, kind="specialistische_zorg", actor="PRF-T1"),
         state="escalated",
         level=4,
@@ -264,7 +273,7 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
     assert case.next_review_on is None
 
     case = step(
-        fl.return_from_specialised,
+        f_referral.return_from_specialised,
         forms.ReturnFromSpecialised(case_ref=step.ref, level=2, actor="PRF-T3"),
         state="planning",
         level=2,
@@ -276,7 +285,7 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
 
     # back in school: a new plan version; consent for the first version does not carry over
     step(
-        fl.draft_plan,
+        f_planning.draft_plan,
         forms.DraftPlan(
             case_ref=step.ref,
             goals=[forms.GoalForm(domain="emotioneel")],
@@ -290,17 +299,17 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
         audit=[("draft_plan", "plan_drafted")],
     )
     assert _count(engine_url, Plan, case.id) == 2
-    refused = fl.activate(form=forms.CaseAction(case_ref=step.ref, actor="PRF-T1"), return_state=True)
+    refused = f_planning.activate(form=forms.CaseAction(case_ref=step.ref, actor="PRF-T1"), return_state=True)
     assert refused.is_failed() and "consent missing from ouder_1, ouder_2" in refused.message
 
     step(
-        fl.take_decision,
+        f_review.take_decision,
         forms.TakeDecision(case_ref=step.ref, kind="afsluiten", end_reason="voortijdig_door_client", actor="PRF-T1"),
         state="closed",
         audit=[("close", "closed")],
     )
     step(
-        fl.reopen,
+        f_intake.reopen,
         forms.CaseAction(case_ref=step.ref, actor="PRF-T1"),
         state="awaiting_triage",
         level=0,
@@ -311,7 +320,7 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
 def test_an_illegal_step_fails_the_run_with_the_allowed_ones_and_writes_nothing(engine_url, pupils):
     ref = SEEN_CASE_REFS[1]  # awaiting triage again after the reopen above
     before = _audit(engine_url, ref)
-    state = fl.activate(form=forms.CaseAction(case_ref=ref, actor="PRF-T1"), return_state=True)
+    state = f_planning.activate(form=forms.CaseAction(case_ref=ref, actor="PRF-T1"), return_state=True)
     assert state.is_failed()
     assert "is in state 'awaiting_triage'" in state.message and "action 'activate' is not allowed" in state.message
     assert "triage_oja" in state.message
@@ -320,7 +329,7 @@ def test_an_illegal_step_fails_the_run_with_the_allowed_ones_and_writes_nothing(
 
 
 def test_an_unknown_code_in_a_form_fails_naming_the_field(engine_url, pupils):
-    state = fl.register_signal(
+    state = f_intake.register_signal(
         form=forms.RegisterSignal(
             pupil_ref=pupils["teen"]["ref"], school_code="99ZZ", source="school", domains=["leren"], actor="PRF-T1"
         ),
@@ -333,7 +342,7 @@ def test_a_malformed_form_value_is_refused_before_the_run_starts(prefect_server)
     from prefect.exceptions import ParameterTypeError
 
     with pytest.raises(ParameterTypeError, match="case_ref"):
-        fl.activate(form={"case_ref": "12345", "actor": "PRF-T1"})
+        f_planning.activate(form={"case_ref": "12345", "actor": "PRF-T1"})
 
 
 def test_run_results_are_kept_as_json_and_read_back_by_another_process(engine_url, tmp_path):
@@ -346,8 +355,8 @@ def test_run_results_are_kept_as_json_and_read_back_by_another_process(engine_ur
         )  # fmt: skip
     signal = dict(pupil_ref=pupil, school_code="20XY", source="ouder", domains=["thuissituatie"], actor="PRF-T1")
     states = [
-        fl.register_signal(form=forms.RegisterSignal(**signal), return_state=True),
-        fl.register_signal(form=forms.RegisterSignal(**signal), return_state=True),  # joins the open case
+        f_intake.register_signal(form=forms.RegisterSignal(**signal), return_state=True),
+        f_intake.register_signal(form=forms.RegisterSignal(**signal), return_state=True),  # joins the open case
         fr.request_erasure(
             form=forms.RequestErasure(pupil_ref=pupil, requested_by="ouder_1", actor="PRF-T1"), return_state=True
         ),

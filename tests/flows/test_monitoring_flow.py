@@ -14,10 +14,10 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from flows.monitoring import daily_monitoring
 from models.schooldays import today as amsterdam_today
 from models.suppression import HIDDEN
-from oja import migrate
 from oja import services as sv
+from oja.adapters import migrate
+from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_settings
-from oja.db import get_engine, unit_of_work
 from tests.factories import active_case
 from tests.integration.test_monitoring import _bsn
 

@@ -15,7 +15,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.states import Completed, Late
 
-from oja.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME, late_sweep_automation, silent_sweep_automation
+from oja.adapters.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME, late_sweep_automation, silent_sweep_automation
 from oja.config import get_settings
 from tests.smtp import SMTPServer
 

@@ -13,7 +13,7 @@ from flows import retention as fr
 from models.schooldays import today as amsterdam_today
 from models.tables import AuditRecord, Case, ErasureRequest, Pupil
 from oja import services as sv
-from oja.db import get_engine, unit_of_work
+from oja.adapters.db import get_engine, unit_of_work
 from tests.factories import active_case
 
 pytestmark = pytest.mark.prefect

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from flows.sweep import daily_sweep, send_pending
 from models.tables import Case, Outbox
 from oja import services as sv
+from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_settings
-from oja.db import get_engine, unit_of_work
 from tests.factories import active_case
 from tests.smtp import SMTPServer
 
@@ -94,7 +94,7 @@ def test_the_sweep_flow_fails_loudly_while_mail_is_down_and_the_retry_delivers(e
 def test_the_smtp_url_can_come_from_a_prefect_secret_block(engine_url, monkeypatch):
     from prefect.blocks.system import Secret
 
-    from oja.notify import build_sender, smtp_url
+    from oja.adapters.notify import build_sender, smtp_url
 
     server = SMTPServer()
     server.start()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from oja import migrate
 from oja import services as sv
-from oja.db import get_engine, unit_of_work
+from oja.adapters import migrate
+from oja.adapters.db import get_engine, unit_of_work
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from models.errors import AccessDenied
 from models.tables import AuditRecord, Case
 from oja import services as sv
-from oja.db import unit_of_work
+from oja.adapters.db import unit_of_work
 from tests.integration.test_services import POLICY, TODAY, _active_case, counts, do, pupil, signal
 
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from models.lifecycle import TRANSITIONS
 from models.tables import AuditRecord, Case, Professional, Pupil
 from oja import services as sv
-from oja.db import unit_of_work
+from oja.adapters.db import unit_of_work
+from oja.services import kernel
 from tests.integration.test_services import POLICY, TODAY, pupil
 
 
@@ -30,7 +31,7 @@ def test_every_legal_transition_writes_exactly_one_complete_audit_record(engine)
                 case = s.exec(select(Case).where(Case.ref == ref)).one()
                 case.state = state.value
                 t0 = dt.datetime.now(dt.UTC)
-                result = sv._transition(s, case, action, s.get(Professional, "PRF-1"))
+                result = kernel.transition(s, case, action, s.get(Professional, "PRF-1"))
                 assert result is after
             with unit_of_work(engine) as s:
                 records = s.exec(select(AuditRecord).where(AuditRecord.case_ref == ref)).all()

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 from models.errors import IllegalTransition, InvalidInput
 from models.lifecycle import TRANSITIONS, Action, CaseState
 from models.tables import Case, Pupil
-from oja import retention
 from oja import services as sv
+from oja.adapters.db import unit_of_work
+from oja.adapters.notify import alert_operators, build_sender
 from oja.config import Settings, load_policy
-from oja.db import unit_of_work
-from oja.notify import alert_operators, build_sender
+from oja.services import retention
 from tests.factories import active_case
 from tests.integration.test_services import POLICY, TODAY, counts, do, signal
 
@@ -183,13 +183,43 @@ BAD = {
         "case_ref",
         "OJA-2026-000123",
     ),
+    "not the recommendation, without saying why": (  # the decision service loads the recommendation itself
+        lambda w: do(
+            w.engine,
+            sv.decide,
+            case_ref=w.active,
+            kind="afsluiten",
+            end_reason="volgens_plan",
+            actor="PRF-1",
+            today=TODAY,
+        ),
+        "override_reason",
+        "deciding otherwise needs a reason",
+    ),
     "close without a reason": (
-        lambda w: do(w.engine, sv.decide, case_ref=w.active, kind="afsluiten", actor="PRF-1", today=TODAY),
+        lambda w: do(
+            w.engine,
+            sv.decide,
+            case_ref=w.active,
+            kind="afsluiten",
+            override_reason="professioneel_oordeel",  # after the review: not the recommendation
+            actor="PRF-1",
+            today=TODAY,
+        ),
         "end_reason",  # the form's field
         "",
     ),
     "scale up beyond the school ladder": (
-        lambda w: do(w.engine, sv.decide, case_ref=w.active, kind="opschalen", new_level=4, actor="PRF-1", today=TODAY),
+        lambda w: do(
+            w.engine,
+            sv.decide,
+            case_ref=w.active,
+            kind="opschalen",
+            new_level=4,
+            override_reason="professioneel_oordeel",
+            actor="PRF-1",
+            today=TODAY,
+        ),
         "new_level",
         "",
     ),
@@ -210,7 +240,11 @@ BAD = {
 }
 
 
-REVIEWED_FIRST = ("close without a reason", "scale up beyond the school ladder")
+REVIEWED_FIRST = (
+    "close without a reason",
+    "scale up beyond the school ladder",
+    "not the recommendation, without saying why",
+)
 
 
 @pytest.mark.parametrize("kind", list(BAD))

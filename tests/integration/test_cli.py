@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from models.lifecycle import CaseState
 from models.tables import Case, Outbox, Pupil
-from oja.cli import app
+from oja.adapters.db import get_engine
 from oja.config import get_settings
-from oja.db import get_engine
+from oja.entrypoints.cli import app
 
 runner = CliRunner()
 

@@ -16,9 +16,9 @@ from aiosmtpd.controller import Controller
 
 from models.tables import Notice, Outbox
 from notifications.render import render
-from oja import sweep
+from oja.adapters.db import get_engine
 from oja.config import Policy
-from oja.db import get_engine
+from oja.services import sweep
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 

@@ -9,8 +9,8 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401
-from oja import migrate
-from oja.db import get_engine
+from oja.adapters import migrate
+from oja.adapters.db import get_engine
 
 
 def _check_round_trip(url: str) -> None:

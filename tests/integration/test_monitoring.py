@@ -12,13 +12,14 @@ from sqlmodel import func, select
 
 from models.suppression import HIDDEN, Release, audit, protect, shown
 from models.tables import Case
-from oja import migrate, monitoring
 from oja import services as sv
+from oja.adapters import migrate
+from oja.adapters.db import get_engine, unit_of_work
 from oja.config import Policy
-from oja.db import get_engine, unit_of_work
-from oja.demo import load_demo
-from oja.monitoring import LEVELS
-from oja.report import default_periods, render_report
+from oja.entrypoints.demo import load_demo
+from oja.services import monitoring
+from oja.services.monitoring import LEVELS
+from oja.services.report import default_periods, render_report
 from tests import attack
 from tests.factories import active_case
 from tests.integration.test_services import TODAY

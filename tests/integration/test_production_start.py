@@ -14,7 +14,7 @@ import pytest
 
 from models.errors import InvalidInput
 from oja.config import Settings
-from oja.local import _bin, _wait_for_api, check_production
+from oja.entrypoints.local import _bin, _wait_for_api, check_production
 
 PG = "postgresql://oja@db/oja"
 SMTP = "mailtos://u:p@smtp.example.org"

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from models.errors import DisclosureError
 from models.suppression import HIDDEN
 from oja import services as sv
-from oja.db import unit_of_work
-from oja.report import Period, figures, render_report
+from oja.adapters.db import unit_of_work
+from oja.services.report import Period, figures, render_report
 from tests.factories import active_case
 from tests.integration.test_monitoring import _bsn
 from tests.integration.test_services import TODAY
@@ -84,8 +84,8 @@ def test_a_report_the_audit_refuses_is_not_written(engine):
 
 
 def test_the_cli_writes_the_report_to_a_file(engine, tmp_path, monkeypatch):
-    from oja.cli import app
     from oja.config import get_settings
+    from oja.entrypoints.cli import app
 
     url = str(engine.url)
     monkeypatch.setenv("OJA_DATABASE_URL", url)

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from models.schooldays import SchoolCalendar, add_school_days, add_school_weeks, is_school_day
 from models.tables import AuditRecord, Case, SchoolClosure
-from oja import calendar
 from oja import services as sv
-from oja.db import unit_of_work
+from oja.adapters.db import unit_of_work
+from oja.services import calendar
 from tests.factories import active_case
 
 MONDAY = dt.date(2026, 11, 23)
@@ -150,7 +150,7 @@ def test_a_toml_file_lists_each_schools_days_by_kind(engine, tmp_path):
 
 
 def test_the_cli_adds_imports_lists_and_removes_closing_days(engine, tmp_path, monkeypatch):
-    from oja.cli import app
+    from oja.entrypoints.cli import app
 
     monkeypatch.setenv("OJA_DATABASE_URL", str(engine.url.render_as_string(hide_password=False)))
     from oja.config import get_settings
@@ -176,7 +176,7 @@ def test_reminders_count_the_schools_own_days_and_a_closed_school_gets_none(engi
     """The review is due Thursday 28 January 2027; the school closes on Wednesday 27 (a study day)."""
     from models.tables import Notice
     from notifications.render import render
-    from oja import sweep
+    from oja.services import sweep
 
     ref = active_case(
         engine, school="40AB", coordinator="PRF-1", bsn="111222333", born=dt.date(2010, 1, 5), today=MONDAY

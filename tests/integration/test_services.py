@@ -11,12 +11,16 @@ from sqlmodel import Session, SQLModel, func, select
 from models.errors import ConsentMissing, IllegalTransition, InvalidInput, OjaError, UnknownReference
 from models.tables import AuditRecord, Case, Signal
 from oja import services as sv
+from oja.adapters.db import unit_of_work
 from oja.config import Policy
-from oja.db import unit_of_work
+from oja.services import kernel
 from tests.factories import active_case
 
 TODAY = dt.date(2026, 11, 23)
 POLICY = Policy()
+
+# decisions after a review that are not (or need not be) what the engine recommends carry a reason
+OVERRIDE = {"override_reason": "professioneel_oordeel"}
 
 
 def pupil(engine, *, born=dt.date(2014, 6, 15), parents=("Ouder A", "Ouder B"), bsn="111222333") -> str:
@@ -35,8 +39,7 @@ def pupil(engine, *, born=dt.date(2014, 6, 15), parents=("Ouder A", "Ouder B"), 
 
 
 def do(engine, use_case, **kwargs):
-    with unit_of_work(engine) as s:
-        return use_case(s, **kwargs)
+    return sv.execute(use_case, engine, **kwargs)
 
 
 def signal(engine, pupil_ref, on=TODAY):
@@ -99,10 +102,13 @@ def test_a_case_goes_through_every_kind_of_decision(engine):
     review = dict(case_ref=ref, held_on=TODAY, actor="PRF-2", today=TODAY, gas_scores={1: 0})
     for kind, level in (("voortzetten", None), ("opschalen", 3), ("afschalen", 1)):
         do(engine, sv.record_review, **review)
-        outcome = do(engine, sv.decide, case_ref=ref, kind=kind, new_level=level, actor="PRF-1", today=TODAY)
+        outcome = do(
+            engine, sv.decide, case_ref=ref, kind=kind, new_level=level, actor="PRF-1", today=TODAY, **OVERRIDE
+        )
         assert outcome.state == "active"
     do(engine, sv.record_review, **review)
-    assert do(engine, sv.decide, case_ref=ref, kind="specialistische_zorg", actor="PRF-1", today=TODAY).level == 4
+    escalated = do(engine, sv.decide, case_ref=ref, kind="specialistische_zorg", actor="PRF-1", today=TODAY, **OVERRIDE)
+    assert escalated.level == 4
     assert do(engine, sv.return_from_specialised, case_ref=ref, level=2, actor="PRF-1", today=TODAY).state == "planning"
     closed = do(
         engine, sv.decide, case_ref=ref, kind="afsluiten", reason_code="naar_ander_domein", actor="PRF-1", today=TODAY
@@ -328,7 +334,7 @@ def test_a_refusal_names_the_field_and_writes_nothing(engine, kind):
     use_case, kwargs, field = REFUSALS[kind]
     if kind == "scale up beyond the ladder":
         do(engine, sv.record_review, case_ref=ref, held_on=TODAY, actor="PRF-2", today=TODAY)
-        use_case, kwargs = sv.decide, dict(kind="opschalen", new_level=4, actor="PRF-1", today=TODAY)
+        use_case, kwargs = sv.decide, dict(kind="opschalen", new_level=4, actor="PRF-1", today=TODAY, **OVERRIDE)
     if "pupil_ref" not in kwargs:
         kwargs = {"case_ref": ref, **kwargs}
     if kind == "review before activation":
@@ -382,8 +388,8 @@ def test_a_decision_on_a_case_without_its_own_cadence_plans_the_next_review_by_t
             case.review_cadence_weeks = None
             s.add(case)
         policy = Policy(review_cadence_weeks=weeks)
-        do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY, policy=policy)
+        do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY, policy=policy, **OVERRIDE)
         with Session(engine) as s:
             case = s.exec(select(Case).where(Case.ref == ref)).one()
-            region = sv._calendar(s, case)
+            region = kernel.case_calendar(s, case)
             assert case.next_review_on == add_school_weeks(next_school_day(TODAY, region), weeks, region)

@@ -16,10 +16,11 @@ from sqlmodel import Session, select
 from models.tables import Case, Notice, Outbox
 from notifications.render import render
 from notifications.send import AppriseSender
-from oja import migrate, sweep
 from oja import services as sv
+from oja.adapters import migrate
+from oja.adapters.db import get_engine, unit_of_work
 from oja.config import Policy
-from oja.db import get_engine, unit_of_work
+from oja.services import sweep
 from tests.factories import active_case
 
 POLICY = Policy()

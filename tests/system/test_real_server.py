@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from oja.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME
+from oja.adapters.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME
 from oja.config import PROJECT_DIR
 from tests.smtp import SMTPServer, free_port
 
@@ -255,7 +255,7 @@ def test_the_case_link_in_a_reminder_opens_that_cases_runs_in_the_prefect_ui(eng
 def test_a_manager_sees_the_caseload_with_small_numbers_hidden_in_the_prefect_ui(engine, browser, tmp_path):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from oja.demo import PUPILS
+    from oja.entrypoints.demo import PUPILS
 
     with engine.client() as client:
         monitoring = _deployments_by_flow(client)["dagelijkse-monitoring"]
@@ -294,6 +294,6 @@ def test_the_server_logged_no_error_and_sigterm_stops_everything(engine):
 
     engine.proc.send_signal(signal.SIGTERM)
     assert engine.proc.wait(timeout=60) == 0
-    from oja.local import _port_free
+    from oja.entrypoints.local import _port_free
 
     assert _port_free("127.0.0.1", engine.port), "the Prefect server stopped with oja start"

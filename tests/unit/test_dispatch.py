@@ -9,8 +9,8 @@ from sqlmodel import Session, SQLModel, select
 
 from models.tables import Outbox, Professional
 from notifications.send import RecordingSender, Sender
-from oja import sweep
-from oja.db import get_engine
+from oja.adapters.db import get_engine
+from oja.services import sweep
 
 DAY = dt.date(2026, 11, 23)
 

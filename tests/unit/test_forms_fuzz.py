@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prefect import Flow
 from pydantic import BaseModel, ValidationError
 
+import flows
 from flows import forms
-from flows import lifecycle as fl
-from flows import retention as fr
 
+# every flow of every module in flows/ that takes a form: a new flow is fuzzed without being listed here
+FLOWS = [
+    obj
+    for module in pkgutil.iter_modules(flows.__path__)
+    for obj in vars(importlib.import_module(f"flows.{module.name}")).values()
+    if isinstance(obj, Flow) and "form" in inspect.signature(obj.fn).parameters
+]
 FORMS = sorted(
     {
         p.annotation if isinstance(p.annotation, type) else getattr(forms, p.annotation.split(".")[-1])
-        for f in (*fl.ALL_FLOWS, fr.request_erasure, fr.decide_erasure)
+        for f in FLOWS
         for p in inspect.signature(f.fn).parameters.values()
     }
     | {forms.ConfirmDecision},

@@ -1,4 +1,5 @@
-"""`oja school closure ...`: a school's own closing days, entered and imported by an operator (oja/calendar.py)."""
+"""`oja school closure ...`: a school's own closing days, entered and imported by an operator
+(`oja/services/calendar.py`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from rich.table import Table
 from sqlmodel import Session
 
 from models.errors import OjaError
-from oja.cli_output import console, err, fail, parse_date
-from oja.db import get_engine, unit_of_work
+from oja.adapters.db import get_engine, unit_of_work
+from oja.entrypoints.cli_output import console, err, fail, parse_date
 
 school_app = typer.Typer(help="Schools: their own closing days (study days, ...).", no_args_is_help=True)
 closure_app = typer.Typer(
@@ -28,7 +29,7 @@ def _closure_report(result) -> None:
 
 
 def _closure_fail(exc: OjaError) -> None:
-    from oja.calendar import ClosuresInvalid
+    from oja.services.calendar import ClosuresInvalid
 
     if isinstance(exc, ClosuresInvalid):
         err.print(f"[red]nothing was written[/red]: {len(exc.problems)} error(s)")
@@ -47,7 +48,7 @@ def closure_add(
     ),
 ) -> None:
     """Close a school on one or more days: reviews and deadlines on them move to its next school day."""
-    from oja import calendar
+    from oja.services import calendar
 
     try:
         with unit_of_work() as session:
@@ -63,7 +64,7 @@ def closure_import(
     file: Path = typer.Argument(..., exists=True, readable=True, help="a .csv (school,datum,soort) or .toml file"),
 ) -> None:
     """Import closing days from a file, all or nothing: every bad line is named and nothing is written."""
-    from oja import calendar
+    from oja.services import calendar
 
     try:
         with unit_of_work() as session:
@@ -77,7 +78,7 @@ def closure_import(
 @closure_app.command("list")
 def closure_list(school: str = typer.Option("", help="only this school")) -> None:
     """The closing days entered per school."""
-    from oja import calendar
+    from oja.services import calendar
 
     with Session(get_engine()) as session:
         rows = calendar.list_closures(session, school.strip().upper() or None)
@@ -92,7 +93,7 @@ def closure_remove(
     school: str = typer.Option(..., help="school code"), date: str = typer.Option(..., help="YYYY-MM-DD")
 ) -> None:
     """Take a closing day back (deadlines already moved stay where they are)."""
-    from oja import calendar
+    from oja.services import calendar
 
     try:
         with unit_of_work() as session:

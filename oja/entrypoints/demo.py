@@ -20,8 +20,8 @@ from models.identity import age_on, required_consent, validate_bsn
 from models.schooldays import next_school_day
 from models.tables import Case, Pupil
 from oja import services as sv
+from oja.adapters.db import unit_of_work
 from oja.config import Policy
-from oja.db import unit_of_work
 
 MUNICIPALITIES = [("GM0164", "Hengelo", "wijkteam@hengelo.example"), ("GM0147", "Borne", "wijkteam@borne.example")]
 SCHOOLS = [
@@ -201,7 +201,15 @@ def _story(session: Session, pupil_ref: str, p: DemoPupil, born: dt.date, today:
     )
     if p.story == "reviewed":
         return
-    sv.decide(session, case_ref=ref, kind="afsluiten", reason_code="volgens_plan", actor=zc, today=review_day)
+    sv.decide(  # the goals are reached and pupil and parents would end it: not yet what the engine recommends
+        session,
+        case_ref=ref,
+        kind="afsluiten",
+        end_reason="volgens_plan",
+        override_reason="wens_leerling_ouders",
+        actor=zc,
+        today=review_day,
+    )
 
 
 def load_demo(

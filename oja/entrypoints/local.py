@@ -124,9 +124,9 @@ def start(
     workers: int = 1,
 ) -> None:
     from models.schooldays import today
-    from oja import migrate
-    from oja.db import get_engine
-    from oja.demo import load_demo
+    from oja.adapters import migrate
+    from oja.adapters.db import get_engine
+    from oja.entrypoints.demo import load_demo
 
     console = console or Console()
     auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING", "")

@@ -26,8 +26,9 @@ from sqlmodel import Session, select
 from models.errors import InvalidInput
 from models.lifecycle import CaseState
 from models.schooldays import SchoolCalendar, closed_reason, next_school_day
-from models.tables import AuditRecord, Case, School, SchoolClosure
+from models.tables import Case, School, SchoolClosure
 from models.vocabulary import ClosureKind
+from oja.services import audit
 
 # the deadlines of an open case that are counted in school days, with their Dutch names
 DEADLINES = {
@@ -192,15 +193,14 @@ def _move_deadlines(session: Session, school_code: str, days: set[dt.date], acto
                 changes.append(f"{name} {old.isoformat()} -> {new.isoformat()}")
         if changes:
             session.add(case)
-            session.add(
-                AuditRecord(
-                    case_ref=case.ref,
-                    actor=actor,
-                    action="rescheduled",
-                    from_state=case.state,
-                    to_state=case.state,
-                    reason=("sluitingsdag school: " + "; ".join(changes))[:200],
-                )
+            audit.record(
+                session,
+                case_ref=case.ref,
+                actor=actor,
+                action="rescheduled",
+                from_state=case.state,
+                to_state=case.state,
+                reason=("sluitingsdag school: " + "; ".join(changes))[:200],
             )
     return moved
 

@@ -46,8 +46,8 @@ from models.tables import (
 )
 from models.vocabulary import Role
 from notifications.messages import Digest, DueItem, RenderedMessage
-from oja.calendar import school_calendars
 from oja.config import Policy
+from oja.services.calendar import school_calendars
 
 if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
     from notifications.send import Sender

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
+from oja.adapters.db import normalise_url
 from oja.config import PROJECT_DIR, get_settings
-from oja.db import normalise_url
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -24,8 +24,8 @@ from models.schooldays import SchoolDayIndex
 from models.suppression import HIDDEN, Release, protect
 from models.tables import Case, Intervention, Referral, School, Signal
 from notifications.render import TEMPLATES, long_date
-from oja.calendar import school_calendars
-from oja.monitoring import current_plans
+from oja.services.calendar import school_calendars
+from oja.services.monitoring import current_plans
 
 REPORT = "oja-evaluatierapport"
 

@@ -43,12 +43,12 @@ from models.tables import (
     Referral,
     Review,
     Signal,
-    utcnow,
 )
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
-from oja.calendar import school_calendar
 from oja.config import Policy
-from oja.services import _actor, _as_actor, _choice, _not_future, _pupil, case_scope
+from oja.services import audit as audit_trail
+from oja.services.calendar import school_calendar
+from oja.services.kernel import access_actor, case_scope, choice, load_actor, load_pupil, not_future
 
 DESTROYED = "destroyed"
 ERASURE_REF = "VV-{year}-{id:06d}"
@@ -104,12 +104,8 @@ def destroy_dossiers(
         .values(given_name="", family_name="", bsn=None, onderwijsnummer=None, birth_date=None, destroyed_on=today)
     )
     if audit:
-        now = utcnow()
-        session.add_all(
-            AuditRecord(
-                case_ref=ref, actor=actor, at=now, action=DESTROYED, from_state=state, to_state=state, reason=reason
-            )
-            for _id, ref, state in cases
+        audit_trail.record_unchanged(
+            session, ((ref, state) for _id, ref, state in cases), actor=actor, action=DESTROYED, reason=reason
         )
     return len(cases)
 
@@ -163,10 +159,10 @@ def request_erasure(
     policy: Policy,
 ) -> ErasureRequest:
     """Register a written request to destroy a dossier early, by a parent with authority or a pupil of 12+."""
-    who = _actor(session, actor)
-    pupil = _pupil(session, pupil_ref)
-    party = _choice(requested_by, ConsentParty, "requested_by")
-    _not_future(received_on, today, "received_on")
+    who = load_actor(session, actor)
+    pupil = load_pupil(session, pupil_ref)
+    party = choice(requested_by, ConsentParty, "requested_by")
+    not_future(received_on, today, "received_on")
     if received_on < today - dt.timedelta(days=31):
         raise InvalidInput("received_on", "register a request within a month of its receipt")
     _check_scope(session, who, pupil, "request_erasure")
@@ -212,7 +208,7 @@ def decide_erasure(
     today: dt.date,
 ) -> ErasureRequest:
     """Grant (destroy the dossier now) or refuse with a reason; a running arrangement must be closed first."""
-    who = _actor(session, actor)
+    who = load_actor(session, actor)
     request = session.exec(
         select(ErasureRequest).where(ErasureRequest.ref == (request_ref or "").strip().upper()).with_for_update()
     ).first()
@@ -234,7 +230,7 @@ def decide_erasure(
     else:
         if not refusal_reason:
             raise InvalidInput("refusal_reason", "a refusal states its reason")
-        request.refusal_reason = _choice(refusal_reason, ErasureRefusal, "refusal_reason")
+        request.refusal_reason = choice(refusal_reason, ErasureRefusal, "refusal_reason")
         request.outcome = ErasureOutcome.REFUSED.value
     request.decided_on = today
     request.decided_by = who.code
@@ -254,17 +250,13 @@ def _check_scope(session: Session, who, pupil: Pupil, action: str) -> None:
         if latest is not None
         else access.CaseScope(pupil.ref, pupil.school_code, pupil.municipality_code)
     )
-    access.check(_as_actor(who), dataclasses.replace(scope, ref=pupil.ref), action)
+    access.check(access_actor(who), dataclasses.replace(scope, ref=pupil.ref), action)
 
 
 def _audit_pupil(session: Session, pupil: Pupil, actor: str, action: str, reason: str) -> None:
     """Audit a request or decision on each of the pupil's cases (the pupil reference when there is none)."""
     cases = session.exec(select(Case.ref, Case.state).where(Case.pupil_id == pupil.id)).all() or [(pupil.ref, "-")]
-    now = utcnow()
-    session.add_all(
-        AuditRecord(case_ref=ref, actor=actor, at=now, action=action, from_state=state, to_state=state, reason=reason)
-        for ref, state in cases
-    )
+    audit_trail.record_unchanged(session, cases, actor=actor, action=action, reason=reason)
 
 
 # ---- subject access ------------------------------------------------------------------------

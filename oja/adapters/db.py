@@ -1,4 +1,5 @@
-"""Database engine and the unit of work: one transaction per change, rolled back unless committed."""
+"""Database adapter: the engine per URL, and the unit of work (one transaction per change, rolled back
+unless committed)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
-import sqlalchemy.orm
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from models.errors import AccessDenied, AuditImmutable
+from models.errors import AuditImmutable
+from models.tables import AuditRecord
 from oja.config import get_settings
 
 
@@ -50,10 +51,16 @@ def _engine(url: str) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-@sa.event.listens_for(sa.orm.Session, "before_flush")
-def _audit_is_append_only(session, _context, _instances) -> None:
-    from models.tables import AuditRecord
+class OjaSession(Session):
+    """The engine's session: audit records in it are append-only (a bug that would change one fails loudly).
 
+    The guard is this class's own flush listener, not one on every SQLAlchemy session in the process; the
+    database's triggers (migration 0008) refuse the same for any other writer.
+    """
+
+
+@sa.event.listens_for(OjaSession, "before_flush")
+def _audit_is_append_only(session: Session, _context: object, _instances: object) -> None:
     touched = [o for o in (*session.dirty, *session.deleted) if isinstance(o, AuditRecord)]
     if any(o in session.deleted or session.is_modified(o) for o in touched):
         raise AuditImmutable("audit records are never changed or deleted")
@@ -61,37 +68,11 @@ def _audit_is_append_only(session, _context, _instances) -> None:
 
 @contextlib.contextmanager
 def unit_of_work(engine: sa.Engine | None = None) -> Iterator[Session]:
-    """A session whose work commits only when the block ends without error."""
-    engine = engine or get_engine()
-    with Session(engine, expire_on_commit=False) as session:
+    """A session whose work commits only when the block ends without error, and is rolled back otherwise."""
+    with OjaSession(get_engine() if engine is None else engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
-        except AccessDenied as refused:
-            session.rollback()
-            audit_refusal(engine, refused)
-            raise
         except BaseException:
             session.rollback()
             raise
-
-
-def audit_refusal(engine: sa.Engine, refused) -> None:
-    """A refused action is audited in a transaction of its own: who tried what on which case, and the rule."""
-    from sqlmodel import select
-
-    from models.tables import AuditRecord, Case
-
-    with Session(engine) as session:
-        state = session.exec(select(Case.state).where(Case.ref == refused.subject)).first() or "-"
-        session.add(
-            AuditRecord(
-                case_ref=refused.subject,
-                actor=refused.actor,
-                action="refused",
-                from_state=state,
-                to_state=state,
-                reason=f"{refused.action}: {refused.scope}"[:200],
-            )
-        )
-        session.commit()

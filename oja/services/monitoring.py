@@ -49,8 +49,8 @@ from models.tables import (
     School,
 )
 from models.vocabulary import EndReason
-from oja.calendar import school_calendars
 from oja.config import Policy
+from oja.services.calendar import school_calendars
 
 LEVELS = [0, 1, 2, 3, 4]
 # Shown where a figure does not apply. None in a published table means hidden (shown as models.suppression

@@ -15,12 +15,12 @@ from models.errors import InvalidInput, OjaError
 from models.schooldays import today as amsterdam_today
 from models.tables import Municipality, Professional, Provider, Pupil, School
 from oja import services as sv
-from oja.cli_calendar import school_app
-from oja.cli_output import console, err
-from oja.cli_output import fail as _fail
-from oja.cli_output import parse_date as _parse_date
+from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_policy, get_settings
-from oja.db import get_engine, unit_of_work
+from oja.entrypoints.cli_calendar import school_app
+from oja.entrypoints.cli_output import console, err
+from oja.entrypoints.cli_output import fail as _fail
+from oja.entrypoints.cli_output import parse_date as _parse_date
 
 app = typer.Typer(help="OJA engine: start it, load demo data, migrate, enter pupils.", no_args_is_help=True)
 pupil_app = typer.Typer(help="Pupils: personal details stay in the engine's database.", no_args_is_help=True)
@@ -41,7 +41,7 @@ def start(
     workers: int = typer.Option(1, min=1, max=16, help="process workers on the work pool"),
 ) -> None:
     """Start everything: database, (demo data,) Prefect server and UI, deployments, workers."""
-    from oja.local import start as start_local
+    from oja.entrypoints.local import start as start_local
 
     try:
         get_policy()
@@ -61,8 +61,8 @@ def start(
 @app.command()
 def demo() -> None:
     """Migrate the database and load the demo region (idempotent)."""
-    from oja import migrate as migrations
-    from oja.demo import PUPILS, load_demo
+    from oja.adapters import migrate as migrations
+    from oja.entrypoints.demo import PUPILS, load_demo
 
     try:
         migrations.upgrade()
@@ -88,7 +88,7 @@ def migrate(
     """Create or upgrade the engine's database schema (SQLite or PostgreSQL, same migrations)."""
     from alembic import command
 
-    from oja import migrate as migrations
+    from oja.adapters import migrate as migrations
 
     if action == "upgrade":
         migrations.upgrade(revision=revision or "head")
@@ -232,7 +232,7 @@ def pupil_export(
     """Subject access (AVG art. 15): everything held about one pupil, written to a file for the parents."""
     import json
 
-    from oja.retention import export_pupil
+    from oja.services.retention import export_pupil
 
     try:
         with Session(get_engine()) as session:
@@ -289,7 +289,7 @@ def reference() -> None:
 
 
 def _period(value: str, field: str):
-    from oja.report import Period
+    from oja.services.report import Period
 
     try:
         start, end = (dt.date.fromisoformat(part) for part in value.split(":"))
@@ -307,7 +307,7 @@ def report(
     after: str = typer.Option("", help="the period after, YYYY-MM-DD:YYYY-MM-DD"),
 ) -> None:
     """Write the pilot evaluation report (two periods compared, with charts) to an HTML file."""
-    from oja.report import default_periods, render_report
+    from oja.services.report import default_periods, render_report
 
     policy = get_policy()
     today = amsterdam_today()
@@ -326,7 +326,7 @@ def report(
 @app.command()
 def alerts() -> None:
     """Install the automations that tell the operators (OJA_OPERATOR_URLS) about a late or silent sweep."""
-    from oja.alerts import install_alerts
+    from oja.adapters.alerts import install_alerts
 
     try:
         automations = install_alerts(get_settings())
@@ -349,8 +349,8 @@ def sweep(
     Without an SMTP setting the mails are written to $OJA_HOME/mail as .eml files, as `oja start` does."""
     from notifications.render import render
     from notifications.send import FolderSender
-    from oja import sweep as sweeping
-    from oja.notify import build_sender
+    from oja.adapters.notify import build_sender
+    from oja.services import sweep as sweeping
 
     settings = get_settings()
     try:

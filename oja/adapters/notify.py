@@ -1,4 +1,5 @@
-"""Build the notification sender from settings: the SMTP URL from the environment or a Prefect Secret block."""
+"""Sending adapter: the sender from settings (the SMTP URL from the environment or a Prefect Secret block), and
+the operators' alert channel."""
 
 from __future__ import annotations
 
@@ -23,36 +24,6 @@ def build_sender(settings: Settings) -> AppriseSender:
         return AppriseSender(smtp_url(settings), extra_urls=settings.extra_notify_urls)
     except ValueError as exc:
         raise InvalidInput("smtp_url", str(exc)) from None
-
-
-def queue_for_district_team(session, case, municipality_code: str, kind, due_on, day, *, school_days: int = 0) -> int:
-    """Tell the district team of a municipality about a referral, once, in the caller's transaction."""
-    from sqlmodel import select
-
-    from models.tables import Professional
-    from models.vocabulary import Role
-    from notifications.render import render
-    from oja import sweep
-    from oja.config import get_settings
-
-    settings = get_settings()
-    team = session.exec(
-        select(Professional.code).where(
-            Professional.role == Role.DISTRICT_TEAM.value, Professional.municipality_code == municipality_code
-        )
-    ).all()
-    return sweep.queue_in_session(
-        session,
-        case,
-        sorted(team),
-        kind,
-        due_on,
-        day,
-        render=render,
-        language=settings.language,
-        case_url=settings.case_url,
-        school_days=school_days,
-    )
 
 
 def alert_operators(settings: Settings, title: str, body: str) -> bool:

@@ -1,0 +1,90 @@
+"""Shared by the flows of every phase: one use case in one transaction, its event, run names from references.
+
+A refusal by the engine (an illegal transition, missing consent, an unknown code) fails the run with a
+message that names the field and the rule; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
+from prefect.runtime import flow_run
+
+from models.errors import ActionRefused, OjaError
+from models.schooldays import today as amsterdam_today
+from oja.services.kernel import CaseOutcome, execute
+
+RESULTS = {"persist_result": True, "result_serializer": "json"}
+
+
+def run_name(prefix: str) -> Callable[[], str]:
+    """A run name from the case or pupil reference in the form, never from personal data."""
+
+    def name() -> str:
+        form = flow_run.parameters.get("form", {})
+        data = form if isinstance(form, dict) else form.model_dump()
+        ref = data.get("case_ref") or data.get("pupil_ref") or data.get("request_ref") or ""
+        return f"{prefix} {ref}".strip()
+
+    return name
+
+
+def run_use_case(action: str, use_case: Callable[..., Any], **kwargs: Any) -> Any:
+    """One use case in one transaction (a refusal of access audited); a refusal fails the run with its message."""
+    try:
+        return execute(use_case, **kwargs)
+    except OjaError as exc:
+        get_run_logger().error("%s geweigerd: %s", action, exc)
+        raise ActionRefused(str(exc)) from None
+
+
+@task(name="wijziging-vastleggen", cache_policy=NO_CACHE)
+def commit(action: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> dict:
+    """Run one use case in one transaction: the change and its audit record commit together or not at all."""
+    outcome = run_use_case(action, use_case, **kwargs)
+    logger = get_run_logger()
+    logger.info("%s: %s -> %s (niveau %s)", outcome.case_ref, outcome.action, outcome.state, outcome.level)
+    emit_transition_event(outcome)
+    return outcome.as_dict()
+
+
+EVENT_NAMES = {
+    "register_signal": "signalled",
+    "join_signal": "signal-joined",
+    "triage_basic": "triaged",
+    "triage_oja": "triaged",
+    "triage_specialised": "triaged",
+    "triage_no_action": "triaged",
+    "draft_plan": "plan-drafted",
+    "record_consent": "consent-recorded",
+    "consent_complete": "consented",
+    "activate": "activated",
+    "record_review": "reviewed",
+    "record_measurement": "measured",
+    "continue": "continued",
+    "scale_up": "scaled-up",
+    "scale_down": "scaled-down",
+    "close": "closed",
+    "escalate": "escalated",
+    "referral_accepted": "referral-accepted",
+    "return": "returned",
+    "reopen": "reopened",
+}
+
+
+def emit_transition_event(outcome: CaseOutcome) -> None:
+    """A Prefect event per change, with the case reference and codes only (e.g. `oja.arrangement.escalated`)."""
+    emit_event(
+        event=f"oja.arrangement.{EVENT_NAMES.get(outcome.action, outcome.action)}",
+        resource={"prefect.resource.id": f"oja.case.{outcome.case_ref}", "prefect.resource.name": outcome.case_ref},
+        payload={"action": outcome.action, "state": outcome.state, "level": outcome.level},
+    )
+
+
+def day(value: dt.date | None) -> dt.date:
+    return value or amsterdam_today()

@@ -1,0 +1,56 @@
+"""Planning flows: the joint plan, consent, the start. Services: `oja/services/planning.py`."""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows import forms
+from flows.common import RESULTS, commit, day, run_name
+from models.schooldays import today as amsterdam_today
+from oja.config import get_policy
+from oja.services import planning as service
+
+
+@flow(name="plan-opstellen", flow_run_name=run_name("plan"), **RESULTS)
+def draft_plan(form: forms.DraftPlan) -> dict:
+    """Draft the joint plan: goals, interventions, regie holder, funding split, dates, review cadence."""
+    return commit(
+        "plan-opstellen",
+        service.draft_plan,
+        case_ref=form.case_ref,
+        goals=[service.GoalSpec(g.domain, g.measure, g.baseline, g.target) for g in form.goals],
+        interventions=[
+            service.InterventionSpec(i.provider_code, i.hours_per_week, i.setting, i.swv_share_pct, i.professional_code)
+            for i in form.interventions
+        ],
+        regie_holder=form.regie_holder,
+        start_on=form.start_on,
+        planned_end_on=form.planned_end_on,
+        review_cadence_weeks=form.review_cadence_weeks,
+        actor=form.actor,
+        today=amsterdam_today(),
+        policy=get_policy(),
+    )
+
+
+@flow(name="toestemming-vastleggen", flow_run_name=run_name("toestemming"), **RESULTS)
+def record_consent(form: forms.RecordConsent) -> dict:
+    """Record one party's consent (or refusal) to the current plan."""
+    return commit(
+        "toestemming-vastleggen",
+        service.record_consent,
+        case_ref=form.case_ref,
+        party=form.party,
+        granted=form.granted,
+        recorded_on=day(form.recorded_on),
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
+
+
+@flow(name="arrangement-starten", flow_run_name=run_name("start"), **RESULTS)
+def activate(form: forms.CaseAction) -> dict:
+    """Start the arrangement once the consent the pupil's age requires is complete; plans the first review."""
+    return commit(
+        "arrangement-starten", service.activate, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today()
+    )

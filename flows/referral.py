@@ -1,0 +1,49 @@
+"""Referral flows: refer to specialised care, the district team's answer, the return to school.
+
+Services: `oja/services/referral.py`.
+"""
+
+from __future__ import annotations
+
+from prefect import flow
+
+from flows import forms
+from flows.common import RESULTS, commit, run_name
+from models.schooldays import today as amsterdam_today
+from oja.config import get_policy
+from oja.services import referral as service
+
+
+@flow(name="verwijzen-specialistische-zorg", flow_run_name=run_name("verwijzing"), **RESULTS)
+def refer(form: forms.CaseAction) -> dict:
+    """Refer to specialised care (level 4) through the pupil's municipality, outside a review."""
+    return commit("verwijzen", service.refer, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today())
+
+
+@flow(name="verwijzing-beantwoorden", flow_run_name=run_name("verwijzing-antwoord"), **RESULTS)
+def respond_to_referral(form: forms.RespondToReferral) -> dict:
+    """The district team accepts a referral, or declines it and the case returns to school at a chosen level."""
+    return commit(
+        "verwijzing-beantwoorden",
+        service.respond_to_referral,
+        case_ref=form.case_ref,
+        accepted=form.accepted,
+        level_on_decline=form.level_on_decline,
+        actor=form.actor,
+        today=amsterdam_today(),
+        policy=get_policy(),
+    )
+
+
+@flow(name="terugkeer-uit-specialistische-zorg", flow_run_name=run_name("terugkeer"), **RESULTS)
+def return_from_specialised(form: forms.ReturnFromSpecialised) -> dict:
+    """Return from specialised care into an in-school arrangement at a chosen level; a new plan follows."""
+    return commit(
+        "terugkeer",
+        service.return_from_specialised,
+        case_ref=form.case_ref,
+        level=form.level,
+        actor=form.actor,
+        today=amsterdam_today(),
+        policy=get_policy(),
+    )

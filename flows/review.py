@@ -1,0 +1,189 @@
+"""Review flows: a review with the engine's recommendation and a wait for the decision, a measurement, a decision.
+
+Services: `oja/services/review.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
+from prefect.runtime import flow_run
+from prefect.states import Running
+
+from flows import forms
+from flows.common import RESULTS, commit, day, run_name
+from models.errors import ActionRefused
+from models.schooldays import today as amsterdam_today
+from oja.adapters.db import get_engine, unit_of_work
+from oja.config import get_policy, get_settings
+from oja.services import review as service
+
+
+@task(name="aanbeveling", cache_policy=NO_CACHE)
+def recommend_decision(case_ref: str) -> dict:
+    """The engine's recommendation at this review, with its reasons; published as an artifact."""
+    with unit_of_work() as session:
+        rec = service.recommendation(session, case_ref=case_ref, policy=get_policy())
+    markdown = "\n".join(
+        [
+            f"## Aanbeveling voor {case_ref}: **{rec.kind.value}**"
+            + (f" (niveau {rec.new_level})" if rec.new_level else ""),
+            "",
+            *[f"- {r}" for r in rec.reasons],
+        ]
+    )
+    create_markdown_artifact(
+        key=f"aanbeveling-{case_ref.lower()}", markdown=markdown, description=f"Aanbeveling {case_ref}"
+    )
+    get_run_logger().info("%s: aanbeveling %s (regel %s)", case_ref, rec.kind.value, rec.rule)
+    return {
+        "kind": rec.kind.value,
+        "new_level": rec.new_level,
+        "rule": rec.rule,
+        "reason_code": rec.reason_code,
+        "reasons": list(rec.reasons),
+        "markdown": markdown,
+    }
+
+
+@task(name="herinnering-besluit", cache_policy=NO_CACHE)
+def remind_decision_due(case_ref: str, held_on: dt.date) -> int:
+    """The wait for a decision timed out: the regie holder gets a reminder; the case stays as it was."""
+    from notifications.render import render
+    from oja.services.sweep import NoticeKind, queue_notice
+
+    settings = get_settings()
+    return queue_notice(
+        get_engine(),
+        case_ref=case_ref,
+        kind=NoticeKind.DECISION_DUE,
+        due_on=held_on,
+        day=amsterdam_today(),
+        render=render,
+        language=settings.language,
+        case_url=settings.case_url,
+    )
+
+
+@flow(name="evaluatie-vastleggen", flow_run_name=run_name("evaluatie"), **RESULTS)
+def record_review(form: forms.RecordReview) -> dict:
+    """Record a review, show the engine's recommendation with its reasons, and wait for the decision."""
+    held_on = day(form.held_on)
+    result = commit(
+        "evaluatie-vastleggen",
+        service.record_review,
+        case_ref=form.case_ref,
+        held_on=held_on,
+        gas_scores={s.goal_number: s.gas for s in form.gas_scores},
+        attendance_pct=form.attendance_pct,
+        wellbeing=form.wellbeing,
+        satisfaction=form.satisfaction,
+        pupil_view=form.pupil_view,
+        parent_view=form.parent_view,
+        safety_concern=form.safety_concern,
+        delivered_as_planned=form.delivered_as_planned,
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
+    review_id = result.pop("review_id")
+    rec = recommend_decision(form.case_ref)
+    result["recommendation"] = {k: rec[k] for k in ("kind", "new_level", "rule")}
+    policy = get_policy()
+    try:
+        answer = pause_flow_run(
+            wait_for_input=forms.ConfirmDecision.with_initial_data(
+                description=rec["markdown"] + "\n\nNeem de aanbeveling over, of kies een ander besluit met een reden.",
+                actor=form.actor,
+            ),
+            timeout=policy.decision_wait_seconds,
+            poll_interval=max(1, min(3, policy.decision_wait_seconds // 10)),
+        )
+    except FlowPauseTimeout:
+        _end_pause()
+        if not _awaiting_decision(form.case_ref, review_id):  # decided meanwhile (besluit-nemen), or closed
+            get_run_logger().info("%s: besluit al genomen; geen herinnering", form.case_ref)
+            result["decision"] = "already_decided"
+            return result
+        remind_decision_due(form.case_ref, held_on)
+        get_run_logger().warning("%s: geen besluit binnen de wachttijd; herinnering verstuurd", form.case_ref)
+        result["decision"] = "open"
+        return result
+    result["decision"] = _decide(form.case_ref, answer, rec)
+    return result
+
+
+def _awaiting_decision(case_ref: str, review_id: int) -> bool:
+    with unit_of_work() as session:
+        return service.awaiting_decision(session, case_ref=case_ref, review_id=review_id)
+
+
+def _end_pause() -> None:
+    """After a wait without an answer, the run goes on: back to Running, so that it completes with its result.
+
+    Prefect's server refuses any move out of a timed-out pause (the run would end Failed, 'never resumed').
+    """
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(flow_run.get_id(), Running(message="geen besluit binnen de wachttijd"), force=True)
+
+
+def _decide(case_ref: str, answer: forms.ConfirmDecision, rec: dict) -> dict:
+    kind = rec["kind"] if answer.confirm else answer.kind
+    if kind is None:
+        raise ActionRefused("kind: choose a decision when not taking over the recommendation")
+    return commit(
+        "besluit-nemen",
+        service.decide,
+        case_ref=case_ref,
+        kind=kind,
+        new_level=None if answer.confirm else answer.new_level,
+        end_reason=None if answer.confirm else answer.end_reason,
+        change_reason=None if answer.confirm else answer.change_reason,
+        override_reason=None if answer.confirm else answer.override_reason,
+        group_code=answer.group_code,
+        actor=answer.actor,
+        today=amsterdam_today(),
+        policy=get_policy(),
+    )
+
+
+@flow(name="meting-vastleggen", flow_run_name=run_name("meting"), **RESULTS)
+def record_measurement(form: forms.RecordMeasurement) -> dict:
+    """Record a progress-monitoring measurement for a goal (compared with its aim line at reviews)."""
+    return commit(
+        "meting-vastleggen",
+        service.record_measurement,
+        case_ref=form.case_ref,
+        goal_number=form.goal_number,
+        value=form.value,
+        measured_on=day(form.measured_on),
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
+
+
+@flow(name="besluit-nemen", flow_run_name=run_name("besluit"), **RESULTS)
+def take_decision(form: forms.TakeDecision) -> dict:
+    """Carry out a decision: continue, scale up, scale down, close with a reason, or escalate.
+
+    After a review the engine's recommendation applies: deciding otherwise needs a reason.
+    """
+    return commit(
+        "besluit-nemen",
+        service.decide,
+        case_ref=form.case_ref,
+        kind=form.kind,
+        new_level=form.new_level,
+        end_reason=form.end_reason,
+        change_reason=form.change_reason,
+        override_reason=form.override_reason,
+        group_code=form.group_code,
+        actor=form.actor,
+        today=amsterdam_today(),
+        policy=get_policy(),
+    )

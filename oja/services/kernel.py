@@ -1,0 +1,217 @@
+"""The services' shared kernel: what every use case does first and last.
+
+A use case loads and checks its actor and case (`load_actor`, `load_case`: the access rule of
+`models.access`), validates its plain values (`choice`, `clean_text`, `clean_code`, `not_future`,
+`not_past`), moves the case with `transition` (the next state from `models.lifecycle`, one audit record
+through `oja.services.audit`) and returns a `CaseOutcome`: codes only, safe to show in Prefect.
+`execute` runs one use case in one transaction and audits a refusal of access explicitly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
+
+from models import access
+from models import lifecycle as lc
+from models.errors import AccessDenied, InvalidInput, UnknownReference
+from models.lifecycle import Action, CaseState
+from models.schooldays import SchoolCalendar
+from models.tables import Case, Intervention, Professional, Pupil, utcnow
+from oja.adapters.db import get_engine, unit_of_work
+from oja.config import Policy
+from oja.services import audit
+from oja.services.calendar import school_calendar
+from oja.services.reads import current_plan, find_case
+
+PUPIL_REF = re.compile(r"^LL-\d{6}$")
+CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
+DEFAULT_POLICY = Policy()
+REGISTER_SIGNAL = "register_signal"  # the audit action that opens a case (not a transition between states)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=SQLModel)
+
+
+def execute(use_case: Callable[..., T], engine: sa.Engine | None = None, **kwargs: Any) -> T:
+    """Run one use case in one transaction (`unit_of_work`): it commits whole or not at all.
+
+    A refusal of access is then audited, in a transaction of its own, and raised again.
+    """
+    engine = engine or get_engine()
+    try:
+        with unit_of_work(engine) as session:
+            return use_case(session, **kwargs)
+    except AccessDenied as refused:
+        audit.record_refusal(engine, refused)
+        raise
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseOutcome:
+    """What a use case did, in codes only: safe for Prefect run results and logs."""
+
+    case_ref: str
+    state: str
+    level: int
+    action: str
+    next_review_on: dt.date | None = None
+    joined: bool = False
+    review_id: int | None = None  # the review recorded (record_review only): its decision is awaited
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["next_review_on"] = self.next_review_on.isoformat() if self.next_review_on else None
+        if self.review_id is None:
+            del d["review_id"]
+        return d
+
+
+def choice(value: object, enum: type[StrEnum], field: str) -> str:
+    """The code `value` (a member or its value) if `enum` has it, else refused naming `field` and the codes."""
+    raw = getattr(value, "value", value)
+    allowed = [m.value for m in enum]
+    if raw not in allowed:
+        raise InvalidInput(field, f"must be one of: {', '.join(allowed)}")
+    return str(raw)
+
+
+def clean_text(value: str, field: str, *, max_length: int = 100) -> str:
+    """Printable text without control characters, trimmed, not empty, within the maximum length."""
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be text")
+    text = unicodedata.normalize("NFC", value).strip()
+    if not text:
+        raise InvalidInput(field, "must not be empty")
+    if len(text) > max_length:
+        raise InvalidInput(field, f"at most {max_length} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
+        raise InvalidInput(field, "must not contain control or invisible characters")
+    return text
+
+
+def clean_code(value: str, field: str) -> str:
+    code = (value or "").strip().upper()
+    if not CODE.match(code):
+        raise InvalidInput(field, "a code is 2-12 capital letters, digits or hyphens")
+    return code
+
+
+def not_future(day: dt.date, today: dt.date, field: str) -> dt.date:
+    if day > today:
+        raise InvalidInput(field, f"cannot be after today ({today.isoformat()})")
+    return day
+
+
+def not_past(day: dt.date, today: dt.date, field: str) -> dt.date:
+    if day < today:
+        raise InvalidInput(field, f"cannot be before today ({today.isoformat()})")
+    return day
+
+
+def load(session: Session, model: type[M], key: str, field: str, kind: str) -> M:
+    """The row of `model` with primary key `key`, or refused as an unknown `kind` named by `field`."""
+    obj = session.get(model, key)
+    if obj is None:
+        raise UnknownReference(field, kind, key)
+    return obj
+
+
+def load_actor(session: Session, code: str, field: str = "actor") -> Professional:
+    return load(session, Professional, clean_code(code, field), field, "professional")
+
+
+def load_case(
+    session: Session,
+    ref: str,
+    field: str = "case_ref",
+    *,
+    who: Professional | None = None,
+    action: str = "",
+    lock: bool = True,
+) -> Case:
+    """The case, locked for the change (`lock=False` for a read); refused when `who` may not take `action` on it."""
+    case = find_case(session, ref, field, lock=lock)
+    if who is not None:  # an action on the case (reading its summary is allowed on a tombstone too)
+        destroyed = session.exec(select(Pupil.destroyed_on).where(Pupil.id == case.pupil_id)).one()
+        if destroyed is not None:
+            raise InvalidInput(field, f"the dossier of case {case.ref} was destroyed on {destroyed.isoformat()}")
+        access.check(access_actor(who), case_scope(session, case), action)
+    return case
+
+
+def access_actor(who: Professional) -> access.Actor:
+    return access.Actor(who.code, who.role, who.school_code, who.provider_code, who.municipality_code)
+
+
+def case_scope(session: Session, case: Case) -> access.CaseScope:
+    """What decides who may act on the case: its school, where the pupil lives, who delivers."""
+    municipality = session.exec(select(Pupil.municipality_code).where(Pupil.id == case.pupil_id)).one()
+    plan = current_plan(session, case)
+    providers = (
+        frozenset(session.exec(select(Intervention.provider_code).where(Intervention.plan_id == plan.id)).all())
+        if plan is not None
+        else frozenset()
+    )
+    return access.CaseScope(case.ref, case.school_code, municipality, providers)
+
+
+def load_pupil(session: Session, ref: str, field: str = "pupil_ref") -> Pupil:
+    ref = (ref or "").strip().upper()
+    if not PUPIL_REF.match(ref):
+        raise InvalidInput(field, "a pupil reference looks like LL-000123")
+    pupil = session.exec(select(Pupil).where(Pupil.ref == ref)).first()
+    if pupil is None:
+        raise UnknownReference(field, "pupil", ref)
+    if pupil.destroyed_on is not None:
+        raise InvalidInput(field, f"the dossier of {ref} was destroyed on {pupil.destroyed_on.isoformat()}")
+    return pupil
+
+
+def case_calendar(session: Session, case: Case) -> SchoolCalendar:
+    """The case's school's calendar: its holiday region and its own closing days."""
+    return school_calendar(session, case.school_code)
+
+
+def transition(
+    session: Session,
+    case: Case,
+    action: Action,
+    actor: Professional,
+    *,
+    reason: str | None = None,
+    at: dt.datetime | None = None,
+) -> CaseState:
+    """Move the case to the state after `action` and write its one audit record, or refuse.
+
+    Every record says who (the professional's code), when, from which state to which, and why: the
+    reason given, or else the action and the actor's role.
+    """
+    before = CaseState(case.state)
+    after = lc.next_state(before, action, case_ref=case.ref)
+    case.state = after.value
+    case.updated_at = at or utcnow()
+    session.add(case)
+    audit.record(
+        session,
+        case_ref=case.ref,
+        actor=actor.code,
+        at=at,
+        action=action.value,
+        from_state=before.value,
+        to_state=after.value,
+        reason=reason or f"{action.value} ({actor.role})",
+    )
+    return after
+
+
+def case_outcome(case: Case, action: Action | str, *, joined: bool = False) -> CaseOutcome:
+    return CaseOutcome(case.ref, case.state, case.level, getattr(action, "value", action), case.next_review_on, joined)

@@ -1,0 +1,294 @@
+"""Planning: the joint plan, the consent the pupil's age requires, the start of the arrangement; places in
+group arrangements.
+
+Flows: `flows/planning.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlmodel import Session, func, select
+
+from models import lifecycle as lc
+from models.errors import InvalidInput, UnknownReference
+from models.identity import (
+    PUPIL,
+    age_on,
+    check_consent,
+    required_consent,
+)
+from models.lifecycle import Action, CaseState
+from models.schooldays import add_school_days, add_school_weeks, next_school_day
+from models.tables import (
+    Case,
+    ConsentRecord,
+    Goal,
+    GroupArrangement,
+    GroupMember,
+    Intervention,
+    Plan,
+    Provider,
+    Pupil,
+)
+from models.vocabulary import (
+    ConsentParty,
+    Domain,
+    Measure,
+    Setting,
+)
+from oja.config import Policy
+from oja.services.kernel import (
+    CaseOutcome,
+    case_calendar,
+    case_outcome,
+    choice,
+    clean_code,
+    load,
+    load_actor,
+    load_case,
+    not_future,
+    not_past,
+    transition,
+)
+from oja.services.pupils import parents_with_authority
+from oja.services.reads import current_plan
+
+
+@dataclasses.dataclass(frozen=True)
+class GoalSpec:
+    domain: str
+    measure: str = Measure.GAS.value
+    baseline: float = -1
+    target: float = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class InterventionSpec:
+    provider_code: str
+    hours_per_week: float
+    setting: str = Setting.INDIVIDUAL.value
+    swv_share_pct: int = 50
+    professional_code: str | None = None
+
+
+def draft_plan(
+    session: Session,
+    *,
+    case_ref: str,
+    goals: Sequence[GoalSpec],
+    interventions: Sequence[InterventionSpec],
+    regie_holder: str,
+    start_on: dt.date,
+    planned_end_on: dt.date,
+    actor: str,
+    today: dt.date,
+    policy: Policy,
+    review_cadence_weeks: int | None = None,
+) -> CaseOutcome:
+    """Draft (a new version of) the joint plan. Consent given to an earlier version lapses."""
+    who = load_actor(session, actor)
+    case = load_case(session, case_ref, who=who, action="draft_plan")
+    lc.next_state(CaseState(case.state), Action.DRAFT_PLAN, case_ref=case.ref)
+    regie = load_actor(session, regie_holder, "regie_holder")
+    not_past(start_on, today, "start_on")
+    if planned_end_on <= start_on:
+        raise InvalidInput("planned_end_on", "must be after start_on")
+    if planned_end_on > start_on + dt.timedelta(weeks=policy.max_plan_weeks):
+        raise InvalidInput("planned_end_on", f"an arrangement is temporary: at most {policy.max_plan_weeks} weeks")
+    cadence = review_cadence_weeks if review_cadence_weeks is not None else policy.review_cadence_weeks
+    if not 1 <= cadence <= 26:
+        raise InvalidInput("review_cadence_weeks", "between 1 and 26 school weeks")
+    if not goals:
+        raise InvalidInput("goals", "a plan has at least one goal")
+    if not interventions:
+        raise InvalidInput("interventions", "a plan has at least one intervention")
+    if len(goals) > 10:
+        raise InvalidInput("goals", "at most 10 goals")
+    if len(interventions) > 10:
+        raise InvalidInput("interventions", "at most 10 interventions")
+    checked_goals = []
+    for i, g in enumerate(goals, start=1):
+        domain = choice(g.domain, Domain, f"goals[{i}].domain")
+        measure = choice(g.measure, Measure, f"goals[{i}].measure")
+        if measure == Measure.GAS.value:
+            for name, value in (("baseline", g.baseline), ("target", g.target)):
+                if not -2 <= value <= 2:
+                    raise InvalidInput(f"goals[{i}].{name}", "a GAS level is -2 to +2")
+        checked_goals.append(
+            Goal(
+                plan_id=0, number=i, domain=domain, measure=measure, baseline=float(g.baseline), target=float(g.target)
+            )
+        )
+    checked_interventions = []
+    for i, iv in enumerate(interventions, start=1):
+        provider = load(
+            session,
+            Provider,
+            clean_code(iv.provider_code, f"interventions[{i}].provider_code"),
+            f"interventions[{i}].provider_code",
+            "provider",
+        )
+        prof_code = None
+        if iv.professional_code:
+            prof = load_actor(session, iv.professional_code, f"interventions[{i}].professional_code")
+            if prof.provider_code != provider.code:
+                raise InvalidInput(
+                    f"interventions[{i}].professional_code",
+                    f"professional {prof.code} does not work for provider {provider.code}",
+                )
+            prof_code = prof.code
+        if not 0 < iv.hours_per_week <= policy.max_hours_per_week:
+            raise InvalidInput(
+                f"interventions[{i}].hours_per_week",
+                f"more than 0 and at most {policy.max_hours_per_week:g} hours a week",
+            )
+        if not 0 <= iv.swv_share_pct <= 100:
+            raise InvalidInput(f"interventions[{i}].swv_share_pct", "a percentage from 0 to 100")
+        checked_interventions.append(
+            Intervention(
+                plan_id=0,
+                number=i,
+                provider_code=provider.code,
+                professional_code=prof_code,
+                hours_per_week=float(iv.hours_per_week),
+                setting=choice(iv.setting, Setting, f"interventions[{i}].setting"),
+                swv_share_pct=int(iv.swv_share_pct),
+            )
+        )
+
+    previous = current_plan(session, case)
+    plan = Plan(
+        case_id=case.id,
+        version=(previous.version + 1) if previous else 1,
+        start_on=start_on,
+        planned_end_on=planned_end_on,
+        review_cadence_weeks=cadence,
+        regie_holder_code=regie.code,
+        drafted_by=who.code,
+        drafted_on=today,
+    )
+    session.add(plan)
+    session.flush()
+    for row in (*checked_goals, *checked_interventions):
+        row.plan_id = plan.id
+        session.add(row)
+    case.regie_holder_code = regie.code
+    case.review_cadence_weeks = cadence
+    case.plan_due_on = None
+    case.consent_due_on = add_school_days(today, policy.consent_deadline_school_days, case_calendar(session, case))
+    transition(session, case, Action.DRAFT_PLAN, who, reason=f"plan v{plan.version}")
+    return case_outcome(case, Action.DRAFT_PLAN)
+
+
+def granted_parties(session: Session, plan: Plan) -> set[str]:
+    """Parties whose latest word on this plan version is consent."""
+    rows = session.exec(select(ConsentRecord).where(ConsentRecord.plan_id == plan.id).order_by(ConsentRecord.id)).all()
+    latest: dict[str, bool] = {}
+    for r in rows:
+        latest[r.party] = r.granted
+    return {party for party, granted in latest.items() if granted}
+
+
+def record_consent(
+    session: Session,
+    *,
+    case_ref: str,
+    party: str,
+    granted: bool,
+    actor: str,
+    recorded_on: dt.date,
+    today: dt.date,
+) -> CaseOutcome:
+    """Record one party's consent to the current plan; when complete, the case is ready to start."""
+    who = load_actor(session, actor)
+    case = load_case(session, case_ref, who=who, action="record_consent")
+    lc.next_state(CaseState(case.state), Action.RECORD_CONSENT, case_ref=case.ref)
+    party = choice(party, ConsentParty, "party")
+    not_future(recorded_on, today, "recorded_on")
+    plan = current_plan(session, case)
+    if plan.drafted_on and recorded_on < plan.drafted_on:
+        raise InvalidInput("recorded_on", "consent cannot predate the plan it is given to")
+    pupil = session.get(Pupil, case.pupil_id)
+    parents = parents_with_authority(session, pupil)
+    if party != PUPIL and party not in parents:
+        raise InvalidInput("party", f"{party} is not a parent with authority (gezag) for this pupil")
+    session.add(
+        ConsentRecord(
+            case_id=case.id,
+            plan_id=plan.id,
+            party=party,
+            granted=granted,
+            recorded_on=recorded_on,
+            recorded_by=who.code,
+        )
+    )
+    session.flush()
+    given = f"{party}={'granted' if granted else 'refused'} plan v{plan.version}"
+    needed = required_consent(age_on(pupil.birth_date, recorded_on), parents)
+    if needed <= granted_parties(session, plan):  # the last consent needed: one transition, one audit record
+        transition(session, case, Action.CONSENT_COMPLETE, who, reason=f"{given}; complete: {','.join(sorted(needed))}")
+        return case_outcome(case, Action.CONSENT_COMPLETE)
+    transition(session, case, Action.RECORD_CONSENT, who, reason=given)
+    return case_outcome(case, Action.RECORD_CONSENT)
+
+
+def activate(session: Session, *, case_ref: str, actor: str, today: dt.date) -> CaseOutcome:
+    """Start the arrangement: only with the consent the pupil's age requires today."""
+    who = load_actor(session, actor)
+    case = load_case(session, case_ref, who=who, action="activate")
+    pupil = session.get(Pupil, case.pupil_id)
+    plan = current_plan(session, case)
+    if case.state == CaseState.PLAN_DRAFTED.value:  # say what is missing, not just the state
+        check_consent(
+            age_on(pupil.birth_date, today),
+            parents_with_authority(session, pupil),
+            granted_parties(session, plan),
+            case_ref=case.ref,
+        )
+    lc.next_state(CaseState(case.state), Action.ACTIVATE, case_ref=case.ref)
+    # the pupil may have turned 12 or 16 since consent was complete
+    check_consent(
+        age_on(pupil.birth_date, today),
+        parents_with_authority(session, pupil),
+        granted_parties(session, plan),
+        case_ref=case.ref,
+    )
+    region = case_calendar(session, case)
+    start = next_school_day(max(plan.start_on, today), region)
+    case.activated_on = start
+    case.next_review_on = add_school_weeks(start, plan.review_cadence_weeks, region)
+    case.consent_due_on = None
+    transition(session, case, Action.ACTIVATE, who, reason=f"plan v{plan.version}")
+    return case_outcome(case, Action.ACTIVATE)
+
+
+def group_members(session: Session, code: str) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(GroupMember)
+        .where(GroupMember.group_code == code, GroupMember.left_on.is_(None))
+    ).one()
+
+
+def join_group(session: Session, case: Case, code: str, today: dt.date) -> None:
+    group = session.exec(
+        select(GroupArrangement).where(GroupArrangement.code == clean_code(code, "group_code")).with_for_update()
+    ).first()
+    if group is None:
+        raise UnknownReference("group_code", "group arrangement", code)
+    if group.school_code and group.school_code != case.school_code:
+        raise InvalidInput("group_code", f"group {group.code} is for school {group.school_code}")
+    if group_members(session, group.code) >= group.capacity:
+        raise InvalidInput("group_code", f"group {group.code} is full ({group.capacity} places)")
+    session.add(GroupMember(group_code=group.code, case_id=case.id, joined_on=today))
+
+
+def leave_groups(session: Session, case: Case, today: dt.date) -> None:
+    for member in session.exec(
+        select(GroupMember).where(GroupMember.case_id == case.id, GroupMember.left_on.is_(None))
+    ).all():
+        member.left_on = today
+        session.add(member)

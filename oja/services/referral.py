@@ -1,0 +1,216 @@
+"""Referral to specialised care through the district team of the pupil's municipality, its answer, and the
+return to school.
+
+Flows: `flows/referral.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from models import lifecycle as lc
+from models.errors import AccessDenied, IllegalTransition
+from models.lifecycle import Action, CaseState
+from models.reminders import NoticeKind
+from models.schooldays import add_school_days
+from models.tables import (
+    Case,
+    Decision,
+    Professional,
+    Pupil,
+    Referral,
+)
+from models.vocabulary import (
+    DecisionKind,
+    Role,
+)
+from notifications.render import render
+from oja.config import Policy, get_settings
+from oja.services import audit
+from oja.services.kernel import (
+    DEFAULT_POLICY,
+    CaseOutcome,
+    case_calendar,
+    case_outcome,
+    load_actor,
+    load_case,
+    transition,
+)
+from oja.services.planning import leave_groups
+from oja.services.sweep import queue_in_session
+
+
+def open_referral(session: Session, case: Case, who: Professional, today: dt.date) -> None:
+    """A referral to the district team of the pupil's municipality, which is told in the same transaction."""
+    pupil = session.get(Pupil, case.pupil_id)
+    case.next_review_on = None
+    leave_groups(session, case, today)
+    session.add(
+        Referral(
+            case_id=case.id,
+            municipality_code=pupil.municipality_code,
+            status="sent",
+            referred_on=today,
+            referred_by=who.code,
+        )
+    )
+    session.flush()
+    tell_district_team(session, case, pupil.municipality_code, NoticeKind.REFERRAL_SENT, today, today)
+
+
+def respond_to_referral(
+    session: Session,
+    *,
+    case_ref: str,
+    accepted: bool,
+    actor: str,
+    today: dt.date,
+    level_on_decline: int = lc.HIGHEST_IN_SCHOOL,
+    policy: Policy = DEFAULT_POLICY,
+) -> CaseOutcome:
+    """The district team accepts or declines a referral; a declined one brings the case back to school."""
+    who = load_actor(session, actor)
+    case = load_case(session, case_ref, who=who, action="respond_to_referral")
+    referral = session.exec(
+        select(Referral).where(Referral.case_id == case.id, Referral.status == "sent").order_by(Referral.id.desc())
+    ).first()
+    if case.state != CaseState.ESCALATED.value or referral is None:
+        allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
+        raise IllegalTransition(case.state, "respond_to_referral", allowed, case.ref)
+    if who.role != Role.DISTRICT_TEAM.value or who.municipality_code != referral.municipality_code:
+        raise AccessDenied(
+            who.code,
+            "respond_to_referral",
+            case.ref,
+            f"alleen het wijkteam van {referral.municipality_code} / only the district team of "
+            f"{referral.municipality_code} answers this referral",
+        )
+    referral.status = "accepted" if accepted else "declined"
+    referral.responded_on, referral.responded_by = today, who.code
+    session.add(referral)
+    if accepted:
+        audit.record(
+            session,
+            case_ref=case.ref,
+            actor=who.code,
+            action="referral_accepted",
+            from_state=case.state,
+            to_state=case.state,
+            reason=referral.municipality_code,
+        )
+        return case_outcome(case, "referral_accepted")
+    return return_to_school(
+        session,
+        case,
+        who,
+        level_on_decline,
+        today,
+        policy,
+        field="level_on_decline",
+        reason_code="verwijzing_afgewezen",
+    )
+
+
+def return_to_school(
+    session: Session,
+    case: Case,
+    who: Professional,
+    level: int,
+    today: dt.date,
+    policy: Policy,
+    *,
+    field: str,
+    reason_code: str | None = None,
+) -> CaseOutcome:
+    """Back into an in-school arrangement at `level`: a new plan is due; the return is a decision on record."""
+    before_level = case.level
+    case.level = lc.level_after(Action.RETURN, case.level, level, field=field)
+    case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, case_calendar(session, case))
+    transition(session, case, Action.RETURN, who, reason=reason_code or f"level {case.level}")
+    session.add(
+        Decision(
+            case_id=case.id,
+            kind="terugkeer",
+            from_level=before_level,
+            to_level=case.level,
+            decided_on=today,
+            decided_by=who.code,
+            reason_code=reason_code,
+        )
+    )
+    return case_outcome(case, Action.RETURN)
+
+
+def refer(session: Session, *, case_ref: str, actor: str, today: dt.date) -> CaseOutcome:
+    """Refer to specialised care outside a review (for instance an acute safety concern)."""
+    who = load_actor(session, actor)
+    case = load_case(session, case_ref, who=who, action="refer")
+    lc.next_state(CaseState(case.state), Action.ESCALATE, case_ref=case.ref)
+    before_level = case.level
+    case.level = lc.SPECIALISED_LEVEL
+    transition(session, case, Action.ESCALATE, who, reason="referral")
+    session.add(
+        Decision(
+            case_id=case.id,
+            kind=DecisionKind.ESCALATE.value,
+            from_level=before_level,
+            to_level=case.level,
+            decided_on=today,
+            decided_by=who.code,
+        )
+    )
+    open_referral(session, case, who, today)
+    return case_outcome(case, Action.ESCALATE)
+
+
+def return_from_specialised(
+    session: Session, *, case_ref: str, level: int, actor: str, today: dt.date, policy: Policy = DEFAULT_POLICY
+) -> CaseOutcome:
+    """Back from specialised care into an in-school arrangement at a chosen level; a new plan follows."""
+    who = load_actor(session, actor)
+    case = load_case(session, case_ref, who=who, action="return_from_specialised")
+    lc.next_state(CaseState(case.state), Action.RETURN, case_ref=case.ref)
+    lc.level_after(Action.RETURN, case.level, level, field="level")  # refuse a wrong level before any change
+    referral = session.exec(
+        select(Referral)
+        .where(Referral.case_id == case.id, Referral.status.in_(("sent", "accepted")))
+        .order_by(Referral.id.desc())
+    ).first()
+    if referral is not None:
+        referral.status = "returned"
+        referral.returned_on = today
+        session.add(referral)
+    return return_to_school(session, case, who, level, today, policy, field="level")
+
+
+def tell_district_team(
+    session: Session,
+    case: Case,
+    municipality_code: str,
+    kind: NoticeKind,
+    due_on: dt.date,
+    day: dt.date,
+    *,
+    school_days: int = 0,
+) -> int:
+    """Tell the district team of a municipality about a referral, once, in the caller's transaction."""
+    settings = get_settings()
+    team = session.exec(
+        select(Professional.code).where(
+            Professional.role == Role.DISTRICT_TEAM.value, Professional.municipality_code == municipality_code
+        )
+    ).all()
+    return queue_in_session(
+        session,
+        case,
+        sorted(team),
+        kind,
+        due_on,
+        day,
+        render=render,
+        language=settings.language,
+        case_url=settings.case_url,
+        school_days=school_days,
+    )

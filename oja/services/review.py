@@ -1,0 +1,328 @@
+"""Reviews: a periodic review, progress measurements, the engine's recommendation, and the decision.
+
+After a review the recommendation applies: `decide` loads it itself, and a different decision needs a reason.
+Flows: `flows/review.py`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlmodel import Session, select
+
+from models import lifecycle as lc
+from models.decisions import DecisionPolicy, GoalSeries, Recommendation, ReviewFacts, recommend
+from models.errors import IllegalTransition, InvalidInput
+from models.lifecycle import Action, CaseState
+from models.schooldays import add_school_weeks, next_school_day
+from models.tables import (
+    Decision,
+    Goal,
+    GoalScore,
+    Measurement,
+    Review,
+)
+from models.vocabulary import (
+    ChangeReason,
+    DecisionKind,
+    EndReason,
+    OverrideReason,
+    View,
+)
+from oja.config import Policy
+from oja.services import audit
+from oja.services.kernel import (
+    DEFAULT_POLICY,
+    CaseOutcome,
+    case_calendar,
+    case_outcome,
+    choice,
+    load_actor,
+    load_case,
+    not_future,
+    transition,
+)
+from oja.services.planning import join_group, leave_groups
+from oja.services.reads import current_plan
+from oja.services.referral import open_referral
+
+
+def record_review(
+    session: Session,
+    *,
+    case_ref: str,
+    held_on: dt.date,
+    actor: str,
+    today: dt.date,
+    gas_scores: dict[int, int] | None = None,
+    attendance_pct: int | None = None,
+    wellbeing: int | None = None,
+    satisfaction: int | None = None,
+    pupil_view: str | None = None,
+    parent_view: str | None = None,
+    safety_concern: bool = False,
+    delivered_as_planned: bool = True,
+) -> CaseOutcome:
+    """Record a review of an active arrangement: GAS per goal and how things are going."""
+    who = load_actor(session, actor)
+    case = load_case(session, case_ref, who=who, action="record_review")
+    lc.next_state(CaseState(case.state), Action.RECORD_REVIEW, case_ref=case.ref)
+    not_future(held_on, today, "held_on")
+    if case.activated_on and held_on < case.activated_on:
+        raise InvalidInput("held_on", f"a review cannot predate the start of the arrangement ({case.activated_on})")
+    for name, value, lo, hi in (
+        ("attendance_pct", attendance_pct, 0, 100),
+        ("wellbeing", wellbeing, 1, 10),
+        ("satisfaction", satisfaction, 1, 10),
+    ):
+        if value is not None and not lo <= value <= hi:
+            raise InvalidInput(name, f"from {lo} to {hi}")
+    views = {
+        n: choice(v, View, n) if v is not None else None
+        for n, v in (("pupil_view", pupil_view), ("parent_view", parent_view))
+    }
+    plan = current_plan(session, case)
+    goals = {g.number: g for g in session.exec(select(Goal).where(Goal.plan_id == plan.id)).all()}
+    for number, score in (gas_scores or {}).items():
+        if number not in goals:
+            raise InvalidInput("gas_scores", f"the plan has no goal {number} (goals: {sorted(goals)})")
+        if not isinstance(score, int) or not -2 <= score <= 2:
+            raise InvalidInput(f"gas_scores[{number}]", "a GAS score is -2, -1, 0, +1 or +2")
+    review = Review(
+        case_id=case.id,
+        plan_id=plan.id,
+        held_on=held_on,
+        attendance_pct=attendance_pct,
+        wellbeing=wellbeing,
+        satisfaction=satisfaction,
+        safety_concern=safety_concern,
+        delivered_as_planned=delivered_as_planned,
+        recorded_by=who.code,
+        **views,
+    )
+    session.add(review)
+    session.flush()
+    for number, score in sorted((gas_scores or {}).items()):
+        session.add(GoalScore(review_id=review.id, goal_id=goals[number].id, gas=score))
+    transition(session, case, Action.RECORD_REVIEW, who, reason="safety" if safety_concern else None)
+    return dataclasses.replace(case_outcome(case, Action.RECORD_REVIEW), review_id=review.id)
+
+
+def awaiting_decision(session: Session, *, case_ref: str, review_id: int) -> bool:
+    """Whether the case still waits for the decision on this review: reviewed, this its latest review, undecided.
+
+    False once the case was decided (through `besluit-nemen` or otherwise), closed, or reviewed again.
+    The case is locked: a decision being committed is waited for, so no reminder follows it.
+    """
+    case = load_case(session, case_ref)
+    if case.state != CaseState.REVIEWED.value:
+        return False
+    latest = session.exec(select(Review.id).where(Review.case_id == case.id).order_by(Review.id.desc())).first()
+    decided = session.exec(select(Decision.id).where(Decision.review_id == review_id)).first()
+    return latest == review_id and decided is None
+
+
+def record_measurement(
+    session: Session,
+    *,
+    case_ref: str,
+    goal_number: int,
+    measured_on: dt.date,
+    value: float,
+    actor: str,
+    today: dt.date,
+) -> CaseOutcome:
+    """A progress-monitoring data point for one goal of the current plan (while the arrangement runs)."""
+    who = load_actor(session, actor)
+    case = load_case(session, case_ref, who=who, action="record_measurement")
+    if case.state not in (CaseState.ACTIVE.value, CaseState.REVIEWED.value):  # only while the arrangement runs
+        allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
+        raise IllegalTransition(case.state, "record_measurement", allowed, case.ref)
+    not_future(measured_on, today, "measured_on")
+    if case.activated_on and measured_on < case.activated_on:
+        raise InvalidInput("measured_on", f"cannot predate the start of the arrangement ({case.activated_on})")
+    if not -1000 <= value <= 1000:
+        raise InvalidInput("value", "from -1000 to 1000")
+    plan = current_plan(session, case)
+    goal = session.exec(select(Goal).where(Goal.plan_id == plan.id, Goal.number == goal_number)).first()
+    if goal is None:
+        raise InvalidInput("goal_number", f"the plan has no goal {goal_number}")
+    session.add(Measurement(goal_id=goal.id, measured_on=measured_on, value=value, recorded_by=who.code))
+    audit.record(
+        session,
+        case_ref=case.ref,
+        actor=who.code,
+        action="record_measurement",
+        from_state=case.state,
+        to_state=case.state,
+        reason=f"goal {goal_number}",
+    )
+    return case_outcome(case, "record_measurement")
+
+
+def recommendation(
+    session: Session, *, case_ref: str, policy: Policy = DEFAULT_POLICY, for_update: bool = False
+) -> Recommendation:
+    """The engine's recommendation for a reviewed case, from its reviews and measurements.
+
+    A read: the case is not locked, unless the caller decides on it in the same transaction (`for_update`).
+    """
+    case = load_case(session, case_ref, lock=for_update)
+    if case.state != CaseState.REVIEWED.value:
+        allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
+        raise IllegalTransition(case.state, "recommend", allowed, case.ref)
+    plan = current_plan(session, case)
+    goals = {g.id: g for g in session.exec(select(Goal).where(Goal.plan_id == plan.id)).all()}
+    since = case.activated_on or plan.start_on
+    reviews = session.exec(
+        select(Review).where(Review.case_id == case.id, Review.held_on >= since).order_by(Review.held_on, Review.id)
+    ).all()
+    facts = []
+    for r in reviews:
+        scores = session.exec(select(GoalScore).where(GoalScore.review_id == r.id)).all()
+        gas = {goals[s.goal_id].number: s.gas for s in scores if s.goal_id in goals}
+        facts.append(ReviewFacts(r.held_on, gas, r.safety_concern, r.delivered_as_planned))
+    series = []
+    for g in goals.values():
+        points = session.exec(select(Measurement).where(Measurement.goal_id == g.id)).all()
+        if points:
+            series.append(
+                GoalSeries(
+                    g.number,
+                    g.baseline,
+                    g.target,
+                    plan.start_on,
+                    plan.planned_end_on,
+                    tuple((p.measured_on, p.value) for p in points),
+                )
+            )
+    scaled_up_on = session.exec(
+        select(Decision.decided_on)
+        .where(Decision.case_id == case.id, Decision.kind == DecisionKind.SCALE_UP.value)
+        .order_by(Decision.id.desc())
+    ).first()
+    return recommend(
+        level=case.level,
+        reviews=facts,
+        series=series,
+        scaled_up_on=scaled_up_on,
+        goal_count=len(goals),
+        policy=policy.decision_policy() if policy else DecisionPolicy(),
+    )
+
+
+DECISION_ACTIONS = {
+    DecisionKind.CONTINUE.value: Action.CONTINUE,
+    DecisionKind.SCALE_UP.value: Action.SCALE_UP,
+    DecisionKind.SCALE_DOWN.value: Action.SCALE_DOWN,
+    DecisionKind.CLOSE.value: Action.CLOSE,
+    DecisionKind.ESCALATE.value: Action.ESCALATE,
+}
+
+
+def decide(
+    session: Session,
+    *,
+    case_ref: str,
+    kind: str,
+    actor: str,
+    today: dt.date,
+    new_level: int | None = None,
+    reason_code: str | None = None,
+    override_reason: str | None = None,
+    group_code: str | None = None,
+    end_reason: str | None = None,
+    change_reason: str | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> CaseOutcome:
+    """Carry out a decision: continue, scale up or down, close with a reason, or escalate.
+
+    Closing takes an ending reason (`end_reason`), scaling a change reason (`change_reason`), as on the
+    form; `reason_code` is either, for callers that have one code.
+
+    Scaling down to level 1 can place the pupil in a group arrangement (`group_code`), if it has room;
+    leaving level 1 (scaling up, closing, escalating) gives the place back.
+
+    After a review (the case `reviewed`) the engine's recommendation applies: it is loaded here, in the same
+    transaction, and a different decision is an override that needs an `override_reason`.
+    """
+    who = load_actor(session, actor)
+    case = load_case(session, case_ref, who=who, action="decide")
+    kind = choice(kind, DecisionKind, "kind")
+    advice = (
+        recommendation(session, case_ref=case.ref, policy=policy, for_update=True)
+        if case.state == CaseState.REVIEWED.value
+        else None
+    )
+    if advice is not None:
+        same = kind == advice.kind.value and (new_level is None or new_level == advice.new_level)
+        if not same and not override_reason:
+            raise InvalidInput(
+                "override_reason",
+                f"the recommendation is '{advice.kind.value}': deciding otherwise needs a reason",
+            )
+        if same:
+            override_reason = None
+            new_level = advice.new_level
+            reason_code = reason_code or advice.reason_code
+    if override_reason is not None:
+        override_reason = choice(override_reason, OverrideReason, "override_reason")
+    action = DECISION_ACTIONS[kind]
+    lc.next_state(CaseState(case.state), action, case_ref=case.ref)
+    if action is Action.CLOSE:
+        if change_reason:
+            raise InvalidInput("change_reason", "closing takes an ending reason (end_reason), not a change reason")
+        if not (end_reason or reason_code):
+            raise InvalidInput("end_reason", "closing needs an ending reason")
+        reason = choice(end_reason or reason_code, EndReason, "end_reason")
+    elif action in (Action.SCALE_UP, Action.SCALE_DOWN):
+        if end_reason:
+            raise InvalidInput("end_reason", "an ending reason goes with closing only")
+        default = ChangeReason.EXTENSION if action is Action.SCALE_UP else ChangeReason.SHORTENING
+        reason = choice(change_reason or reason_code or default.value, ChangeReason, "change_reason")
+    elif end_reason or change_reason or reason_code:
+        field = "end_reason" if end_reason else "change_reason" if change_reason else "reason_code"
+        raise InvalidInput(field, f"decision '{kind}' takes no reason code")
+    else:
+        reason = None
+    if action not in (Action.SCALE_UP, Action.SCALE_DOWN) and new_level is not None:
+        raise InvalidInput("new_level", "a new level is chosen when scaling up or down only")
+    before_level = case.level
+    case.level = lc.level_after(action, case.level, new_level)
+    if group_code:
+        if not (action is Action.SCALE_DOWN and case.level == lc.LOWEST_IN_SCHOOL):
+            raise InvalidInput("group_code", "a pupil joins a group when scaling down to level 1")
+        join_group(session, case, group_code, today)
+    elif case.level != before_level or action in (Action.CLOSE, Action.ESCALATE):
+        leave_groups(session, case, today)
+    review = None
+    if case.state == CaseState.REVIEWED.value:
+        review = session.exec(select(Review).where(Review.case_id == case.id).order_by(Review.id.desc())).first()
+    transition(session, case, action, who, reason=reason)
+    session.add(
+        Decision(
+            case_id=case.id,
+            review_id=review.id if review else None,
+            kind=kind,
+            reason_code=reason,
+            from_level=before_level,
+            to_level=case.level,
+            decided_on=today,
+            decided_by=who.code,
+            recommended_kind=advice.kind.value if advice else None,
+            recommendation_rule=advice.rule if advice else None,
+            override_reason=override_reason,
+        )
+    )
+    if action in (Action.CONTINUE, Action.SCALE_UP, Action.SCALE_DOWN):
+        region = case_calendar(session, case)
+        cadence = case.review_cadence_weeks or policy.review_cadence_weeks
+        case.next_review_on = add_school_weeks(next_school_day(today, region), cadence, region)
+    elif action is Action.CLOSE:
+        case.closed_on = today
+        case.end_reason = reason
+        case.next_review_on = None
+    elif action is Action.ESCALATE:
+        open_referral(session, case, who, today)
+    return case_outcome(case, action)
