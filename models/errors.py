@@ -18,17 +18,17 @@
 
 When each is raised:
 
-- `OjaError` and its subclasses come from the use cases (`oja.services`, `oja.retention`, ...) and the
+- `OjaError` and its subclasses come from the use cases (`oja.services.*`) and the
   domain rules (`models.lifecycle`, `models.identity`, `models.access`, `models.suppression`). The unit of
   work rolls the transaction back; the CLI prints the message; a flow run fails with it. `AccessDenied` is
-  also audited as a refusal (`oja.db.unit_of_work`).
-- `ActionRefused` is raised by the lifecycle flows (`flows.lifecycle`) in place of an `OjaError`, with the
+  also audited as a refusal (`oja.services.kernel.execute`).
+- `ActionRefused` is raised by the lifecycle flows (`flows.common.run_use_case`) in place of an `OjaError`, with the
   same message, so that the run fails without a traceback into the engine. It is not an `OjaError`: code
   that catches refusals of the engine does not catch a failed flow.
-- `AuditImmutable` is raised by the session's flush guard (`oja.db`) when code would change or delete an
-  audit record: a bug, not a refusal, so it is a `RuntimeError` and not an `OjaError`.
+- `AuditImmutable` is raised by the engine session's flush guard (`oja.adapters.db.OjaSession`) when code
+  would change or delete an audit record: a bug, not a refusal, so it is a `RuntimeError` and not an `OjaError`.
 - `DeliveryError` is not a refusal either: the engine decided, the channel failed. `DeliveryFailed` is raised
-  by a sender (`notifications.send`) for one message, and caught by `oja.sweep.dispatch`, which leaves that
+  by a sender (`notifications.send`) for one message, and caught by `oja.services.dispatch`, which leaves that
   message pending; `DispatchIncomplete` fails the dispatch flow run (`flows.sweep`) when messages stayed
   pending or were undeliverable, so the operators hear of it.
 

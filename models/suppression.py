@@ -32,8 +32,8 @@ Where it is done (this module is the one to import from):
 Non-additive figures (medians, percentiles, averages) are not sums of cells, so the linear programme
 cannot bound them. They are published only beside the count they describe when that count is shown and
 6 or more, and hidden with it otherwise; a percentage is modelled as the count it reveals (a share
-within the norm, with its total, reveals the pupils within and outside the norm). oja/monitoring.py and
-oja/report.py say per table how.
+within the norm, with its total, reveals the pupils within and outside the norm). oja/services/monitoring.py
+and oja/services/report.py say per table how.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The sending seam: one `send(to_email, message, role=...)`, through Apprise.
 
-`Sender` is what the outbox dispatch (`oja.sweep.dispatch`) needs of a channel. `AppriseSender` sends for
+`Sender` is what the outbox dispatch (`oja.services.dispatch`) needs of a channel. `AppriseSender` sends for
 real, `FolderSender` writes .eml files, `RecordingSender` keeps what it is given (for tests).
 
 E-mail is addressed by an Apprise `mailto://` / `mailtos://` URL: Apprise parses
@@ -41,7 +41,7 @@ from notifications.messages import RenderedMessage
 
 
 class Sender(Protocol):
-    """A channel the outbox dispatch sends through (`oja.sweep.dispatch`); the flows close it after."""
+    """A channel the outbox dispatch sends through (`oja.services.dispatch`); the flows close it after."""
 
     def has_route(self, role: str | None) -> bool:
         """Whether a message for `role` goes somewhere without an e-mail address (a Teams or Slack channel)."""
