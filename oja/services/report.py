@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Hashable
 from statistics import median
 
 import jinja2
 from markupsafe import escape
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from models.errors import DisclosureError
 from models.schooldays import SchoolDayIndex
@@ -25,7 +26,7 @@ from models.suppression import HIDDEN, Release, protect
 from models.tables import Case, Intervention, Referral, School, Signal
 from notifications.render import TEMPLATES, long_date
 from oja.services.calendar import school_calendars
-from oja.services.monitoring import current_plans
+from oja.services.reads import current_plans
 
 REPORT = "oja-evaluatierapport"
 
@@ -59,31 +60,34 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
     calendars = school_calendars(session)
     per_school = dict(
         session.exec(
-            select(Case.school_code, func.count(Signal.id))
-            .join(Case, Case.id == Signal.case_id)
-            .where(Signal.received_on >= period.start, Signal.received_on <= period.end)
-            .group_by(Case.school_code)
+            select(col(Case.school_code), func.count(col(Signal.id)))
+            .join(Case, col(Case.id) == col(Signal.case_id))
+            .where(col(Signal.received_on) >= period.start, col(Signal.received_on) <= period.end)
+            .group_by(col(Case.school_code))
         ).all()
     )
     started = session.exec(
-        select(Case.school_code, Case.opened_on, Case.activated_on).where(
-            Case.activated_on >= period.start, Case.activated_on <= period.end
+        select(col(Case.school_code), col(Case.opened_on), col(Case.activated_on)).where(
+            col(Case.activated_on) >= period.start, col(Case.activated_on) <= period.end
         )
     ).all()
     days = []
     for school, opened, activated in started:
+        assert activated is not None  # the query asks for a start within the period
         index = SchoolDayIndex(calendars[school], min(opened, activated), max(opened, activated))
         days.append(index.between(opened, activated))
     referrals = session.exec(
-        select(func.count(Referral.id)).where(Referral.referred_on >= period.start, Referral.referred_on <= period.end)
+        select(func.count(col(Referral.id))).where(
+            col(Referral.referred_on) >= period.start, col(Referral.referred_on) <= period.end
+        )
     ).one()
     plans = current_plans()
     cost = 0.0
     for per_week, activated, closed in session.exec(
-        select(Intervention.hours_per_week, Case.activated_on, Case.closed_on)
-        .join(plans, plans.c.id == Intervention.plan_id)
-        .join(Case, Case.id == plans.c.case_id)
-        .where(Case.activated_on.is_not(None))
+        select(col(Intervention.hours_per_week), col(Case.activated_on), col(Case.closed_on))
+        .join(plans, plans.c.id == col(Intervention.plan_id))
+        .join(Case, col(Case.id) == plans.c.case_id)
+        .where(col(Case.activated_on).is_not(None))
     ).all():
         cost += per_week * period.weeks_overlap(activated, min(closed or today, today)) * rate
     return PeriodFigures(
@@ -99,7 +103,7 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
 def _signals_per_school(per_school: dict[str, int], schools: list[str]) -> dict[str, int | None]:
     """Care reports per school as published beside their region total; raises if the audit refuses them."""
     release = Release()
-    counts = {(code, "signalen"): per_school.get(code, 0) for code in schools}
+    counts: dict[tuple[Hashable, Hashable], int] = {(code, "signalen"): per_school.get(code, 0) for code in schools}
     release.add_grid(REPORT, schools, ["signalen"], counts, row_totals=False, column_totals=False)
     if schools:
         cells = [(REPORT, code, "signalen") for code in schools]
@@ -157,7 +161,7 @@ def _median(f: PeriodFigures) -> float | str | None:
 
 def render_report(session: Session, before: Period, after: Period, *, rate: float, today: dt.date) -> str:
     b, a = figures(session, before, rate=rate, today=today), figures(session, after, rate=rate, today=today)
-    names = dict(session.exec(select(School.code, School.name)).all())
+    names = dict(session.exec(select(col(School.code), col(School.name))).all())
     charts = {
         "signals": _bars(
             [(f"{names[c]} ({c})", b.signals_per_school[c], a.signals_per_school[c]) for c in b.signals_per_school]
