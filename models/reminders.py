@@ -10,7 +10,9 @@ with the stage reached, never with a pile of stale reminders.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class NoticeKind(StrEnum):
@@ -29,6 +31,38 @@ class NoticeKind(StrEnum):
     ERASURE_REMINDER = "erasure_reminder"  # an erasure request must be decided within a few school days
     ERASURE_DUE = "erasure_due"  # an erasure request must be decided today
     ERASURE_OVERDUE = "erasure_overdue"  # an erasure request is past its legal term
+
+
+# the order in which a message lists the kinds: what is late first, the coming week last
+KIND_PRIORITY: tuple[NoticeKind, ...] = (
+    NoticeKind.ERASURE_OVERDUE,
+    NoticeKind.REFERRAL_SENT,
+    NoticeKind.REFERRAL_OPEN,
+    NoticeKind.REVIEW_OVERDUE,
+    NoticeKind.TRIAGE_OVERDUE,
+    NoticeKind.PLAN_LATE,
+    NoticeKind.CONSENT_LATE,
+    NoticeKind.DECISION_DUE,
+    NoticeKind.REVIEW_DUE,
+    NoticeKind.TRIAGE_DUE,
+    NoticeKind.ERASURE_DUE,
+    NoticeKind.TRIAGE_REMINDER,
+    NoticeKind.ERASURE_REMINDER,
+    NoticeKind.REVIEW_REMINDER,
+    NoticeKind.UPCOMING,
+)
+UPCOMING_SCHOOL_DAYS = 5  # the weekly overview shows the deadlines of the coming school week
+
+
+class NoticeKey(NamedTuple):
+    """What is decided once, ever: one stage of one deadline of one case for one recipient. The fields are
+    the columns of the notice table's unique key, in the order notices are sorted."""
+
+    recipient_code: str
+    case_id: int
+    kind: str  # a NoticeKind's value
+    due_on: dt.date
+    stage: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,4 +135,18 @@ def late_stage(school_days_left: int, kind: NoticeKind) -> Stage | None:
     """Plans and consent: one notice once the deadline has passed."""
     if school_days_left < 0:
         return Stage(kind, -1, school_days_left)
+    return None
+
+
+def referral_open_stage(school_days_left: int, *, open_days: int) -> Stage | None:
+    """A referral unanswered past its follow-up term: one notice, counting the school days it has been open."""
+    stage = late_stage(school_days_left, NoticeKind.REFERRAL_OPEN)
+    return None if stage is None else Stage(stage.kind, stage.stage, -open_days)
+
+
+def upcoming_stage(school_days_left: int, day: dt.date) -> Stage | None:
+    """The weekly overview on `day`: a deadline within the coming school week, once per ISO week."""
+    if 0 <= school_days_left <= UPCOMING_SCHOOL_DAYS:
+        week = day.isocalendar()
+        return Stage(NoticeKind.UPCOMING, week.year * 100 + week.week, school_days_left)
     return None

@@ -12,28 +12,13 @@ import pendulum
 from jinja2.environment import TemplateModule
 from jinja2.runtime import Macro
 
+from models.reminders import KIND_PRIORITY
 from notifications.messages import Digest, DueItem, RenderedMessage
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGES = ("nl", "en")
-# the order in which kinds are listed: what is late first
-KIND_ORDER = (
-    "erasure_overdue",
-    "referral_sent",
-    "referral_open",
-    "review_overdue",
-    "triage_overdue",
-    "plan_late",
-    "consent_late",
-    "decision_due",
-    "review_due",
-    "triage_due",
-    "erasure_due",
-    "triage_reminder",
-    "erasure_reminder",
-    "review_reminder",
-    "upcoming",
-)
+# the order in which kinds are listed (what is late first): the codes of `models.reminders.KIND_PRIORITY`
+KIND_ORDER = tuple(kind.value for kind in KIND_PRIORITY)
 
 
 @functools.lru_cache(maxsize=4096)
