@@ -97,13 +97,14 @@ def _round(url: str, smtp_url: str, day: dt.date, hard: bool) -> None:
     from oja.adapters.db import get_engine
     from oja.adapters.notify import build_sender
     from oja.config import Policy
-    from oja.services import sweep
+    from oja.services import dispatch, sweep
 
     phase = {"now": "plan"}
+    stop = threading.Event()
 
     def on_term(_signum, _frame) -> None:
         if phase["now"] == "dispatch":
-            sweep.request_stop()  # finish what is in flight, release the rest
+            stop.set()  # finish what is in flight, release the rest
         else:
             os._exit(3)  # deciding is one transaction per batch: dying here loses nothing
 
@@ -116,7 +117,9 @@ def _round(url: str, smtp_url: str, day: dt.date, hard: bool) -> None:
 
     sender = build_sender(Settings(smtp_url=smtp_url))
     try:
-        report = sweep.dispatch(engine, sender, lease=dt.timedelta(seconds=20), retry_after=dt.timedelta(seconds=0))
+        report = dispatch.dispatch(
+            engine, sender, stop=stop, lease=dt.timedelta(seconds=20), retry_after=dt.timedelta(seconds=0)
+        )
     finally:
         sender.close()
     os._exit(0 if not report.failed else 4)

@@ -7,9 +7,11 @@ flow run or a task per arrangement.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun, State
 
 from models.errors import DispatchIncomplete
 from models.schooldays import today as amsterdam_today
@@ -17,7 +19,7 @@ from notifications.render import render
 from oja.adapters.db import get_engine
 from oja.adapters.notify import build_sender
 from oja.config import get_policy, get_settings
-from oja.services import sweep
+from oja.services import dispatch, sweep
 
 
 def _log_planned(report: sweep.SweepReport) -> None:
@@ -31,12 +33,12 @@ def _log_planned(report: sweep.SweepReport) -> None:
     )
 
 
-def _log_sent(report: sweep.DispatchReport) -> None:
+def _log_sent(report: dispatch.DispatchReport) -> None:
     get_run_logger().info("sent %d, failed %d, undeliverable %d", report.sent, report.failed, report.undeliverable)
 
 
 @task(name="herinneringen-bepalen", cache_policy=NO_CACHE)
-def plan_notices(day: dt.date) -> dict:
+def plan_notices(day: dt.date) -> dict[str, Any]:
     """Decide which reminders are due today and queue one message per recipient (one transaction per batch)."""
     settings = get_settings()
     report = sweep.plan_notices(
@@ -52,11 +54,11 @@ def plan_notices(day: dt.date) -> dict:
 
 
 @task(name="berichten-versturen", cache_policy=NO_CACHE)
-def dispatch_outbox() -> dict:
+def dispatch_outbox() -> dict[str, Any]:
     """Send what is pending in the outbox; failures stay pending for the next attempt."""
     sender = build_sender(get_settings())
     try:
-        report = sweep.dispatch(get_engine(), sender)
+        report = dispatch.dispatch(get_engine(), sender)
     finally:
         sender.close()
     _log_sent(report)
@@ -64,7 +66,7 @@ def dispatch_outbox() -> dict:
 
 
 @task(name="herinneringen-bepalen-en-versturen", cache_policy=NO_CACHE)
-def plan_and_send(day: dt.date) -> tuple[dict, dict]:
+def plan_and_send(day: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
     """Decide the day's reminders and send them, overlapped: sending starts with the first batch decided."""
     settings = get_settings()
     sender = build_sender(settings)
@@ -85,7 +87,7 @@ def plan_and_send(day: dt.date) -> tuple[dict, dict]:
     return planned.as_dict(), sent.as_dict()
 
 
-def _raise_if_incomplete(report: dict) -> None:
+def _raise_if_incomplete(report: dict[str, Any]) -> None:
     if report["failed"] or report["undeliverable"]:
         first = report["errors"][0] if report["errors"] else ""
         raise DispatchIncomplete(
@@ -94,13 +96,13 @@ def _raise_if_incomplete(report: dict) -> None:
         )
 
 
-def _alert(flow, flow_run, state) -> None:
+def _alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
     """A failed or crashed sweep is loud: the operators hear of it (codes and counts only)."""
     from oja.adapters.notify import alert_operators
 
     alert_operators(
         get_settings(),
-        f"OJA: {flow.name} {state.name.lower()}",
+        f"OJA: {flow.name} {(state.name or state.type.value).lower()}",
         f"Run {flow_run.name} ended {state.name}: {state.message or ''}\nOpen the run in the Prefect UI.",
     )
 
@@ -111,7 +113,7 @@ def _alert(flow, flow_run, state) -> None:
     on_failure=[_alert],
     on_crashed=[_alert],
 )
-def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict:
+def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict[str, Any]:
     """Daily: reminders before reviews, due-day notices, escalation of overdue work, weekly digests."""
     day = sweep_date or amsterdam_today()
     if not send:
@@ -123,7 +125,7 @@ def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict:
 
 
 @flow(name="berichten-versturen", flow_run_name="outbox", on_failure=[_alert], on_crashed=[_alert])
-def send_pending() -> dict:
+def send_pending() -> dict[str, Any]:
     """Send whatever is still pending in the outbox (after a mail server outage, for instance)."""
     report = dispatch_outbox()
     _raise_if_incomplete(report)

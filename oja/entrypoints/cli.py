@@ -351,6 +351,7 @@ def sweep(
     from notifications.send import FolderSender
     from oja.adapters.notify import build_sender
     from oja.services import sweep as sweeping
+    from oja.services.dispatch import dispatch
 
     settings = get_settings()
     try:
@@ -369,7 +370,7 @@ def sweep(
             folder = settings.home.resolve() / "mail"
             sender = FolderSender(folder, mail_from=settings.mail_from) if local else build_sender(settings)
             try:
-                sent = sweeping.dispatch(get_engine(), sender)
+                sent = dispatch(get_engine(), sender)
             finally:
                 sender.close()
             console.print(f"sent {sent.sent}, failed {sent.failed}, undeliverable {sent.undeliverable}")

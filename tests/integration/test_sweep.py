@@ -20,7 +20,7 @@ from oja import services as sv
 from oja.adapters import migrate
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import Policy
-from oja.services import sweep
+from oja.services import dispatch, sweep
 from tests.factories import active_case
 
 POLICY = Policy()
@@ -90,7 +90,7 @@ def _sweep(engine, day, sender):
     planned = sweep.plan_notices(
         engine, day=day, policy=POLICY, render=render, case_url="https://oja.example/{case_ref}"
     )
-    sent = sweep.dispatch(engine, sender)
+    sent = dispatch.dispatch(engine, sender)
     return planned, sent
 
 
@@ -177,10 +177,10 @@ def test_nothing_is_lost_while_the_mail_server_is_down(tmp_path, smtp_server, se
         for o in s.exec(select(Outbox)):
             o.claimed_until = None
             s.add(o)
-    report = sweep.dispatch(engine, sender)
+    report = dispatch.dispatch(engine, sender)
     assert report.sent == 2 and report.failed == 0
     assert sorted(r for r, _ in _received(smtp_server)) == ["jh@provider.example", "zc@school.example"]
-    assert sweep.dispatch(engine, sender).sent == 0
+    assert dispatch.dispatch(engine, sender).sent == 0
 
 
 def test_no_message_carries_personal_data(tmp_path, smtp_server, sender):
@@ -260,7 +260,7 @@ def test_a_dispatch_killed_mid_batch_resumes_without_sending_twice(tmp_path, smt
         raise SystemExit("the process is killed")  # right after the first message went out and was marked
 
     with pytest.raises(SystemExit):
-        sweep.dispatch(engine, sender, concurrency=1, progress=killed_after_the_first)
+        dispatch.dispatch(engine, sender, concurrency=1, progress=killed_after_the_first)
     delivered_before = len(smtp_server.messages)
     with Session(engine) as s:  # what went out is recorded as sent, by the thread that sent it
         assert len(s.exec(select(Outbox).where(Outbox.status == "sent")).all()) == delivered_before
@@ -269,7 +269,7 @@ def test_a_dispatch_killed_mid_batch_resumes_without_sending_twice(tmp_path, smt
         for o in s.exec(select(Outbox).where(Outbox.status == "pending")):
             o.claimed_until = None
             s.add(o)
-    report = sweep.dispatch(engine, sender)
+    report = dispatch.dispatch(engine, sender)
     assert report.sent == 3 - delivered_before
     assert len(smtp_server.messages) == 3 and len({tuple(m.rcpt_tos) + (m.subject,) for m in smtp_server.messages}) == 3
 
@@ -278,6 +278,8 @@ def test_a_stop_request_finishes_what_is_in_flight_and_releases_the_rest_at_once
     region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=3)
     engine = region["engine"]
     _three_pending_messages(engine)
+
+    stop = threading.Event()  # what a SIGTERM handler sets
 
     class StoppedWhileSending:
         """The stop comes while the first message is in flight (as a SIGTERM would), in the sending thread."""
@@ -289,16 +291,13 @@ def test_a_stop_request_finishes_what_is_in_flight_and_releases_the_rest_at_once
             return self.inner.has_route(role)
 
         def send(self, to_email, message, *, role):
-            sweep.request_stop()
+            stop.set()
             self.inner.send(to_email, message, role=role)
 
         def close(self) -> None:
             self.inner.close()
 
-    try:
-        report = sweep.dispatch(engine, StoppedWhileSending(sender), concurrency=1)
-    finally:
-        sweep.STOP.clear()
+    report = dispatch.dispatch(engine, StoppedWhileSending(sender), concurrency=1, stop=stop)
     # the message in flight when the stop came is finished and recorded; what had not started is released
     assert (report.sent, report.stopped, report.failed) == (1, 2, 0)
     assert len(smtp_server.messages) == report.sent
@@ -306,7 +305,7 @@ def test_a_stop_request_finishes_what_is_in_flight_and_releases_the_rest_at_once
         pending = s.exec(select(Outbox).where(Outbox.status == "pending")).all()
         assert len(pending) == report.stopped
         assert all(o.claim_token is None and o.claimed_until is None for o in pending)
-    assert sweep.dispatch(engine, sender).sent == report.stopped  # no lease to wait out
+    assert dispatch.dispatch(engine, sender).sent == report.stopped  # no lease to wait out
     ids = [m.message["Message-ID"] for m in smtp_server.messages]
     assert len(ids) == len(set(ids)) == 3
     # stable: a resend keeps it
@@ -345,7 +344,7 @@ def test_the_referral_follow_up_names_the_day_of_the_referral(tmp_path, smtp_ser
         )
         sv.refer(s, case_ref=region["refs"][0], actor="PRF-ZC", today=dt.date(2026, 11, 25))
     sweep.plan_notices(engine, day=dt.date(2027, 1, 13), policy=POLICY, render=render, language=language)
-    sweep.dispatch(engine, sender)
+    dispatch.dispatch(engine, sender)
     [follow_up] = [m for m in smtp_server.messages if m.rcpt_tos == ["wt@gemeente.example"] and "2027" in m.subject]
     for body in (follow_up.text, follow_up.html):
         assert referred in body  # the referral date, not the day the answer was due (2 December)

@@ -10,7 +10,7 @@ from sqlmodel import Session, SQLModel, select
 from models.tables import Outbox, Professional
 from notifications.send import RecordingSender, Sender
 from oja.adapters.db import get_engine
-from oja.services import sweep
+from oja.services import dispatch
 
 DAY = dt.date(2026, 11, 23)
 
@@ -56,7 +56,7 @@ def test_dispatch_sends_each_pending_message_once_and_marks_it_sent(engine):
     sender = RecordingSender(routes=["teamleider"])  # the team lead has a channel besides e-mail
     _typed: Sender = sender  # the fake fits the seam the dispatch calls
 
-    report = sweep.dispatch(engine, sender)
+    report = dispatch.dispatch(engine, sender)
 
     assert (report.sent, report.failed, report.undeliverable, report.errors) == (2, 0, 0, [])
     got = sorted(sender.sent, key=lambda s: s[1].message_id)
@@ -78,7 +78,7 @@ def test_dispatch_sends_each_pending_message_once_and_marks_it_sent(engine):
     }
     assert all(rows[i].sent_at is not None and rows[i].last_error is None for i in ids)
 
-    assert sweep.dispatch(engine, sender).sent == 0  # nothing pending: nothing goes again
+    assert dispatch.dispatch(engine, sender).sent == 0  # nothing pending: nothing goes again
     assert len(sender.sent) == 2
 
 
@@ -91,7 +91,7 @@ def test_a_failed_message_stays_pending_and_one_without_a_route_is_undeliverable
     )
     sender = RecordingSender(refuse=["tl@school.example"])
 
-    report = sweep.dispatch(engine, sender)
+    report = dispatch.dispatch(engine, sender)
 
     assert (report.sent, report.failed, report.undeliverable) == (1, 1, 1)
     assert report.errors == [f"outbox {refused}: recording: tl@school.example refused"]
@@ -104,4 +104,4 @@ def test_a_failed_message_stays_pending_and_one_without_a_route_is_undeliverable
     assert rows[refused].claimed_until is not None  # held back for the retry pause, not taken again at once
     assert (rows[nowhere].status, rows[nowhere].last_error) == ("undeliverable", "no address for the recipient")
 
-    assert sweep.dispatch(engine, RecordingSender()).sent == 0  # within the retry pause nothing is resent
+    assert dispatch.dispatch(engine, RecordingSender()).sent == 0  # within the retry pause nothing is resent

@@ -1,0 +1,182 @@
+"""Sending the outbox: claimed batches, sent a few at a time on threads, each outcome recorded at once.
+
+`dispatch` claims pending outbox messages (`oja.adapters.outbox.claim`), sends each through the sender and
+marks it sent; a failure leaves it pending for the next attempt. `while_planning` sends on a thread of its
+own while the caller decides the day's notices, so the first messages go out before the last are decided.
+
+Stopping is asked for with a `threading.Event` the caller passes (a SIGTERM handler sets it): messages in
+flight are finished and recorded, claimed ones not yet started are released at once for the next run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import sqlalchemy as sa
+
+from models.tables import utcnow
+from notifications.messages import RenderedMessage
+from oja.adapters import outbox
+
+if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
+    from notifications.send import Sender
+
+T = TypeVar("T")
+STOPPED = "stopped"
+ERRORS_KEPT = 20  # a sweep's report keeps the first errors of its dispatch runs
+
+
+@dataclasses.dataclass
+class DispatchReport:
+    sent: int = 0
+    failed: int = 0
+    undeliverable: int = 0
+    stopped: int = 0  # released unsent because the process was asked to stop
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def add(self, other: DispatchReport) -> None:
+        """Count another run's outcome in this one (keeping the first `ERRORS_KEPT` errors)."""
+        self.sent += other.sent
+        self.failed += other.failed
+        self.undeliverable += other.undeliverable
+        self.stopped += other.stopped
+        self.errors += other.errors[: max(0, ERRORS_KEPT - len(self.errors))]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """What every message of one dispatch run is sent with."""
+
+    engine: sa.Engine
+    sender: Sender
+    stop: threading.Event
+    retry_after: dt.timedelta
+
+    def deliver(self, message: outbox.Claimed, token: str) -> str | None:
+        """Send one message and record the outcome at once, in the sending thread: None when sent."""
+        if self.stop.is_set():  # released: the next run takes it at once
+            outbox.finish(self.engine, message.id, token, {"claimed_until": None})
+            return STOPPED
+        rendered = RenderedMessage(
+            message.subject, message.text, message.html, f"oja.{message.sweep_date:%Y%m%d}.{message.id}"
+        )
+        try:
+            self.sender.send(message.to_address, rendered, role=message.role)
+        except Exception as exc:  # noqa: BLE001 - any failure keeps the message pending
+            error = f"outbox {message.id}: {exc}"[:500]
+            retry = {"last_error": error, "claimed_until": utcnow() + self.retry_after}
+            outbox.finish(self.engine, message.id, token, retry)
+            return error
+        outbox.finish(self.engine, message.id, token, {"status": outbox.SENT, "sent_at": utcnow(), "last_error": None})
+        return None
+
+    def deliverable(
+        self, messages: Sequence[outbox.Claimed], token: str, report: DispatchReport
+    ) -> list[outbox.Claimed]:
+        """The messages that have somewhere to go; the others are marked undeliverable."""
+        has_route = getattr(self.sender, "has_route", lambda role: False)
+        out: list[outbox.Claimed] = []
+        for message in messages:
+            if message.to_address or has_route(message.role):
+                out.append(message)
+            else:
+                nowhere = {"status": outbox.UNDELIVERABLE, "last_error": "no address for the recipient"}
+                outbox.finish(self.engine, message.id, token, nowhere)
+                report.undeliverable += 1
+        return out
+
+
+def _count(
+    futures: Sequence[Future[str | None]], report: DispatchReport, progress: Callable[[int], None] | None
+) -> int:
+    """Wait for a batch's sends and count their outcomes; the number that failed."""
+    failed = 0
+    try:
+        for future in as_completed(futures):
+            error = future.result()
+            if error is STOPPED:
+                report.stopped += 1
+            elif error is None:
+                report.sent += 1
+                if progress:
+                    progress(1)
+            else:
+                failed += 1
+                report.failed += 1
+                report.errors.append(error)
+    except BaseException:
+        for future in futures:  # stop what has not started; what runs finishes and records itself
+            future.cancel()
+        raise
+    return failed
+
+
+def dispatch(
+    engine: sa.Engine,
+    sender: Sender,
+    *,
+    stop: threading.Event | None = None,
+    batch: int = 200,
+    concurrency: int = 4,
+    lease: dt.timedelta = dt.timedelta(minutes=10),
+    retry_after: dt.timedelta = dt.timedelta(minutes=5),
+    progress: Callable[[int], None] | None = None,
+) -> DispatchReport:
+    """Send pending outbox messages until none are left, the channel fails a whole batch, or `stop` is set.
+
+    Messages of a batch go out `concurrency` at a time (an SMTP conversation costs
+    tens of milliseconds); each is marked sent as soon as it is delivered.
+    """
+    report = DispatchReport()
+    run = _Run(engine, sender, stop if stop is not None else threading.Event(), retry_after)
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="oja-send") as pool:
+        while not run.stop.is_set():
+            token, claimed = outbox.claim(engine, batch, lease)
+            if not claimed:
+                break
+            deliverable = run.deliverable(claimed, token, report)
+            failed = _count([pool.submit(run.deliver, m, token) for m in deliverable], report, progress)
+            if deliverable and failed == len(deliverable):
+                break  # the channel is down: the rest waits for the next attempt
+    return report
+
+
+def while_planning(
+    plan: Callable[[], T], engine: sa.Engine, sender: Sender, *, stop: threading.Event | None = None
+) -> tuple[T, DispatchReport]:
+    """Run `plan` (deciding and queueing messages, in batches that commit) and dispatch meanwhile on a thread
+    of its own, until `plan` has returned and what it queued is sent (or `stop` is set)."""
+    stop = stop if stop is not None else threading.Event()
+    planned = threading.Event()
+    sent = DispatchReport()
+    failure: list[BaseException] = []
+
+    def sending() -> None:
+        try:
+            while True:
+                last = planned.is_set()
+                sent.add(dispatch(engine, sender, stop=stop))
+                if last or stop.is_set():
+                    return
+                planned.wait(0.25)
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread below
+            failure.append(exc)
+
+    sender_thread = threading.Thread(target=sending, name="oja-dispatch", daemon=True)
+    sender_thread.start()
+    try:
+        result = plan()
+    finally:
+        planned.set()
+        sender_thread.join()
+    if failure:
+        raise failure[0]
+    return result, sent
