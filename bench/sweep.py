@@ -49,6 +49,7 @@ class CountingHandler:
 
 def generate(url: str, n: int, seed: int = 7) -> None:
     """A region of `n` active arrangements, inserted in bulk (not through the use cases: that is not measured)."""
+    from models.lifecycle import CaseState
     from models.schooldays import next_school_day
     from models.tables import Case, Intervention, Municipality, Plan, Professional, Provider, Pupil, School
     from oja.adapters import migrate
@@ -147,7 +148,7 @@ def generate(url: str, n: int, seed: int = 7) -> None:
                         ref=f"OJA-2026-{i:06d}",
                         pupil_id=i,
                         school_code=schools[i % n_schools]["code"],
-                        state="active",
+                        state=CaseState.ACTIVE.value,
                         level=rnd.choice((1, 2, 3)),
                         urgency="normaal",
                         opened_on=dt.date(2026, 9, 1),

@@ -16,6 +16,7 @@ from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from models.errors import ActionRefused, OjaError
+from models.lifecycle import AuditAction
 from models.schooldays import today as amsterdam_today
 from oja.services.kernel import CaseOutcome, execute
 
@@ -53,34 +54,35 @@ def commit(action: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> 
     return outcome.as_dict()
 
 
-EVENT_NAMES = {
-    "register_signal": "signalled",
-    "join_signal": "signal-joined",
-    "triage_basic": "triaged",
-    "triage_oja": "triaged",
-    "triage_specialised": "triaged",
-    "triage_no_action": "triaged",
-    "draft_plan": "plan-drafted",
-    "record_consent": "consent-recorded",
-    "consent_complete": "consented",
-    "activate": "activated",
-    "record_review": "reviewed",
-    "record_measurement": "measured",
-    "continue": "continued",
-    "scale_up": "scaled-up",
-    "scale_down": "scaled-down",
-    "close": "closed",
-    "escalate": "escalated",
-    "referral_accepted": "referral-accepted",
-    "return": "returned",
-    "reopen": "reopened",
+# the Prefect event per audited action: `oja.arrangement.<name>` (automations listen for these names)
+EVENT_NAMES: dict[AuditAction, str] = {
+    AuditAction.REGISTER_SIGNAL: "signalled",
+    AuditAction.JOIN_SIGNAL: "signal-joined",
+    AuditAction.TRIAGE_BASIC: "triaged",
+    AuditAction.TRIAGE_OJA: "triaged",
+    AuditAction.TRIAGE_SPECIALISED: "triaged",
+    AuditAction.TRIAGE_NO_ACTION: "triaged",
+    AuditAction.DRAFT_PLAN: "plan-drafted",
+    AuditAction.RECORD_CONSENT: "consent-recorded",
+    AuditAction.CONSENT_COMPLETE: "consented",
+    AuditAction.ACTIVATE: "activated",
+    AuditAction.RECORD_REVIEW: "reviewed",
+    AuditAction.RECORD_MEASUREMENT: "measured",
+    AuditAction.CONTINUE: "continued",
+    AuditAction.SCALE_UP: "scaled-up",
+    AuditAction.SCALE_DOWN: "scaled-down",
+    AuditAction.CLOSE: "closed",
+    AuditAction.ESCALATE: "escalated",
+    AuditAction.REFERRAL_ACCEPTED: "referral-accepted",
+    AuditAction.RETURN: "returned",
+    AuditAction.REOPEN: "reopened",
 }
 
 
 def emit_transition_event(outcome: CaseOutcome) -> None:
     """A Prefect event per change, with the case reference and codes only (e.g. `oja.arrangement.escalated`)."""
     emit_event(
-        event=f"oja.arrangement.{EVENT_NAMES.get(outcome.action, outcome.action)}",
+        event=f"oja.arrangement.{EVENT_NAMES.get(AuditAction(outcome.action), outcome.action)}",
         resource={"prefect.resource.id": f"oja.case.{outcome.case_ref}", "prefect.resource.name": outcome.case_ref},
         payload={"action": outcome.action, "state": outcome.state, "level": outcome.level},
     )

@@ -41,11 +41,11 @@ def recommend_decision(case_ref: str) -> dict:
     create_markdown_artifact(
         key=f"aanbeveling-{case_ref.lower()}", markdown=markdown, description=f"Aanbeveling {case_ref}"
     )
-    get_run_logger().info("%s: aanbeveling %s (regel %s)", case_ref, rec.kind.value, rec.rule)
+    get_run_logger().info("%s: aanbeveling %s (regel %s)", case_ref, rec.kind.value, rec.rule.value)
     return {
         "kind": rec.kind.value,
         "new_level": rec.new_level,
-        "rule": rec.rule,
+        "rule": rec.rule.value,
         "reason_code": rec.reason_code,
         "reasons": list(rec.reasons),
         "markdown": markdown,
@@ -108,7 +108,7 @@ def record_review(form: forms.RecordReview) -> dict:
         _end_pause()
         if not _awaiting_decision(form.case_ref, review_id):  # decided meanwhile (besluit-nemen), or closed
             get_run_logger().info("%s: besluit al genomen; geen herinnering", form.case_ref)
-            result["decision"] = "already_decided"
+            result["decision"] = "al_genomen"
             return result
         remind_decision_due(form.case_ref, held_on)
         get_run_logger().warning("%s: geen besluit binnen de wachttijd; herinnering verstuurd", form.case_ref)

@@ -20,10 +20,25 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
+from enum import StrEnum
 from statistics import mean
 
 from models.lifecycle import HIGHEST_IN_SCHOOL, LOWEST_IN_SCHOOL
 from models.vocabulary import ChangeReason, DecisionKind, EndReason
+
+
+class RecommendationRule(StrEnum):
+    """Which rule gave a recommendation (`decision.recommendation_rule`), in the order they are tried."""
+
+    SAFETY = "veiligheid"  # a safety concern at this review
+    DELIVERY = "uitvoering"  # the plan was not delivered as agreed
+    FOUR_POINT_BELOW = "vierpunt_onder"  # the last four measurements of a goal below its aim line
+    FOUR_POINT_ABOVE = "vierpunt_boven"  # the last four measurements of every measured goal above it
+    NO_SCORES = "geen_scores"  # no GAS scores at this review
+    FIRST_REVIEW = "eerste_evaluatie"  # not yet enough consecutive reviews with scores
+    ON_TRACK = "op_koers"  # every goal at or above the expected level on consecutive reviews
+    NO_PROGRESS = "geen_vooruitgang"  # little or no progress on consecutive reviews
+    PARTIAL = "gedeeltelijk"  # otherwise: partial progress
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,7 +79,7 @@ class GoalSeries:
 @dataclasses.dataclass(frozen=True)
 class Recommendation:
     kind: DecisionKind
-    rule: str  # a code: safety, delivery, four_point_below, four_point_above, on_track, no_progress, ...
+    rule: RecommendationRule
     reasons: tuple[str, ...]  # plain Dutch
     new_level: int | None = None
     reason_code: str | None = None  # iJw vocabulary for close and scale decisions
@@ -112,7 +127,7 @@ def recommend(
     if current.safety_concern:
         return Recommendation(
             DecisionKind.ESCALATE,
-            "safety",
+            RecommendationRule.SAFETY,
             (
                 f"Bij de evaluatie van {day} is een zorg over de veiligheid gemeld: direct opschalen naar "
                 "specialistische zorg (regel: veiligheid gaat voor).",
@@ -121,7 +136,7 @@ def recommend(
     if not current.delivered_as_planned:
         return Recommendation(
             DecisionKind.CONTINUE,
-            "delivery",
+            RecommendationRule.DELIVERY,
             (
                 f"Het plan is volgens de evaluatie van {day} niet uitgevoerd zoals afgesproken: eerst de uitvoering "
                 "herstellen, dan pas op- of afschalen (regel: controleer de uitvoering voordat je verandert).",
@@ -135,7 +150,7 @@ def recommend(
         if any(v == "below" for v in verdicts.values()):
             return _up(
                 level,
-                "four_point_below",
+                RecommendationRule.FOUR_POINT_BELOW,
                 (f"Vierpuntsregel: de laatste {policy.four_points} metingen liggen onder de doellijn ({listed}).",),
                 scaled_up_on,
                 reviews,
@@ -143,7 +158,7 @@ def recommend(
         if all(v == "above" for v in verdicts.values()):
             return _down(
                 level,
-                "four_point_above",
+                RecommendationRule.FOUR_POINT_ABOVE,
                 (
                     f"Vierpuntsregel: de laatste {policy.four_points} metingen liggen boven de doellijn ({listed}): "
                     "doel verhogen of afschalen.",
@@ -154,7 +169,7 @@ def recommend(
     if not current.gas and len([r for r in reviews if r.gas]) >= policy.consecutive_reviews:
         return Recommendation(
             DecisionKind.CONTINUE,
-            "no_scores",
+            RecommendationRule.NO_SCORES,
             (
                 f"Bij de evaluatie van {day} zijn geen GAS-scores gegeven: zonder scores van deze evaluatie "
                 "geen op- of afschaling; voortzetten en de scores aanvullen.",
@@ -165,7 +180,7 @@ def recommend(
         scored = "nog geen GAS-scores" if not current.gas else f"scores {_scores(current)}"
         return Recommendation(
             DecisionKind.CONTINUE,
-            "first_review",
+            RecommendationRule.FIRST_REVIEW,
             (
                 f"Nog geen {policy.consecutive_reviews} opeenvolgende evaluaties met GAS-scores ({scored}): "
                 "voortzetten en bij de volgende evaluatie opnieuw bekijken.",
@@ -178,27 +193,31 @@ def recommend(
         ) >= policy.goals_met_from
         return _down(
             level,
-            "on_track",
+            RecommendationRule.ON_TRACK,
             (f"Alle doelen op of boven het verwachte niveau bij {len(recent)} opeenvolgende evaluaties ({listing}).",),
             goals_met=met,
         )
     if all(mean(r.gas.values()) <= policy.no_progress_up_to for r in recent):
         return _up(
             level,
-            "no_progress",
+            RecommendationRule.NO_PROGRESS,
             (f"Weinig of geen vooruitgang bij {len(recent)} opeenvolgende evaluaties ({listing}).",),
             scaled_up_on,
             recent,
         )
     return Recommendation(
         DecisionKind.CONTINUE,
-        "partial",
+        RecommendationRule.PARTIAL,
         (f"Gedeeltelijke vooruitgang ({listing}): voortzetten, eventueel het plan bijstellen.",),
     )
 
 
 def _up(
-    level: int, rule: str, reasons: tuple[str, ...], scaled_up_on: dt.date | None, window: list[ReviewFacts]
+    level: int,
+    rule: RecommendationRule,
+    reasons: tuple[str, ...],
+    scaled_up_on: dt.date | None,
+    window: list[ReviewFacts],
 ) -> Recommendation:
     if level >= HIGHEST_IN_SCHOOL:
         return Recommendation(
@@ -235,7 +254,7 @@ def _up(
     )
 
 
-def _down(level: int, rule: str, reasons: tuple[str, ...], *, goals_met: bool) -> Recommendation:
+def _down(level: int, rule: RecommendationRule, reasons: tuple[str, ...], *, goals_met: bool) -> Recommendation:
     if goals_met:
         return Recommendation(
             DecisionKind.CLOSE,

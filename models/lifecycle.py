@@ -14,34 +14,71 @@ from models.errors import IllegalTransition, InvalidInput
 
 
 class CaseState(StrEnum):
-    AWAITING_TRIAGE = "awaiting_triage"  # a signal is registered; the core team triages it
-    PLANNING = "planning"  # triaged to an in-school arrangement (or returned); the joint plan is due
-    PLAN_DRAFTED = "plan_drafted"  # a joint plan exists; consent is being collected
-    CONSENTED = "consented"  # every consent the pupil's age requires is given; ready to start
-    ACTIVE = "active"  # the arrangement runs; reviews come on schedule
-    REVIEWED = "reviewed"  # a review is recorded; a decision is due
-    ESCALATED = "escalated"  # referred to specialised care outside school (level 4)
-    CLOSED = "closed"  # ended; can be reopened
+    """A case's state (`oja_case.state`, `auditrecord.from_state` and `to_state`)."""
+
+    AWAITING_TRIAGE = "wacht_op_triage"  # a signal is registered; the core team triages it
+    PLANNING = "planvorming"  # triaged to an in-school arrangement (or returned); the joint plan is due
+    PLAN_DRAFTED = "plan_opgesteld"  # a joint plan exists; consent is being collected
+    CONSENTED = "toestemming_compleet"  # every consent the pupil's age requires is given; ready to start
+    ACTIVE = "actief"  # the arrangement runs; reviews come on schedule
+    REVIEWED = "geevalueerd"  # a review is recorded; a decision is due
+    ESCALATED = "geescaleerd"  # referred to specialised care outside school (level 4)
+    CLOSED = "gesloten"  # ended; can be reopened
 
 
 class Action(StrEnum):
-    JOIN_SIGNAL = "join_signal"  # a further signal for a pupil with an open case joins it
-    TRIAGE_BASIC = "triage_basic"  # the school's own support (level 0); the case closes
+    """What moves a case from one state to the next (`TRANSITIONS`); each is also an `AuditAction`."""
+
+    JOIN_SIGNAL = "signaal_toevoegen"  # a further signal for a pupil with an open case joins it
+    TRIAGE_BASIC = "triage_basis"  # the school's own support (level 0); the case closes
     TRIAGE_OJA = "triage_oja"  # an in-school arrangement at level 1-3
-    TRIAGE_SPECIALISED = "triage_specialised"  # direct referral to specialised care (level 4)
-    TRIAGE_NO_ACTION = "triage_no_action"  # no action, with a reason; the case closes
-    DRAFT_PLAN = "draft_plan"  # a (new version of the) joint plan; earlier consent lapses
-    RECORD_CONSENT = "record_consent"  # one party's consent, given or refused
-    CONSENT_COMPLETE = "consent_complete"  # the last required consent arrived
-    ACTIVATE = "activate"  # the arrangement starts
-    RECORD_REVIEW = "record_review"  # a periodic review with GAS scores
-    CONTINUE = "continue"  # decision: go on as planned
-    SCALE_UP = "scale_up"  # decision: a higher level in school
-    SCALE_DOWN = "scale_down"  # decision: a lower level in school
-    CLOSE = "close"  # decision: end, with an ending reason
-    ESCALATE = "escalate"  # refer to specialised care (level 4)
-    RETURN = "return"  # back from specialised care into an in-school arrangement
-    REOPEN = "reopen"  # a closed case is opened again for triage
+    TRIAGE_SPECIALISED = "triage_specialistisch"  # direct referral to specialised care (level 4)
+    TRIAGE_NO_ACTION = "triage_geen_actie"  # no action, with a reason; the case closes
+    DRAFT_PLAN = "plan_opstellen"  # a (new version of the) joint plan; earlier consent lapses
+    RECORD_CONSENT = "toestemming_vastleggen"  # one party's consent, given or refused
+    CONSENT_COMPLETE = "toestemming_afronden"  # the last required consent arrived
+    ACTIVATE = "arrangement_starten"  # the arrangement starts
+    RECORD_REVIEW = "evaluatie_vastleggen"  # a periodic review with GAS scores
+    CONTINUE = "voortzetten"  # decision: go on as planned
+    SCALE_UP = "opschalen"  # decision: a higher level in school
+    SCALE_DOWN = "afschalen"  # decision: a lower level in school
+    CLOSE = "afsluiten"  # decision: end, with an ending reason
+    ESCALATE = "verwijzen"  # refer to specialised care (level 4)
+    RETURN = "terugkeren"  # back from specialised care into an in-school arrangement
+    REOPEN = "heropenen"  # a closed case is opened again for triage
+
+
+class AuditAction(StrEnum):
+    """Every action an audit record names (`auditrecord.action`): each lifecycle `Action`, with the same code,
+    and what is audited without moving a case from one state to another."""
+
+    JOIN_SIGNAL = Action.JOIN_SIGNAL.value
+    TRIAGE_BASIC = Action.TRIAGE_BASIC.value
+    TRIAGE_OJA = Action.TRIAGE_OJA.value
+    TRIAGE_SPECIALISED = Action.TRIAGE_SPECIALISED.value
+    TRIAGE_NO_ACTION = Action.TRIAGE_NO_ACTION.value
+    DRAFT_PLAN = Action.DRAFT_PLAN.value
+    RECORD_CONSENT = Action.RECORD_CONSENT.value
+    CONSENT_COMPLETE = Action.CONSENT_COMPLETE.value
+    ACTIVATE = Action.ACTIVATE.value
+    RECORD_REVIEW = Action.RECORD_REVIEW.value
+    CONTINUE = Action.CONTINUE.value
+    SCALE_UP = Action.SCALE_UP.value
+    SCALE_DOWN = Action.SCALE_DOWN.value
+    CLOSE = Action.CLOSE.value
+    ESCALATE = Action.ESCALATE.value
+    RETURN = Action.RETURN.value
+    REOPEN = Action.REOPEN.value
+    # audited, but no transition
+    REGISTER_SIGNAL = "signaal_registreren"  # a signal opens a case (there is no state before it)
+    RECORD_MEASUREMENT = "meting_vastleggen"  # a progress-monitoring data point for a goal
+    REFERRAL_ACCEPTED = "verwijzing_aanvaard"  # the district team accepted a referral; the case stays escalated
+    REFUSED = "toegang_geweigerd"  # an action outside the actor's scope was refused (`AccessDenied`)
+    RESCHEDULED = "termijn_verschoven"  # a school's new closing day moved a deadline of the case
+    DESTROYED = "dossier_vernietigd"  # the retention term ended: the dossier was destroyed
+    ERASURE_REQUESTED = "vernietiging_verzocht"  # a request to destroy the dossier early was registered
+    ERASURE_GRANTED = "vernietiging_toegewezen"  # the request was granted: the dossier was destroyed
+    ERASURE_REFUSED = "vernietiging_afgewezen"  # the request was refused, with a reason
 
 
 S, A = CaseState, Action

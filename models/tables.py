@@ -6,8 +6,9 @@ reference (`LL-000123`) and to a case by its case reference (`OJA-2026-000123`);
 those are the only identifiers that reach Prefect or e-mail.
 
 Codes (states, sources, reasons) are stored as plain strings so that the same
-migrations run on SQLite and PostgreSQL; the enums in `models.lifecycle` and
-`models.vocabulary` are their vocabulary.
+migrations run on SQLite and PostgreSQL; each column's comment names the enum that is its
+vocabulary (`models.lifecycle`, `models.vocabulary`, `models.reminders`, `models.decisions`),
+every one with Dutch values.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
+
+from models.lifecycle import CaseState
+from models.vocabulary import OutboxStatus
 
 
 def utcnow() -> dt.datetime:
@@ -44,7 +48,7 @@ class School(SQLModel, table=True):
 
     code: str = Field(primary_key=True, max_length=12)  # BRIN-like code, e.g. 12AB
     name: str = Field(max_length=100)
-    holiday_region: str = Field(max_length=6)  # noord, midden, zuid
+    holiday_region: str = Field(max_length=6)  # models.vocabulary.HolidayRegion
     municipality_code: str = Field(foreign_key="municipality.code", max_length=6)
 
 
@@ -122,8 +126,8 @@ class Case(SQLModel, table=True):
             "uq_open_case_per_pupil",
             "pupil_id",
             unique=True,
-            sqlite_where=sa.text("state != 'closed'"),
-            postgresql_where=sa.text("state != 'closed'"),
+            sqlite_where=sa.text(f"state != '{CaseState.CLOSED.value}'"),
+            postgresql_where=sa.text(f"state != '{CaseState.CLOSED.value}'"),
         ),
     )
     __mapper_args__ = {"version_id_col": _case_version}  # optimistic lock against lost updates
@@ -134,19 +138,19 @@ class Case(SQLModel, table=True):
     school_code: str = Field(foreign_key="school.code", max_length=12, index=True)
     state: str = Field(max_length=24, index=True)  # models.lifecycle.CaseState
     level: int = 0  # intensity ladder 0-4
-    urgency: str = Field(max_length=16)
+    urgency: str = Field(max_length=16)  # models.vocabulary.Urgency
     opened_on: dt.date
     triage_due_on: dt.date | None = None
     plan_due_on: dt.date | None = None  # the joint plan is due (after triage or a return)
     consent_due_on: dt.date | None = None  # consent is due complete (after a plan is drafted)
-    triage_outcome: str | None = Field(default=None, max_length=24)
-    no_action_reason: str | None = Field(default=None, max_length=40)
+    triage_outcome: str | None = Field(default=None, max_length=24)  # models.vocabulary.TriageOutcome
+    no_action_reason: str | None = Field(default=None, max_length=40)  # models.vocabulary.NoActionReason
     regie_holder_code: str | None = Field(default=None, foreign_key="professional.code", max_length=12)
     review_cadence_weeks: int | None = None
     activated_on: dt.date | None = None
     next_review_on: dt.date | None = Field(default=None, index=True)
     closed_on: dt.date | None = None
-    end_reason: str | None = Field(default=None, max_length=40)
+    end_reason: str | None = Field(default=None, max_length=40)  # models.vocabulary.EndReason or NoActionReason
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
     version: int = Field(default=1, sa_column=_case_version)
 
@@ -156,9 +160,9 @@ class Signal(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="oja_case.id", index=True)
-    source: str = Field(max_length=24)
+    source: str = Field(max_length=24)  # models.vocabulary.Source
     domains: str = Field(max_length=200)  # comma-separated models.vocabulary.Domain codes
-    urgency: str = Field(max_length=16)
+    urgency: str = Field(max_length=16)  # models.vocabulary.Urgency
     received_on: dt.date
     registered_by: str = Field(foreign_key="professional.code", max_length=12)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
@@ -185,8 +189,8 @@ class Goal(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     number: int
-    domain: str = Field(max_length=24)
-    measure: str = Field(max_length=24)
+    domain: str = Field(max_length=24)  # models.vocabulary.Domain
+    measure: str = Field(max_length=24)  # models.vocabulary.Measure
     baseline: float
     target: float
     description: str | None = Field(default=None, max_length=2000)
@@ -201,7 +205,7 @@ class Intervention(SQLModel, table=True):
     provider_code: str = Field(foreign_key="provider.code", max_length=12)
     professional_code: str | None = Field(default=None, foreign_key="professional.code", max_length=12)
     hours_per_week: float
-    setting: str = Field(max_length=12)  # individueel / groep
+    setting: str = Field(max_length=12)  # models.vocabulary.Setting
     swv_share_pct: int  # the SWV's share; the rest is paid by the municipality of residence
 
 
@@ -211,7 +215,7 @@ class ConsentRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="oja_case.id", index=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
-    party: str = Field(max_length=12)  # leerling, ouder_1, ouder_2
+    party: str = Field(max_length=12)  # models.vocabulary.ConsentParty
     granted: bool
     recorded_on: dt.date
     recorded_by: str = Field(foreign_key="professional.code", max_length=12)
@@ -226,8 +230,8 @@ class Review(SQLModel, table=True):
     held_on: dt.date
     attendance_pct: int | None = None
     wellbeing: int | None = None  # 1-10
-    pupil_view: str | None = Field(default=None, max_length=16)
-    parent_view: str | None = Field(default=None, max_length=16)
+    pupil_view: str | None = Field(default=None, max_length=16)  # models.vocabulary.View
+    parent_view: str | None = Field(default=None, max_length=16)  # models.vocabulary.View
     satisfaction: int | None = None  # 1-10
     safety_concern: bool = False
     delivered_as_planned: bool = True
@@ -259,15 +263,17 @@ class Decision(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="oja_case.id", index=True)
     review_id: int | None = Field(default=None, foreign_key="review.id")
-    kind: str = Field(max_length=24)
+    kind: str = Field(max_length=24)  # models.vocabulary.DecisionKind or OtherDecision
+    # models.vocabulary.EndReason (closing), ChangeReason (scaling) or ReturnReason (a return)
     reason_code: str | None = Field(default=None, max_length=40)
     from_level: int
     to_level: int
     decided_on: dt.date
     decided_by: str = Field(foreign_key="professional.code", max_length=12)
-    recommended_kind: str | None = Field(default=None, max_length=24)  # what the engine recommended
-    recommendation_rule: str | None = Field(default=None, max_length=24)
-    override_reason: str | None = Field(default=None, max_length=32)  # why the professional chose otherwise
+    recommended_kind: str | None = Field(default=None, max_length=24)  # what the engine recommended: DecisionKind
+    recommendation_rule: str | None = Field(default=None, max_length=24)  # models.decisions.RecommendationRule
+    # why the professional chose otherwise: models.vocabulary.OverrideReason
+    override_reason: str | None = Field(default=None, max_length=32)
 
 
 class Referral(SQLModel, table=True):
@@ -276,7 +282,7 @@ class Referral(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="oja_case.id", index=True)
     municipality_code: str = Field(foreign_key="municipality.code", max_length=6)
-    status: str = Field(max_length=12)  # sent, accepted, declined, returned
+    status: str = Field(max_length=12)  # models.vocabulary.ReferralStatus
     referred_on: dt.date
     referred_by: str = Field(foreign_key="professional.code", max_length=12)
     responded_on: dt.date | None = None
@@ -312,7 +318,8 @@ class AuditRecord(SQLModel, table=True):
     case_ref: str = Field(max_length=20, index=True)
     actor: str = Field(max_length=12)
     at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
-    action: str = Field(max_length=24)
+    action: str = Field(max_length=24)  # models.lifecycle.AuditAction
+    # models.lifecycle.CaseState ("-" for a refusal or an erasure request about a pupil without a case)
     from_state: str | None = Field(default=None, max_length=24)
     to_state: str = Field(max_length=24)
     reason: str | None = Field(default=None, max_length=200)
@@ -348,14 +355,14 @@ class Outbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     recipient_code: str = Field(foreign_key="professional.code", max_length=12, index=True)
-    role: str = Field(max_length=32)
+    role: str = Field(max_length=32)  # models.vocabulary.Role
     to_address: str | None = Field(default=None, max_length=254)
-    digest: str = Field(max_length=8)  # daily, weekly, combined (what needs attention and the weekly overview)
+    digest: str = Field(max_length=8)  # models.vocabulary.DigestKind
     sweep_date: dt.date
     subject: str = Field(max_length=300)
     text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     html: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    status: str = Field(default="pending", max_length=16, index=True)  # pending, sent, undeliverable
+    status: str = Field(default=OutboxStatus.PENDING.value, max_length=16, index=True)  # models.vocabulary.OutboxStatus
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     claim_token: str | None = Field(default=None, max_length=32)
@@ -377,11 +384,11 @@ class ErasureRequest(SQLModel, table=True):
     ref: str = Field(unique=True, index=True, max_length=16)  # VV-2026-000123
     pupil_ref: str = Field(max_length=12, index=True)
     school_code: str = Field(foreign_key="school.code", max_length=12)
-    requested_by: str = Field(max_length=12)  # a consent party: leerling, ouder_1, ouder_2
+    requested_by: str = Field(max_length=12)  # models.vocabulary.ConsentParty
     received_on: dt.date
     due_on: dt.date = Field(index=True)
     registered_by: str = Field(foreign_key="professional.code", max_length=12)
     decided_on: dt.date | None = None
     decided_by: str | None = Field(default=None, foreign_key="professional.code", max_length=12)
-    outcome: str | None = Field(default=None, max_length=12)  # toegewezen, afgewezen
-    refusal_reason: str | None = Field(default=None, max_length=32)
+    outcome: str | None = Field(default=None, max_length=12)  # models.vocabulary.ErasureOutcome
+    refusal_reason: str | None = Field(default=None, max_length=32)  # models.vocabulary.ErasureRefusal

@@ -1,4 +1,9 @@
-"""Code lists. Values are Dutch codes, because they are what a coordinator picks in the Prefect UI."""
+"""Code lists. Every code the engine stores is a member of an enum with a Dutch value: coordinators pick
+most of them in the Prefect UI, and one language keeps the tables, the audit trail and the events readable.
+
+The lifecycle's states and actions and the audit actions are in `models.lifecycle`, the notice kinds in
+`models.reminders`, the recommendation rules in `models.decisions`.
+"""
 
 from __future__ import annotations
 
@@ -85,11 +90,35 @@ class ChangeReason(StrEnum):
 
 
 class DecisionKind(StrEnum):
+    """The decisions a professional chooses on the decision forms (`decision.kind`, `decision.recommended_kind`)."""
+
     CONTINUE = "voortzetten"
     SCALE_UP = "opschalen"
     SCALE_DOWN = "afschalen"
     CLOSE = "afsluiten"
     ESCALATE = "specialistische_zorg"
+
+
+class OtherDecision(StrEnum):
+    """Decision records written by another action than a decision form (`decision.kind`): not a `DecisionKind`,
+    so the decision forms do not offer them."""
+
+    RETURN = "terugkeer"  # back from specialised care into school (a return, or a declined referral)
+
+
+class ReturnReason(StrEnum):
+    """Why a case came back from specialised care, when the engine knows it (`decision.reason_code`)."""
+
+    REFERRAL_DECLINED = "verwijzing_afgewezen"  # the district team declined the referral
+
+
+class ReferralStatus(StrEnum):
+    """Where a referral to specialised care stands (`referral.status`)."""
+
+    SENT = "verzonden"  # sent to the district team, not yet answered
+    ACCEPTED = "aanvaard"  # the district team accepted it
+    DECLINED = "afgewezen"  # the district team declined it: the case returned to school
+    RETURNED = "teruggekeerd"  # the pupil came back from specialised care into school
 
 
 class Setting(StrEnum):
@@ -146,3 +175,19 @@ class ErasureRefusal(StrEnum):
 class ErasureOutcome(StrEnum):
     GRANTED = "toegewezen"
     REFUSED = "afgewezen"
+
+
+class OutboxStatus(StrEnum):
+    """Where a message in the outbox stands (`outbox.status`)."""
+
+    PENDING = "wachtend"  # to be sent (again, after a failure)
+    SENT = "verzonden"
+    UNDELIVERABLE = "onbestelbaar"  # no address for the recipient: never sent
+
+
+class DigestKind(StrEnum):
+    """What one message to one recipient holds (`outbox.digest`; at most 8 characters)."""
+
+    DAILY = "dag"  # what needs attention today
+    WEEKLY = "week"  # the overview of the coming school week alone
+    COMBINED = "dag_week"  # both, on the overview's day

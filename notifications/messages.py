@@ -26,7 +26,7 @@ class Digest:
 
     recipient_code: str
     recipient_name: str
-    kind: str  # daily | weekly (the overview of the coming week alone) | combined (both, on the overview's day)
+    kind: str  # models.vocabulary.DigestKind: dag, week (the coming week's overview alone), dag_week (both)
     sweep_date: dt.date
     items: list[DueItem]
     language: str = "nl"

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from models import access
 from models import lifecycle as lc
 from models.errors import InvalidInput
-from models.lifecycle import Action, CaseState
+from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import add_school_days, next_school_day
 from models.tables import (
     Case,
@@ -35,7 +35,6 @@ from oja.services import audit
 from oja.services.calendar import school_calendar
 from oja.services.kernel import (
     DEFAULT_POLICY,
-    REGISTER_SIGNAL,
     CaseOutcome,
     access_actor,
     case_calendar,
@@ -144,13 +143,13 @@ def register_signal(
         session,
         case_ref=case.ref,
         actor=who.code,
-        action=REGISTER_SIGNAL,
+        action=AuditAction.REGISTER_SIGNAL,
         from_state=None,
         to_state=case.state,
         reason=f"source={source};urgency={urgency}",
     )
     session.flush()
-    return case_outcome(case, REGISTER_SIGNAL)
+    return case_outcome(case, AuditAction.REGISTER_SIGNAL)
 
 
 TRIAGE_ACTIONS = {

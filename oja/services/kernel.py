@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel, select
 from models import access
 from models import lifecycle as lc
 from models.errors import AccessDenied, InvalidInput, UnknownReference
-from models.lifecycle import Action, CaseState
+from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import SchoolCalendar
 from models.tables import Case, Intervention, Professional, Pupil, utcnow
 from oja.adapters.db import get_engine, unit_of_work
@@ -35,7 +35,6 @@ from oja.services.reads import current_plan, find_case
 PUPIL_REF = re.compile(r"^LL-\d{6}$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
 DEFAULT_POLICY = Policy()
-REGISTER_SIGNAL = "register_signal"  # the audit action that opens a case (not a transition between states)
 
 T = TypeVar("T")
 M = TypeVar("M", bound=SQLModel)
@@ -60,9 +59,9 @@ class CaseOutcome:
     """What a use case did, in codes only: safe for Prefect run results and logs."""
 
     case_ref: str
-    state: str
+    state: str  # models.lifecycle.CaseState
     level: int
-    action: str
+    action: str  # models.lifecycle.AuditAction
     next_review_on: dt.date | None = None
     joined: bool = False
     review_id: int | None = None  # the review recorded (record_review only): its decision is awaited
@@ -205,13 +204,13 @@ def transition(
         case_ref=case.ref,
         actor=actor.code,
         at=at,
-        action=action.value,
-        from_state=before.value,
-        to_state=after.value,
+        action=AuditAction(action),
+        from_state=before,
+        to_state=after,
         reason=reason or f"{action.value} ({actor.role})",
     )
     return after
 
 
-def case_outcome(case: Case, action: Action | str, *, joined: bool = False) -> CaseOutcome:
-    return CaseOutcome(case.ref, case.state, case.level, getattr(action, "value", action), case.next_review_on, joined)
+def case_outcome(case: Case, action: Action | AuditAction, *, joined: bool = False) -> CaseOutcome:
+    return CaseOutcome(case.ref, case.state, case.level, AuditAction(action).value, case.next_review_on, joined)

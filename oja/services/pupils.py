@@ -20,10 +20,13 @@ from models.tables import (
     Pupil,
     School,
 )
+from models.vocabulary import ConsentParty
 from oja.services.kernel import (
     clean_text,
     load,
 )
+
+PARENT_PARTIES = (ConsentParty.PARENT_1.value, ConsentParty.PARENT_2.value)  # by a parent's position, 1 or 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +59,7 @@ def register_pupil(
     load(session, School, school_code, "school_code", "school")
     load(session, Municipality, municipality_code, "municipality_code", "municipality")
     if len(parents) > 2:
-        raise InvalidInput("parents", "at most two parents (ouder_1, ouder_2)")
+        raise InvalidInput("parents", f"at most two parents ({', '.join(PARENT_PARTIES)})")
     if number and session.exec(select(Pupil.ref).where(Pupil.bsn == number)).first():
         raise InvalidInput("bsn", "a pupil with this BSN is already registered")
     if onr and session.exec(select(Pupil.ref).where(Pupil.onderwijsnummer == onr)).first():
@@ -88,5 +91,6 @@ def register_pupil(
 
 
 def parents_with_authority(session: Session, pupil: Pupil) -> list[str]:
+    """The consent parties (`ouder_1`, `ouder_2`) of the pupil's parents with authority (gezag)."""
     rows = session.exec(select(Parent).where(Parent.pupil_id == pupil.id, Parent.has_authority)).all()
-    return [f"ouder_{p.position}" for p in rows]
+    return [PARENT_PARTIES[p.position - 1] for p in rows]

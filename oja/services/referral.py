@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from models import lifecycle as lc
 from models.errors import AccessDenied, IllegalTransition
-from models.lifecycle import Action, CaseState
+from models.lifecycle import Action, AuditAction, CaseState
 from models.reminders import NoticeKind
 from models.schooldays import add_school_days
 from models.tables import (
@@ -24,6 +24,9 @@ from models.tables import (
 )
 from models.vocabulary import (
     DecisionKind,
+    OtherDecision,
+    ReferralStatus,
+    ReturnReason,
     Role,
 )
 from notifications.render import render
@@ -51,7 +54,7 @@ def open_referral(session: Session, case: Case, who: Professional, today: dt.dat
         Referral(
             case_id=case.id,
             municipality_code=pupil.municipality_code,
-            status="sent",
+            status=ReferralStatus.SENT.value,
             referred_on=today,
             referred_by=who.code,
         )
@@ -74,7 +77,9 @@ def respond_to_referral(
     who = load_actor(session, actor)
     case = load_case(session, case_ref, who=who, action="respond_to_referral")
     referral = session.exec(
-        select(Referral).where(Referral.case_id == case.id, Referral.status == "sent").order_by(Referral.id.desc())
+        select(Referral)
+        .where(Referral.case_id == case.id, Referral.status == ReferralStatus.SENT.value)
+        .order_by(Referral.id.desc())
     ).first()
     if case.state != CaseState.ESCALATED.value or referral is None:
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
@@ -87,7 +92,7 @@ def respond_to_referral(
             f"alleen het wijkteam van {referral.municipality_code} / only the district team of "
             f"{referral.municipality_code} answers this referral",
         )
-    referral.status = "accepted" if accepted else "declined"
+    referral.status = (ReferralStatus.ACCEPTED if accepted else ReferralStatus.DECLINED).value
     referral.responded_on, referral.responded_by = today, who.code
     session.add(referral)
     if accepted:
@@ -95,12 +100,12 @@ def respond_to_referral(
             session,
             case_ref=case.ref,
             actor=who.code,
-            action="referral_accepted",
+            action=AuditAction.REFERRAL_ACCEPTED,
             from_state=case.state,
             to_state=case.state,
             reason=referral.municipality_code,
         )
-        return case_outcome(case, "referral_accepted")
+        return case_outcome(case, AuditAction.REFERRAL_ACCEPTED)
     return return_to_school(
         session,
         case,
@@ -109,7 +114,7 @@ def respond_to_referral(
         today,
         policy,
         field="level_on_decline",
-        reason_code="verwijzing_afgewezen",
+        reason_code=ReturnReason.REFERRAL_DECLINED,
     )
 
 
@@ -122,22 +127,22 @@ def return_to_school(
     policy: Policy,
     *,
     field: str,
-    reason_code: str | None = None,
+    reason_code: ReturnReason | None = None,
 ) -> CaseOutcome:
     """Back into an in-school arrangement at `level`: a new plan is due; the return is a decision on record."""
     before_level = case.level
     case.level = lc.level_after(Action.RETURN, case.level, level, field=field)
     case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, case_calendar(session, case))
-    transition(session, case, Action.RETURN, who, reason=reason_code or f"level {case.level}")
+    transition(session, case, Action.RETURN, who, reason=reason_code.value if reason_code else f"level {case.level}")
     session.add(
         Decision(
             case_id=case.id,
-            kind="terugkeer",
+            kind=OtherDecision.RETURN.value,
             from_level=before_level,
             to_level=case.level,
             decided_on=today,
             decided_by=who.code,
-            reason_code=reason_code,
+            reason_code=reason_code.value if reason_code else None,
         )
     )
     return case_outcome(case, Action.RETURN)
@@ -175,11 +180,13 @@ def return_from_specialised(
     lc.level_after(Action.RETURN, case.level, level, field="level")  # refuse a wrong level before any change
     referral = session.exec(
         select(Referral)
-        .where(Referral.case_id == case.id, Referral.status.in_(("sent", "accepted")))
+        .where(
+            Referral.case_id == case.id, Referral.status.in_((ReferralStatus.SENT.value, ReferralStatus.ACCEPTED.value))
+        )
         .order_by(Referral.id.desc())
     ).first()
     if referral is not None:
-        referral.status = "returned"
+        referral.status = ReferralStatus.RETURNED.value
         referral.returned_on = today
         session.add(referral)
     return return_to_school(session, case, who, level, today, policy, field="level")

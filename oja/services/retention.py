@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel, func, select
 from models import access
 from models.errors import InvalidInput, UnknownReference
 from models.identity import age_on
-from models.lifecycle import CaseState
+from models.lifecycle import AuditAction, CaseState
 from models.schooldays import previous_school_day
 from models.tables import (
     AuditRecord,
@@ -50,7 +50,6 @@ from oja.services import audit as audit_trail
 from oja.services.calendar import school_calendar
 from oja.services.kernel import access_actor, case_scope, choice, load_actor, load_pupil, not_future
 
-DESTROYED = "destroyed"
 ERASURE_REF = "VV-{year}-{id:06d}"
 
 
@@ -71,7 +70,7 @@ def destroy_dossiers(
 ) -> int:
     """Destroy the dossiers of these pupils in bulk, in the caller's transaction; returns the cases touched.
 
-    Each case gets a `destroyed` audit record, unless the caller audits the destruction as part of its own
+    Each case gets a `dossier_vernietigd` audit record, unless the caller audits the destruction as part of its own
     action (`audit=False`: an erasure grant is one record, which says the dossier was destroyed).
     """
     if not pupil_ids:
@@ -105,7 +104,11 @@ def destroy_dossiers(
     )
     if audit:
         audit_trail.record_unchanged(
-            session, ((ref, state) for _id, ref, state in cases), actor=actor, action=DESTROYED, reason=reason
+            session,
+            ((ref, state) for _id, ref, state in cases),
+            actor=actor,
+            action=AuditAction.DESTROYED,
+            reason=reason,
         )
     return len(cases)
 
@@ -194,7 +197,7 @@ def request_erasure(
     session.flush()
     request.ref = ERASURE_REF.format(year=received_on.year, id=request.id)
     session.add(request)
-    _audit_pupil(session, pupil, who.code, "erasure_requested", f"{request.ref};{party}")
+    _audit_pupil(session, pupil, who.code, AuditAction.ERASURE_REQUESTED, f"{request.ref};{party}")
     return request
 
 
@@ -236,7 +239,8 @@ def decide_erasure(
     request.decided_by = who.code
     session.add(request)
     outcome = request.refusal_reason or "dossier vernietigd"
-    _audit_pupil(session, pupil, who.code, f"erasure_{request.outcome}", f"{request.ref};{outcome}")
+    action = AuditAction.ERASURE_GRANTED if grant else AuditAction.ERASURE_REFUSED
+    _audit_pupil(session, pupil, who.code, action, f"{request.ref};{outcome}")
     if grant:  # the grant's one audit record says so: no second record for the destruction
         destroy_dossiers(session, [pupil.id], actor=who.code, reason=f"verzoek {request.ref}", today=today, audit=False)
     return request
@@ -253,9 +257,11 @@ def _check_scope(session: Session, who, pupil: Pupil, action: str) -> None:
     access.check(access_actor(who), dataclasses.replace(scope, ref=pupil.ref), action)
 
 
-def _audit_pupil(session: Session, pupil: Pupil, actor: str, action: str, reason: str) -> None:
+def _audit_pupil(session: Session, pupil: Pupil, actor: str, action: AuditAction, reason: str) -> None:
     """Audit a request or decision on each of the pupil's cases (the pupil reference when there is none)."""
-    cases = session.exec(select(Case.ref, Case.state).where(Case.pupil_id == pupil.id)).all() or [(pupil.ref, "-")]
+    cases = session.exec(select(Case.ref, Case.state).where(Case.pupil_id == pupil.id)).all() or [
+        (pupil.ref, audit_trail.NO_STATE)
+    ]
     audit_trail.record_unchanged(session, cases, actor=actor, action=action, reason=reason)
 
 

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from models import lifecycle as lc
 from models.decisions import DecisionPolicy, GoalSeries, Recommendation, ReviewFacts, recommend
 from models.errors import IllegalTransition, InvalidInput
-from models.lifecycle import Action, CaseState
+from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import add_school_weeks, next_school_day
 from models.tables import (
     Decision,
@@ -138,7 +138,7 @@ def record_measurement(
     case = load_case(session, case_ref, who=who, action="record_measurement")
     if case.state not in (CaseState.ACTIVE.value, CaseState.REVIEWED.value):  # only while the arrangement runs
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
-        raise IllegalTransition(case.state, "record_measurement", allowed, case.ref)
+        raise IllegalTransition(case.state, AuditAction.RECORD_MEASUREMENT.value, allowed, case.ref)
     not_future(measured_on, today, "measured_on")
     if case.activated_on and measured_on < case.activated_on:
         raise InvalidInput("measured_on", f"cannot predate the start of the arrangement ({case.activated_on})")
@@ -153,12 +153,12 @@ def record_measurement(
         session,
         case_ref=case.ref,
         actor=who.code,
-        action="record_measurement",
+        action=AuditAction.RECORD_MEASUREMENT,
         from_state=case.state,
         to_state=case.state,
         reason=f"goal {goal_number}",
     )
-    return case_outcome(case, "record_measurement")
+    return case_outcome(case, AuditAction.RECORD_MEASUREMENT)
 
 
 def recommendation(
@@ -311,7 +311,7 @@ def decide(
             decided_on=today,
             decided_by=who.code,
             recommended_kind=advice.kind.value if advice else None,
-            recommendation_rule=advice.rule if advice else None,
+            recommendation_rule=advice.rule.value if advice else None,
             override_reason=override_reason,
         )
     )

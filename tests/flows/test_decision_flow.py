@@ -15,6 +15,8 @@ from sqlmodel import Session, select
 
 from flows import forms
 from flows import review as f_review
+from models.lifecycle import CaseState
+from models.reminders import NoticeKind
 from models.schooldays import today as amsterdam_today
 from models.tables import Case, Decision, GroupMember, Notice, Outbox
 from oja import services as sv
@@ -95,7 +97,7 @@ def test_the_professional_confirms_the_recommendation_and_it_is_carried_out(engi
     resume_flow_run(run_id, run_input={"confirm": True, "actor": "PRF-T1"})
     thread.join(timeout=120)
     result = box["state"].result()
-    assert result["recommendation"]["kind"] == "afschalen" and result["decision"]["state"] == "active"
+    assert result["recommendation"]["kind"] == "afschalen" and result["decision"]["state"] == CaseState.ACTIVE
     with Session(get_engine(engine_url)) as s:
         case = s.exec(select(Case).where(Case.ref == ref)).one()
         decision = s.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id.desc())).first()
@@ -110,14 +112,14 @@ def test_an_override_needs_a_reason_and_is_recorded_with_it(engine_url, long_wai
     resume_flow_run(_paused_run_id(ref), run_input={"confirm": False, "kind": "voortzetten", "actor": "PRF-T1"})
     thread.join(timeout=120)
     assert box["state"].is_failed() and "override_reason" in box["state"].message
-    assert _state(engine_url, ref) == ("reviewed", 2)  # nothing changed
+    assert _state(engine_url, ref) == (CaseState.REVIEWED, 2)  # nothing changed
 
     result = f_review.take_decision(
         form=forms.TakeDecision(
             case_ref=ref, kind="voortzetten", override_reason="wens_leerling_ouders", actor="PRF-T1"
         )
     )
-    assert result["state"] == "active"
+    assert result["state"] == CaseState.ACTIVE
     with Session(get_engine(engine_url)) as s:
         case = s.exec(select(Case).where(Case.ref == ref)).one()
         decision = s.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id.desc())).first()
@@ -134,10 +136,12 @@ def test_a_wait_that_times_out_reminds_the_regie_holder_and_leaves_the_case(engi
         form=forms.RecordReview(case_ref=ref, gas_scores=[forms.GoalScoreForm(goal_number=1, gas=-2)], actor="PRF-T2")
     )
     assert result["decision"] == "open"
-    assert _state(engine_url, ref) == ("reviewed", 2)
+    assert _state(engine_url, ref) == (CaseState.REVIEWED, 2)
     with Session(get_engine(engine_url)) as s:
         case = s.exec(select(Case).where(Case.ref == ref)).one()
-        notices = s.exec(select(Notice).where(Notice.case_id == case.id, Notice.kind == "decision_due")).all()
+        notices = s.exec(
+            select(Notice).where(Notice.case_id == case.id, Notice.kind == NoticeKind.DECISION_DUE.value)
+        ).all()
         assert [n.recipient_code for n in notices] == ["PRF-T1"]
         outbox = s.get(Outbox, notices[0].outbox_id)
     assert ref in outbox.text and "Besluit na evaluatie nog niet genomen" in outbox.text
@@ -164,7 +168,9 @@ def short_wait(tmp_path, monkeypatch):
 def _decision_due_notices(url: str, ref: str) -> list:
     with Session(get_engine(url)) as s:
         case = s.exec(select(Case).where(Case.ref == ref)).one()
-        return s.exec(select(Notice).where(Notice.case_id == case.id, Notice.kind == "decision_due")).all()
+        return s.exec(
+            select(Notice).where(Notice.case_id == case.id, Notice.kind == NoticeKind.DECISION_DUE.value)
+        ).all()
 
 
 def _run_logs(run_id, containing: str) -> list[str]:
@@ -195,8 +201,8 @@ def test_a_case_decided_and_closed_during_the_wait_gets_no_reminder(engine_url, 
     )
     thread.join(timeout=120)
     assert box["state"].is_completed(), box["state"].message
-    assert box["state"].result()["decision"] == "already_decided"
-    assert _state(engine_url, ref)[0] == "closed"
+    assert box["state"].result()["decision"] == "al_genomen"
+    assert _state(engine_url, ref)[0] == CaseState.CLOSED
     assert _decision_due_notices(engine_url, ref) == []
     assert _run_logs(run_id, "besluit al genomen")
 
@@ -213,8 +219,8 @@ def test_a_case_decided_and_reviewed_again_during_the_wait_gets_no_reminder_from
     with unit_of_work(get_engine(engine_url)) as s:  # a newer review waits for its own decision
         sv.record_review(s, case_ref=ref, held_on=amsterdam_today(), actor="PRF-T2", today=amsterdam_today())
     thread.join(timeout=120)
-    assert box["state"].is_completed() and box["state"].result()["decision"] == "already_decided"
-    assert _state(engine_url, ref)[0] == "reviewed"
+    assert box["state"].is_completed() and box["state"].result()["decision"] == "al_genomen"
+    assert _state(engine_url, ref)[0] == CaseState.REVIEWED
     assert _decision_due_notices(engine_url, ref) == []
 
 
@@ -226,7 +232,7 @@ def test_closing_without_an_ending_reason_names_the_form_field(engine_url):
     )
     assert state.is_failed()
     assert "end_reason:" in state.message and "reason_code" not in state.message
-    assert _state(engine_url, ref) == ("active", 2)
+    assert _state(engine_url, ref) == (CaseState.ACTIVE, 2)
 
 
 def test_the_review_decision_can_scale_down_into_a_group(engine_url, long_wait):
@@ -261,4 +267,4 @@ def test_the_review_decision_refuses_a_group_when_not_scaling_down_to_level_1(en
     )
     thread.join(timeout=120)
     assert box["state"].is_failed() and "group_code" in box["state"].message
-    assert _state(engine_url, ref) == ("reviewed", 2)
+    assert _state(engine_url, ref) == (CaseState.REVIEWED, 2)

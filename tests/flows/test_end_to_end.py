@@ -28,9 +28,11 @@ from flows import planning as f_planning
 from flows import referral as f_referral
 from flows import retention as fr
 from flows import review as f_review
+from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import is_school_day
 from models.schooldays import today as amsterdam_today
 from models.tables import AuditRecord, Case, ConsentRecord, Decision, Plan, Referral, Review, Signal
+from models.vocabulary import ReferralStatus
 from oja import services as sv
 from oja.adapters.db import get_engine, unit_of_work
 
@@ -61,7 +63,9 @@ class Step:
         self.url = url
         self.ref = ref
 
-    def __call__(self, flow, form, *, state: str, level: int | None = None, audit: list[tuple[str, str]]):
+    def __call__(
+        self, flow, form, *, state: CaseState, level: int | None = None, audit: list[tuple[AuditAction, CaseState]]
+    ):
         before = len(_audit(self.url, self.ref)) if self.ref else 0
         result = flow(form=form)
         self.ref = self.ref or result["case_ref"]
@@ -86,8 +90,8 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
     case = step(
         f_intake.register_signal,
         forms.RegisterSignal(**signal),
-        state="awaiting_triage",
-        audit=[("register_signal", "awaiting_triage")],
+        state=CaseState.AWAITING_TRIAGE,
+        audit=[(AuditAction.REGISTER_SIGNAL, CaseState.AWAITING_TRIAGE)],
     )
     SEEN_CASE_REFS.append(step.ref)
     assert case.triage_due_on > today and is_school_day(case.triage_due_on, "noord")
@@ -100,9 +104,9 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
     step(
         f_intake.triage,
         forms.Triage(case_ref=step.ref, outcome="oja", level=2, actor="PRF-T1"),
-        state="planning",
+        state=CaseState.PLANNING,
         level=2,
-        audit=[("triage_oja", "planning")],
+        audit=[(AuditAction.TRIAGE_OJA, CaseState.PLANNING)],
     )
     plan = forms.DraftPlan(
         case_ref=step.ref,
@@ -113,28 +117,33 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
         planned_end_on=today + dt.timedelta(weeks=26),
         actor="PRF-T1",
     )
-    step(f_planning.draft_plan, plan, state="plan_drafted", audit=[("draft_plan", "plan_drafted")])
+    step(
+        f_planning.draft_plan,
+        plan,
+        state=CaseState.PLAN_DRAFTED,
+        audit=[(AuditAction.DRAFT_PLAN, CaseState.PLAN_DRAFTED)],
+    )
 
     for party in ("ouder_1", "leerling"):
         step(
             f_planning.record_consent,
             forms.RecordConsent(case_ref=step.ref, party=party, actor="PRF-T1"),
-            state="plan_drafted",
-            audit=[("record_consent", "plan_drafted")],
+            state=CaseState.PLAN_DRAFTED,
+            audit=[(AuditAction.RECORD_CONSENT, CaseState.PLAN_DRAFTED)],
         )
     step(
         f_planning.record_consent,
         forms.RecordConsent(case_ref=step.ref, party="ouder_2", actor="PRF-T1"),
-        state="consented",
-        audit=[("consent_complete", "consented")],  # the last consent: one record
+        state=CaseState.CONSENTED,
+        audit=[(AuditAction.CONSENT_COMPLETE, CaseState.CONSENTED)],  # the last consent: one record
     )
     assert _count(engine_url, ConsentRecord, case.id) == 3
 
     case = step(
         f_planning.activate,
         forms.CaseAction(case_ref=step.ref, actor="PRF-T1"),
-        state="active",
-        audit=[("activate", "active")],
+        state=CaseState.ACTIVE,
+        audit=[(AuditAction.ACTIVATE, CaseState.ACTIVE)],
     )
     assert case.next_review_on > today and is_school_day(case.next_review_on, "noord")
 
@@ -145,27 +154,42 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
         wellbeing=5,
         actor="PRF-T2",
     )
-    step(f_review.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
+    step(
+        f_review.record_review,
+        review,
+        state=CaseState.REVIEWED,
+        audit=[(AuditAction.RECORD_REVIEW, CaseState.REVIEWED)],
+    )
     step(
         f_review.take_decision,
         forms.TakeDecision(
             case_ref=step.ref, kind="opschalen", new_level=3, override_reason="professioneel_oordeel", actor="PRF-T1"
         ),
-        state="active",
+        state=CaseState.ACTIVE,
         level=3,
-        audit=[("scale_up", "active")],
+        audit=[(AuditAction.SCALE_UP, CaseState.ACTIVE)],
     )
-    step(f_review.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
+    step(
+        f_review.record_review,
+        review,
+        state=CaseState.REVIEWED,
+        audit=[(AuditAction.RECORD_REVIEW, CaseState.REVIEWED)],
+    )
     step(
         f_review.take_decision,
         forms.TakeDecision(
             case_ref=step.ref, kind="afschalen", new_level=1, override_reason="nieuwe_informatie", actor="PRF-T1"
         ),
-        state="active",
+        state=CaseState.ACTIVE,
         level=1,
-        audit=[("scale_down", "active")],
+        audit=[(AuditAction.SCALE_DOWN, CaseState.ACTIVE)],
     )
-    step(f_review.record_review, review, state="reviewed", audit=[("record_review", "reviewed")])
+    step(
+        f_review.record_review,
+        review,
+        state=CaseState.REVIEWED,
+        audit=[(AuditAction.RECORD_REVIEW, CaseState.REVIEWED)],
+    )
     case = step(
         f_review.take_decision,
         forms.TakeDecision(
@@ -175,8 +199,8 @@ def test_a_case_goes_from_signal_to_closure(engine_url, pupils):
             override_reason="wens_leerling_ouders",
             actor="PRF-T1",
         ),
-        state="closed",
-        audit=[("close", "closed")],
+        state=CaseState.CLOSED,
+        audit=[(AuditAction.CLOSE, CaseState.CLOSED)],
     )
     assert case.end_reason == "volgens_plan" and case.closed_on == today
     assert _count(engine_url, Review, case.id) == 3
@@ -202,16 +226,16 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
             urgency="hoog",
             actor="PRF-T1",
         ),
-        state="awaiting_triage",
-        audit=[("register_signal", "awaiting_triage")],
+        state=CaseState.AWAITING_TRIAGE,
+        audit=[(AuditAction.REGISTER_SIGNAL, CaseState.AWAITING_TRIAGE)],
     )
     SEEN_CASE_REFS.append(step.ref)
     step(
         f_intake.triage,
         forms.Triage(case_ref=step.ref, outcome="oja", level=1, actor="PRF-T1"),
-        state="planning",
+        state=CaseState.PLANNING,
         level=1,
-        audit=[("triage_oja", "planning")],
+        audit=[(AuditAction.TRIAGE_OJA, CaseState.PLANNING)],
     )
     step(
         f_planning.draft_plan,
@@ -227,26 +251,26 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
             review_cadence_weeks=4,
             actor="PRF-T1",
         ),
-        state="plan_drafted",
-        audit=[("draft_plan", "plan_drafted")],
+        state=CaseState.PLAN_DRAFTED,
+        audit=[(AuditAction.DRAFT_PLAN, CaseState.PLAN_DRAFTED)],
     )
     step(
         f_planning.record_consent,
         forms.RecordConsent(case_ref=step.ref, party="ouder_1", actor="PRF-T1"),
-        state="plan_drafted",
-        audit=[("record_consent", "plan_drafted")],
+        state=CaseState.PLAN_DRAFTED,
+        audit=[(AuditAction.RECORD_CONSENT, CaseState.PLAN_DRAFTED)],
     )
     step(
         f_planning.record_consent,
         forms.RecordConsent(case_ref=step.ref, party="ouder_2", actor="PRF-T1"),
-        state="consented",
-        audit=[("consent_complete", "consented")],  # the last consent: one record
+        state=CaseState.CONSENTED,
+        audit=[(AuditAction.CONSENT_COMPLETE, CaseState.CONSENTED)],  # the last consent: one record
     )
     step(
         f_planning.activate,
         forms.CaseAction(case_ref=step.ref, actor="PRF-T1"),
-        state="active",
-        audit=[("activate", "active")],
+        state=CaseState.ACTIVE,
+        audit=[(AuditAction.ACTIVATE, CaseState.ACTIVE)],
     )
     step(
         f_review.record_review,
@@ -257,31 +281,31 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
             pupil_view="negatief",
             actor="PRF-T2",
         ),
-        state="reviewed",
-        audit=[("record_review", "reviewed")],
+        state=CaseState.REVIEWED,
+        audit=[(AuditAction.RECORD_REVIEW, CaseState.REVIEWED)],
     )
     case = step(
         f_review.take_decision,
         forms.TakeDecision(case_ref=step.ref, kind="specialistische_zorg", actor="PRF-T1"),
-        state="escalated",
+        state=CaseState.ESCALATED,
         level=4,
-        audit=[("escalate", "escalated")],
+        audit=[(AuditAction.ESCALATE, CaseState.ESCALATED)],
     )
     with Session(get_engine(engine_url)) as s:
         referral = s.exec(select(Referral).where(Referral.case_id == case.id)).one()
-    assert referral.municipality_code == "GM0147" and referral.status == "sent"  # the pupil's municipality
+    assert referral.municipality_code == "GM0147" and referral.status == ReferralStatus.SENT  # the pupil's municipality
     assert case.next_review_on is None
 
     case = step(
         f_referral.return_from_specialised,
         forms.ReturnFromSpecialised(case_ref=step.ref, level=2, actor="PRF-T3"),
-        state="planning",
+        state=CaseState.PLANNING,
         level=2,
-        audit=[("return", "planning")],
+        audit=[(AuditAction.RETURN, CaseState.PLANNING)],
     )
     with Session(get_engine(engine_url)) as s:
         referral = s.exec(select(Referral).where(Referral.case_id == case.id)).one()
-    assert referral.status == "returned" and referral.returned_on == today
+    assert referral.status == ReferralStatus.RETURNED and referral.returned_on == today
 
     # back in school: a new plan version; consent for the first version does not carry over
     step(
@@ -295,8 +319,8 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
             planned_end_on=today + dt.timedelta(weeks=12),
             actor="PRF-T1",
         ),
-        state="plan_drafted",
-        audit=[("draft_plan", "plan_drafted")],
+        state=CaseState.PLAN_DRAFTED,
+        audit=[(AuditAction.DRAFT_PLAN, CaseState.PLAN_DRAFTED)],
     )
     assert _count(engine_url, Plan, case.id) == 2
     refused = f_planning.activate(form=forms.CaseAction(case_ref=step.ref, actor="PRF-T1"), return_state=True)
@@ -305,15 +329,15 @@ def test_a_case_escalates_to_specialised_care_and_returns(engine_url, pupils):
     step(
         f_review.take_decision,
         forms.TakeDecision(case_ref=step.ref, kind="afsluiten", end_reason="voortijdig_door_client", actor="PRF-T1"),
-        state="closed",
-        audit=[("close", "closed")],
+        state=CaseState.CLOSED,
+        audit=[(AuditAction.CLOSE, CaseState.CLOSED)],
     )
     step(
         f_intake.reopen,
         forms.CaseAction(case_ref=step.ref, actor="PRF-T1"),
-        state="awaiting_triage",
+        state=CaseState.AWAITING_TRIAGE,
         level=0,
-        audit=[("reopen", "awaiting_triage")],
+        audit=[(AuditAction.REOPEN, CaseState.AWAITING_TRIAGE)],
     )
 
 
@@ -322,10 +346,10 @@ def test_an_illegal_step_fails_the_run_with_the_allowed_ones_and_writes_nothing(
     before = _audit(engine_url, ref)
     state = f_planning.activate(form=forms.CaseAction(case_ref=ref, actor="PRF-T1"), return_state=True)
     assert state.is_failed()
-    assert "is in state 'awaiting_triage'" in state.message and "action 'activate' is not allowed" in state.message
-    assert "triage_oja" in state.message
+    assert f"is in state '{CaseState.AWAITING_TRIAGE}'" in state.message
+    assert f"action '{Action.ACTIVATE}' is not allowed" in state.message and Action.TRIAGE_OJA in state.message
     assert _audit(engine_url, ref) == before
-    assert _case(engine_url, ref).state == "awaiting_triage"
+    assert _case(engine_url, ref).state == CaseState.AWAITING_TRIAGE
 
 
 def test_an_unknown_code_in_a_form_fails_naming_the_field(engine_url, pupils):

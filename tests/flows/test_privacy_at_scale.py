@@ -37,6 +37,7 @@ from flows import review as f_review
 from flows.monitoring import daily_monitoring
 from flows.sweep import daily_sweep, send_pending
 from models.identity import age_on, required_consent
+from models.lifecycle import CaseState
 from models.schooldays import add_school_days
 from models.schooldays import today as amsterdam_today
 from models.tables import Case
@@ -318,7 +319,13 @@ def test_a_thousand_pupils_leave_no_personal_data_in_prefect_or_mail(region, pre
 
     with Session(get_engine(region["url"])) as s:
         states = set(s.exec(select(Case.state)).all())
-    assert {"awaiting_triage", "active", "closed", "escalated", "planning"} <= states
+    assert {
+        CaseState.AWAITING_TRIAGE,
+        CaseState.ACTIVE,
+        CaseState.CLOSED,
+        CaseState.ESCALATED,
+        CaseState.PLANNING,
+    } <= states
 
     # reminders: triage due in two school days, and the first reviews' reminders, for every pupil at once
     triage_day = add_school_days(today, 8, "noord")

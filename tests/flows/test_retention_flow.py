@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from flows import forms
 from flows import retention as fr
+from models.lifecycle import AuditAction
 from models.schooldays import today as amsterdam_today
 from models.tables import AuditRecord, Case, ErasureRequest, Pupil
 from oja import services as sv
@@ -44,7 +45,7 @@ def test_an_erasure_request_is_registered_refused_without_reason_and_granted(eng
         assert (pupil.given_name, pupil.bsn, pupil.birth_date) == ("", None, None) and pupil.destroyed_on == today
         assert s.exec(select(ErasureRequest).where(ErasureRequest.pupil_ref == ref)).one().decided_by == "PRF-T1"
         actions = [a.action for a in s.exec(select(AuditRecord).where(AuditRecord.case_ref == ref))]
-    assert actions == ["erasure_requested", "erasure_toegewezen"]
+    assert actions == [AuditAction.ERASURE_REQUESTED, AuditAction.ERASURE_GRANTED]
 
 
 def _age(engine, case_ref: str, *, years: int) -> None:
@@ -84,7 +85,7 @@ def test_the_retention_flow_destroys_an_expired_dossier_and_nothing_young_or_ope
     with Session(engine) as s:
         trail = s.exec(select(AuditRecord).where(AuditRecord.case_ref == cases["expired"]).order_by(AuditRecord.id))
         last = trail.all()[-1]
-    assert (last.action, last.actor) == ("destroyed", "SYSTEEM") and "20 jaar" in last.reason
+    assert (last.action, last.actor) == (AuditAction.DESTROYED, "SYSTEEM") and "20 jaar" in last.reason
     for key, bsn in (("young", "200000044"), ("open", "200000056")):
         kept = _pupil_of(engine, cases[key])
         assert (kept.given_name, kept.bsn, kept.destroyed_on) == ("Bewaar", bsn, None)

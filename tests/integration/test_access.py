@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.errors import AccessDenied
+from models.lifecycle import AuditAction, CaseState
 from models.tables import AuditRecord, Case
 from oja import services as sv
 from oja.adapters.db import unit_of_work
@@ -47,20 +48,20 @@ def test_an_actor_outside_the_scope_is_refused_and_the_refusal_is_audited(region
     assert (audit.case_ref, audit.actor, audit.action, audit.from_state, audit.to_state) == (
         ref,
         actor,
-        "refused",
-        "active",
-        "active",
+        AuditAction.REFUSED,
+        CaseState.ACTIVE,
+        CaseState.ACTIVE,
     )
     assert audit.reason.startswith("refer: ")
     with Session(region) as s:
-        assert s.exec(select(Case.state).where(Case.ref == ref)).one() == "active"
+        assert s.exec(select(Case.state).where(Case.ref == ref)).one() == CaseState.ACTIVE
 
 
 @pytest.mark.parametrize("actor", ["PRF-1", "PRF-2", "PRF-DT"])
 def test_the_school_the_delivering_provider_and_the_district_team_may_act(region, actor):
     ref = _active_case(region)
     outcome = do(region, sv.refer, case_ref=ref, actor=actor, today=TODAY)
-    assert outcome.state == "escalated"
+    assert outcome.state == CaseState.ESCALATED
 
 
 def test_a_signal_about_a_pupil_of_another_school_is_refused(region):
@@ -80,5 +81,5 @@ def test_a_signal_about_a_pupil_of_another_school_is_refused(region):
             policy=POLICY,
         )
     audit = _last_audit(region)
-    assert (audit.case_ref, audit.action) == (ref, "refused")
-    assert signal(region, ref).state == "awaiting_triage"  # the pupil's own school may
+    assert (audit.case_ref, audit.action) == (ref, AuditAction.REFUSED)
+    assert signal(region, ref).state == CaseState.AWAITING_TRIAGE  # the pupil's own school may

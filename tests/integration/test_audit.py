@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from models.lifecycle import TRANSITIONS
+from models.lifecycle import TRANSITIONS, AuditAction, CaseState
 from models.tables import AuditRecord, Case, Professional, Pupil
 from oja import services as sv
 from oja.adapters.db import unit_of_work
@@ -25,7 +25,7 @@ def test_every_legal_transition_writes_exactly_one_complete_audit_record(engine)
             ref = f"OJA-2026-{900000 + n:06d}"
             with unit_of_work(engine) as s:
                 # closed: the partial unique index allows one open case per pupil, so each sits closed first
-                s.add(Case(ref=ref, pupil_id=pupil_id, school_code="40AB", state="closed", level=2,
+                s.add(Case(ref=ref, pupil_id=pupil_id, school_code="40AB", state=CaseState.CLOSED.value, level=2,
                            urgency="normaal", opened_on=TODAY))  # fmt: skip
             with unit_of_work(engine) as s:
                 case = s.exec(select(Case).where(Case.ref == ref)).one()
@@ -48,7 +48,7 @@ def test_every_legal_transition_writes_exactly_one_complete_audit_record(engine)
                 assert abs((at - t0).total_seconds()) < 60
                 # leave the case closed again for the next one (a direct update: this is test set-up)
                 case = s.exec(select(Case).where(Case.ref == ref)).one()
-                case.state = "closed"
+                case.state = CaseState.CLOSED.value
     assert n == sum(len(m) for m in TRANSITIONS.values()) and n > 20
 
 
@@ -82,10 +82,14 @@ def test_one_professional_action_writes_exactly_one_audit_record(engine):
     )  # fmt: skip
     for party in ("ouder_1", "ouder_2", "leerling"):
         last = act(sv.record_consent, case_ref=ref, party=party, granted=True, recorded_on=TODAY, **day)
-    assert (last.action, last.state) == ("consent_complete", "consented")
+    assert (last.action, last.state) == (AuditAction.CONSENT_COMPLETE, CaseState.CONSENTED)
     with Session(engine) as s:
         record = s.exec(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
-    assert (record.action, record.from_state, record.to_state) == ("consent_complete", "plan_drafted", "consented")
+    assert (record.action, record.from_state, record.to_state) == (
+        AuditAction.CONSENT_COMPLETE,
+        CaseState.PLAN_DRAFTED,
+        CaseState.CONSENTED,
+    )
     assert "leerling=granted" in record.reason  # whose consent completed it
     act(sv.activate, case_ref=ref, **day)
     act(sv.record_measurement, case_ref=ref, goal_number=1, value=1.0, measured_on=TODAY, **day)

@@ -326,7 +326,7 @@ def test_an_illegal_step_on_an_active_case_writes_nothing(world, use_case, kwarg
     before = counts(world.engine)
     with pytest.raises(IllegalTransition) as refused:
         do(world.engine, use_case, case_ref=world.active, actor="PRF-1", today=TODAY, **kwargs)
-    assert "is in state 'active'" in str(refused.value) and "allowed next" in str(refused.value)
+    assert f"is in state '{CaseState.ACTIVE}'" in str(refused.value) and "allowed next" in str(refused.value)
     assert counts(world.engine) == before
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session, SQLModel, func, select
 from typer.testing import CliRunner
 
-from models.lifecycle import CaseState
+from models.lifecycle import AuditAction, CaseState
 from models.tables import Case, Outbox, Pupil
 from oja.adapters.db import get_engine
 from oja.config import get_settings
@@ -127,10 +127,11 @@ def test_an_import_with_one_bad_row_writes_nothing_and_names_the_row(home, tmp_p
 def test_showing_a_case_prints_its_state_and_audit_trail(home):
     assert runner.invoke(app, ["demo"]).exit_code == 0
     with Session(get_engine()) as s:
-        ref = s.exec(select(Case.ref).where(Case.state == "reviewed")).one()
+        ref = s.exec(select(Case.ref).where(Case.state == CaseState.REVIEWED.value)).one()
     shown = runner.invoke(app, ["case", "show", ref], env={"COLUMNS": "200"})
     assert shown.exit_code == 0, shown.output
-    assert "reviewed" in shown.output and "record_review" in shown.output and "consent_complete" in shown.output
+    assert CaseState.REVIEWED in shown.output and AuditAction.RECORD_REVIEW in shown.output
+    assert AuditAction.CONSENT_COMPLETE in shown.output
     unknown = runner.invoke(app, ["case", "show", "OJA-2026-999999"])
     assert unknown.exit_code == 2 and "case_ref" in unknown.output
 

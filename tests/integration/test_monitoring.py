@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from sqlmodel import func, select
 
+from models.lifecycle import CaseState
 from models.suppression import HIDDEN, Release, audit, protect, shown
 from models.tables import Case
 from oja import services as sv
@@ -324,7 +325,7 @@ def test_every_table_of_the_demo_region_passes_the_audit(tmp_path):
             ((school, level), n)
             for school, level, n in s.exec(
                 select(Case.school_code, Case.level, func.count())
-                .where(Case.state != "closed")
+                .where(Case.state != CaseState.CLOSED.value)
                 .group_by(Case.school_code, Case.level)
             ).all()
         )

@@ -8,7 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from models.errors import InvalidInput
+from models.lifecycle import AuditAction, CaseState
+from models.reminders import NoticeKind
 from models.tables import AuditRecord, Case, GroupMember, Notice, Outbox, Referral
+from models.vocabulary import ReferralStatus
 from notifications.render import render
 from oja import services as sv
 from oja.adapters.db import unit_of_work
@@ -57,7 +60,7 @@ def test_an_escalation_tells_the_district_team_of_the_pupils_municipality_in_the
     with Session(region) as s:
         case = s.exec(select(Case).where(Case.ref == ref)).one()
         notices = s.exec(select(Notice).where(Notice.case_id == case.id)).all()
-        assert [(n.kind, n.recipient_code) for n in notices] == [("referral_sent", "PRF-WT")]
+        assert [(n.kind, n.recipient_code) for n in notices] == [(NoticeKind.REFERRAL_SENT, "PRF-WT")]
         message = s.get(Outbox, notices[0].outbox_id)
     assert message.to_address == "wijkteam@hengelo.example"
     assert ref in message.text and "Nieuwe verwijzing naar specialistische zorg" in message.text
@@ -67,10 +70,10 @@ def test_an_escalation_tells_the_district_team_of_the_pupils_municipality_in_the
 def test_the_district_team_accepts_and_the_case_stays_in_specialised_care(region):
     ref = _escalated(region)
     outcome = do(region, sv.respond_to_referral, case_ref=ref, accepted=True, actor="PRF-WT", today=TODAY)
-    assert (outcome.state, outcome.action) == ("escalated", "referral_accepted")
+    assert (outcome.state, outcome.action) == (CaseState.ESCALATED, AuditAction.REFERRAL_ACCEPTED)
     with Session(region) as s:
         referral = s.exec(select(Referral)).one()
-    assert (referral.status, referral.responded_by) == ("accepted", "PRF-WT")
+    assert (referral.status, referral.responded_by) == (ReferralStatus.ACCEPTED, "PRF-WT")
 
 
 def test_a_declined_referral_brings_the_case_back_to_school(region):
@@ -78,7 +81,7 @@ def test_a_declined_referral_brings_the_case_back_to_school(region):
     outcome = do(
         region, sv.respond_to_referral, case_ref=ref, accepted=False, level_on_decline=3, actor="PRF-WT", today=TODAY
     )
-    assert (outcome.state, outcome.level) == ("planning", 3)
+    assert (outcome.state, outcome.level) == (CaseState.PLANNING, 3)
 
 
 @pytest.mark.parametrize("actor", ["PRF-1", "PRF-WB"])
@@ -92,7 +95,7 @@ def test_only_the_district_team_of_the_municipality_answers(region, actor):
     assert after.pop("auditrecord") == before.pop("auditrecord") + 1 and after == before  # only the refusal
     with Session(region) as s:
         refusal = s.exec(select(AuditRecord).order_by(AuditRecord.id.desc())).first()
-    assert (refusal.case_ref, refusal.actor, refusal.action) == (ref, actor, "refused")
+    assert (refusal.case_ref, refusal.actor, refusal.action) == (ref, actor, AuditAction.REFUSED)
 
 
 def test_an_unanswered_referral_is_followed_up_once_after_five_school_days(region):
@@ -101,7 +104,7 @@ def test_an_unanswered_referral_is_followed_up_once_after_five_school_days(regio
     days = {}
     for day in (dt.date(2026, 11, 27), dt.date(2026, 11, 30), dt.date(2026, 12, 1), dt.date(2026, 12, 2)):
         report = sweep.plan_notices(region, day=day, policy=policy, render=render)
-        days[day] = report.by_kind.get("referral_open", 0)
+        days[day] = report.by_kind.get(NoticeKind.REFERRAL_OPEN, 0)
     assert days == {
         dt.date(2026, 11, 27): 0,
         dt.date(2026, 11, 30): 0,

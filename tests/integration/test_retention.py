@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, func, select
 
 from models.errors import AuditImmutable, InvalidInput
+from models.lifecycle import AuditAction, CaseState
+from models.reminders import NoticeKind
 from models.tables import AuditRecord, Case, ErasureRequest, Outbox, Parent, Pupil
 from notifications.render import render
 from oja import services as sv
@@ -17,6 +19,8 @@ from oja.config import Policy
 from oja.services import retention, sweep
 from tests.factories import active_case
 from tests.integration.test_services import POLICY, TODAY, counts, do
+
+ERASURE_KINDS = {NoticeKind.ERASURE_REMINDER, NoticeKind.ERASURE_DUE, NoticeKind.ERASURE_OVERDUE}
 
 CARE_TABLES = (
     "signal", "plan", "goal", "intervention", "consentrecord", "review", "goalscore",
@@ -84,7 +88,7 @@ def test_a_dossier_is_destroyed_twenty_years_after_its_last_change_and_not_a_day
     assert all(n == 0 for n in _care_rows(engine, ref).values())
     with Session(engine) as s:
         trail = s.exec(select(AuditRecord).where(AuditRecord.case_ref == ref).order_by(AuditRecord.id)).all()
-    assert trail[-1].action == "destroyed" and trail[-1].actor == "SYSTEEM" and "20 jaar" in trail[-1].reason
+    assert trail[-1].action == AuditAction.DESTROYED and trail[-1].actor == "SYSTEEM" and "20 jaar" in trail[-1].reason
     assert len(trail) > 5  # the history of the case stays, in codes
     before = counts(engine)
     again = retention.apply_retention(engine, today=today.replace(year=today.year + 30), policy=POLICY)
@@ -147,14 +151,16 @@ def test_an_erasure_request_and_its_grant_write_one_audit_record_each(engine):
         engine, retention.request_erasure, pupil_ref=pupil_ref, requested_by="ouder_1", actor="PRF-1",
         received_on=TODAY, today=TODAY, policy=POLICY,
     )  # fmt: skip
-    assert trail()[len(before) :] == [("erasure_requested", "closed", "closed", f"{request.ref};ouder_1")]
+    assert trail()[len(before) :] == [
+        (AuditAction.ERASURE_REQUESTED, CaseState.CLOSED, CaseState.CLOSED, f"{request.ref};ouder_1")
+    ]
     before = trail()
     do(engine, retention.decide_erasure, request_ref=request.ref, grant=True, refusal_reason=None, actor="PRF-1",
        today=TODAY)  # fmt: skip
     written = trail()[len(before) :]
     assert len(written) == 1, written  # one action, one record: the grant, which destroyed the dossier
     [(action, from_state, to_state, reason)] = written
-    assert (action, from_state, to_state) == ("erasure_toegewezen", "closed", "closed")
+    assert (action, from_state, to_state) == (AuditAction.ERASURE_GRANTED, CaseState.CLOSED, CaseState.CLOSED)
     assert request.ref in reason and "vernietigd" in reason
 
 
@@ -242,14 +248,15 @@ def test_an_open_erasure_request_is_reminded_before_its_term_and_escalated_after
     days += [dt.date(2027, 2, 19), dt.date(2027, 2, 22), dt.date(2027, 3, 1)]
     for day in days:
         report = sweep.plan_notices(engine, day=day, policy=policy, render=render)
-        got[day] = {k: v for k, v in report.by_kind.items() if k.startswith("erasure")}
+        got[day] = {k: v for k, v in report.by_kind.items() if k in ERASURE_KINDS}
     assert got[dt.date(2027, 2, 4)] == {}  # 11 school days before
-    assert got[dt.date(2027, 2, 5)] == {"erasure_reminder": 1}  # 10 school days before
-    assert got[dt.date(2027, 2, 17)] == {"erasure_reminder": 1}  # 2 school days before
+    assert got[dt.date(2027, 2, 5)] == {NoticeKind.ERASURE_REMINDER: 1}  # 10 school days before
+    assert got[dt.date(2027, 2, 17)] == {NoticeKind.ERASURE_REMINDER: 1}  # 2 school days before
     assert got[dt.date(2027, 2, 18)] == {}  # 1 day before: the 2-day reminder went out already
-    assert got[dt.date(2027, 2, 19)] == {"erasure_due": 1}
+    assert got[dt.date(2027, 2, 19)] == {NoticeKind.ERASURE_DUE: 1}
     assert got[dt.date(2027, 2, 22)] == {}  # holiday: no sweep mail
-    assert got[dt.date(2027, 3, 1)] == {"erasure_overdue": 2}  # first school day after: coordinator and team lead
+    # the first school day after: the coordinator and the team lead
+    assert got[dt.date(2027, 3, 1)] == {NoticeKind.ERASURE_OVERDUE: 2}
 
 
 def test_an_erasure_reminder_names_the_request_not_the_case(engine):
@@ -279,7 +286,7 @@ def test_subject_access_export_holds_everything_about_the_pupil(engine):
     [case] = data["cases"]
     assert case["case"]["ref"] == ref and case["signals"] and case["plans"] and case["goals"]
     assert case["consent"] and case["reviews"] and case["goal_scores"] and case["decisions"]
-    assert [a["action"] for a in case["audit"]][-1] == "close"
+    assert [a["action"] for a in case["audit"]][-1] == AuditAction.CLOSE
 
 
 def test_audit_records_cannot_be_changed_or_deleted_through_the_engine_or_in_sql(engine):

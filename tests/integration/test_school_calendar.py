@@ -8,6 +8,8 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from models.lifecycle import AuditAction, CaseState
+from models.reminders import NoticeKind
 from models.schooldays import SchoolCalendar, add_school_days, add_school_weeks, is_school_day
 from models.tables import AuditRecord, Case, SchoolClosure
 from oja import services as sv
@@ -58,9 +60,9 @@ def test_a_study_day_entered_later_moves_the_planned_review_with_an_audit_record
     with Session(engine) as s:
         assert s.exec(select(Case.next_review_on).where(Case.ref == ref)).one() == result.moved[0].new
         audit = s.exec(
-            select(AuditRecord).where(AuditRecord.case_ref == ref, AuditRecord.action == "rescheduled")
+            select(AuditRecord).where(AuditRecord.case_ref == ref, AuditRecord.action == AuditAction.RESCHEDULED.value)
         ).one()
-        assert planned.isoformat() in audit.reason and audit.from_state == audit.to_state == "active"
+        assert planned.isoformat() in audit.reason and audit.from_state == audit.to_state == CaseState.ACTIVE
     with unit_of_work(engine) as s:  # entering the same day again changes nothing
         again = calendar.add_closures(s, calendar.validate_closures(s, [("", "40AB", planned, "studiedag")]))
     assert (again.added, again.known, again.moved) == (0, 1, [])
@@ -194,4 +196,4 @@ def test_reminders_count_the_schools_own_days_and_a_closed_school_gets_none(engi
         notices = {(n.sweep_date, n.kind, n.school_days) for n in s.exec(select(Notice))}
     # Tuesday 26 is 1 school day before the review (the study day does not count); on the study day itself
     # the school is closed and nobody is reminded of it
-    assert notices == {(dt.date(2027, 1, 26), "review_reminder", 1)}
+    assert notices == {(dt.date(2027, 1, 26), NoticeKind.REVIEW_REMINDER, 1)}

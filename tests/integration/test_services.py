@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, func, select
 
 from models.errors import ConsentMissing, IllegalTransition, InvalidInput, OjaError, UnknownReference
+from models.lifecycle import Action, AuditAction, CaseState
 from models.tables import AuditRecord, Case, Signal
 from oja import services as sv
 from oja.adapters.db import unit_of_work
@@ -105,37 +106,39 @@ def test_a_case_goes_through_every_kind_of_decision(engine):
         outcome = do(
             engine, sv.decide, case_ref=ref, kind=kind, new_level=level, actor="PRF-1", today=TODAY, **OVERRIDE
         )
-        assert outcome.state == "active"
+        assert outcome.state == CaseState.ACTIVE
     do(engine, sv.record_review, **review)
     escalated = do(engine, sv.decide, case_ref=ref, kind="specialistische_zorg", actor="PRF-1", today=TODAY, **OVERRIDE)
     assert escalated.level == 4
-    assert do(engine, sv.return_from_specialised, case_ref=ref, level=2, actor="PRF-1", today=TODAY).state == "planning"
+    returned = do(engine, sv.return_from_specialised, case_ref=ref, level=2, actor="PRF-1", today=TODAY)
+    assert returned.state == CaseState.PLANNING
     closed = do(
         engine, sv.decide, case_ref=ref, kind="afsluiten", reason_code="naar_ander_domein", actor="PRF-1", today=TODAY
     )
-    assert closed.state == "closed"
-    assert do(engine, sv.reopen, case_ref=ref, actor="PRF-1", today=TODAY, policy=POLICY).state == "awaiting_triage"
+    assert closed.state == CaseState.CLOSED
+    reopened = do(engine, sv.reopen, case_ref=ref, actor="PRF-1", today=TODAY, policy=POLICY)
+    assert reopened.state == CaseState.AWAITING_TRIAGE
 
     trail = audit(engine, ref)
     assert [a for a, _, _ in trail] == [
-        "register_signal",
-        "triage_oja",
-        "draft_plan",
-        "record_consent",
-        "record_consent",
-        "consent_complete",  # the last consent: one record, to consented
-        "activate",
-        "record_review",
-        "continue",
-        "record_review",
-        "scale_up",
-        "record_review",
-        "scale_down",
-        "record_review",
-        "escalate",
-        "return",
-        "close",
-        "reopen",
+        AuditAction.REGISTER_SIGNAL,
+        AuditAction.TRIAGE_OJA,
+        AuditAction.DRAFT_PLAN,
+        AuditAction.RECORD_CONSENT,
+        AuditAction.RECORD_CONSENT,
+        AuditAction.CONSENT_COMPLETE,  # the last consent: one record, to toestemming_compleet
+        AuditAction.ACTIVATE,
+        AuditAction.RECORD_REVIEW,
+        AuditAction.CONTINUE,
+        AuditAction.RECORD_REVIEW,
+        AuditAction.SCALE_UP,
+        AuditAction.RECORD_REVIEW,
+        AuditAction.SCALE_DOWN,
+        AuditAction.RECORD_REVIEW,
+        AuditAction.ESCALATE,
+        AuditAction.RETURN,
+        AuditAction.CLOSE,
+        AuditAction.REOPEN,
     ]
     assert all(prev[2] == cur[1] for prev, cur in zip(trail, trail[1:], strict=False))
 
@@ -204,7 +207,13 @@ def test_the_database_allows_one_open_case_per_pupil(engine):
     with Session(engine) as s, pytest.raises(sa.exc.IntegrityError):
         existing = s.exec(select(Case).where(Case.ref == first.case_ref)).one()
         s.add(
-            Case(pupil_id=existing.pupil_id, school_code="40AB", state="planning", urgency="normaal", opened_on=TODAY)
+            Case(
+                pupil_id=existing.pupil_id,
+                school_code="40AB",
+                state=CaseState.PLANNING.value,
+                urgency="normaal",
+                opened_on=TODAY,
+            )
         )
         s.commit()
 
@@ -216,7 +225,7 @@ def test_activation_needs_the_consent_of_the_age_at_activation(engine):
     do(engine, sv.triage, case_ref=ref, outcome="oja", level=1, actor="PRF-1", today=TODAY)
     plan(engine, ref)
     consent(engine, ref, "ouder_1")
-    assert consent(engine, ref, "ouder_2").state == "consented"
+    assert consent(engine, ref, "ouder_2").state == CaseState.CONSENTED
     before = counts(engine)
     with pytest.raises(ConsentMissing) as raised:
         do(engine, sv.activate, case_ref=ref, actor="PRF-1", today=dt.date(2026, 11, 25))
@@ -358,7 +367,8 @@ def test_an_illegal_transition_writes_nothing(engine):
     before = counts(engine)
     with pytest.raises(IllegalTransition) as raised:
         do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY)
-    assert "allowed next: join_signal, record_review, escalate, close" in str(raised.value)
+    allowed = (Action.JOIN_SIGNAL, Action.RECORD_REVIEW, Action.ESCALATE, Action.CLOSE)
+    assert f"allowed next: {', '.join(allowed)}" in str(raised.value)
     assert counts(engine) == before
 
 

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from models.lifecycle import CaseState
 from oja.adapters.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME
 from oja.config import PROJECT_DIR
 from tests.smtp import SMTPServer, free_port
@@ -174,8 +175,9 @@ def test_a_scheduled_sweep_runs_on_the_worker_and_its_mail_arrives(engine):
 
     with engine.engine_db() as db:
         day, refs = db.execute(
-            "SELECT next_review_on, group_concat(ref) FROM oja_case WHERE state = 'active' "
-            "GROUP BY next_review_on ORDER BY next_review_on LIMIT 1"
+            "SELECT next_review_on, group_concat(ref) FROM oja_case WHERE state = ? "
+            "GROUP BY next_review_on ORDER BY next_review_on LIMIT 1",
+            (CaseState.ACTIVE.value,),
         ).fetchone()
     assert day, "the demo region has active arrangements with a review planned"
     with engine.client() as client:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.decisions import DecisionPolicy, GoalSeries, ReviewFacts, four_point, recommend
+from models.decisions import DecisionPolicy, GoalSeries, RecommendationRule, ReviewFacts, four_point, recommend
 from models.lifecycle import CaseState, level_after, next_state
 from models.vocabulary import DecisionKind
 from oja.services import DECISION_ACTIONS
@@ -22,17 +22,21 @@ def review(day, *scores, safety=False, delivered=True):
 
 def test_a_safety_concern_means_escalate_at_once_even_at_a_first_review():
     r = recommend(level=1, reviews=[review(D1, 2, 2, safety=True)])
-    assert r.kind is DecisionKind.ESCALATE and r.rule == "safety" and "veiligheid" in r.as_text()
+    assert r.kind is DecisionKind.ESCALATE and r.rule is RecommendationRule.SAFETY and "veiligheid" in r.as_text()
 
 
 def test_a_plan_not_delivered_as_agreed_is_fixed_before_anything_is_scaled():
     r = recommend(level=2, reviews=[review(D1, -2), review(D2, -2, delivered=False)])
-    assert r.kind is DecisionKind.CONTINUE and r.rule == "delivery" and "uitvoering herstellen" in r.as_text()
+    assert (
+        r.kind is DecisionKind.CONTINUE
+        and r.rule is RecommendationRule.DELIVERY
+        and "uitvoering herstellen" in r.as_text()
+    )
 
 
 def test_a_first_review_continues():
     r = recommend(level=2, reviews=[review(D1, -2, -2)])
-    assert r.kind is DecisionKind.CONTINUE and r.rule == "first_review" and "doel 1: -2" in r.as_text()
+    assert r.kind is DecisionKind.CONTINUE and r.rule is RecommendationRule.FIRST_REVIEW and "doel 1: -2" in r.as_text()
 
 
 def test_missing_scores_do_not_count_as_a_review():
@@ -42,7 +46,9 @@ def test_missing_scores_do_not_count_as_a_review():
 
 def test_a_review_without_scores_after_two_scored_ones_continues_and_asks_for_the_scores():
     r = recommend(level=1, reviews=[review(D1, 1), review(D2, 1), review(D3)])
-    assert r.kind is DecisionKind.CONTINUE and r.rule == "no_scores" and "scores aanvullen" in r.as_text()
+    assert (
+        r.kind is DecisionKind.CONTINUE and r.rule is RecommendationRule.NO_SCORES and "scores aanvullen" in r.as_text()
+    )
 
 
 def test_on_track_twice_scales_down_with_the_scores_named():
@@ -89,7 +95,7 @@ def test_an_older_scale_up_does_not_count_against_the_current_level():
 @pytest.mark.parametrize(("first", "second"), [((0, -1), (0, 0)), ((-1, 0), (-1, -1)), ((-1, 1), (-1, 0))])
 def test_mixed_goals_continue(first, second):
     r = recommend(level=2, reviews=[review(D1, *first), review(D2, *second)])
-    assert r.kind is DecisionKind.CONTINUE and r.rule == "partial"
+    assert r.kind is DecisionKind.CONTINUE and r.rule is RecommendationRule.PARTIAL
 
 
 def test_the_boundaries_of_on_track_and_no_progress():
@@ -128,12 +134,16 @@ def test_the_four_point_rule(values, verdict):
 
 def test_measurements_below_the_aim_line_recommend_scaling_up_even_when_gas_looks_fine():
     r = recommend(level=1, reviews=[review(D1, 0), review(D2, 0)], series=[series([1, 2, 1, 1, 1, 1])])
-    assert r.kind is DecisionKind.SCALE_UP and r.rule == "four_point_below" and "onder de doellijn" in r.as_text()
+    assert (
+        r.kind is DecisionKind.SCALE_UP
+        and r.rule is RecommendationRule.FOUR_POINT_BELOW
+        and "onder de doellijn" in r.as_text()
+    )
 
 
 def test_measurements_above_the_aim_line_recommend_raising_the_goal_or_scaling_down():
     r = recommend(level=2, reviews=[review(D1, -1)], series=[series([2, 3, 4, 5, 6, 7])])
-    assert r.kind is DecisionKind.SCALE_DOWN and r.rule == "four_point_above"
+    assert r.kind is DecisionKind.SCALE_DOWN and r.rule is RecommendationRule.FOUR_POINT_ABOVE
 
 
 scores = st.dictionaries(st.integers(1, 4), st.integers(-2, 2), max_size=4)
