@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.errors import DeliveryFailed
+from models.reminders import NoticeKind
+from models.vocabulary import DigestKind
 from notifications.messages import Digest, DueItem, RenderedMessage
 from notifications.render import render
 from notifications.send import AppriseSender
@@ -19,13 +21,13 @@ from oja.config import Settings
 
 DAY = dt.date(2026, 11, 23)
 ITEMS = [
-    DueItem("OJA-2026-000011", "30AA", "Noorderlicht", "review_reminder", dt.date(2027, 1, 11), 5),
-    DueItem("OJA-2026-000012", "30AA", "Noorderlicht", "review_overdue", dt.date(2026, 11, 16), 5),
-    DueItem("OJA-2026-000013", "31BB", "De Esch", "triage_due", DAY, 0),
+    DueItem("OJA-2026-000011", "30AA", "Noorderlicht", NoticeKind.REVIEW_REMINDER, dt.date(2027, 1, 11), 5),
+    DueItem("OJA-2026-000012", "30AA", "Noorderlicht", NoticeKind.REVIEW_OVERDUE, dt.date(2026, 11, 16), 5),
+    DueItem("OJA-2026-000013", "31BB", "De Esch", NoticeKind.TRIAGE_DUE, DAY, 0),
 ]
 
 
-def digest(items=ITEMS, language="nl", kind="daily") -> Digest:
+def digest(items=ITEMS, language="nl", kind=DigestKind.DAILY) -> Digest:
     return Digest("PRF-1", "Ilse Brinkman", kind, DAY, list(items), language, "https://oja.example/casus/{case_ref}")
 
 
@@ -51,7 +53,8 @@ def test_an_english_message_on_request():
 def test_the_weekly_digest_has_its_own_subject():
     m = render(
         digest(
-            [DueItem("OJA-2026-000011", "30AA", "Noorderlicht", "upcoming", dt.date(2026, 11, 26), 3)], kind="weekly"
+            [DueItem("OJA-2026-000011", "30AA", "Noorderlicht", NoticeKind.UPCOMING, dt.date(2026, 11, 26), 3)],
+            kind=DigestKind.WEEKLY,
         )
     )
     assert m.subject.startswith("OJA weekoverzicht: 1 casus komende week") and "Komende week" in m.text
@@ -65,8 +68,8 @@ def test_the_weekly_digest_has_its_own_subject():
     ],
 )
 def test_what_needs_attention_and_the_weekly_overview_make_one_message(language, subject, heading):
-    week = DueItem("OJA-2026-000014", "30AA", "Noorderlicht", "upcoming", dt.date(2026, 11, 26), 3)
-    m = render(digest([*ITEMS, week], language=language, kind="combined"))
+    week = DueItem("OJA-2026-000014", "30AA", "Noorderlicht", NoticeKind.UPCOMING, dt.date(2026, 11, 26), 3)
+    m = render(digest([*ITEMS, week], language=language, kind=DigestKind.COMBINED))
     assert m.subject.startswith(subject)
     for text in (m.text, m.html):
         assert "OJA-2026-000012" in text and "OJA-2026-000014" in text
@@ -100,14 +103,25 @@ def test_an_explicit_case_url_wins(monkeypatch):
     assert Settings(_env_file=None).case_url == "https://dossier.example.org/casus/{case_ref}"
 
 
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_notice_kind_has_a_heading_and_its_wording(language):
+    """The labels in templates/<language>/_labels.j2 are keyed by the notice kinds' codes: one of each renders."""
+    items = [
+        DueItem(f"OJA-2026-{n:06d}", "30AA", "Noorderlicht", kind, DAY, 2, DAY) for n, kind in enumerate(NoticeKind)
+    ]
+    m = render(digest(items, language=language, kind=DigestKind.COMBINED))
+    for n, _kind in enumerate(NoticeKind):
+        assert f"OJA-2026-{n:06d}" in m.text and f"OJA-2026-{n:06d}" in m.html
+
+
 def test_html_is_escaped():
-    m = render(digest([DueItem("OJA-2026-000011", "30AA", "<script>x</script>", "review_due", DAY, 0)]))
+    m = render(digest([DueItem("OJA-2026-000011", "30AA", "<script>x</script>", NoticeKind.REVIEW_DUE, DAY, 0)]))
     assert "<script>" not in m.html and "&lt;script&gt;" in m.html
     assert "<script>x</script>" in m.text  # plain text is not HTML
 
 
 def test_thirty_items_make_one_message_listing_them_all():
-    items = [DueItem(f"OJA-2026-{i:06d}", "30AA", "Noorderlicht", "review_due", DAY, 0) for i in range(30)]
+    items = [DueItem(f"OJA-2026-{i:06d}", "30AA", "Noorderlicht", NoticeKind.REVIEW_DUE, DAY, 0) for i in range(30)]
     m = render(digest(items))
     assert all(f"OJA-2026-{i:06d}" in m.text and f"OJA-2026-{i:06d}" in m.html for i in range(30))
     assert "30 casussen" in m.subject
@@ -116,7 +130,7 @@ def test_thirty_items_make_one_message_listing_them_all():
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 999999), st.text(min_size=1, max_size=30)), min_size=1, max_size=5))
 def test_a_message_shows_what_it_was_given_and_nothing_else(cases):
-    items = [DueItem(f"OJA-2026-{n:06d}", "30AA", name, "review_due", DAY, 0) for n, name in cases]
+    items = [DueItem(f"OJA-2026-{n:06d}", "30AA", name, NoticeKind.REVIEW_DUE, DAY, 0) for n, name in cases]
     m = render(digest(items))
     assert all(f"OJA-2026-{n:06d}" in m.text for n, _ in cases)
 

@@ -1,0 +1,172 @@
+"""One vocabulary: every code the engine stores is a member of an enum, in Dutch, and fits its column."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from enum import StrEnum
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+import models.tables  # noqa: F401  (registers the tables)
+from flows import forms
+from flows.common import EVENT_NAMES
+from models.decisions import RecommendationRule
+from models.lifecycle import Action, AuditAction, CaseState
+from models.reminders import NoticeKind
+from models.vocabulary import (
+    ChangeReason,
+    ClosureKind,
+    ConsentParty,
+    DecisionKind,
+    DigestKind,
+    Domain,
+    EndReason,
+    ErasureOutcome,
+    ErasureRefusal,
+    HolidayRegion,
+    Measure,
+    NoActionReason,
+    OtherDecision,
+    OutboxStatus,
+    OverrideReason,
+    ReferralStatus,
+    ReturnReason,
+    Role,
+    Setting,
+    Source,
+    TriageOutcome,
+    Urgency,
+    View,
+)
+from notifications.render import _environment
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# every column that stores a code, and the enums whose codes it holds
+CODE_COLUMNS: dict[tuple[str, str], tuple[type[StrEnum], ...]] = {
+    ("school", "holiday_region"): (HolidayRegion,),
+    ("school_closure", "kind"): (ClosureKind,),
+    ("professional", "role"): (Role,),
+    ("oja_case", "state"): (CaseState,),
+    ("oja_case", "urgency"): (Urgency,),
+    ("oja_case", "triage_outcome"): (TriageOutcome,),
+    ("oja_case", "no_action_reason"): (NoActionReason,),
+    ("oja_case", "end_reason"): (EndReason, NoActionReason),
+    ("signal", "source"): (Source,),
+    ("signal", "domains"): (Domain,),  # comma-separated
+    ("signal", "urgency"): (Urgency,),
+    ("goal", "domain"): (Domain,),
+    ("goal", "measure"): (Measure,),
+    ("intervention", "setting"): (Setting,),
+    ("consentrecord", "party"): (ConsentParty,),
+    ("review", "pupil_view"): (View,),
+    ("review", "parent_view"): (View,),
+    ("decision", "kind"): (DecisionKind, OtherDecision),
+    ("decision", "reason_code"): (EndReason, ChangeReason, ReturnReason),
+    ("decision", "recommended_kind"): (DecisionKind,),
+    ("decision", "recommendation_rule"): (RecommendationRule,),
+    ("decision", "override_reason"): (OverrideReason,),
+    ("referral", "status"): (ReferralStatus,),
+    ("auditrecord", "action"): (AuditAction,),
+    ("auditrecord", "from_state"): (CaseState,),  # or "-": a record about a pupil without a case
+    ("auditrecord", "to_state"): (CaseState,),
+    ("notice", "kind"): (NoticeKind,),
+    ("outbox", "role"): (Role,),
+    ("outbox", "digest"): (DigestKind,),
+    ("outbox", "status"): (OutboxStatus,),
+    ("erasurerequest", "requested_by"): (ConsentParty,),
+    ("erasurerequest", "outcome"): (ErasureOutcome,),
+    ("erasurerequest", "refusal_reason"): (ErasureRefusal,),
+}
+ENUMS = sorted({e for enums in CODE_COLUMNS.values() for e in enums} | {Action}, key=lambda e: e.__name__)
+CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
+
+
+def migration_0008():
+    path = next((ROOT / "migrations" / "versions").glob("0008_*.py"))
+    spec = importlib.util.spec_from_file_location("migration_0008", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def codes(enum: type[StrEnum]) -> set[str]:
+    return {m.value for m in enum}
+
+
+@pytest.mark.parametrize("enum", ENUMS, ids=[e.__name__ for e in ENUMS])
+def test_every_code_is_lower_case_snake_case(enum):
+    assert all(CODE.match(code) for code in codes(enum)), sorted(codes(enum))
+
+
+@pytest.mark.parametrize(("table", "column"), sorted(CODE_COLUMNS), ids=[".".join(k) for k in sorted(CODE_COLUMNS)])
+def test_every_code_fits_its_column(table, column):
+    length = SQLModel.metadata.tables[table].c[column].type.length
+    longest = max((code for enum in CODE_COLUMNS[(table, column)] for code in codes(enum)), key=len)
+    assert len(longest) <= length, f"{table}.{column} holds {length} characters: {longest!r} is longer"
+
+
+def test_the_table_of_code_columns_names_every_column_that_says_it_holds_a_code():
+    """A column whose comment in models/tables.py names an enum is in CODE_COLUMNS (and so is checked)."""
+    source = (ROOT / "models" / "tables.py").read_text(encoding="utf-8")
+    named = set(re.findall(r"^    (\w+): str.*# models\.\w+\.\w+", source, flags=re.MULTILINE))
+    assert named <= {column for _, column in CODE_COLUMNS}
+
+
+def test_every_lifecycle_action_is_an_audit_action_with_the_same_name_and_code():
+    assert [(a.name, a.value) for a in Action] == [(a.name, a.value) for a in AuditAction][: len(Action)]
+
+
+def test_no_code_is_one_of_the_former_english_codes():
+    """The codes before issue 12 ("One vocabulary"), as migration 0008 translates them, are gone from the enums
+    (`triage_oja` was Dutch already)."""
+    m = migration_0008()
+    for enum, former in (
+        (CaseState, m.STATES),
+        (AuditAction, m.ACTIONS),
+        (ReferralStatus, m.REFERRAL_STATUSES),
+        (RecommendationRule, m.RECOMMENDATION_RULES),
+        (OutboxStatus, m.OUTBOX_STATUSES),
+        (DigestKind, m.DIGESTS),
+    ):
+        assert codes(enum) == set(former.values()) | (codes(enum) & {"triage_oja"}), enum.__name__
+        assert not codes(enum) & set(former), enum.__name__
+
+
+def test_the_migration_and_the_templates_translate_the_notice_kinds_alike():
+    """Until models/reminders.py has the Dutch codes, the labels read the English ones through `FORMER`."""
+    former = migration_0008().NOTICE_KINDS
+    for language in ("nl", "en"):
+        assert _environment(language).get_template("_labels.j2").module.FORMER == former
+    assert codes(NoticeKind) in (set(former), set(former.values()))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="models/reminders.py still has the English notice kinds; once Dutch, remove this mark and the FORMER "
+    "maps in templates/*/_labels.j2",
+)
+def test_the_notice_kinds_are_dutch():
+    assert codes(NoticeKind) == set(migration_0008().NOTICE_KINDS.values())
+
+
+def test_every_action_a_flow_reports_has_its_event_name_as_before():
+    """A use case's outcome names a lifecycle action, or one of three audited actions without a transition; the
+    Prefect event names (automations listen for them) stayed as they were."""
+    reported = {AuditAction(a) for a in Action}
+    reported |= {AuditAction.REGISTER_SIGNAL, AuditAction.RECORD_MEASUREMENT, AuditAction.REFERRAL_ACCEPTED}
+    assert set(EVENT_NAMES) == reported
+    assert set(EVENT_NAMES.values()) == {
+        "signalled", "signal-joined", "triaged", "plan-drafted", "consent-recorded", "consented", "activated",
+        "reviewed", "measured", "continued", "scaled-up", "scaled-down", "closed", "escalated", "referral-accepted",
+        "returned", "reopened",
+    }  # fmt: skip
+
+
+def test_the_decision_forms_offer_the_decision_kinds_and_not_a_return():
+    assert forms.TakeDecision.model_fields["kind"].annotation is DecisionKind
+    assert OtherDecision.RETURN.value not in codes(DecisionKind)
+    assert not codes(OtherDecision) & codes(DecisionKind)
