@@ -22,10 +22,10 @@ from sqlmodel import Session, col, select
 
 from models.reminders import NoticeKey
 from models.tables import Notice, Outbox, Professional, utcnow
+from models.vocabulary import OutboxStatus
 from notifications.messages import RenderedMessage
 
 RECORD_ATTEMPTS = 6  # about 6 s of retries for a database that drops connections or restarts
-PENDING, SENT, UNDELIVERABLE = "pending", "sent", "undeliverable"  # an outbox message's status
 
 # the notice columns a sweep fills, and their types for the arrays PostgreSQL unnests
 _NOTICE_COLUMNS = {
@@ -93,7 +93,7 @@ class Message:
             "subject": message.subject,
             "text": message.text,
             "html": message.html,
-            "status": PENDING,
+            "status": OutboxStatus.PENDING.value,
             "attempts": 0,
             "created_at": utcnow(),
         }
@@ -141,7 +141,11 @@ def claim(engine: sa.Engine, limit: int, lease: dt.timedelta) -> tuple[str, list
     now = utcnow()
     with Session(engine) as session, session.begin():
         claimable = sa.or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now)
-        pick = select(col(Outbox.id)).where(col(Outbox.status) == PENDING, claimable).order_by(col(Outbox.id))
+        pick = (
+            select(col(Outbox.id))
+            .where(col(Outbox.status) == OutboxStatus.PENDING.value, claimable)
+            .order_by(col(Outbox.id))
+        )
         pick = pick.limit(limit)
         if engine.dialect.name == "postgresql":
             pick = pick.with_for_update(skip_locked=True)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 
 from models.tables import utcnow
+from models.vocabulary import OutboxStatus
 from notifications.messages import RenderedMessage
 from oja.adapters import outbox
 
@@ -75,7 +76,9 @@ class _Run:
             retry = {"last_error": error, "claimed_until": utcnow() + self.retry_after}
             outbox.finish(self.engine, message.id, token, retry)
             return error
-        outbox.finish(self.engine, message.id, token, {"status": outbox.SENT, "sent_at": utcnow(), "last_error": None})
+        outbox.finish(
+            self.engine, message.id, token, {"status": OutboxStatus.SENT.value, "sent_at": utcnow(), "last_error": None}
+        )
         return None
 
     def deliverable(
@@ -88,7 +91,7 @@ class _Run:
             if message.to_address or has_route(message.role):
                 out.append(message)
             else:
-                nowhere = {"status": outbox.UNDELIVERABLE, "last_error": "no address for the recipient"}
+                nowhere = {"status": OutboxStatus.UNDELIVERABLE.value, "last_error": "no address for the recipient"}
                 outbox.finish(self.engine, message.id, token, nowhere)
                 report.undeliverable += 1
         return out

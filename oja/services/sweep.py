@@ -29,6 +29,7 @@ from models.recipients import CaseParties, Staff, Staffing
 from models.reminders import NoticeKey, NoticeKind, Stage
 from models.schooldays import SchoolDayIndex, add_school_days, is_school_day
 from models.tables import Case, ErasureRequest, Intervention, Professional, Pupil, Referral, School
+from models.vocabulary import DigestKind, ReferralStatus
 from notifications.messages import Digest, DueItem, RenderedMessage
 from oja.adapters import outbox
 from oja.config import Policy
@@ -232,7 +233,7 @@ def _referrals(d: _Day) -> Iterator[_Candidate]:
     stmt = (
         sa.select(*columns)
         .join(Referral, col(Referral.case_id) == col(Case.id))
-        .where(col(Case.state) == CaseState.ESCALATED.value, col(Referral.status) == "sent")
+        .where(col(Case.state) == CaseState.ESCALATED.value, col(Referral.status) == ReferralStatus.SENT.value)
     )
     for case_id, ref, school, referred_on, municipality in d.rows(stmt):
         due = add_school_days(referred_on, d.policy.referral_followup_school_days, d.directory.calendars[school])
@@ -253,9 +254,8 @@ def _erasures(d: _Day) -> Iterator[_Candidate]:
         .join(Case, col(Case.id) == latest.c.case_id)
         .where(col(ErasureRequest.decided_on).is_(None))
     )
-    before = d.policy.erasure_reminder_school_days
     for case_id, ref, school, due, request_ref in d.rows(stmt):
-        stage = reminders.erasure_stage(d.school_days(school, due), before=before)
+        stage = reminders.erasure_stage(d.school_days(school, due), before=d.policy.erasure_reminder_school_days)
         yield from d.candidates(_Deadline(case_id, ref, CaseParties(school), due, request_ref=request_ref), stage)
 
 
@@ -295,17 +295,17 @@ class _Queue:
         week is part of it, after what needs attention now."""
         person = self.directory.professionals[recipient]
         week = sum(c.stage.kind is NoticeKind.UPCOMING for c in items)
-        digest_kind = "daily" if not week else "weekly" if week == len(items) else "combined"
+        digest_kind = DigestKind.DAILY if not week else DigestKind.WEEKLY if week == len(items) else DigestKind.COMBINED
         digest = Digest(
             recipient_code=person.code,
             recipient_name=person.name,
-            kind=digest_kind,
+            kind=digest_kind.value,
             sweep_date=self.day,
             items=[c.item(self.directory.schools) for c in items],
             language=self.language,
             case_url=self.case_url,
         )
-        return outbox.Message(person, digest_kind, self.day, self.render(digest), [ids[c.key] for c in items])
+        return outbox.Message(person, digest_kind.value, self.day, self.render(digest), [ids[c.key] for c in items])
 
 
 def plan_notices(

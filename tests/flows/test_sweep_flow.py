@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from flows.sweep import daily_sweep, send_pending
 from models.tables import Case, Outbox
+from models.vocabulary import OutboxStatus
 from oja import services as sv
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_settings
@@ -73,7 +74,7 @@ def test_the_sweep_flow_fails_loudly_while_mail_is_down_and_the_retry_delivers(e
     assert alert.rcpt_tos == ["ops@region.example"] and "dagelijkse-herinneringen failed" in alert.subject
     assert "stay pending" in alert.text
     with Session(get_engine(engine_url)) as s:
-        pending = s.exec(select(Outbox).where(Outbox.status == "pending")).all()
+        pending = s.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING.value)).all()
         assert pending and all(o.attempts == 1 and o.last_error for o in pending)
         for o in pending:  # the retry back-off has passed
             o.claimed_until = None

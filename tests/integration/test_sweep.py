@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models.tables import Case, Notice, Outbox
+from models.vocabulary import OutboxStatus
 from notifications.render import render
 from notifications.send import AppriseSender
 from oja import services as sv
@@ -170,7 +171,7 @@ def test_nothing_is_lost_while_the_mail_server_is_down(tmp_path, smtp_server, se
     planned, report = _sweep(engine, dt.date(2026, 12, 18), sender)
     assert planned.messages == 2 and report.sent == 0 and report.failed >= 1 and report.errors
     with Session(engine) as s:
-        assert {o.status for o in s.exec(select(Outbox))} == {"pending"}
+        assert {o.status for o in s.exec(select(Outbox))} == {OutboxStatus.PENDING.value}
     smtp_server.start()
     # the retry waits for its back-off; a later dispatch (next run) picks the messages up
     with unit_of_work(engine) as s:
@@ -220,7 +221,7 @@ def test_two_sweeps_at_once_on_postgresql_decide_and_send_every_reminder_once(pg
     assert sum(d.sent for _, d in results) == 2  # the coordinator's (with the weekly overview), the worker's
     assert sorted(_received(smtp_server)) == sorted(set(_received(smtp_server)))
     with Session(engine) as s:
-        assert {o.status for o in s.exec(select(Outbox))} == {"sent"}
+        assert {o.status for o in s.exec(select(Outbox))} == {OutboxStatus.SENT.value}
         assert len(s.exec(select(Notice)).all()) == 40 * 3
 
 
@@ -263,10 +264,10 @@ def test_a_dispatch_killed_mid_batch_resumes_without_sending_twice(tmp_path, smt
         dispatch.dispatch(engine, sender, concurrency=1, progress=killed_after_the_first)
     delivered_before = len(smtp_server.messages)
     with Session(engine) as s:  # what went out is recorded as sent, by the thread that sent it
-        assert len(s.exec(select(Outbox).where(Outbox.status == "sent")).all()) == delivered_before
+        assert len(s.exec(select(Outbox).where(Outbox.status == OutboxStatus.SENT.value)).all()) == delivered_before
     assert 1 <= delivered_before < 3
     with unit_of_work(engine) as s:  # the claims of the dead run expire
-        for o in s.exec(select(Outbox).where(Outbox.status == "pending")):
+        for o in s.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING.value)):
             o.claimed_until = None
             s.add(o)
     report = dispatch.dispatch(engine, sender)
@@ -302,7 +303,7 @@ def test_a_stop_request_finishes_what_is_in_flight_and_releases_the_rest_at_once
     assert (report.sent, report.stopped, report.failed) == (1, 2, 0)
     assert len(smtp_server.messages) == report.sent
     with Session(engine) as s:
-        pending = s.exec(select(Outbox).where(Outbox.status == "pending")).all()
+        pending = s.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING.value)).all()
         assert len(pending) == report.stopped
         assert all(o.claim_token is None and o.claimed_until is None for o in pending)
     assert dispatch.dispatch(engine, sender).sent == report.stopped  # no lease to wait out

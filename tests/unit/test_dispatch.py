@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session, SQLModel, select
 
 from models.tables import Outbox, Professional
+from models.vocabulary import DigestKind, OutboxStatus
 from notifications.send import RecordingSender, Sender
 from oja.adapters.db import get_engine
 from oja.services import dispatch
@@ -33,7 +34,7 @@ def _queue(engine, *rows: tuple[str, str, str | None]) -> list[int]:
                 recipient_code=code,
                 role=role,
                 to_address=address,
-                digest="daily",
+                digest=DigestKind.DAILY.value,
                 sweep_date=DAY,
                 subject=f"Herinnering {code}",
                 text=f"tekst {code}",
@@ -73,8 +74,8 @@ def test_dispatch_sends_each_pending_message_once_and_marks_it_sent(engine):
     ]
     rows = _outbox(engine)
     assert {i: (rows[i].status, rows[i].attempts, rows[i].claim_token) for i in ids} == {
-        ids[0]: ("sent", 1, None),
-        ids[1]: ("sent", 1, None),
+        ids[0]: (OutboxStatus.SENT.value, 1, None),
+        ids[1]: (OutboxStatus.SENT.value, 1, None),
     }
     assert all(rows[i].sent_at is not None and rows[i].last_error is None for i in ids)
 
@@ -97,11 +98,14 @@ def test_a_failed_message_stays_pending_and_one_without_a_route_is_undeliverable
     assert report.errors == [f"outbox {refused}: recording: tl@school.example refused"]
     assert [to for to, _, _ in sender.sent] == ["zc@school.example"]
     rows = _outbox(engine)
-    assert rows[ok].status == "sent"
-    assert rows[refused].status == "pending"  # tried again by a later run, after the retry pause
+    assert rows[ok].status == OutboxStatus.SENT.value
+    assert rows[refused].status == OutboxStatus.PENDING.value  # tried again by a later run, after the retry pause
     assert rows[refused].last_error == f"outbox {refused}: recording: tl@school.example refused"
     assert rows[refused].sent_at is None and rows[refused].claim_token is None
     assert rows[refused].claimed_until is not None  # held back for the retry pause, not taken again at once
-    assert (rows[nowhere].status, rows[nowhere].last_error) == ("undeliverable", "no address for the recipient")
+    assert (rows[nowhere].status, rows[nowhere].last_error) == (
+        OutboxStatus.UNDELIVERABLE.value,
+        "no address for the recipient",
+    )
 
     assert dispatch.dispatch(engine, RecordingSender()).sent == 0  # within the retry pause nothing is resent
