@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from models.errors import InvalidInput
-from models.lifecycle import CaseState
+from models.lifecycle import AuditAction, CaseState
 from models.schooldays import SchoolCalendar, closed_reason, next_school_day
 from models.tables import Case, School, SchoolClosure
 from models.vocabulary import ClosureKind
@@ -197,7 +197,7 @@ def _move_deadlines(session: Session, school_code: str, days: set[dt.date], acto
                 session,
                 case_ref=case.ref,
                 actor=actor,
-                action="rescheduled",
+                action=AuditAction.RESCHEDULED,
                 from_state=case.state,
                 to_state=case.state,
                 reason=("sluitingsdag school: " + "; ".join(changes))[:200],
