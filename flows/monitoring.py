@@ -31,17 +31,19 @@ def publish(day: dt.date) -> dict[str, int]:
     (the Artifacts page keeps history). Raises DisclosureError naming the tables it did not publish."""
     with Session(get_engine()) as session:
         publication = monitoring.manager_tables(session, today=day, policy=get_policy())
-    tables = publication.publishable
-    for table in tables:
+    published: dict[str, int] = {}
+    for table in publication.publishable:
+        records = table.as_records()
         create_table_artifact(
             key=table.key,
-            table=[{k: shown(v) if not isinstance(v, str) else v for k, v in r.items()} for r in table.as_records()],
+            table=[{k: shown(v) if not isinstance(v, str) else v for k, v in r.items()} for r in records],
             description=f"{table.title} ({day.isoformat()}). {LEGEND}",
         )
-    get_run_logger().info("published %d tables for %s", len(tables), day)
+        published[table.key] = len(records)
+    get_run_logger().info("published %d tables for %s", len(published), day)
     if publication.refused:
         raise DisclosureError(publication.refused)
-    return {t.key: len(t.rows) for t in tables}
+    return published
 
 
 @task(name="evaluatierapport", cache_policy=NO_CACHE)

@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.decisions import DecisionPolicy
 from models.errors import InvalidInput
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -74,9 +75,7 @@ class Policy(BaseModel):
     erasure_reminder_school_days: tuple[int, ...] = Field((10, 2), description="erasure reminders before the deadline")
     decision_wait_seconds: int = Field(3600, ge=1, le=86400, description="how long a review waits for a decision")
 
-    def decision_policy(self):
-        from models.decisions import DecisionPolicy
-
+    def decision_policy(self) -> DecisionPolicy:
         return DecisionPolicy(
             on_track_from=self.on_track_from,
             no_progress_up_to=self.no_progress_up_to,

@@ -15,6 +15,9 @@ without any worker:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+from uuid import UUID
 
 from prefect.automations import Automation, EventTrigger, Posture, SendNotification
 from prefect.blocks.notifications import SlackWebhook
@@ -30,6 +33,17 @@ SILENT_AUTOMATION_NAME = "oja-herinneringsronde-stil"
 SILENCE = dt.timedelta(hours=26)  # a daily sweep plus two hours of slack
 BLOCK_PREFIX = "oja-operator"
 
+_T = TypeVar("_T")
+
+
+def _done(result: _T | Coroutine[Any, Any, _T]) -> _T:
+    """The result of a Prefect call that dispatches to its async twin inside an event loop (`async_dispatch`):
+    called outside one, as here, it is the result itself."""
+    if isinstance(result, Coroutine):
+        result.close()
+        raise RuntimeError("the operator alerts are installed outside an event loop")
+    return result
+
 
 def _deployment_ids(flow_names: tuple[str, ...]) -> list[str]:
     """The deployments of these flows (prefect.yaml names every deployment `oja`: the flow tells them apart)."""
@@ -40,16 +54,16 @@ def _deployment_ids(flow_names: tuple[str, ...]) -> list[str]:
     return [str(d.id) for d in deployments]
 
 
-def _operator_blocks(settings: Settings) -> list:
+def _operator_blocks(settings: Settings) -> list[UUID]:
     """One notification block per operator URL (saved once, shared by every automation)."""
     import apprise
 
-    block_ids = []
+    block_ids: list[UUID] = []
     for n, url in enumerate(settings.operator_urls):
         if not apprise.Apprise().add(url):
             raise InvalidInput("operator_urls", "not a valid Apprise URL")
         # SlackWebhook is Prefect's block that hands its URL to Apprise as it is: any Apprise URL works.
-        block_ids.append(SlackWebhook(url=url).save(f"{BLOCK_PREFIX}-{n}", overwrite=True))
+        block_ids.append(_done(SlackWebhook(url=url).save(f"{BLOCK_PREFIX}-{n}", overwrite=True)))
     return block_ids
 
 
@@ -58,7 +72,7 @@ def _replace(automation: Automation) -> Automation:
     with get_client(sync_client=True) as client:
         for existing in client.read_automations_by_name(name=automation.name):
             client.delete_automation(existing.id)
-    return automation.create()
+    return _done(automation.create())
 
 
 def _hours(within: dt.timedelta) -> str:
@@ -66,7 +80,15 @@ def _hours(within: dt.timedelta) -> str:
     return f"{hours:g} uur" if hours >= 1 else f"{within.total_seconds():g} seconden"
 
 
-def _install(settings: Settings, flows: tuple[str, ...], name: str, description: str, trigger, subject, body):
+def _install(
+    settings: Settings,
+    flows: tuple[str, ...],
+    name: str,
+    description: str,
+    trigger: EventTrigger,
+    subject: str,
+    body: str,
+) -> Automation | None:
     """Create (or replace) one alert on the deployments of `flows`, one notification per operator URL.
 
     None when no operator URL is configured or nothing is deployed.

@@ -15,7 +15,11 @@ def smtp_url(settings: Settings) -> str:
     if settings.smtp_secret_block:
         from prefect.blocks.system import Secret
 
-        return Secret.load(settings.smtp_secret_block).get()
+        block = Secret.load(settings.smtp_secret_block)  # outside an event loop: the block, not a coroutine
+        url = block.get() if isinstance(block, Secret) else None
+        if not isinstance(url, str):
+            raise InvalidInput("smtp_secret_block", "a Secret block that holds an Apprise mailto:// URL")
+        return url
     raise InvalidInput("smtp_url", "set OJA_SMTP_URL or OJA_SMTP_SECRET_BLOCK (an Apprise mailto:// URL)")
 
 

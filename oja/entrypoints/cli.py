@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput, OjaError
 from models.schooldays import today as amsterdam_today
@@ -21,6 +22,9 @@ from oja.entrypoints.cli_calendar import school_app
 from oja.entrypoints.cli_output import console, err
 from oja.entrypoints.cli_output import fail as _fail
 from oja.entrypoints.cli_output import parse_date as _parse_date
+
+if TYPE_CHECKING:
+    from oja.services.report import Period
 
 app = typer.Typer(help="OJA engine: start it, load demo data, migrate, enter pupils.", no_args_is_help=True)
 pupil_app = typer.Typer(help="Pupils: personal details stay in the engine's database.", no_args_is_help=True)
@@ -215,7 +219,7 @@ def pupil_list(school: str = typer.Option("", help="only this school")) -> None:
     """Pupils with their references (personal data: for the operator's screen only)."""
     table = Table("reference", "name", "school", "born")
     with Session(get_engine()) as session:
-        query = select(Pupil).order_by(Pupil.id)
+        query = select(Pupil).order_by(col(Pupil.id))
         if school:
             query = query.where(Pupil.school_code == school.upper())
         for p in session.exec(query):
@@ -252,7 +256,7 @@ def case_show(case_ref: str = typer.Argument(..., help="e.g. OJA-2026-000001")) 
         with Session(get_engine()) as session:
             summary = sv.case_summary(session, case_ref)
             trail = session.exec(
-                select(AuditRecord).where(AuditRecord.case_ref == summary["case_ref"]).order_by(AuditRecord.id)
+                select(AuditRecord).where(AuditRecord.case_ref == summary["case_ref"]).order_by(col(AuditRecord.id))
             ).all()
     except OjaError as exc:
         _fail(exc)
@@ -288,7 +292,7 @@ def reference() -> None:
             console.print(table)
 
 
-def _period(value: str, field: str):
+def _period(value: str, field: str) -> Period:
     from oja.services.report import Period
 
     try:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.table import Table
@@ -13,6 +14,9 @@ from models.errors import OjaError
 from oja.adapters.db import get_engine, unit_of_work
 from oja.entrypoints.cli_output import console, err, fail, parse_date
 
+if TYPE_CHECKING:
+    from oja.services.calendar import ClosureResult
+
 school_app = typer.Typer(help="Schools: their own closing days (study days, ...).", no_args_is_help=True)
 closure_app = typer.Typer(
     help="A school's own closing days, on top of the national rule and the region's holidays.", no_args_is_help=True
@@ -20,7 +24,7 @@ closure_app = typer.Typer(
 school_app.add_typer(closure_app, name="closure")
 
 
-def _closure_report(result) -> None:
+def _closure_report(result: ClosureResult) -> None:
     console.print(f"{result.added} closing day(s) added, {result.known} already known")
     for m in result.moved:
         console.print(f"  {m.case_ref}: {m.deadline} {m.old.isoformat()} -> {m.new.isoformat()} (next school day)")
@@ -28,7 +32,7 @@ def _closure_report(result) -> None:
         console.print("  no planned review or deadline fell on these days")
 
 
-def _closure_fail(exc: OjaError) -> None:
+def _closure_fail(exc: OjaError) -> NoReturn:
     from oja.services.calendar import ClosuresInvalid
 
     if isinstance(exc, ClosuresInvalid):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -13,7 +14,7 @@ console = Console()
 err = Console(stderr=True)
 
 
-def fail(exc: Exception) -> None:
+def fail(exc: Exception) -> NoReturn:
     if isinstance(exc, InvalidInput):
         err.print(f"[red]error[/red] in [bold]{exc.field}[/bold]: {exc.rule}")
     else:

@@ -89,8 +89,8 @@ def demo_bsn(i: int) -> str:
 def _upsert_reference(session: Session) -> None:
     for code, name, email in MUNICIPALITIES:
         sv.upsert_municipality(session, code=code, name=name, district_team_email=email)
-    for code, name, municipality in SCHOOLS:
-        sv.upsert_school(session, code=code, name=name, holiday_region="noord", municipality_code=municipality)
+    for code, name, municipality_code in SCHOOLS:
+        sv.upsert_school(session, code=code, name=name, holiday_region="noord", municipality_code=municipality_code)
     for code, name in PROVIDERS:
         sv.upsert_provider(session, code=code, name=name)
     for code, name, role, email, school, provider, municipality in PROFESSIONALS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import io
 import json
 import os
 import signal
@@ -21,11 +22,17 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 
 from models.errors import InvalidInput
 from oja.config import PROJECT_DIR, Settings, get_settings
+
+if TYPE_CHECKING:
+    from aiosmtpd.smtp import SMTP, Envelope
+    from aiosmtpd.smtp import Session as SMTPSession
 
 WORK_POOL = "oja"
 
@@ -54,11 +61,15 @@ class MailSink:
         folder.mkdir(parents=True, exist_ok=True)
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-                message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            async def handle_DATA(  # noqa: N802 - aiosmtpd's name
+                self, server: SMTP, session: SMTPSession, envelope: Envelope
+            ) -> str:
+                content = envelope.content
+                assert isinstance(content, bytes)  # the controller leaves decode_data off: the bytes as received
+                message = email.message_from_bytes(content, policy=email.policy.default)
                 stamp = time.strftime("%Y%m%d-%H%M%S")
-                name = f"{stamp}-{abs(hash(envelope.content)) % 10**8:08d}.eml"
-                (folder / name).write_bytes(envelope.content)
+                name = f"{stamp}-{abs(hash(content)) % 10**8:08d}.eml"
+                (folder / name).write_bytes(content)
                 Console().print(f"[dim]mail to {', '.join(envelope.rcpt_tos)}: {message['subject']}[/dim]")
                 return "250 OK"
 
@@ -72,7 +83,7 @@ class MailSink:
         self.controller.stop()
 
 
-def _wait_for_api(api_url: str, timeout: float, proc: subprocess.Popen, auth: str = "") -> None:
+def _wait_for_api(api_url: str, timeout: float, proc: subprocess.Popen[bytes], auth: str = "") -> None:
     import base64
 
     request = urllib.request.Request(f"{api_url}/health")
@@ -191,19 +202,22 @@ def start(
         console.print("[yellow]no OJA_OPERATOR_URLS: nobody is told when the daily sweep does not run[/yellow]")
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    children: list[subprocess.Popen] = []
-    log_files = []
+    children: list[tuple[list[str], subprocess.Popen[bytes]]] = []
+    log_files: list[io.BufferedWriter] = []
 
-    def log_to(name: str):
-        handle = open(logs / name, "ab")  # noqa: SIM115 - closed in stop_all
+    def spawn(cmd: list[str], log: str) -> subprocess.Popen[bytes]:
+        """A child of the engine, its output in `logs/<log>`; stop_all stops it."""
+        handle = open(logs / log, "ab")  # noqa: SIM115 - closed in stop_all
         log_files.append(handle)
-        return handle
+        proc = subprocess.Popen(cmd, env=env, cwd=PROJECT_DIR, stdout=handle, stderr=subprocess.STDOUT)
+        children.append((cmd, proc))
+        return proc
 
     def stop_all() -> None:
-        for proc in reversed(children):
+        for _, proc in reversed(children):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc in reversed(children):
+        for _, proc in reversed(children):
             try:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -213,21 +227,14 @@ def start(
         for handle in log_files:
             handle.close()
 
-    def on_sigterm(signum, frame) -> None:
+    def on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
         raise KeyboardInterrupt  # a service manager's stop is a Ctrl-C: stop the children, then exit
 
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
 
     try:
-        server = subprocess.Popen(
-            [_bin("prefect"), "server", "start", "--host", host, "--port", str(port)],
-            env=env,
-            cwd=PROJECT_DIR,
-            stdout=log_to("prefect-server.log"),
-            stderr=subprocess.STDOUT,
-        )
-        children.append(server)
+        server = spawn([_bin("prefect"), "server", "start", "--host", host, "--port", str(port)], "prefect-server.log")
         with console.status("starting the Prefect server ..."):
             _wait_for_api(api_url, 120, server, auth)
         with console.status("creating the work pool and deploying from prefect.yaml ..."):
@@ -246,14 +253,7 @@ def start(
             _run([_bin("oja"), "alerts"], env, console, "installing the operator alerts")
             console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
         for n in range(workers):
-            worker = subprocess.Popen(
-                [_bin("prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"],
-                env=env,
-                cwd=PROJECT_DIR,
-                stdout=log_to(f"worker-{n + 1}.log"),
-                stderr=subprocess.STDOUT,
-            )
-            children.append(worker)
+            spawn([_bin("prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"], f"worker-{n + 1}.log")
         console.print(
             f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s): "
             f"open [bold]http://{host}:{port}[/bold]\n"
@@ -264,9 +264,9 @@ def start(
             "Ctrl-C stops everything."
         )
         while True:
-            for proc in children:
+            for cmd, proc in children:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"{' '.join(proc.args[:3])} stopped (exit code {proc.returncode})")
+                    raise RuntimeError(f"{' '.join(cmd[:3])} stopped (exit code {proc.returncode})")
             time.sleep(1)
     except KeyboardInterrupt:
         console.print("stopping ...")

@@ -21,7 +21,7 @@ import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput
 from models.lifecycle import AuditAction, CaseState
@@ -39,6 +39,8 @@ DEADLINES = {
 }
 CSV_COLUMNS = {"school": "school", "school_code": "school", "datum": "datum", "date": "datum", "soort": "soort"}
 CSV_COLUMNS |= {"kind": "soort"}
+
+ClosureRow = tuple[str, object, object, object]  # (where, school, day, kind) as entered or read from a file
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,14 +85,14 @@ def school_calendar(session: Session, school_code: str) -> SchoolCalendar:
     school = session.get(School, school_code)
     if school is None:
         raise InvalidInput("school_code", f"school '{school_code}' is niet bekend / unknown school")
-    days = session.exec(select(SchoolClosure.day).where(SchoolClosure.school_code == school_code)).all()
+    days = session.exec(select(col(SchoolClosure.day)).where(col(SchoolClosure.school_code) == school_code)).all()
     return SchoolCalendar(school.holiday_region, frozenset(days))
 
 
 def school_calendars(session: Session) -> dict[str, SchoolCalendar]:
     """Every school's calendar, for the sweep and the figures (two queries, whatever the number of schools)."""
     own: dict[str, set[dt.date]] = {}
-    for code, day in session.exec(select(SchoolClosure.school_code, SchoolClosure.day)).all():
+    for code, day in session.exec(select(col(SchoolClosure.school_code), col(SchoolClosure.day))).all():
         own.setdefault(code, set()).add(day)
     return {
         s.code: SchoolCalendar(s.holiday_region, frozenset(own.get(s.code, ())))
@@ -99,7 +101,7 @@ def school_calendars(session: Session) -> dict[str, SchoolCalendar]:
 
 
 def list_closures(session: Session, school_code: str | None = None) -> list[SchoolClosure]:
-    query = select(SchoolClosure).order_by(SchoolClosure.school_code, SchoolClosure.day)
+    query = select(SchoolClosure).order_by(col(SchoolClosure.school_code), col(SchoolClosure.day))
     if school_code:
         query = query.where(SchoolClosure.school_code == school_code)
     return list(session.exec(query).all())
@@ -119,7 +121,7 @@ def _parse_day(value: object) -> dt.date:
         raise ValueError("geen datum: schrijf JJJJ-MM-DD, bijvoorbeeld 2027-03-26") from None
 
 
-def validate_closures(session: Session, rows: Iterable[tuple[str, object, object, object]]) -> list[Closure]:
+def validate_closures(session: Session, rows: Iterable[ClosureRow]) -> list[Closure]:
     """Check (where, school, day, kind) rows; every bad row is reported, as (where, field, rule)."""
     schools = {s.code: s for s in session.exec(select(School)).all()}
     kinds = [k.value for k in ClosureKind]
@@ -183,6 +185,7 @@ def _move_deadlines(session: Session, school_code: str, days: set[dt.date], acto
         select(Case).where(Case.school_code == school_code, Case.state != CaseState.CLOSED.value)
     ).all()
     for case in cases:
+        assert case.ref is not None  # a stored case has its reference
         changes = []
         for field, name in DEADLINES.items():
             old = getattr(case, field)
@@ -216,7 +219,7 @@ def remove_closure(session: Session, school_code: str, day: dt.date) -> None:
 # ---- files -------------------------------------------------------------------------------------
 
 
-def read_closures_file(path: Path) -> list[tuple[str, object, object, object]]:
+def read_closures_file(path: Path) -> list[ClosureRow]:
     """Rows (where, school, day, kind) from a CSV or TOML file; `where` names the line or key."""
     text = path.read_text(encoding="utf-8-sig")
     if path.suffix.lower() == ".toml":
@@ -226,7 +229,7 @@ def read_closures_file(path: Path) -> list[tuple[str, object, object, object]]:
     raise InvalidInput("bestand", "een .csv- of .toml-bestand")
 
 
-def _csv_rows(text: str) -> list[tuple[str, object, object, object]]:
+def _csv_rows(text: str) -> list[ClosureRow]:
     sample = text[:2048]
     dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.strip() else csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
@@ -236,7 +239,7 @@ def _csv_rows(text: str) -> list[tuple[str, object, object, object]]:
         raise ClosuresInvalid(
             [("regel 1", "kolommen", f"ontbreekt: {', '.join(missing)} (kolommen: school,datum,soort)")]
         )
-    rows = []
+    rows: list[ClosureRow] = []
     for row in reader:
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue  # an empty line
@@ -246,7 +249,7 @@ def _csv_rows(text: str) -> list[tuple[str, object, object, object]]:
     return rows
 
 
-def _toml_rows(text: str) -> list[tuple[str, object, object, object]]:
+def _toml_rows(text: str) -> list[ClosureRow]:
     """TOML: one table per school, one list of dates per kind.
 
     [10HV]
@@ -257,7 +260,7 @@ def _toml_rows(text: str) -> list[tuple[str, object, object, object]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClosuresInvalid([("", "bestand", f"geen geldige TOML: {exc}")]) from None
-    rows = []
+    rows: list[ClosureRow] = []
     for school, kinds in data.items():
         if not isinstance(kinds, dict):
             rows.append((f"[{school}]", school, None, None))
