@@ -37,10 +37,11 @@ from flows import review as f_review
 from flows.monitoring import daily_monitoring
 from flows.sweep import daily_sweep, send_pending
 from models.identity import age_on, required_consent
-from models.lifecycle import CaseState
+from models.lifecycle import Action, CaseState
 from models.schooldays import add_school_days
 from models.schooldays import today as amsterdam_today
 from models.tables import Case
+from models.vocabulary import ReturnReason
 from notifications.render import long_date
 from oja import services as sv
 from oja.adapters import migrate
@@ -185,7 +186,7 @@ def drill(pupils: list[dict], today: dt.date) -> dict:
             )["case_ref"]
             p["case_ref"] = ref
             if p["kind"] == "triage":
-                seen["awaiting_triage"] += 1
+                seen[CaseState.AWAITING_TRIAGE] += 1
                 continue
             f_intake.triage.fn(forms.Triage(case_ref=ref, outcome="oja", level=2, actor=actor))
             f_planning.draft_plan.fn(
@@ -208,7 +209,7 @@ def drill(pupils: list[dict], today: dt.date) -> dict:
                 forms.RecordMeasurement(case_ref=ref, goal_number=1, value=0.5, actor="PRF-PW")
             )
             if p["kind"] == "actief":
-                seen["active"] += 1
+                seen[CaseState.ACTIVE] += 1
                 continue
             escalate = p["kind"] == "specialistische_zorg"
             f_review.commit(
@@ -246,7 +247,7 @@ def drill(pupils: list[dict], today: dt.date) -> dict:
                         case_ref=ref, accepted=False, level_on_decline=2, actor=f"PRF-WT{p['gm'][-3:]}"
                     )
                 )
-                seen["referral_declined"] += 1
+                seen[ReturnReason.REFERRAL_DECLINED] += 1
     finally:
         for phase in phases:
             phase.commit = as_task
@@ -313,8 +314,9 @@ def test_a_thousand_pupils_leave_no_personal_data_in_prefect_or_mail(region, pre
         p["parties"] = sorted(required_consent(age_on(p["born"], today), ["ouder_1"]))
     seen = drill([{k: p[k] for k in ("ref", "school", "gm", "kind", "parties")} for p in pupils], today)
     n = len(pupils)
-    assert seen["awaiting_triage"] == len([p for p in pupils if p["kind"] == "triage"]) and n >= len(KINDS)
-    for action in ("continue", "scale_up", "scale_down", "close", "escalate", "referral_declined"):
+    assert seen[CaseState.AWAITING_TRIAGE] == len([p for p in pupils if p["kind"] == "triage"]) and n >= len(KINDS)
+    decided = (Action.CONTINUE, Action.SCALE_UP, Action.SCALE_DOWN, Action.CLOSE, Action.ESCALATE)
+    for action in (*decided, ReturnReason.REFERRAL_DECLINED):
         assert seen[action] > 0, action
 
     with Session(get_engine(region["url"])) as s:
