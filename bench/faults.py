@@ -248,11 +248,14 @@ def main() -> None:
 
         # drain: what is still claimed by a killed run waits out its lease, then goes
         from models.tables import Outbox
+        from models.vocabulary import OutboxStatus
 
         for _ in range(10):
             get_engine(url).dispose()
             with get_engine(url).connect() as conn:
-                pending = conn.execute(sa.select(sa.func.count()).where(Outbox.status == "pending")).scalar()
+                pending = conn.execute(
+                    sa.select(sa.func.count()).where(Outbox.status == OutboxStatus.PENDING.value)
+                ).scalar()
             if not pending:
                 break
             time.sleep(5)

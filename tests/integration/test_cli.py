@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from models.lifecycle import AuditAction, CaseState
 from models.tables import Case, Outbox, Pupil
+from models.vocabulary import OutboxStatus
 from oja.adapters.db import get_engine
 from oja.config import get_settings
 from oja.entrypoints.cli import app
@@ -146,7 +147,7 @@ def test_a_sweep_by_hand_without_smtp_writes_the_mails_to_the_mail_folder(home, 
     folder = home / "mail"
     assert f"written to {folder}" in " ".join(result.output.split())
     with Session(get_engine()) as s:
-        sent = s.exec(select(Outbox).where(Outbox.status == "sent")).all()
+        sent = s.exec(select(Outbox).where(Outbox.status == OutboxStatus.SENT.value)).all()
     files = sorted(folder.glob("*.eml"))
     assert sent and len(files) == len(sent)  # the demo's referrals were queued for the district teams at least
     for path in files:

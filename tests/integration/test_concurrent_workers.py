@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from models.tables import Notice, Outbox
+from models.vocabulary import OutboxStatus
 from notifications.render import render
 from oja.adapters.db import get_engine
 from oja.config import Policy
@@ -88,4 +89,4 @@ def test_two_worker_processes_sweep_the_same_day_and_nothing_goes_twice(pg_url, 
     with get_engine(pg_url).connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(Notice)).scalar() == expected.notices
         statuses = conn.execute(sa.select(Outbox.status, sa.func.count()).group_by(Outbox.status)).all()
-    assert dict(statuses) == {"sent": expected.messages}
+    assert dict(statuses) == {OutboxStatus.SENT: expected.messages}
