@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from prefect import get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 from prefect.runtime import flow_run
@@ -20,7 +20,19 @@ from models.lifecycle import AuditAction
 from models.schooldays import today as amsterdam_today
 from oja.services.kernel import CaseOutcome, execute
 
-RESULTS = {"persist_result": True, "result_serializer": "json"}
+P = ParamSpec("P")
+R = TypeVar("R")
+Result = dict[str, Any]  # what a run returns: codes and references only, stored as JSON
+
+
+def case_flow(name: str, run_prefix: str) -> Callable[[Callable[P, R]], Flow[P, R]]:
+    """A flow of a professional action: runs named from the form's reference (`run_name`), results kept.
+
+    A run's result (the case reference, `joined`, the planned review date: codes only, never personal data)
+    is kept as JSON where Prefect keeps results (PREFECT_HOME/storage, the same for the server and the
+    workers that `oja start` starts), so the UI and the API can read it back.
+    """
+    return flow(name=name, flow_run_name=run_name(run_prefix), persist_result=True, result_serializer="json")
 
 
 def run_name(prefix: str) -> Callable[[], str]:
@@ -35,7 +47,7 @@ def run_name(prefix: str) -> Callable[[], str]:
     return name
 
 
-def run_use_case(action: str, use_case: Callable[..., Any], **kwargs: Any) -> Any:
+def run_use_case(action: str, use_case: Callable[..., R], **kwargs: Any) -> R:
     """One use case in one transaction (a refusal of access audited); a refusal fails the run with its message."""
     try:
         return execute(use_case, **kwargs)
@@ -45,7 +57,7 @@ def run_use_case(action: str, use_case: Callable[..., Any], **kwargs: Any) -> An
 
 
 @task(name="wijziging-vastleggen", cache_policy=NO_CACHE)
-def commit(action: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> dict:
+def commit(action: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> Result:
     """Run one use case in one transaction: the change and its audit record commit together or not at all."""
     outcome = run_use_case(action, use_case, **kwargs)
     logger = get_run_logger()

@@ -9,10 +9,10 @@ and shows every parameter.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from prefect.input import RunInput
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from models.vocabulary import (
     ChangeReason,
@@ -53,7 +53,7 @@ OptionalDay = Annotated[
 ]
 
 
-def _plain_optionals(schema: dict) -> None:
+def _plain_optionals(schema: dict[str, Any]) -> None:
     """Show an optional field as its plain input in the Prefect UI, not as a choice between a type and None.
 
     Leaving the field empty still means None: the UI leaves it out and the model's default applies.
@@ -148,7 +148,7 @@ class DraftPlan(Form):
 
     @field_validator("planned_end_on")
     @classmethod
-    def _after_start(cls, value: dt.date, info) -> dt.date:
+    def _after_start(cls, value: dt.date, info: ValidationInfo) -> dt.date:
         start = info.data.get("start_on")
         if start is not None and value <= start:
             raise ValueError("de einddatum ligt na de startdatum")

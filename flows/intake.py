@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from prefect import flow
-
 from flows import forms
-from flows.common import RESULTS, commit, day, run_name
+from flows.common import Result, case_flow, commit, day
 from models.schooldays import today as amsterdam_today
 from oja.config import get_policy
 from oja.services import intake as service
 
 
-@flow(name="signaal-registreren", flow_run_name=run_name("signaal"), log_prints=False, **RESULTS)
-def register_signal(form: forms.RegisterSignal) -> dict:
+@case_flow("signaal-registreren", "signaal")
+def register_signal(form: forms.RegisterSignal) -> Result:
     """Register a signal about a pupil; a pupil with an open case gets it joined, not a second intake."""
     return commit(
         "signaal-registreren",
@@ -29,8 +27,8 @@ def register_signal(form: forms.RegisterSignal) -> dict:
     )
 
 
-@flow(name="triage", flow_run_name=run_name("triage"), **RESULTS)
-def triage(form: forms.Triage) -> dict:
+@case_flow("triage", "triage")
+def triage(form: forms.Triage) -> Result:
     """Record the core team's triage outcome."""
     return commit(
         "triage",
@@ -45,8 +43,8 @@ def triage(form: forms.Triage) -> dict:
     )
 
 
-@flow(name="casus-heropenen", flow_run_name=run_name("heropenen"), **RESULTS)
-def reopen(form: forms.CaseAction) -> dict:
+@case_flow("casus-heropenen", "heropenen")
+def reopen(form: forms.CaseAction) -> Result:
     """Reopen a closed case for a new triage."""
     return commit(
         "heropenen",

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from prefect import flow
-
 from flows import forms
-from flows.common import RESULTS, commit, day, run_name
+from flows.common import Result, case_flow, commit, day
 from models.schooldays import today as amsterdam_today
 from oja.config import get_policy
 from oja.services import planning as service
 
 
-@flow(name="plan-opstellen", flow_run_name=run_name("plan"), **RESULTS)
-def draft_plan(form: forms.DraftPlan) -> dict:
+@case_flow("plan-opstellen", "plan")
+def draft_plan(form: forms.DraftPlan) -> Result:
     """Draft the joint plan: goals, interventions, regie holder, funding split, dates, review cadence."""
     return commit(
         "plan-opstellen",
@@ -33,8 +31,8 @@ def draft_plan(form: forms.DraftPlan) -> dict:
     )
 
 
-@flow(name="toestemming-vastleggen", flow_run_name=run_name("toestemming"), **RESULTS)
-def record_consent(form: forms.RecordConsent) -> dict:
+@case_flow("toestemming-vastleggen", "toestemming")
+def record_consent(form: forms.RecordConsent) -> Result:
     """Record one party's consent (or refusal) to the current plan."""
     return commit(
         "toestemming-vastleggen",
@@ -48,8 +46,8 @@ def record_consent(form: forms.RecordConsent) -> dict:
     )
 
 
-@flow(name="arrangement-starten", flow_run_name=run_name("start"), **RESULTS)
-def activate(form: forms.CaseAction) -> dict:
+@case_flow("arrangement-starten", "start")
+def activate(form: forms.CaseAction) -> Result:
     """Start the arrangement once the consent the pupil's age requires is complete; plans the first review."""
     return commit(
         "arrangement-starten", service.activate, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today()

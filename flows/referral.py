@@ -5,23 +5,21 @@ Services: `oja/services/referral.py`.
 
 from __future__ import annotations
 
-from prefect import flow
-
 from flows import forms
-from flows.common import RESULTS, commit, run_name
+from flows.common import Result, case_flow, commit
 from models.schooldays import today as amsterdam_today
 from oja.config import get_policy
 from oja.services import referral as service
 
 
-@flow(name="verwijzen-specialistische-zorg", flow_run_name=run_name("verwijzing"), **RESULTS)
-def refer(form: forms.CaseAction) -> dict:
+@case_flow("verwijzen-specialistische-zorg", "verwijzing")
+def refer(form: forms.CaseAction) -> Result:
     """Refer to specialised care (level 4) through the pupil's municipality, outside a review."""
     return commit("verwijzen", service.refer, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today())
 
 
-@flow(name="verwijzing-beantwoorden", flow_run_name=run_name("verwijzing-antwoord"), **RESULTS)
-def respond_to_referral(form: forms.RespondToReferral) -> dict:
+@case_flow("verwijzing-beantwoorden", "verwijzing-antwoord")
+def respond_to_referral(form: forms.RespondToReferral) -> Result:
     """The district team accepts a referral, or declines it and the case returns to school at a chosen level."""
     return commit(
         "verwijzing-beantwoorden",
@@ -35,8 +33,8 @@ def respond_to_referral(form: forms.RespondToReferral) -> dict:
     )
 
 
-@flow(name="terugkeer-uit-specialistische-zorg", flow_run_name=run_name("terugkeer"), **RESULTS)
-def return_from_specialised(form: forms.ReturnFromSpecialised) -> dict:
+@case_flow("terugkeer-uit-specialistische-zorg", "terugkeer")
+def return_from_specialised(form: forms.ReturnFromSpecialised) -> Result:
     """Return from specialised care into an in-school arrangement at a chosen level; a new plan follows."""
     return commit(
         "terugkeer",

@@ -5,20 +5,24 @@ A subject-access export holds personal data, so it is not a flow: `oja pupil exp
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from flows import forms
-from flows.common import RESULTS, day, run_name, run_use_case
+from flows.common import Result, case_flow, day, run_use_case
 from models.schooldays import today as amsterdam_today
+from models.tables import ErasureRequest
 from oja.adapters.db import get_engine
 from oja.config import get_policy
 from oja.services import retention
 
 
-@flow(name="bewaartermijn", flow_run_name="bewaartermijn", **RESULTS)
-def apply_retention() -> dict:
+@flow(name="bewaartermijn", flow_run_name="bewaartermijn", persist_result=True, result_serializer="json")
+def apply_retention() -> Result:
     """Destroy the dossiers whose last change is older than the retention term (default 20 years)."""
     policy = get_policy()
     report = retention.apply_retention(get_engine(), today=amsterdam_today(), policy=policy)
@@ -29,9 +33,9 @@ def apply_retention() -> dict:
 
 
 @task(name="verzoek-vastleggen", cache_policy=NO_CACHE)
-def _commit(action: str, use_case, **kwargs) -> dict:
+def _commit(action: str, use_case: Callable[..., ErasureRequest], **kwargs: Any) -> Result:
     request = run_use_case(action, use_case, **kwargs)
-    result = {
+    result: Result = {
         "request_ref": request.ref,
         "pupil_ref": request.pupil_ref,
         "due_on": request.due_on.isoformat(),
@@ -43,7 +47,7 @@ def _commit(action: str, use_case, **kwargs) -> dict:
         event=f"oja.erasure.{what}",
         resource={
             "prefect.resource.id": f"oja.erasure.{result['request_ref']}",
-            "prefect.resource.name": result["request_ref"],
+            "prefect.resource.name": request.ref,
         },
         payload={k: v for k, v in result.items() if k != "pupil_ref"},
     )
@@ -53,8 +57,8 @@ def _commit(action: str, use_case, **kwargs) -> dict:
     return result
 
 
-@flow(name="verzoek-vernietiging-registreren", flow_run_name=run_name("vernietigingsverzoek"), **RESULTS)
-def request_erasure(form: forms.RequestErasure) -> dict:
+@case_flow("verzoek-vernietiging-registreren", "vernietigingsverzoek")
+def request_erasure(form: forms.RequestErasure) -> Result:
     """Register a request to destroy a dossier early; it is to be decided within 3 months, with reminders."""
     return _commit(
         "verzoek-vernietiging-registreren",
@@ -68,8 +72,8 @@ def request_erasure(form: forms.RequestErasure) -> dict:
     )
 
 
-@flow(name="verzoek-vernietiging-beslissen", flow_run_name=run_name("besluit vernietiging"), **RESULTS)
-def decide_erasure(form: forms.DecideErasure) -> dict:
+@case_flow("verzoek-vernietiging-beslissen", "besluit vernietiging")
+def decide_erasure(form: forms.DecideErasure) -> Result:
     """Grant (the dossier is destroyed now, an audit record remains) or refuse with a stated reason."""
     return _commit(
         "verzoek-vernietiging-beslissen",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 from prefect.states import Running
 
 from flows import forms
-from flows.common import RESULTS, commit, day, run_name
+from flows.common import Result, case_flow, commit, day
 from models.errors import ActionRefused
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine, unit_of_work
@@ -26,7 +26,7 @@ from oja.services import review as service
 
 
 @task(name="aanbeveling", cache_policy=NO_CACHE)
-def recommend_decision(case_ref: str) -> dict:
+def recommend_decision(case_ref: str) -> Result:
     """The engine's recommendation at this review, with its reasons; published as an artifact."""
     with unit_of_work() as session:
         rec = service.recommendation(session, case_ref=case_ref, policy=get_policy())
@@ -71,8 +71,8 @@ def remind_decision_due(case_ref: str, held_on: dt.date) -> int:
     )
 
 
-@flow(name="evaluatie-vastleggen", flow_run_name=run_name("evaluatie"), **RESULTS)
-def record_review(form: forms.RecordReview) -> dict:
+@case_flow("evaluatie-vastleggen", "evaluatie")
+def record_review(form: forms.RecordReview) -> Result:
     """Record a review, show the engine's recommendation with its reasons, and wait for the decision."""
     held_on = day(form.held_on)
     result = commit(
@@ -128,11 +128,13 @@ def _end_pause() -> None:
 
     Prefect's server refuses any move out of a timed-out pause (the run would end Failed, 'never resumed').
     """
+    run_id = flow_run.get_id()
+    assert run_id is not None, "called inside a flow run"
     with get_client(sync_client=True) as client:
-        client.set_flow_run_state(flow_run.get_id(), Running(message="geen besluit binnen de wachttijd"), force=True)
+        client.set_flow_run_state(run_id, Running(message="geen besluit binnen de wachttijd"), force=True)
 
 
-def _decide(case_ref: str, answer: forms.ConfirmDecision, rec: dict) -> dict:
+def _decide(case_ref: str, answer: forms.ConfirmDecision, rec: Result) -> Result:
     kind = rec["kind"] if answer.confirm else answer.kind
     if kind is None:
         raise ActionRefused("kind: choose a decision when not taking over the recommendation")
@@ -152,8 +154,8 @@ def _decide(case_ref: str, answer: forms.ConfirmDecision, rec: dict) -> dict:
     )
 
 
-@flow(name="meting-vastleggen", flow_run_name=run_name("meting"), **RESULTS)
-def record_measurement(form: forms.RecordMeasurement) -> dict:
+@case_flow("meting-vastleggen", "meting")
+def record_measurement(form: forms.RecordMeasurement) -> Result:
     """Record a progress-monitoring measurement for a goal (compared with its aim line at reviews)."""
     return commit(
         "meting-vastleggen",
@@ -167,8 +169,8 @@ def record_measurement(form: forms.RecordMeasurement) -> dict:
     )
 
 
-@flow(name="besluit-nemen", flow_run_name=run_name("besluit"), **RESULTS)
-def take_decision(form: forms.TakeDecision) -> dict:
+@case_flow("besluit-nemen", "besluit")
+def take_decision(form: forms.TakeDecision) -> Result:
     """Carry out a decision: continue, scale up, scale down, close with a reason, or escalate.
 
     After a review the engine's recommendation applies: deciding otherwise needs a reason.
