@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any, TypeVar
 
 import pendulum
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 
 from models import access
 from models.errors import InvalidInput, UnknownReference
@@ -39,6 +40,7 @@ from models.tables import (
     Notice,
     Parent,
     Plan,
+    Professional,
     Pupil,
     Referral,
     Review,
@@ -52,14 +54,23 @@ from oja.services.kernel import access_actor, case_scope, choice, load_actor, lo
 
 ERASURE_REF = "VV-{year}-{id:06d}"
 
+_T = TypeVar("_T")
+
 
 @dataclasses.dataclass
 class RetentionReport:
     pupils: int = 0
     cases: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
+
+
+def _stored(value: _T | None, what: str) -> _T:
+    """A value every stored row has (a primary key, a case's reference), narrowed from the model's optional field."""
+    if value is None:
+        raise RuntimeError(f"{what} is not stored yet: flush the session first")
+    return value
 
 
 # ---- destruction ----------------------------------------------------------------------------
@@ -75,37 +86,37 @@ def destroy_dossiers(
     """
     if not pupil_ids:
         return 0
-    cases = session.exec(select(Case.id, Case.ref, Case.state).where(Case.pupil_id.in_(pupil_ids))).all()
+    cases = session.exec(select(Case.id, Case.ref, Case.state).where(col(Case.pupil_id).in_(pupil_ids))).all()
     case_ids = [c[0] for c in cases]
-    plans = select(Plan.id).where(Plan.case_id.in_(case_ids))
-    goals = select(Goal.id).where(Goal.plan_id.in_(plans))
-    reviews = select(Review.id).where(Review.case_id.in_(case_ids))
+    plans = select(Plan.id).where(col(Plan.case_id).in_(case_ids))
+    goals = select(Goal.id).where(col(Goal.plan_id).in_(plans))
+    reviews = select(Review.id).where(col(Review.case_id).in_(case_ids))
     for stmt in (
-        sa.delete(Notice).where(Notice.case_id.in_(case_ids)),
-        sa.delete(GoalScore).where(GoalScore.review_id.in_(reviews)),
-        sa.delete(Measurement).where(Measurement.goal_id.in_(goals)),
-        sa.delete(Decision).where(Decision.case_id.in_(case_ids)),
-        sa.delete(ConsentRecord).where(ConsentRecord.case_id.in_(case_ids)),
-        sa.delete(Review).where(Review.case_id.in_(case_ids)),
-        sa.delete(Goal).where(Goal.plan_id.in_(plans)),
-        sa.delete(Intervention).where(Intervention.plan_id.in_(plans)),
-        sa.delete(Referral).where(Referral.case_id.in_(case_ids)),
-        sa.delete(GroupMember).where(GroupMember.case_id.in_(case_ids)),
-        sa.delete(Signal).where(Signal.case_id.in_(case_ids)),
+        sa.delete(Notice).where(col(Notice.case_id).in_(case_ids)),
+        sa.delete(GoalScore).where(col(GoalScore.review_id).in_(reviews)),
+        sa.delete(Measurement).where(col(Measurement.goal_id).in_(goals)),
+        sa.delete(Decision).where(col(Decision.case_id).in_(case_ids)),
+        sa.delete(ConsentRecord).where(col(ConsentRecord.case_id).in_(case_ids)),
+        sa.delete(Review).where(col(Review.case_id).in_(case_ids)),
+        sa.delete(Goal).where(col(Goal.plan_id).in_(plans)),
+        sa.delete(Intervention).where(col(Intervention.plan_id).in_(plans)),
+        sa.delete(Referral).where(col(Referral.case_id).in_(case_ids)),
+        sa.delete(GroupMember).where(col(GroupMember.case_id).in_(case_ids)),
+        sa.delete(Signal).where(col(Signal.case_id).in_(case_ids)),
     ):
         session.exec(stmt)
-    session.exec(sa.update(Case).where(Case.id.in_(case_ids)).values(regie_holder_code=None))
-    session.exec(sa.delete(Plan).where(Plan.case_id.in_(case_ids)))
-    session.exec(sa.delete(Parent).where(Parent.pupil_id.in_(pupil_ids)))
+    session.exec(sa.update(Case).where(col(Case.id).in_(case_ids)).values(regie_holder_code=None))
+    session.exec(sa.delete(Plan).where(col(Plan.case_id).in_(case_ids)))
+    session.exec(sa.delete(Parent).where(col(Parent.pupil_id).in_(pupil_ids)))
     session.exec(
         sa.update(Pupil)
-        .where(Pupil.id.in_(pupil_ids))
+        .where(col(Pupil.id).in_(pupil_ids))
         .values(given_name="", family_name="", bsn=None, onderwijsnummer=None, birth_date=None, destroyed_on=today)
     )
     if audit:
         audit_trail.record_unchanged(
             session,
-            ((ref, state) for _id, ref, state in cases),
+            ((_stored(ref, "a case's reference"), state) for _id, ref, state in cases),
             actor=actor,
             action=AuditAction.DESTROYED,
             reason=reason,
@@ -117,20 +128,20 @@ def expired_pupils(session: Session, *, today: dt.date, years: int, limit: int) 
     """Pupils without an open case whose dossier was last changed more than `years` years before today."""
     cutoff = pendulum.date(today.year, today.month, today.day).subtract(years=years)
     cutoff_ts = dt.datetime(cutoff.year, cutoff.month, cutoff.day, tzinfo=dt.UTC)
-    last_case = select(Case.pupil_id, func.max(Case.updated_at).label("last")).group_by(Case.pupil_id).subquery()
+    last_case = select(Case.pupil_id, func.max(Case.updated_at).label("last")).group_by(col(Case.pupil_id)).subquery()
     open_pupils = select(Case.pupil_id).where(Case.state != CaseState.CLOSED.value)
     stmt = (
         select(Pupil.id)
         .outerjoin(last_case, last_case.c.pupil_id == Pupil.id)
         .where(
-            Pupil.destroyed_on.is_(None),
+            col(Pupil.destroyed_on).is_(None),
             func.coalesce(last_case.c.last, Pupil.created_at) < cutoff_ts,
-            Pupil.id.not_in(open_pupils),
+            col(Pupil.id).not_in(open_pupils),
         )
-        .order_by(Pupil.id)
+        .order_by(col(Pupil.id))
         .limit(limit)
     )
-    return list(session.exec(stmt).all())
+    return [_stored(pupil_id, "a pupil's id") for pupil_id in session.exec(stmt).all()]
 
 
 def apply_retention(engine: sa.Engine, *, today: dt.date, policy: Policy, batch: int = 500) -> RetentionReport:
@@ -170,7 +181,7 @@ def request_erasure(
         raise InvalidInput("received_on", "register a request within a month of its receipt")
     _check_scope(session, who, pupil, "request_erasure")
     if party == ConsentParty.PUPIL.value:
-        if age_on(pupil.birth_date, received_on) < 12:
+        if age_on(_stored(pupil.birth_date, "the birth date of a pupil whose dossier is kept"), received_on) < 12:
             raise InvalidInput("requested_by", "a pupil may ask for destruction from the age of 12")
     else:
         position = 1 if party == ConsentParty.PARENT_1.value else 2
@@ -178,7 +189,9 @@ def request_erasure(
         if parent is None or not parent.has_authority:
             raise InvalidInput("requested_by", f"{party} is not a registered parent with authority (gezag)")
     pending = session.exec(
-        select(ErasureRequest.ref).where(ErasureRequest.pupil_ref == pupil.ref, ErasureRequest.decided_on.is_(None))
+        select(ErasureRequest.ref).where(
+            ErasureRequest.pupil_ref == pupil.ref, col(ErasureRequest.decided_on).is_(None)
+        )
     ).first()
     if pending:
         raise InvalidInput("pupil_ref", f"request {pending} for this pupil is still to be decided")
@@ -242,13 +255,20 @@ def decide_erasure(
     action = AuditAction.ERASURE_GRANTED if grant else AuditAction.ERASURE_REFUSED
     _audit_pupil(session, pupil, who.code, action, f"{request.ref};{outcome}")
     if grant:  # the grant's one audit record says so: no second record for the destruction
-        destroy_dossiers(session, [pupil.id], actor=who.code, reason=f"verzoek {request.ref}", today=today, audit=False)
+        destroy_dossiers(
+            session,
+            [_stored(pupil.id, "a pupil's id")],
+            actor=who.code,
+            reason=f"verzoek {request.ref}",
+            today=today,
+            audit=False,
+        )
     return request
 
 
-def _check_scope(session: Session, who, pupil: Pupil, action: str) -> None:
+def _check_scope(session: Session, who: Professional, pupil: Pupil, action: str) -> None:
     """The pupil's school, or whoever may act on the pupil's latest case, handles the request."""
-    latest = session.exec(select(Case).where(Case.pupil_id == pupil.id).order_by(Case.id.desc())).first()
+    latest = session.exec(select(Case).where(Case.pupil_id == pupil.id).order_by(col(Case.id).desc())).first()
     scope = (
         case_scope(session, latest)
         if latest is not None
@@ -259,47 +279,50 @@ def _check_scope(session: Session, who, pupil: Pupil, action: str) -> None:
 
 def _audit_pupil(session: Session, pupil: Pupil, actor: str, action: AuditAction, reason: str) -> None:
     """Audit a request or decision on each of the pupil's cases (the pupil reference when there is none)."""
-    cases = session.exec(select(Case.ref, Case.state).where(Case.pupil_id == pupil.id)).all() or [
-        (pupil.ref, audit_trail.NO_STATE)
-    ]
+    rows = session.exec(select(Case.ref, Case.state).where(Case.pupil_id == pupil.id)).all()
+    cases = [(_stored(ref, "a case's reference"), state) for ref, state in rows] or [(pupil.ref, audit_trail.NO_STATE)]
     audit_trail.record_unchanged(session, cases, actor=actor, action=action, reason=reason)
 
 
 # ---- subject access ------------------------------------------------------------------------
 
 
-def _rows(session: Session, model: type[SQLModel], where) -> list[dict]:
+def _rows(session: Session, model: type[SQLModel], where: sa.ColumnElement[bool]) -> list[dict[str, Any]]:
     return [row.model_dump(mode="json") for row in session.exec(select(model).where(where)).all()]
 
 
-def export_pupil(session: Session, pupil_ref: str) -> dict:
+def export_pupil(session: Session, pupil_ref: str) -> dict[str, Any]:
     """Everything the engine holds about one pupil, for the parents (AVG art. 15); contains personal data."""
     ref = (pupil_ref or "").strip().upper()
     pupil = session.exec(select(Pupil).where(Pupil.ref == ref)).first()
     if pupil is None:
         raise UnknownReference("pupil_ref", "pupil", ref)
-    out = {"pupil": pupil.model_dump(mode="json"), "parents": _rows(session, Parent, Parent.pupil_id == pupil.id)}
-    out["cases"] = []
-    for case in session.exec(select(Case).where(Case.pupil_id == pupil.id).order_by(Case.id)).all():
+    cases: list[dict[str, Any]] = []
+    out: dict[str, Any] = {
+        "pupil": pupil.model_dump(mode="json"),
+        "parents": _rows(session, Parent, col(Parent.pupil_id) == pupil.id),
+        "cases": cases,
+    }
+    for case in session.exec(select(Case).where(Case.pupil_id == pupil.id).order_by(col(Case.id))).all():
         plan_ids = list(session.exec(select(Plan.id).where(Plan.case_id == case.id)).all())
-        goal_ids = list(session.exec(select(Goal.id).where(Goal.plan_id.in_(plan_ids))).all())
+        goal_ids = list(session.exec(select(Goal.id).where(col(Goal.plan_id).in_(plan_ids))).all())
         review_ids = list(session.exec(select(Review.id).where(Review.case_id == case.id)).all())
-        out["cases"].append(
+        cases.append(
             {
                 "case": case.model_dump(mode="json"),
-                "signals": _rows(session, Signal, Signal.case_id == case.id),
-                "plans": _rows(session, Plan, Plan.case_id == case.id),
-                "goals": _rows(session, Goal, Goal.id.in_(goal_ids)),
-                "interventions": _rows(session, Intervention, Intervention.plan_id.in_(plan_ids)),
-                "consent": _rows(session, ConsentRecord, ConsentRecord.case_id == case.id),
-                "reviews": _rows(session, Review, Review.case_id == case.id),
-                "goal_scores": _rows(session, GoalScore, GoalScore.review_id.in_(review_ids)),
-                "measurements": _rows(session, Measurement, Measurement.goal_id.in_(goal_ids)),
-                "decisions": _rows(session, Decision, Decision.case_id == case.id),
-                "referrals": _rows(session, Referral, Referral.case_id == case.id),
-                "group_places": _rows(session, GroupMember, GroupMember.case_id == case.id),
-                "audit": _rows(session, AuditRecord, AuditRecord.case_ref == case.ref),
+                "signals": _rows(session, Signal, col(Signal.case_id) == case.id),
+                "plans": _rows(session, Plan, col(Plan.case_id) == case.id),
+                "goals": _rows(session, Goal, col(Goal.id).in_(goal_ids)),
+                "interventions": _rows(session, Intervention, col(Intervention.plan_id).in_(plan_ids)),
+                "consent": _rows(session, ConsentRecord, col(ConsentRecord.case_id) == case.id),
+                "reviews": _rows(session, Review, col(Review.case_id) == case.id),
+                "goal_scores": _rows(session, GoalScore, col(GoalScore.review_id).in_(review_ids)),
+                "measurements": _rows(session, Measurement, col(Measurement.goal_id).in_(goal_ids)),
+                "decisions": _rows(session, Decision, col(Decision.case_id) == case.id),
+                "referrals": _rows(session, Referral, col(Referral.case_id) == case.id),
+                "group_places": _rows(session, GroupMember, col(GroupMember.case_id) == case.id),
+                "audit": _rows(session, AuditRecord, col(AuditRecord.case_ref) == case.ref),
             }
         )
-    out["erasure_requests"] = _rows(session, ErasureRequest, ErasureRequest.pupil_ref == pupil.ref)
+    out["erasure_requests"] = _rows(session, ErasureRequest, col(ErasureRequest.pupil_ref) == pupil.ref)
     return out
