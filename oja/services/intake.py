@@ -49,6 +49,7 @@ from oja.services.kernel import (
     not_future,
     transition,
 )
+from oja.services.reads import key
 from oja.services.referral import open_referral
 
 URGENCY_RANK = {Urgency.NORMAL.value: 0, Urgency.HIGH.value: 1, Urgency.ACUTE.value: 2}
@@ -99,7 +100,7 @@ def register_signal(
             open_case.triage_due_on = min(open_case.triage_due_on or due, due)
         session.add(
             Signal(
-                case_id=open_case.id,
+                case_id=key(open_case),
                 source=source,
                 domains=",".join(codes),
                 urgency=urgency,
@@ -115,7 +116,7 @@ def register_signal(
     else:
         due = add_school_days(received_on, policy.triage_norm_school_days, calendar)
     case = Case(
-        pupil_id=pupil.id,
+        pupil_id=key(pupil),
         school_code=school.code,
         state=CaseState.AWAITING_TRIAGE.value,
         level=lc.BASIC_LEVEL,
@@ -131,7 +132,7 @@ def register_signal(
     case.ref = f"OJA-{received_on.year}-{case.id:06d}"
     session.add(
         Signal(
-            case_id=case.id,
+            case_id=key(case),
             source=source,
             domains=",".join(codes),
             urgency=urgency,

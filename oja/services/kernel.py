@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from models import access
 from models import lifecycle as lc
@@ -30,7 +30,7 @@ from oja.adapters.db import get_engine, unit_of_work
 from oja.config import Policy
 from oja.services import audit
 from oja.services.calendar import school_calendar
-from oja.services.reads import current_plan, find_case
+from oja.services.reads import current_plan, find_case, ref_of
 
 PUPIL_REF = re.compile(r"^LL-\d{6}$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
@@ -140,7 +140,7 @@ def load_case(
     """The case, locked for the change (`lock=False` for a read); refused when `who` may not take `action` on it."""
     case = find_case(session, ref, field, lock=lock)
     if who is not None:  # an action on the case (reading its summary is allowed on a tombstone too)
-        destroyed = session.exec(select(Pupil.destroyed_on).where(Pupil.id == case.pupil_id)).one()
+        destroyed = session.exec(select(col(Pupil.destroyed_on)).where(Pupil.id == case.pupil_id)).one()
         if destroyed is not None:
             raise InvalidInput(field, f"the dossier of case {case.ref} was destroyed on {destroyed.isoformat()}")
         access.check(access_actor(who), case_scope(session, case), action)
@@ -160,7 +160,7 @@ def case_scope(session: Session, case: Case) -> access.CaseScope:
         if plan is not None
         else frozenset()
     )
-    return access.CaseScope(case.ref, case.school_code, municipality, providers)
+    return access.CaseScope(ref_of(case), case.school_code, municipality, providers)
 
 
 def load_pupil(session: Session, ref: str, field: str = "pupil_ref") -> Pupil:
@@ -201,7 +201,7 @@ def transition(
     session.add(case)
     audit.record(
         session,
-        case_ref=case.ref,
+        case_ref=ref_of(case),
         actor=actor.code,
         at=at,
         action=AuditAction(action),
@@ -213,4 +213,4 @@ def transition(
 
 
 def case_outcome(case: Case, action: Action | AuditAction, *, joined: bool = False) -> CaseOutcome:
-    return CaseOutcome(case.ref, case.state, case.level, AuditAction(action).value, case.next_review_on, joined)
+    return CaseOutcome(ref_of(case), case.state, case.level, AuditAction(action).value, case.next_review_on, joined)

@@ -10,7 +10,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from models import lifecycle as lc
 from models.errors import InvalidInput, UnknownReference
@@ -31,7 +31,6 @@ from models.tables import (
     Intervention,
     Plan,
     Provider,
-    Pupil,
 )
 from models.vocabulary import (
     ConsentParty,
@@ -54,7 +53,7 @@ from oja.services.kernel import (
     transition,
 )
 from oja.services.pupils import parents_with_authority
-from oja.services.reads import current_plan
+from oja.services.reads import born, current_plan, key, plan_of, pupil_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +160,7 @@ def draft_plan(
 
     previous = current_plan(session, case)
     plan = Plan(
-        case_id=case.id,
+        case_id=key(case),
         version=(previous.version + 1) if previous else 1,
         start_on=start_on,
         planned_end_on=planned_end_on,
@@ -185,7 +184,9 @@ def draft_plan(
 
 def granted_parties(session: Session, plan: Plan) -> set[str]:
     """Parties whose latest word on this plan version is consent."""
-    rows = session.exec(select(ConsentRecord).where(ConsentRecord.plan_id == plan.id).order_by(ConsentRecord.id)).all()
+    rows = session.exec(
+        select(ConsentRecord).where(ConsentRecord.plan_id == plan.id).order_by(col(ConsentRecord.id))
+    ).all()
     latest: dict[str, bool] = {}
     for r in rows:
         latest[r.party] = r.granted
@@ -208,17 +209,17 @@ def record_consent(
     lc.next_state(CaseState(case.state), Action.RECORD_CONSENT, case_ref=case.ref)
     party = choice(party, ConsentParty, "party")
     not_future(recorded_on, today, "recorded_on")
-    plan = current_plan(session, case)
+    plan = plan_of(session, case)
     if plan.drafted_on and recorded_on < plan.drafted_on:
         raise InvalidInput("recorded_on", "consent cannot predate the plan it is given to")
-    pupil = session.get(Pupil, case.pupil_id)
+    pupil = pupil_of(session, case)
     parents = parents_with_authority(session, pupil)
     if party != PUPIL and party not in parents:
         raise InvalidInput("party", f"{party} is not a parent with authority (gezag) for this pupil")
     session.add(
         ConsentRecord(
-            case_id=case.id,
-            plan_id=plan.id,
+            case_id=key(case),
+            plan_id=key(plan),
             party=party,
             granted=granted,
             recorded_on=recorded_on,
@@ -227,7 +228,7 @@ def record_consent(
     )
     session.flush()
     given = f"{party}={'granted' if granted else 'refused'} plan v{plan.version}"
-    needed = required_consent(age_on(pupil.birth_date, recorded_on), parents)
+    needed = required_consent(age_on(born(pupil), recorded_on), parents)
     if needed <= granted_parties(session, plan):  # the last consent needed: one transition, one audit record
         transition(session, case, Action.CONSENT_COMPLETE, who, reason=f"{given}; complete: {','.join(sorted(needed))}")
         return case_outcome(case, Action.CONSENT_COMPLETE)
@@ -239,11 +240,11 @@ def activate(session: Session, *, case_ref: str, actor: str, today: dt.date) -> 
     """Start the arrangement: only with the consent the pupil's age requires today."""
     who = load_actor(session, actor)
     case = load_case(session, case_ref, who=who, action="activate")
-    pupil = session.get(Pupil, case.pupil_id)
-    plan = current_plan(session, case)
+    pupil = pupil_of(session, case)
+    plan = plan_of(session, case)
     if case.state == CaseState.PLAN_DRAFTED.value:  # say what is missing, not just the state
         check_consent(
-            age_on(pupil.birth_date, today),
+            age_on(born(pupil), today),
             parents_with_authority(session, pupil),
             granted_parties(session, plan),
             case_ref=case.ref,
@@ -251,7 +252,7 @@ def activate(session: Session, *, case_ref: str, actor: str, today: dt.date) -> 
     lc.next_state(CaseState(case.state), Action.ACTIVATE, case_ref=case.ref)
     # the pupil may have turned 12 or 16 since consent was complete
     check_consent(
-        age_on(pupil.birth_date, today),
+        age_on(born(pupil), today),
         parents_with_authority(session, pupil),
         granted_parties(session, plan),
         case_ref=case.ref,
@@ -269,7 +270,7 @@ def group_members(session: Session, code: str) -> int:
     return session.exec(
         select(func.count())
         .select_from(GroupMember)
-        .where(GroupMember.group_code == code, GroupMember.left_on.is_(None))
+        .where(GroupMember.group_code == code, col(GroupMember.left_on).is_(None))
     ).one()
 
 
@@ -283,12 +284,12 @@ def join_group(session: Session, case: Case, code: str, today: dt.date) -> None:
         raise InvalidInput("group_code", f"group {group.code} is for school {group.school_code}")
     if group_members(session, group.code) >= group.capacity:
         raise InvalidInput("group_code", f"group {group.code} is full ({group.capacity} places)")
-    session.add(GroupMember(group_code=group.code, case_id=case.id, joined_on=today))
+    session.add(GroupMember(group_code=group.code, case_id=key(case), joined_on=today))
 
 
 def leave_groups(session: Session, case: Case, today: dt.date) -> None:
     for member in session.exec(
-        select(GroupMember).where(GroupMember.case_id == case.id, GroupMember.left_on.is_(None))
+        select(GroupMember).where(GroupMember.case_id == case.id, col(GroupMember.left_on).is_(None))
     ).all():
         member.left_on = today
         session.add(member)

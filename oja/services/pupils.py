@@ -25,6 +25,7 @@ from oja.services.kernel import (
     clean_text,
     load,
 )
+from oja.services.reads import key
 
 PARENT_PARTIES = (ConsentParty.PARENT_1.value, ConsentParty.PARENT_2.value)  # by a parent's position, 1 or 2
 
@@ -80,7 +81,7 @@ def register_pupil(
     for position, parent in enumerate(parents, start=1):
         session.add(
             Parent(
-                pupil_id=pupil.id,
+                pupil_id=key(pupil),
                 position=position,
                 name=clean_text(parent.name, f"parents[{position}].name"),
                 has_authority=parent.has_authority,

@@ -3,14 +3,15 @@ caller that is about to change a case asks for it locked (`find_case(..., lock=T
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from models.errors import InvalidInput, UnknownReference
-from models.tables import Case, Decision, Plan, Referral, Review, Signal
+from models.tables import Case, Decision, Plan, Pupil, Referral, Review, Signal
 
 CASE_REF = re.compile(r"^OJA-\d{4}-\d{6}$")
 
@@ -27,14 +28,55 @@ def find_case(session: Session, ref: str, field: str = "case_ref", *, lock: bool
     return case
 
 
+class Stored(Protocol):
+    id: int | None
+
+
+def key(row: Stored) -> int:
+    """The primary key of a stored row (loaded, or added and flushed)."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} is not stored yet: flush the session first")
+    return row.id
+
+
+def ref_of(case: Case) -> str:
+    """The reference of a stored case (it is given when the case is first flushed)."""
+    if case.ref is None:
+        raise RuntimeError("the case has no reference yet: flush the session first")
+    return case.ref
+
+
 def current_plan(session: Session, case: Case) -> Plan | None:
     """The case's current plan: its newest version (None before the first plan)."""
-    return session.exec(select(Plan).where(Plan.case_id == case.id).order_by(Plan.version.desc())).first()
+    return session.exec(select(Plan).where(Plan.case_id == case.id).order_by(col(Plan.version).desc())).first()
+
+
+def plan_of(session: Session, case: Case) -> Plan:
+    """The current plan of a case past planning (drafted, consented, active, reviewed): it always has one."""
+    plan = current_plan(session, case)
+    if plan is None:
+        raise RuntimeError(f"case {case.ref} in state {case.state} has no plan")
+    return plan
+
+
+def born(pupil: Pupil) -> dt.date:
+    """A pupil's birth date (only a destroyed dossier has none, and no use case reaches one)."""
+    if pupil.birth_date is None:
+        raise RuntimeError(f"{pupil.ref}: the dossier was destroyed")
+    return pupil.birth_date
+
+
+def pupil_of(session: Session, case: Case) -> Pupil:
+    """The pupil a case is about."""
+    pupil = session.get(Pupil, case.pupil_id)
+    if pupil is None:
+        raise RuntimeError(f"case {case.ref} has no pupil")
+    return pupil
 
 
 def current_plans() -> sa.Subquery:
     """The current plan of every case at once, as a subquery with the columns `id` and `case_id`."""
-    latest = select(Plan.case_id, func.max(Plan.version).label("v")).group_by(Plan.case_id).subquery()
+    latest = select(Plan.case_id, func.max(Plan.version).label("v")).group_by(col(Plan.case_id)).subquery()
     return (
         select(Plan.id, Plan.case_id)
         .join(latest, sa.and_(latest.c.case_id == Plan.case_id, latest.c.v == Plan.version))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
 from models.errors import AccessDenied, IllegalTransition
@@ -19,7 +19,6 @@ from models.tables import (
     Case,
     Decision,
     Professional,
-    Pupil,
     Referral,
 )
 from models.vocabulary import (
@@ -42,17 +41,18 @@ from oja.services.kernel import (
     transition,
 )
 from oja.services.planning import leave_groups
+from oja.services.reads import key, pupil_of, ref_of
 from oja.services.sweep import queue_in_session
 
 
 def open_referral(session: Session, case: Case, who: Professional, today: dt.date) -> None:
     """A referral to the district team of the pupil's municipality, which is told in the same transaction."""
-    pupil = session.get(Pupil, case.pupil_id)
+    pupil = pupil_of(session, case)
     case.next_review_on = None
     leave_groups(session, case, today)
     session.add(
         Referral(
-            case_id=case.id,
+            case_id=key(case),
             municipality_code=pupil.municipality_code,
             status=ReferralStatus.SENT.value,
             referred_on=today,
@@ -79,7 +79,7 @@ def respond_to_referral(
     referral = session.exec(
         select(Referral)
         .where(Referral.case_id == case.id, Referral.status == ReferralStatus.SENT.value)
-        .order_by(Referral.id.desc())
+        .order_by(col(Referral.id).desc())
     ).first()
     if case.state != CaseState.ESCALATED.value or referral is None:
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
@@ -88,7 +88,7 @@ def respond_to_referral(
         raise AccessDenied(
             who.code,
             "respond_to_referral",
-            case.ref,
+            ref_of(case),
             f"alleen het wijkteam van {referral.municipality_code} / only the district team of "
             f"{referral.municipality_code} answers this referral",
         )
@@ -98,7 +98,7 @@ def respond_to_referral(
     if accepted:
         audit.record(
             session,
-            case_ref=case.ref,
+            case_ref=ref_of(case),
             actor=who.code,
             action=AuditAction.REFERRAL_ACCEPTED,
             from_state=case.state,
@@ -136,7 +136,7 @@ def return_to_school(
     transition(session, case, Action.RETURN, who, reason=reason_code.value if reason_code else f"level {case.level}")
     session.add(
         Decision(
-            case_id=case.id,
+            case_id=key(case),
             kind=OtherDecision.RETURN.value,
             from_level=before_level,
             to_level=case.level,
@@ -158,7 +158,7 @@ def refer(session: Session, *, case_ref: str, actor: str, today: dt.date) -> Cas
     transition(session, case, Action.ESCALATE, who, reason="referral")
     session.add(
         Decision(
-            case_id=case.id,
+            case_id=key(case),
             kind=DecisionKind.ESCALATE.value,
             from_level=before_level,
             to_level=case.level,
@@ -181,9 +181,10 @@ def return_from_specialised(
     referral = session.exec(
         select(Referral)
         .where(
-            Referral.case_id == case.id, Referral.status.in_((ReferralStatus.SENT.value, ReferralStatus.ACCEPTED.value))
+            Referral.case_id == case.id,
+            col(Referral.status).in_((ReferralStatus.SENT.value, ReferralStatus.ACCEPTED.value)),
         )
-        .order_by(Referral.id.desc())
+        .order_by(col(Referral.id).desc())
     ).first()
     if referral is not None:
         referral.status = ReferralStatus.RETURNED.value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
 from models.decisions import DecisionPolicy, GoalSeries, Recommendation, ReviewFacts, recommend
@@ -44,7 +44,7 @@ from oja.services.kernel import (
     transition,
 )
 from oja.services.planning import join_group, leave_groups
-from oja.services.reads import current_plan
+from oja.services.reads import key, plan_of, ref_of
 from oja.services.referral import open_referral
 
 
@@ -82,7 +82,7 @@ def record_review(
         n: choice(v, View, n) if v is not None else None
         for n, v in (("pupil_view", pupil_view), ("parent_view", parent_view))
     }
-    plan = current_plan(session, case)
+    plan = plan_of(session, case)
     goals = {g.number: g for g in session.exec(select(Goal).where(Goal.plan_id == plan.id)).all()}
     for number, score in (gas_scores or {}).items():
         if number not in goals:
@@ -90,8 +90,8 @@ def record_review(
         if not isinstance(score, int) or not -2 <= score <= 2:
             raise InvalidInput(f"gas_scores[{number}]", "a GAS score is -2, -1, 0, +1 or +2")
     review = Review(
-        case_id=case.id,
-        plan_id=plan.id,
+        case_id=key(case),
+        plan_id=key(plan),
         held_on=held_on,
         attendance_pct=attendance_pct,
         wellbeing=wellbeing,
@@ -99,14 +99,15 @@ def record_review(
         safety_concern=safety_concern,
         delivered_as_planned=delivered_as_planned,
         recorded_by=who.code,
-        **views,
+        pupil_view=views["pupil_view"],
+        parent_view=views["parent_view"],
     )
     session.add(review)
     session.flush()
     for number, score in sorted((gas_scores or {}).items()):
-        session.add(GoalScore(review_id=review.id, goal_id=goals[number].id, gas=score))
+        session.add(GoalScore(review_id=key(review), goal_id=key(goals[number]), gas=score))
     transition(session, case, Action.RECORD_REVIEW, who, reason="safety" if safety_concern else None)
-    return dataclasses.replace(case_outcome(case, Action.RECORD_REVIEW), review_id=review.id)
+    return dataclasses.replace(case_outcome(case, Action.RECORD_REVIEW), review_id=key(review))
 
 
 def awaiting_decision(session: Session, *, case_ref: str, review_id: int) -> bool:
@@ -118,7 +119,7 @@ def awaiting_decision(session: Session, *, case_ref: str, review_id: int) -> boo
     case = load_case(session, case_ref)
     if case.state != CaseState.REVIEWED.value:
         return False
-    latest = session.exec(select(Review.id).where(Review.case_id == case.id).order_by(Review.id.desc())).first()
+    latest = session.exec(select(Review.id).where(Review.case_id == case.id).order_by(col(Review.id).desc())).first()
     decided = session.exec(select(Decision.id).where(Decision.review_id == review_id)).first()
     return latest == review_id and decided is None
 
@@ -144,14 +145,14 @@ def record_measurement(
         raise InvalidInput("measured_on", f"cannot predate the start of the arrangement ({case.activated_on})")
     if not -1000 <= value <= 1000:
         raise InvalidInput("value", "from -1000 to 1000")
-    plan = current_plan(session, case)
+    plan = plan_of(session, case)
     goal = session.exec(select(Goal).where(Goal.plan_id == plan.id, Goal.number == goal_number)).first()
     if goal is None:
         raise InvalidInput("goal_number", f"the plan has no goal {goal_number}")
-    session.add(Measurement(goal_id=goal.id, measured_on=measured_on, value=value, recorded_by=who.code))
+    session.add(Measurement(goal_id=key(goal), measured_on=measured_on, value=value, recorded_by=who.code))
     audit.record(
         session,
-        case_ref=case.ref,
+        case_ref=ref_of(case),
         actor=who.code,
         action=AuditAction.RECORD_MEASUREMENT,
         from_state=case.state,
@@ -172,11 +173,13 @@ def recommendation(
     if case.state != CaseState.REVIEWED.value:
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
         raise IllegalTransition(case.state, "recommend", allowed, case.ref)
-    plan = current_plan(session, case)
+    plan = plan_of(session, case)
     goals = {g.id: g for g in session.exec(select(Goal).where(Goal.plan_id == plan.id)).all()}
     since = case.activated_on or plan.start_on
     reviews = session.exec(
-        select(Review).where(Review.case_id == case.id, Review.held_on >= since).order_by(Review.held_on, Review.id)
+        select(Review)
+        .where(Review.case_id == case.id, Review.held_on >= since)
+        .order_by(col(Review.held_on), col(Review.id))
     ).all()
     facts = []
     for r in reviews:
@@ -198,9 +201,9 @@ def recommendation(
                 )
             )
     scaled_up_on = session.exec(
-        select(Decision.decided_on)
+        select(col(Decision.decided_on))
         .where(Decision.case_id == case.id, Decision.kind == DecisionKind.SCALE_UP.value)
-        .order_by(Decision.id.desc())
+        .order_by(col(Decision.id).desc())
     ).first()
     return recommend(
         level=case.level,
@@ -251,7 +254,7 @@ def decide(
     case = load_case(session, case_ref, who=who, action="decide")
     kind = choice(kind, DecisionKind, "kind")
     advice = (
-        recommendation(session, case_ref=case.ref, policy=policy, for_update=True)
+        recommendation(session, case_ref=ref_of(case), policy=policy, for_update=True)
         if case.state == CaseState.REVIEWED.value
         else None
     )
@@ -298,12 +301,12 @@ def decide(
         leave_groups(session, case, today)
     review = None
     if case.state == CaseState.REVIEWED.value:
-        review = session.exec(select(Review).where(Review.case_id == case.id).order_by(Review.id.desc())).first()
+        review = session.exec(select(Review).where(Review.case_id == case.id).order_by(col(Review.id).desc())).first()
     transition(session, case, action, who, reason=reason)
     session.add(
         Decision(
-            case_id=case.id,
-            review_id=review.id if review else None,
+            case_id=key(case),
+            review_id=key(review) if review else None,
             kind=kind,
             reason_code=reason,
             from_level=before_level,
