@@ -46,7 +46,7 @@ test: $(STAMP) browser
 	$(BIN)/pytest
 
 # mypy --strict (settings in pyproject.toml) over the packages that are typed throughout so far
-TYPED := models notifications
+TYPED := models notifications oja flows
 
 typecheck: $(STAMP)
 	$(BIN)/mypy $(TYPED)
