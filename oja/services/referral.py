@@ -11,8 +11,10 @@ import datetime as dt
 from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
+from models import recipients
 from models.errors import AccessDenied, IllegalTransition
 from models.lifecycle import Action, AuditAction, CaseState
+from models.recipients import CaseParties, Staff, Staffing
 from models.reminders import NoticeKind
 from models.schooldays import add_school_days
 from models.tables import (
@@ -203,17 +205,18 @@ def tell_district_team(
     *,
     school_days: int = 0,
 ) -> int:
-    """Tell the district team of a municipality about a referral, once, in the caller's transaction."""
+    """Tell the district team of a municipality about a referral, once, in the caller's transaction.
+
+    Who is told is the rule of `models.recipients` for the notice's kind.
+    """
     settings = get_settings()
-    team = session.exec(
-        select(Professional.code).where(
-            Professional.role == Role.DISTRICT_TEAM.value, Professional.municipality_code == municipality_code
-        )
-    ).all()
+    team = session.exec(select(Professional).where(Professional.municipality_code == municipality_code)).all()
+    staffing = Staffing(Staff(p.code, p.role, p.school_code, p.municipality_code) for p in team)
+    parties = CaseParties(case.school_code, case.regie_holder_code, municipality_code=municipality_code)
     return queue_in_session(
         session,
         case,
-        sorted(team),
+        list(recipients.for_notice(kind, parties, staffing)),
         kind,
         due_on,
         day,
