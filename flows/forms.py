@@ -207,6 +207,22 @@ class RecordReview(Form):
         return value
 
 
+# the details of a decision, the same on the besluit-nemen form and in the review's Resume form
+NewLevel = Annotated[int | None, Field(title="Nieuw niveau (op- of afschalen)", ge=1, le=3)]
+EndReasonField = Annotated[EndReason | None, Field(title="Reden beëindiging (bij afsluiten)")]
+ChangeReasonField = Annotated[ChangeReason | None, Field(title="Reden wijziging (bij op- of afschalen)")]
+OverrideReasonField = Annotated[
+    OverrideReason | None,
+    Field(title="Reden om af te wijken", description="Verplicht als het besluit afwijkt van de aanbeveling."),
+]
+GroupCode = Annotated[
+    str | None,
+    Field(
+        title="Groepsarrangement (bij afschalen naar niveau 1)", description="Code van de groep.", pattern=CODE_PATTERN
+    ),
+]
+
+
 class TakeDecision(Form):
     """Een besluit nemen na de evaluatie."""
 
@@ -214,18 +230,11 @@ class TakeDecision(Form):
 
     case_ref: CaseRef
     kind: DecisionKind = Field(title="Besluit")
-    new_level: int | None = Field(None, title="Nieuw niveau (op- of afschalen)", ge=1, le=3)
-    end_reason: EndReason | None = Field(None, title="Reden beëindiging (bij afsluiten)")
-    change_reason: ChangeReason | None = Field(None, title="Reden wijziging (bij op- of afschalen)")
-    override_reason: OverrideReason | None = Field(
-        None, title="Reden om af te wijken", description="Verplicht als het besluit afwijkt van de aanbeveling."
-    )
-    group_code: str | None = Field(
-        None,
-        title="Groepsarrangement (bij afschalen naar niveau 1)",
-        description="Code van de groep.",
-        pattern=CODE_PATTERN,
-    )
+    new_level: NewLevel = None
+    end_reason: EndReasonField = None
+    change_reason: ChangeReasonField = None
+    override_reason: OverrideReasonField = None
+    group_code: GroupCode = None
     actor: Actor
 
 
@@ -249,16 +258,11 @@ class ConfirmDecision(RunInput):
 
     confirm: bool = Field(True, title="Aanbeveling overnemen")
     kind: DecisionKind | None = Field(None, title="Ander besluit (alleen als u de aanbeveling niet overneemt)")
-    new_level: int | None = Field(None, title="Nieuw niveau (op- of afschalen)", ge=1, le=3)
-    end_reason: EndReason | None = Field(None, title="Reden beëindiging (bij afsluiten)")
-    change_reason: ChangeReason | None = Field(None, title="Reden wijziging (bij op- of afschalen)")
-    override_reason: OverrideReason | None = Field(None, title="Reden om af te wijken")
-    group_code: str | None = Field(
-        None,
-        title="Groepsarrangement (bij afschalen naar niveau 1)",
-        description="Code van de groep.",
-        pattern=CODE_PATTERN,
-    )
+    new_level: NewLevel = None
+    end_reason: EndReasonField = None
+    change_reason: ChangeReasonField = None
+    override_reason: OverrideReasonField = None
+    group_code: GroupCode = None
     actor: Actor
 
 
