@@ -1,11 +1,15 @@
 """Alembic environment: targets SQLModel.metadata; the URL comes from the engine's settings
-(or `sqlalchemy.url` set by `oja.adapters.migrate`). Batch mode keeps ALTERs working on SQLite."""
+(or `sqlalchemy.url` set by `oja.adapters.migrate`). Batch mode keeps ALTERs working on SQLite, with foreign keys
+off while the migrations run there (a batch operation drops and recreates a table others refer to); afterwards
+every reference must hold (`oja.adapters.migrate.sqlite_foreign_keys_off`)."""
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers the tables)
 from oja.adapters.db import get_engine, normalise_url
+from oja.adapters.migrate import sqlite_foreign_keys_off
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -32,10 +36,13 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
-def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
-    with context.begin_transaction():
-        context.run_migrations()
+def _run(connection: Connection) -> None:
+    with sqlite_foreign_keys_off(connection):  # before the migrations' transaction begins; PostgreSQL: as it was
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 if context.is_offline_mode():

@@ -3,7 +3,9 @@ the codes in existing rows into Dutch and back."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import sqlite3
 from enum import StrEnum
 
 import pytest
@@ -67,13 +69,36 @@ def new_code(enum: type[StrEnum], old: str) -> str:
     return RENAMED[old].value if old in RENAMED else enum[old.upper()].value
 
 
-def _insert_old_codes(conn: sa.Connection) -> None:
-    """A region at revision 0007 whose rows use every code as it was written before 0008."""
+# what the early revisions a populated database starts at (0002, 0005) do not have yet
+LATER_TABLES = {"measurement", "grouparrangement", "groupmember"}  # 0004, 0005
+LATER_COLUMNS = {
+    "decision": {"recommended_kind", "recommendation_rule", "override_reason"},  # 0004
+    "referral": {"responded_on", "responded_by"},  # 0005
+}
+
+
+def _inserter(conn: sa.Connection):
+    """add(table, **row): one INSERT; a table or column the database's revision does not have yet is left out
+    (LATER_TABLES, LATER_COLUMNS), any other unknown one fails."""
+    inspector = sa.inspect(conn)
+    columns = {t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()}
 
     def add(table: str, **row):
+        if table not in columns:
+            assert table in LATER_TABLES, table
+            return None
+        assert set(row) - columns[table] <= LATER_COLUMNS.get(table, set()), (table, set(row) - columns[table])
+        row = {k: v for k, v in row.items() if k in columns[table]}
         return conn.execute(
             sa.text(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"), row
         )
+
+    return add
+
+
+def _insert_old_codes(conn: sa.Connection) -> None:
+    """A region at revision 0007 (or earlier: _inserter) whose rows use every code as it was written before 0008."""
+    add = _inserter(conn)
 
     now, day = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC), dt.date(2026, 11, 20)
     by = dict(decided_by="PRF-1")
@@ -196,3 +221,164 @@ def test_0008_translates_every_stored_code_to_dutch_and_back_on_sqlite(tmp_path)
 @pytest.mark.postgres
 def test_0008_translates_every_stored_code_to_dutch_and_back_on_postgresql(pg_url):
     _check_0008(pg_url)
+
+
+# ---- a populated database upgrades and downgrades with every row kept ----------------------------------------
+# A batch operation on SQLite copies a table, drops it and renames the copy: 0003 does so to decision and outbox
+# (notices refer to it), 0005 to referral, 0006 to pupil (cases and parents refer to it), and their downgrades
+# (0004's too, to decision) likewise. With the engine's foreign keys on, dropping a table others refer to failed
+# ("FOREIGN KEY constraint failed"); the migrations run with them off (migrations/env.py).
+
+CODES: dict[tuple[str, str], type[StrEnum]] = {  # the columns 0008 translates
+    ("oja_case", "state"): CaseState,
+    ("auditrecord", "from_state"): CaseState,
+    ("auditrecord", "to_state"): CaseState,
+    ("auditrecord", "action"): AuditAction,
+    ("referral", "status"): ReferralStatus,
+    ("decision", "recommendation_rule"): RecommendationRule,
+    ("notice", "kind"): NoticeKind,
+    ("outbox", "status"): OutboxStatus,
+    ("outbox", "digest"): DigestKind,
+}
+UNTRANSLATED = {None, "-", "triage_oja"}  # no state, and the one action whose code stayed
+
+
+def _populate(conn: sa.Connection) -> None:
+    """A region in use, at an early revision: every table the revision has holds rows, and the rows refer to
+    each other as the engine writes them (a case's plans, goals, reviews and scores; notices in the outbox; ...)."""
+    _insert_old_codes(conn)
+    add = _inserter(conn)
+    now, day = dt.datetime(2026, 11, 23, 10, tzinfo=dt.UTC), dt.date(2026, 11, 23)
+    case = 5  # the active case (_insert_old_codes)
+    add("provider", code="PRV-A", name="Aanbieder A")
+    add("professional", code="PRF-2", name="Hulpverlener", role="jeugdhulpverlener", email="h@example.org",
+        provider_code="PRV-A")  # fmt: skip
+    add("professional", code="PRF-3", name="Wijkteam", role="wijkteam", municipality_code="GM0164")
+    for pupil in (1, ACTIVE_PUPIL):
+        add("parent", pupil_id=pupil, position=1, name="Ouder Een", has_authority=True)
+        add("parent", pupil_id=pupil, position=2, name="Ouder Twee", has_authority=False)
+    add("signal", case_id=case, source="school", domains="leren,verzuim", urgency="normaal", received_on=day,
+        registered_by="PRF-1", created_at=now)  # fmt: skip
+    for version in (1, 2):
+        add("plan", id=version, case_id=case, version=version, start_on=day, planned_end_on=dt.date(2027, 6, 30),
+            review_cadence_weeks=6, regie_holder_code="PRF-1", drafted_by="PRF-1", drafted_on=day,
+            drafted_at=now)  # fmt: skip
+    for number, (domain, measure) in enumerate((("leren", "gas"), ("verzuim", "aanwezigheid_pct")), start=1):
+        add("goal", id=number, plan_id=2, number=number, domain=domain, measure=measure, baseline=0, target=2,
+            description="Doel")  # fmt: skip
+    add("intervention", plan_id=2, number=1, provider_code="PRV-A", professional_code="PRF-2", hours_per_week=2.5,
+        setting="individueel", swv_share_pct=60)  # fmt: skip
+    for party in ("ouder_1", "leerling"):
+        add("consentrecord", case_id=case, plan_id=2, party=party, granted=True, recorded_on=day, recorded_by="PRF-1")
+    add("review", id=1, case_id=case, plan_id=2, held_on=day, attendance_pct=92, wellbeing=7, pupil_view="positief",
+        parent_view="neutraal", satisfaction=8, safety_concern=False, delivered_as_planned=True,
+        recorded_by="PRF-2")  # fmt: skip
+    for goal in (1, 2):
+        add("goalscore", review_id=1, goal_id=goal, gas=1)
+        add("measurement", goal_id=goal, measured_on=day, value=1.5, recorded_by="PRF-2")
+    add("decision", id=101, case_id=case, review_id=1, kind="voortzetten", from_level=1, to_level=1, decided_on=day,
+        decided_by="PRF-1", recommended_kind="opschalen", recommendation_rule="on_track",
+        override_reason="professioneel_oordeel")  # fmt: skip
+    add("referral", id=100, case_id=case, municipality_code="GM0164", status="accepted", referred_on=day,
+        referred_by="PRF-1", responded_on=day, responded_by="PRF-3")  # fmt: skip
+    add("grouparrangement", code="GRP-1", provider_code="PRV-A", professional_code="PRF-2", school_code="40AB",
+        capacity=8, hours_per_week=4)  # fmt: skip
+    add("groupmember", group_code="GRP-1", case_id=case, joined_on=day)
+
+
+def _contents(conn: sa.Connection, columns: dict[str, list[str]] | None = None) -> dict[str, list[dict]]:
+    """Every row of every table (or of `columns`' tables, those columns), in the order of the primary key."""
+    inspector = sa.inspect(conn)
+    if columns is None:
+        tables = set(inspector.get_table_names()) - {"alembic_version"}
+        columns = {t: [c["name"] for c in inspector.get_columns(t)] for t in tables}
+    return {
+        table: [
+            dict(row._mapping)
+            for row in conn.execute(
+                sa.text(
+                    f"SELECT {', '.join(names)} FROM {table} "
+                    f"ORDER BY {', '.join(inspector.get_pk_constraint(table)['constrained_columns'])}"
+                )
+            )
+        ]
+        for table, names in sorted(columns.items())
+    }
+
+
+def _in_dutch(contents: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    """The rows as 0008 leaves them: the same, with every code in Dutch."""
+
+    def code(table: str, column: str, value):
+        enum = CODES.get((table, column))
+        return value if enum is None or value in UNTRANSLATED else new_code(enum, value)
+
+    return {t: [{c: code(t, c, v) for c, v in row.items()} for row in rows] for t, rows in contents.items()}
+
+
+def _references_hold(engine: sa.Engine) -> None:
+    """SQLite: the engine's connection (the one the migrations used, back in the pool) enforces foreign keys
+    again, and no row refers to a row that does not exist."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+
+
+def _check_populated(url: str, start: str) -> None:
+    migrate.upgrade(url, start)
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        _populate(conn)
+    with engine.connect() as conn:
+        before = _contents(conn)
+    assert all(before.values()), [t for t, rows in before.items() if not rows]  # every table has rows
+    columns = {table: list(rows[0]) for table, rows in before.items()}
+
+    migrate.upgrade(url)
+    _references_hold(engine)
+    with engine.connect() as conn:
+        upgraded = _contents(conn, columns)
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0008"
+    assert {t: len(rows) for t, rows in upgraded.items()} == {t: len(rows) for t, rows in before.items()}
+    assert upgraded == _in_dutch(before)
+    assert upgraded["outbox"][-1]["status"] == OutboxStatus.UNDELIVERABLE  # translated by 0008
+
+    migrate.downgrade(url, start)
+    _references_hold(engine)
+    with engine.connect() as conn:
+        assert _contents(conn) == before
+
+    migrate.upgrade(url)
+    _references_hold(engine)
+    with engine.connect() as conn:
+        assert _contents(conn, columns) == upgraded
+
+
+@pytest.mark.parametrize("start", ["0002", "0005"])
+def test_a_populated_database_upgrades_and_downgrades_with_every_row_on_sqlite(tmp_path, start):
+    _check_populated(f"sqlite:///{tmp_path / 'oja.db'}", start)
+
+
+@pytest.mark.postgres
+def test_a_populated_database_upgrades_and_downgrades_with_every_row_on_postgresql(pg_url):
+    _check_populated(pg_url, "0005")  # at 0002 'undeliverable' did not fit outbox.status on PostgreSQL (0003)
+
+
+def test_a_row_that_refers_to_nothing_fails_the_sqlite_migration_and_names_its_table(tmp_path):
+    """Written behind the engine's back (foreign keys are off by default in a plain SQLite connection): a notice
+    of a case that does not exist. The migrations run, and then fail loudly; the engine enforces foreign keys."""
+    path = tmp_path / "oja.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url, "0007")
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        _insert_old_codes(conn)
+    with contextlib.closing(sqlite3.connect(path)) as raw, raw:
+        raw.execute("UPDATE notice SET case_id = 999 WHERE id = 1")
+
+    with pytest.raises(migrate.BrokenReferences, match=r"notice -> oja_case: 1 row\(s\), rowid 1$"):
+        migrate.upgrade(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
