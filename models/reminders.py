@@ -16,21 +16,23 @@ from typing import NamedTuple
 
 
 class NoticeKind(StrEnum):
-    REVIEW_REMINDER = "review_reminder"  # a review falls due in a few school days
-    REVIEW_DUE = "review_due"  # a review is due today
-    REVIEW_OVERDUE = "review_overdue"  # overdue past the escalation threshold: to the team lead
-    TRIAGE_REMINDER = "triage_reminder"  # the triage service norm ends in a few school days
-    TRIAGE_DUE = "triage_due"  # the triage service norm ends today
-    TRIAGE_OVERDUE = "triage_overdue"  # the triage is past its service norm
-    PLAN_LATE = "plan_late"  # no joint plan by its deadline
-    CONSENT_LATE = "consent_late"  # consent incomplete by its deadline
-    UPCOMING = "upcoming"  # weekly digest: what is coming in the next school week
-    DECISION_DUE = "decision_due"  # a review waits for its decision (the wait in the UI timed out)
-    REFERRAL_SENT = "referral_sent"  # to the district team: a new referral to specialised care
-    REFERRAL_OPEN = "referral_open"  # to the district team: a referral still unanswered
-    ERASURE_REMINDER = "erasure_reminder"  # an erasure request must be decided within a few school days
-    ERASURE_DUE = "erasure_due"  # an erasure request must be decided today
-    ERASURE_OVERDUE = "erasure_overdue"  # an erasure request is past its legal term
+    """The stage of a deadline a notice tells of (`notice.kind`; at most 24 characters)."""
+
+    REVIEW_REMINDER = "evaluatie_binnenkort"  # a review falls due in a few school days
+    REVIEW_DUE = "evaluatie_vandaag"  # a review is due today
+    REVIEW_OVERDUE = "evaluatie_te_laat"  # overdue past the escalation threshold: to the team lead
+    TRIAGE_REMINDER = "triage_binnenkort"  # the triage service norm ends in a few school days
+    TRIAGE_DUE = "triage_vandaag"  # the triage service norm ends today
+    TRIAGE_OVERDUE = "triage_te_laat"  # the triage is past its service norm
+    PLAN_LATE = "plan_te_laat"  # no joint plan by its deadline
+    CONSENT_LATE = "toestemming_te_laat"  # consent incomplete by its deadline
+    UPCOMING = "komende_week"  # weekly digest: what is coming in the next school week
+    DECISION_DUE = "besluit_te_nemen"  # a review waits for its decision (the wait in the UI timed out)
+    REFERRAL_SENT = "verwijzing_verzonden"  # to the district team: a new referral to specialised care
+    REFERRAL_OPEN = "verwijzing_open"  # to the district team: a referral still unanswered
+    ERASURE_REMINDER = "vernietiging_binnenkort"  # an erasure request must be decided within a few school days
+    ERASURE_DUE = "vernietiging_vandaag"  # an erasure request must be decided today
+    ERASURE_OVERDUE = "vernietiging_te_laat"  # an erasure request is past its legal term
 
 
 # the order in which a message lists the kinds: what is late first, the coming week last

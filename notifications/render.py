@@ -12,7 +12,7 @@ import pendulum
 from jinja2.environment import TemplateModule
 from jinja2.runtime import Macro
 
-from models.reminders import KIND_PRIORITY
+from models.reminders import KIND_PRIORITY, NoticeKind
 from notifications.messages import Digest, DueItem, RenderedMessage
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -99,8 +99,8 @@ def render(digest: Digest) -> RenderedMessage:
         "groups": groups,
         "count": len(digest.items),
         # what needs attention now, and the weekly overview of what is coming: one message can hold both
-        "attention": sum(i.kind != "upcoming" for i in digest.items),
-        "week": sum(i.kind == "upcoming" for i in digest.items),
+        "attention": sum(i.kind != NoticeKind.UPCOMING for i in digest.items),
+        "week": sum(i.kind == NoticeKind.UPCOMING for i in digest.items),
         "link": lambda item: digest.case_url.replace("{case_ref}", item.case_ref),
     }
     subject = env.get_template("subject.txt.j2").render(context).strip()

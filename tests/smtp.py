@@ -10,6 +10,8 @@ import threading
 
 from aiosmtpd.controller import Controller
 
+from models.vocabulary import DigestKind
+
 
 @dataclasses.dataclass
 class Received:
@@ -31,10 +33,13 @@ class Received:
         return self.message.get_body(preferencelist=("html",)).get_content()
 
     @property
-    def digest_kind(self) -> str:
+    def digest_kind(self) -> DigestKind:
+        """What the message holds, read from its subject."""
         if self.subject.startswith(("OJA weekoverzicht", "OJA weekly")):
-            return "weekly"
-        return "combined" if ("weekoverzicht" in self.subject or "weekly overview" in self.subject) else "daily"
+            return DigestKind.WEEKLY
+        if "weekoverzicht" in self.subject or "weekly overview" in self.subject:
+            return DigestKind.COMBINED
+        return DigestKind.DAILY
 
 
 class _Handler:

@@ -19,7 +19,6 @@ from models.decisions import RecommendationRule
 from models.lifecycle import AuditAction, CaseState
 from models.reminders import NoticeKind
 from models.vocabulary import DigestKind, OtherDecision, OutboxStatus, ReferralStatus, ReturnReason
-from notifications.render import _environment
 from oja.adapters import migrate
 from oja.adapters.db import get_engine
 
@@ -54,7 +53,7 @@ def test_the_migrations_build_and_remove_the_schema_on_postgresql(pg_url):
 # The codes before 0008 were the enums' member names in lower case, but for the two erasure decisions; the notice
 # kinds' Dutch codes are those the labels read (templates/nl/_labels.j2, FORMER) until models/reminders.py has them.
 RENAMED = {"erasure_toegewezen": AuditAction.ERASURE_GRANTED, "erasure_afgewezen": AuditAction.ERASURE_REFUSED}
-NOTICE_KINDS = _environment("nl").get_template("_labels.j2").module.FORMER
+NOTICE_KINDS = {k.name.lower(): k.value for k in NoticeKind}
 OLD_STATES = [s.name.lower() for s in CaseState]
 OLD_ACTIONS = [a.name.lower() for a in AuditAction if a.value not in RENAMED.values()] + list(RENAMED)
 OLD_REFERRALS = [s.name.lower() for s in ReferralStatus]

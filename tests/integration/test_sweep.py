@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from models.reminders import NoticeKind
 from models.tables import Case, Notice, Outbox
-from models.vocabulary import OutboxStatus
+from models.vocabulary import DigestKind, OutboxStatus
 from notifications.render import render
 from notifications.send import AppriseSender
 from oja import services as sv
@@ -121,24 +122,27 @@ def test_the_right_reminders_go_out_on_the_right_school_days_across_the_christma
         notices = {(n.sweep_date, n.kind, n.recipient_code) for n in s.exec(select(Notice))}
     assert notices == {
         # Monday 14 December: 5 school days before (15-18 December and 4 January), and the weekly overview
-        (dt.date(2026, 12, 14), "review_reminder", "PRF-ZC"),
-        (dt.date(2026, 12, 14), "review_reminder", "PRF-JH"),
-        (dt.date(2026, 12, 14), "upcoming", "PRF-ZC"),
+        (dt.date(2026, 12, 14), NoticeKind.REVIEW_REMINDER, "PRF-ZC"),
+        (dt.date(2026, 12, 14), NoticeKind.REVIEW_REMINDER, "PRF-JH"),
+        (dt.date(2026, 12, 14), NoticeKind.UPCOMING, "PRF-ZC"),
         # Friday 18 December: 1 school day before, across the holiday and the weekend
-        (dt.date(2026, 12, 18), "review_reminder", "PRF-ZC"),
-        (dt.date(2026, 12, 18), "review_reminder", "PRF-JH"),
+        (dt.date(2026, 12, 18), NoticeKind.REVIEW_REMINDER, "PRF-ZC"),
+        (dt.date(2026, 12, 18), NoticeKind.REVIEW_REMINDER, "PRF-JH"),
         # Monday 4 January: due today (and in that week's digest)
-        (dt.date(2027, 1, 4), "review_due", "PRF-ZC"),
-        (dt.date(2027, 1, 4), "review_due", "PRF-JH"),
-        (dt.date(2027, 1, 4), "upcoming", "PRF-ZC"),
+        (dt.date(2027, 1, 4), NoticeKind.REVIEW_DUE, "PRF-ZC"),
+        (dt.date(2027, 1, 4), NoticeKind.REVIEW_DUE, "PRF-JH"),
+        (dt.date(2027, 1, 4), NoticeKind.UPCOMING, "PRF-ZC"),
         # Monday 11 January: 5 school days overdue, to the team lead
-        (dt.date(2027, 1, 11), "review_overdue", "PRF-TL"),
+        (dt.date(2027, 1, 11), NoticeKind.REVIEW_OVERDUE, "PRF-TL"),
     }
     assert sorted(sent_on) == [dt.date(2026, 12, 14), dt.date(2026, 12, 18), dt.date(2027, 1, 4), dt.date(2027, 1, 11)]
     # one message per recipient: on Mondays the coordinator's holds the weekly overview too
     for monday in (dt.date(2026, 12, 14), dt.date(2027, 1, 4)):
-        assert sorted(sent_on[monday]) == [("jh@provider.example", "daily"), ("zc@school.example", "combined")]
-    assert sent_on[dt.date(2027, 1, 11)] == [("tl@school.example", "daily")]
+        assert sorted(sent_on[monday]) == [
+            ("jh@provider.example", DigestKind.DAILY),
+            ("zc@school.example", DigestKind.COMBINED),
+        ]
+    assert sent_on[dt.date(2027, 1, 11)] == [("tl@school.example", DigestKind.DAILY)]
     # nothing on holidays and weekends, nothing twice
     assert not any(d.weekday() >= 5 or dt.date(2026, 12, 19) <= d <= dt.date(2027, 1, 3) for d in sent_on)
 

@@ -41,7 +41,6 @@ from models.vocabulary import (
     Urgency,
     View,
 )
-from notifications.render import _environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,19 +135,6 @@ def test_no_code_is_one_of_the_former_english_codes():
         assert not codes(enum) & set(former), enum.__name__
 
 
-def test_the_migration_and_the_templates_translate_the_notice_kinds_alike():
-    """Until models/reminders.py has the Dutch codes, the labels read the English ones through `FORMER`."""
-    former = migration_0008().NOTICE_KINDS
-    for language in ("nl", "en"):
-        assert _environment(language).get_template("_labels.j2").module.FORMER == former
-    assert codes(NoticeKind) in (set(former), set(former.values()))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="models/reminders.py still has the English notice kinds; once Dutch, remove this mark and the FORMER "
-    "maps in templates/*/_labels.j2",
-)
 def test_the_notice_kinds_are_dutch():
     assert codes(NoticeKind) == set(migration_0008().NOTICE_KINDS.values())
 
