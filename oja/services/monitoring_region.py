@@ -17,7 +17,7 @@ from sqlmodel import Session, col, func, select
 from models.lifecycle import OPEN_STATES, CaseState
 from models.suppression import Cell, FigureId, Release
 from models.tables import Case, Decision, Intervention, Municipality, Pupil, Review
-from models.vocabulary import EndReason
+from models.vocabulary import DecisionKind, EndReason
 from oja.services.monitoring_schools import OpenCases
 from oja.services.monitoring_table import (
     DECISIONS,
@@ -57,7 +57,7 @@ def decisions(session: Session, release: Release, *, since: dt.date) -> Table:
     rows: list[Row] = [[kind, n] for kind, n in sorted(counts.items())]
     for kind, n in counts.items():
         _region_figure(release, DECISIONS, kind, n)
-    escalated = counts.get("specialistische_zorg", 0)
+    escalated = counts.get(DecisionKind.ESCALATE.value, 0)
     share = round(100 * escalated / total, 1) if total else 0.0
     rows.append(["aandeel specialistische zorg (%)", share])
     return Table(DECISIONS, f"Besluiten sinds {since.isoformat()}", ["besluit", "aantal"], rows)

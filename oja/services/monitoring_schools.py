@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import Select
 
-from models.lifecycle import OPEN_STATES, CaseState
+from models.lifecycle import OPEN_STATES, AuditAction, CaseState
 from models.schooldays import SchoolDayIndex
 from models.suppression import TOTAL, Cell, FigureId, Release
 from models.tables import AuditRecord, Case, GroupArrangement, GroupMember, Pupil, School
@@ -35,6 +35,13 @@ from oja.services.monitoring_table import (
 )
 
 OpenCell = tuple[str, str, int]  # ("open", school, level)
+# the four outcomes of a triage: the first of them ends the time to triage
+TRIAGE_ACTIONS = [
+    AuditAction.TRIAGE_BASIC.value,
+    AuditAction.TRIAGE_OJA.value,
+    AuditAction.TRIAGE_SPECIALISED.value,
+    AuditAction.TRIAGE_NO_ACTION.value,
+]
 
 
 @dataclasses.dataclass
@@ -125,7 +132,7 @@ def timeliness_by_school(session: Session, release: Release, *, triage_norm: int
         ref: at
         for ref, at in session.exec(
             select(col(AuditRecord.case_ref), func.min(col(AuditRecord.at)))
-            .where(col(AuditRecord.action).like("triage_%"))
+            .where(col(AuditRecord.action).in_(TRIAGE_ACTIONS))
             .group_by(col(AuditRecord.case_ref))
         ).all()
     }
