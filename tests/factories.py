@@ -51,7 +51,7 @@ def active_case(
             today=today,
             policy=sv.DEFAULT_POLICY,
         ).case_ref
-        sv.triage(s, case_ref=ref, outcome="oja", level=level, actor=coordinator, today=today)
+        sv.triage(s, case_ref=ref, outcome="oja", level=level, actor=coordinator, today=today, policy=sv.DEFAULT_POLICY)
         sv.draft_plan(
             s,
             case_ref=ref,

@@ -183,7 +183,15 @@ def _story(session: Session, pupil_ref: str, p: DemoPupil, born: dt.date, today:
     if p.story in ("active", "active_review_due"):
         return
     if p.story == "reopened":
-        sv.decide(session, case_ref=ref, kind="afsluiten", reason_code="voortijdig_in_overleg", actor=zc, today=day)
+        sv.decide(
+            session,
+            case_ref=ref,
+            kind="afsluiten",
+            reason_code="voortijdig_in_overleg",
+            actor=zc,
+            today=day,
+            policy=policy,
+        )
         sv.reopen(session, case_ref=ref, actor=zc, today=day, policy=policy)
         return
     review_day = next_school_day(today, region)
@@ -209,6 +217,7 @@ def _story(session: Session, pupil_ref: str, p: DemoPupil, born: dt.date, today:
         override_reason="wens_leerling_ouders",
         actor=zc,
         today=review_day,
+        policy=policy,
     )
 
 

@@ -34,7 +34,6 @@ from oja.config import Policy
 from oja.services import audit
 from oja.services.calendar import school_calendar
 from oja.services.kernel import (
-    DEFAULT_POLICY,
     CaseOutcome,
     access_actor,
     case_calendar,
@@ -170,7 +169,7 @@ def triage(
     today: dt.date,
     level: int | None = None,
     no_action_reason: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy,
 ) -> CaseOutcome:
     """The core team's triage: the school's own support, an OJA at level 1-3, specialised care, or no action."""
     who = load_actor(session, actor)

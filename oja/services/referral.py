@@ -34,7 +34,6 @@ from notifications.render import render
 from oja.config import Policy, get_settings
 from oja.services import audit
 from oja.services.kernel import (
-    DEFAULT_POLICY,
     CaseOutcome,
     case_calendar,
     case_outcome,
@@ -73,7 +72,7 @@ def respond_to_referral(
     actor: str,
     today: dt.date,
     level_on_decline: int = lc.HIGHEST_IN_SCHOOL,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy,
 ) -> CaseOutcome:
     """The district team accepts or declines a referral; a declined one brings the case back to school."""
     who = load_actor(session, actor)
@@ -173,7 +172,7 @@ def refer(session: Session, *, case_ref: str, actor: str, today: dt.date) -> Cas
 
 
 def return_from_specialised(
-    session: Session, *, case_ref: str, level: int, actor: str, today: dt.date, policy: Policy = DEFAULT_POLICY
+    session: Session, *, case_ref: str, level: int, actor: str, today: dt.date, policy: Policy
 ) -> CaseOutcome:
     """Back from specialised care into an in-school arrangement at a chosen level; a new plan follows."""
     who = load_actor(session, actor)

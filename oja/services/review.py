@@ -12,7 +12,7 @@ import datetime as dt
 from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
-from models.decisions import DecisionPolicy, GoalSeries, Recommendation, ReviewFacts, recommend
+from models.decisions import GoalSeries, Recommendation, ReviewFacts, recommend
 from models.errors import IllegalTransition, InvalidInput
 from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import add_school_weeks, next_school_day
@@ -33,7 +33,6 @@ from models.vocabulary import (
 from oja.config import Policy
 from oja.services import audit
 from oja.services.kernel import (
-    DEFAULT_POLICY,
     CaseOutcome,
     case_calendar,
     case_outcome,
@@ -162,9 +161,7 @@ def record_measurement(
     return case_outcome(case, AuditAction.RECORD_MEASUREMENT)
 
 
-def recommendation(
-    session: Session, *, case_ref: str, policy: Policy = DEFAULT_POLICY, for_update: bool = False
-) -> Recommendation:
+def recommendation(session: Session, *, case_ref: str, policy: Policy, for_update: bool = False) -> Recommendation:
     """The engine's recommendation for a reviewed case, from its reviews and measurements.
 
     A read: the case is not locked, unless the caller decides on it in the same transaction (`for_update`).
@@ -211,7 +208,7 @@ def recommendation(
         series=series,
         scaled_up_on=scaled_up_on,
         goal_count=len(goals),
-        policy=policy.decision_policy() if policy else DecisionPolicy(),
+        policy=policy.decision_policy(),
     )
 
 
@@ -237,7 +234,7 @@ def decide(
     group_code: str | None = None,
     end_reason: str | None = None,
     change_reason: str | None = None,
-    policy: Policy = DEFAULT_POLICY,
+    policy: Policy,
 ) -> CaseOutcome:
     """Carry out a decision: continue, scale up or down, close with a reason, or escalate.
 

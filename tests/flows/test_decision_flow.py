@@ -51,7 +51,7 @@ def _active_case(url: str, bsn: str) -> str:
         sv.record_review(
             s, case_ref=ref, held_on=today - dt.timedelta(days=30), actor="PRF-T2", today=today, gas_scores={1: 0}
         )
-        sv.decide(s, case_ref=ref, kind="voortzetten", actor="PRF-T1", today=today)
+        sv.decide(s, case_ref=ref, kind="voortzetten", actor="PRF-T1", today=today, policy=sv.DEFAULT_POLICY)
     return ref
 
 

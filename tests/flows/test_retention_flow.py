@@ -73,7 +73,15 @@ def test_the_retention_flow_destroys_an_expired_dossier_and_nothing_young_or_ope
         )  # fmt: skip
     for key in ("expired", "young"):
         with unit_of_work(engine) as s:
-            sv.decide(s, case_ref=cases[key], kind="afsluiten", end_reason="volgens_plan", actor="PRF-T1", today=today)
+            sv.decide(
+                s,
+                case_ref=cases[key],
+                kind="afsluiten",
+                end_reason="volgens_plan",
+                actor="PRF-T1",
+                today=today,
+                policy=sv.DEFAULT_POLICY,
+            )
     _age(engine, cases["expired"], years=21)
     _age(engine, cases["open"], years=21)  # old, but its case is open
 

@@ -75,7 +75,7 @@ def test_one_professional_action_writes_exactly_one_audit_record(engine):
     pupil_ref = pupil(engine)  # 12 on TODAY: the pupil and both parents consent
     act(sv.register_signal, pupil_ref=pupil_ref, policy=POLICY, **signal, **day)
     act(sv.register_signal, pupil_ref=pupil_ref, policy=POLICY, **signal, **day)  # joins
-    act(sv.triage, case_ref=ref, outcome="oja", level=2, **day)
+    act(sv.triage, case_ref=ref, outcome="oja", level=2, **day, policy=sv.DEFAULT_POLICY)
     act(
         sv.draft_plan, case_ref=ref, goals=[sv.GoalSpec("leren")], interventions=[sv.InterventionSpec("PRV-A", 2)],
         regie_holder="PRF-1", start_on=TODAY, planned_end_on=TODAY + dt.timedelta(weeks=20), policy=POLICY, **day,
@@ -94,10 +94,18 @@ def test_one_professional_action_writes_exactly_one_audit_record(engine):
     act(sv.activate, case_ref=ref, **day)
     act(sv.record_measurement, case_ref=ref, goal_number=1, value=1.0, measured_on=TODAY, **day)
     act(sv.record_review, case_ref=ref, held_on=TODAY, gas_scores={1: 0}, **day)
-    act(sv.decide, case_ref=ref, kind="voortzetten", **day)
+    act(sv.decide, case_ref=ref, kind="voortzetten", **day, policy=sv.DEFAULT_POLICY)
     act(sv.refer, case_ref=ref, **day)
-    act(sv.respond_to_referral, case_ref=ref, accepted=False, level_on_decline=2, actor="PRF-W", today=TODAY)
-    act(sv.decide, case_ref=ref, kind="afsluiten", end_reason="volgens_plan", **day)
+    act(
+        sv.respond_to_referral,
+        case_ref=ref,
+        accepted=False,
+        level_on_decline=2,
+        actor="PRF-W",
+        today=TODAY,
+        policy=sv.DEFAULT_POLICY,
+    )
+    act(sv.decide, case_ref=ref, kind="afsluiten", end_reason="volgens_plan", **day, policy=sv.DEFAULT_POLICY)
     act(sv.reopen, case_ref=ref, policy=POLICY, **day)
 
 

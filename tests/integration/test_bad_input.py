@@ -66,7 +66,16 @@ def world(engine) -> World:
             today=TODAY,
         )
     planning = signal(engine, p2).case_ref
-    do(engine, sv.triage, case_ref=planning, outcome="oja", level=2, actor="PRF-1", today=TODAY)
+    do(
+        engine,
+        sv.triage,
+        case_ref=planning,
+        outcome="oja",
+        level=2,
+        actor="PRF-1",
+        today=TODAY,
+        policy=sv.DEFAULT_POLICY,
+    )
     return World(engine, active, planning, p3)
 
 
@@ -192,6 +201,7 @@ BAD = {
             end_reason="volgens_plan",
             actor="PRF-1",
             today=TODAY,
+            policy=sv.DEFAULT_POLICY,
         ),
         "override_reason",
         "deciding otherwise needs a reason",
@@ -205,6 +215,7 @@ BAD = {
             override_reason="professioneel_oordeel",  # after the review: not the recommendation
             actor="PRF-1",
             today=TODAY,
+            policy=sv.DEFAULT_POLICY,
         ),
         "end_reason",  # the form's field
         "",
@@ -219,6 +230,7 @@ BAD = {
             override_reason="professioneel_oordeel",
             actor="PRF-1",
             today=TODAY,
+            policy=sv.DEFAULT_POLICY,
         ),
         "new_level",
         "",
@@ -285,7 +297,16 @@ def test_a_name_that_looks_like_sql_is_stored_as_it_is(world):
 
 def test_consent_from_a_guardian_without_authority_is_refused(world):
     ref = signal_with()(world).case_ref
-    do(world.engine, sv.triage, case_ref=ref, outcome="oja", level=1, actor="PRF-1", today=TODAY)
+    do(
+        world.engine,
+        sv.triage,
+        case_ref=ref,
+        outcome="oja",
+        level=1,
+        actor="PRF-1",
+        today=TODAY,
+        policy=sv.DEFAULT_POLICY,
+    )
     plan_with(case_ref=ref)(world)
     before = counts(world.engine)
     for party in ("ouder_1", "ouder_2", "leerling"):  # no authority; no second parent; 10 years old
@@ -316,10 +337,10 @@ def test_every_illegal_transition_is_refused_with_the_allowed_ones(world):
     ("use_case", "kwargs"),
     [
         (sv.activate, {}),
-        (sv.triage, {"outcome": "oja", "level": 1}),
+        (sv.triage, {"outcome": "oja", "level": 1, "policy": POLICY}),
         (sv.reopen, {"policy": POLICY}),
-        (sv.respond_to_referral, {"accepted": True}),
-        (sv.return_from_specialised, {"level": 2}),
+        (sv.respond_to_referral, {"accepted": True, "policy": POLICY}),
+        (sv.return_from_specialised, {"level": 2, "policy": POLICY}),
     ],
 )
 def test_an_illegal_step_on_an_active_case_writes_nothing(world, use_case, kwargs):

@@ -173,7 +173,15 @@ def test_outcome_criteria_of_closed_arrangements(engine):
         refs = s.exec(select(Case.ref).order_by(Case.id)).all()[:3]
     for ref, reason in zip(refs, ("volgens_plan", "volgens_plan", "voortijdig_door_client"), strict=True):
         with unit_of_work(engine) as s:
-            sv.decide(s, case_ref=ref, kind="afsluiten", reason_code=reason, actor="PRF-1", today=TODAY)
+            sv.decide(
+                s,
+                case_ref=ref,
+                kind="afsluiten",
+                reason_code=reason,
+                actor="PRF-1",
+                today=TODAY,
+                policy=sv.DEFAULT_POLICY,
+            )
     with unit_of_work(engine) as s:
         sv.upsert_group(s, code="GRP-9", provider_code="PRV-A", professional_code="PRF-2", capacity=4, hours_per_week=3)
         tables = _tables(s)

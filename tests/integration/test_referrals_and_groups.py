@@ -69,7 +69,15 @@ def test_an_escalation_tells_the_district_team_of_the_pupils_municipality_in_the
 
 def test_the_district_team_accepts_and_the_case_stays_in_specialised_care(region):
     ref = _escalated(region)
-    outcome = do(region, sv.respond_to_referral, case_ref=ref, accepted=True, actor="PRF-WT", today=TODAY)
+    outcome = do(
+        region,
+        sv.respond_to_referral,
+        case_ref=ref,
+        accepted=True,
+        actor="PRF-WT",
+        today=TODAY,
+        policy=sv.DEFAULT_POLICY,
+    )
     assert (outcome.state, outcome.action) == (CaseState.ESCALATED, AuditAction.REFERRAL_ACCEPTED)
     with Session(region) as s:
         referral = s.exec(select(Referral)).one()
@@ -79,7 +87,14 @@ def test_the_district_team_accepts_and_the_case_stays_in_specialised_care(region
 def test_a_declined_referral_brings_the_case_back_to_school(region):
     ref = _escalated(region)
     outcome = do(
-        region, sv.respond_to_referral, case_ref=ref, accepted=False, level_on_decline=3, actor="PRF-WT", today=TODAY
+        region,
+        sv.respond_to_referral,
+        case_ref=ref,
+        accepted=False,
+        level_on_decline=3,
+        actor="PRF-WT",
+        today=TODAY,
+        policy=sv.DEFAULT_POLICY,
     )
     assert (outcome.state, outcome.level) == (CaseState.PLANNING, 3)
 
@@ -89,7 +104,15 @@ def test_only_the_district_team_of_the_municipality_answers(region, actor):
     ref = _escalated(region)
     before = counts(region)
     with pytest.raises(InvalidInput) as raised:
-        do(region, sv.respond_to_referral, case_ref=ref, accepted=True, actor=actor, today=TODAY)
+        do(
+            region,
+            sv.respond_to_referral,
+            case_ref=ref,
+            accepted=True,
+            actor=actor,
+            today=TODAY,
+            policy=sv.DEFAULT_POLICY,
+        )
     assert raised.value.field == "actor"
     after = counts(region)
     assert after.pop("auditrecord") == before.pop("auditrecord") + 1 and after == before  # only the refusal
@@ -136,6 +159,7 @@ def test_scaling_down_into_a_full_group_is_refused_and_leaving_it_frees_a_place(
                 actor="PRF-1",
                 today=TODAY,
                 **OVERRIDE,
+                policy=sv.DEFAULT_POLICY,
             ).level
             == 1
         )
@@ -151,12 +175,23 @@ def test_scaling_down_into_a_full_group_is_refused_and_leaving_it_frees_a_place(
             actor="PRF-1",
             today=TODAY,
             **OVERRIDE,
+            policy=sv.DEFAULT_POLICY,
         )
     assert raised.value.field == "group_code" and "full (2 places)" in raised.value.rule
     assert counts(region) == before
     # one pupil scales up out of the group: the place comes free
     do(region, sv.record_review, case_ref=refs[0], held_on=TODAY, actor="PRF-2", today=TODAY)
-    do(region, sv.decide, case_ref=refs[0], kind="opschalen", new_level=2, actor="PRF-1", today=TODAY, **OVERRIDE)
+    do(
+        region,
+        sv.decide,
+        case_ref=refs[0],
+        kind="opschalen",
+        new_level=2,
+        actor="PRF-1",
+        today=TODAY,
+        **OVERRIDE,
+        policy=sv.DEFAULT_POLICY,
+    )
     do(
         region,
         sv.decide,
@@ -167,6 +202,7 @@ def test_scaling_down_into_a_full_group_is_refused_and_leaving_it_frees_a_place(
         actor="PRF-1",
         today=TODAY,
         **OVERRIDE,
+        policy=sv.DEFAULT_POLICY,
     )
     with Session(region) as s:
         current = s.exec(select(GroupMember).where(GroupMember.left_on.is_(None))).all()
@@ -176,5 +212,14 @@ def test_scaling_down_into_a_full_group_is_refused_and_leaving_it_frees_a_place(
 def test_a_group_place_is_for_level_one_only(region):
     ref = _case_at_level_2(region, "100000009")
     with pytest.raises(InvalidInput) as raised:
-        do(region, sv.decide, case_ref=ref, kind="voortzetten", group_code="GRP-1", actor="PRF-1", today=TODAY)
+        do(
+            region,
+            sv.decide,
+            case_ref=ref,
+            kind="voortzetten",
+            group_code="GRP-1",
+            actor="PRF-1",
+            today=TODAY,
+            policy=sv.DEFAULT_POLICY,
+        )
     assert raised.value.field == "group_code"

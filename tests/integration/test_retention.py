@@ -46,6 +46,7 @@ def _closed_case(engine, *, bsn="111222333", born=dt.date(2014, 6, 15), names=("
         actor="PRF-1",
         today=TODAY,
         **OVERRIDE,
+        policy=sv.DEFAULT_POLICY,
     )
     return ref
 

@@ -95,7 +95,7 @@ def audit(engine, ref) -> list[tuple[str, str | None, str]]:
 
 def test_a_case_goes_through_every_kind_of_decision(engine):
     ref = signal(engine, pupil(engine)).case_ref  # 12 on TODAY: the pupil and both parents consent
-    do(engine, sv.triage, case_ref=ref, outcome="oja", level=2, actor="PRF-1", today=TODAY)
+    do(engine, sv.triage, case_ref=ref, outcome="oja", level=2, actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY)
     plan(engine, ref)
     for party in ("ouder_1", "ouder_2", "leerling"):
         consent(engine, ref, party)
@@ -104,16 +104,42 @@ def test_a_case_goes_through_every_kind_of_decision(engine):
     for kind, level in (("voortzetten", None), ("opschalen", 3), ("afschalen", 1)):
         do(engine, sv.record_review, **review)
         outcome = do(
-            engine, sv.decide, case_ref=ref, kind=kind, new_level=level, actor="PRF-1", today=TODAY, **OVERRIDE
+            engine,
+            sv.decide,
+            case_ref=ref,
+            kind=kind,
+            new_level=level,
+            actor="PRF-1",
+            today=TODAY,
+            **OVERRIDE,
+            policy=sv.DEFAULT_POLICY,
         )
         assert outcome.state == CaseState.ACTIVE
     do(engine, sv.record_review, **review)
-    escalated = do(engine, sv.decide, case_ref=ref, kind="specialistische_zorg", actor="PRF-1", today=TODAY, **OVERRIDE)
+    escalated = do(
+        engine,
+        sv.decide,
+        case_ref=ref,
+        kind="specialistische_zorg",
+        actor="PRF-1",
+        today=TODAY,
+        **OVERRIDE,
+        policy=sv.DEFAULT_POLICY,
+    )
     assert escalated.level == 4
-    returned = do(engine, sv.return_from_specialised, case_ref=ref, level=2, actor="PRF-1", today=TODAY)
+    returned = do(
+        engine, sv.return_from_specialised, case_ref=ref, level=2, actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY
+    )
     assert returned.state == CaseState.PLANNING
     closed = do(
-        engine, sv.decide, case_ref=ref, kind="afsluiten", reason_code="naar_ander_domein", actor="PRF-1", today=TODAY
+        engine,
+        sv.decide,
+        case_ref=ref,
+        kind="afsluiten",
+        reason_code="naar_ander_domein",
+        actor="PRF-1",
+        today=TODAY,
+        policy=sv.DEFAULT_POLICY,
     )
     assert closed.state == CaseState.CLOSED
     reopened = do(engine, sv.reopen, case_ref=ref, actor="PRF-1", today=TODAY, policy=POLICY)
@@ -159,6 +185,7 @@ def test_a_second_signal_joins_the_open_case_and_one_after_closure_opens_a_new_o
         no_action_reason="geen_zorgbehoefte",
         actor="PRF-1",
         today=TODAY,
+        policy=sv.DEFAULT_POLICY,
     )
     third = signal(engine, ref_pupil)
     assert third.case_ref != first.case_ref and not third.joined
@@ -222,7 +249,7 @@ def test_activation_needs_the_consent_of_the_age_at_activation(engine):
     # 11 when the parents consent, 12 when the arrangement would start: the pupil must consent too
     born = dt.date(2014, 11, 25)
     ref = signal(engine, pupil(engine, born=born)).case_ref
-    do(engine, sv.triage, case_ref=ref, outcome="oja", level=1, actor="PRF-1", today=TODAY)
+    do(engine, sv.triage, case_ref=ref, outcome="oja", level=1, actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY)
     plan(engine, ref)
     consent(engine, ref, "ouder_1")
     assert consent(engine, ref, "ouder_2").state == CaseState.CONSENTED
@@ -235,7 +262,7 @@ def test_activation_needs_the_consent_of_the_age_at_activation(engine):
 
 def test_consent_from_a_parent_without_authority_is_refused(engine):
     ref = signal(engine, pupil(engine, parents=("Ouder A",))).case_ref
-    do(engine, sv.triage, case_ref=ref, outcome="oja", level=1, actor="PRF-1", today=TODAY)
+    do(engine, sv.triage, case_ref=ref, outcome="oja", level=1, actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY)
     plan(engine, ref)
     with pytest.raises(InvalidInput) as raised:
         consent(engine, ref, "ouder_2")
@@ -344,6 +371,7 @@ def test_a_refusal_names_the_field_and_writes_nothing(engine, kind):
     if kind == "scale up beyond the ladder":
         do(engine, sv.record_review, case_ref=ref, held_on=TODAY, actor="PRF-2", today=TODAY)
         use_case, kwargs = sv.decide, dict(kind="opschalen", new_level=4, actor="PRF-1", today=TODAY, **OVERRIDE)
+        kwargs["policy"] = POLICY
     if "pupil_ref" not in kwargs:
         kwargs = {"case_ref": ref, **kwargs}
     if kind == "review before activation":
@@ -353,7 +381,16 @@ def test_a_refusal_names_the_field_and_writes_nothing(engine, kind):
             s.add(case)
     if use_case is sv.draft_plan:  # a plan is drafted while planning: use a fresh case in that state
         fresh = signal(engine, pupil(engine, bsn="123456782")).case_ref
-        do(engine, sv.triage, case_ref=fresh, outcome="oja", level=1, actor="PRF-1", today=TODAY)
+        do(
+            engine,
+            sv.triage,
+            case_ref=fresh,
+            outcome="oja",
+            level=1,
+            actor="PRF-1",
+            today=TODAY,
+            policy=sv.DEFAULT_POLICY,
+        )
         kwargs = {**kwargs, "case_ref": fresh}
     before = counts(engine)
     with pytest.raises(InvalidInput) as raised:
@@ -366,7 +403,7 @@ def test_an_illegal_transition_writes_nothing(engine):
     ref = _active_case(engine)
     before = counts(engine)
     with pytest.raises(IllegalTransition) as raised:
-        do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY)
+        do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY)
     allowed = (Action.JOIN_SIGNAL, Action.RECORD_REVIEW, Action.ESCALATE, Action.CLOSE)
     assert f"allowed next: {', '.join(allowed)}" in str(raised.value)
     assert counts(engine) == before

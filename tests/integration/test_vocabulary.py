@@ -39,22 +39,48 @@ def history(engine):
     do(engine, sv.record_measurement, case_ref=declined, goal_number=1, value=0.5, measured_on=TODAY, **day)
     do(engine, sv.record_review, case_ref=declined, held_on=TODAY, gas_scores={1: -2}, **day)
     with Session(engine) as s:
-        advice = sv.recommendation(s, case_ref=declined)
-    do(engine, sv.decide, case_ref=declined, kind=advice.kind, **day)  # as recommended: its rule is stored
+        advice = sv.recommendation(s, case_ref=declined, policy=sv.DEFAULT_POLICY)
+    do(
+        engine, sv.decide, case_ref=declined, kind=advice.kind, **day, policy=sv.DEFAULT_POLICY
+    )  # as recommended: its rule is stored
     do(engine, sv.record_review, case_ref=declined, held_on=TODAY, gas_scores={1: 0}, pupil_view="positief", **day)
-    do(engine, sv.decide, case_ref=declined, kind="specialistische_zorg", **OVERRIDE, **day)
+    do(engine, sv.decide, case_ref=declined, kind="specialistische_zorg", **OVERRIDE, **day, policy=sv.DEFAULT_POLICY)
     do(engine, sv.respond_to_referral, case_ref=declined, accepted=False, level_on_decline=2, actor="PRF-WT",
-       today=TODAY)  # fmt: skip
-    do(engine, sv.decide, case_ref=declined, kind="afsluiten", end_reason="volgens_plan", **day)
+       today=TODAY, policy=sv.DEFAULT_POLICY)  # fmt: skip
+    do(
+        engine,
+        sv.decide,
+        case_ref=declined,
+        kind="afsluiten",
+        end_reason="volgens_plan",
+        **day,
+        policy=sv.DEFAULT_POLICY,
+    )
     do(engine, sv.reopen, case_ref=declined, policy=POLICY, **day)
-    do(engine, sv.triage, case_ref=declined, outcome="geen_actie", no_action_reason="al_hulp_elders", **day)
+    do(
+        engine,
+        sv.triage,
+        case_ref=declined,
+        outcome="geen_actie",
+        no_action_reason="al_hulp_elders",
+        **day,
+        policy=sv.DEFAULT_POLICY,
+    )
 
     accepted = active_case(engine, bsn="123456782", parents=("Ouder B",), **case)
     with pytest.raises(AccessDenied):
         sv.execute(sv.refer, engine, case_ref=accepted, actor="PRF-OS", today=TODAY)
     do(engine, sv.refer, case_ref=accepted, **day)
-    do(engine, sv.respond_to_referral, case_ref=accepted, accepted=True, actor="PRF-WT", today=TODAY)
-    do(engine, sv.return_from_specialised, case_ref=accepted, level=1, **day)
+    do(
+        engine,
+        sv.respond_to_referral,
+        case_ref=accepted,
+        accepted=True,
+        actor="PRF-WT",
+        today=TODAY,
+        policy=sv.DEFAULT_POLICY,
+    )
+    do(engine, sv.return_from_specialised, case_ref=accepted, level=1, **day, policy=sv.DEFAULT_POLICY)
     with Session(engine) as s:  # a study day on the day its plan is due moves the deadline
         due = s.exec(select(Case.plan_due_on).where(Case.ref == accepted)).one()
     with unit_of_work(engine) as s:
