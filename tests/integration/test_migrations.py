@@ -50,8 +50,7 @@ def test_the_migrations_build_and_remove_the_schema_on_postgresql(pg_url):
 
 # ---- 0008: one vocabulary ------------------------------------------------------------------------------------
 
-# The codes before 0008 were the enums' member names in lower case, but for the two erasure decisions; the notice
-# kinds' Dutch codes are those the labels read (templates/nl/_labels.j2, FORMER) until models/reminders.py has them.
+# The codes before 0008 were the enums' member names in lower case, but for the two erasure decisions.
 RENAMED = {"erasure_toegewezen": AuditAction.ERASURE_GRANTED, "erasure_afgewezen": AuditAction.ERASURE_REFUSED}
 NOTICE_KINDS = {k.name.lower(): k.value for k in NoticeKind}
 OLD_STATES = [s.name.lower() for s in CaseState]
