@@ -220,8 +220,8 @@ def child(phase: str, url: str, smtp_url: str) -> None:
             seconds = time.perf_counter() - t0
         planned, sent = result["planned"], result["dispatch"]["sent"]
     else:
-        from notifications.render import render
         from oja.adapters.db import get_engine
+        from oja.adapters.messages import message_options
         from oja.adapters.notify import build_sender
         from oja.config import get_policy, get_settings
         from oja.services import sweep
@@ -234,9 +234,7 @@ def child(phase: str, url: str, smtp_url: str) -> None:
             sender,
             day=SWEEP_DAY,
             policy=get_policy(),
-            render=render,
-            language=settings.language,
-            case_url=settings.case_url,
+            **message_options(settings),
         )
         sender.close()
         seconds = time.perf_counter() - t0

@@ -21,6 +21,7 @@ from flows.common import Result, case_flow, commit, day
 from models.errors import ActionRefused
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine, unit_of_work
+from oja.adapters.messages import message_options
 from oja.config import get_policy, get_settings
 from oja.services import review as service
 
@@ -55,7 +56,6 @@ def recommend_decision(case_ref: str) -> Result:
 @task(name="herinnering-besluit", cache_policy=NO_CACHE)
 def remind_decision_due(case_ref: str, held_on: dt.date) -> int:
     """The wait for a decision timed out: the regie holder gets a reminder; the case stays as it was."""
-    from notifications.render import render
     from oja.services.sweep import NoticeKind, queue_notice
 
     settings = get_settings()
@@ -65,9 +65,7 @@ def remind_decision_due(case_ref: str, held_on: dt.date) -> int:
         kind=NoticeKind.DECISION_DUE,
         due_on=held_on,
         day=amsterdam_today(),
-        render=render,
-        language=settings.language,
-        case_url=settings.case_url,
+        **message_options(settings),
     )
 
 

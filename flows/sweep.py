@@ -15,8 +15,8 @@ from prefect.client.schemas.objects import FlowRun, State
 
 from models.errors import DispatchIncomplete
 from models.schooldays import today as amsterdam_today
-from notifications.render import render
 from oja.adapters.db import get_engine
+from oja.adapters.messages import message_options
 from oja.adapters.notify import build_sender
 from oja.config import get_policy, get_settings
 from oja.services import dispatch, sweep
@@ -45,9 +45,7 @@ def plan_notices(day: dt.date) -> dict[str, Any]:
         get_engine(),
         day=day,
         policy=get_policy(),
-        render=render,
-        language=settings.language,
-        case_url=settings.case_url,
+        **message_options(settings),
     )
     _log_planned(report)
     return report.as_dict()
@@ -76,9 +74,7 @@ def plan_and_send(day: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
             sender,
             day=day,
             policy=get_policy(),
-            render=render,
-            language=settings.language,
-            case_url=settings.case_url,
+            **message_options(settings),
         )
     finally:
         sender.close()

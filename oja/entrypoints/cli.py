@@ -351,8 +351,8 @@ def sweep(
     """Run the daily sweep once, without Prefect (what the scheduled deployment runs).
 
     Without an SMTP setting the mails are written to $OJA_HOME/mail as .eml files, as `oja start` does."""
-    from notifications.render import render
     from notifications.send import FolderSender
+    from oja.adapters.messages import message_options
     from oja.adapters.notify import build_sender
     from oja.services import sweep as sweeping
     from oja.services.dispatch import dispatch
@@ -364,9 +364,7 @@ def sweep(
             get_engine(),
             day=day,
             policy=get_policy(),
-            render=render,
-            language=settings.language,
-            case_url=settings.case_url,
+            **message_options(settings),
         )
         console.print(f"{day}: {report.notices} new notices, {report.messages} messages queued")
         if send:

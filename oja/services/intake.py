@@ -80,6 +80,14 @@ def register_signal(
     if received_on < today - dt.timedelta(days=366):
         raise InvalidInput("received_on", "a signal is registered within a year of its receipt")
 
+    signal = Signal(  # joins the open case, or opens a new one
+        case_id=0,
+        source=source,
+        domains=",".join(codes),
+        urgency=urgency,
+        received_on=received_on,
+        registered_by=who.code,
+    )
     open_case = session.exec(
         select(Case).where(Case.pupil_id == pupil.id, Case.state != CaseState.CLOSED.value).with_for_update()
     ).first()
@@ -97,16 +105,8 @@ def register_signal(
         if open_case.state == CaseState.AWAITING_TRIAGE.value and at_once:
             due = next_school_day(received_on, school_calendar(session, school.code))
             open_case.triage_due_on = min(open_case.triage_due_on or due, due)
-        session.add(
-            Signal(
-                case_id=key(open_case),
-                source=source,
-                domains=",".join(codes),
-                urgency=urgency,
-                received_on=received_on,
-                registered_by=who.code,
-            )
-        )
+        signal.case_id = key(open_case)
+        session.add(signal)
         return case_outcome(open_case, Action.JOIN_SIGNAL, joined=True)
 
     calendar = school_calendar(session, school.code)
@@ -129,16 +129,8 @@ def register_signal(
     except sa.exc.IntegrityError:  # a concurrent signal opened a case first
         raise InvalidInput("pupil_ref", "another signal for this pupil is being registered; try again") from None
     case.ref = f"OJA-{received_on.year}-{case.id:06d}"
-    session.add(
-        Signal(
-            case_id=key(case),
-            source=source,
-            domains=",".join(codes),
-            urgency=urgency,
-            received_on=received_on,
-            registered_by=who.code,
-        )
-    )
+    signal.case_id = key(case)
+    session.add(signal)
     audit.record(
         session,
         case_ref=case.ref,

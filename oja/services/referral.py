@@ -30,7 +30,7 @@ from models.vocabulary import (
     ReturnReason,
     Role,
 )
-from notifications.render import render
+from oja.adapters.messages import message_options
 from oja.config import Policy, get_settings
 from oja.services import audit
 from oja.services.kernel import (
@@ -119,6 +119,29 @@ def respond_to_referral(
     )
 
 
+def _on_record(
+    session: Session,
+    case: Case,
+    who: Professional,
+    kind: str,
+    before_level: int,
+    today: dt.date,
+    reason: ReturnReason | None = None,
+) -> None:
+    """A referral or a return outside a review is a decision on record too (from which level to which)."""
+    session.add(
+        Decision(
+            case_id=key(case),
+            kind=kind,
+            from_level=before_level,
+            to_level=case.level,
+            decided_on=today,
+            decided_by=who.code,
+            reason_code=reason.value if reason else None,
+        )
+    )
+
+
 def return_to_school(
     session: Session,
     case: Case,
@@ -135,17 +158,7 @@ def return_to_school(
     case.level = lc.level_after(Action.RETURN, case.level, level, field=field)
     case.plan_due_on = add_school_days(today, policy.plan_deadline_school_days, case_calendar(session, case))
     transition(session, case, Action.RETURN, who, reason=reason_code.value if reason_code else f"level {case.level}")
-    session.add(
-        Decision(
-            case_id=key(case),
-            kind=OtherDecision.RETURN.value,
-            from_level=before_level,
-            to_level=case.level,
-            decided_on=today,
-            decided_by=who.code,
-            reason_code=reason_code.value if reason_code else None,
-        )
-    )
+    _on_record(session, case, who, OtherDecision.RETURN.value, before_level, today, reason_code)
     return case_outcome(case, Action.RETURN)
 
 
@@ -157,16 +170,7 @@ def refer(session: Session, *, case_ref: str, actor: str, today: dt.date) -> Cas
     before_level = case.level
     case.level = lc.SPECIALISED_LEVEL
     transition(session, case, Action.ESCALATE, who, reason="referral")
-    session.add(
-        Decision(
-            case_id=key(case),
-            kind=DecisionKind.ESCALATE.value,
-            from_level=before_level,
-            to_level=case.level,
-            decided_on=today,
-            decided_by=who.code,
-        )
-    )
+    _on_record(session, case, who, DecisionKind.ESCALATE.value, before_level, today)
     open_referral(session, case, who, today)
     return case_outcome(case, Action.ESCALATE)
 
@@ -219,8 +223,6 @@ def tell_district_team(
         kind,
         due_on,
         day,
-        render=render,
-        language=settings.language,
-        case_url=settings.case_url,
+        **message_options(settings),
         school_days=school_days,
     )
