@@ -59,7 +59,7 @@ class OjaSession(Session):
     """The engine's session: audit records in it are append-only (a bug that would change one fails loudly).
 
     The guard is this class's own flush listener, not one on every SQLAlchemy session in the process; the
-    database's triggers (migration 0008) refuse the same for any other writer.
+    database's triggers (made by migration 0006, re-made by 0008) refuse the same for any other writer.
     """
 
 
