@@ -12,6 +12,7 @@ from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import Session
 
+from flows.run_names import dated_run_name
 from models.errors import DisclosureError
 from models.schooldays import today as amsterdam_today
 from models.suppression import HIDDEN, shown
@@ -68,7 +69,7 @@ def evaluation_report(day: dt.date) -> str:
     return str(path)
 
 
-@flow(name="dagelijkse-monitoring", flow_run_name="monitoring {day}")
+@flow(name="dagelijkse-monitoring", flow_run_name=dated_run_name("monitoring", "day"))
 def daily_monitoring(day: dt.date | None = None) -> dict[str, int]:
     """Daily figures for managers: caseload, timeliness, reviews, decisions, outcomes, money, groups, report.
 

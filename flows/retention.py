@@ -14,6 +14,7 @@ from prefect.events import emit_event
 
 from flows import forms
 from flows.common import Result, case_flow, day, run_use_case
+from flows.run_names import dated_run_name
 from models.schooldays import today as amsterdam_today
 from models.tables import ErasureRequest
 from oja.adapters.db import get_engine
@@ -21,7 +22,9 @@ from oja.config import get_policy
 from oja.services import retention
 
 
-@flow(name="bewaartermijn", flow_run_name="bewaartermijn", persist_result=True, result_serializer="json")
+@flow(
+    name="bewaartermijn", flow_run_name=dated_run_name("bewaartermijn"), persist_result=True, result_serializer="json"
+)
 def apply_retention() -> Result:
     """Destroy the dossiers whose last change is older than the retention term (default 20 years)."""
     policy = get_policy()

@@ -25,6 +25,7 @@ from prefect.client.orchestration import get_client
 
 from models.errors import InvalidInput
 from oja.config import Settings
+from oja.deployments import deployment_name
 
 SWEEP_FLOW = "dagelijkse-herinneringen"
 WATCHED = (SWEEP_FLOW, "berichten-versturen")
@@ -46,7 +47,7 @@ def _done(result: _T | Coroutine[Any, Any, _T]) -> _T:
 
 
 def _deployment_ids(flow_names: tuple[str, ...]) -> list[str]:
-    """The deployments of these flows (prefect.yaml names every deployment `oja`: the flow tells them apart)."""
+    """Every deployment of these flows (by flow, not by name: one left by a rename is watched too)."""
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 
     with get_client(sync_client=True) as client:
@@ -141,7 +142,7 @@ def silent_sweep_automation(settings: Settings, within: dt.timedelta = SILENCE) 
             f"In de laatste {silence} is geen run van de dagelijkse herinneringsronde (dagelijkse-herinneringen) "
             "voltooid. Er gaan dus geen herinneringen uit. Kijk in de Prefect UI: draait er een worker op "
             "de work pool 'oja', staat de deployment of haar schema op pauze, zijn er runs Late of Failed, "
-            "en maakt de scheduler nog runs aan (Deployments -> dagelijkse-herinneringen -> Upcoming)? "
+            f"en maakt de scheduler nog runs aan (Deployments -> {deployment_name(SWEEP_FLOW)} -> Upcoming)? "
             f"Dit bericht komt elke {silence} terug tot een ronde voltooid is."
         ),
     )

@@ -137,6 +137,7 @@ def start(
     from models.schooldays import today
     from oja.adapters import migrate
     from oja.adapters.db import get_engine
+    from oja.deployments import remove_undeclared
     from oja.entrypoints.demo import load_demo
 
     console = console or Console()
@@ -249,6 +250,9 @@ def start(
                     "creating the work pool",
                 )
             _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, console, "prefect deploy --all")
+            removed = remove_undeclared(api_url, auth)
+        if removed:  # a deployment renamed in prefect.yaml: the old one would still be listed, and scheduled
+            console.print("deployments no longer in prefect.yaml removed: " + ", ".join(removed))
         if env.get("OJA_OPERATOR_URLS"):
             _run([_bin("oja"), "alerts"], env, console, "installing the operator alerts")
             console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
@@ -257,7 +261,7 @@ def start(
         console.print(
             f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s): "
             f"open [bold]http://{host}:{port}[/bold]\n"
-            "  Deployments -> pick a step (e.g. 'signaal-registreren') -> Run -> Custom run, fill in the form.\n"
+            "  Deployments -> pick a step (e.g. '01 Signaal registreren') -> Run -> Custom run, fill in the form.\n"
             "  Codes to type in the forms: .venv/bin/oja reference   (demo pupils: .venv/bin/oja pupil list)\n"
             "  Look at a case: .venv/bin/oja case show OJA-...\n"
             f"Logs of the Prefect server and the workers: {logs}\n"

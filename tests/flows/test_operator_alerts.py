@@ -17,13 +17,14 @@ from prefect.states import Completed, Late
 
 from oja.adapters.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME, late_sweep_automation, silent_sweep_automation
 from oja.config import get_settings
+from oja.deployments import deployment_name
 from tests.smtp import SMTPServer
 
 
 def _deploy(client, flow_name: str):
-    """A deployment as prefect.yaml makes it: named `oja`, told apart by its flow."""
+    """A deployment as prefect.yaml makes it: named after its step (`17 Herinneringsronde`)."""
     flow_id = client.create_flow_from_name(flow_name)
-    return client.create_deployment(flow_id=flow_id, name="oja")
+    return client.create_deployment(flow_id=flow_id, name=deployment_name(flow_name))
 
 
 def _wait_for_mail(server: SMTPServer, seconds: float) -> None:
@@ -87,6 +88,7 @@ def test_no_completed_sweep_within_the_window_mails_the_operators(operators):
     assert alert.rcpt_tos == ["ops@region.example"]
     assert "geen herinneringsronde voltooid" in alert.subject and "10 seconden" in alert.subject
     assert "worker" in alert.text and "pauze" in alert.text
+    assert "Deployments -> 17 Herinneringsronde -> Upcoming" in alert.text  # where to look, by its name in the UI
 
 
 def test_a_sweep_that_completes_in_every_window_keeps_the_alert_quiet(operators):

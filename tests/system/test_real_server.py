@@ -27,6 +27,7 @@ import yaml
 from models.lifecycle import CaseState
 from oja.adapters.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME
 from oja.config import PROJECT_DIR
+from oja.deployments import DEPLOYMENTS, deployment_path
 from tests.smtp import SMTPServer, free_port
 
 pytestmark = pytest.mark.system
@@ -206,7 +207,7 @@ def test_a_scheduled_sweep_runs_on_the_worker_and_its_mail_arrives(engine):
         run = _wait(finished_run, 120, f"the scheduled sweep for {day} to finish on the worker")
     assert run.state.is_completed(), f"{run.state.name}: {run.state.message}"
     assert run.auto_scheduled and run.work_pool_name == "oja"
-    assert run.name == f"herinneringen {day}"
+    assert run.name == f"herinneringsronde {day}"
     reminders = [m for m in engine.smtp.messages if "beheer@region.example" not in m.rcpt_tos]
     assert reminders, "the sweep's mail reached the SMTP server"
     text = "\n".join(m.text for m in reminders)
@@ -260,10 +261,13 @@ def test_a_manager_sees_the_caseload_with_small_numbers_hidden_in_the_prefect_ui
     from oja.entrypoints.demo import PUPILS
 
     with engine.client() as client:
-        monitoring = _deployments_by_flow(client)["dagelijkse-monitoring"]
-        run = client.create_flow_run_from_deployment(monitoring.id)
+        monitoring = client.read_deployment_by_name(deployment_path("dagelijkse-monitoring"))
+        run = client.create_flow_run_from_deployment(monitoring.id)  # as its schedule does: no parameters
         _wait(lambda: client.read_flow_run(run.id).state.is_final(), 120, "the monitoring run on the worker")
-        assert client.read_flow_run(run.id).state.is_completed()
+        finished = client.read_flow_run(run.id)
+        assert finished.state.is_completed()
+        amsterdam = dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+        assert finished.name in {f"monitoring {amsterdam}", f"monitoring {amsterdam - dt.timedelta(days=1)}"}
         [artifact] = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["oja-caseload-per-school"])), limit=1
         )
@@ -274,6 +278,22 @@ def test_a_manager_sees_the_caseload_with_small_numbers_hidden_in_the_prefect_ui
     body = page.locator("body").inner_text()
     assert not [p.family_name for p in PUPILS if p.family_name in body]  # codes and counts only
     page.close()
+
+
+def test_every_deployment_is_named_after_its_step_as_prefect_yaml_says(engine):
+    with engine.client() as client:
+        named = {flow: d.name for flow, d in _deployments_by_flow(client).items()}
+        found = {flow: client.read_deployment_by_name(deployment_path(flow)).name for flow in DEPLOYMENTS}
+    assert named == DEPLOYMENTS == found
+
+
+def test_the_deployments_page_reads_as_a_menu_in_lifecycle_order(engine, browser, tmp_path):
+    url = f"http://127.0.0.1:{engine.port}/deployments"
+    page = _page(browser, tmp_path, url, "deployments", DEPLOYMENTS["signaal-registreren"])
+    shown = page.locator(".deployment-list__name").all_inner_texts()
+    page.close()
+    # the UI's default: A to Z, ten to a page. The first page is the lifecycle's first ten steps, in order.
+    assert shown == list(DEPLOYMENTS.values())[:10]
 
 
 def test_the_operator_alerts_are_installed(engine):
