@@ -13,7 +13,7 @@ from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun, State
 
-from flows.run_names import dated_run_name
+from flows.worklist import refresh_worklists, schools_with_open_cases
 from models.errors import DispatchIncomplete
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine
@@ -106,27 +106,27 @@ def _alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
 
 @flow(
     name="dagelijkse-herinneringen",
-    flow_run_name=dated_run_name("herinneringsronde", "sweep_date"),
+    flow_run_name="herinneringen {sweep_date}",
     on_failure=[_alert],
     on_crashed=[_alert],
 )
 def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict[str, Any]:
-    """Daily: reminders before reviews, due-day notices, escalation of overdue work, weekly digests."""
+    """Daily: reminders before reviews, due-day notices, escalation of overdue work, weekly digests; then the
+    worklist of every school with open cases (one task run)."""
     day = sweep_date or amsterdam_today()
+    result: dict[str, Any]
     if not send:
-        return {"planned": plan_notices(day)}
-    planned, dispatched = plan_and_send(day)
-    result = {"planned": planned, "dispatch": dispatched}
-    _raise_if_incomplete(dispatched)
+        result = {"planned": plan_notices(day)}
+    else:
+        planned, dispatched = plan_and_send(day)
+        result = {"planned": planned, "dispatch": dispatched}
+    result["worklists"] = refresh_worklists(schools_with_open_cases(), day)  # once the notices are planned
+    if send:
+        _raise_if_incomplete(result["dispatch"])
     return result
 
 
-@flow(
-    name="berichten-versturen",
-    flow_run_name=dated_run_name("berichten versturen", with_time=True),
-    on_failure=[_alert],
-    on_crashed=[_alert],
-)
+@flow(name="berichten-versturen", flow_run_name="outbox", on_failure=[_alert], on_crashed=[_alert])
 def send_pending() -> dict[str, Any]:
     """Send whatever is still pending in the outbox (after a mail server outage, for instance)."""
     report = dispatch_outbox()

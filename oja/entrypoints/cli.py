@@ -14,14 +14,15 @@ from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput, OjaError
 from models.schooldays import today as amsterdam_today
-from models.tables import Municipality, Professional, Provider, Pupil, School
+from models.tables import AuditRecord, Municipality, Professional, Provider, Pupil, School
 from oja import services as sv
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_policy, get_settings
 from oja.entrypoints.cli_calendar import school_app
-from oja.entrypoints.cli_output import console, err
+from oja.entrypoints.cli_output import console, err, print_worklist
 from oja.entrypoints.cli_output import fail as _fail
 from oja.entrypoints.cli_output import parse_date as _parse_date
+from oja.services.worklist import worklist
 
 if TYPE_CHECKING:
     from oja.services.report import Period
@@ -136,17 +137,8 @@ def pupil_add(
     console.print(ref)
 
 
-IMPORT_COLUMNS = (
-    "given_name",
-    "family_name",
-    "birth_date",
-    "school_code",
-    "municipality_code",
-    "bsn",
-    "onderwijsnummer",
-    "parent_1",
-    "parent_2",
-)
+IMPORT_COLUMNS: tuple[str, ...] = ("given_name", "family_name", "birth_date", "school_code", "municipality_code")
+IMPORT_COLUMNS += ("bsn", "onderwijsnummer", "parent_1", "parent_2")  # the first five are required
 
 
 @pupil_app.command("import")
@@ -250,8 +242,6 @@ def pupil_export(
 @case_app.command("show")
 def case_show(case_ref: str = typer.Argument(..., help="e.g. OJA-2026-000001")) -> None:
     """A case in codes: state, level, dates, counts, and its audit trail."""
-    from models.tables import AuditRecord
-
     try:
         with Session(get_engine()) as session:
             summary = sv.case_summary(session, case_ref)
@@ -270,6 +260,24 @@ def case_show(case_ref: str = typer.Argument(..., help="e.g. OJA-2026-000001")) 
             r.at.strftime("%Y-%m-%d %H:%M"), r.actor, r.action, r.from_state or "", r.to_state, r.reason or ""
         )
     console.print(audit)
+
+
+@case_app.command("list")
+def case_list(
+    school: str = typer.Option(..., help="the school's code"),
+    date: str = typer.Option("", help="the day, YYYY-MM-DD (default today): what is overdue then"),
+    as_json: bool = typer.Option(False, "--json", help="JSON, for a script"),
+) -> None:
+    """A school's open cases, most urgent first: the next deadline, what it is, the next step (codes only)."""
+    try:
+        day = _parse_date(date, "--date") if date else amsterdam_today()
+        with Session(get_engine()) as session:
+            rows = worklist(session, school_code=school, today=day, policy=get_policy())
+    except OjaError as exc:
+        if isinstance(exc, InvalidInput) and exc.field == "school_code":
+            _fail(InvalidInput("--school", exc.rule), code=1)
+        _fail(exc)
+    print_worklist(school.strip().upper(), day, rows, as_json=as_json)
 
 
 @app.command()

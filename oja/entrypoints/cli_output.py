@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Sequence
 from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from models.errors import InvalidInput
+from oja.services.worklist import COLUMNS, WorklistRow, cells
 
 console = Console()
 err = Console(stderr=True)
 
 
-def fail(exc: Exception) -> NoReturn:
+def fail(exc: Exception, code: int = 2) -> NoReturn:
     if isinstance(exc, InvalidInput):
         err.print(f"[red]error[/red] in [bold]{exc.field}[/bold]: {exc.rule}")
     else:
         err.print(f"[red]error[/red]: {exc}")
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 def parse_date(value: str, field: str) -> dt.date:
@@ -27,3 +31,17 @@ def parse_date(value: str, field: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(field, "a date as YYYY-MM-DD") from None
+
+
+def print_worklist(school_code: str, day: dt.date, rows: Sequence[WorklistRow], *, as_json: bool = False) -> None:
+    """A school's worklist (`oja case list`): a table, or JSON for a script. Codes only."""
+    if as_json:
+        data = {"school": school_code, "date": day.isoformat(), "cases": [row.as_dict() for row in rows]}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    elif not rows:
+        console.print(f"Werklijst {school_code}, {day.isoformat()}: geen open casussen.")
+    else:
+        table = Table(*COLUMNS, title=f"Werklijst {school_code}, {day.isoformat()}: de dringendste eerst")
+        for row in rows:
+            table.add_row(*cells(row, late="[bold red]te laat[/bold red]"))
+        console.print(table)

@@ -17,7 +17,7 @@ import functools
 import itertools
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from models import recipients, reminders
 from models.lifecycle import CaseState
 from models.recipients import CaseParties, Staff, Staffing
 from models.reminders import NoticeKey, NoticeKind, Stage
-from models.schooldays import SchoolDayIndex, add_school_days, is_school_day
+from models.schooldays import SchoolCalendar, SchoolDayIndex, add_school_days, is_school_day
 from models.tables import Case, ErasureRequest, Intervention, Professional, Pupil, Referral, School
 from models.vocabulary import DigestKind, ReferralStatus
 from notifications.messages import Digest, DueItem, RenderedMessage
@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
     from notifications.send import Sender
 
 __all__ = ["NoticeKind", "SweepReport", "plan_notices", "queue_in_session", "queue_notice", "sweep_day"]
+__all__ += ["Deadline", "Deadlines"]  # the deadlines, also for oja.services.worklist
 
 RECIPIENT_CHUNK = 200  # recipients per transaction
 LOOKBACK_DAYS = 400  # overdue further back than this counts as that far
@@ -61,7 +62,7 @@ class SweepReport:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Deadline:
+class Deadline:
     """One deadline of one case as the sweep found it: who is concerned, and what a notice shows of it."""
 
     case_id: int
@@ -77,7 +78,7 @@ class _Candidate:
     """A stage of a deadline for one recipient: a notice, unless it was decided before."""
 
     recipient: str
-    deadline: _Deadline
+    deadline: Deadline
     stage: Stage
 
     @property
@@ -124,16 +125,93 @@ class _Directory:
         return index.between(day, due)
 
 
+def _columns(*attributes: Any) -> list[Any]:  # model attributes as the columns of a select
+    return [col(a) for a in attributes]
+
+
 @dataclasses.dataclass(frozen=True)
-class _Day:
-    """One sweep day: the schools in session, how far ahead deadlines are read, and the candidates they give."""
+class Deadlines:
+    """The deadlines of open cases the sweep reminds of (and `oja.services.worklist` shows), one query per kind:
+    of the schools in `schools` (None: every school), due by `until` (None: whenever)."""
 
     session: Session
+    calendars: Mapping[str, SchoolCalendar]  # at least those of `schools`
+    policy: Policy
+    schools: frozenset[str] | None = None
+    until: dt.date | None = None
+
+    def _rows(self, stmt: sa.Select[Any], due: Any = None, school: Any = Case.school_code) -> Iterator[sa.Row[Any]]:
+        if self.schools is not None:
+            stmt = stmt.where(col(school).in_(sorted(self.schools)))
+        if due is not None:
+            stmt = stmt.where(col(due) <= self.until if self.until is not None else col(due).is_not(None))
+        yield from self.session.execute(stmt.execution_options(yield_per=5000))
+
+    def reviews(self) -> Iterator[Deadline]:
+        """Reviews of active arrangements, with who delivers the newest plan (named or not, it replaces older ones)."""
+        active, worker = col(Case.state) == CaseState.ACTIVE.value, col(Intervention.professional_code)
+        plan = current_plans()
+        on_plan = (active, col(Case.id) == plan.c.case_id, col(Intervention.plan_id) == plan.c.id, worker.is_not(None))
+        workers: dict[int, set[str]] = defaultdict(set)
+        for case_id, code in self._rows(sa.select(plan.c.case_id, worker).where(*on_plan), Case.next_review_on):
+            workers[case_id].add(code)
+        columns = _columns(Case.id, Case.ref, Case.school_code, Case.next_review_on, Case.regie_holder_code)
+        for case_id, ref, school, due, regie in self._rows(sa.select(*columns).where(active), Case.next_review_on):
+            yield Deadline(case_id, ref, CaseParties(school, regie, frozenset(workers[case_id])), due)
+
+    def triages(self) -> Iterator[Deadline]:
+        """Signals awaiting triage, due by the service norm."""
+        stmt = sa.select(*_columns(Case.id, Case.ref, Case.school_code, Case.triage_due_on))
+        stmt = stmt.where(col(Case.state) == CaseState.AWAITING_TRIAGE.value)
+        for case_id, ref, school, due in self._rows(stmt, Case.triage_due_on):
+            yield Deadline(case_id, ref, CaseParties(school), due)
+
+    def late(self) -> Iterator[tuple[NoticeKind, Deadline]]:
+        """A joint plan or consent to come, with the kind of notice it gives once late."""
+        for state, column, kind in (
+            (CaseState.PLANNING, Case.plan_due_on, NoticeKind.PLAN_LATE),
+            (CaseState.PLAN_DRAFTED, Case.consent_due_on, NoticeKind.CONSENT_LATE),
+        ):
+            stmt = sa.select(*_columns(Case.id, Case.ref, Case.school_code, column, Case.regie_holder_code))
+            for case_id, ref, school, due, regie in self._rows(stmt.where(col(Case.state) == state.value), column):
+                yield kind, Deadline(case_id, ref, CaseParties(school, regie), due)
+
+    def referrals(self) -> Iterator[Deadline]:
+        """Referrals the district team has not answered, due the follow-up term after the referral (any `until`)."""
+        columns = _columns(Case.id, Case.ref, Case.school_code, Referral.referred_on, Referral.municipality_code)
+        stmt = (
+            sa.select(*columns)
+            .join(Referral, col(Referral.case_id) == col(Case.id))
+            .where(col(Case.state) == CaseState.ESCALATED.value, col(Referral.status) == ReferralStatus.SENT.value)
+        )
+        for case_id, ref, school, referred_on, municipality in self._rows(stmt):
+            due = add_school_days(referred_on, self.policy.referral_followup_school_days, self.calendars[school])
+            yield Deadline(case_id, ref, CaseParties(school, municipality_code=municipality), due, since=referred_on)
+
+    def erasures(self) -> Iterator[Deadline]:
+        """Erasure requests not yet decided, shown by the pupil's latest case (any `until`)."""
+        latest_case = sa.select(col(Case.pupil_id), func.max(Case.id).label("case_id")).group_by(col(Case.pupil_id))
+        latest = latest_case.subquery()
+        columns = _columns(Case.id, Case.ref, ErasureRequest.school_code, ErasureRequest.due_on, ErasureRequest.ref)
+        stmt = (
+            sa.select(*columns)
+            .join(Pupil, col(Pupil.ref) == col(ErasureRequest.pupil_ref))
+            .join(latest, latest.c.pupil_id == col(Pupil.id))
+            .join(Case, col(Case.id) == latest.c.case_id)
+            .where(col(ErasureRequest.decided_on).is_(None))
+        )
+        for case_id, ref, school, due, request_ref in self._rows(stmt, school=ErasureRequest.school_code):
+            yield Deadline(case_id, ref, CaseParties(school), due, request_ref=request_ref)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Day:
+    """One sweep day: the schools in session, their deadlines in reach, and the candidates they give."""
+
     day: dt.date
     policy: Policy
     directory: _Directory
-    in_school: frozenset[str]
-    horizon: dt.date
+    deadlines: Deadlines
     weekly: bool  # the weekly overview of the coming school week goes out today
 
     @classmethod
@@ -143,19 +221,13 @@ class _Day:
         ahead = max(policy.reminder_school_days + policy.triage_reminder_school_days)
         ahead = max(ahead, reminders.UPCOMING_SCHOOL_DAYS) if weekly else ahead
         horizon = max((add_school_days(day, ahead, c) for c in directory.index), default=day)
-        return cls(session, day, policy, directory, in_school, horizon, weekly)
+        return cls(day, policy, directory, Deadlines(session, directory.calendars, policy, in_school, horizon), weekly)
 
-    def rows(self, stmt: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
-        """The rows of `stmt` (with a `school_code` column) for the schools in session, streamed."""
-        for row in self.session.execute(stmt.execution_options(yield_per=5000)):
-            if row.school_code in self.in_school:
-                yield row
-
-    def school_days(self, school_code: str, due: dt.date) -> int:
-        return self.directory.school_days(school_code, self.day, due)
+    def left(self, deadline: Deadline) -> int:  # school days to the deadline; negative: late
+        return self.directory.school_days(deadline.parties.school_code, self.day, deadline.due_on)
 
     def candidates(
-        self, deadline: _Deadline, stage: Stage | None, overview: NoticeKind | None = None
+        self, deadline: Deadline, stage: Stage | None, overview: NoticeKind | None = None
     ) -> Iterator[_Candidate]:
         """The deadline's current stage for each of its recipients; on the weekly overview's day, when the
         deadline is one the overview shows (`overview`: the kind of its due-day notice), that as well."""
@@ -165,106 +237,33 @@ class _Day:
                 yield _Candidate(code, deadline, stage)
         if overview is None or not self.weekly:
             return
-        week = reminders.upcoming_stage(self.school_days(deadline.parties.school_code, deadline.due_on), self.day)
+        week = reminders.upcoming_stage(self.left(deadline), self.day)
         if week is not None:
             for code in recipients.for_weekly_overview(overview, deadline.parties, staffing):
                 yield _Candidate(code, deadline, week)
 
 
-def _columns(*attributes: Any) -> list[Any]:  # model attributes as the columns of a select
-    return [col(a) for a in attributes]
-
-
-def _current_plan_workers(session: Session, *cases: sa.ColumnElement[bool]) -> dict[int, frozenset[str]]:
-    """The professionals delivering the current plan of each case that matches `cases`. A newer plan without
-    named professionals still counts: it replaces the older one."""
-    plan = current_plans()
-    stmt = (
-        sa.select(plan.c.case_id, col(Intervention.professional_code))
-        .join(Intervention, col(Intervention.plan_id) == plan.c.id)
-        .join(Case, col(Case.id) == plan.c.case_id)
-        .where(col(Intervention.professional_code).is_not(None), *cases)
-    )
-    workers: dict[int, set[str]] = defaultdict(set)
-    for case_id, code in session.execute(stmt):
-        workers[case_id].add(code)
-    return {case_id: frozenset(codes) for case_id, codes in workers.items()}
-
-
-def _reviews(d: _Day) -> Iterator[_Candidate]:
-    """Reviews of active arrangements: reminders, the due day, escalation when overdue."""
-    in_reach = (col(Case.state) == CaseState.ACTIVE.value, col(Case.next_review_on) <= d.horizon)
-    workers = _current_plan_workers(d.session, *in_reach)
-    columns = _columns(Case.id, Case.ref, Case.school_code, Case.next_review_on, Case.regie_holder_code)
-    stmt = sa.select(*columns).where(*in_reach)
-    before, escalate = d.policy.reminder_school_days, d.policy.overdue_escalation_school_days
-    for case_id, ref, school, due, regie in d.rows(stmt):
-        deadline = _Deadline(case_id, ref, CaseParties(school, regie, workers.get(case_id, frozenset())), due)
-        stage = reminders.review_stage(d.school_days(school, due), before=before, escalate_after=escalate)
-        yield from d.candidates(deadline, stage, NoticeKind.REVIEW_DUE)
-
-
-def _triages(d: _Day) -> Iterator[_Candidate]:
-    """Signals awaiting triage: the service norm's reminder, its last day, past it."""
-    stmt = sa.select(*_columns(Case.id, Case.ref, Case.school_code, Case.triage_due_on)).where(
-        col(Case.state) == CaseState.AWAITING_TRIAGE.value, col(Case.triage_due_on) <= d.horizon
-    )
-    for case_id, ref, school, due in d.rows(stmt):
-        stage = reminders.triage_stage(d.school_days(school, due))
-        yield from d.candidates(_Deadline(case_id, ref, CaseParties(school), due), stage, NoticeKind.TRIAGE_DUE)
-
-
-def _late(d: _Day) -> Iterator[_Candidate]:
-    """A joint plan or consent past its deadline."""
-    for state, column, kind in (
-        (CaseState.PLANNING, col(Case.plan_due_on), NoticeKind.PLAN_LATE),
-        (CaseState.PLAN_DRAFTED, col(Case.consent_due_on), NoticeKind.CONSENT_LATE),
-    ):
-        stmt = sa.select(*_columns(Case.id, Case.ref, Case.school_code, column, Case.regie_holder_code))
-        stmt = stmt.where(col(Case.state) == state.value, column <= d.horizon)
-        for case_id, ref, school, due, regie in d.rows(stmt):
-            stage = reminders.late_stage(d.school_days(school, due), kind)
-            yield from d.candidates(_Deadline(case_id, ref, CaseParties(school, regie), due), stage, kind)
-
-
-def _referrals(d: _Day) -> Iterator[_Candidate]:
-    """Referrals the district team has not answered within the follow-up term."""
-    columns = _columns(Case.id, Case.ref, Case.school_code, Referral.referred_on, Referral.municipality_code)
-    stmt = (
-        sa.select(*columns)
-        .join(Referral, col(Referral.case_id) == col(Case.id))
-        .where(col(Case.state) == CaseState.ESCALATED.value, col(Referral.status) == ReferralStatus.SENT.value)
-    )
-    for case_id, ref, school, referred_on, municipality in d.rows(stmt):
-        due = add_school_days(referred_on, d.policy.referral_followup_school_days, d.directory.calendars[school])
-        open_days = d.directory.school_days(school, referred_on, d.day)
-        stage = reminders.referral_open_stage(d.school_days(school, due), open_days=open_days)
-        parties = CaseParties(school, municipality_code=municipality)
-        yield from d.candidates(_Deadline(case_id, ref, parties, due, since=referred_on), stage)
-
-
-def _erasures(d: _Day) -> Iterator[_Candidate]:
-    """Erasure requests not yet decided, shown by the pupil's latest case."""
-    latest = sa.select(col(Case.pupil_id), func.max(Case.id).label("case_id")).group_by(col(Case.pupil_id)).subquery()
-    columns = _columns(Case.id, Case.ref, ErasureRequest.school_code, ErasureRequest.due_on, ErasureRequest.ref)
-    stmt = (
-        sa.select(*columns)
-        .join(Pupil, col(Pupil.ref) == col(ErasureRequest.pupil_ref))
-        .join(latest, latest.c.pupil_id == col(Pupil.id))
-        .join(Case, col(Case.id) == latest.c.case_id)
-        .where(col(ErasureRequest.decided_on).is_(None))
-    )
-    for case_id, ref, school, due, request_ref in d.rows(stmt):
-        stage = reminders.erasure_stage(d.school_days(school, due), before=d.policy.erasure_reminder_school_days)
-        yield from d.candidates(_Deadline(case_id, ref, CaseParties(school), due, request_ref=request_ref), stage)
-
-
 def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Directory) -> list[_Candidate]:
     """Every deadline stage due on `day`, per recipient, in key order. Schools on holiday are skipped."""
     d = _Day.start(session, day, policy, directory)
-    if not d.in_school:
+    before, escalate = policy.reminder_school_days, policy.overdue_escalation_school_days
+    if not d.deadlines.schools:
         return []
-    out = [*_reviews(d), *_triages(d), *_late(d), *_referrals(d), *_erasures(d)]
+    out: list[_Candidate] = []
+    for deadline in d.deadlines.reviews():  # reminders, the due day, escalation when overdue
+        stage = reminders.review_stage(d.left(deadline), before=before, escalate_after=escalate)
+        out += d.candidates(deadline, stage, NoticeKind.REVIEW_DUE)
+    for deadline in d.deadlines.triages():  # the service norm's reminder, its last day, past it
+        out += d.candidates(deadline, reminders.triage_stage(d.left(deadline)), NoticeKind.TRIAGE_DUE)
+    for kind, deadline in d.deadlines.late():  # a joint plan or consent past its deadline
+        out += d.candidates(deadline, reminders.late_stage(d.left(deadline), kind), kind)
+    for deadline in d.deadlines.referrals():  # not answered within the follow-up term
+        open_days = d.directory.school_days(deadline.parties.school_code, deadline.since or d.day, d.day)
+        out += d.candidates(deadline, reminders.referral_open_stage(d.left(deadline), open_days=open_days))
+    for deadline in d.deadlines.erasures():  # reminders, the due day, past the legal term
+        out += d.candidates(
+            deadline, reminders.erasure_stage(d.left(deadline), before=policy.erasure_reminder_school_days)
+        )
     out.sort(key=lambda c: c.key)
     return out
 
@@ -375,7 +374,7 @@ def queue_in_session(
     """Decide one notice per recipient for one case and queue each message, in the caller's transaction."""
     if case.id is None or case.ref is None:
         raise ValueError("queue_in_session: the case is not stored yet")
-    deadline = _Deadline(case.id, case.ref, CaseParties(case.school_code), due_on)
+    deadline = Deadline(case.id, case.ref, CaseParties(case.school_code), due_on)
     queue = _Queue(_Directory(session, day, with_index=False), day, render, language, case_url)
     candidates = [_Candidate(code, deadline, Stage(kind, 0, school_days)) for code in recipient_codes]
     return len(queue.decide(session, candidates))

@@ -1,0 +1,175 @@
+"""A school's worklist: its open cases, most urgent first, with the next deadline and the next step.
+
+The deadlines are the sweep's (`oja.services.sweep.Deadlines`: the review, the triage norm, the plan, consent,
+an unanswered referral), read for one school whatever their date; a reviewed case waits for its decision, due
+on the day of the review (the day `flows/review.py`'s reminder names). A deadline is overdue once a school day
+of the school has passed since it, the count the sweep's reminders use. Codes only: the case's reference,
+state, level and urgency, the regie holder's professional code; never a pupil's name, BSN or birth date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func
+
+from models.lifecycle import CaseState
+from models.reminders import NoticeKind
+from models.schooldays import SchoolCalendar, SchoolDayIndex
+from models.tables import Case, Plan, Review
+from oja.config import Policy
+from oja.services.calendar import school_calendar
+from oja.services.intake import URGENCY_RANK
+from oja.services.reads import current_plans
+from oja.services.sweep import Deadlines
+
+
+class Due(StrEnum):
+    """What the next deadline of a case is."""
+
+    TRIAGE = "triage"  # the triage service norm
+    PLAN = "plan"  # the joint plan
+    CONSENT = "toestemming"  # complete consent to the plan
+    REVIEW = "evaluatie"  # the next review of the arrangement
+    DECISION = "besluit"  # the decision after a review
+    REFERRAL = "verwijzing-opvolgen"  # the district team's answer to a referral
+
+
+# the next step of a case in each open state: the Prefect flow (and deployment) that takes it
+NEXT_STEP: dict[CaseState, str] = {
+    CaseState.AWAITING_TRIAGE: "triage",
+    CaseState.PLANNING: "plan-opstellen",
+    CaseState.PLAN_DRAFTED: "toestemming-vastleggen",
+    CaseState.CONSENTED: "arrangement-starten",
+    CaseState.ACTIVE: "evaluatie-vastleggen",
+    CaseState.REVIEWED: "besluit-nemen",
+    CaseState.ESCALATED: "terugkeer-uit-specialistische-zorg",  # once the district team has answered
+}
+ANSWER_REFERRAL = "verwijzing-beantwoorden"  # escalated, the referral still waiting for the district team
+LATE_KINDS = {NoticeKind.PLAN_LATE: Due.PLAN, NoticeKind.CONSENT_LATE: Due.CONSENT}
+COLUMNS = ("Referentie", "Status", "Niveau", "Volgende termijn", "Wat", "Regiehouder", "Volgende stap")
+OVERDUE = "**te laat**"
+
+
+@dataclasses.dataclass(frozen=True)
+class WorklistRow:
+    """One open case of a school's worklist, in codes."""
+
+    case_ref: str
+    state: str  # models.lifecycle.CaseState
+    level: int
+    urgency: str  # models.vocabulary.Urgency
+    due_on: dt.date | None  # the next deadline; None when the case has none
+    due: Due | None  # what falls due then
+    overdue: bool
+    regie_holder: str | None  # the professional code of the current plan's regie holder; None before a plan
+    next_step: str  # the flow of the next lifecycle step
+
+    def sort_key(self) -> tuple[bool, bool, dt.date, int, str]:
+        """Overdue first, then by deadline, then the most urgent, no deadline last, then by reference."""
+        urgency = -URGENCY_RANK.get(self.urgency, 0)
+        return (not self.overdue, self.due_on is None, self.due_on or dt.date.max, urgency, self.case_ref)
+
+    def as_dict(self) -> dict[str, Any]:
+        due_on = self.due_on.isoformat() if self.due_on else None
+        return {**dataclasses.asdict(self), "due_on": due_on, "due": self.due.value if self.due else None}
+
+
+class _Next(NamedTuple):
+    due_on: dt.date
+    due: Due
+
+
+def _decisions_due(session: Session, school_code: str) -> dict[int, dt.date]:
+    """The reviewed cases of the school and the day of their latest review, on which the decision is due."""
+    latest = sa.select(col(Review.case_id), func.max(Review.id).label("id")).group_by(col(Review.case_id)).subquery()
+    stmt = (
+        sa.select(col(Case.id), col(Review.held_on))
+        .join(latest, latest.c.case_id == col(Case.id))
+        .join(Review, col(Review.id) == latest.c.id)
+        .where(col(Case.school_code) == school_code, col(Case.state) == CaseState.REVIEWED.value)
+    )
+    return {case_id: held_on for case_id, held_on in session.execute(stmt)}
+
+
+def _deadlines(
+    session: Session, school_code: str, policy: Policy, calendar: SchoolCalendar
+) -> tuple[dict[int, _Next], set[int]]:
+    """The next deadline of each open case of the school that has one, and the cases whose referral waits for
+    an answer. One query per kind of deadline, for the whole school."""
+    deadlines = Deadlines(session, {school_code: calendar}, policy, frozenset({school_code}))
+    referrals = [(d.case_id, _Next(d.due_on, Due.REFERRAL)) for d in deadlines.referrals()]
+    found = [
+        *((d.case_id, _Next(d.due_on, Due.REVIEW)) for d in deadlines.reviews()),
+        *((d.case_id, _Next(d.due_on, Due.TRIAGE)) for d in deadlines.triages()),
+        *((d.case_id, _Next(d.due_on, LATE_KINDS[kind])) for kind, d in deadlines.late()),
+        *referrals,
+        *((case_id, _Next(held_on, Due.DECISION)) for case_id, held_on in _decisions_due(session, school_code).items()),
+    ]
+    nearest: dict[int, _Next] = {}
+    for case_id, deadline in found:
+        if case_id not in nearest or deadline.due_on < nearest[case_id].due_on:
+            nearest[case_id] = deadline
+    return nearest, {case_id for case_id, _ in referrals}
+
+
+def worklist(session: Session, *, school_code: str, today: dt.date, policy: Policy) -> list[WorklistRow]:
+    """The school's open cases, most urgent first (`WorklistRow.sort_key`). An unknown school is refused
+    (`InvalidInput` on `school_code`)."""
+    school_code = (school_code or "").strip().upper()
+    calendar = school_calendar(session, school_code)
+    plan = current_plans()
+    columns = (Case.id, Case.ref, Case.state, Case.level, Case.urgency, Plan.regie_holder_code)
+    stmt = (
+        sa.select(*(col(c) for c in columns))
+        .outerjoin(plan, plan.c.case_id == col(Case.id))
+        .outerjoin(Plan, col(Plan.id) == plan.c.id)
+        .where(col(Case.school_code) == school_code, col(Case.state) != CaseState.CLOSED.value)
+    )
+    cases = session.execute(stmt).all()
+    nearest, waiting = _deadlines(session, school_code, policy, calendar)
+    past = [n.due_on for n in nearest.values() if n.due_on < today]
+    index = SchoolDayIndex(calendar, min(past), today) if past else None  # the school days since each one
+    rows = []
+    for case_id, ref, state, level, urgency, regie in cases:
+        step = ANSWER_REFERRAL if case_id in waiting else NEXT_STEP[CaseState(state)]
+        n = nearest.get(case_id)
+        if n is None:
+            rows.append(WorklistRow(ref, state, level, urgency, None, None, False, regie, step))
+            continue
+        overdue = index is not None and n.due_on < today and index.between(today, n.due_on) < 0
+        rows.append(WorklistRow(ref, state, level, urgency, n.due_on, n.due, overdue, regie, step))
+    return sorted(rows, key=WorklistRow.sort_key)
+
+
+def open_schools(session: Session) -> list[str]:
+    """The codes of the schools with at least one open case, in order."""
+    stmt = sa.select(col(Case.school_code)).where(col(Case.state) != CaseState.CLOSED.value).distinct()
+    return sorted(session.execute(stmt).scalars())
+
+
+def cells(row: WorklistRow, late: str = OVERDUE) -> list[str]:
+    """A row's cells under `COLUMNS`, its deadline marked with `late` when overdue (markdown by default)."""
+    when = row.due_on.isoformat() if row.due_on else ""
+    when = f"{late} {when}" if row.overdue else when
+    due = row.due.value if row.due else ""
+    return [row.case_ref, row.state, str(row.level), when, due, row.regie_holder or "", row.next_step]
+
+
+def worklist_markdown(school_code: str, rows: Iterable[WorklistRow], today: dt.date) -> str:
+    """The worklist as a Dutch markdown table, the overdue deadlines marked; codes only."""
+    rows = list(rows)
+    lines = [f"# Werklijst {school_code}, {today.isoformat()}", ""]
+    if not rows:
+        return "\n".join([*lines, "Geen open casussen.", ""])
+    late = sum(row.overdue for row in rows)
+    cases = "1 open casus" if len(rows) == 1 else f"{len(rows)} open casussen"
+    lines += [f"{cases}, waarvan {late} te laat; de dringendste eerst.", ""]
+    lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cells(row)) + " |" for row in rows]
+    return "\n".join([*lines, ""])

@@ -1,0 +1,77 @@
+"""The daily sweep publishes each school's worklist as a keyed artifact, `werklijst-<school>`, codes only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from prefect import flow
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+from sqlmodel import Session, select
+
+from flows.sweep import daily_sweep
+from flows.worklist import refresh_worklists, worklist_key
+from models.tables import Case, Pupil
+from oja.adapters.db import get_engine, unit_of_work
+from tests.factories import active_case
+
+pytestmark = pytest.mark.prefect
+DAY = dt.date(2027, 3, 8)  # a Monday in school time (region noord)
+NAMES, PARENT = ("Wietske", "Werklijstra"), "Ouder Werklijstra-Bos"
+
+
+def _latest(key: str):
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[key]))
+        )
+    return artifact
+
+
+def test_the_key_takes_what_prefect_allows():
+    assert worklist_key("20XY") == "werklijst-20xy"
+    assert worklist_key(" 12 BK_x ") == "werklijst-12-bk-x"
+    with pytest.raises(ValueError):
+        worklist_key("__")
+
+
+def test_the_sweep_publishes_the_worklist_of_each_school_with_open_cases(engine_url):
+    engine = get_engine(engine_url)
+    born = dt.date(2015, 6, 7)
+    ref = active_case(
+        engine,
+        school="20XY",
+        coordinator="PRF-T1",
+        bsn="100000253",
+        born=born,
+        today=DAY,
+        parents=(PARENT,),
+        names=NAMES,
+    )
+    with unit_of_work(engine) as s:  # the review was due last week
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        case.next_review_on = dt.date(2027, 3, 1)
+        s.add(case)
+    state = daily_sweep(sweep_date=DAY, send=False, return_state=True)
+    assert state.is_completed(), state.message
+    assert "werklijst-20xy" in state.result()["worklists"]
+
+    artifact = _latest("werklijst-20xy")
+    assert artifact.type == "markdown" and artifact.description.startswith("Werklijst 20XY op 2027-03-08")
+    assert artifact.data.startswith("# Werklijst 20XY, 2027-03-08")
+    [line] = [line for line in artifact.data.splitlines() if ref in line]
+    assert line == f"| {ref} | actief | 2 | **te laat** 2027-03-01 | evaluatie | PRF-T1 | evaluatie-vastleggen |"
+    with Session(engine) as s:
+        pupil = s.exec(select(Pupil).join(Case, Case.pupil_id == Pupil.id).where(Case.ref == ref)).one()
+    for secret in (*NAMES, PARENT, "100000253", pupil.ref, born.isoformat(), born.strftime("%d-%m-%Y")):
+        assert secret not in artifact.data and secret not in artifact.description
+
+
+def test_a_lifecycle_step_refreshes_its_own_school_in_one_task_run(engine_url):
+    @flow
+    def step() -> list[str]:  # as the flow of a lifecycle step calls it, after its change
+        return refresh_worklists(["20xy"], dt.date(2027, 3, 9))
+
+    assert step() == ["werklijst-20xy"]
+    assert _latest("werklijst-20xy").data.startswith("# Werklijst 20XY, 2027-03-09")
