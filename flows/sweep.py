@@ -13,6 +13,7 @@ from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun, State
 
+from flows.run_names import dated_run_name
 from flows.worklist import refresh_worklists, schools_with_open_cases
 from models.errors import DispatchIncomplete
 from models.schooldays import today as amsterdam_today
@@ -106,7 +107,7 @@ def _alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
 
 @flow(
     name="dagelijkse-herinneringen",
-    flow_run_name="herinneringen {sweep_date}",
+    flow_run_name=dated_run_name("herinneringsronde", "sweep_date"),
     on_failure=[_alert],
     on_crashed=[_alert],
 )
@@ -126,7 +127,12 @@ def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict[st
     return result
 
 
-@flow(name="berichten-versturen", flow_run_name="outbox", on_failure=[_alert], on_crashed=[_alert])
+@flow(
+    name="berichten-versturen",
+    flow_run_name=dated_run_name("berichten versturen", with_time=True),
+    on_failure=[_alert],
+    on_crashed=[_alert],
+)
 def send_pending() -> dict[str, Any]:
     """Send whatever is still pending in the outbox (after a mail server outage, for instance)."""
     report = dispatch_outbox()
