@@ -43,22 +43,16 @@ class CaseScope:
 
 
 def scope_rule(actor: Actor) -> str:
-    """The actor's scope in words (Dutch and English), for the refusal message."""
+    """The actor's scope in words (Dutch), for the refusal message and the audit record of the refusal."""
     if actor.role == Role.MANAGER.value:
-        return "een manager ziet alleen geaggregeerde cijfers / managers read aggregates only"
+        return "een manager ziet alleen geaggregeerde cijfers, geen casussen"
     if actor.role in SCHOOL_ROLES or (actor.role == Role.TEAM_LEAD.value and actor.school_code):
-        return f"alleen casussen van school {actor.school_code} / only cases of school {actor.school_code}"
+        return f"alleen casussen van school {actor.school_code}"
     if actor.role == Role.DISTRICT_TEAM.value:
-        return (
-            f"alleen casussen van inwoners van {actor.municipality_code} / "
-            f"only cases of residents of {actor.municipality_code}"
-        )
+        return f"alleen casussen van inwoners van {actor.municipality_code}"
     if actor.provider_code:
-        return (
-            f"alleen casussen waarin {actor.provider_code} hulp levert / "
-            f"only cases where {actor.provider_code} delivers"
-        )
-    return "geen casussen / no cases"
+        return f"alleen casussen waarin {actor.provider_code} hulp levert"
+    return "geen casussen"
 
 
 def may_act(actor: Actor, case: CaseScope) -> bool:

@@ -32,8 +32,9 @@ When each is raised:
   message pending; `DispatchIncomplete` fails the dispatch flow run (`flows.sweep`) when messages stayed
   pending or were undeliverable, so the operators hear of it.
 
-Messages carry field names, codes and case references only, never a value that
-could identify a pupil (a BSN, a name, a birth date), because they end up in
+Messages are written for people, in Dutch: the field and the rule it breaks, as an error or an
+instruction ("moet na de startdatum liggen"). They carry field names, codes and case references only,
+never a value that could identify a pupil (a BSN, a name, a birth date), because they end up in
 Prefect's run logs.
 """
 
@@ -69,7 +70,7 @@ class UnknownReference(InvalidInput):
     def __init__(self, field: str, kind: str, value: str) -> None:
         self.kind = kind
         self.value = value
-        super().__init__(field, f"{kind} '{value}' is niet bekend / unknown {kind}")
+        super().__init__(field, f"{kind} '{value}' is niet bekend")
 
 
 class IllegalTransition(OjaError):
@@ -80,11 +81,9 @@ class IllegalTransition(OjaError):
         self.action = action
         self.allowed = allowed
         self.case_ref = case_ref
-        where = f"case {case_ref}" if case_ref else "case"
-        allowed_text = ", ".join(allowed) if allowed else "none"
-        super().__init__(
-            f"{where} is in state '{state}': action '{action}' is not allowed; allowed next: {allowed_text}"
-        )
+        where = f"casus {case_ref}" if case_ref else "casus"
+        allowed_text = ", ".join(allowed) if allowed else "geen"
+        super().__init__(f"{where}: stap '{action}' kan niet in status '{state}'; mogelijk: {allowed_text}")
 
 
 class ConsentMissing(OjaError):
@@ -93,8 +92,8 @@ class ConsentMissing(OjaError):
     def __init__(self, missing: tuple[str, ...], case_ref: str | None = None) -> None:
         self.missing = missing
         self.case_ref = case_ref
-        where = f"case {case_ref}" if case_ref else "case"
-        super().__init__(f"{where}: consent missing from {', '.join(missing)}")
+        where = f"casus {case_ref}" if case_ref else "casus"
+        super().__init__(f"{where}: de toestemming van {', '.join(missing)} ontbreekt nog; leg die eerst vast")
 
 
 class AccessDenied(InvalidInput):
@@ -108,7 +107,7 @@ class AccessDenied(InvalidInput):
         self.action = action
         self.subject = subject  # a case or pupil reference
         self.scope = scope
-        super().__init__("actor", f"{actor} may not {action} on {subject}: {scope}")
+        super().__init__("actor", f"{actor} mag '{action}' niet uitvoeren bij {subject}: {scope}")
 
 
 class DisclosureError(OjaError):
@@ -118,8 +117,8 @@ class DisclosureError(OjaError):
     def __init__(self, tables: Iterable[str]):
         self.tables = sorted(set(tables))
         super().__init__(
-            "not published: the small-numbers audit finds that what would be shown gives a group of 1 to 5 "
-            f"pupils away in {', '.join(self.tables)}"
+            f"niet gepubliceerd: in {', '.join(self.tables)} zou een groep van 1 tot 5 leerlingen herkenbaar "
+            "worden (controle op kleine aantallen)"
         )
 
 

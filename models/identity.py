@@ -26,15 +26,17 @@ CONSENT_AGE_ALONE = 16  # from 16 the pupil alone
 # No sign, no other characters, and no other digits: str.isdigit() and python-stdnum accept full-width
 # and other Unicode digits, and stdnum drops a leading minus, so the shape is checked here first.
 _GROUPED_DIGITS = re.compile(r"[0-9]+(?:[ .-][0-9]+)*", re.ASCII)
-_DIGITS_RULE = "has digits 0-9 only, optionally grouped by spaces or dots (no sign, no other characters)"
+_DIGITS_RULE = (
+    "mag alleen cijfers 0-9 bevatten, eventueel gegroepeerd met spaties of punten (geen teken, geen andere tekens)"
+)
 
 
-def _digits(value: str, field: str, error: type[InvalidInput], what: str) -> str:
+def _digits(value: str, field: str, error: type[InvalidInput]) -> str:
     text = value.strip()
     if not text:
-        raise error(field, "must not be empty")
+        raise error(field, "mag niet leeg zijn")
     if not _GROUPED_DIGITS.fullmatch(text):
-        raise error(field, f"{what} {_DIGITS_RULE}")
+        raise error(field, _DIGITS_RULE)
     return re.sub(r"[ .-]", "", text)
 
 
@@ -43,36 +45,36 @@ def validate_bsn(value: str, *, field: str = "bsn") -> str:
 
     python-stdnum pads any short input with zeros, so the length is checked here first.
     """
-    number = _digits(value, field, InvalidBSN, "a BSN")
+    number = _digits(value, field, InvalidBSN)
     if len(number) == 8:
         number = "0" + number
     if len(number) != 9:
-        raise InvalidBSN(field, "a BSN has 9 digits (or 8, read with a leading zero)")
+        raise InvalidBSN(field, "een BSN moet 9 cijfers hebben (of 8: dan telt een voorloopnul)")
     if set(number) == {"0"}:
-        raise InvalidBSN(field, "a BSN cannot be all zeros")
+        raise InvalidBSN(field, "een BSN mag niet alleen uit nullen bestaan")
     try:
         return stdnum_bsn.validate(number)
     except InvalidChecksum:
-        raise InvalidBSN(field, "the BSN fails the eleven-test (checksum)") from None
+        raise InvalidBSN(field, "het BSN moet de elfproef doorstaan (controlegetal)") from None
     except ValidationError:
-        raise InvalidBSN(field, "not a valid BSN") from None
+        raise InvalidBSN(field, "moet een geldig BSN zijn") from None
 
 
 def validate_onderwijsnummer(value: str, *, field: str = "onderwijsnummer") -> str:
     """A valid onderwijsnummer (9 digits starting with 10, eleven-test with remainder 5)."""
-    number = _digits(value, field, InvalidOnderwijsnummer, "an onderwijsnummer")
+    number = _digits(value, field, InvalidOnderwijsnummer)
     if len(number) != 9:
-        raise InvalidOnderwijsnummer(field, "an onderwijsnummer has 9 digits")
+        raise InvalidOnderwijsnummer(field, "een onderwijsnummer moet 9 cijfers hebben")
     if not number.startswith("10"):
-        raise InvalidOnderwijsnummer(field, "an onderwijsnummer starts with 10")
+        raise InvalidOnderwijsnummer(field, "een onderwijsnummer moet met 10 beginnen")
     try:
         return stdnum_onderwijsnummer.validate(number)
     except InvalidChecksum:
-        raise InvalidOnderwijsnummer(field, "the onderwijsnummer fails its checksum") from None
+        raise InvalidOnderwijsnummer(field, "het onderwijsnummer moet de elfproef doorstaan (controlegetal)") from None
     except InvalidComponent:
-        raise InvalidOnderwijsnummer(field, "an onderwijsnummer starts with 10") from None
+        raise InvalidOnderwijsnummer(field, "een onderwijsnummer moet met 10 beginnen") from None
     except (InvalidFormat, InvalidLength, ValidationError):
-        raise InvalidOnderwijsnummer(field, "not a valid onderwijsnummer") from None
+        raise InvalidOnderwijsnummer(field, "moet een geldig onderwijsnummer zijn") from None
 
 
 def age_on(birth_date: dt.date, on: dt.date) -> int:
@@ -86,10 +88,10 @@ def age_on(birth_date: dt.date, on: dt.date) -> int:
 def validate_birth_date(birth_date: dt.date, today: dt.date, *, field: str = "birth_date") -> dt.date:
     """A pupil's birth date: not in the future, and of school age (2 to 27 years)."""
     if birth_date > today:
-        raise InvalidInput(field, "a birth date cannot be in the future")
+        raise InvalidInput(field, "een geboortedatum mag niet in de toekomst liggen")
     age = age_on(birth_date, today)
     if age < 2 or age > 27:
-        raise InvalidInput(field, "a pupil is between 2 and 27 years old")
+        raise InvalidInput(field, "de leerling moet tussen 2 en 27 jaar oud zijn")
     return birth_date
 
 
@@ -103,7 +105,9 @@ def required_consent(age: int, parents_with_authority: Sequence[str]) -> frozens
     if age >= CONSENT_AGE_ALONE:
         return frozenset({PUPIL})
     if not parents:
-        raise InvalidInput("parents", "a pupil under 16 needs a parent or guardian with authority to consent")
+        raise InvalidInput(
+            "parents", "registreer voor een leerling onder de 16 een ouder of voogd met gezag: die geeft toestemming"
+        )
     if age >= CONSENT_AGE_WITH_PARENTS:
         return parents | {PUPIL}
     return parents

@@ -165,24 +165,30 @@ def level_after(action: Action, current: int, requested: int | None, *, field: s
     """The intensity level after `action`, checking the requested level against the ladder."""
     if action in (Action.TRIAGE_OJA, Action.RETURN):
         if requested is None or not LOWEST_IN_SCHOOL <= requested <= HIGHEST_IN_SCHOOL:
-            raise InvalidInput(field, f"an in-school level is {LOWEST_IN_SCHOOL} to {HIGHEST_IN_SCHOOL}")
+            raise InvalidInput(
+                field, f"moet een niveau in school zijn: {LOWEST_IN_SCHOOL} tot en met {HIGHEST_IN_SCHOOL}"
+            )
         return requested
     if action is Action.SCALE_UP:
         if current >= HIGHEST_IN_SCHOOL:
-            raise InvalidInput(field, f"level {current} is the highest in school: escalate to specialised care instead")
+            raise InvalidInput(
+                field, f"niveau {current} is het hoogste in school: verwijs in plaats daarvan naar specialistische zorg"
+            )
         if requested is None or not current < requested <= HIGHEST_IN_SCHOOL:
             raise InvalidInput(
-                field, f"scaling up from level {current} needs a level {current + 1} to {HIGHEST_IN_SCHOOL}"
+                field, f"opschalen vanaf niveau {current} vraagt niveau {current + 1} tot en met {HIGHEST_IN_SCHOOL}"
             )
         return requested
     if action is Action.SCALE_DOWN:
         if current <= LOWEST_IN_SCHOOL:
             raise InvalidInput(
-                field, f"level {current} is the lowest in school: close to the school's own support instead"
+                field,
+                f"niveau {current} is het laagste in school: "
+                "sluit in plaats daarvan af naar de basisondersteuning van de school",
             )
         if requested is None or not LOWEST_IN_SCHOOL <= requested < current:
             raise InvalidInput(
-                field, f"scaling down from level {current} needs a level {LOWEST_IN_SCHOOL} to {current - 1}"
+                field, f"afschalen vanaf niveau {current} vraagt niveau {LOWEST_IN_SCHOOL} tot en met {current - 1}"
             )
         return requested
     if action in (Action.TRIAGE_SPECIALISED, Action.ESCALATE):

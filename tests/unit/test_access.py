@@ -38,7 +38,7 @@ def test_a_refusal_names_the_actor_the_action_and_the_scope_but_nothing_about_th
         check(Actor("W2", "jeugdhulpverlener", provider_code="PRV-B"), CASE, "record_review")
     err = refused.value
     assert err.field == "actor" and (err.actor, err.action, err.subject) == ("W2", "record_review", CASE.ref)
-    assert "PRV-B" in str(err) and "only cases where PRV-B delivers" in str(err)
+    assert "PRV-B" in str(err) and "alleen casussen waarin PRV-B hulp levert" in str(err)
 
 
 def test_a_worker_has_no_access_before_the_plan_names_the_provider():

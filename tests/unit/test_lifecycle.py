@@ -96,7 +96,7 @@ def test_every_illegal_transition_names_the_state_and_the_allowed_actions(state,
     with pytest.raises(IllegalTransition) as raised:
         next_state(state, action, case_ref="OJA-2026-000001")
     message = str(raised.value)
-    assert f"in state '{state.value}'" in message and f"action '{action.value}' is not allowed" in message
+    assert f"stap '{action.value}' kan niet in status '{state.value}'" in message
     assert "OJA-2026-000001" in message
     for allowed in EXPECTED[state]:
         assert allowed.value in message
@@ -155,15 +155,15 @@ def test_the_intensity_ladder(action, current, requested, expected):
 @pytest.mark.parametrize(
     ("action", "current", "requested", "rule"),
     [
-        (Action.TRIAGE_OJA, 0, None, "in-school level is 1 to 3"),
-        (Action.TRIAGE_OJA, 0, 4, "in-school level is 1 to 3"),
-        (Action.RETURN, 4, 0, "in-school level is 1 to 3"),
-        (Action.SCALE_UP, 3, 3, "highest in school: escalate"),
-        (Action.SCALE_UP, 2, 2, "needs a level 3 to 3"),
-        (Action.SCALE_UP, 1, 4, "needs a level 2 to 3"),
-        (Action.SCALE_DOWN, 1, 1, "lowest in school: close"),
-        (Action.SCALE_DOWN, 3, 3, "needs a level 1 to 2"),
-        (Action.SCALE_DOWN, 2, 0, "needs a level 1 to 1"),
+        (Action.TRIAGE_OJA, 0, None, "niveau in school zijn: 1 tot en met 3"),
+        (Action.TRIAGE_OJA, 0, 4, "niveau in school zijn: 1 tot en met 3"),
+        (Action.RETURN, 4, 0, "niveau in school zijn: 1 tot en met 3"),
+        (Action.SCALE_UP, 3, 3, "hoogste in school: verwijs"),
+        (Action.SCALE_UP, 2, 2, "vraagt niveau 3 tot en met 3"),
+        (Action.SCALE_UP, 1, 4, "vraagt niveau 2 tot en met 3"),
+        (Action.SCALE_DOWN, 1, 1, "laagste in school: sluit"),
+        (Action.SCALE_DOWN, 3, 3, "vraagt niveau 1 tot en met 2"),
+        (Action.SCALE_DOWN, 2, 0, "vraagt niveau 1 tot en met 1"),
     ],
 )
 def test_a_level_off_the_ladder_is_refused_naming_the_field(action, current, requested, rule):
