@@ -84,7 +84,7 @@ class _Item:
 
 def render(digest: Digest) -> RenderedMessage:
     if digest.language not in LANGUAGES:
-        raise ValueError(f"language: one of {', '.join(LANGUAGES)}")
+        raise ValueError(f"language: moet één van deze codes zijn: {', '.join(LANGUAGES)}")
     env = _environment(digest.language)
     groups = []
     for kind in KIND_ORDER:

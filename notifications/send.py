@@ -93,7 +93,7 @@ def redact(url: str) -> str:
 def _instantiate(url: str, setting: str) -> apprise.plugins.NotifyBase:
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin is None:
-        raise ValueError(f"{setting}: not a valid Apprise URL ({redact(url)})")
+        raise ValueError(f"{setting}: moet een geldige Apprise-URL zijn ({redact(url)})")
     plugin.request_rate_per_sec = 0  # no 5.5 s pause between messages
     return plugin
 
@@ -107,10 +107,10 @@ def _from_addr(email: NotifyEmail) -> tuple[str, str]:
 class AppriseSender:
     def __init__(self, smtp_url: str, *, extra_urls: Mapping[str, Sequence[str]] | None = None) -> None:
         if not smtp_url.startswith(("mailto://", "mailtos://")):
-            raise ValueError("smtp_url: an Apprise mailto:// or mailtos:// URL")
+            raise ValueError("smtp_url: moet een Apprise-URL zijn die met mailto:// of mailtos:// begint")
         email = _instantiate(smtp_url, "smtp_url")  # refuse a malformed URL now, not at the first send
         if not isinstance(email, NotifyEmail):
-            raise ValueError("smtp_url: not an e-mail URL")
+            raise ValueError("smtp_url: moet een e-mail-URL zijn")
         self._email: NotifyEmail = email
         self._from = _from_addr(email)
         self._where = redact(smtp_url)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.decisions import DecisionPolicy
@@ -88,7 +90,7 @@ class Policy(BaseModel):
     @classmethod
     def _positive_days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
         if any(d < 1 or d > 30 for d in value):
-            raise ValueError("reminder days are 1 to 30 school days before the due date")
+            raise ValueError("een herinnering moet 1 tot en met 30 schooldagen voor de termijn liggen")
         return tuple(sorted(set(value), reverse=True))
 
 
@@ -133,15 +135,49 @@ def load_policy(path: Path | None) -> Policy:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput("policy_file", f"file {path} does not exist") from None
+        raise InvalidInput("policy_file", f"bestand {path} bestaat niet") from None
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput("policy_file", f"not valid TOML: {exc}") from None
+        where = re.search(r"line (\d+), column (\d+)", str(exc))  # tomllib says where, in English
+        at = f" (fout op regel {where[1]}, kolom {where[2]})" if where else ""
+        raise InvalidInput("policy_file", f"moet geldige TOML zijn{at}") from None
     try:
         return Policy(**data.get("policy", data))
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"]) or "policy"
-        raise InvalidInput(f"policy.{field}", err["msg"]) from None
+        raise InvalidInput(f"policy.{field}", _policy_rule(err)) from None
+
+
+# pydantic's refusals of a policy value, in Dutch; {ge}, {le}, ... are the limits pydantic reports.
+_POLICY_RULES = {
+    "greater_than_equal": "moet minstens {ge} zijn",
+    "greater_than": "moet groter zijn dan {gt}",
+    "less_than_equal": "mag hoogstens {le} zijn",
+    "less_than": "moet kleiner zijn dan {lt}",
+    "int_parsing": "moet een geheel getal zijn",
+    "int_from_float": "moet een geheel getal zijn",
+    "int_type": "moet een geheel getal zijn",
+    "float_parsing": "moet een getal zijn",
+    "float_type": "moet een getal zijn",
+    "date_parsing": "moet een datum zijn (JJJJ-MM-DD)",
+    "date_from_datetime_parsing": "moet een datum zijn (JJJJ-MM-DD)",
+    "date_type": "moet een datum zijn (JJJJ-MM-DD)",
+    "tuple_type": "moet een lijst zijn",
+    "dict_type": "moet een tabel zijn",
+    "extra_forbidden": "is geen beleidsinstelling",
+    "frozen_instance": "kan niet gewijzigd worden",
+}
+
+
+def _policy_rule(err: ErrorDetails) -> str:
+    """The rule a policy value breaks, in Dutch (pydantic writes English)."""
+    ctx = err.get("ctx", {})
+    if err["type"] == "value_error":  # one of the policy's own validators: its message is Dutch
+        return str(ctx.get("error", err["msg"]))
+    if err["type"] == "literal_error":
+        return "moet één van deze codes zijn: " + str(ctx.get("expected", "")).replace(" or ", ", ").replace("'", "")
+    template = _POLICY_RULES.get(err["type"])
+    return template.format(**ctx) if template else f"is geen geldige waarde ({err['type']})"
 
 
 @functools.cache

@@ -62,7 +62,7 @@ def _operator_blocks(settings: Settings) -> list[UUID]:
     block_ids: list[UUID] = []
     for n, url in enumerate(settings.operator_urls):
         if not apprise.Apprise().add(url):
-            raise InvalidInput("operator_urls", "not a valid Apprise URL")
+            raise InvalidInput("operator_urls", "moet een geldige Apprise-URL zijn")
         # SlackWebhook is Prefect's block that hands its URL to Apprise as it is: any Apprise URL works.
         block_ids.append(_done(SlackWebhook(url=url).save(f"{BLOCK_PREFIX}-{n}", overwrite=True)))
     return block_ids

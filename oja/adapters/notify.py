@@ -18,16 +18,19 @@ def smtp_url(settings: Settings) -> str:
         block = Secret.load(settings.smtp_secret_block)  # outside an event loop: the block, not a coroutine
         url = block.get() if isinstance(block, Secret) else None
         if not isinstance(url, str):
-            raise InvalidInput("smtp_secret_block", "a Secret block that holds an Apprise mailto:// URL")
+            raise InvalidInput("smtp_secret_block", "moet een Secret-block zijn dat een Apprise mailto://-URL bevat")
         return url
-    raise InvalidInput("smtp_url", "set OJA_SMTP_URL or OJA_SMTP_SECRET_BLOCK (an Apprise mailto:// URL)")
+    raise InvalidInput("smtp_url", "stel OJA_SMTP_URL of OJA_SMTP_SECRET_BLOCK in (een Apprise mailto://-URL)")
 
 
 def build_sender(settings: Settings) -> AppriseSender:
     try:
         return AppriseSender(smtp_url(settings), extra_urls=settings.extra_notify_urls)
-    except ValueError as exc:
-        raise InvalidInput("smtp_url", str(exc)) from None
+    except ValueError as exc:  # "setting: rule", the setting being smtp_url or extra_notify_urls[role]
+        setting, _, rule = str(exc).partition(": ")
+        if not (rule and setting.startswith(("smtp_url", "extra_notify_urls"))):
+            setting, rule = "smtp_url", str(exc)
+        raise InvalidInput(setting, rule) from None
 
 
 def alert_operators(settings: Settings, title: str, body: str) -> bool:
@@ -39,7 +42,7 @@ def alert_operators(settings: Settings, title: str, body: str) -> bool:
     channel = apprise.Apprise()
     for url in settings.operator_urls:
         if not channel.add(url):
-            raise InvalidInput("operator_urls", "not a valid Apprise URL")
+            raise InvalidInput("operator_urls", "moet een geldige Apprise-URL zijn")
     for service in channel:
         service.request_rate_per_sec = 0
     return bool(channel.notify(title=title, body=body))

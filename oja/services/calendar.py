@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from models.errors import InvalidInput
+from models.errors import InvalidInput, UnknownReference
 from models.lifecycle import AuditAction, CaseState
 from models.schooldays import SchoolCalendar, closed_reason, next_school_day
 from models.tables import Case, School, SchoolClosure
@@ -84,7 +84,7 @@ def school_calendar(session: Session, school_code: str) -> SchoolCalendar:
     """The calendar of one school: its holiday region and its own closing days."""
     school = session.get(School, school_code)
     if school is None:
-        raise InvalidInput("school_code", f"school '{school_code}' is niet bekend / unknown school")
+        raise UnknownReference("school_code", "school", school_code)
     days = session.exec(select(col(SchoolClosure.day)).where(col(SchoolClosure.school_code) == school_code)).all()
     return SchoolCalendar(school.holiday_region, frozenset(days))
 
@@ -226,7 +226,7 @@ def read_closures_file(path: Path) -> list[ClosureRow]:
         return _toml_rows(text)
     if path.suffix.lower() == ".csv":
         return _csv_rows(text)
-    raise InvalidInput("bestand", "een .csv- of .toml-bestand")
+    raise InvalidInput("bestand", "moet een .csv- of .toml-bestand zijn")
 
 
 def _csv_rows(text: str) -> list[ClosureRow]:

@@ -74,11 +74,13 @@ def register_signal(
     source = choice(source, Source, "source")
     urgency = choice(urgency, Urgency, "urgency")
     if not domains:
-        raise InvalidInput("domains", "name at least one concern domain")
+        raise InvalidInput("domains", "kies minstens één zorgdomein")
     codes = sorted({choice(d, Domain, "domains") for d in domains})
     not_future(received_on, today, "received_on")
     if received_on < today - dt.timedelta(days=366):
-        raise InvalidInput("received_on", "a signal is registered within a year of its receipt")
+        raise InvalidInput(
+            "received_on", "mag hoogstens een jaar geleden zijn: registreer een signaal binnen een jaar na ontvangst"
+        )
 
     signal = Signal(  # joins the open case, or opens a new one
         case_id=0,
@@ -127,7 +129,10 @@ def register_signal(
     try:
         session.flush()
     except sa.exc.IntegrityError:  # a concurrent signal opened a case first
-        raise InvalidInput("pupil_ref", "another signal for this pupil is being registered; try again") from None
+        raise InvalidInput(
+            "pupil_ref",
+            "er wordt op dit moment een ander signaal voor deze leerling geregistreerd; probeer het opnieuw",
+        ) from None
     case.ref = f"OJA-{received_on.year}-{case.id:06d}"
     signal.case_id = key(case)
     session.add(signal)
@@ -172,13 +177,13 @@ def triage(
     reason = None
     if action is Action.TRIAGE_NO_ACTION:
         if not no_action_reason:
-            raise InvalidInput("no_action_reason", "'geen_actie' needs a reason")
+            raise InvalidInput("no_action_reason", "uitkomst 'geen_actie' vraagt een reden")
         reason = choice(no_action_reason, NoActionReason, "no_action_reason")
         case.no_action_reason = reason
     elif no_action_reason:
-        raise InvalidInput("no_action_reason", "a reason for no action goes with outcome 'geen_actie' only")
+        raise InvalidInput("no_action_reason", "een reden hoort alleen bij uitkomst 'geen_actie'")
     if action is not Action.TRIAGE_OJA and level is not None:
-        raise InvalidInput("level", "a level is chosen with outcome 'oja' only")
+        raise InvalidInput("level", "kies alleen een niveau bij uitkomst 'oja'")
     case.level = lc.level_after(action, case.level, level, field="level")
     case.triage_outcome = outcome
     transition(session, case, action, who, reason=reason or outcome)
@@ -201,7 +206,7 @@ def reopen(session: Session, *, case_ref: str, actor: str, today: dt.date, polic
         select(Case.ref).where(Case.pupil_id == case.pupil_id, Case.state != CaseState.CLOSED.value)
     ).first()
     if other:
-        raise InvalidInput("case_ref", f"the pupil has an open case {other}: add a signal to that one")
+        raise InvalidInput("case_ref", f"de leerling heeft al een open casus {other}: voeg het signaal daaraan toe")
     region = case_calendar(session, case)
     case.closed_on = None
     case.end_reason = None

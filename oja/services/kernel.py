@@ -79,40 +79,40 @@ def choice(value: object, enum: type[StrEnum], field: str) -> str:
     raw = getattr(value, "value", value)
     allowed = [m.value for m in enum]
     if raw not in allowed:
-        raise InvalidInput(field, f"must be one of: {', '.join(allowed)}")
+        raise InvalidInput(field, f"moet één van deze codes zijn: {', '.join(allowed)}")
     return str(raw)
 
 
 def clean_text(value: str, field: str, *, max_length: int = 100) -> str:
     """Printable text without control characters, trimmed, not empty, within the maximum length."""
     if not isinstance(value, str):
-        raise InvalidInput(field, "must be text")
+        raise InvalidInput(field, "moet tekst zijn")
     text = unicodedata.normalize("NFC", value).strip()
     if not text:
-        raise InvalidInput(field, "must not be empty")
+        raise InvalidInput(field, "mag niet leeg zijn")
     if len(text) > max_length:
-        raise InvalidInput(field, f"at most {max_length} characters")
+        raise InvalidInput(field, f"mag niet langer zijn dan {max_length} tekens")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
-        raise InvalidInput(field, "must not contain control or invisible characters")
+        raise InvalidInput(field, "mag geen stuurtekens of onzichtbare tekens bevatten")
     return text
 
 
 def clean_code(value: str, field: str) -> str:
     code = (value or "").strip().upper()
     if not CODE.match(code):
-        raise InvalidInput(field, "a code is 2-12 capital letters, digits or hyphens")
+        raise InvalidInput(field, "moet een code van 2 tot 12 hoofdletters, cijfers of koppeltekens zijn")
     return code
 
 
 def not_future(day: dt.date, today: dt.date, field: str) -> dt.date:
     if day > today:
-        raise InvalidInput(field, f"cannot be after today ({today.isoformat()})")
+        raise InvalidInput(field, f"mag niet na vandaag liggen ({today.isoformat()})")
     return day
 
 
 def not_past(day: dt.date, today: dt.date, field: str) -> dt.date:
     if day < today:
-        raise InvalidInput(field, f"cannot be before today ({today.isoformat()})")
+        raise InvalidInput(field, f"mag niet voor vandaag liggen ({today.isoformat()})")
     return day
 
 
@@ -142,7 +142,11 @@ def load_case(
     if who is not None:  # an action on the case (reading its summary is allowed on a tombstone too)
         destroyed = session.exec(select(col(Pupil.destroyed_on)).where(Pupil.id == case.pupil_id)).one()
         if destroyed is not None:
-            raise InvalidInput(field, f"the dossier of case {case.ref} was destroyed on {destroyed.isoformat()}")
+            raise InvalidInput(
+                field,
+                f"het dossier van casus {case.ref} is op {destroyed.isoformat()} vernietigd; "
+                "er is geen stap meer mogelijk",
+            )
         access.check(access_actor(who), case_scope(session, case), action)
     return case
 
@@ -166,12 +170,15 @@ def case_scope(session: Session, case: Case) -> access.CaseScope:
 def load_pupil(session: Session, ref: str, field: str = "pupil_ref") -> Pupil:
     ref = (ref or "").strip().upper()
     if not PUPIL_REF.match(ref):
-        raise InvalidInput(field, "a pupil reference looks like LL-000123")
+        raise InvalidInput(field, "moet een leerlingreferentie zijn zoals LL-000123")
     pupil = session.exec(select(Pupil).where(Pupil.ref == ref)).first()
     if pupil is None:
-        raise UnknownReference(field, "pupil", ref)
+        raise UnknownReference(field, "leerling", ref)
     if pupil.destroyed_on is not None:
-        raise InvalidInput(field, f"the dossier of {ref} was destroyed on {pupil.destroyed_on.isoformat()}")
+        raise InvalidInput(
+            field,
+            f"het dossier van {ref} is op {pupil.destroyed_on.isoformat()} vernietigd; er is geen stap meer mogelijk",
+        )
     return pupil
 
 

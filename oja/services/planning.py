@@ -94,20 +94,23 @@ def draft_plan(
     regie = load_actor(session, regie_holder, "regie_holder")
     not_past(start_on, today, "start_on")
     if planned_end_on <= start_on:
-        raise InvalidInput("planned_end_on", "must be after start_on")
+        raise InvalidInput("planned_end_on", "moet na de startdatum (start_on) liggen")
     if planned_end_on > start_on + dt.timedelta(weeks=policy.max_plan_weeks):
-        raise InvalidInput("planned_end_on", f"an arrangement is temporary: at most {policy.max_plan_weeks} weeks")
+        raise InvalidInput(
+            "planned_end_on",
+            f"mag hoogstens {policy.max_plan_weeks} weken na de start liggen: een arrangement is tijdelijk",
+        )
     cadence = review_cadence_weeks if review_cadence_weeks is not None else policy.review_cadence_weeks
     if not 1 <= cadence <= 26:
-        raise InvalidInput("review_cadence_weeks", "between 1 and 26 school weeks")
+        raise InvalidInput("review_cadence_weeks", "moet 1 tot en met 26 schoolweken zijn")
     if not goals:
-        raise InvalidInput("goals", "a plan has at least one goal")
+        raise InvalidInput("goals", "een plan vraagt minstens één doel")
     if not interventions:
-        raise InvalidInput("interventions", "a plan has at least one intervention")
+        raise InvalidInput("interventions", "een plan vraagt minstens één interventie")
     if len(goals) > 10:
-        raise InvalidInput("goals", "at most 10 goals")
+        raise InvalidInput("goals", "hoogstens 10 doelen")
     if len(interventions) > 10:
-        raise InvalidInput("interventions", "at most 10 interventions")
+        raise InvalidInput("interventions", "hoogstens 10 interventies")
     checked_goals = []
     for i, g in enumerate(goals, start=1):
         domain = choice(g.domain, Domain, f"goals[{i}].domain")
@@ -115,7 +118,7 @@ def draft_plan(
         if measure == Measure.GAS.value:
             for name, value in (("baseline", g.baseline), ("target", g.target)):
                 if not -2 <= value <= 2:
-                    raise InvalidInput(f"goals[{i}].{name}", "a GAS level is -2 to +2")
+                    raise InvalidInput(f"goals[{i}].{name}", "een GAS-niveau moet van -2 tot en met +2 zijn")
         checked_goals.append(
             Goal(
                 plan_id=0, number=i, domain=domain, measure=measure, baseline=float(g.baseline), target=float(g.target)
@@ -128,7 +131,7 @@ def draft_plan(
             Provider,
             clean_code(iv.provider_code, f"interventions[{i}].provider_code"),
             f"interventions[{i}].provider_code",
-            "provider",
+            "aanbieder",
         )
         prof_code = None
         if iv.professional_code:
@@ -136,16 +139,16 @@ def draft_plan(
             if prof.provider_code != provider.code:
                 raise InvalidInput(
                     f"interventions[{i}].professional_code",
-                    f"professional {prof.code} does not work for provider {provider.code}",
+                    f"moet een professional van aanbieder {provider.code} zijn; {prof.code} werkt daar niet",
                 )
             prof_code = prof.code
         if not 0 < iv.hours_per_week <= policy.max_hours_per_week:
             raise InvalidInput(
                 f"interventions[{i}].hours_per_week",
-                f"more than 0 and at most {policy.max_hours_per_week:g} hours a week",
+                f"moet meer dan 0 en hoogstens {policy.max_hours_per_week:g} uur per week zijn",
             )
         if not 0 <= iv.swv_share_pct <= 100:
-            raise InvalidInput(f"interventions[{i}].swv_share_pct", "a percentage from 0 to 100")
+            raise InvalidInput(f"interventions[{i}].swv_share_pct", "moet een percentage van 0 tot en met 100 zijn")
         checked_interventions.append(
             Intervention(
                 plan_id=0,
@@ -211,11 +214,11 @@ def record_consent(
     not_future(recorded_on, today, "recorded_on")
     plan = plan_of(session, case)
     if plan.drafted_on and recorded_on < plan.drafted_on:
-        raise InvalidInput("recorded_on", "consent cannot predate the plan it is given to")
+        raise InvalidInput("recorded_on", "mag niet voor het plan liggen waarvoor de toestemming geldt")
     pupil = pupil_of(session, case)
     parents = parents_with_authority(session, pupil)
     if party != PUPIL and party not in parents:
-        raise InvalidInput("party", f"{party} is not a parent with authority (gezag) for this pupil")
+        raise InvalidInput("party", f"{party} is geen ouder met gezag over deze leerling")
     session.add(
         ConsentRecord(
             case_id=key(case),
@@ -279,11 +282,16 @@ def join_group(session: Session, case: Case, code: str, today: dt.date) -> None:
         select(GroupArrangement).where(GroupArrangement.code == clean_code(code, "group_code")).with_for_update()
     ).first()
     if group is None:
-        raise UnknownReference("group_code", "group arrangement", code)
+        raise UnknownReference("group_code", "groepsarrangement", code)
     if group.school_code and group.school_code != case.school_code:
-        raise InvalidInput("group_code", f"group {group.code} is for school {group.school_code}")
+        raise InvalidInput(
+            "group_code",
+            f"groep {group.code} hoort bij school {group.school_code}: kies een groep van de school van de casus",
+        )
     if group_members(session, group.code) >= group.capacity:
-        raise InvalidInput("group_code", f"group {group.code} is full ({group.capacity} places)")
+        raise InvalidInput(
+            "group_code", f"groep {group.code} is vol ({group.capacity} plaatsen): kies een andere groep"
+        )
     session.add(GroupMember(group_code=group.code, case_id=key(case), joined_on=today))
 
 

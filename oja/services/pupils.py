@@ -54,17 +54,17 @@ def register_pupil(
     family = clean_text(family_name, "family_name")
     validate_birth_date(birth_date, today)
     if not bsn and not onderwijsnummer:
-        raise InvalidInput("bsn", "a pupil needs a BSN or, without one, an onderwijsnummer")
+        raise InvalidInput("bsn", "geef een BSN, of zonder BSN een onderwijsnummer")
     number = validate_bsn(bsn) if bsn else None
     onr = validate_onderwijsnummer(onderwijsnummer) if onderwijsnummer else None
     load(session, School, school_code, "school_code", "school")
-    load(session, Municipality, municipality_code, "municipality_code", "municipality")
+    load(session, Municipality, municipality_code, "municipality_code", "gemeente")
     if len(parents) > 2:
-        raise InvalidInput("parents", f"at most two parents ({', '.join(PARENT_PARTIES)})")
+        raise InvalidInput("parents", f"hoogstens twee ouders ({', '.join(PARENT_PARTIES)})")
     if number and session.exec(select(Pupil.ref).where(Pupil.bsn == number)).first():
-        raise InvalidInput("bsn", "a pupil with this BSN is already registered")
+        raise InvalidInput("bsn", "er is al een leerling met dit BSN geregistreerd")
     if onr and session.exec(select(Pupil.ref).where(Pupil.onderwijsnummer == onr)).first():
-        raise InvalidInput("onderwijsnummer", "a pupil with this onderwijsnummer is already registered")
+        raise InvalidInput("onderwijsnummer", "er is al een leerling met dit onderwijsnummer geregistreerd")
     pupil = Pupil(
         ref="LL-PENDING",
         given_name=given,

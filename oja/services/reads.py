@@ -20,11 +20,11 @@ def find_case(session: Session, ref: str, field: str = "case_ref", *, lock: bool
     """The case with this reference (checked for its shape first), locked `FOR UPDATE` when `lock`."""
     ref = (ref or "").strip().upper()
     if not CASE_REF.match(ref):
-        raise InvalidInput(field, "a case reference looks like OJA-2026-000123")
+        raise InvalidInput(field, "moet een casusreferentie zijn zoals OJA-2026-000123")
     query = select(Case).where(Case.ref == ref)
     case = session.exec(query.with_for_update() if lock else query).first()
     if case is None:
-        raise UnknownReference(field, "case", ref)
+        raise UnknownReference(field, "casus", ref)
     return case
 
 

@@ -32,7 +32,7 @@ from oja.services.planning import group_members
 def upsert_municipality(session: Session, *, code: str, name: str, district_team_email: str | None = None) -> None:
     code = (code or "").strip().upper()
     if not re.match(r"^GM\d{4}$", code):
-        raise InvalidInput("code", "a municipality code is GM and 4 digits (CBS), e.g. GM0164")
+        raise InvalidInput("code", "moet een gemeentecode zijn: GM en 4 cijfers (CBS), bijvoorbeeld GM0164")
     obj = session.get(Municipality, code) or Municipality(code=code, name="")
     obj.name = clean_text(name, "name")
     obj.district_team_email = district_team_email
@@ -41,7 +41,7 @@ def upsert_municipality(session: Session, *, code: str, name: str, district_team
 
 def upsert_school(session: Session, *, code: str, name: str, holiday_region: str, municipality_code: str) -> None:
     code = clean_code(code, "code")
-    load(session, Municipality, municipality_code, "municipality_code", "municipality")
+    load(session, Municipality, municipality_code, "municipality_code", "gemeente")
     obj = session.get(School, code) or School(code=code, name="", holiday_region="", municipality_code="")
     obj.name = clean_text(name, "name")
     obj.holiday_region = choice(holiday_region, HolidayRegion, "holiday_region")
@@ -72,9 +72,9 @@ def upsert_professional(
     if school_code:
         load(session, School, school_code, "school_code", "school")
     if provider_code:
-        load(session, Provider, provider_code, "provider_code", "provider")
+        load(session, Provider, provider_code, "provider_code", "aanbieder")
     if municipality_code:
-        load(session, Municipality, municipality_code, "municipality_code", "municipality")
+        load(session, Municipality, municipality_code, "municipality_code", "gemeente")
     obj = session.get(Professional, code) or Professional(code=code, name="", role=role)
     obj.name = clean_text(name, "name")
     obj.role = role
@@ -97,19 +97,22 @@ def upsert_group(
 ) -> None:
     """A group arrangement: one professional, a number of places, hours a week for the whole group."""
     code = clean_code(code, "code")
-    provider = load(session, Provider, clean_code(provider_code, "provider_code"), "provider_code", "provider")
+    provider = load(session, Provider, clean_code(provider_code, "provider_code"), "provider_code", "aanbieder")
     prof = load_actor(session, professional_code, "professional_code")
     if prof.provider_code != provider.code:
-        raise InvalidInput("professional_code", f"professional {prof.code} does not work for provider {provider.code}")
+        raise InvalidInput(
+            "professional_code",
+            f"moet een professional van aanbieder {provider.code} zijn; {prof.code} werkt daar niet",
+        )
     if school_code:
         load(session, School, school_code, "school_code", "school")
     if not 2 <= capacity <= 30:
-        raise InvalidInput("capacity", "a group has 2 to 30 places")
+        raise InvalidInput("capacity", "een groep moet 2 tot en met 30 plaatsen hebben")
     if not 0 < hours_per_week <= 40:
-        raise InvalidInput("hours_per_week", "more than 0 and at most 40")
+        raise InvalidInput("hours_per_week", "moet meer dan 0 en hoogstens 40 uur per week zijn")
     members = group_members(session, code)
     if members > capacity:
-        raise InvalidInput("capacity", f"the group has {members} members now")
+        raise InvalidInput("capacity", f"mag niet kleiner zijn dan het aantal leden nu ({members})")
     group = session.get(GroupArrangement, code) or GroupArrangement(
         code=code, provider_code=provider.code, professional_code=prof.code, capacity=capacity, hours_per_week=0
     )

@@ -90,8 +90,7 @@ def respond_to_referral(
             who.code,
             "respond_to_referral",
             ref_of(case),
-            f"alleen het wijkteam van {referral.municipality_code} / only the district team of "
-            f"{referral.municipality_code} answers this referral",
+            f"alleen het wijkteam van {referral.municipality_code} beantwoordt deze verwijzing",
         )
     referral.status = (ReferralStatus.ACCEPTED if accepted else ReferralStatus.DECLINED).value
     referral.responded_on, referral.responded_by = today, who.code

@@ -178,23 +178,25 @@ def request_erasure(
     party = choice(requested_by, ConsentParty, "requested_by")
     not_future(received_on, today, "received_on")
     if received_on < today - dt.timedelta(days=31):
-        raise InvalidInput("received_on", "register a request within a month of its receipt")
+        raise InvalidInput("received_on", "registreer een verzoek binnen een maand na ontvangst")
     _check_scope(session, who, pupil, "request_erasure")
     if party == ConsentParty.PUPIL.value:
         if age_on(_stored(pupil.birth_date, "the birth date of a pupil whose dossier is kept"), received_on) < 12:
-            raise InvalidInput("requested_by", "a pupil may ask for destruction from the age of 12")
+            raise InvalidInput("requested_by", "een leerling mag pas vanaf 12 jaar om vernietiging vragen")
     else:
         position = 1 if party == ConsentParty.PARENT_1.value else 2
         parent = session.exec(select(Parent).where(Parent.pupil_id == pupil.id, Parent.position == position)).first()
         if parent is None or not parent.has_authority:
-            raise InvalidInput("requested_by", f"{party} is not a registered parent with authority (gezag)")
+            raise InvalidInput("requested_by", f"{party} is geen geregistreerde ouder met gezag")
     pending = session.exec(
         select(ErasureRequest.ref).where(
             ErasureRequest.pupil_ref == pupil.ref, col(ErasureRequest.decided_on).is_(None)
         )
     ).first()
     if pending:
-        raise InvalidInput("pupil_ref", f"request {pending} for this pupil is still to be decided")
+        raise InvalidInput(
+            "pupil_ref", f"verzoek {pending} voor deze leerling wacht nog op een besluit: beslis daar eerst over"
+        )
     due = pendulum.date(received_on.year, received_on.month, received_on.day).add(months=policy.erasure_decision_months)
     request = ErasureRequest(
         ref="VV-PENDING",
@@ -229,9 +231,9 @@ def decide_erasure(
         select(ErasureRequest).where(ErasureRequest.ref == (request_ref or "").strip().upper()).with_for_update()
     ).first()
     if request is None:
-        raise UnknownReference("request_ref", "erasure request", request_ref)
+        raise UnknownReference("request_ref", "verzoek om vernietiging", request_ref)
     if request.decided_on is not None:
-        raise InvalidInput("request_ref", f"{request.ref} was decided on {request.decided_on.isoformat()}")
+        raise InvalidInput("request_ref", f"over {request.ref} is al besloten op {request.decided_on.isoformat()}")
     pupil = session.exec(select(Pupil).where(Pupil.ref == request.pupil_ref)).one()
     _check_scope(session, who, pupil, "decide_erasure")
     open_case = session.exec(
@@ -239,13 +241,15 @@ def decide_erasure(
     ).first()
     if grant:
         if refusal_reason:
-            raise InvalidInput("refusal_reason", "only a refusal has a reason")
+            raise InvalidInput("refusal_reason", "een reden hoort alleen bij een afwijzing")
         if open_case:
-            raise InvalidInput("grant", f"case {open_case} is still open: close it first, or refuse with a reason")
+            raise InvalidInput(
+                "grant", f"casus {open_case} is nog open: sluit die eerst af, of wijs het verzoek af met een reden"
+            )
         request.outcome = ErasureOutcome.GRANTED.value
     else:
         if not refusal_reason:
-            raise InvalidInput("refusal_reason", "a refusal states its reason")
+            raise InvalidInput("refusal_reason", "een afwijzing vraagt een reden")
         request.refusal_reason = choice(refusal_reason, ErasureRefusal, "refusal_reason")
         request.outcome = ErasureOutcome.REFUSED.value
     request.decided_on = today
@@ -296,7 +300,7 @@ def export_pupil(session: Session, pupil_ref: str) -> dict[str, Any]:
     ref = (pupil_ref or "").strip().upper()
     pupil = session.exec(select(Pupil).where(Pupil.ref == ref)).first()
     if pupil is None:
-        raise UnknownReference("pupil_ref", "pupil", ref)
+        raise UnknownReference("pupil_ref", "leerling", ref)
     cases: list[dict[str, Any]] = []
     out: dict[str, Any] = {
         "pupil": pupil.model_dump(mode="json"),

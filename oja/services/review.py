@@ -69,14 +69,14 @@ def record_review(
     lc.next_state(CaseState(case.state), Action.RECORD_REVIEW, case_ref=case.ref)
     not_future(held_on, today, "held_on")
     if case.activated_on and held_on < case.activated_on:
-        raise InvalidInput("held_on", f"a review cannot predate the start of the arrangement ({case.activated_on})")
+        raise InvalidInput("held_on", f"mag niet voor de start van het arrangement liggen ({case.activated_on})")
     for name, value, lo, hi in (
         ("attendance_pct", attendance_pct, 0, 100),
         ("wellbeing", wellbeing, 1, 10),
         ("satisfaction", satisfaction, 1, 10),
     ):
         if value is not None and not lo <= value <= hi:
-            raise InvalidInput(name, f"from {lo} to {hi}")
+            raise InvalidInput(name, f"moet van {lo} tot en met {hi} zijn")
     views = {
         n: choice(v, View, n) if v is not None else None
         for n, v in (("pupil_view", pupil_view), ("parent_view", parent_view))
@@ -85,9 +85,11 @@ def record_review(
     goals = {g.number: g for g in session.exec(select(Goal).where(Goal.plan_id == plan.id)).all()}
     for number, score in (gas_scores or {}).items():
         if number not in goals:
-            raise InvalidInput("gas_scores", f"the plan has no goal {number} (goals: {sorted(goals)})")
+            raise InvalidInput(
+                "gas_scores", f"doel {number} staat niet in het plan; kies uit de doelen {sorted(goals)}"
+            )
         if not isinstance(score, int) or not -2 <= score <= 2:
-            raise InvalidInput(f"gas_scores[{number}]", "a GAS score is -2, -1, 0, +1 or +2")
+            raise InvalidInput(f"gas_scores[{number}]", "een GAS-score moet -2, -1, 0, +1 of +2 zijn")
     review = Review(
         case_id=key(case),
         plan_id=key(plan),
@@ -141,13 +143,13 @@ def record_measurement(
         raise IllegalTransition(case.state, AuditAction.RECORD_MEASUREMENT.value, allowed, case.ref)
     not_future(measured_on, today, "measured_on")
     if case.activated_on and measured_on < case.activated_on:
-        raise InvalidInput("measured_on", f"cannot predate the start of the arrangement ({case.activated_on})")
+        raise InvalidInput("measured_on", f"mag niet voor de start van het arrangement liggen ({case.activated_on})")
     if not -1000 <= value <= 1000:
-        raise InvalidInput("value", "from -1000 to 1000")
+        raise InvalidInput("value", "moet van -1000 tot en met 1000 zijn")
     plan = plan_of(session, case)
     goal = session.exec(select(Goal).where(Goal.plan_id == plan.id, Goal.number == goal_number)).first()
     if goal is None:
-        raise InvalidInput("goal_number", f"the plan has no goal {goal_number}")
+        raise InvalidInput("goal_number", f"doel {goal_number} staat niet in het plan")
     session.add(Measurement(goal_id=key(goal), measured_on=measured_on, value=value, recorded_by=who.code))
     audit.record(
         session,
@@ -260,7 +262,7 @@ def decide(
         if not same and not override_reason:
             raise InvalidInput(
                 "override_reason",
-                f"the recommendation is '{advice.kind.value}': deciding otherwise needs a reason",
+                f"de aanbeveling is '{advice.kind.value}': een ander besluit vraagt een reden om af te wijken",
             )
         if same:
             override_reason = None
@@ -272,27 +274,29 @@ def decide(
     lc.next_state(CaseState(case.state), action, case_ref=case.ref)
     if action is Action.CLOSE:
         if change_reason:
-            raise InvalidInput("change_reason", "closing takes an ending reason (end_reason), not a change reason")
+            raise InvalidInput(
+                "change_reason", "afsluiten vraagt een reden van beëindiging (end_reason), geen reden van wijziging"
+            )
         if not (end_reason or reason_code):
-            raise InvalidInput("end_reason", "closing needs an ending reason")
+            raise InvalidInput("end_reason", "afsluiten vraagt een reden van beëindiging (end_reason)")
         reason = choice(end_reason or reason_code, EndReason, "end_reason")
     elif action in (Action.SCALE_UP, Action.SCALE_DOWN):
         if end_reason:
-            raise InvalidInput("end_reason", "an ending reason goes with closing only")
+            raise InvalidInput("end_reason", "een reden van beëindiging hoort alleen bij afsluiten")
         default = ChangeReason.EXTENSION if action is Action.SCALE_UP else ChangeReason.SHORTENING
         reason = choice(change_reason or reason_code or default.value, ChangeReason, "change_reason")
     elif end_reason or change_reason or reason_code:
         field = "end_reason" if end_reason else "change_reason" if change_reason else "reason_code"
-        raise InvalidInput(field, f"decision '{kind}' takes no reason code")
+        raise InvalidInput(field, f"bij besluit '{kind}' hoort geen redencode")
     else:
         reason = None
     if action not in (Action.SCALE_UP, Action.SCALE_DOWN) and new_level is not None:
-        raise InvalidInput("new_level", "a new level is chosen when scaling up or down only")
+        raise InvalidInput("new_level", "kies alleen een nieuw niveau bij opschalen of afschalen")
     before_level = case.level
     case.level = lc.level_after(action, case.level, new_level)
     if group_code:
         if not (action is Action.SCALE_DOWN and case.level == lc.LOWEST_IN_SCHOOL):
-            raise InvalidInput("group_code", "a pupil joins a group when scaling down to level 1")
+            raise InvalidInput("group_code", "kies alleen een groep bij afschalen naar niveau 1")
         join_group(session, case, group_code, today)
     elif case.level != before_level or action in (Action.CLOSE, Action.ESCALATE):
         leave_groups(session, case, today)

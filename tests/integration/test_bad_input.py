@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import pytest
@@ -25,6 +26,8 @@ from tests.factories import active_case
 from tests.integration.test_services import POLICY, TODAY, counts, do, signal
 
 HUGE = "x" * 100_000
+# words of an English rule: a refusal is written in Dutch (issue 13), so none of them may appear in one
+ENGLISH = re.compile(r"\b(the|must|cannot|may not|is not|needs?|unknown|only|at most|between|after|before)\b")
 
 
 @dataclasses.dataclass
@@ -140,53 +143,61 @@ def review_with(**changes) -> Callable[[World], object]:
 
 # kind -> (what to do, the field the error must name, a fragment of the rule)
 BAD = {
-    "BSN with a wrong checksum": (pupil_with(bsn="123456789"), "bsn", "check"),
-    "BSN too short": (pupil_with(bsn="1234567"), "bsn", "9 digits"),
-    "BSN too long": (pupil_with(bsn="1234567890"), "bsn", "9 digits"),
-    "BSN with letters": (pupil_with(bsn="12345678a"), "bsn", "digits"),
+    "BSN with a wrong checksum": (pupil_with(bsn="123456789"), "bsn", "elfproef"),
+    "BSN too short": (pupil_with(bsn="1234567"), "bsn", "9 cijfers"),
+    "BSN too long": (pupil_with(bsn="1234567890"), "bsn", "9 cijfers"),
+    "BSN with letters": (pupil_with(bsn="12345678a"), "bsn", "cijfers"),
     "BSN all zeros": (pupil_with(bsn="000000000"), "bsn", ""),
     "onderwijsnummer with a wrong checksum": (pupil_with(bsn=None, onderwijsnummer="100000005"), "onderwijsnummer", ""),
     "neither BSN nor onderwijsnummer": (pupil_with(bsn=None), "bsn", "onderwijsnummer"),
     "birth date in the future": (pupil_with(birth_date=TODAY + dt.timedelta(days=1)), "birth_date", ""),
     "birth date implausibly far back": (pupil_with(birth_date=dt.date(1900, 1, 1)), "birth_date", ""),
-    "unknown school": (pupil_with(school_code="99ZZ"), "school_code", "unknown school"),
-    "unknown municipality": (pupil_with(municipality_code="GM9999"), "municipality_code", "unknown municipality"),
+    "unknown school": (pupil_with(school_code="99ZZ"), "school_code", "school '99ZZ' is niet bekend"),
+    "unknown municipality": (
+        pupil_with(municipality_code="GM9999"),
+        "municipality_code",
+        "gemeente 'GM9999' is niet bekend",
+    ),
     "huge name": (pupil_with(given_name=HUGE), "given_name", ""),
-    "control characters in a name": (pupil_with(family_name="Kind\x00\x1b[31m"), "family_name", "control"),
-    "empty name": (pupil_with(given_name="   "), "given_name", "empty"),
+    "control characters in a name": (pupil_with(family_name="Kind\x00\x1b[31m"), "family_name", "stuurtekens"),
+    "empty name": (pupil_with(given_name="   "), "given_name", "leeg"),
     "three parents": (
         pupil_with(parents=[sv.ParentSpec("A"), sv.ParentSpec("B"), sv.ParentSpec("C")]),
         "parents",
-        "at most two",
+        "hoogstens twee",
     ),
-    "a BSN registered twice": (pupil_with(bsn="111222333"), "bsn", "already registered"),
+    "a BSN registered twice": (pupil_with(bsn="111222333"), "bsn", "al een leerling met dit BSN"),
     "SQL-like school code": (signal_with(school_code="40AB' OR '1'='1"), "school_code", ""),
     "malformed pupil reference": (signal_with(pupil_ref="LL-1; DROP TABLE pupil"), "pupil_ref", "LL-000123"),
-    "unknown pupil": (signal_with(pupil_ref="LL-999999"), "pupil_ref", "unknown pupil"),
-    "signal dated in the future": (signal_with(received_on=TODAY + dt.timedelta(days=1)), "received_on", "after today"),
-    "signal more than a year old": (signal_with(received_on=TODAY - dt.timedelta(days=400)), "received_on", "year"),
-    "unknown source code": (signal_with(source="buurman"), "source", "one of"),
-    "unknown concern domain": (signal_with(domains=["leren", "astrologie"]), "domains", "one of"),
-    "no concern domain": (signal_with(domains=[]), "domains", "at least one"),
-    "unknown actor": (signal_with(actor="PRF-404"), "actor", "unknown professional"),
-    "actor outside their scope": (signal_with(actor="PRF-2"), "actor", "only cases where PRV-A delivers"),
-    "unknown provider": (plan_with(iv={"provider_code": "PRV-ZZ"}), "interventions[1].provider_code", "unknown"),
-    "unknown professional as regie holder": (plan_with(regie_holder="PRF-404"), "regie_holder", "unknown"),
+    "unknown pupil": (signal_with(pupil_ref="LL-999999"), "pupil_ref", "leerling 'LL-999999' is niet bekend"),
+    "signal dated in the future": (signal_with(received_on=TODAY + dt.timedelta(days=1)), "received_on", "na vandaag"),
+    "signal more than a year old": (signal_with(received_on=TODAY - dt.timedelta(days=400)), "received_on", "jaar"),
+    "unknown source code": (signal_with(source="buurman"), "source", "één van deze codes"),
+    "unknown concern domain": (signal_with(domains=["leren", "astrologie"]), "domains", "één van deze codes"),
+    "no concern domain": (signal_with(domains=[]), "domains", "minstens één"),
+    "unknown actor": (signal_with(actor="PRF-404"), "actor", "professional 'PRF-404' is niet bekend"),
+    "actor outside their scope": (signal_with(actor="PRF-2"), "actor", "alleen casussen waarin PRV-A hulp levert"),
+    "unknown provider": (plan_with(iv={"provider_code": "PRV-ZZ"}), "interventions[1].provider_code", "niet bekend"),
+    "unknown professional as regie holder": (plan_with(regie_holder="PRF-404"), "regie_holder", "niet bekend"),
     "negative hours": (plan_with(iv={"hours_per_week": -2}), "interventions[1].hours_per_week", ""),
     "excessive hours": (plan_with(iv={"hours_per_week": 60}), "interventions[1].hours_per_week", ""),
-    "a funding share over 100%": (plan_with(iv={"swv_share_pct": 150}), "interventions[1].swv_share_pct", "0 to 100"),
+    "a funding share over 100%": (
+        plan_with(iv={"swv_share_pct": 150}),
+        "interventions[1].swv_share_pct",
+        "0 tot en met 100",
+    ),
     "plan starting in the past": (plan_with(start_on=TODAY - dt.timedelta(days=1)), "start_on", ""),
-    "plan ending before it starts": (plan_with(planned_end_on=TODAY), "planned_end_on", "after start_on"),
+    "plan ending before it starts": (plan_with(planned_end_on=TODAY), "planned_end_on", "na de startdatum"),
     "plan longer than the policy allows": (
         plan_with(planned_end_on=TODAY + dt.timedelta(weeks=300)),
         "planned_end_on",
-        "temporary",
+        "tijdelijk",
     ),
     "GAS score above +2": (review_with(gas_scores={1: 3}), "gas_scores[1]", ""),
     "GAS score below -2": (review_with(gas_scores={1: -3}), "gas_scores[1]", ""),
     "score for a goal the plan does not have": (review_with(gas_scores={7: 0}), "gas_scores", ""),
     "review dated before activation": (review_with(held_on=TODAY - dt.timedelta(days=30)), "held_on", ""),
-    "review dated in the future": (review_with(held_on=TODAY + dt.timedelta(days=3)), "held_on", "after today"),
+    "review dated in the future": (review_with(held_on=TODAY + dt.timedelta(days=3)), "held_on", "na vandaag"),
     "malformed case reference": (
         lambda w: do(w.engine, sv.activate, case_ref="OJA-2026-1' --", actor="PRF-1", today=TODAY),
         "case_ref",
@@ -204,7 +215,7 @@ BAD = {
             policy=sv.DEFAULT_POLICY,
         ),
         "override_reason",
-        "deciding otherwise needs a reason",
+        "vraagt een reden",
     ),
     "close without a reason": (
         lambda w: do(
@@ -270,6 +281,7 @@ def test_bad_input_names_the_field_and_the_rule_and_writes_nothing(world, kind):
     err = refused.value
     assert err.field == field, f"{kind}: named {err.field!r}, expected {field!r} ({err})"
     assert rule.lower() in err.rule.lower() and err.rule
+    assert not ENGLISH.search(err.rule), f"{kind}: not Dutch: {err.rule!r}"
     after = counts(world.engine)
     if kind == "actor outside their scope":  # the refusal itself is audited, nothing else
         after["auditrecord"] -= 1
@@ -347,7 +359,7 @@ def test_an_illegal_step_on_an_active_case_writes_nothing(world, use_case, kwarg
     before = counts(world.engine)
     with pytest.raises(IllegalTransition) as refused:
         do(world.engine, use_case, case_ref=world.active, actor="PRF-1", today=TODAY, **kwargs)
-    assert f"is in state '{CaseState.ACTIVE}'" in str(refused.value) and "allowed next" in str(refused.value)
+    assert f"kan niet in status '{CaseState.ACTIVE}'" in str(refused.value) and "mogelijk:" in str(refused.value)
     assert counts(world.engine) == before
 
 

@@ -177,7 +177,7 @@ def test_scaling_down_into_a_full_group_is_refused_and_leaving_it_frees_a_place(
             **OVERRIDE,
             policy=sv.DEFAULT_POLICY,
         )
-    assert raised.value.field == "group_code" and "full (2 places)" in raised.value.rule
+    assert raised.value.field == "group_code" and "vol (2 plaatsen)" in raised.value.rule
     assert counts(region) == before
     # one pupil scales up out of the group: the place comes free
     do(region, sv.record_review, case_ref=refs[0], held_on=TODAY, actor="PRF-2", today=TODAY)

@@ -132,10 +132,10 @@ def test_a_destroyed_pupils_reference_is_never_reused_and_cannot_be_acted_on(eng
             engine, sv.register_signal, pupil_ref=pupil_ref, school_code="40AB", source="school", domains=["leren"],
             urgency="normaal", actor="PRF-1", received_on=TODAY, today=TODAY, policy=POLICY,
         )  # fmt: skip
-    assert refused.value.field == "pupil_ref" and "destroyed" in refused.value.rule
+    assert refused.value.field == "pupil_ref" and "vernietigd" in refused.value.rule
     with pytest.raises(InvalidInput) as refused:  # the closed case's tombstone cannot be reopened
         do(engine, sv.reopen, case_ref=ref, actor="PRF-1", today=TODAY, policy=POLICY)
-    assert refused.value.field == "case_ref" and "destroyed" in refused.value.rule
+    assert refused.value.field == "case_ref" and "vernietigd" in refused.value.rule
 
 
 def test_an_erasure_request_and_its_grant_write_one_audit_record_each(engine):
@@ -229,7 +229,7 @@ def test_a_refusal_needs_a_reason_and_a_grant_needs_the_case_closed(engine):
     decided = do(engine, retention.decide_erasure, grant=False, refusal_reason="lopend_arrangement", **decide)
     assert (decided.outcome, decided.refusal_reason) == ("afgewezen", "lopend_arrangement")
     assert _pupil_of(engine, ref).bsn == "111222333"  # refused: nothing destroyed
-    with pytest.raises(InvalidInput, match="was decided"):
+    with pytest.raises(InvalidInput, match="al besloten"):
         do(engine, retention.decide_erasure, grant=True, refusal_reason=None, **decide)
 
 

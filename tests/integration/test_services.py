@@ -189,7 +189,7 @@ def test_a_second_signal_joins_the_open_case_and_one_after_closure_opens_a_new_o
     )
     third = signal(engine, ref_pupil)
     assert third.case_ref != first.case_ref and not third.joined
-    with pytest.raises(InvalidInput, match="open case"):  # the old case cannot be reopened beside the new one
+    with pytest.raises(InvalidInput, match="open casus"):  # the old case cannot be reopened beside the new one
         do(engine, sv.reopen, case_ref=first.case_ref, actor="PRF-1", today=TODAY, policy=POLICY)
 
 
@@ -405,7 +405,7 @@ def test_an_illegal_transition_writes_nothing(engine):
     with pytest.raises(IllegalTransition) as raised:
         do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY)
     allowed = (Action.JOIN_SIGNAL, Action.RECORD_REVIEW, Action.ESCALATE, Action.CLOSE)
-    assert f"allowed next: {', '.join(allowed)}" in str(raised.value)
+    assert f"mogelijk: {', '.join(allowed)}" in str(raised.value)
     assert counts(engine) == before
 
 
