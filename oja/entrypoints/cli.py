@@ -102,7 +102,7 @@ def migrate(
     elif action == "current":
         command.current(migrations.alembic_config(), verbose=False)
     else:
-        _fail(InvalidInput("action", "one of upgrade, downgrade, current"))
+        _fail(InvalidInput("action", "moet één van deze zijn: upgrade, downgrade, current"))
     console.print(f"database: {action} done")
 
 
@@ -150,7 +150,7 @@ def pupil_import(
         reader = csv.DictReader(f)
         missing = [c for c in IMPORT_COLUMNS[:5] if c not in (reader.fieldnames or [])]
         if missing:
-            _fail(InvalidInput("header", f"missing columns: {', '.join(missing)}"))
+            _fail(InvalidInput("header", f"deze kolommen ontbreken: {', '.join(missing)}"))
         rows = list(reader)
     refs = []
     today = amsterdam_today()
@@ -174,10 +174,10 @@ def pupil_import(
                         )
                     )
                 except InvalidInput as exc:
-                    raise InvalidInput(f"row {number}: {exc.field}", exc.rule) from None
+                    raise InvalidInput(f"regel {number}: {exc.field}", exc.rule) from None
                 progress.advance(task)
     except OjaError as exc:
-        err.print("nothing was imported")
+        err.print("niets geïmporteerd")
         _fail(exc)
     console.print(f"imported {len(refs)} pupils: {refs[0]} .. {refs[-1]}" if refs else "no rows")
 
@@ -197,11 +197,11 @@ def pupil_find(
                 number = validate_onderwijsnummer(onderwijsnummer)
                 pupil = session.exec(select(Pupil).where(Pupil.onderwijsnummer == number)).first()
             else:
-                raise InvalidInput("bsn", "give --bsn or --onderwijsnummer")
+                raise InvalidInput("bsn", "geef --bsn of --onderwijsnummer")
     except OjaError as exc:
         _fail(exc)
     if pupil is None:
-        err.print("no pupil with that number")
+        err.print("geen leerling met dat nummer")
         raise typer.Exit(1)
     console.print(pupil.ref)
 
@@ -306,9 +306,9 @@ def _period(value: str, field: str) -> Period:
     try:
         start, end = (dt.date.fromisoformat(part) for part in value.split(":"))
     except ValueError:
-        raise InvalidInput(field, "a period as YYYY-MM-DD:YYYY-MM-DD") from None
+        raise InvalidInput(field, "moet een periode zijn als JJJJ-MM-DD:JJJJ-MM-DD") from None
     if end < start:
-        raise InvalidInput(field, "the period ends before it starts")
+        raise InvalidInput(field, "het einde van de periode mag niet voor het begin liggen")
     return Period(start, end)
 
 

@@ -36,7 +36,7 @@ def _closure_fail(exc: OjaError) -> NoReturn:
     from oja.services.calendar import ClosuresInvalid
 
     if isinstance(exc, ClosuresInvalid):
-        err.print(f"[red]nothing was written[/red]: {len(exc.problems)} error(s)")
+        err.print(f"[red]niets vastgelegd[/red]: {len(exc.problems)} fout(en)")
         for line in exc.lines():
             err.print(f"  {line}")
         raise typer.Exit(2)

@@ -20,9 +20,9 @@ err = Console(stderr=True)
 
 def fail(exc: Exception, code: int = 2) -> NoReturn:
     if isinstance(exc, InvalidInput):
-        err.print(f"[red]error[/red] in [bold]{exc.field}[/bold]: {exc.rule}")
+        err.print(f"[red]fout[/red] in [bold]{exc.field}[/bold]: {exc.rule}")
     else:
-        err.print(f"[red]error[/red]: {exc}")
+        err.print(f"[red]fout[/red]: {exc}")
     raise typer.Exit(code)
 
 
@@ -30,7 +30,7 @@ def parse_date(value: str, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(field, "a date as YYYY-MM-DD") from None
+        raise InvalidInput(field, "moet een datum zijn als JJJJ-MM-DD") from None
 
 
 def print_worklist(school_code: str, day: dt.date, rows: Sequence[WorklistRow], *, as_json: bool = False) -> None:

@@ -115,13 +115,18 @@ def check_production(settings: Settings, auth: str) -> None:
     if ":" not in auth or len(auth.partition(":")[2]) < 12:
         raise InvalidInput(
             "PREFECT_SERVER_API_AUTH_STRING",
-            "a production start needs the Prefect UI and API behind a login: set it to user:password "
-            "(a password of 12 characters or more)",
+            "een productiestart vraagt een login voor de Prefect UI en API: stel gebruiker:wachtwoord in "
+            "(een wachtwoord van 12 tekens of meer)",
         )
     if not settings.effective_database_url.startswith(("postgresql", "postgres")):
-        raise InvalidInput("OJA_DATABASE_URL", "a production start runs the engine on PostgreSQL")
+        raise InvalidInput(
+            "OJA_DATABASE_URL", "een productiestart draait de engine op PostgreSQL: stel een PostgreSQL-URL in"
+        )
     if not (settings.smtp_url or settings.smtp_secret_block):
-        raise InvalidInput("OJA_SMTP_URL", "a production start sends through a real mail server")
+        raise InvalidInput(
+            "OJA_SMTP_URL",
+            "een productiestart verstuurt via een echte mailserver: stel OJA_SMTP_URL of OJA_SMTP_SECRET_BLOCK in",
+        )
 
 
 def start(

@@ -52,7 +52,7 @@ def test_a_complete_production_configuration_passes(auth, settings):
 def test_a_password_one_character_shorter_is_refused():
     with pytest.raises(InvalidInput) as refused:
         check_production(Settings(database_url=PG, smtp_url=SMTP), "admin:eleven-char")
-    assert refused.value.field == "PREFECT_SERVER_API_AUTH_STRING" and "12 characters" in refused.value.rule
+    assert refused.value.field == "PREFECT_SERVER_API_AUTH_STRING" and "12 tekens" in refused.value.rule
 
 
 def _call(url: str, auth: str | None) -> int:
