@@ -19,6 +19,7 @@ from oja import services as sv
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_policy, get_settings
 from oja.entrypoints.cli_calendar import school_app
+from oja.entrypoints.cli_forms import forms_app
 from oja.entrypoints.cli_output import console, err, print_worklist
 from oja.entrypoints.cli_output import fail as _fail
 from oja.entrypoints.cli_output import parse_date as _parse_date
@@ -33,6 +34,7 @@ case_app = typer.Typer(help="Cases.", no_args_is_help=True)
 app.add_typer(pupil_app, name="pupil")
 app.add_typer(case_app, name="case")
 app.add_typer(school_app, name="school")
+app.add_typer(forms_app, name="forms")
 
 
 @app.command()

@@ -1,0 +1,92 @@
+"""The known codes the forms in the Prefect UI offer as choices, each with a label.
+
+A label starts with the code and says which one it is, in codes, roles and the names of organisations:
+`PRF-0001 — zorgcoördinator 10HV`, `10HV — Twickel College`, `JEUGDPUNT — Jeugdpunt Twente`,
+`GRP-01 — groep JEUGDPUNT 10HV`. Never a person's name (not a professional's either) and nothing about a
+pupil: Prefect stores the forms' schemas and every parameter, and shows them to everyone with access.
+
+`code_of` turns a chosen label back into its code (`PRF-0001 — ...` is `PRF-0001`); a bare code stays
+as it is, so the API and the tests keep passing bare codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlmodel import Session, col, select
+
+from models.tables import GroupArrangement, Professional, Provider, School
+from models.vocabulary import Role
+
+SEPARATOR = " — "  # between the code and the rest of its label; a code never holds a space
+
+Kind = Literal["schools", "providers", "professionals", "groups"]
+KINDS: tuple[Kind, ...] = ("schools", "providers", "professionals", "groups")
+
+ROLE_LABELS: dict[str, str] = {
+    Role.COORDINATOR: "zorgcoördinator",
+    Role.YOUTH_WORKER: "jeugdhulpverlener",
+    Role.SCHOOL_SOCIAL_WORKER: "schoolmaatschappelijk werker",
+    Role.DISTRICT_TEAM: "wijkteam",
+    Role.TEAM_LEAD: "teamleider",
+    Role.MANAGER: "manager",
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One known code and its label (which starts with the code)."""
+
+    code: str
+    label: str
+
+
+def labelled(code: str, *parts: str | None) -> Choice:
+    """A choice whose label is the code, the separator and the parts that are there."""
+    rest = " ".join(p for p in parts if p)
+    return Choice(code, f"{code}{SEPARATOR}{rest}" if rest else code)
+
+
+def code_of(value: object) -> object:
+    """The code in a label chosen in a form (what comes before the separator); anything else as it is."""
+    if isinstance(value, str) and SEPARATOR in value:
+        return value.split(SEPARATOR, 1)[0].strip()
+    return value
+
+
+def role_label(role: str) -> str:
+    return ROLE_LABELS.get(role, role.replace("_", " "))
+
+
+def school_choices(session: Session) -> list[Choice]:
+    return [labelled(s.code, s.name) for s in session.exec(select(School).order_by(col(School.code)))]
+
+
+def provider_choices(session: Session) -> list[Choice]:
+    return [labelled(p.code, p.name) for p in session.exec(select(Provider).order_by(col(Provider.code)))]
+
+
+def professional_choices(session: Session) -> list[Choice]:
+    """Every professional: the role and where they work (a school, a provider or a municipality), by code."""
+    return [
+        labelled(p.code, role_label(p.role), p.school_code or p.provider_code or p.municipality_code)
+        for p in session.exec(select(Professional).order_by(col(Professional.code)))
+    ]
+
+
+def group_choices(session: Session) -> list[Choice]:
+    return [
+        labelled(g.code, "groep", g.provider_code, g.school_code)
+        for g in session.exec(select(GroupArrangement).order_by(col(GroupArrangement.code)))
+    ]
+
+
+def known_codes(session: Session) -> dict[Kind, list[Choice]]:
+    """The choices of every kind, each sorted by code; a kind without reference data has none."""
+    return {
+        "schools": school_choices(session),
+        "providers": provider_choices(session),
+        "professionals": professional_choices(session),
+        "groups": group_choices(session),
+    }
