@@ -9,10 +9,13 @@ and shows every parameter.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+import typing
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar
 
 from prefect.input import RunInput
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, create_model, field_validator
+from pydantic.fields import FieldInfo
 
 from models.vocabulary import (
     ChangeReason,
@@ -30,6 +33,9 @@ from models.vocabulary import (
     Urgency,
     View,
 )
+from oja.services.choices import code_of
+
+ChosenCode = BeforeValidator(code_of)  # a label picked from a form's list (`oja forms publish`) becomes its code
 
 CASE_REF_PATTERN = r"^OJA-\d{4}-\d{6}$"
 PUPIL_REF_PATTERN = r"^LL-\d{6}$"
@@ -46,6 +52,7 @@ Actor = Annotated[
         description="Code van de professional die deze stap zet, bijvoorbeeld PRF-0001.",
         pattern=CODE_PATTERN,
     ),
+    ChosenCode,
 ]
 OptionalDay = Annotated[
     dt.date | None,
@@ -85,7 +92,9 @@ class RegisterSignal(Form):
         description="Pseudoniem van de leerling, bijvoorbeeld LL-000123 (opzoeken of aanmaken met `oja pupil`).",
         pattern=PUPIL_REF_PATTERN,
     )
-    school_code: str = Field(title="School", description="Schoolcode (BRIN), bijvoorbeeld 12AB.", pattern=CODE_PATTERN)
+    school_code: Annotated[str, ChosenCode] = Field(
+        title="School", description="Schoolcode (BRIN), bijvoorbeeld 12AB.", pattern=CODE_PATTERN
+    )
     source: Source = Field(title="Bron van het signaal")
     domains: list[Domain] = Field(title="Zorgdomeinen", description="Eén of meer domeinen.", min_length=1, max_length=6)
     urgency: Urgency = Field(Urgency.NORMAL, title="Urgentie", description="'acuut' bij een veiligheidszorg.")
@@ -121,8 +130,10 @@ class GoalForm(Form):
 class InterventionForm(Form):
     model_config = ConfigDict(title="Interventie")
 
-    provider_code: str = Field(title="Aanbieder", description="Code van de aanbieder.", pattern=CODE_PATTERN)
-    professional_code: str | None = Field(None, title="Professional", pattern=CODE_PATTERN)
+    provider_code: Annotated[str, ChosenCode] = Field(
+        title="Aanbieder", description="Code van de aanbieder.", pattern=CODE_PATTERN
+    )
+    professional_code: Annotated[str | None, ChosenCode] = Field(None, title="Professional", pattern=CODE_PATTERN)
     hours_per_week: float = Field(title="Uren per week", gt=0, le=40)
     setting: Setting = Field(Setting.INDIVIDUAL, title="Individueel of groep")
     swv_share_pct: int = Field(
@@ -138,7 +149,9 @@ class DraftPlan(Form):
     case_ref: CaseRef
     goals: list[GoalForm] = Field(title="Doelen", min_length=1, max_length=10)
     interventions: list[InterventionForm] = Field(title="Interventies", min_length=1, max_length=10)
-    regie_holder: str = Field(title="Regiehouder", description="Code van de professional.", pattern=CODE_PATTERN)
+    regie_holder: Annotated[str, ChosenCode] = Field(
+        title="Regiehouder", description="Code van de professional.", pattern=CODE_PATTERN
+    )
     start_on: dt.date = Field(title="Startdatum")
     planned_end_on: dt.date = Field(title="Geplande einddatum", description="Arrangementen zijn tijdelijk.")
     review_cadence_weeks: int | None = Field(
@@ -151,7 +164,7 @@ class DraftPlan(Form):
     def _after_start(cls, value: dt.date, info: ValidationInfo) -> dt.date:
         start = info.data.get("start_on")
         if start is not None and value <= start:
-            raise ValueError("de einddatum ligt na de startdatum")
+            raise ValueError("moet na de startdatum liggen")
         return value
 
 
@@ -220,6 +233,7 @@ GroupCode = Annotated[
     Field(
         title="Groepsarrangement (bij afschalen naar niveau 1)", description="Code van de groep.", pattern=CODE_PATTERN
     ),
+    ChosenCode,
 ]
 
 
@@ -252,18 +266,68 @@ class RespondToReferral(Form):
 
 
 class ConfirmDecision(RunInput):
-    """Neem de aanbeveling over, of kies een ander besluit met een reden."""
+    """Het besluit na een evaluatie: staat op de aanbeveling; een ander besluit vraagt een reden om af te wijken."""
 
     model_config = ConfigDict(title="Besluit na evaluatie", use_enum_values=True, json_schema_extra=_plain_optionals)
 
-    confirm: bool = Field(True, title="Aanbeveling overnemen")
-    kind: DecisionKind | None = Field(None, title="Ander besluit (alleen als u de aanbeveling niet overneemt)")
+    kind: DecisionKind = Field(
+        title="Besluit",
+        description="Staat op de aanbeveling. Kiest u een ander besluit, vul dan de reden om af te wijken in.",
+    )
     new_level: NewLevel = None
-    end_reason: EndReasonField = None
-    change_reason: ChangeReasonField = None
     override_reason: OverrideReasonField = None
+    end_reason: EndReasonField = None
+    # no change reason: scaling after a review records the usual one (verlenging/verkorting); a form short
+    # enough that the recommendation above it stays readable (the besluit-nemen form has the field)
     group_code: GroupCode = None
     actor: Actor
+
+
+RI = TypeVar("RI", bound=RunInput)
+
+
+def _code_list(annotation: Any) -> type[StrEnum] | None:
+    """The code list (enum) a field holds, also as an optional."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, StrEnum):
+            return candidate
+    return None
+
+
+def prefilled(model: type[RI], description: str, required: tuple[str, ...] = (), **values: Any) -> type[RI]:
+    """`model` with `values` filled in, keeping every field's title, help text and checks.
+
+    Prefect's own `RunInput.with_initial_data` re-declares the fields as bare types: the actor field then
+    read "Actor" in English, without its format check. Fields named in `required` stay required in the
+    form (not marked optional) although they have a value filled in.
+    """
+    fields: dict[str, Any] = {
+        name: (
+            model.model_fields[name].annotation,
+            FieldInfo.merge_field_infos(model.model_fields[name], default=value),
+        )
+        for name, value in values.items()
+    }
+
+    def keep_required(schema: dict[str, Any]) -> None:
+        _plain_optionals(schema)
+        schema["required"] = sorted({*schema.get("required", []), *required})
+        # Prefect's Resume dialog shrinks the text above the form to nothing when the form is taller than
+        # the window: without help texts under the fields (the text above says what to do) it fits at 1000 px.
+        # A code list is written out in the field, so the UI shows no help text of the list either.
+        for name, prop in schema.get("properties", {}).items():
+            prop.pop("description", None)
+            codes = _code_list(model.model_fields[name].annotation)
+            if codes is not None and "$ref" in prop:
+                del prop["$ref"]
+                prop.update(type="string", enum=[c.value for c in codes])
+
+    config = ConfigDict(**{**model.model_config, "json_schema_extra": keep_required})
+    filled: type[RI] = create_model(model.__name__, __base__=model, __config__=None, **fields)
+    filled.model_config = config
+    filled.model_rebuild(force=True)
+    filled._description = description
+    return filled
 
 
 class RecordMeasurement(Form):

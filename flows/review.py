@@ -6,6 +6,9 @@ Services: `oja/services/review.py`.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import time
+from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -18,6 +21,7 @@ from prefect.states import Running
 
 from flows import forms
 from flows.common import Result, case_flow, commit, day
+from flows.form_errors import titled
 from models.errors import ActionRefused
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine, unit_of_work
@@ -92,28 +96,87 @@ def record_review(form: forms.RecordReview) -> Result:
     review_id = result.pop("review_id")
     rec = recommend_decision(form.case_ref)
     result["recommendation"] = {k: rec[k] for k in ("kind", "new_level", "rule")}
-    policy = get_policy()
-    try:
-        answer = pause_flow_run(
-            wait_for_input=forms.ConfirmDecision.with_initial_data(
-                description=rec["markdown"] + "\n\nNeem de aanbeveling over, of kies een ander besluit met een reden.",
-                actor=form.actor,
-            ),
-            timeout=policy.decision_wait_seconds,
-            poll_interval=max(1, min(3, policy.decision_wait_seconds // 10)),
-        )
-    except FlowPauseTimeout:
-        _end_pause()
-        if not _awaiting_decision(form.case_ref, review_id):  # decided meanwhile (besluit-nemen), or closed
-            get_run_logger().info("%s: besluit al genomen; geen herinnering", form.case_ref)
-            result["decision"] = "al_genomen"
-            return result
-        remind_decision_due(form.case_ref, held_on)
-        get_run_logger().warning("%s: geen besluit binnen de wachttijd; herinnering verstuurd", form.case_ref)
-        result["decision"] = "open"
-        return result
-    result["decision"] = _decide(form.case_ref, answer, rec)
+    result["decision"] = _await_decision(form.case_ref, review_id, held_on, rec, form.actor)
     return result
+
+
+def _await_decision(case_ref: str, review_id: int, held_on: dt.date, rec: Result, actor: str) -> Result | str:
+    """Wait for the professional's decision (Resume): preset to the recommendation, checked by the engine.
+
+    An answer the engine refuses (a different decision without a reason to deviate, a level that does not
+    fit) is never replaced by the recommendation: the run waits again, with the refusal in Dutch above the
+    form and the answer filled in as given. Without an answer in time the regie holder is reminded.
+    """
+    policy = get_policy()
+    deadline = time.monotonic() + policy.decision_wait_seconds
+    # the level is not preset: kept empty with the recommended kind it means the recommended level, and it
+    # cannot linger when the professional picks another kind
+    values: dict[str, Any] = {"kind": rec["kind"], "actor": actor}
+    problem = None
+    for attempt in itertools.count(1):
+        remaining = int(deadline - time.monotonic())
+        if remaining < 1:  # the last answer was refused and the wait is over
+            return _no_decision(case_ref, review_id, held_on, paused=False)
+        try:
+            answer = pause_flow_run(
+                wait_for_input=forms.prefilled(
+                    forms.ConfirmDecision,
+                    decision_prompt(rec, problem),
+                    required=("kind", "actor"),
+                    **{k: v for k, v in values.items() if v is not None},
+                ),
+                timeout=remaining,
+                poll_interval=max(1, min(3, policy.decision_wait_seconds // 10)),
+                key=f"besluit-{attempt}",
+            )
+        except FlowPauseTimeout:
+            return _no_decision(case_ref, review_id, held_on, paused=True)
+        values = answer.model_dump(exclude={"metadata"})
+        try:
+            return commit(
+                "besluit-nemen",
+                service.decide,
+                case_ref=case_ref,
+                kind=answer.kind,
+                new_level=answer.new_level,
+                end_reason=answer.end_reason,
+                override_reason=answer.override_reason,
+                group_code=answer.group_code,
+                actor=answer.actor,
+                today=amsterdam_today(),
+                policy=policy,
+            )
+        except ActionRefused as refusal:
+            problem = titled(str(refusal), forms.ConfirmDecision)
+            get_run_logger().warning("%s: besluit niet vastgelegd, wacht op een nieuw antwoord: %s", case_ref, problem)
+    raise AssertionError("unreachable")
+
+
+def decision_prompt(rec: Result, problem: str | None) -> str:
+    """The text above the decision form: a refusal first, then the recommendation with its reasons."""
+    lines = []
+    if problem:
+        lines += [f"**Niet vastgelegd:** {problem}", "", "Pas het besluit aan en verstuur opnieuw.", ""]
+    lines += [
+        f"**Aanbeveling: {rec['kind']}**" + (f" naar niveau {rec['new_level']}" if rec.get("new_level") else ""),
+        "",
+        *[f"- {reason}" for reason in rec["reasons"]],
+        "",
+        "Het besluit staat op de aanbeveling. Een ander besluit vraagt een reden om af te wijken.",
+    ]
+    return "\n".join(lines)
+
+
+def _no_decision(case_ref: str, review_id: int, held_on: dt.date, *, paused: bool) -> str:
+    """No (valid) answer in time: the regie holder is reminded, unless the case was decided meanwhile."""
+    if paused:
+        _end_pause()
+    if not _awaiting_decision(case_ref, review_id):  # decided meanwhile (besluit-nemen), or closed
+        get_run_logger().info("%s: besluit al genomen; geen herinnering", case_ref)
+        return "al_genomen"
+    remind_decision_due(case_ref, held_on)
+    get_run_logger().warning("%s: geen besluit binnen de wachttijd; herinnering verstuurd", case_ref)
+    return "open"
 
 
 def _awaiting_decision(case_ref: str, review_id: int) -> bool:
@@ -130,26 +193,6 @@ def _end_pause() -> None:
     assert run_id is not None, "called inside a flow run"
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(run_id, Running(message="geen besluit binnen de wachttijd"), force=True)
-
-
-def _decide(case_ref: str, answer: forms.ConfirmDecision, rec: Result) -> Result:
-    kind = rec["kind"] if answer.confirm else answer.kind
-    if kind is None:
-        raise ActionRefused("kind: choose a decision when not taking over the recommendation")
-    return commit(
-        "besluit-nemen",
-        service.decide,
-        case_ref=case_ref,
-        kind=kind,
-        new_level=None if answer.confirm else answer.new_level,
-        end_reason=None if answer.confirm else answer.end_reason,
-        change_reason=None if answer.confirm else answer.change_reason,
-        override_reason=None if answer.confirm else answer.override_reason,
-        group_code=answer.group_code,
-        actor=answer.actor,
-        today=amsterdam_today(),
-        policy=get_policy(),
-    )
 
 
 @case_flow("meting-vastleggen", "meting")

@@ -90,7 +90,7 @@ class ChangeReason(StrEnum):
 
 
 class DecisionKind(StrEnum):
-    """The decisions a professional chooses on the decision forms (`decision.kind`, `decision.recommended_kind`)."""
+    """Besluit na een evaluatie (`decision.kind`, `decision.recommended_kind`)."""
 
     CONTINUE = "voortzetten"
     SCALE_UP = "opschalen"

@@ -10,6 +10,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName, LogFilter
 from prefect.flow_runs import resume_flow_run
+from prefect.input.actions import read_flow_run_input
 from prefect.logging.handlers import APILogHandler
 from sqlmodel import Session, select
 
@@ -71,7 +72,13 @@ def _review_in_background(ref: str, gas: int) -> tuple[threading.Thread, dict]:
     return thread, box
 
 
-def _paused_run_id(ref: str):
+def _paused_run_id(ref: str, attempt: int = 1):
+    """The review run of `ref`, once it waits for its `attempt`-th answer."""
+    return _pause(ref, attempt)[0]
+
+
+def _pause(ref: str, attempt: int = 1):
+    """The review run waiting for its `attempt`-th answer, and the text shown above its form."""
     deadline = time.monotonic() + 60
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
@@ -79,10 +86,12 @@ def _paused_run_id(ref: str):
                 flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"evaluatie {ref}"]))
             )
             for run in runs:
-                if run.state and run.state.is_paused():
-                    return run.id
+                details = run.state.state_details if run.state else None
+                if run.state.is_paused() and details.pause_key == f"besluit-{attempt}":
+                    key = details.run_input_keyset["description"]
+                    return run.id, read_flow_run_input(key, flow_run_id=run.id)
             time.sleep(0.5)
-    raise AssertionError("the review run did not pause for a decision")
+    raise AssertionError(f"the review run did not wait for answer {attempt}")
 
 
 def test_the_professional_confirms_the_recommendation_and_it_is_carried_out(engine_url, long_wait):
@@ -94,7 +103,7 @@ def test_the_professional_confirms_the_recommendation_and_it_is_carried_out(engi
     shown = [a for a in artifacts if a.key == f"aanbeveling-{ref.lower()}"]
     assert shown and "afschalen" in shown[0].data and "doel 1: +0" in shown[0].data
 
-    resume_flow_run(run_id, run_input={"confirm": True, "actor": "PRF-T1"})
+    resume_flow_run(run_id, run_input={"kind": "afschalen", "new_level": 1, "actor": "PRF-T1"})
     thread.join(timeout=120)
     result = box["state"].result()
     assert result["recommendation"]["kind"] == "afschalen" and result["decision"]["state"] == CaseState.ACTIVE
@@ -106,20 +115,42 @@ def test_the_professional_confirms_the_recommendation_and_it_is_carried_out(engi
     assert decision.decided_by == "PRF-T1"
 
 
-def test_an_override_needs_a_reason_and_is_recorded_with_it(engine_url, long_wait):
+def test_the_decision_form_is_preset_to_the_recommendation_with_its_reasons_first(engine_url, long_wait):
+    ref = _active_case(engine_url, "100000058")
+    thread, box = _review_in_background(ref, gas=0)
+    run_id, text = _pause(ref)
+    assert text.startswith("**Aanbeveling: afschalen** naar niveau 1") and "doel 1: +0" in text
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+    schema = read_flow_run_input(run.state.state_details.run_input_keyset["schema"], flow_run_id=run_id)
+    props = schema["properties"]
+    assert (props["kind"]["default"], props["actor"]["default"]) == ("afschalen", "PRF-T2")
+    assert "default" not in props["new_level"]
+    assert props["actor"]["title"] == "Uitgevoerd door" and props["actor"]["pattern"]  # checked like every actor
+    assert {"kind", "actor"} <= set(schema["required"]) and "confirm" not in props
+    resume_flow_run(run_id, run_input={"kind": "afschalen", "actor": "PRF-T1"})  # as preset
+    thread.join(timeout=120)
+    assert box["state"].is_completed() and box["state"].result()["decision"]["level"] == 1
+
+
+def test_an_override_without_a_reason_is_refused_in_dutch_and_the_review_waits_again(engine_url, long_wait):
     ref = _active_case(engine_url, "100000034")
     thread, box = _review_in_background(ref, gas=0)
-    resume_flow_run(_paused_run_id(ref), run_input={"confirm": False, "kind": "voortzetten", "actor": "PRF-T1"})
-    thread.join(timeout=120)
-    assert box["state"].is_failed() and "override_reason" in box["state"].message
+    resume_flow_run(_paused_run_id(ref), run_input={"kind": "voortzetten", "actor": "PRF-T1"})
+    run_id, text = _pause(ref, attempt=2)  # never silently replaced by the recommendation: asked again
+    assert text.startswith("**Niet vastgelegd:** Reden om af te wijken (override_reason):")
     assert _state(engine_url, ref) == (CaseState.REVIEWED, 2)  # nothing changed
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+    schema = read_flow_run_input(run.state.state_details.run_input_keyset["schema"], flow_run_id=run_id)
+    assert schema["properties"]["kind"]["default"] == "voortzetten"  # the answer as given, to complete
 
-    result = f_review.take_decision(
-        form=forms.TakeDecision(
-            case_ref=ref, kind="voortzetten", override_reason="wens_leerling_ouders", actor="PRF-T1"
-        )
+    resume_flow_run(
+        run_id, run_input={"kind": "voortzetten", "override_reason": "wens_leerling_ouders", "actor": "PRF-T1"}
     )
-    assert result["state"] == CaseState.ACTIVE
+    thread.join(timeout=120)
+    assert box["state"].is_completed(), box["state"].message
+    assert box["state"].result()["decision"]["state"] == CaseState.ACTIVE
     with Session(get_engine(engine_url)) as s:
         case = s.exec(select(Case).where(Case.ref == ref)).one()
         decision = s.exec(select(Decision).where(Decision.case_id == case.id).order_by(Decision.id.desc())).first()
@@ -128,6 +159,17 @@ def test_an_override_needs_a_reason_and_is_recorded_with_it(engine_url, long_wai
         "afschalen",
         "wens_leerling_ouders",
     )
+
+
+def test_an_unknown_actor_in_the_answer_is_refused_by_the_server(engine_url, long_wait):
+    ref = _active_case(engine_url, "100000071")
+    thread, box = _review_in_background(ref, gas=0)
+    run_id = _paused_run_id(ref)
+    with pytest.raises(RuntimeError, match="does not match"):
+        resume_flow_run(run_id, run_input={"kind": "afschalen", "actor": "piet"})
+    resume_flow_run(run_id, run_input={"kind": "afschalen", "new_level": 1, "actor": "PRF-T1"})
+    thread.join(timeout=120)
+    assert box["state"].is_completed()
 
 
 def test_a_wait_that_times_out_reminds_the_regie_holder_and_leaves_the_case(engine_url):
@@ -231,7 +273,7 @@ def test_closing_without_an_ending_reason_names_the_form_field(engine_url):
         return_state=True,
     )
     assert state.is_failed()
-    assert "end_reason:" in state.message and "reason_code" not in state.message
+    assert "Reden beëindiging (bij afsluiten) (end_reason):" in state.message and "reason_code" not in state.message
     assert _state(engine_url, ref) == (CaseState.ACTIVE, 2)
 
 
@@ -242,7 +284,10 @@ def test_the_review_decision_can_scale_down_into_a_group(engine_url, long_wait):
             s, code="GRP-REVIEW", provider_code="PRV-A", professional_code="PRF-T2", capacity=4, hours_per_week=2
         )
     thread, box = _review_in_background(ref, gas=0)  # on track twice at level 2: scale down to 1
-    resume_flow_run(_paused_run_id(ref), run_input={"confirm": True, "group_code": "GRP-REVIEW", "actor": "PRF-T1"})
+    resume_flow_run(
+        _paused_run_id(ref),
+        run_input={"kind": "afschalen", "new_level": 1, "group_code": "GRP-REVIEW", "actor": "PRF-T1"},
+    )
     thread.join(timeout=120)
     assert box["state"].is_completed(), box["state"].message
     assert box["state"].result()["decision"]["level"] == 1
@@ -252,19 +297,20 @@ def test_the_review_decision_can_scale_down_into_a_group(engine_url, long_wait):
     assert [(m.group_code, m.left_on) for m in members] == [("GRP-REVIEW", None)]
 
 
-def test_the_review_decision_refuses_a_group_when_not_scaling_down_to_level_1(engine_url, long_wait):
+def test_the_review_decision_refuses_a_group_when_not_scaling_down_to_level_1(engine_url, short_wait):
     ref = _active_case(engine_url, "100000149")
     thread, box = _review_in_background(ref, gas=0)
     resume_flow_run(
         _paused_run_id(ref),
         run_input={
-            "confirm": False,
             "kind": "voortzetten",
             "override_reason": "wens_leerling_ouders",
             "group_code": "GRP-REVIEW",
             "actor": "PRF-T1",
         },
     )
-    thread.join(timeout=120)
-    assert box["state"].is_failed() and "group_code" in box["state"].message
+    _, text = _pause(ref, attempt=2)
+    assert "group_code" in text
+    thread.join(timeout=120)  # no valid answer within the wait: the regie holder is reminded
+    assert box["state"].is_completed() and box["state"].result()["decision"] == "open"
     assert _state(engine_url, ref) == (CaseState.REVIEWED, 2)
