@@ -1,24 +1,41 @@
-"""Shared by the flows of every phase: one use case in one transaction, its event, run names from references.
+"""Shared by the flows of every phase: the form checked, one use case in one transaction, its event, its
+result on the run, run names and tags from references.
 
-A refusal by the engine (an illegal transition, missing consent, an unknown code) fails the run with a
-message that names the field and the rule; nothing is written then.
+A refusal by the engine (an illegal transition, missing consent, an unknown code) or a wrong form ends the
+run Failed with a Dutch message that names the field and the rule, without a traceback; nothing is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
+import typing
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
+from uuid import UUID
 
 from prefect import Flow, flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 from prefect.runtime import flow_run
+from prefect.states import Failed
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from flows.form_errors import dutch_errors, titled
+from flows.result import STEP_TITLES, refusal_markdown, result_markdown, step_links
+from flows.worklist import publish_worklist
 from models.errors import ActionRefused, OjaError
-from models.lifecycle import AuditAction
+from models.lifecycle import AuditAction, CaseState
 from models.schooldays import today as amsterdam_today
+from oja.adapters.db import unit_of_work
+from oja.config import get_policy
 from oja.services.kernel import CaseOutcome, execute
+from oja.services.status import case_status
+from oja.services.worklist import NEXT_STEPS
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,44 +43,160 @@ Result = dict[str, Any]  # what a run returns: codes and references only, stored
 
 
 def case_flow(name: str, run_prefix: str) -> Callable[[Callable[P, R]], Flow[P, R]]:
-    """A flow of a professional action: runs named from the form's reference (`run_name`), results kept.
+    """A flow of a professional action: its form checked in Dutch, its result shown on the run, results kept.
 
-    A run's result (the case reference, `joined`, the planned review date: codes only, never personal data)
-    is kept as JSON where Prefect keeps results (PREFECT_HOME/storage, the same for the server and the
-    workers that `oja start` starts), so the UI and the API can read it back.
+    - The form is checked here, not by Prefect: a wrong value ends the run Failed with every wrong field
+      named by its Dutch title and rule (`flows.form_errors`), without a traceback in the logs.
+    - A refusal by the engine (`commit` raises `ActionRefused`) ends the run the same way.
+    - Either way the run gets a markdown artifact saying nothing was recorded (`flows.result`).
+    - A run's result (the case reference, `joined`, the planned review date: codes only) is kept as JSON
+      where Prefect keeps results (PREFECT_HOME/storage, the same for the server and the workers that
+      `oja start` starts), so the UI and the API can read it back.
     """
-    return flow(name=name, flow_run_name=run_name(run_prefix), persist_result=True, result_serializer="json")
+
+    def decorate(fn: Callable[P, R]) -> Flow[P, R]:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            hints = typing.get_type_hints(fn)
+            raw = signature.bind(*args, **kwargs).arguments
+            form = next(iter(raw.values()), None)
+            model = _form_model(hints)
+            try:
+                values = {param: TypeAdapter(hints[param]).validate_python(value) for param, value in raw.items()}
+            except ValidationError as exc:
+                return _refuse(name, dutch_errors(exc, model), form)
+            try:
+                return fn(**values)  # type: ignore[call-arg]
+            except ActionRefused as refusal:
+                return _refuse(name, titled(str(refusal), model), form)
+
+        return cast(
+            "Flow[P, R]",
+            flow(
+                name=name,
+                flow_run_name=run_name(run_prefix),
+                persist_result=True,
+                result_serializer="json",
+                validate_parameters=False,
+            )(run),
+        )
+
+    return decorate
+
+
+def _form_model(hints: dict[str, Any]) -> type[BaseModel] | None:
+    forms = [h for p, h in hints.items() if p != "return" and isinstance(h, type) and issubclass(h, BaseModel)]
+    return forms[0] if forms else None
+
+
+def _form_data(form: object) -> dict[str, Any]:
+    if isinstance(form, BaseModel):
+        return form.model_dump(mode="json")
+    return dict(form) if isinstance(form, dict) else {}
+
+
+def _refuse(step: str, message: str, form: object) -> State:
+    """End the run Failed with the Dutch message, without a traceback; nothing was recorded."""
+    get_run_logger().warning("%s niet vastgelegd:\n%s", step, message)
+    case_ref = _form_data(form).get("case_ref")
+    try:
+        create_markdown_artifact(
+            markdown=refusal_markdown(step, message, case_ref if isinstance(case_ref, str) else None),
+            description="Niet vastgelegd",
+        )
+        if isinstance(case_ref, str):
+            _tag_run({f"casus:{case_ref}"})
+    except Exception as exc:  # the refusal stands; showing it is best effort
+        get_run_logger().warning("de weigering kon niet op de run worden getoond: %s", exc)
+    return Failed(message=message.replace("\n", "; "))
+
+
+def _tag_run(tags: set[str]) -> None:
+    """Add tags to this flow run, so the Runs page filters one case's history or one school's work."""
+    run_id = flow_run.get_id()
+    if run_id is None:
+        return
+    with get_client(sync_client=True) as client:
+        current = set(client.read_flow_run(UUID(str(run_id))).tags)
+        if not tags <= current:
+            client.update_flow_run(UUID(str(run_id)), tags=sorted(current | tags))
 
 
 def run_name(prefix: str) -> Callable[[], str]:
     """A run name from the case or pupil reference in the form, never from personal data."""
 
     def name() -> str:
-        form = flow_run.parameters.get("form", {})
-        data = form if isinstance(form, dict) else form.model_dump()
+        data = _form_data(flow_run.parameters.get("form", {}))
         ref = data.get("case_ref") or data.get("pupil_ref") or data.get("request_ref") or ""
         return f"{prefix} {ref}".strip()
 
     return name
 
 
-def run_use_case(action: str, use_case: Callable[..., R], **kwargs: Any) -> R:
-    """One use case in one transaction (a refusal of access audited); a refusal fails the run with its message."""
-    try:
-        return execute(use_case, **kwargs)
-    except OjaError as exc:
-        get_run_logger().error("%s geweigerd: %s", action, exc)
-        raise ActionRefused(str(exc)) from None
+REFUSED = "geweigerd"  # the key of a task's result when the engine refused its change
+
+
+def refused(step: str, exc: OjaError) -> Result:
+    """What a task returns when the engine refuses: the message, for the flow to end Failed with it.
+
+    A refusal is expected (a person's input), not an operator's error: a warning, no failed task run.
+    """
+    get_run_logger().warning("%s geweigerd: %s", step, exc)
+    return {REFUSED: str(exc)}
+
+
+def settle(result: Result) -> Result:
+    """A task's result, or `ActionRefused` with the engine's message when it was refused (the run ends Failed)."""
+    if REFUSED in result:
+        raise ActionRefused(str(result[REFUSED]))
+    return result
 
 
 @task(name="wijziging-vastleggen", cache_policy=NO_CACHE)
-def commit(action: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> Result:
+def _commit(step: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> Result:
     """Run one use case in one transaction: the change and its audit record commit together or not at all."""
-    outcome = run_use_case(action, use_case, **kwargs)
+    try:
+        outcome = execute(use_case, **kwargs)
+    except OjaError as exc:
+        return refused(step, exc)
     logger = get_run_logger()
     logger.info("%s: %s -> %s (niveau %s)", outcome.case_ref, outcome.action, outcome.state, outcome.level)
     emit_transition_event(outcome)
     return outcome.as_dict()
+
+
+def commit(step: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> Result:
+    """One use case in one transaction, then its result shown on the run; a refusal raises `ActionRefused`.
+
+    `step` is the flow name of the step (`besluit-nemen`), as the result and the links name it.
+    """
+    result = settle(_commit(step, use_case, **kwargs))
+    show_result(step, result, kwargs.get("actor"))
+    return result
+
+
+def show_result(step: str, outcome: Result, actor: object) -> None:
+    """The step's result on the run (artifact), the run tagged with case and school, the school's worklist
+    refreshed (that school only, so it stays cheap). Not a task: the artifacts belong to the flow run itself.
+
+    The change is committed already: trouble showing it is logged as a warning, not a failed step.
+    """
+    logger = get_run_logger()
+    try:
+        with unit_of_work() as session:
+            status = case_status(session, case_ref=outcome["case_ref"], today=amsterdam_today(), policy=get_policy())
+        prefill = {"case_ref": status.case_ref, **({"actor": actor} if isinstance(actor, str) else {})}
+        links = step_links(NEXT_STEPS.get(CaseState(status.state), ()), prefill)
+        create_markdown_artifact(
+            markdown=result_markdown(step, outcome, status, links),
+            description=f"Resultaat {STEP_TITLES.get(step, step)} {status.case_ref}",
+        )
+        _tag_run({f"casus:{status.case_ref}", f"school:{status.school_code}"})
+        publish_worklist(status.school_code, status.worklist, amsterdam_today())
+    except Exception as exc:
+        logger.warning("het resultaat kon niet op de run worden getoond: %s", exc)
 
 
 # the Prefect event per audited action: `oja.arrangement.<name>` (automations listen for these names)

@@ -47,7 +47,7 @@ def triage(form: forms.Triage) -> Result:
 def reopen(form: forms.CaseAction) -> Result:
     """Reopen a closed case for a new triage."""
     return commit(
-        "heropenen",
+        "casus-heropenen",
         service.reopen,
         case_ref=form.case_ref,
         actor=form.actor,

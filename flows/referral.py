@@ -15,7 +15,13 @@ from oja.services import referral as service
 @case_flow("verwijzen-specialistische-zorg", "verwijzing")
 def refer(form: forms.CaseAction) -> Result:
     """Refer to specialised care (level 4) through the pupil's municipality, outside a review."""
-    return commit("verwijzen", service.refer, case_ref=form.case_ref, actor=form.actor, today=amsterdam_today())
+    return commit(
+        "verwijzen-specialistische-zorg",
+        service.refer,
+        case_ref=form.case_ref,
+        actor=form.actor,
+        today=amsterdam_today(),
+    )
 
 
 @case_flow("verwijzing-beantwoorden", "verwijzing-antwoord")
@@ -37,7 +43,7 @@ def respond_to_referral(form: forms.RespondToReferral) -> Result:
 def return_from_specialised(form: forms.ReturnFromSpecialised) -> Result:
     """Return from specialised care into an in-school arrangement at a chosen level; a new plan follows."""
     return commit(
-        "terugkeer",
+        "terugkeer-uit-specialistische-zorg",
         service.return_from_specialised,
         case_ref=form.case_ref,
         level=form.level,

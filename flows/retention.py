@@ -13,13 +13,15 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from flows import forms
-from flows.common import Result, case_flow, day, run_use_case
+from flows.common import Result, case_flow, day, refused, settle
 from flows.run_names import dated_run_name
+from models.errors import OjaError
 from models.schooldays import today as amsterdam_today
 from models.tables import ErasureRequest
 from oja.adapters.db import get_engine
 from oja.config import get_policy
 from oja.services import retention
+from oja.services.kernel import execute
 
 
 @flow(
@@ -35,9 +37,17 @@ def apply_retention() -> Result:
     return report.as_dict()
 
 
+def _commit(step: str, use_case: Callable[..., ErasureRequest], **kwargs: Any) -> Result:
+    """The request in one transaction; a refusal raises `ActionRefused` (the run ends Failed, in Dutch)."""
+    return settle(_record(step, use_case, **kwargs))
+
+
 @task(name="verzoek-vastleggen", cache_policy=NO_CACHE)
-def _commit(action: str, use_case: Callable[..., ErasureRequest], **kwargs: Any) -> Result:
-    request = run_use_case(action, use_case, **kwargs)
+def _record(step: str, use_case: Callable[..., ErasureRequest], **kwargs: Any) -> Result:
+    try:
+        request = execute(use_case, **kwargs)
+    except OjaError as exc:
+        return refused(step, exc)
     result: Result = {
         "request_ref": request.ref,
         "pupil_ref": request.pupil_ref,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
@@ -18,7 +18,7 @@ from sqlmodel import Session
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine
 from oja.config import get_policy
-from oja.services.worklist import open_schools, worklist, worklist_markdown
+from oja.services.worklist import WorklistRow, open_schools, worklist, worklist_markdown
 
 KEY_PREFIX = "werklijst-"
 
@@ -49,14 +49,17 @@ def refresh_worklists(school_codes: Iterable[str], day: dt.date | None = None) -
     codes = list(dict.fromkeys(code.strip().upper() for code in school_codes))
     with Session(get_engine()) as session:
         lists = {code: worklist(session, school_code=code, today=today, policy=policy) for code in codes}
-    keys = []
-    for code, rows in lists.items():
-        late = sum(row.overdue for row in rows)
-        create_markdown_artifact(
-            key=worklist_key(code),
-            markdown=worklist_markdown(code, rows, today),
-            description=f"Werklijst {code} op {today.isoformat()}: {len(rows)} open casussen, {late} te laat",
-        )
-        keys.append(worklist_key(code))
+    keys = [publish_worklist(code, rows, today) for code, rows in lists.items()]
     get_run_logger().info("%s: werklijsten bijgewerkt voor %d school(en): %s", today, len(keys), ", ".join(codes))
     return keys
+
+
+def publish_worklist(code: str, rows: Sequence[WorklistRow], today: dt.date) -> str:
+    """Publish one school's worklist as its keyed markdown artifact; the key."""
+    late = sum(row.overdue for row in rows)
+    create_markdown_artifact(
+        key=worklist_key(code),
+        markdown=worklist_markdown(code, rows, today),
+        description=f"Werklijst {code} op {today.isoformat()}: {len(rows)} open casussen, {late} te laat",
+    )
+    return worklist_key(code)

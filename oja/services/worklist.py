@@ -40,15 +40,18 @@ class Due(StrEnum):
     REFERRAL = "verwijzing-opvolgen"  # the district team's answer to a referral
 
 
-# the next step of a case in each open state: the Prefect flow (and deployment) that takes it
-NEXT_STEP: dict[CaseState, str] = {
-    CaseState.AWAITING_TRIAGE: "triage",
-    CaseState.PLANNING: "plan-opstellen",
-    CaseState.PLAN_DRAFTED: "toestemming-vastleggen",
-    CaseState.CONSENTED: "arrangement-starten",
-    CaseState.ACTIVE: "evaluatie-vastleggen",
-    CaseState.REVIEWED: "besluit-nemen",
-    CaseState.ESCALATED: "terugkeer-uit-specialistische-zorg",  # once the district team has answered
+# the steps that can follow each state, the usual next one first: the Prefect flows (and deployments) that
+# take them. The worklist shows the first; a step's result on its run links to each (`flows/result.py`).
+NEXT_STEPS: dict[CaseState, tuple[str, ...]] = {
+    CaseState.AWAITING_TRIAGE: ("triage",),
+    CaseState.PLANNING: ("plan-opstellen",),
+    CaseState.PLAN_DRAFTED: ("toestemming-vastleggen", "plan-opstellen"),
+    CaseState.CONSENTED: ("arrangement-starten",),
+    CaseState.ACTIVE: ("evaluatie-vastleggen", "meting-vastleggen"),
+    CaseState.REVIEWED: ("besluit-nemen",),
+    # once the district team has answered; before, the answer (ANSWER_REFERRAL) comes first
+    CaseState.ESCALATED: ("terugkeer-uit-specialistische-zorg", "verwijzing-beantwoorden"),
+    CaseState.CLOSED: ("casus-heropenen",),
 }
 ANSWER_REFERRAL = "verwijzing-beantwoorden"  # escalated, the referral still waiting for the district team
 LATE_KINDS = {NoticeKind.PLAN_LATE: Due.PLAN, NoticeKind.CONSENT_LATE: Due.CONSENT}
@@ -137,7 +140,7 @@ def worklist(session: Session, *, school_code: str, today: dt.date, policy: Poli
     index = SchoolDayIndex(calendar, min(past), today) if past else None  # the school days since each one
     rows = []
     for case_id, ref, state, level, urgency, regie in cases:
-        step = ANSWER_REFERRAL if case_id in waiting else NEXT_STEP[CaseState(state)]
+        step = ANSWER_REFERRAL if case_id in waiting else NEXT_STEPS[CaseState(state)][0]
         n = nearest.get(case_id)
         if n is None:
             rows.append(WorklistRow(ref, state, level, urgency, None, None, False, regie, step))

@@ -362,11 +362,23 @@ def test_an_unknown_code_in_a_form_fails_naming_the_field(engine_url, pupils):
     assert state.is_failed() and "school_code" in state.message and "99ZZ" in state.message
 
 
-def test_a_malformed_form_value_is_refused_before_the_run_starts(prefect_server):
-    from prefect.exceptions import ParameterTypeError
-
-    with pytest.raises(ParameterTypeError, match="case_ref"):
-        f_planning.activate(form={"case_ref": "12345", "actor": "PRF-T1"})
+def test_a_wrong_form_ends_the_run_with_every_error_in_dutch_and_nothing_written(prefect_server):
+    state = f_planning.draft_plan(
+        form={
+            "case_ref": "12345",
+            "goals": [{"domain": "gedrag", "baseline": 5}],
+            "interventions": [{"provider_code": "PRV-A", "hours_per_week": 2}],
+            "regie_holder": "PRF-T1",
+            "start_on": "2026-12-01",
+            "planned_end_on": "2026-11-01",
+            "actor": "PRF-T1",
+        },
+        return_state=True,
+    )
+    assert state.is_failed()
+    assert "Casusreferentie (case_ref): heeft niet de juiste vorm (bijvoorbeeld OJA-2026-000123)" in state.message
+    assert "Geplande einddatum (planned_end_on): moet na de startdatum liggen" in state.message
+    assert "Traceback" not in state.message and "pattern" not in state.message
 
 
 def test_run_results_are_kept_as_json_and_read_back_by_another_process(engine_url, tmp_path):

@@ -1,0 +1,150 @@
+"""What a lifecycle run shows on itself when it ends: what changed, what comes next and by when, and links.
+
+A markdown artifact on the run (codes, references and dates only; never personal data), in Dutch:
+the case's state and level after the step, the next deadline, the consents still missing and from whom,
+the goals with the numbers the review form asks for, the referral's follow-up date, and links that open
+the next step's form with the case reference filled in. A refusal gets one too, saying nothing was
+recorded and what to correct.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.parse
+from collections.abc import Iterable, Mapping
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+from prefect.settings import get_current_settings
+
+from models.lifecycle import CaseState
+from notifications.render import long_date
+from oja.services.status import CaseStatus
+from oja.services.worklist import Due
+
+STEP_TITLES: dict[str, str] = {
+    "signaal-registreren": "Signaal registreren",
+    "triage": "Triage",
+    "casus-heropenen": "Casus heropenen",
+    "plan-opstellen": "Plan van aanpak opstellen",
+    "toestemming-vastleggen": "Toestemming vastleggen",
+    "arrangement-starten": "Arrangement starten",
+    "evaluatie-vastleggen": "Evaluatie vastleggen",
+    "meting-vastleggen": "Meting vastleggen",
+    "besluit-nemen": "Besluit nemen",
+    "verwijzen-specialistische-zorg": "Verwijzen naar specialistische zorg",
+    "verwijzing-beantwoorden": "Verwijzing beantwoorden",
+    "terugkeer-uit-specialistische-zorg": "Terugkeer uit specialistische zorg",
+}
+
+
+def _day(value: object) -> str:
+    if value is None:
+        return "-"
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return f"{long_date(day, 'nl')} ({day.isoformat()})"
+
+
+DUE_TEXT: dict[Due, str] = {
+    Due.TRIAGE: "Triage",
+    Due.PLAN: "Plan van aanpak",
+    Due.CONSENT: "Toestemming compleet",
+    Due.REVIEW: "Volgende evaluatie",
+    Due.DECISION: "Besluit na de evaluatie",
+    Due.REFERRAL: "Antwoord van het wijkteam op de verwijzing",
+}
+
+
+def _deadline(status: CaseStatus) -> str | None:
+    """The next deadline in words: what, when, and whether it has passed (the worklist's own rules)."""
+    row = status.row
+    if row is None:
+        return (
+            "De casus is gesloten. Een nieuw signaal of heropenen start opnieuw met triage."
+            if (status.state == CaseState.CLOSED)
+            else None
+        )
+    if row.due is None or row.due_on is None:
+        if status.state == CaseState.CONSENTED:
+            return "Toestemming is compleet: het arrangement kan starten."
+        return None
+    late = " — **te laat**" if row.overdue else ""
+    return f"{DUE_TEXT[row.due]}: uiterlijk {_day(row.due_on)}{late}."
+
+
+def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus, links: Mapping[str, str]) -> str:
+    """The run's result in Dutch: what changed, what comes next and by when, the next steps' forms."""
+    title = STEP_TITLES.get(step, step)
+    lines = [f"## {title}: {status.case_ref}", ""]
+    if outcome.get("joined"):
+        lines += ["Het signaal is toegevoegd aan de open casus van deze leerling (geen tweede intake).", ""]
+    lines += [
+        f"| Casus | {status.case_ref} |",
+        "|---|---|",
+        f"| Vastgelegd | `{outcome.get('action')}` |",
+        f"| Status nu | `{status.state}` |",
+        f"| Niveau | {status.level} |",
+        f"| School | {status.school_code} |",
+        f"| Regiehouder | {status.regie_holder or '-'} |",
+    ]
+    if status.planned_end_on:
+        lines.append(f"| Geplande einddatum | {_day(status.planned_end_on)} |")
+    lines += ["", "### Wat nu"]
+    deadline = _deadline(status)
+    if deadline:
+        lines.append(f"- {deadline}")
+    state = CaseState(status.state)
+    if state in (CaseState.PLAN_DRAFTED, CaseState.CONSENTED) and status.consent_needed:
+        if status.consent_missing:
+            lines.append(f"- Toestemming nog nodig van: **{', '.join(status.consent_missing)}**.")
+        lines.append(f"- Toestemming nodig van (bij de leeftijd van vandaag): {', '.join(status.consent_needed)}.")
+    if state is CaseState.REVIEWED:
+        lines.append(
+            "- Het besluit: bij een evaluatie met Resume bovenaan deze run (de aanbeveling staat erbij),"
+            " anders met het formulier Besluit nemen."
+        )
+    if status.goals and state in (CaseState.PLAN_DRAFTED, CaseState.CONSENTED, CaseState.ACTIVE):
+        lines += [
+            "",
+            "Doelen (de nummers vraagt het formulier Evaluatie vastleggen, bij GAS per doel):",
+            "",
+            "| Doel nr. | Domein | Gemeten met | Beginsituatie | Streefwaarde |",
+            "|---|---|---|---|---|",
+            *[f"| {g.number} | {g.domain} | {g.measure} | {g.baseline:g} | {g.target:g} |" for g in status.goals],
+        ]
+    if links:
+        lines += ["", "### Volgende stap", ""]
+        lines += [f"- [{STEP_TITLES.get(flow, flow)}]({url})" for flow, url in links.items()]
+    return "\n".join(lines)
+
+
+def refusal_markdown(step: str, message: str, case_ref: str | None) -> str:
+    """A refused step: what was wrong, and that nothing was recorded."""
+    title = STEP_TITLES.get(step, step)
+    lines = [f"## {title}: niet vastgelegd" + (f" ({case_ref})" if case_ref else ""), ""]
+    lines += [f"- {line}" for line in message.splitlines() if line.strip()]
+    lines += ["", "Er is niets gewijzigd. Verbeter het formulier en start de stap opnieuw."]
+    return "\n".join(lines)
+
+
+def step_links(flows: Iterable[str], form: Mapping[str, object]) -> dict[str, str]:
+    """For each flow, a link to its deployment's form in the UI, with the case reference (and actor) filled in."""
+    wanted = list(flows)
+    if not wanted:
+        return {}
+    ui = get_current_settings().ui_url
+    if not ui:
+        return {}
+    with get_client(sync_client=True) as client:
+        deployments = client.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)))
+        flow_names = {f.id: f.name for f in client.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)))}
+    by_flow = {flow_names.get(d.flow_id): d.id for d in deployments}
+    links = {}
+    for flow in wanted:
+        deployment_id = by_flow.get(flow)
+        if deployment_id is None:
+            continue
+        query = urllib.parse.quote(json.dumps({"form": dict(form)}, separators=(",", ":")))
+        links[flow] = f"{ui.rstrip('/')}/deployments/deployment/{deployment_id}/run?parameters={query}"
+    return links

@@ -1,0 +1,79 @@
+"""Where one case stands after a step, in codes: what the step's result on the run says comes next.
+
+Read by the lifecycle flows after each change (`flows/result.py`): the consents still missing and from
+whom, the goals with the numbers the review form asks for, and the case's row of its school's worklist
+(`oja.services.worklist`: the next deadline by the sweep's own rules). Codes and dates only, never
+personal data: it is shown in Prefect.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlmodel import Session, col, select
+
+from models.identity import age_on, required_consent
+from models.lifecycle import CaseState
+from models.tables import Goal
+from oja.config import Policy
+from oja.services.planning import granted_parties
+from oja.services.pupils import parents_with_authority
+from oja.services.reads import born, current_plan, find_case, pupil_of
+from oja.services.worklist import WorklistRow, worklist
+
+
+@dataclasses.dataclass(frozen=True)
+class GoalLine:
+    number: int
+    domain: str  # models.vocabulary.Domain
+    measure: str  # models.vocabulary.Measure
+    baseline: float
+    target: float
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseStatus:
+    """A case after a step: its state and what its next step needs, in codes and dates."""
+
+    case_ref: str
+    school_code: str
+    state: str  # models.lifecycle.CaseState
+    level: int
+    regie_holder: str | None
+    planned_end_on: dt.date | None
+    consent_needed: tuple[str, ...]  # models.vocabulary.ConsentParty, every party the plan needs today
+    consent_missing: tuple[str, ...]  # of those, the ones whose consent is not (yet) on record
+    goals: tuple[GoalLine, ...]
+    worklist: tuple[WorklistRow, ...]  # the school's worklist after the step
+    row: WorklistRow | None  # this case's row in it: its next deadline (None once closed)
+
+
+def case_status(session: Session, *, case_ref: str, today: dt.date, policy: Policy) -> CaseStatus:
+    """Where the case stands now: consent and goals from its current plan, its school's worklist."""
+    case = find_case(session, case_ref)
+    plan = current_plan(session, case)
+    needed: frozenset[str] = frozenset()
+    missing: set[str] = set()
+    goals: tuple[GoalLine, ...] = ()
+    if plan is not None and case.state != CaseState.CLOSED.value:
+        pupil = pupil_of(session, case)
+        if pupil.birth_date is not None:  # a destroyed dossier has no one left to ask
+            needed = required_consent(age_on(born(pupil), today), parents_with_authority(session, pupil))
+            missing = set(needed) - granted_parties(session, plan)
+        stored = session.exec(select(Goal).where(Goal.plan_id == plan.id).order_by(col(Goal.number))).all()
+        goals = tuple(GoalLine(g.number, g.domain, g.measure, g.baseline, g.target) for g in stored)
+    rows = tuple(worklist(session, school_code=case.school_code, today=today, policy=policy))
+    return CaseStatus(
+        case_ref=case_ref,
+        school_code=case.school_code,
+        state=case.state,
+        level=case.level,
+        regie_holder=case.regie_holder_code,
+        planned_end_on=plan.planned_end_on if plan is not None else None,
+        consent_needed=tuple(sorted(needed)),
+        consent_missing=tuple(sorted(missing)),
+        goals=goals,
+        worklist=rows,
+        row=next((r for r in rows if r.case_ref == case_ref), None),
+    )
