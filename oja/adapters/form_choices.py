@@ -81,9 +81,13 @@ def project_deployments(client: SyncPrefectClient) -> Iterator[DeploymentRespons
 
 
 def with_choices(schema: Mapping[str, Any], choices: Mapping[Kind, Sequence[Choice]]) -> dict[str, Any]:
-    """A copy of a parameter schema whose code fields offer these choices, in every (nested) form."""
+    """A copy of a parameter schema whose code fields offer these choices, in every (nested) form, and whose
+    form parameter is titled in Dutch."""
     patched = copy.deepcopy(dict(schema))
     _patch(patched, choices)
+    form = patched.get("properties", {}).get("form")
+    if isinstance(form, dict) and form.get("title") in (None, "form"):
+        form["title"] = "Formulier"  # the flows' one parameter: its name is not a label for people
     return patched
 
 

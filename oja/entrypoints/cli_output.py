@@ -42,6 +42,9 @@ def print_worklist(school_code: str, day: dt.date, rows: Sequence[WorklistRow], 
         console.print(f"Werklijst {school_code}, {day.isoformat()}: geen open casussen.")
     else:
         table = Table(*COLUMNS, title=f"Werklijst {school_code}, {day.isoformat()}: de dringendste eerst")
+        for n, column in enumerate(table.columns):  # on a narrow screen codes fold, a reference and a date stay whole
+            column.overflow = "fold"
+            column.no_wrap = n in (0, 3)
         for row in rows:
             table.add_row(*cells(row, late="[bold red]te laat[/bold red]"))
         console.print(table)

@@ -186,6 +186,8 @@ def start(
         "OJA_HOME": str(home),
         "OJA_DATABASE_URL": settings.effective_database_url,
         "OJA_PROJECT_DIR": str(PROJECT_DIR),
+        # the workers start each flow run with `python -m oja.entrypoints.engine` (prefect.yaml): this one
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
     if auth:  # the server asks for it, and every client of it (deploy, workers) sends it
         env["PREFECT_API_AUTH_STRING"] = auth
@@ -259,6 +261,7 @@ def start(
         if removed:  # a deployment renamed in prefect.yaml: the old one would still be listed, and scheduled
             console.print("deployments no longer in prefect.yaml removed: " + ", ".join(removed))
         if env.get("OJA_OPERATOR_URLS"):
+            _run([_bin("oja"), "forms", "publish"], env, console, "offering the known codes in the forms")
             _run([_bin("oja"), "alerts"], env, console, "installing the operator alerts")
             console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
         for n in range(workers):
@@ -267,7 +270,8 @@ def start(
             f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s): "
             f"open [bold]http://{host}:{port}[/bold]\n"
             "  Deployments -> pick a step (e.g. '01 Signaal registreren') -> Run -> Custom run, fill in the form.\n"
-            "  Codes to type in the forms: .venv/bin/oja reference   (demo pupils: .venv/bin/oja pupil list)\n"
+            "  Schools, providers and professionals are chosen from lists in the forms (after a change to the\n"
+            "  reference data: .venv/bin/oja forms publish); demo pupils: .venv/bin/oja pupil list\n"
             "  Look at a case: .venv/bin/oja case show OJA-...\n"
             f"Logs of the Prefect server and the workers: {logs}\n"
             "Ctrl-C stops everything."

@@ -296,6 +296,108 @@ def test_the_deployments_page_reads_as_a_menu_in_lifecycle_order(engine, browser
     assert shown == list(DEPLOYMENTS.values())[:10]
 
 
+def _case_in(engine, state: str, school: str | None = None) -> str:
+    with engine.engine_db() as db:
+        query = "SELECT ref FROM oja_case WHERE state = ?" + (" AND school_code = ?" if school else "") + " ORDER BY id"
+        return db.execute(query, (state, school) if school else (state,)).fetchone()[0]
+
+
+def _run_step(engine, client, flow: str, form: dict, *, wait: bool = True):
+    deployment = client.read_deployment_by_name(deployment_path(flow))
+    run = client.create_flow_run_from_deployment(deployment.id, parameters={"form": form})
+    if wait:
+        _wait(lambda: client.read_flow_run(run.id).state.is_final(), 120, f"the {flow} run on the worker")
+    return client.read_flow_run(run.id)
+
+
+def test_a_refused_step_ends_with_its_dutch_message_and_no_traceback_on_the_worker(engine):
+    from prefect.client.schemas.filters import LogFilter
+
+    active = _case_in(engine, CaseState.ACTIVE.value)
+    with engine.engine_db() as db:
+        [regie] = db.execute("SELECT regie_holder_code FROM oja_case WHERE ref = ?", (active,)).fetchone()
+    with engine.client() as client:
+        run = _run_step(engine, client, "triage", {"case_ref": active, "outcome": "oja", "level": 2, "actor": regie})
+        assert run.state.is_failed()
+        assert run.state.message.startswith(f"casus {active}: stap 'triage_oja' kan niet in status 'actief'")
+        time.sleep(3)  # the run's last log lines reach the API in a batch
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id={"any_": [run.id]}))
+    text = "\n".join(log.message for log in logs)
+    assert "niet vastgelegd" in text and "Traceback" not in text, text
+    assert not [log for log in logs if log.level >= 40], "a person's refused input is no operator's error"
+
+
+def test_a_step_shows_what_comes_next_and_its_link_opens_the_next_form_filled_in(engine, browser, tmp_path):
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with engine.engine_db() as db:  # a demo pupil of 11HE without an open case
+        [pupil] = db.execute(
+            "SELECT ref FROM pupil WHERE school_code = '11HE' AND id NOT IN"
+            " (SELECT pupil_id FROM oja_case WHERE state != 'gesloten') ORDER BY id LIMIT 1"
+        ).fetchone()
+    form = {
+        "pupil_ref": pupil,
+        "school_code": "11HE",
+        "source": "school",
+        "domains": ["leren"],
+        "actor": "PRF-0002",  # the coordinator of 11HE
+    }
+    with engine.client() as client:
+        run = _run_step(engine, client, "signaal-registreren", form)
+        assert run.state.is_completed(), run.state.message
+        [case_tag] = [t for t in run.tags if t.startswith("casus:")]
+        assert "school:11HE" in run.tags
+        ref = case_tag.removeprefix("casus:")
+        assert run.name == f"signaal {pupil}"
+        [result] = [
+            a
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+            )
+            if not a.key and a.type == "markdown"
+        ]
+    page = _page(
+        browser, tmp_path, f"http://127.0.0.1:{engine.port}/artifacts/artifact/{result.id}", "result", "Wat nu"
+    )
+    body = page.locator("body").inner_text()
+    assert f"Signaal registreren: {ref}" in body and "Triage: uiterlijk" in body
+    href = page.get_by_role("link", name="Triage").last.get_attribute("href")
+    page.goto(href)  # opens the triage form with the case filled in
+    page.wait_for_function(
+        "ref => [...document.querySelectorAll('textarea, input')].some(i => i.value === ref)", arg=ref, timeout=30_000
+    )
+    page.screenshot(path=tmp_path / "next-form.png", full_page=True)
+    page.close()
+
+
+def test_the_decision_after_a_review_shows_the_recommendation_first_and_fits_the_window(engine, browser, tmp_path):
+    active = _case_in(engine, CaseState.ACTIVE.value)
+    with engine.client() as client:
+        with engine.engine_db() as db:
+            [regie] = db.execute("SELECT regie_holder_code FROM oja_case WHERE ref = ?", (active,)).fetchone()
+        run = _run_step(engine, client, "evaluatie-vastleggen", {"case_ref": active, "actor": regie}, wait=False)
+        _wait(lambda: client.read_flow_run(run.id).state.is_paused(), 120, "the review waiting for its decision")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"http://127.0.0.1:{engine.port}/runs/flow-run/{run.id}")
+    page.get_by_role("button", name="Resume").first.click()
+    text = page.locator(".p-modal .markdown-renderer").first
+    text.get_by_text("Aanbeveling:").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # the dialog fades in
+    page.screenshot(path=tmp_path / "decision.png")
+    # the recommendation and its reasons are read in full, not squeezed behind the form
+    heights = text.evaluate("el => [el.scrollHeight, el.clientHeight]")
+    assert heights[1] > 60 and heights[0] - heights[1] <= 8, heights  # at most the last paragraph's margin
+    page.get_by_role("button", name="Submit").click()  # as preset: the recommendation
+    page.close()
+    with engine.client() as client:
+        _wait(lambda: client.read_flow_run(run.id).state.is_final(), 120, "the review to finish")
+        finished = client.read_flow_run(run.id)
+    assert finished.state.is_completed(), finished.state.message
+    with engine.engine_db() as db:
+        [state] = db.execute("SELECT state FROM oja_case WHERE ref = ?", (active,)).fetchone()
+    assert state == CaseState.ACTIVE.value  # decided: back to active, with its next review planned
+
+
 def test_the_operator_alerts_are_installed(engine):
     with engine.client() as client:
         late = client.read_automations_by_name(AUTOMATION_NAME)

@@ -1,0 +1,43 @@
+"""The process a worker starts for one flow run: Prefect's own `python -m prefect.engine`, but quiet on refusals.
+
+A step the engine refuses (a wrong form, an illegal transition, missing consent) ends its run Failed with a
+Dutch message that names the field and the rule (`flows/common.py`). Prefect's entry point then raises that
+state again and logs it as "Engine execution exited with unexpected exception" with a Python traceback,
+under the professional's message. This entry point runs the flow the same way and takes the final state
+as it is: an unexpected error inside a flow is still logged with its traceback by the flow engine itself.
+
+The work pool in `prefect.yaml` starts it (`command: python -m oja.entrypoints.engine`), with the engine's
+virtual environment first on the workers' PATH (`oja start` sees to that).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from uuid import UUID
+
+
+def main(argv: list[str]) -> int:
+    from prefect._internal.control_listener import configure_from_env
+    from prefect.engine import handle_engine_signals
+
+    flow_run_id = UUID(argv[1] if len(argv) > 1 else os.environ["PREFECT__FLOW_RUN_ID"])
+    configure_from_env()  # before any flow code is loaded, as Prefect's own entry point does
+    with handle_engine_signals(flow_run_id):
+        from prefect.flow_engine import load_flow, load_flow_run, run_flow
+        from prefect.logging.loggers import flow_run_logger
+
+        flow_run = load_flow_run(flow_run_id=flow_run_id)
+        logger = flow_run_logger(flow_run=flow_run)
+        try:
+            flow = load_flow(flow_run)
+        except Exception:
+            logger.error("De flow kon niet worden geladen", exc_info=True)
+            raise
+        # Prefect's own entry point passes this adapter too; run_flow's annotation is narrower than its use
+        state = run_flow(flow, flow_run=flow_run, error_logger=logger, return_type="state")  # type: ignore[arg-type]
+    return 0 if getattr(state, "is_final", lambda: True)() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
