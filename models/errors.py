@@ -22,9 +22,10 @@ When each is raised:
   domain rules (`models.lifecycle`, `models.identity`, `models.access`, `models.suppression`). The unit of
   work rolls the transaction back; the CLI prints the message; a flow run fails with it. `AccessDenied` is
   also audited as a refusal (`oja.services.kernel.execute`).
-- `ActionRefused` is raised by the lifecycle flows (`flows.common.run_use_case`) in place of an `OjaError`, with the
-  same message, so that the run fails without a traceback into the engine. It is not an `OjaError`: code
-  that catches refusals of the engine does not catch a failed flow.
+- `ActionRefused` is raised inside the lifecycle flows (`flows.common.settle`) in place of an `OjaError`, with
+  the same message, and caught by `flows.common.case_flow`, which ends the run Failed with that message in
+  Dutch and no traceback. It is not an `OjaError`: code that catches refusals of the engine does not catch
+  a refused flow step.
 - `AuditImmutable` is raised by the engine session's flush guard (`oja.adapters.db.OjaSession`) when code
   would change or delete an audit record: a bug, not a refusal, so it is a `RuntimeError` and not an `OjaError`.
 - `DeliveryError` is not a refusal either: the engine decided, the channel failed. `DeliveryFailed` is raised
