@@ -186,6 +186,9 @@ def start(
         "OJA_HOME": str(home),
         "OJA_DATABASE_URL": settings.effective_database_url,
         "OJA_PROJECT_DIR": str(PROJECT_DIR),
+        # a worker asks for new runs every second (Prefect's default is 10 s: on average 5 s of a
+        # professional's wait after Submit, doing nothing); a setting of the caller's wins
+        "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "1"),
         # the workers start each flow run with `python -m oja.entrypoints.engine` (prefect.yaml): this one
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
