@@ -20,6 +20,7 @@ from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine
 from oja.adapters.messages import message_options
 from oja.adapters.notify import build_sender
+from oja.adapters.signals import graceful_stop
 from oja.config import get_policy, get_settings
 from oja.services import dispatch, sweep
 
@@ -58,7 +59,8 @@ def dispatch_outbox() -> dict[str, Any]:
     """Send what is pending in the outbox; failures stay pending for the next attempt."""
     sender = build_sender(get_settings())
     try:
-        report = dispatch.dispatch(get_engine(), sender)
+        with graceful_stop() as stop:  # SIGTERM: finish the message being sent, release the rest
+            report = dispatch.dispatch(get_engine(), sender, stop=stop)
     finally:
         sender.close()
     _log_sent(report)
@@ -71,13 +73,15 @@ def plan_and_send(day: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
     settings = get_settings()
     sender = build_sender(settings)
     try:
-        planned, sent = sweep.sweep_day(
-            get_engine(),
-            sender,
-            day=day,
-            policy=get_policy(),
-            **message_options(settings),
-        )
+        with graceful_stop() as stop:  # SIGTERM: finish the message being sent, release the rest
+            planned, sent = sweep.sweep_day(
+                get_engine(),
+                sender,
+                day=day,
+                policy=get_policy(),
+                stop=stop,
+                **message_options(settings),
+            )
     finally:
         sender.close()
     _log_planned(planned)
