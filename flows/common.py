@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+import re
 import typing
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
@@ -25,6 +26,7 @@ from prefect.runtime import flow_run
 from prefect.states import Failed
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from flows import forms
 from flows.form_errors import dutch_errors, titled
 from flows.result import STEP_TITLES, refusal_markdown, result_markdown, step_links
 from flows.worklist import publish_worklist
@@ -97,16 +99,32 @@ def _form_data(form: object) -> dict[str, Any]:
     return dict(form) if isinstance(form, dict) else {}
 
 
+# the references a run may be named and tagged by: only a value of their own form (a form that failed its
+# check may hold anything in these fields, a name too, when the UI's check was switched off)
+REFERENCES = (
+    ("case_ref", re.compile(forms.CASE_REF_PATTERN)),
+    ("pupil_ref", re.compile(forms.PUPIL_REF_PATTERN)),
+    ("request_ref", re.compile(forms.REQUEST_REF_PATTERN)),
+)
+
+
+def _reference(form: object, *keys: str) -> str | None:
+    """The first of these references in the form that has its own form (`OJA-2026-000123`), else None."""
+    data = _form_data(form)
+    for key, pattern in REFERENCES:
+        value = data.get(key)
+        if key in keys and isinstance(value, str) and pattern.fullmatch(value):
+            return value
+    return None
+
+
 def _refuse(step: str, message: str, form: object) -> State:
     """End the run Failed with the Dutch message, without a traceback; nothing was recorded."""
     get_run_logger().warning("%s niet vastgelegd:\n%s", step, message)
-    case_ref = _form_data(form).get("case_ref")
+    case_ref = _reference(form, "case_ref")
     try:
-        create_markdown_artifact(
-            markdown=refusal_markdown(step, message, case_ref if isinstance(case_ref, str) else None),
-            description="Niet vastgelegd",
-        )
-        if isinstance(case_ref, str):
+        create_markdown_artifact(markdown=refusal_markdown(step, message, case_ref), description="Niet vastgelegd")
+        if case_ref is not None:
             _tag_run({f"casus:{case_ref}"})
     except Exception as exc:  # the refusal stands; showing it is best effort
         get_run_logger().warning("de weigering kon niet op de run worden getoond: %s", exc)
@@ -125,12 +143,11 @@ def _tag_run(tags: set[str]) -> None:
 
 
 def run_name(prefix: str) -> Callable[[], str]:
-    """A run name from the case or pupil reference in the form, never from personal data."""
+    """A run name from the case, pupil or request reference in the form, never from personal data."""
 
     def name() -> str:
-        data = _form_data(flow_run.parameters.get("form", {}))
-        ref = data.get("case_ref") or data.get("pupil_ref") or data.get("request_ref") or ""
-        return f"{prefix} {ref}".strip()
+        ref = _reference(flow_run.parameters.get("form", {}), "case_ref", "pupil_ref", "request_ref")
+        return f"{prefix} {ref or ''}".strip()
 
     return name
 

@@ -39,6 +39,7 @@ ChosenCode = BeforeValidator(code_of)  # a label picked from a form's list (`oja
 
 CASE_REF_PATTERN = r"^OJA-\d{4}-\d{6}$"
 PUPIL_REF_PATTERN = r"^LL-\d{6}$"
+REQUEST_REF_PATTERN = r"^VV-\d{4}-\d{6}$"
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,11}$"
 
 CaseRef = Annotated[
@@ -370,7 +371,7 @@ class DecideErasure(Form):
 
     model_config = ConfigDict(title="Beslissen over vernietiging")
 
-    request_ref: str = Field(title="Verzoek", description="Bijvoorbeeld VV-2026-000012.", pattern=r"^VV-\d{4}-\d{6}$")
+    request_ref: str = Field(title="Verzoek", description="Bijvoorbeeld VV-2026-000012.", pattern=REQUEST_REF_PATTERN)
     grant: bool = Field(title="Toewijzen", description="Aan: het dossier wordt vernietigd. Uit: afwijzen met reden.")
     refusal_reason: ErasureRefusal | None = Field(None, title="Reden van afwijzing (alleen bij afwijzen)")
     actor: Actor

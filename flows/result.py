@@ -20,23 +20,12 @@ from prefect.settings import get_current_settings
 
 from models.lifecycle import CaseState
 from notifications.render import long_date
+from oja.deployments import DEPLOYMENTS
 from oja.services.status import CaseStatus
 from oja.services.worklist import Due
 
-STEP_TITLES: dict[str, str] = {
-    "signaal-registreren": "Signaal registreren",
-    "triage": "Triage",
-    "casus-heropenen": "Casus heropenen",
-    "plan-opstellen": "Plan van aanpak opstellen",
-    "toestemming-vastleggen": "Toestemming vastleggen",
-    "arrangement-starten": "Arrangement starten",
-    "evaluatie-vastleggen": "Evaluatie vastleggen",
-    "meting-vastleggen": "Meting vastleggen",
-    "besluit-nemen": "Besluit nemen",
-    "verwijzen-specialistische-zorg": "Verwijzen naar specialistische zorg",
-    "verwijzing-beantwoorden": "Verwijzing beantwoorden",
-    "terugkeer-uit-specialistische-zorg": "Terugkeer uit specialistische zorg",
-}
+# a step by its name in the Deployments menu, without its number: "01 Signaal registreren" -> "Signaal registreren"
+STEP_TITLES: dict[str, str] = {flow: name.split(" ", 1)[1] for flow, name in DEPLOYMENTS.items()}
 
 
 def _day(value: object) -> str:
@@ -59,12 +48,10 @@ DUE_TEXT: dict[Due, str] = {
 def _deadline(status: CaseStatus) -> str | None:
     """The next deadline in words: what, when, and whether it has passed (the worklist's own rules)."""
     row = status.row
+    if status.state == CaseState.CLOSED:
+        return "De casus is gesloten. Een nieuw signaal of heropenen start opnieuw met triage."
     if row is None:
-        return (
-            "De casus is gesloten. Een nieuw signaal of heropenen start opnieuw met triage."
-            if (status.state == CaseState.CLOSED)
-            else None
-        )
+        return None
     if row.due is None or row.due_on is None:
         if status.state == CaseState.CONSENTED:
             return "Toestemming is compleet: het arrangement kan starten."

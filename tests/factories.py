@@ -11,6 +11,16 @@ from oja import services as sv
 from oja.adapters.db import unit_of_work
 
 
+def valid_bsn(i: int, *, base: int) -> str:
+    """The `i`-th test BSN from `base` (steps of 100): the first number from there that passes the eleven-test."""
+    n = base + i * 100
+    while True:
+        digits = f"{n:09d}"
+        if (sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])) % 11 == 0:
+            return digits
+        n += 1
+
+
 def active_case(
     engine: sa.Engine,
     *,

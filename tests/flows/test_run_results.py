@@ -145,3 +145,15 @@ def test_a_refused_step_says_nothing_was_recorded_and_why(engine_url):
     [shown] = _artifacts(run.id)
     assert shown.startswith("## Besluit nemen: niet vastgelegd (OJA-2026-999999)")
     assert "Er is niets gewijzigd" in shown
+
+
+def test_a_name_typed_into_a_reference_field_names_no_run_tag_or_result(engine_url):
+    # the UI's check can be switched off per run: the engine's own check must not echo what was typed
+    state = f_review.take_decision(
+        form={"case_ref": "Pieter Typfout", "kind": "voortzetten", "actor": "PRF-T1"}, return_state=True
+    )
+    assert state.is_failed() and "Casusreferentie (case_ref): heeft niet de juiste vorm" in state.message
+    run = _run(state)
+    shown = " ".join([run.name, *run.tags, state.message, *_artifacts(run.id)])
+    assert "Pieter" not in shown and "Typfout" not in shown
+    assert run.name == "besluit"

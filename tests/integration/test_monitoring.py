@@ -22,19 +22,14 @@ from oja.services import monitoring
 from oja.services.monitoring import LEVELS
 from oja.services.report import default_periods, render_report
 from tests import attack
-from tests.factories import active_case
+from tests.factories import active_case, valid_bsn
 from tests.integration.test_services import TODAY
 
 BSN_BASE = 300000000
 
 
 def _bsn(i: int) -> str:
-    n = BSN_BASE + i * 100
-    while True:
-        digits = f"{n:09d}"
-        if (sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])) % 11 == 0:
-            return digits
-        n += 1
+    return valid_bsn(i, base=BSN_BASE)
 
 
 def _region(engine) -> dict[tuple[str, int], int]:

@@ -23,7 +23,7 @@ from oja.adapters import migrate
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import Policy
 from oja.services import dispatch, sweep
-from tests.factories import active_case
+from tests.factories import active_case, valid_bsn
 
 POLICY = Policy()
 SETUP_DAY = dt.date(2026, 11, 23)  # a Monday
@@ -78,14 +78,7 @@ def _region(url: str, cases: int = 1, *, coordinator_email: str = "zc@school.exa
 
 
 def _bsn(i: int) -> str:
-    """A valid BSN per index (eleven-test)."""
-    n = 100000000 + i * 100
-    while True:
-        digits = f"{n:09d}"
-        total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
-        if total % 11 == 0:
-            return digits
-        n += 1
+    return valid_bsn(i, base=100000000)
 
 
 def _sweep(engine, day, sender):

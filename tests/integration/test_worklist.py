@@ -29,7 +29,7 @@ from oja.services.worklist import (
     worklist,
     worklist_markdown,
 )
-from tests.factories import active_case
+from tests.factories import active_case, valid_bsn
 
 POLICY = Policy()
 DAY = dt.date(2027, 3, 1)  # a Monday, the first school day after the spring holiday (region noord, 22-26 Feb)
@@ -39,14 +39,7 @@ runner = CliRunner()
 
 
 def _bsn(i: int) -> str:
-    """A valid BSN per index (eleven-test)."""
-    n = 200000000 + i * 100
-    while True:
-        digits = f"{n:09d}"
-        total = sum(int(d) * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - int(digits[8])
-        if total % 11 == 0:
-            return digits
-        n += 1
+    return valid_bsn(i, base=200000000)
 
 
 class Region:
