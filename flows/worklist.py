@@ -18,7 +18,7 @@ from sqlmodel import Session
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine
 from oja.config import get_policy
-from oja.services.worklist import WorklistRow, open_schools, worklist, worklist_markdown
+from oja.services.worklist import WorklistRow, open_schools, worklist_markdown, worklists
 
 KEY_PREFIX = "werklijst-"
 
@@ -48,8 +48,8 @@ def refresh_worklists(school_codes: Iterable[str], day: dt.date | None = None) -
     policy = get_policy()
     codes = list(dict.fromkeys(code.strip().upper() for code in school_codes))
     with Session(get_engine()) as session:
-        lists = {code: worklist(session, school_code=code, today=today, policy=policy) for code in codes}
-    keys = [publish_worklist(code, rows, today) for code, rows in lists.items()]
+        lists = worklists(session, school_codes=codes, today=today, policy=policy)  # a few queries for all
+    keys = [publish_worklist(code, lists[code], today) for code in codes]
     get_run_logger().info("%s: werklijsten bijgewerkt voor %d school(en): %s", today, len(keys), ", ".join(codes))
     return keys
 

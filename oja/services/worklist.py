@@ -18,12 +18,13 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session, col, func
 
+from models.errors import UnknownReference
 from models.lifecycle import CaseState
 from models.reminders import NoticeKind
 from models.schooldays import SchoolCalendar, SchoolDayIndex
 from models.tables import Case, Plan, Review
 from oja.config import Policy
-from oja.services.calendar import school_calendar
+from oja.services.calendar import school_calendar, school_calendars
 from oja.services.intake import URGENCY_RANK
 from oja.services.reads import current_plans
 from oja.services.sweep import Deadlines
@@ -88,31 +89,31 @@ class _Next(NamedTuple):
     due: Due
 
 
-def _decisions_due(session: Session, school_code: str) -> dict[int, dt.date]:
-    """The reviewed cases of the school and the day of their latest review, on which the decision is due."""
+def _decisions_due(session: Session, schools: frozenset[str]) -> dict[int, dt.date]:
+    """The reviewed cases of the schools and the day of their latest review, on which the decision is due."""
     latest = sa.select(col(Review.case_id), func.max(Review.id).label("id")).group_by(col(Review.case_id)).subquery()
     stmt = (
         sa.select(col(Case.id), col(Review.held_on))
         .join(latest, latest.c.case_id == col(Case.id))
         .join(Review, col(Review.id) == latest.c.id)
-        .where(col(Case.school_code) == school_code, col(Case.state) == CaseState.REVIEWED.value)
+        .where(col(Case.school_code).in_(sorted(schools)), col(Case.state) == CaseState.REVIEWED.value)
     )
     return {case_id: held_on for case_id, held_on in session.execute(stmt)}
 
 
 def _deadlines(
-    session: Session, school_code: str, policy: Policy, calendar: SchoolCalendar
+    session: Session, schools: frozenset[str], policy: Policy, calendars: dict[str, SchoolCalendar]
 ) -> tuple[dict[int, _Next], set[int]]:
-    """The next deadline of each open case of the school that has one, and the cases whose referral waits for
-    an answer. One query per kind of deadline, for the whole school."""
-    deadlines = Deadlines(session, {school_code: calendar}, policy, frozenset({school_code}))
+    """The next deadline of each open case of the schools that has one, and the cases whose referral waits for
+    an answer. One query per kind of deadline, for all the schools together."""
+    deadlines = Deadlines(session, calendars, policy, schools)
     referrals = [(d.case_id, _Next(d.due_on, Due.REFERRAL)) for d in deadlines.referrals()]
     found = [
         *((d.case_id, _Next(d.due_on, Due.REVIEW)) for d in deadlines.reviews()),
         *((d.case_id, _Next(d.due_on, Due.TRIAGE)) for d in deadlines.triages()),
         *((d.case_id, _Next(d.due_on, LATE_KINDS[kind])) for kind, d in deadlines.late()),
         *referrals,
-        *((case_id, _Next(held_on, Due.DECISION)) for case_id, held_on in _decisions_due(session, school_code).items()),
+        *((case_id, _Next(held_on, Due.DECISION)) for case_id, held_on in _decisions_due(session, schools).items()),
     ]
     nearest: dict[int, _Next] = {}
     for case_id, deadline in found:
@@ -124,30 +125,53 @@ def _deadlines(
 def worklist(session: Session, *, school_code: str, today: dt.date, policy: Policy) -> list[WorklistRow]:
     """The school's open cases, most urgent first (`WorklistRow.sort_key`). An unknown school is refused
     (`InvalidInput` on `school_code`)."""
-    school_code = (school_code or "").strip().upper()
-    calendar = school_calendar(session, school_code)
+    code = (school_code or "").strip().upper()
+    return worklists(
+        session, school_codes=[code], today=today, policy=policy, calendars={code: school_calendar(session, code)}
+    )[code]
+
+
+def worklists(
+    session: Session,
+    *,
+    school_codes: Iterable[str],
+    today: dt.date,
+    policy: Policy,
+    calendars: dict[str, SchoolCalendar] | None = None,
+) -> dict[str, list[WorklistRow]]:
+    """The worklist of each of these schools (`worklist`), read with the same few queries for all of them,
+    whatever their number (the daily sweep refreshes every school's). An unknown school is refused."""
+    schools = frozenset(code.strip().upper() for code in school_codes)
+    calendars = calendars if calendars is not None else school_calendars(session)
+    unknown = sorted(schools - calendars.keys())
+    if unknown:
+        raise UnknownReference("school_code", "school", unknown[0])
     plan = current_plans()
-    columns = (Case.id, Case.ref, Case.state, Case.level, Case.urgency, Plan.regie_holder_code)
+    columns = (Case.id, Case.school_code, Case.ref, Case.state, Case.level, Case.urgency, Plan.regie_holder_code)
     stmt = (
         sa.select(*(col(c) for c in columns))
         .outerjoin(plan, plan.c.case_id == col(Case.id))
         .outerjoin(Plan, col(Plan.id) == plan.c.id)
-        .where(col(Case.school_code) == school_code, col(Case.state) != CaseState.CLOSED.value)
+        .where(col(Case.school_code).in_(sorted(schools)), col(Case.state) != CaseState.CLOSED.value)
     )
     cases = session.execute(stmt).all()
-    nearest, waiting = _deadlines(session, school_code, policy, calendar)
-    past = [n.due_on for n in nearest.values() if n.due_on < today]
-    index = SchoolDayIndex(calendar, min(past), today) if past else None  # the school days since each one
-    rows = []
-    for case_id, ref, state, level, urgency, regie in cases:
+    nearest, waiting = _deadlines(session, schools, policy, calendars)
+    first_past: dict[str, dt.date] = {}  # per school, the earliest deadline passed: the school days since it
+    for case_id, school, *_ in cases:
+        n = nearest.get(case_id)
+        if n is not None and n.due_on < today:
+            first_past[school] = min(n.due_on, first_past.get(school, n.due_on))
+    index = {school: SchoolDayIndex(calendars[school], day, today) for school, day in first_past.items()}
+    lists: dict[str, list[WorklistRow]] = {code: [] for code in schools}
+    for case_id, school, ref, state, level, urgency, regie in cases:
         step = ANSWER_REFERRAL if case_id in waiting else NEXT_STEPS[CaseState(state)][0]
         n = nearest.get(case_id)
         if n is None:
-            rows.append(WorklistRow(ref, state, level, urgency, None, None, False, regie, step))
+            lists[school].append(WorklistRow(ref, state, level, urgency, None, None, False, regie, step))
             continue
-        overdue = index is not None and n.due_on < today and index.between(today, n.due_on) < 0
-        rows.append(WorklistRow(ref, state, level, urgency, n.due_on, n.due, overdue, regie, step))
-    return sorted(rows, key=WorklistRow.sort_key)
+        overdue = n.due_on < today and index[school].between(today, n.due_on) < 0
+        lists[school].append(WorklistRow(ref, state, level, urgency, n.due_on, n.due, overdue, regie, step))
+    return {code: sorted(rows, key=WorklistRow.sort_key) for code, rows in lists.items()}
 
 
 def open_schools(session: Session) -> list[str]:

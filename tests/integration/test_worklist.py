@@ -28,6 +28,7 @@ from oja.services.worklist import (
     open_schools,
     worklist,
     worklist_markdown,
+    worklists,
 )
 from tests.factories import active_case, valid_bsn
 
@@ -319,6 +320,23 @@ def test_a_few_queries_per_school_whatever_its_number_of_cases(engine, region):
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert many == one <= 12
+
+
+def test_every_schools_list_at_once_takes_the_queries_of_one(engine, region):
+    """The daily sweep refreshes every school's list: the same few queries for all, not a round per school."""
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    with Session(engine) as s:
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            both = worklists(s, school_codes=["40AB", "50CD"], today=DAY, policy=POLICY)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+    assert both == {"40AB": _rows(engine), "50CD": _rows(engine, school="50CD")}
+    assert len(statements) <= 12
 
 
 def test_every_next_step_is_a_lifecycle_flow():
