@@ -57,10 +57,11 @@ def plan_notices(day: dt.date) -> dict[str, Any]:
 @task(name="berichten-versturen", cache_policy=NO_CACHE)
 def dispatch_outbox() -> dict[str, Any]:
     """Send what is pending in the outbox; failures stay pending for the next attempt."""
-    sender = build_sender(get_settings())
+    settings = get_settings()
+    sender = build_sender(settings)
     try:
         with graceful_stop() as stop:  # SIGTERM: finish the message being sent, release the rest
-            report = dispatch.dispatch(get_engine(), sender, stop=stop)
+            report = dispatch.dispatch(get_engine(), sender, stop=stop, **settings.dispatch_options)
     finally:
         sender.close()
     _log_sent(report)
@@ -80,6 +81,7 @@ def plan_and_send(day: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
                 day=day,
                 policy=get_policy(),
                 stop=stop,
+                **settings.dispatch_options,
                 **message_options(settings),
             )
     finally:

@@ -114,6 +114,18 @@ class Settings(BaseSettings):
     # Prefect UI the engine runs on (`default_case_url`)
     case_url: str = ""
     timezone: str = "Europe/Amsterdam"
+    # sending: a claimed message is another run's to send again only after the lease (a run that died); a
+    # message the mail server refused waits this long before the next attempt
+    dispatch_lease_seconds: int = Field(600, ge=5, le=86400)
+    dispatch_retry_seconds: int = Field(300, ge=0, le=86400)
+
+    @property
+    def dispatch_options(self) -> dict[str, dt.timedelta]:
+        """The lease and retry wait of `oja.services.dispatch.dispatch`, from the settings."""
+        return {
+            "lease": dt.timedelta(seconds=self.dispatch_lease_seconds),
+            "retry_after": dt.timedelta(seconds=self.dispatch_retry_seconds),
+        }
 
     @model_validator(mode="after")
     def _case_url_default(self) -> Settings:

@@ -382,7 +382,7 @@ def sweep(
             folder = settings.home.resolve() / "mail"
             sender = FolderSender(folder, mail_from=settings.mail_from) if local else build_sender(settings)
             try:
-                sent = dispatch(get_engine(), sender)
+                sent = dispatch(get_engine(), sender, **settings.dispatch_options)
             finally:
                 sender.close()
             console.print(f"sent {sent.sent}, failed {sent.failed}, undeliverable {sent.undeliverable}")

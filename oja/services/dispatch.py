@@ -153,7 +153,13 @@ def dispatch(
 
 
 def while_planning(
-    plan: Callable[[], T], engine: sa.Engine, sender: Sender, *, stop: threading.Event | None = None
+    plan: Callable[[], T],
+    engine: sa.Engine,
+    sender: Sender,
+    *,
+    stop: threading.Event | None = None,
+    lease: dt.timedelta = dt.timedelta(minutes=10),
+    retry_after: dt.timedelta = dt.timedelta(minutes=5),
 ) -> tuple[T, DispatchReport]:
     """Run `plan` (deciding and queueing messages, in batches that commit) and dispatch meanwhile on a thread
     of its own, until `plan` has returned and what it queued is sent (or `stop` is set)."""
@@ -166,7 +172,7 @@ def while_planning(
         try:
             while True:
                 last = planned.is_set()
-                sent.add(dispatch(engine, sender, stop=stop))
+                sent.add(dispatch(engine, sender, stop=stop, lease=lease, retry_after=retry_after))
                 if last or stop.is_set():
                     return
                 planned.wait(0.25)
