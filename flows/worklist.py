@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from uuid import UUID
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import ArtifactCreate
+from prefect.utilities.context import get_task_and_flow_run_ids
 from sqlmodel import Session
 
 from models.schooldays import today as amsterdam_today
@@ -49,17 +52,37 @@ def refresh_worklists(school_codes: Iterable[str], day: dt.date | None = None) -
     codes = list(dict.fromkeys(code.strip().upper() for code in school_codes))
     with Session(get_engine()) as session:
         lists = worklists(session, school_codes=codes, today=today, policy=policy)  # a few queries for all
-    keys = [publish_worklist(code, lists[code], today) for code in codes]
+    keys = publish_worklists({code: lists[code] for code in codes}, today)
     get_run_logger().info("%s: werklijsten bijgewerkt voor %d school(en): %s", today, len(keys), ", ".join(codes))
     return keys
 
 
 def publish_worklist(code: str, rows: Sequence[WorklistRow], today: dt.date) -> str:
     """Publish one school's worklist as its keyed markdown artifact; the key."""
+    return publish_worklists({code: rows}, today)[0]
+
+
+def publish_worklists(lists: Mapping[str, Sequence[WorklistRow]], today: dt.date) -> list[str]:
+    """Publish each school's worklist as its keyed markdown artifact of the current run, over one API client
+    (Prefect's `create_markdown_artifact` opens a client of its own for every artifact); the keys."""
+    task_run_id, flow_run_id = get_task_and_flow_run_ids()
+    with get_client(sync_client=True) as client:
+        return [_publish(client, code, rows, today, task_run_id, flow_run_id) for code, rows in lists.items()]
+
+
+def _publish(
+    client: SyncPrefectClient, code: str, rows: Sequence[WorklistRow], today: dt.date, *run_ids: UUID | None
+) -> str:
     late = sum(row.overdue for row in rows)
-    create_markdown_artifact(
-        key=worklist_key(code),
-        markdown=worklist_markdown(code, rows, today),
-        description=f"Werklijst {code} op {today.isoformat()}: {len(rows)} open casussen, {late} te laat",
+    task_run_id, flow_run_id = run_ids
+    client.create_artifact(
+        ArtifactCreate(
+            type="markdown",
+            key=worklist_key(code),
+            data=worklist_markdown(code, rows, today),
+            description=f"Werklijst {code} op {today.isoformat()}: {len(rows)} open casussen, {late} te laat",
+            task_run_id=task_run_id,
+            flow_run_id=flow_run_id,
+        )
     )
     return worklist_key(code)
