@@ -36,7 +36,7 @@ from models.schooldays import today as amsterdam_today
 from oja.adapters.db import unit_of_work
 from oja.config import get_policy
 from oja.services.kernel import CaseOutcome, execute
-from oja.services.status import case_status
+from oja.services.status import CaseStatus, case_status
 from oja.services.worklist import NEXT_STEPS
 
 P = ParamSpec("P")
@@ -190,11 +190,14 @@ def commit(step: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> Re
     `step` is the flow name of the step (`besluit-nemen`), as the result and the links name it.
     """
     result = settle(_commit(step, use_case, **kwargs))
-    show_result(step, result, kwargs.get("actor"))
+    status = show_result(step, result, kwargs.get("actor"))
+    rec = status.recommendation if status is not None else None
+    if rec is not None:  # after a review: what the engine recommends deciding, also in the run's return value
+        result["recommendation"] = {"kind": rec.kind.value, "new_level": rec.new_level, "rule": rec.rule.value}
     return result
 
 
-def show_result(step: str, outcome: Result, actor: object) -> None:
+def show_result(step: str, outcome: Result, actor: object) -> CaseStatus | None:
     """The step's result on the run (artifact), the run tagged with case and school, the school's worklist
     refreshed (that school only, so it stays cheap). Not a task: the artifacts belong to the flow run itself.
 
@@ -205,7 +208,10 @@ def show_result(step: str, outcome: Result, actor: object) -> None:
         with unit_of_work() as session:
             status = case_status(session, case_ref=outcome["case_ref"], today=amsterdam_today(), policy=get_policy())
         prefill = {"case_ref": status.case_ref, **({"actor": actor} if isinstance(actor, str) else {})}
-        links = step_links(NEXT_STEPS.get(CaseState(status.state), ()), prefill)
+        rec = status.recommendation
+        decision = {} if rec is None else {"kind": rec.kind.value, "new_level": rec.new_level}
+        preset = {"besluit-nemen": {k: v for k, v in decision.items() if v is not None}}
+        links = step_links(NEXT_STEPS.get(CaseState(status.state), ()), prefill, preset)
         create_markdown_artifact(
             markdown=result_markdown(step, outcome, status, links),
             description=f"Resultaat {STEP_TITLES.get(step, step)} {status.case_ref}",
@@ -214,6 +220,8 @@ def show_result(step: str, outcome: Result, actor: object) -> None:
         publish_worklist(status.school_code, status.worklist, amsterdam_today())
     except Exception as exc:
         logger.warning("het resultaat kon niet op de run worden getoond: %s", exc)
+        return None
+    return status
 
 
 # the Prefect event per audited action: `oja.arrangement.<name>` (automations listen for these names)

@@ -9,13 +9,9 @@ and shows every parameter.
 from __future__ import annotations
 
 import datetime as dt
-import typing
-from enum import StrEnum
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from prefect.input import RunInput
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, create_model, field_validator
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from models.vocabulary import (
     ChangeReason,
@@ -221,7 +217,7 @@ class RecordReview(Form):
         return value
 
 
-# the details of a decision, the same on the besluit-nemen form and in the review's Resume form
+# the details of a decision (the besluit-nemen form)
 NewLevel = Annotated[int | None, Field(title="Nieuw niveau (op- of afschalen)", ge=1, le=3)]
 EndReasonField = Annotated[EndReason | None, Field(title="Reden beëindiging (bij afsluiten)")]
 ChangeReasonField = Annotated[ChangeReason | None, Field(title="Reden wijziging (bij op- of afschalen)")]
@@ -264,71 +260,6 @@ class RespondToReferral(Form):
         3, title="Niveau op school bij afwijzing", description="De casus gaat terug naar school.", ge=1, le=3
     )
     actor: Actor
-
-
-class ConfirmDecision(RunInput):
-    """Het besluit na een evaluatie: staat op de aanbeveling; een ander besluit vraagt een reden om af te wijken."""
-
-    model_config = ConfigDict(title="Besluit na evaluatie", use_enum_values=True, json_schema_extra=_plain_optionals)
-
-    kind: DecisionKind = Field(
-        title="Besluit",
-        description="Staat op de aanbeveling. Kiest u een ander besluit, vul dan de reden om af te wijken in.",
-    )
-    new_level: NewLevel = None
-    override_reason: OverrideReasonField = None
-    end_reason: EndReasonField = None
-    # no change reason: scaling after a review records the usual one (verlenging/verkorting); a form short
-    # enough that the recommendation above it stays readable (the besluit-nemen form has the field)
-    group_code: GroupCode = None
-    actor: Actor
-
-
-RI = TypeVar("RI", bound=RunInput)
-
-
-def _code_list(annotation: Any) -> type[StrEnum] | None:
-    """The code list (enum) a field holds, also as an optional."""
-    for candidate in (annotation, *typing.get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, StrEnum):
-            return candidate
-    return None
-
-
-def prefilled(model: type[RI], description: str, required: tuple[str, ...] = (), **values: Any) -> type[RI]:
-    """`model` with `values` filled in, keeping every field's title, help text and checks.
-
-    Prefect's own `RunInput.with_initial_data` re-declares the fields as bare types: the actor field then
-    read "Actor" in English, without its format check. Fields named in `required` stay required in the
-    form (not marked optional) although they have a value filled in.
-    """
-    fields: dict[str, Any] = {
-        name: (
-            model.model_fields[name].annotation,
-            FieldInfo.merge_field_infos(model.model_fields[name], default=value),
-        )
-        for name, value in values.items()
-    }
-
-    def keep_required(schema: dict[str, Any]) -> None:
-        _plain_optionals(schema)
-        schema["required"] = sorted({*schema.get("required", []), *required})
-        # Prefect's Resume dialog shrinks the text above the form to nothing when the form is taller than
-        # the window: without help texts under the fields (the text above says what to do) it fits at 1000 px.
-        # A code list is written out in the field, so the UI shows no help text of the list either.
-        for name, prop in schema.get("properties", {}).items():
-            prop.pop("description", None)
-            codes = _code_list(model.model_fields[name].annotation)
-            if codes is not None and "$ref" in prop:
-                del prop["$ref"]
-                prop.update(type="string", enum=[c.value for c in codes])
-
-    config = ConfigDict(**{**model.model_config, "json_schema_extra": keep_required})
-    filled: type[RI] = create_model(model.__name__, __base__=model, __config__=None, **fields)
-    filled.model_config = config
-    filled.model_rebuild(force=True)
-    filled._description = description
-    return filled
 
 
 class RecordMeasurement(Form):

@@ -2,8 +2,9 @@
 
 A markdown artifact on the run (codes, references and dates only; never personal data), in Dutch:
 the case's state and level after the step, the next deadline, the consents still missing and from whom,
-the goals with the numbers the review form asks for, the referral's follow-up date, and links that open
-the next step's form with the case reference filled in. A refusal gets one too, saying nothing was
+the goals with the numbers the review form asks for, after a review the engine's recommendation with its
+reasons, the referral's follow-up date, and links that open the next step's form with the case reference
+filled in (the decision's form preset to the recommendation). A refusal gets one too, saying nothing was
 recorded and what to correct.
 """
 
@@ -77,6 +78,10 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
     ]
     if status.planned_end_on:
         lines.append(f"| Geplande einddatum | {_day(status.planned_end_on)} |")
+    rec = status.recommendation
+    if rec is not None:
+        level = f" naar niveau {rec.new_level}" if rec.new_level else ""
+        lines += ["", f"### Aanbeveling: **{rec.kind.value}**{level}", "", *[f"- {r}" for r in rec.reasons]]
     lines += ["", "### Wat nu"]
     deadline = _deadline(status)
     if deadline:
@@ -88,9 +93,10 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
         lines.append(f"- Toestemming nodig van (bij de leeftijd van vandaag): {', '.join(status.consent_needed)}.")
     if state is CaseState.REVIEWED:
         lines.append(
-            "- Het besluit: bij een evaluatie met Resume bovenaan deze run (de aanbeveling staat erbij),"
-            " anders met het formulier Besluit nemen."
+            "- Neem het besluit met **Besluit nemen** (de link hieronder): het formulier staat op de aanbeveling,"
+            " versturen neemt die over. Een ander besluit vraagt een reden om af te wijken."
         )
+        lines.append("- Is er op die dag nog geen besluit, dan krijgt de regiehouder een herinnering per e-mail.")
     if status.goals and state in (CaseState.PLAN_DRAFTED, CaseState.CONSENTED, CaseState.ACTIVE):
         lines += [
             "",
@@ -115,8 +121,11 @@ def refusal_markdown(step: str, message: str, case_ref: str | None) -> str:
     return "\n".join(lines)
 
 
-def step_links(flows: Iterable[str], form: Mapping[str, object]) -> dict[str, str]:
-    """For each flow, a link to its deployment's form in the UI, with the case reference (and actor) filled in."""
+def step_links(
+    flows: Iterable[str], form: Mapping[str, object], preset: Mapping[str, Mapping[str, object]] | None = None
+) -> dict[str, str]:
+    """For each flow, a link to its deployment's form in the UI, with `form` (the case reference and actor)
+    filled in, and for a flow in `preset` its values too (the decision form preset to the recommendation)."""
     wanted = list(flows)
     if not wanted:
         return {}
@@ -132,6 +141,7 @@ def step_links(flows: Iterable[str], form: Mapping[str, object]) -> dict[str, st
         deployment_id = by_flow.get(flow)
         if deployment_id is None:
             continue
-        query = urllib.parse.quote(json.dumps({"form": dict(form)}, separators=(",", ":")))
+        values = {**form, **(preset or {}).get(flow, {})}
+        query = urllib.parse.quote(json.dumps({"form": values}, separators=(",", ":")))
         links[flow] = f"{ui.rstrip('/')}/deployments/deployment/{deployment_id}/run?parameters={query}"
     return links

@@ -27,7 +27,7 @@ class NoticeKind(StrEnum):
     PLAN_LATE = "plan_te_laat"  # no joint plan by its deadline
     CONSENT_LATE = "toestemming_te_laat"  # consent incomplete by its deadline
     UPCOMING = "komende_week"  # weekly digest: what is coming in the next school week
-    DECISION_DUE = "besluit_te_nemen"  # a review waits for its decision (the wait in the UI timed out)
+    DECISION_DUE = "besluit_te_nemen"  # a review's decision is due (policy decision_due_school_days) and not taken
     REFERRAL_SENT = "verwijzing_verzonden"  # to the district team: a new referral to specialised care
     REFERRAL_OPEN = "verwijzing_open"  # to the district team: a referral still unanswered
     ERASURE_REMINDER = "vernietiging_binnenkort"  # an erasure request must be decided within a few school days
@@ -137,6 +137,13 @@ def late_stage(school_days_left: int, kind: NoticeKind) -> Stage | None:
     """Plans and consent: one notice once the deadline has passed."""
     if school_days_left < 0:
         return Stage(kind, -1, school_days_left)
+    return None
+
+
+def decision_stage(school_days_left: int) -> Stage | None:
+    """A review's decision not taken by its due day: one notice, from the due day on (a missed sweep catches up)."""
+    if school_days_left <= 0:
+        return Stage(NoticeKind.DECISION_DUE, 0, school_days_left)
     return None
 
 

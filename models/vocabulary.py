@@ -90,7 +90,9 @@ class ChangeReason(StrEnum):
 
 
 class DecisionKind(StrEnum):
-    """Besluit na een evaluatie (`decision.kind`, `decision.recommended_kind`)."""
+    """Staat na een evaluatie op de aanbeveling; een ander besluit vraagt een reden om af te wijken."""
+
+    # shown as the field's help text in the Prefect UI; stored in `decision.kind`, `decision.recommended_kind`
 
     CONTINUE = "voortzetten"
     SCALE_UP = "opschalen"

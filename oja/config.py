@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -75,7 +75,7 @@ class Policy(BaseModel):
     retention_years: int = Field(20, ge=20, le=115, description="a dossier is kept this long after its last change")
     erasure_decision_months: int = Field(3, ge=1, le=3, description="an erasure request is decided within")
     erasure_reminder_school_days: tuple[int, ...] = Field((10, 2), description="erasure reminders before the deadline")
-    decision_wait_seconds: int = Field(3600, ge=1, le=86400, description="how long a review waits for a decision")
+    decision_due_school_days: int = Field(1, ge=0, le=20, description="from a review to its decision: remind")
 
     def decision_policy(self) -> DecisionPolicy:
         return DecisionPolicy(
@@ -92,6 +92,11 @@ class Policy(BaseModel):
         if any(d < 1 or d > 30 for d in value):
             raise ValueError("een herinnering moet 1 tot en met 30 schooldagen voor de termijn liggen")
         return tuple(sorted(set(value), reverse=True))
+
+
+class DispatchOptions(TypedDict):
+    lease: dt.timedelta
+    retry_after: dt.timedelta
 
 
 class Settings(BaseSettings):
@@ -120,12 +125,12 @@ class Settings(BaseSettings):
     dispatch_retry_seconds: int = Field(300, ge=0, le=86400)
 
     @property
-    def dispatch_options(self) -> dict[str, dt.timedelta]:
+    def dispatch_options(self) -> DispatchOptions:
         """The lease and retry wait of `oja.services.dispatch.dispatch`, from the settings."""
-        return {
-            "lease": dt.timedelta(seconds=self.dispatch_lease_seconds),
-            "retry_after": dt.timedelta(seconds=self.dispatch_retry_seconds),
-        }
+        return DispatchOptions(
+            lease=dt.timedelta(seconds=self.dispatch_lease_seconds),
+            retry_after=dt.timedelta(seconds=self.dispatch_retry_seconds),
+        )
 
     @model_validator(mode="after")
     def _case_url_default(self) -> Settings:

@@ -46,6 +46,7 @@ def start(
         False, help="no demo data; needs a login (PREFECT_SERVER_API_AUTH_STRING), PostgreSQL and SMTP"
     ),
     workers: int = typer.Option(1, min=1, max=16, help="process workers on the work pool"),
+    runs_per_worker: int = typer.Option(4, min=1, max=32, help="runs a worker runs at once (a process each)"),
 ) -> None:
     """Start everything: database, (demo data,) Prefect server and UI, deployments, workers."""
     from oja.entrypoints.local import start as start_local
@@ -60,6 +61,7 @@ def start(
             console=console,
             production=production,
             workers=workers,
+            runs_per_worker=runs_per_worker,
         )
     except (OjaError, RuntimeError) as exc:
         _fail(exc)

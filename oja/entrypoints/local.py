@@ -138,6 +138,7 @@ def start(
     console: Console | None = None,
     production: bool = False,
     workers: int = 1,
+    runs_per_worker: int = 4,
 ) -> None:
     from models.schooldays import today
     from oja.adapters import migrate
@@ -268,7 +269,10 @@ def start(
             _run([_bin("oja"), "alerts"], env, console, "installing the operator alerts")
             console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
         for n in range(workers):
-            spawn([_bin("prefect"), "worker", "start", "--pool", WORK_POOL, "--type", "process"], f"worker-{n + 1}.log")
+            # at most `runs_per_worker` runs at once (a process of about 130 MB each); a burst waits its turn
+            # instead of starting 50 processes that contend for the cores and the server's database
+            command = ["worker", "start", "--pool", WORK_POOL, "--type", "process", "--limit", str(runs_per_worker)]
+            spawn([_bin("prefect"), *command], f"worker-{n + 1}.log")
         console.print(
             f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s): "
             f"open [bold]http://{host}:{port}[/bold]\n"

@@ -36,7 +36,6 @@ from oja.services.reference import (
 from oja.services.referral import refer, respond_to_referral, return_from_specialised
 from oja.services.review import (
     DECISION_ACTIONS,
-    awaiting_decision,
     decide,
     recommendation,
     record_measurement,
@@ -52,7 +51,6 @@ __all__ = [
     "InterventionSpec",
     "ParentSpec",
     "activate",
-    "awaiting_decision",
     "case_summary",
     "decide",
     "draft_plan",

@@ -111,20 +111,6 @@ def record_review(
     return dataclasses.replace(case_outcome(case, Action.RECORD_REVIEW), review_id=key(review))
 
 
-def awaiting_decision(session: Session, *, case_ref: str, review_id: int) -> bool:
-    """Whether the case still waits for the decision on this review: reviewed, this its latest review, undecided.
-
-    False once the case was decided (through `besluit-nemen` or otherwise), closed, or reviewed again.
-    The case is locked: a decision being committed is waited for, so no reminder follows it.
-    """
-    case = load_case(session, case_ref)
-    if case.state != CaseState.REVIEWED.value:
-        return False
-    latest = session.exec(select(Review.id).where(Review.case_id == case.id).order_by(col(Review.id).desc())).first()
-    decided = session.exec(select(Decision.id).where(Decision.review_id == review_id)).first()
-    return latest == review_id and decided is None
-
-
 def record_measurement(
     session: Session,
     *,

@@ -1,7 +1,8 @@
 """Where one case stands after a step, in codes: what the step's result on the run says comes next.
 
 Read by the lifecycle flows after each change (`flows/result.py`): the consents still missing and from
-whom, the goals with the numbers the review form asks for, and the case's row of its school's worklist
+whom, the goals with the numbers the review form asks for, after a review the engine's recommendation for
+the decision still to take, and the case's row of its school's worklist
 (`oja.services.worklist`: the next deadline by the sweep's own rules). Codes and dates only, never
 personal data: it is shown in Prefect.
 """
@@ -13,6 +14,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
+from models.decisions import Recommendation
 from models.identity import age_on, required_consent
 from models.lifecycle import CaseState
 from models.tables import Goal
@@ -20,6 +22,7 @@ from oja.config import Policy
 from oja.services.planning import granted_parties
 from oja.services.pupils import parents_with_authority
 from oja.services.reads import born, current_plan, find_case, pupil_of
+from oja.services.review import recommendation
 from oja.services.worklist import WorklistRow, worklist
 
 
@@ -47,6 +50,7 @@ class CaseStatus:
     goals: tuple[GoalLine, ...]
     worklist: tuple[WorklistRow, ...]  # the school's worklist after the step
     row: WorklistRow | None  # this case's row in it: its next deadline (None once closed)
+    recommendation: Recommendation | None = None  # reviewed: what the engine recommends deciding
 
 
 def case_status(session: Session, *, case_ref: str, today: dt.date, policy: Policy) -> CaseStatus:
@@ -76,4 +80,9 @@ def case_status(session: Session, *, case_ref: str, today: dt.date, policy: Poli
         goals=goals,
         worklist=rows,
         row=next((r for r in rows if r.case_ref == case_ref), None),
+        recommendation=(
+            recommendation(session, case_ref=case_ref, policy=policy)
+            if case.state == CaseState.REVIEWED.value
+            else None
+        ),
     )

@@ -28,7 +28,7 @@ from models.lifecycle import CaseState
 from models.recipients import CaseParties, Staff, Staffing
 from models.reminders import NoticeKey, NoticeKind, Stage
 from models.schooldays import SchoolCalendar, SchoolDayIndex, add_school_days, is_school_day
-from models.tables import Case, ErasureRequest, Intervention, Professional, Pupil, Referral, School
+from models.tables import Case, ErasureRequest, Intervention, Professional, Pupil, Referral, Review, School
 from models.vocabulary import DigestKind, ReferralStatus
 from notifications.messages import Digest, DueItem, RenderedMessage
 from oja.adapters import outbox
@@ -40,7 +40,7 @@ from oja.services.reads import current_plans
 if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
     from notifications.send import Sender
 
-__all__ = ["NoticeKind", "SweepReport", "plan_notices", "queue_in_session", "queue_notice", "sweep_day"]
+__all__ = ["NoticeKind", "SweepReport", "plan_notices", "queue_in_session", "sweep_day"]
 __all__ += ["Deadline", "Deadlines"]  # the deadlines, also for oja.services.worklist
 
 RECIPIENT_CHUNK = 200  # recipients per transaction
@@ -188,6 +188,22 @@ class Deadlines:
             due = add_school_days(referred_on, self.policy.referral_followup_school_days, self.calendars[school])
             yield Deadline(case_id, ref, CaseParties(school, municipality_code=municipality), due, since=referred_on)
 
+    def decisions(self) -> Iterator[Deadline]:
+        """Reviewed cases whose decision is not taken, due the decision term after their latest review (any `until`).
+        `since`: the day of that review."""
+        latest = sa.select(col(Review.case_id), func.max(Review.id).label("id")).group_by(col(Review.case_id))
+        newest = latest.subquery()
+        columns = _columns(Case.id, Case.ref, Case.school_code, Review.held_on, Case.regie_holder_code)
+        stmt = (
+            sa.select(*columns)
+            .join(newest, newest.c.case_id == col(Case.id))
+            .join(Review, col(Review.id) == newest.c.id)
+            .where(col(Case.state) == CaseState.REVIEWED.value)
+        )
+        for case_id, ref, school, held_on, regie in self._rows(stmt):
+            due = add_school_days(held_on, self.policy.decision_due_school_days, self.calendars[school])
+            yield Deadline(case_id, ref, CaseParties(school, regie), due, since=held_on)
+
     def erasures(self) -> Iterator[Deadline]:
         """Erasure requests not yet decided, shown by the pupil's latest case (any `until`)."""
         latest_case = sa.select(col(Case.pupil_id), func.max(Case.id).label("case_id")).group_by(col(Case.pupil_id))
@@ -260,6 +276,8 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
     for deadline in d.deadlines.referrals():  # not answered within the follow-up term
         open_days = d.directory.school_days(deadline.parties.school_code, deadline.since or d.day, d.day)
         out += d.candidates(deadline, reminders.referral_open_stage(d.left(deadline), open_days=open_days))
+    for deadline in d.deadlines.decisions():  # a review's decision not taken by its due day
+        out += d.candidates(deadline, reminders.decision_stage(d.left(deadline)))
     for deadline in d.deadlines.erasures():  # reminders, the due day, past the legal term
         out += d.candidates(
             deadline, reminders.erasure_stage(d.left(deadline), before=policy.erasure_reminder_school_days)
@@ -335,27 +353,6 @@ def plan_notices(
         if progress:
             progress(len(chunk))
     return report
-
-
-def queue_notice(
-    engine: sa.Engine,
-    *,
-    case_ref: str,
-    kind: NoticeKind,
-    due_on: dt.date,
-    day: dt.date,
-    render: Render,
-    language: str = "nl",
-    case_url: str = "{case_ref}",
-) -> int:
-    """Decide a notice about a case (a decision due) for whom `models.recipients` names, once; queue its messages."""
-    with Session(engine) as session, session.begin():
-        case = session.exec(select(Case).where(Case.ref == case_ref)).one()
-        staffing = _staff(session.exec(select(Professional)).all())
-        codes = recipients.for_notice(kind, CaseParties(case.school_code, case.regie_holder_code), staffing)
-        return queue_in_session(
-            session, case, list(codes), kind, due_on, day, render=render, language=language, case_url=case_url
-        )
 
 
 def queue_in_session(

@@ -16,13 +16,13 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func
+from sqlmodel import Session, col
 
 from models.errors import UnknownReference
 from models.lifecycle import CaseState
 from models.reminders import NoticeKind
 from models.schooldays import SchoolCalendar, SchoolDayIndex
-from models.tables import Case, Plan, Review
+from models.tables import Case, Plan
 from oja.config import Policy
 from oja.services.calendar import school_calendar, school_calendars
 from oja.services.intake import URGENCY_RANK
@@ -89,18 +89,6 @@ class _Next(NamedTuple):
     due: Due
 
 
-def _decisions_due(session: Session, schools: frozenset[str]) -> dict[int, dt.date]:
-    """The reviewed cases of the schools and the day of their latest review, on which the decision is due."""
-    latest = sa.select(col(Review.case_id), func.max(Review.id).label("id")).group_by(col(Review.case_id)).subquery()
-    stmt = (
-        sa.select(col(Case.id), col(Review.held_on))
-        .join(latest, latest.c.case_id == col(Case.id))
-        .join(Review, col(Review.id) == latest.c.id)
-        .where(col(Case.school_code).in_(sorted(schools)), col(Case.state) == CaseState.REVIEWED.value)
-    )
-    return {case_id: held_on for case_id, held_on in session.execute(stmt)}
-
-
 def _deadlines(
     session: Session, schools: frozenset[str], policy: Policy, calendars: dict[str, SchoolCalendar]
 ) -> tuple[dict[int, _Next], set[int]]:
@@ -113,7 +101,7 @@ def _deadlines(
         *((d.case_id, _Next(d.due_on, Due.TRIAGE)) for d in deadlines.triages()),
         *((d.case_id, _Next(d.due_on, LATE_KINDS[kind])) for kind, d in deadlines.late()),
         *referrals,
-        *((case_id, _Next(held_on, Due.DECISION)) for case_id, held_on in _decisions_due(session, schools).items()),
+        *((d.case_id, _Next(d.due_on, Due.DECISION)) for d in deadlines.decisions()),
     ]
     nearest: dict[int, _Next] = {}
     for case_id, deadline in found:

@@ -34,9 +34,6 @@ def engine_url(tmp_path_factory, prefect_server):
     url = f"sqlite:///{folder / 'oja.db'}"
     previous = os.environ.get("OJA_DATABASE_URL")
     os.environ["OJA_DATABASE_URL"] = url
-    policy = folder / "policy.toml"
-    policy.write_text("[policy]\ndecision_wait_seconds = 2\n", encoding="utf-8")  # a review waits 2 s here
-    os.environ["OJA_POLICY_FILE"] = str(policy)
     get_settings.cache_clear()
     migrate.upgrade(url)
     with unit_of_work(get_engine(url)) as s:
@@ -48,7 +45,6 @@ def engine_url(tmp_path_factory, prefect_server):
         sv.upsert_professional(s, code="PRF-T2", name="Hulpverlener T", role="jeugdhulpverlener", provider_code="PRV-A")
         sv.upsert_professional(s, code="PRF-T3", name="Wijkcoach T", role="wijkteam", municipality_code="GM0147")
     yield url
-    os.environ.pop("OJA_POLICY_FILE", None)
     if previous is None:
         os.environ.pop("OJA_DATABASE_URL", None)
     else:

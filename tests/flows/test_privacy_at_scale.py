@@ -75,9 +75,6 @@ def _name(rng: random.Random, length: int) -> str:
 def region(prefect_server, tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'oja.db'}"
     monkeypatch.setenv("OJA_DATABASE_URL", url)
-    policy = tmp_path / "policy.toml"
-    policy.write_text("[policy]\ndecision_wait_seconds = 2\n", encoding="utf-8")
-    monkeypatch.setenv("OJA_POLICY_FILE", str(policy))
     server = SMTPServer()
     server.start()
     monkeypatch.setenv("OJA_SMTP_URL", server.url)
@@ -216,17 +213,15 @@ def drill(pupils: list[dict], today: dt.date) -> dict:
                 seen[CaseState.ACTIVE] += 1
                 continue
             escalate = p["kind"] == "specialistische_zorg"
-            f_review.commit(
-                "evaluatie-vastleggen",
-                sv.record_review,
-                case_ref=ref,
-                held_on=today,
-                gas_scores={1: 0},
-                safety_concern=escalate,
-                actor="PRF-PW",
-                today=today,
+            f_review.record_review.fn(
+                forms.RecordReview(
+                    case_ref=ref,
+                    held_on=today,
+                    gas_scores=[forms.GoalScoreForm(goal_number=1, gas=0)],
+                    safety_concern=escalate,
+                    actor="PRF-PW",
+                )
             )
-            f_review.recommend_decision(ref)
             level = {"opschalen": 3, "afschalen": 1}.get(p["kind"])
             decided = f_review.take_decision.fn(
                 forms.TakeDecision(

@@ -369,3 +369,53 @@ def test_on_a_monday_each_recipient_gets_one_message_with_the_weekly_overview_in
     assert "weekoverzicht" in to_coordinator.subject
     again, _ = _sweep(engine, monday, sender)  # a re-run decides and sends nothing twice
     assert again.notices == 0 and again.messages == 0 and len(smtp_server.messages) == 2
+
+
+def _decision_notices(engine, ref: str) -> list[tuple[str, dt.date, int]]:
+    with Session(engine) as s:
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        found = s.exec(select(Notice).where(Notice.case_id == case.id, Notice.kind == NoticeKind.DECISION_DUE.value))
+        return [(n.recipient_code, n.due_on, n.school_days) for n in found]
+
+
+def test_a_decision_not_taken_after_a_review_reminds_the_regie_holder_on_its_due_day_once(
+    tmp_path, smtp_server, sender
+):
+    """No run waits for a decision: the daily sweep reminds the regie holder when it is due (policy: 1 school day
+    after the review), once; a case decided in time gets nothing."""
+    region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=2)
+    engine = region["engine"]
+    waiting, decided = region["refs"]
+    held, due = dt.date(2027, 1, 13), dt.date(2027, 1, 14)  # a Wednesday; its decision is due on Thursday
+    with unit_of_work(engine) as s:
+        for ref in region["refs"]:
+            sv.record_review(s, case_ref=ref, held_on=held, actor="PRF-JH", today=held, gas_scores={1: 0})
+    with unit_of_work(engine) as s:
+        sv.decide(s, case_ref=decided, kind="voortzetten", actor="PRF-ZC", today=held, policy=POLICY)
+
+    _sweep(engine, held, sender)  # the day of the review: not due yet
+    assert _decision_notices(engine, waiting) == []
+    smtp_server.messages.clear()
+    _sweep(engine, due, sender)
+    assert _decision_notices(engine, waiting) == [("PRF-ZC", due, 0)]
+    assert _decision_notices(engine, decided) == []
+    [mail] = [m for m in smtp_server.messages if waiting in m.text]
+    assert mail.rcpt_tos == ["zc@school.example"]
+    assert "Besluit na evaluatie nog niet genomen" in mail.text
+    assert "evaluatie gehouden op woensdag 13 januari 2027, besluit uiterlijk op donderdag 14 januari 2027" in mail.text
+
+    _sweep(engine, due, sender)  # the same day again, and the next: no second reminder
+    _sweep(engine, dt.date(2027, 1, 15), sender)
+    assert _decision_notices(engine, waiting) == [("PRF-ZC", due, 0)]
+
+
+def test_a_missed_sweep_still_reminds_of_a_decision_and_says_how_late(tmp_path, smtp_server, sender):
+    region = _region(f"sqlite:///{tmp_path / 'oja.db'}")
+    engine = region["engine"]
+    [ref] = region["refs"]
+    with unit_of_work(engine) as s:
+        sv.record_review(s, case_ref=ref, held_on=dt.date(2027, 1, 13), actor="PRF-JH", today=dt.date(2027, 1, 13))
+    _sweep(engine, dt.date(2027, 1, 18), sender)  # the first sweep since: Monday, two school days late
+    assert _decision_notices(engine, ref) == [("PRF-ZC", dt.date(2027, 1, 14), -2)]
+    [mail] = [m for m in smtp_server.messages if ref in m.text and "Besluit na evaluatie" in m.text]
+    assert "2 schooldagen te laat" in mail.text

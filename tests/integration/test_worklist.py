@@ -162,7 +162,8 @@ def region(engine) -> dict[str, str]:
         "consented": r.consented(DAY),  # no deadline: the arrangement can start
         "active_late": r.active(dt.date(2027, 1, 4)),  # the first review 6 school weeks on: 15 Feb
         "active": r.active(DAY),  # 13 Apr: 6 school weeks, Easter Monday (29 Mar) not counted
-        "reviewed_late": r.reviewed(dt.date(2027, 1, 4), dt.date(2027, 2, 19)),  # the decision due on 19 Feb
+        # reviewed on Thursday 18 Feb: the decision is due a school day later (policy), 19 Feb
+        "reviewed_late": r.reviewed(dt.date(2027, 1, 4), dt.date(2027, 2, 18)),
         "referred_late": r.referred(dt.date(2027, 2, 8)),  # the district team's answer: 5 school days, 15 Feb
         "referred": r.referred(DAY),  # 8 Mar
         "accepted": r.referred(dt.date(2027, 2, 8), accepted=True),  # no deadline: back from specialised care
@@ -268,6 +269,7 @@ def test_the_deadlines_are_those_the_sweep_reminds_of(engine, region):
         "planning_acute",
         "referred_late",
         "active_late",
+        "reviewed_late",  # the decision not taken
     }
     for n in notices:
         if refs[n.case_id] in by_ref:

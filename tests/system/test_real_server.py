@@ -370,32 +370,108 @@ def test_a_step_shows_what_comes_next_and_its_link_opens_the_next_form_filled_in
     page.close()
 
 
-def test_the_decision_after_a_review_shows_the_recommendation_first_and_fits_the_window(engine, browser, tmp_path):
-    active = _case_in(engine, CaseState.ACTIVE.value)
+def _descendants(pid: int) -> set[int]:
+    """The processes under `pid` (from /proc): what `oja start` holds."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _flow_run_processes(pid: int) -> list[int]:
+    """The flow-run processes under `pid`: the workers start each run with `python -m oja.entrypoints.engine`."""
+    found = []
+    for child in _descendants(pid):
+        try:
+            if b"oja.entrypoints.engine" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
+        except OSError:
+            continue
+    return found
+
+
+def test_fifty_open_reviews_hold_no_process_and_the_result_link_decides_as_recommended(engine, browser, tmp_path):
+    """A review's run ends with the recommendation: nothing waits for the decision. 50 reviews recorded through
+    the worker leave 50 cases waiting for a decision and not one process more than before; the decision is
+    taken from the result's link, a form preset to the recommendation: Submit."""
+    from oja.adapters.db import get_engine
+    from tests.factories import active_case, valid_bsn
+
+    today = dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    db = get_engine(f"sqlite:///{engine.home / 'oja.db'}")
+    refs = [
+        active_case(
+            db, school="10HV", coordinator="PRF-0001", bsn=valid_bsn(i, base=300000000), born=dt.date(2009, 5, 5),
+            today=today, provider="JEUGDPUNT", names=("Vijftig", f"Evaluaties{i}"),
+        )
+        for i in range(50)
+    ]  # fmt: skip
+    before = _descendants(engine.proc.pid)
+    runs = []
     with engine.client() as client:
-        with engine.engine_db() as db:
-            [regie] = db.execute("SELECT regie_holder_code FROM oja_case WHERE ref = ?", (active,)).fetchone()
-        run = _run_step(engine, client, "evaluatie-vastleggen", {"case_ref": active, "actor": regie}, wait=False)
-        _wait(lambda: client.read_flow_run(run.id).state.is_paused(), 120, "the review waiting for its decision")
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"http://127.0.0.1:{engine.port}/runs/flow-run/{run.id}")
-    page.get_by_role("button", name="Resume").first.click()
-    text = page.locator(".p-modal .markdown-renderer").first
-    text.get_by_text("Aanbeveling:").wait_for(timeout=30_000)
-    page.wait_for_timeout(1000)  # the dialog fades in
-    page.screenshot(path=tmp_path / "decision.png")
-    # the recommendation and its reasons are read in full, not squeezed behind the form
-    heights = text.evaluate("el => [el.scrollHeight, el.clientHeight]")
-    assert heights[1] > 60 and heights[0] - heights[1] <= 8, heights  # at most the last paragraph's margin
+        deployment = client.read_deployment_by_name(deployment_path("evaluatie-vastleggen"))
+        for wave in range(0, len(refs), 10):  # ten at a time: the worker starts a process per run
+            batch = [
+                client.create_flow_run_from_deployment(
+                    deployment.id, parameters={"form": {"case_ref": ref, "actor": "PRF-0001"}}
+                )
+                for ref in refs[wave : wave + 10]
+            ]
+            ids = [run.id for run in batch]
+            _wait(lambda ids=ids: all(client.read_flow_run(i).state.is_final() for i in ids), 180, "ten runs")
+            runs += batch
+        states = [client.read_flow_run(run.id).state for run in runs]
+    assert [s.type.value for s in states] == ["COMPLETED"] * 50, [s.message for s in states if not s.is_completed()]
+    with engine.engine_db() as conn:
+        waiting = conn.execute(
+            f"SELECT count(*) FROM oja_case WHERE state = 'geevalueerd' AND ref IN ({','.join('?' * 50)})", refs
+        ).fetchone()[0]
+    assert waiting == 50  # every one waits for its decision, in the database
+    _wait(lambda: not _flow_run_processes(engine.proc.pid), 30, "the review runs' processes to exit")
+    assert _descendants(engine.proc.pid) == before  # 50 open reviews, 0 extra processes
+
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with engine.client() as client:
+        [result] = [
+            a
+            for a in client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[runs[0].id]))
+            )
+            if not a.key and a.type == "markdown"
+        ]
+    page = _page(
+        browser, tmp_path, f"http://127.0.0.1:{engine.port}/artifacts/artifact/{result.id}", "review", "Aanbeveling"
+    )
+    body = page.locator("body").inner_text()
+    assert "Aanbeveling: voortzetten" in body and "Besluit na de evaluatie: uiterlijk" in body
+    page.goto(page.get_by_role("link", name="Besluit nemen").last.get_attribute("href"))
+    page.wait_for_function(
+        "ref => [...document.querySelectorAll('textarea, input')].some(i => i.value === ref)", arg=refs[0],
+        timeout=30_000,
+    )  # fmt: skip
+    page.screenshot(path=tmp_path / "decision-form.png", full_page=True)
     page.get_by_role("button", name="Submit").click()  # as preset: the recommendation
+    page.wait_for_url("**/deployments/deployment/*?tab=Runs", timeout=30_000)
     page.close()
-    with engine.client() as client:
-        _wait(lambda: client.read_flow_run(run.id).state.is_final(), 120, "the review to finish")
-        finished = client.read_flow_run(run.id)
-    assert finished.state.is_completed(), finished.state.message
-    with engine.engine_db() as db:
-        [state] = db.execute("SELECT state FROM oja_case WHERE ref = ?", (active,)).fetchone()
-    assert state == CaseState.ACTIVE.value  # decided: back to active, with its next review planned
+
+    def decided() -> bool:
+        with engine.engine_db() as conn:
+            row = conn.execute("SELECT state FROM oja_case WHERE ref = ?", (refs[0],)).fetchone()
+        return row[0] == CaseState.ACTIVE.value
+
+    _wait(decided, 120, "the decision run to carry out the recommendation")
 
 
 def test_the_operator_alerts_are_installed(engine):
