@@ -97,6 +97,7 @@ class Policy(BaseModel):
 class DispatchOptions(TypedDict):
     lease: dt.timedelta
     retry_after: dt.timedelta
+    concurrency: int
 
 
 class Settings(BaseSettings):
@@ -123,13 +124,16 @@ class Settings(BaseSettings):
     # message the mail server refused waits this long before the next attempt
     dispatch_lease_seconds: int = Field(600, ge=5, le=86400)
     dispatch_retry_seconds: int = Field(300, ge=0, le=86400)
+    # messages are sent over this many SMTP connections at once (a sending thread each, kept open)
+    smtp_connections: int = Field(4, ge=1, le=32)
 
     @property
     def dispatch_options(self) -> DispatchOptions:
-        """The lease and retry wait of `oja.services.dispatch.dispatch`, from the settings."""
+        """The lease, retry wait and connections of `oja.services.dispatch.dispatch`, from the settings."""
         return DispatchOptions(
             lease=dt.timedelta(seconds=self.dispatch_lease_seconds),
             retry_after=dt.timedelta(seconds=self.dispatch_retry_seconds),
+            concurrency=self.smtp_connections,
         )
 
     @model_validator(mode="after")

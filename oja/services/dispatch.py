@@ -160,6 +160,7 @@ def while_planning(
     stop: threading.Event | None = None,
     lease: dt.timedelta = dt.timedelta(minutes=10),
     retry_after: dt.timedelta = dt.timedelta(minutes=5),
+    concurrency: int = 4,
 ) -> tuple[T, DispatchReport]:
     """Run `plan` (deciding and queueing messages, in batches that commit) and dispatch meanwhile on a thread
     of its own, until `plan` has returned and what it queued is sent (or `stop` is set)."""
@@ -172,7 +173,9 @@ def while_planning(
         try:
             while True:
                 last = planned.is_set()
-                sent.add(dispatch(engine, sender, stop=stop, lease=lease, retry_after=retry_after))
+                sent.add(
+                    dispatch(engine, sender, stop=stop, lease=lease, retry_after=retry_after, concurrency=concurrency)
+                )
                 if last or stop.is_set():
                     return
                 planned.wait(0.25)

@@ -389,10 +389,13 @@ def sweep_day(
     stop: threading.Event | None = None,
     lease: dt.timedelta = dt.timedelta(minutes=10),
     retry_after: dt.timedelta = dt.timedelta(minutes=5),
+    concurrency: int = 4,
 ) -> tuple[SweepReport, DispatchReport]:
     """Decide the day's reminders and send them, overlapped: the first messages go out while later
     batches are still being decided (each batch commits before anything of it can be claimed)."""
     plan = functools.partial(
         plan_notices, engine, day=day, policy=policy, render=render, language=language, case_url=case_url
     )
-    return while_planning(plan, engine, sender, stop=stop, lease=lease, retry_after=retry_after)
+    return while_planning(
+        plan, engine, sender, stop=stop, lease=lease, retry_after=retry_after, concurrency=concurrency
+    )

@@ -109,3 +109,31 @@ def test_a_failed_message_stays_pending_and_one_without_a_route_is_undeliverable
     )
 
     assert dispatch.dispatch(engine, RecordingSender()).sent == 0  # within the retry pause nothing is resent
+
+
+class ThreadRecordingSender(RecordingSender):
+    """Records which sending thread (an SMTP connection each, in the real sender) sent each message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: set[str] = set()
+
+    def send(self, to_email, message, *, role=None) -> None:
+        import threading
+        import time
+
+        self.threads.add(threading.current_thread().name)
+        time.sleep(0.02)  # an SMTP conversation: long enough for the other threads to take the next message
+        super().send(to_email, message, role=role)
+
+
+@pytest.mark.parametrize(("setting", "connections"), [("1", 1), ("3", 3)])
+def test_the_smtp_connections_setting_bounds_the_messages_sent_at_once(engine, monkeypatch, setting, connections):
+    from oja.config import Settings
+
+    monkeypatch.setenv("OJA_SMTP_CONNECTIONS", setting)
+    _queue(engine, *[("PRF-ZC", "zorgcoordinator", f"{i}@school.example") for i in range(12)])
+    sender = ThreadRecordingSender()
+    report = dispatch.dispatch(engine, sender, **Settings().dispatch_options)
+    assert report.sent == 12
+    assert len(sender.threads) == connections
