@@ -139,13 +139,14 @@ class Deadlines:
     policy: Policy
     schools: frozenset[str] | None = None
     until: dt.date | None = None
+    with_workers: bool = True  # who delivers each reviewed arrangement (the sweep's recipients; not the worklist)
 
     def _rows(self, stmt: sa.Select[Any], due: Any = None, school: Any = Case.school_code) -> Iterator[sa.Row[Any]]:
         if self.schools is not None:
             stmt = stmt.where(col(school).in_(sorted(self.schools)))
         if due is not None:
             stmt = stmt.where(col(due) <= self.until if self.until is not None else col(due).is_not(None))
-        yield from self.session.execute(stmt.execution_options(yield_per=5000))
+        yield from self.session.connection().execute(stmt.execution_options(yield_per=5000))  # Core rows: fast
 
     def reviews(self) -> Iterator[Deadline]:
         """Reviews of active arrangements, with who delivers the newest plan (named or not, it replaces older ones)."""
@@ -153,7 +154,8 @@ class Deadlines:
         plan = current_plans()
         on_plan = (active, col(Case.id) == plan.c.case_id, col(Intervention.plan_id) == plan.c.id, worker.is_not(None))
         workers: dict[int, set[str]] = defaultdict(set)
-        for case_id, code in self._rows(sa.select(plan.c.case_id, worker).where(*on_plan), Case.next_review_on):
+        found = self._rows(sa.select(plan.c.case_id, worker).where(*on_plan), Case.next_review_on)
+        for case_id, code in found if self.with_workers else ():
             workers[case_id].add(code)
         columns = _columns(Case.id, Case.ref, Case.school_code, Case.next_review_on, Case.regie_holder_code)
         for case_id, ref, school, due, regie in self._rows(sa.select(*columns).where(active), Case.next_review_on):

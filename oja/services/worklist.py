@@ -94,7 +94,7 @@ def _deadlines(
 ) -> tuple[dict[int, _Next], set[int]]:
     """The next deadline of each open case of the schools that has one, and the cases whose referral waits for
     an answer. One query per kind of deadline, for all the schools together."""
-    deadlines = Deadlines(session, calendars, policy, schools)
+    deadlines = Deadlines(session, calendars, policy, schools, with_workers=False)
     referrals = [(d.case_id, _Next(d.due_on, Due.REFERRAL)) for d in deadlines.referrals()]
     found = [
         *((d.case_id, _Next(d.due_on, Due.REVIEW)) for d in deadlines.reviews()),
@@ -142,7 +142,7 @@ def worklists(
         .outerjoin(Plan, col(Plan.id) == plan.c.id)
         .where(col(Case.school_code).in_(sorted(schools)), col(Case.state) != CaseState.CLOSED.value)
     )
-    cases = session.execute(stmt).all()
+    cases = session.connection().execute(stmt).all()  # Core rows: the ORM's result path is slower
     nearest, waiting = _deadlines(session, schools, policy, calendars)
     first_past: dict[str, dt.date] = {}  # per school, the earliest deadline passed: the school days since it
     for case_id, school, *_ in cases:
