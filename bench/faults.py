@@ -1,19 +1,30 @@
-"""Fault injection: the sweep and dispatch under crashes, mail outages and dropped database connections.
+"""Fault injection on the deployed path: the daily sweep as production runs it, under crashes and outages.
 
-    python bench/faults.py --rounds 100 [--arrangements 2000] [--database-url postgresql://...] [--hard-kill]
+    python bench/faults.py --rounds 100 [--arrangements 4000] [--database-url postgresql://...] [--hard-kill]
 
-Generates a region (as `bench/sweep.py` does) and starts a real SMTP server on localhost. Each round
-takes the next school day and runs the sweep (deciding the reminders) and the dispatch (sending them)
-in a child process, while injecting one fault at a random moment:
+Generates a region (as `bench/sweep.py` does; its reviews spread over the bench's school days), starts a
+real SMTP server on localhost and the engine as production runs it: a Prefect server of its own (a
+temporary PREFECT_HOME, SQLite), the process work pool `oja` with **17 Herinneringsronde** and **18
+Berichten versturen** deployed from `prefect.yaml`, and a process worker, which starts each flow run with
+`python -m oja.entrypoints.engine`. The settings reach the flow runs through the worker's environment
+(`OJA_DATABASE_URL`, `OJA_SMTP_URL`, a short `OJA_DISPATCH_LEASE_SECONDS` and `OJA_DISPATCH_RETRY_SECONDS`).
+Each round takes the next school day, creates a run of the sweep deployment for it (deciding the
+reminders with the sending overlapped: `plan_and_send` inside `graceful_stop()`), and injects one fault
+at a random moment of the run (mostly while the day's reminders are decided and sent, otherwise
+anywhere, the process's start-up included):
 
-    kill        the process is terminated mid-run (SIGTERM; with --hard-kill, SIGKILL: no clean-up at all)
-    smtp-down   the mail server is down for the whole run
-    smtp-refuse the mail server refuses about half of the messages (451, try again later)
-    db-drop     every database connection of the run is cut (PostgreSQL: pg_terminate_backend)
-    none        no fault
+    kill            the flow run's process is terminated (SIGTERM; with --hard-kill, SIGKILL: no clean-up)
+    server-restart  the Prefect server is killed and started again on the same port
+    worker-kill     the worker is killed (SIGKILL); a new worker takes the next runs. Its run goes on until its
+                    next log line: Prefect's console handler exits when the pipe to the worker is gone
+    smtp-down       the mail server is down for the whole run
+    smtp-refuse     the mail server refuses about half of the messages (451, try again later)
+    db-drop         every database connection of the run is cut (PostgreSQL: pg_terminate_backend)
+    none            no fault
 
-After each faulted run the same day is run again without a fault. At the end the outbox is drained,
-and the result is checked against a control region that ran the same days without any fault:
+After each faulted run the same day is run again without a fault. At the end the outbox is drained (runs
+of the send deployment, until nothing is pending), and the result is checked against a control region
+that decided the same days without any fault:
 
     due        the reminders the control decided
     sent       messages the SMTP server received (distinct Message-IDs)
@@ -21,19 +32,23 @@ and the result is checked against a control region that ran the same days withou
     lost       reminders the control decided that were not decided here, plus decided messages that
                never reached the SMTP server
 
-and one line is printed: `rounds=N due=D sent=S duplicates=X lost=Y` (plus the faults injected).
+and one line is printed: `rounds=N due=D sent=S duplicates=X lost=Y seconds=T` and the faults injected.
+Every server, worker and flow-run process the bench starts is ended when it ends, also on Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import collections
+import contextlib
 import datetime as dt
-import multiprocessing
 import os
 import random
 import signal
 import socket
+import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -41,13 +56,17 @@ import time
 from email import message_from_bytes
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sqlalchemy as sa  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 
-FAULTS = ("kill", "smtp-down", "smtp-refuse", "db-drop", "none")
+FAULTS = ("kill", "server-restart", "worker-kill", "smtp-down", "smtp-refuse", "db-drop", "none")
+SWEEP, SEND = "dagelijkse-herinneringen", "berichten-versturen"  # the flows of 17 and 18, deployed
+LEASE_SECONDS = 5  # a killed run's claims come back this soon (the least the setting allows)
+RUN_TIMEOUT = 300
 
 
 class FlakyHandler:
@@ -68,12 +87,16 @@ class FlakyHandler:
         return "250 OK"
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class MailServer:
     def __init__(self, seed: int) -> None:
         self.handler = FlakyHandler(seed)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = _free_port()
         self.controller: Controller | None = None
 
     @property
@@ -91,52 +114,243 @@ class MailServer:
             self.controller = None
 
 
-def _round(url: str, smtp_url: str, day: dt.date, hard: bool) -> None:
-    """One sweep and dispatch, in a forked child: what the scheduled flows run."""
-    from notifications.render import render
-    from oja.adapters.db import get_engine
-    from oja.adapters.notify import build_sender
-    from oja.config import Policy
-    from oja.services import dispatch, sweep
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
 
-    phase = {"now": "plan"}
-    stop = threading.Event()
 
-    def on_term(_signum, _frame) -> None:
-        if phase["now"] == "dispatch":
-            stop.set()  # finish what is in flight, release the rest
-        else:
-            os._exit(3)  # deciding is one transaction per batch: dying here loses nothing
+def _flow_run_process(run_id: str) -> int | None:
+    """The process running this flow run (the worker starts it with `python -m oja.entrypoints.engine`)."""
+    wanted = f"PREFECT__FLOW_RUN_ID={run_id}".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if b"oja.entrypoints.engine" in (entry / "cmdline").read_bytes() and wanted in (
+                entry / "environ"
+            ).read_bytes().split(b"\0"):
+                return int(entry.name)
+        except OSError:
+            continue
+    return None
 
-    if not hard:
-        signal.signal(signal.SIGTERM, on_term)
-    engine = get_engine(url)
-    sweep.plan_notices(engine, day=day, policy=Policy(), render=render)
-    phase["now"] = "dispatch"
-    from oja.config import Settings
 
-    sender = build_sender(Settings(smtp_url=smtp_url))
+def _alive(pid: int) -> bool:
     try:
-        report = dispatch.dispatch(
-            engine, sender, stop=stop, lease=dt.timedelta(seconds=20), retry_after=dt.timedelta(seconds=0)
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")  # a zombie has ended
+
+
+class Engine:
+    """The engine as production runs it, on a Prefect server of its own: server, work pool, deployments
+    from prefect.yaml, one process worker. Every process it starts leads a process group of its own, ended
+    in `close` (a worker's group holds the flow runs it started, also those it left behind when killed)."""
+
+    def __init__(self, home: Path, settings: dict[str, str]) -> None:
+        self.home = home
+        self.port = _free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        (home / "logs").mkdir(parents=True, exist_ok=True)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "OJA_"))}
+        self.env.update(
+            PREFECT_HOME=str(home / "prefect"),
+            PREFECT_API_URL=self.api_url,
+            PREFECT_SERVER_API_HOST="127.0.0.1",
+            PREFECT_SERVER_API_PORT=str(self.port),
+            PREFECT_SERVER_ANALYTICS_ENABLED="false",
+            PREFECT_UI_ENABLED="false",
+            PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",  # the bench starts every run; no 07:00 runs
+            PREFECT_WORKER_QUERY_SECONDS="0.5",  # `oja start` sets 1 s; the bench waits less
+            OJA_HOME=str(home / "oja"),
+            OJA_PROJECT_DIR=str(PROJECT_DIR),
+            PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+            **settings,
         )
-    finally:
-        sender.close()
-    os._exit(0 if not report.failed else 4)
+        self.server: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.groups: list[int] = []
+        self.workers_started = 0
+        self.deployments: dict[str, str] = {}
+
+    def _spawn(self, cmd: list[str], log: str) -> subprocess.Popen[bytes]:
+        with open(self.home / "logs" / log, "ab") as out:
+            proc = subprocess.Popen(
+                cmd, env=self.env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        self.groups.append(proc.pid)
+        return proc
+
+    def _cli(self, *args: str) -> None:
+        result = subprocess.run([_bin("prefect"), *args], env=self.env, cwd=PROJECT_DIR, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"prefect {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+
+    def start_server(self) -> None:
+        from oja.entrypoints.local import _wait_for_api
+
+        for attempt in range(3):  # a start that failed (the port not yet free): once more
+            self.server = self._spawn(
+                [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)], "server.log"
+            )
+            try:
+                _wait_for_api(self.api_url, 180, self.server)
+                return
+            except RuntimeError as exc:
+                print(f"the Prefect server did not start: {exc}", file=sys.stderr)
+                if attempt == 2:
+                    raise
+                if self._ours(self.server.pid):
+                    _kill_group(self.server.pid, signal.SIGKILL)
+                self.server.wait()
+                time.sleep(1)
+
+    def restart_server(self) -> None:
+        """Kill the server (and its uvicorn) without warning, and start it again on the same port."""
+        assert self.server is not None
+        if self._ours(self.server.pid):
+            _kill_group(self.server.pid, signal.SIGKILL)
+        self.server.wait()
+        self.start_server()
+
+    def deploy(self) -> None:
+        from prefect.client.orchestration import get_client
+
+        from oja.deployments import deployment_name, deployment_path
+
+        self._cli("work-pool", "create", "oja", "--type", "process")
+        names = [arg for flow in (SWEEP, SEND) for arg in ("--name", deployment_name(flow))]
+        self._cli("--no-prompt", "deploy", *names)
+        with get_client(sync_client=True) as client:
+            for flow in (SWEEP, SEND):
+                self.deployments[flow] = str(client.read_deployment_by_name(deployment_path(flow)).id)
+
+    def start_worker(self) -> None:
+        self.workers_started += 1
+        n = self.workers_started
+        cmd = [_bin("prefect"), "worker", "start", "--pool", "oja", "--type", "process", "--name", f"bench-{n}"]
+        self.worker = self._spawn(cmd, f"worker-{n}.log")
+
+    def kill_worker(self) -> None:
+        """Kill the worker alone (SIGKILL): the flow run it started goes on, in the worker's process group."""
+        assert self.worker is not None
+        self.worker.kill()
+        self.worker.wait()
+
+    def ensure_running(self) -> None:
+        """A server or worker that ended unasked for is started again (and said so)."""
+        if self.server is not None and self.server.poll() is not None:
+            code = self.server.returncode
+            print(f"the Prefect server had stopped (exit code {code}): started again", file=sys.stderr)
+            self.start_server()
+        if self.worker is None or self.worker.poll() is not None:
+            self.start_worker()
+
+    def _ours(self, pgid: int) -> bool:
+        """Whether a process of this group is still the bench's (the group id may since be another's)."""
+        marker = f"PREFECT_HOME={self.env['PREFECT_HOME']}".encode()
+        for entry in Path("/proc").iterdir():
+            try:
+                if entry.name.isdigit() and int((entry / "stat").read_text().rpartition(")")[2].split()[2]) == pgid:
+                    if marker in (entry / "environ").read_bytes().split(b"\0"):
+                        return True
+            except (OSError, ValueError, IndexError):
+                continue
+        return False
+
+    def close(self) -> None:
+        """End every process the bench started: the servers, the workers and the flow runs they left."""
+        for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            groups = [pgid for pgid in self.groups if self._ours(pgid)]
+            for pgid in groups:
+                _kill_group(pgid, sig)
+            deadline = time.monotonic() + grace
+            while any(self._ours(pgid) for pgid in groups) and time.monotonic() < deadline:
+                for proc in (self.worker, self.server):
+                    if proc is not None:
+                        proc.poll()  # reaped: a zombie of ours is no longer a member
+                time.sleep(0.1)
+        for proc in (self.worker, self.server):
+            if proc is not None:
+                proc.wait()
+
+    # runs
+
+    def create_run(self, flow: str, parameters: dict[str, object]) -> str:
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            return str(client.create_flow_run_from_deployment(self.deployments[flow], parameters=parameters).id)
+
+    def state(self, run_id: str) -> str:
+        from prefect.client.orchestration import get_client
+
+        try:
+            with get_client(sync_client=True) as client:
+                state = client.read_flow_run(run_id).state  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - the server may be away: say so
+            return f"unknown ({type(exc).__name__})"
+        return state.name if state is not None else "none"
+
+    def running_since(self, run_id: str) -> float | None:
+        """When the run started running (its flow function called, `plan_and_send` first), if it has."""
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            start = client.read_flow_run(run_id).start_time  # type: ignore[arg-type]
+        return start.timestamp() if start is not None else None
+
+    def work_span(self, run_id: str) -> float | None:
+        """How long after the run started running its `plan_and_send` ended (task runs are recorded by the
+        server from events, a moment late: read once the run has ended)."""
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+        started = self.running_since(run_id)
+        with get_client(sync_client=True) as client:
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id])))
+        for task in tasks:
+            if task.name.startswith("herinneringen-bepalen-en-versturen") and task.end_time and started:
+                return task.end_time.timestamp() - started
+        return None
+
+    def process(self, run_id: str) -> int | None:
+        """Wait for the worker to start the run's process; None if the run ended without one being seen."""
+        deadline, checked = time.monotonic() + RUN_TIMEOUT, time.monotonic()
+        while time.monotonic() < deadline:
+            pid = _flow_run_process(run_id)
+            if pid is not None:
+                return pid
+            if time.monotonic() - checked > 2:
+                checked = time.monotonic()
+                if self.state(run_id) in ("Completed", "Failed", "Crashed", "Cancelled"):
+                    return None
+            time.sleep(0.05)
+        raise RuntimeError(f"flow run {run_id} was not started within {RUN_TIMEOUT} s")
+
+    def finish(self, run_id: str, pid: int | None) -> str:
+        """Wait for the run's process to end, then for its final state on the server (a run that could not
+        report its end, the server being away, stays Running there: its state is given as it is)."""
+        deadline = time.monotonic() + RUN_TIMEOUT
+        while pid is not None and _alive(pid):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"flow run {run_id} (process {pid}) hung")
+            time.sleep(0.05)
+        settle = time.monotonic() + 10
+        while (state := self.state(run_id)) not in ("Completed", "Failed", "Crashed", "Cancelled"):
+            if time.monotonic() > settle:
+                break
+            time.sleep(0.2)
+        return state
 
 
-def _run(url: str, smtp_url: str, day: dt.date, *, hard: bool = False, fault=None) -> int:
-    ctx = multiprocessing.get_context("fork")
-    proc = ctx.Process(target=_round, args=(url, smtp_url, day, hard))
-    proc.start()
-    if fault is not None:
-        fault(proc)
-    proc.join(300)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
-        raise RuntimeError(f"round for {day} hung")
-    return proc.exitcode
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _kill_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
 
 
 def _drop_connections(url: str) -> None:
@@ -164,6 +378,17 @@ def _notice_keys(url: str) -> set[tuple]:
     return {tuple(r) for r in rows}
 
 
+def _pending(url: str) -> int:
+    from models.tables import Outbox
+    from models.vocabulary import OutboxStatus
+    from oja.adapters.db import get_engine
+
+    engine = get_engine(url)
+    engine.dispose()  # a dropped connection must not linger in the pool
+    with engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).where(Outbox.status == OutboxStatus.PENDING.value)).scalar_one()
+
+
 def _fresh_database(url: str) -> None:
     if url.startswith(("postgresql", "postgres")):
         from sweep import _fresh_postgres
@@ -182,15 +407,118 @@ def _days(n: int, start: dt.date) -> list[dt.date]:
     return out
 
 
+GENERATED_SCHOOL_DAYS = 50  # `bench/sweep.py` puts the reviews due in about this many school days from the first
+
+
+def _spread(url: str, days: list[dt.date]) -> None:
+    """Spread the region's reviews over the bench's days (in the same way in every database): as generated,
+    they fall due in the first fifty or so, and a longer bench would find nothing to send after those."""
+    from models.tables import Case
+    from oja.adapters.db import get_engine
+
+    stretch = len(days) / GENERATED_SCHOOL_DAYS
+    if stretch <= 1:
+        return
+    calendar = _days(round(len(days) * 1.5) + 200, days[0])
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        rows = conn.execute(sa.select(Case.id, Case.next_review_on).where(Case.next_review_on >= days[0])).all()
+        last = len(calendar) - 1
+        moved = [
+            {"cid": case_id, "due": calendar[min(round(bisect.bisect_left(calendar, due) * stretch), last)]}
+            for case_id, due in rows
+        ]
+        if moved:
+            conn.execute(
+                sa.update(Case.__table__)
+                .where(Case.__table__.c.id == sa.bindparam("cid"))
+                .values(next_review_on=sa.bindparam("due")),
+                moved,
+            )
+    engine.dispose()
+
+
+class Moments:
+    """When a fault lands: mostly while the day's reminders are decided and sent (from the moment the run
+    started running, which calls `plan_and_send` first, to a little after the end of that task as the day's
+    first runs so far had it), otherwise anywhere from the start of the run's process, its start-up included."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.lifetimes: list[float] = []  # of the runs' processes
+        self.spans: list[float] = []  # from running to the end of plan_and_send, in a day's first run
+
+    def record(self, engine: Engine, run_id: str, started: float, *, first: bool) -> None:
+        self.lifetimes.append(time.time() - started)
+        span = engine.work_span(run_id) if first else None
+        if span is not None:
+            self.spans.append(span)
+
+    def wait(self, engine: Engine, run_id: str, pid: int | None) -> str:
+        """Wait for the fault's moment; where it is, for the log."""
+        if not self.spans or self.rng.random() < 0.25:
+            delay = self.rng.uniform(0.0, statistics.median(self.lifetimes) if self.lifetimes else 6.0)
+            time.sleep(delay)
+            return f"{delay:.1f}s after the run's start"
+        while pid is not None and _alive(pid) and engine.running_since(run_id) is None:
+            time.sleep(0.05)
+        delay = self.rng.uniform(0.0, 1.2 * statistics.median(self.spans[-20:]))
+        time.sleep(delay)
+        return f"{delay:.1f}s into the sweep"
+
+
+class Faults:
+    """One fault injected into one run, at a moment `Moments` picks."""
+
+    def __init__(self, engine: Engine, mail: MailServer, url: str, hard: bool, moments: Moments) -> None:
+        self.engine, self.mail, self.url, self.hard, self.moments = engine, mail, url, hard, moments
+
+    def before(self, fault: str) -> None:
+        if fault == "smtp-down":
+            self.mail.stop()
+        elif fault == "smtp-refuse":
+            self.mail.handler.refuse_share = 0.5
+
+    def during(self, fault: str, run_id: str, pid: int | None) -> str:
+        """Inject the fault at its moment; where that was."""
+        if fault not in ("kill", "server-restart", "worker-kill", "db-drop"):
+            return "the whole run"
+        moment = self.moments.wait(self.engine, run_id, pid)
+        if fault == "kill":
+            if pid is not None and _alive(pid):
+                os.kill(pid, signal.SIGKILL if self.hard else signal.SIGTERM)
+        elif fault == "server-restart":
+            self.engine.restart_server()
+        elif fault == "worker-kill":
+            self.engine.kill_worker()
+        elif fault == "db-drop":
+            _drop_connections(self.url)
+        return moment
+
+    def after(self) -> None:
+        self.mail.handler.refuse_share = 0.0
+        self.mail.start()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=100)
-    parser.add_argument("--arrangements", type=int, default=2000)
-    parser.add_argument("--database-url", default="", help="default: a SQLite file (no db-drop fault there)")
+    parser.add_argument("--arrangements", type=int, default=4000)
+    parser.add_argument(
+        "--database-url", default="", help="default: a SQLite file (no db-drop fault there); PostgreSQL is emptied"
+    )
     parser.add_argument("--control-url", default="", help="the control region's database (default: SQLite)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--hard-kill", action="store_true", help="kill with SIGKILL instead of SIGTERM")
+    parser.add_argument("--hard-kill", action="store_true", help="kill the flow run with SIGKILL instead of SIGTERM")
+    parser.add_argument("--faults", default=",".join(FAULTS), help="the faults to draw from (comma-separated)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs) at the end")
     args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="oja-faults-"))
+    # the bench's own Prefect client talks to the bench's server, never to one configured elsewhere
+    for key in [k for k in os.environ if k.startswith(("PREFECT_", "OJA_"))]:
+        del os.environ[key]
+    os.environ["PREFECT_HOME"] = str(tmp / "prefect")
 
     from sweep import SWEEP_DAY, generate
 
@@ -199,7 +527,6 @@ def main() -> None:
     from oja.config import Policy
     from oja.services import sweep
 
-    tmp = tempfile.mkdtemp(prefix="oja-faults-")
     url = args.database_url or f"sqlite:///{tmp}/oja.db"
     control = args.control_url or f"sqlite:///{tmp}/control.db"
     postgres = url.startswith(("postgresql", "postgres"))
@@ -207,78 +534,103 @@ def main() -> None:
         _fresh_database(u)
         generate(u, args.arrangements, seed=args.seed)
         get_engine(u).dispose()
+    chosen = [f for f in args.faults.split(",") if f in FAULTS and (postgres or f != "db-drop")]
+    if not chosen:
+        parser.error(f"--faults: choose from {', '.join(FAULTS)} (db-drop only on PostgreSQL)")
     days = _days(args.rounds, SWEEP_DAY - dt.timedelta(days=21))
+    for u in (url, control):
+        _spread(u, days)
     rng = random.Random(args.seed)
     mail = MailServer(args.seed)
-    mail.start()
+    settings = {
+        "OJA_DATABASE_URL": url,
+        "OJA_SMTP_URL": mail.url,
+        "OJA_DISPATCH_LEASE_SECONDS": str(LEASE_SECONDS),
+        "OJA_DISPATCH_RETRY_SECONDS": "0",
+    }
+    engine = Engine(tmp, settings)
+    os.environ["PREFECT_API_URL"] = engine.api_url
+    moments = Moments(rng)
+    faults = Faults(engine, mail, url, args.hard_kill, moments)
     injected: collections.Counter[str] = collections.Counter()
+    states: collections.Counter[str] = collections.Counter()
+    previous_sigterm = signal.signal(signal.SIGTERM, _interrupt)  # stopped: the engine's processes too
     t0 = time.perf_counter()
     try:
+        mail.start()
+        engine.start_server()
+        engine.deploy()
+        engine.start_worker()
+        print(f"engine up on {engine.api_url} in {time.perf_counter() - t0:.0f}s ({tmp})", file=sys.stderr)
         for n, day in enumerate(days, start=1):
-            fault = rng.choice([f for f in FAULTS if postgres or f != "db-drop"])
+            fault = rng.choice(chosen)
             injected[fault] += 1
-            delay = rng.uniform(0.0, 0.8)  # a run takes about a second: the fault lands anywhere in it
-            action = None
-            if fault == "kill":
-                sig = signal.SIGKILL if args.hard_kill else signal.SIGTERM
-
-                def action(proc, delay=delay, sig=sig):
-                    time.sleep(delay)
-                    if proc.is_alive():
-                        os.kill(proc.pid, sig)
-
-            elif fault == "db-drop":
-
-                def action(proc, delay=delay):
-                    time.sleep(delay)
-                    _drop_connections(url)
-
-            elif fault == "smtp-down":
-                mail.stop()
-            elif fault == "smtp-refuse":
-                mail.handler.refuse_share = 0.5
-            get_engine(url).dispose()  # no connection crosses the fork
-            get_engine(control).dispose()
-            _run(url, mail.url, day, hard=args.hard_kill, fault=action)
-            mail.handler.refuse_share = 0.0
-            mail.start()
-            code = _run(url, mail.url, day)  # the re-run after the fault
-            print(f"round {n}/{len(days)} {day} {fault}: re-run exit {code}", file=sys.stderr)
+            engine.ensure_running()
+            faults.before(fault)
+            run = engine.create_run(SWEEP, {"sweep_date": day.isoformat()})
+            pid = engine.process(run)
+            started = time.time()
+            moment = faults.during(fault, run, pid)
+            faulted = engine.finish(run, pid)
+            faults.after()
+            if fault in ("none", "smtp-down", "smtp-refuse"):  # a whole first run: how long the work takes
+                moments.record(engine, run, started, first=True)
+            engine.ensure_running()  # a worker killed: a new one takes the next runs
+            rerun = engine.create_run(SWEEP, {"sweep_date": day.isoformat()})
+            pid = engine.process(rerun)
+            started = time.time()
+            state = engine.finish(rerun, pid)
+            moments.record(engine, rerun, started, first=False)
+            states[f"{fault}:{faulted}"] += 1
+            print(
+                f"round {n}/{len(days)} {day} {fault} ({moment}): run {faulted}, re-run {state} "
+                f"({time.time() - started:.1f}s)",
+                file=sys.stderr,
+            )
             sweep.plan_notices(get_engine(control), day=day, policy=Policy(), render=render)
 
-        # drain: what is still claimed by a killed run waits out its lease, then goes
-        from models.tables import Outbox
-        from models.vocabulary import OutboxStatus
-
+        # drain: what a killed run still holds waits out its lease, then 18 Berichten versturen sends it
         for _ in range(10):
-            get_engine(url).dispose()
-            with get_engine(url).connect() as conn:
-                pending = conn.execute(
-                    sa.select(sa.func.count()).where(Outbox.status == OutboxStatus.PENDING.value)
-                ).scalar()
-            if not pending:
+            if not _pending(url):
                 break
-            time.sleep(5)
-            _run(url, mail.url, days[-1])
+            time.sleep(LEASE_SECONDS)
+            engine.ensure_running()
+            run = engine.create_run(SEND, {})
+            print(f"drain: {engine.finish(run, engine.process(run))}", file=sys.stderr)
+        from models.tables import Outbox
+
         with get_engine(url).connect() as conn:
             rows = conn.execute(sa.select(Outbox.id, Outbox.status, Outbox.sweep_date)).all()
+    except KeyboardInterrupt:
+        print("interrupted: stopping the engine", file=sys.stderr)
+        raise SystemExit(130) from None
     finally:
+        engine.close()
         mail.stop()
+        signal.signal(signal.SIGTERM, previous_sigterm)
+        if not args.keep:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    seconds = time.perf_counter() - t0
 
     expected, decided = _notice_keys(control), _notice_keys(url)
     received = mail.handler.received
     ids = {f"<oja.{d:%Y%m%d}.{i}@example.org>" for i, _status, d in rows}
-    undelivered = [i for i, status, d in rows if received[f"<oja.{d:%Y%m%d}.{i}@example.org>"] == 0]
+    undelivered = [i for i, _status, d in rows if received[f"<oja.{d:%Y%m%d}.{i}@example.org>"] == 0]
     duplicates = sum(c - 1 for c in received.values() if c > 1)
     strangers = [m for m in received if m not in ids]
     lost = len(expected - decided) + len(undelivered)
     assert not strangers, f"messages the outbox does not know: {strangers[:3]}"
     print(
-        f"{len(days)} rounds in {time.perf_counter() - t0:.0f}s; faults {dict(injected)}; "
-        f"decided but not in the control: {len(decided - expected)}",
+        f"{len(days)} rounds in {seconds:.0f}s; workers started {engine.workers_started}; "
+        f"faulted runs ended {dict(sorted(states.items()))}; decided but not in the control: {len(decided - expected)}",
         file=sys.stderr,
     )
-    print(f"rounds={len(days)} due={len(expected)} sent={len(received)} duplicates={duplicates} lost={lost}")
+    print(
+        f"rounds={len(days)} due={len(expected)} sent={len(received)} duplicates={duplicates} lost={lost} "
+        f"seconds={seconds:.0f} " + " ".join(f"{f}={injected[f]}" for f in FAULTS if injected[f])
+    )
 
 
 if __name__ == "__main__":
