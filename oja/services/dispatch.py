@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
 T = TypeVar("T")
 STOPPED = "stopped"
 ERRORS_KEPT = 20  # a sweep's report keeps the first errors of its dispatch runs
+SEND_MARGIN_SECONDS = 60.0  # a message is sent only while its claim holds at least this long (half a short lease)
 
 
 @dataclasses.dataclass
@@ -37,7 +39,7 @@ class DispatchReport:
     sent: int = 0
     failed: int = 0
     undeliverable: int = 0
-    stopped: int = 0  # released unsent because the process was asked to stop
+    stopped: int = 0  # released unsent: the process was asked to stop, or the batch's claim was running out
     errors: list[str] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -61,9 +63,14 @@ class _Run:
     stop: threading.Event
     retry_after: dt.timedelta
 
-    def deliver(self, message: outbox.Claimed, token: str) -> str | None:
-        """Send one message and record the outcome at once, in the sending thread: None when sent."""
-        if self.stop.is_set():  # released: the next run takes it at once
+    def deliver(self, message: outbox.Claimed, token: str, held_until: float) -> str | None:
+        """Send one message and record the outcome at once, in the sending thread: None when sent.
+
+        Not sent but released when the run is asked to stop, or when its claim could run out while sending
+        (`held_until`, monotonic): a slow batch must not outlive its lease, or another run could claim the
+        message and send it too. Released, the next run takes it at once.
+        """
+        if self.stop.is_set() or time.monotonic() > held_until:
             outbox.finish(self.engine, message.id, token, {"claimed_until": None})
             return STOPPED
         rendered = RenderedMessage(
@@ -142,11 +149,14 @@ def dispatch(
     run = _Run(engine, sender, stop if stop is not None else threading.Event(), retry_after)
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="oja-send") as pool:
         while not run.stop.is_set():
+            claimed_at = time.monotonic()
             token, claimed = outbox.claim(engine, batch, lease)
             if not claimed:
                 break
+            held_until = claimed_at + lease.total_seconds() - min(lease.total_seconds() / 2, SEND_MARGIN_SECONDS)
             deliverable = run.deliverable(claimed, token, report)
-            failed = _count([pool.submit(run.deliver, m, token) for m in deliverable], report, progress)
+            futures = [pool.submit(run.deliver, m, token, held_until) for m in deliverable]
+            failed = _count(futures, report, progress)
             if deliverable and failed == len(deliverable):
                 break  # the channel is down: the rest waits for the next attempt
     return report

@@ -137,3 +137,30 @@ def test_the_smtp_connections_setting_bounds_the_messages_sent_at_once(engine, m
     report = dispatch.dispatch(engine, sender, **Settings().dispatch_options)
     assert report.sent == 12
     assert len(sender.threads) == connections
+
+
+class SlowSender(RecordingSender):
+    """An SMTP server that takes `seconds` per message."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    def send(self, to_email, message, *, role=None) -> None:
+        import time
+
+        time.sleep(self.seconds)
+        super().send(to_email, message, role=role)
+
+
+def test_a_batch_slower_than_its_lease_releases_what_it_could_not_send_in_time_and_sends_nothing_twice(engine):
+    """A claim runs out after the lease, and another run may then claim the message: a message whose claim
+    would hold for less than the margin (half a short lease) is released and claimed afresh, never sent late."""
+    ids = _queue(engine, *[("PRF-ZC", "zorgcoordinator", f"{i}@school.example") for i in range(3)])
+    sender = SlowSender(0.6)  # the third message would start 1.2 s into a claim that must end by 1.0 s
+    report = dispatch.dispatch(engine, sender, concurrency=1, lease=dt.timedelta(seconds=2))
+    assert (report.sent, report.stopped) == (3, 1)
+    assert sorted(to for to, _, _ in sender.sent) == ["0@school.example", "1@school.example", "2@school.example"]
+    rows = _outbox(engine)
+    assert [rows[i].attempts for i in ids] == [1, 1, 2]  # the third claimed again, with a fresh lease
+    assert all(rows[i].status == OutboxStatus.SENT.value for i in ids)
