@@ -9,6 +9,7 @@ workers' output goes to `$OJA_HOME/logs/`. Ctrl-C (or SIGTERM) stops it all.
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import io
@@ -129,6 +130,32 @@ def check_production(settings: Settings, auth: str) -> None:
         )
 
 
+def _descendants(pid: int) -> set[int]:
+    """The processes below `pid`, from /proc (empty where there is none)."""
+    children: dict[int, set[int]] = {}
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, set()).add(int(entry.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), set()) - found:
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _signal(pid: int, signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signum)
+
+
 def start(
     settings: Settings,
     *,
@@ -225,15 +252,31 @@ def start(
         children.append((cmd, proc))
         return proc
 
-    def stop_all() -> None:
-        for _, proc in reversed(children):
+    def stop(procs: list[subprocess.Popen[bytes]], seconds: float) -> None:
+        """SIGTERM to `procs`, then SIGKILL to those still running after `seconds`."""
+        for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for _, proc in reversed(children):
+        deadline = time.monotonic() + seconds
+        for proc in procs:
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
+
+    def stop_all() -> None:
+        """The flow-run processes the workers started get SIGTERM (a sweep finishes the message it is sending
+        and releases the rest), the workers 2 s before they are killed (a Prefect worker takes 15 s or more to
+        stop, longer once its server is gone), then the server 3 s; whatever is left is killed: about 6 s."""
+        started = [proc for _, proc in children]
+        below = {pid for proc in started[1:] for pid in _descendants(proc.pid)}  # what the workers started
+        for pid in below:
+            _signal(pid, signal.SIGTERM)
+        stop(started[1:], 2)  # the workers: they hold nothing of their own
+        stop(started[:1], 3)  # the Prefect server
+        for pid in below & _descendants(os.getpid()):  # still running: no longer waited for
+            _signal(pid, signal.SIGKILL)
         if sink is not None:
             sink.stop()
         for handle in log_files:
