@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,22 +13,22 @@ from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput, OjaError
 from models.schooldays import today as amsterdam_today
-from models.tables import AuditRecord, Municipality, Professional, Provider, Pupil, School
+from models.tables import AuditRecord, Municipality, Professional, Provider, School
 from oja import services as sv
-from oja.adapters.db import get_engine, unit_of_work
+from oja.adapters.db import get_engine
 from oja.config import get_policy, get_settings
 from oja.entrypoints.cli_calendar import school_app
 from oja.entrypoints.cli_forms import forms_app
-from oja.entrypoints.cli_output import console, err, print_worklist
+from oja.entrypoints.cli_output import console, print_worklist
 from oja.entrypoints.cli_output import fail as _fail
 from oja.entrypoints.cli_output import parse_date as _parse_date
+from oja.entrypoints.cli_pupils import pupil_app
 from oja.services.worklist import worklist
 
 if TYPE_CHECKING:
     from oja.services.report import Period
 
 app = typer.Typer(help="OJA engine: start it, load demo data, migrate, enter pupils.", no_args_is_help=True)
-pupil_app = typer.Typer(help="Pupils: personal details stay in the engine's database.", no_args_is_help=True)
 case_app = typer.Typer(help="Cases.", no_args_is_help=True)
 app.add_typer(pupil_app, name="pupil")
 app.add_typer(case_app, name="case")
@@ -108,139 +107,6 @@ def migrate(
     else:
         _fail(InvalidInput("action", "moet één van deze zijn: upgrade, downgrade, current"))
     console.print(f"database: {action} done")
-
-
-@pupil_app.command("add")
-def pupil_add(
-    given_name: str = typer.Option(..., help="given name"),
-    family_name: str = typer.Option(..., help="family name"),
-    birth_date: str = typer.Option(..., help="YYYY-MM-DD"),
-    school: str = typer.Option(..., help="school code"),
-    municipality: str = typer.Option(..., help="municipality of residence, e.g. GM0164"),
-    bsn: str = typer.Option("", help="BSN (9 digits)"),
-    onderwijsnummer: str = typer.Option("", help="onderwijsnummer, for a pupil without a BSN"),
-    parent: list[str] = typer.Option([], help="a parent with authority (at most two)"),
-) -> None:
-    """Register a pupil; prints the pseudonymous reference to use in the Prefect forms."""
-    try:
-        with unit_of_work() as session:
-            ref = sv.register_pupil(
-                session,
-                given_name=given_name,
-                family_name=family_name,
-                birth_date=_parse_date(birth_date, "birth_date"),
-                school_code=school.upper(),
-                municipality_code=municipality.upper(),
-                bsn=bsn or None,
-                onderwijsnummer=onderwijsnummer or None,
-                parents=[sv.ParentSpec(p) for p in parent],
-                today=amsterdam_today(),
-            )
-    except OjaError as exc:
-        _fail(exc)
-    console.print(ref)
-
-
-IMPORT_COLUMNS: tuple[str, ...] = ("given_name", "family_name", "birth_date", "school_code", "municipality_code")
-IMPORT_COLUMNS += ("bsn", "onderwijsnummer", "parent_1", "parent_2")  # the first five are required
-
-
-@pupil_app.command("import")
-def pupil_import(
-    file: Path = typer.Argument(..., exists=True, readable=True, help="CSV file with a header row"),
-) -> None:
-    """Import pupils from a CSV file, all or nothing: one bad row and nothing is written."""
-    with file.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in IMPORT_COLUMNS[:5] if c not in (reader.fieldnames or [])]
-        if missing:
-            _fail(InvalidInput("header", f"deze kolommen ontbreken: {', '.join(missing)}"))
-        rows = list(reader)
-    refs = []
-    today = amsterdam_today()
-    try:
-        with unit_of_work() as session, Progress(console=console) as progress:
-            task = progress.add_task("pupils", total=len(rows))
-            for number, row in enumerate(rows, start=2):  # row 1 is the header
-                try:
-                    refs.append(
-                        sv.register_pupil(
-                            session,
-                            given_name=row.get("given_name", ""),
-                            family_name=row.get("family_name", ""),
-                            birth_date=_parse_date(row.get("birth_date", ""), "birth_date"),
-                            school_code=row.get("school_code", "").strip().upper(),
-                            municipality_code=row.get("municipality_code", "").strip().upper(),
-                            bsn=row.get("bsn") or None,
-                            onderwijsnummer=row.get("onderwijsnummer") or None,
-                            parents=[sv.ParentSpec(row[k]) for k in ("parent_1", "parent_2") if row.get(k)],
-                            today=today,
-                        )
-                    )
-                except InvalidInput as exc:
-                    raise InvalidInput(f"regel {number}: {exc.field}", exc.rule) from None
-                progress.advance(task)
-    except OjaError as exc:
-        err.print("niets geïmporteerd")
-        _fail(exc)
-    console.print(f"imported {len(refs)} pupils: {refs[0]} .. {refs[-1]}" if refs else "no rows")
-
-
-@pupil_app.command("find")
-def pupil_find(
-    bsn: str = typer.Option("", help="BSN"), onderwijsnummer: str = typer.Option("", help="onderwijsnummer")
-) -> None:
-    """Look up a pupil's reference by BSN or onderwijsnummer."""
-    from models.identity import validate_bsn, validate_onderwijsnummer
-
-    try:
-        with Session(get_engine()) as session:
-            if bsn:
-                pupil = session.exec(select(Pupil).where(Pupil.bsn == validate_bsn(bsn))).first()
-            elif onderwijsnummer:
-                number = validate_onderwijsnummer(onderwijsnummer)
-                pupil = session.exec(select(Pupil).where(Pupil.onderwijsnummer == number)).first()
-            else:
-                raise InvalidInput("bsn", "geef --bsn of --onderwijsnummer")
-    except OjaError as exc:
-        _fail(exc)
-    if pupil is None:
-        err.print("geen leerling met dat nummer")
-        raise typer.Exit(1)
-    console.print(pupil.ref)
-
-
-@pupil_app.command("list")
-def pupil_list(school: str = typer.Option("", help="only this school")) -> None:
-    """Pupils with their references (personal data: for the operator's screen only)."""
-    table = Table("reference", "name", "school", "born")
-    with Session(get_engine()) as session:
-        query = select(Pupil).order_by(col(Pupil.id))
-        if school:
-            query = query.where(Pupil.school_code == school.upper())
-        for p in session.exec(query):
-            born = p.birth_date.isoformat() if p.birth_date else f"vernietigd {p.destroyed_on}"
-            table.add_row(p.ref, f"{p.given_name} {p.family_name}", p.school_code, born)
-    console.print(table)
-
-
-@pupil_app.command("export")
-def pupil_export(
-    pupil_ref: str = typer.Argument(..., help="e.g. LL-000123"),
-    out: Path = typer.Option(..., help="the JSON file to write (it holds personal data: hand it over securely)"),
-) -> None:
-    """Subject access (AVG art. 15): everything held about one pupil, written to a file for the parents."""
-    import json
-
-    from oja.services.retention import export_pupil
-
-    try:
-        with Session(get_engine()) as session:
-            data = export_pupil(session, pupil_ref)
-    except OjaError as exc:
-        _fail(exc)
-    out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    console.print(f"{len(data['cases'])} case(s) of {data['pupil']['ref']} written to {out}")
 
 
 @case_app.command("show")

@@ -17,31 +17,29 @@ import functools
 import itertools
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, select
 
 from models import recipients, reminders
-from models.lifecycle import CaseState
 from models.recipients import CaseParties, Staff, Staffing
 from models.reminders import NoticeKey, NoticeKind, Stage
-from models.schooldays import SchoolCalendar, SchoolDayIndex, add_school_days, is_school_day
-from models.tables import Case, ErasureRequest, Intervention, Professional, Pupil, Referral, Review, School
-from models.vocabulary import DigestKind, ReferralStatus
+from models.schooldays import SchoolDayIndex, add_school_days, is_school_day
+from models.tables import Case, Professional, School
+from models.vocabulary import DigestKind
 from notifications.messages import Digest, DueItem, RenderedMessage
 from oja.adapters import outbox
 from oja.config import Policy
 from oja.services.calendar import school_calendars
+from oja.services.deadlines import Deadline, Deadlines
 from oja.services.dispatch import DispatchReport, while_planning
-from oja.services.reads import current_plans
 
 if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
     from notifications.send import Sender
 
 __all__ = ["NoticeKind", "SweepReport", "plan_notices", "queue_in_session", "sweep_day"]
-__all__ += ["Deadline", "Deadlines"]  # the deadlines, also for oja.services.worklist
 
 RECIPIENT_CHUNK = 200  # recipients per transaction
 LOOKBACK_DAYS = 400  # overdue further back than this counts as that far
@@ -59,18 +57,6 @@ class SweepReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "sweep_date": self.sweep_date.isoformat(), "by_kind": dict(self.by_kind)}
-
-
-@dataclasses.dataclass(frozen=True)
-class Deadline:
-    """One deadline of one case as the sweep found it: who is concerned, and what a notice shows of it."""
-
-    case_id: int
-    case_ref: str
-    parties: CaseParties
-    due_on: dt.date
-    since: dt.date | None = None  # where the deadline counts from a day worth naming: the referral's date
-    request_ref: str | None = None  # an erasure request's reference, shown instead of the case's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,103 +109,6 @@ class _Directory:
         index = self.index[self.calendars[school_code]]
         due = min(max(due, index.start), index.end)
         return index.between(day, due)
-
-
-def _columns(*attributes: Any) -> list[Any]:  # model attributes as the columns of a select
-    return [col(a) for a in attributes]
-
-
-@dataclasses.dataclass(frozen=True)
-class Deadlines:
-    """The deadlines of open cases the sweep reminds of (and `oja.services.worklist` shows), one query per kind:
-    of the schools in `schools` (None: every school), due by `until` (None: whenever)."""
-
-    session: Session
-    calendars: Mapping[str, SchoolCalendar]  # at least those of `schools`
-    policy: Policy
-    schools: frozenset[str] | None = None
-    until: dt.date | None = None
-    with_workers: bool = True  # who delivers each reviewed arrangement (the sweep's recipients; not the worklist)
-
-    def _rows(self, stmt: sa.Select[Any], due: Any = None, school: Any = Case.school_code) -> Iterator[sa.Row[Any]]:
-        if self.schools is not None:
-            stmt = stmt.where(col(school).in_(sorted(self.schools)))
-        if due is not None:
-            stmt = stmt.where(col(due) <= self.until if self.until is not None else col(due).is_not(None))
-        yield from self.session.connection().execute(stmt.execution_options(yield_per=5000))  # Core rows: fast
-
-    def reviews(self) -> Iterator[Deadline]:
-        """Reviews of active arrangements, with who delivers the newest plan (named or not, it replaces older ones)."""
-        active, worker = col(Case.state) == CaseState.ACTIVE.value, col(Intervention.professional_code)
-        plan = current_plans()
-        on_plan = (active, col(Case.id) == plan.c.case_id, col(Intervention.plan_id) == plan.c.id, worker.is_not(None))
-        workers: dict[int, set[str]] = defaultdict(set)
-        found = self._rows(sa.select(plan.c.case_id, worker).where(*on_plan), Case.next_review_on)
-        for case_id, code in found if self.with_workers else ():
-            workers[case_id].add(code)
-        columns = _columns(Case.id, Case.ref, Case.school_code, Case.next_review_on, Case.regie_holder_code)
-        for case_id, ref, school, due, regie in self._rows(sa.select(*columns).where(active), Case.next_review_on):
-            yield Deadline(case_id, ref, CaseParties(school, regie, frozenset(workers[case_id])), due)
-
-    def triages(self) -> Iterator[Deadline]:
-        """Signals awaiting triage, due by the service norm."""
-        stmt = sa.select(*_columns(Case.id, Case.ref, Case.school_code, Case.triage_due_on))
-        stmt = stmt.where(col(Case.state) == CaseState.AWAITING_TRIAGE.value)
-        for case_id, ref, school, due in self._rows(stmt, Case.triage_due_on):
-            yield Deadline(case_id, ref, CaseParties(school), due)
-
-    def late(self) -> Iterator[tuple[NoticeKind, Deadline]]:
-        """A joint plan or consent to come, with the kind of notice it gives once late."""
-        for state, column, kind in (
-            (CaseState.PLANNING, Case.plan_due_on, NoticeKind.PLAN_LATE),
-            (CaseState.PLAN_DRAFTED, Case.consent_due_on, NoticeKind.CONSENT_LATE),
-        ):
-            stmt = sa.select(*_columns(Case.id, Case.ref, Case.school_code, column, Case.regie_holder_code))
-            for case_id, ref, school, due, regie in self._rows(stmt.where(col(Case.state) == state.value), column):
-                yield kind, Deadline(case_id, ref, CaseParties(school, regie), due)
-
-    def referrals(self) -> Iterator[Deadline]:
-        """Referrals the district team has not answered, due the follow-up term after the referral (any `until`)."""
-        columns = _columns(Case.id, Case.ref, Case.school_code, Referral.referred_on, Referral.municipality_code)
-        stmt = (
-            sa.select(*columns)
-            .join(Referral, col(Referral.case_id) == col(Case.id))
-            .where(col(Case.state) == CaseState.ESCALATED.value, col(Referral.status) == ReferralStatus.SENT.value)
-        )
-        for case_id, ref, school, referred_on, municipality in self._rows(stmt):
-            due = add_school_days(referred_on, self.policy.referral_followup_school_days, self.calendars[school])
-            yield Deadline(case_id, ref, CaseParties(school, municipality_code=municipality), due, since=referred_on)
-
-    def decisions(self) -> Iterator[Deadline]:
-        """Reviewed cases whose decision is not taken, due the decision term after their latest review (any `until`).
-        `since`: the day of that review."""
-        latest = sa.select(col(Review.case_id), func.max(Review.id).label("id")).group_by(col(Review.case_id))
-        newest = latest.subquery()
-        columns = _columns(Case.id, Case.ref, Case.school_code, Review.held_on, Case.regie_holder_code)
-        stmt = (
-            sa.select(*columns)
-            .join(newest, newest.c.case_id == col(Case.id))
-            .join(Review, col(Review.id) == newest.c.id)
-            .where(col(Case.state) == CaseState.REVIEWED.value)
-        )
-        for case_id, ref, school, held_on, regie in self._rows(stmt):
-            due = add_school_days(held_on, self.policy.decision_due_school_days, self.calendars[school])
-            yield Deadline(case_id, ref, CaseParties(school, regie), due, since=held_on)
-
-    def erasures(self) -> Iterator[Deadline]:
-        """Erasure requests not yet decided, shown by the pupil's latest case (any `until`)."""
-        latest_case = sa.select(col(Case.pupil_id), func.max(Case.id).label("case_id")).group_by(col(Case.pupil_id))
-        latest = latest_case.subquery()
-        columns = _columns(Case.id, Case.ref, ErasureRequest.school_code, ErasureRequest.due_on, ErasureRequest.ref)
-        stmt = (
-            sa.select(*columns)
-            .join(Pupil, col(Pupil.ref) == col(ErasureRequest.pupil_ref))
-            .join(latest, latest.c.pupil_id == col(Pupil.id))
-            .join(Case, col(Case.id) == latest.c.case_id)
-            .where(col(ErasureRequest.decided_on).is_(None))
-        )
-        for case_id, ref, school, due, request_ref in self._rows(stmt, school=ErasureRequest.school_code):
-            yield Deadline(case_id, ref, CaseParties(school), due, request_ref=request_ref)
 
 
 @dataclasses.dataclass(frozen=True)

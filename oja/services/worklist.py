@@ -1,6 +1,6 @@
 """A school's worklist: its open cases, most urgent first, with the next deadline and the next step.
 
-The deadlines are the sweep's (`oja.services.sweep.Deadlines`: the review, the triage norm, the plan, consent,
+The deadlines are the sweep's (`oja.services.deadlines.Deadlines`: the review, the triage norm, the plan, consent,
 an unanswered referral), read for one school whatever their date; a reviewed case waits for its decision, due
 on the day of the review (the day `flows/review.py`'s reminder names). A deadline is overdue once a school day
 of the school has passed since it, the count the sweep's reminders use. Codes only: the case's reference,
@@ -25,9 +25,9 @@ from models.schooldays import SchoolCalendar, SchoolDayIndex
 from models.tables import Case, Plan
 from oja.config import Policy
 from oja.services.calendar import school_calendar, school_calendars
+from oja.services.deadlines import Deadlines
 from oja.services.intake import URGENCY_RANK
 from oja.services.reads import current_plans
-from oja.services.sweep import Deadlines
 
 
 class Due(StrEnum):
