@@ -130,7 +130,7 @@ def check_production(settings: Settings, auth: str) -> None:
         )
 
 
-def _descendants(pid: int) -> set[int]:
+def descendants(pid: int) -> set[int]:
     """The processes below `pid`, from /proc (empty where there is none)."""
     children: dict[int, set[int]] = {}
     proc = Path("/proc")
@@ -270,12 +270,12 @@ def start(
         and releases the rest), the workers 2 s before they are killed (a Prefect worker takes 15 s or more to
         stop, longer once its server is gone), then the server 3 s; whatever is left is killed: about 6 s."""
         started = [proc for _, proc in children]
-        below = {pid for proc in started[1:] for pid in _descendants(proc.pid)}  # what the workers started
+        below = {pid for proc in started[1:] for pid in descendants(proc.pid)}  # what the workers started
         for pid in below:
             _signal(pid, signal.SIGTERM)
         stop(started[1:], 2)  # the workers: they hold nothing of their own
         stop(started[:1], 3)  # the Prefect server
-        for pid in below & _descendants(os.getpid()):  # still running: no longer waited for
+        for pid in below & descendants(os.getpid()):  # still running: no longer waited for
             _signal(pid, signal.SIGKILL)
         if sink is not None:
             sink.stop()

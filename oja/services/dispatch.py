@@ -31,6 +31,9 @@ if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
 T = TypeVar("T")
 STOPPED = "stopped"
 ERRORS_KEPT = 20  # a sweep's report keeps the first errors of its dispatch runs
+LEASE = dt.timedelta(minutes=10)  # the defaults; deployed, they come from the settings (`Settings.dispatch_options`)
+RETRY_AFTER = dt.timedelta(minutes=5)
+CONCURRENCY = 4
 SEND_MARGIN_SECONDS = 60.0  # a message is sent only while its claim holds at least this long (half a short lease)
 
 
@@ -135,9 +138,9 @@ def dispatch(
     *,
     stop: threading.Event | None = None,
     batch: int = 200,
-    concurrency: int = 4,
-    lease: dt.timedelta = dt.timedelta(minutes=10),
-    retry_after: dt.timedelta = dt.timedelta(minutes=5),
+    concurrency: int = CONCURRENCY,
+    lease: dt.timedelta = LEASE,
+    retry_after: dt.timedelta = RETRY_AFTER,
     progress: Callable[[int], None] | None = None,
 ) -> DispatchReport:
     """Send pending outbox messages until none are left, the channel fails a whole batch, or `stop` is set.
@@ -168,9 +171,9 @@ def while_planning(
     sender: Sender,
     *,
     stop: threading.Event | None = None,
-    lease: dt.timedelta = dt.timedelta(minutes=10),
-    retry_after: dt.timedelta = dt.timedelta(minutes=5),
-    concurrency: int = 4,
+    lease: dt.timedelta = LEASE,
+    retry_after: dt.timedelta = RETRY_AFTER,
+    concurrency: int = CONCURRENCY,
 ) -> tuple[T, DispatchReport]:
     """Run `plan` (deciding and queueing messages, in batches that commit) and dispatch meanwhile on a thread
     of its own, until `plan` has returned and what it queued is sent (or `stop` is set)."""

@@ -32,6 +32,7 @@ from models.vocabulary import DigestKind
 from notifications.messages import Digest, DueItem, RenderedMessage
 from oja.adapters import outbox
 from oja.config import Policy
+from oja.services import dispatch
 from oja.services.calendar import school_calendars
 from oja.services.deadlines import Deadline, Deadlines
 from oja.services.dispatch import DispatchReport, while_planning
@@ -278,9 +279,9 @@ def sweep_day(
     language: str = "nl",
     case_url: str = "{case_ref}",
     stop: threading.Event | None = None,
-    lease: dt.timedelta = dt.timedelta(minutes=10),
-    retry_after: dt.timedelta = dt.timedelta(minutes=5),
-    concurrency: int = 4,
+    lease: dt.timedelta = dispatch.LEASE,
+    retry_after: dt.timedelta = dispatch.RETRY_AFTER,
+    concurrency: int = dispatch.CONCURRENCY,
 ) -> tuple[SweepReport, DispatchReport]:
     """Decide the day's reminders and send them, overlapped: the first messages go out while later
     batches are still being decided (each batch commits before anything of it can be claimed)."""

@@ -28,6 +28,7 @@ from models.lifecycle import CaseState
 from oja.adapters.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME
 from oja.config import PROJECT_DIR
 from oja.deployments import DEPLOYMENTS, deployment_path
+from oja.entrypoints.local import descendants
 from tests.smtp import SMTPServer, free_port
 
 pytestmark = pytest.mark.system
@@ -370,29 +371,10 @@ def test_a_step_shows_what_comes_next_and_its_link_opens_the_next_form_filled_in
     page.close()
 
 
-def _descendants(pid: int) -> set[int]:
-    """The processes under `pid` (from /proc): what `oja start` holds."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = set(), [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 def _flow_run_processes(pid: int) -> list[int]:
     """The flow-run processes under `pid`: the workers start each run with `python -m oja.entrypoints.engine`."""
     found = []
-    for child in _descendants(pid):
+    for child in descendants(pid):
         try:
             if b"oja.entrypoints.engine" in Path(f"/proc/{child}/cmdline").read_bytes():
                 found.append(child)
@@ -417,7 +399,7 @@ def test_fifty_open_reviews_hold_no_process_and_the_result_link_decides_as_recom
         )
         for i in range(50)
     ]  # fmt: skip
-    before = _descendants(engine.proc.pid)
+    before = descendants(engine.proc.pid)
     runs = []
     with engine.client() as client:
         deployment = client.read_deployment_by_name(deployment_path("evaluatie-vastleggen"))
@@ -439,7 +421,7 @@ def test_fifty_open_reviews_hold_no_process_and_the_result_link_decides_as_recom
         ).fetchone()[0]
     assert waiting == 50  # every one waits for its decision, in the database
     _wait(lambda: not _flow_run_processes(engine.proc.pid), 30, "the review runs' processes to exit")
-    assert _descendants(engine.proc.pid) == before  # 50 open reviews, 0 extra processes
+    assert descendants(engine.proc.pid) == before  # 50 open reviews, 0 extra processes
 
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
@@ -512,7 +494,7 @@ def _alive(pid: int) -> bool:
 
 def test_sigterm_stops_everything_oja_start_started_within_ten_seconds(engine):
     """Last in this module: the server, the workers and their flow-run processes all go, and the port is free."""
-    started = _descendants(engine.proc.pid)
+    started = descendants(engine.proc.pid)
     assert len(started) >= 2, "the server and a worker run under oja start"
     stopping = time.monotonic()
     engine.proc.send_signal(signal.SIGTERM)
