@@ -27,7 +27,7 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _ts(*, nullable: bool, default: Callable[[], dt.datetime] | None = None) -> sa.Column[dt.datetime]:
+def ts_column(*, nullable: bool, default: Callable[[], dt.datetime] | None = None) -> sa.Column[dt.datetime]:
     """A timezone-aware timestamp column; `default` fills it in on insert."""
     return sa.Column(sa.DateTime(timezone=True), nullable=nullable, default=default)
 
@@ -97,7 +97,7 @@ class Pupil(SQLModel, table=True):
     school_code: str = Field(foreign_key="school.code", max_length=12)
     municipality_code: str = Field(foreign_key="municipality.code", max_length=6)  # of residence
     destroyed_on: dt.date | None = None  # the dossier was destroyed; the row keeps the pseudonym taken
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
 
 
 class Parent(SQLModel, table=True):
@@ -151,7 +151,7 @@ class Case(SQLModel, table=True):
     next_review_on: dt.date | None = Field(default=None, index=True)
     closed_on: dt.date | None = None
     end_reason: str | None = Field(default=None, max_length=40)  # models.vocabulary.EndReason or NoActionReason
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
     version: int = Field(default=1, sa_column=_case_version)
 
 
@@ -165,7 +165,7 @@ class Signal(SQLModel, table=True):
     urgency: str = Field(max_length=16)  # models.vocabulary.Urgency
     received_on: dt.date
     registered_by: str = Field(foreign_key="professional.code", max_length=12)
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
 
 
 class Plan(SQLModel, table=True):
@@ -180,7 +180,7 @@ class Plan(SQLModel, table=True):
     regie_holder_code: str = Field(foreign_key="professional.code", max_length=12)
     drafted_by: str = Field(foreign_key="professional.code", max_length=12)
     drafted_on: dt.date | None = None  # the working day it was drafted (set by the engine)
-    drafted_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
+    drafted_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
 
 
 class Goal(SQLModel, table=True):
@@ -317,7 +317,7 @@ class AuditRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_ref: str = Field(max_length=20, index=True)
     actor: str = Field(max_length=12)
-    at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
+    at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
     action: str = Field(max_length=24)  # models.lifecycle.AuditAction
     # models.lifecycle.CaseState ("-" for a refusal or an erasure request about a pupil without a case)
     from_state: str | None = Field(default=None, max_length=24)
@@ -366,9 +366,9 @@ class Outbox(SQLModel, table=True):
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
     claim_token: str | None = Field(default=None, max_length=32)
-    claimed_until: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False, default=utcnow))
-    sent_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    claimed_until: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
+    sent_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
 # ---- retention and erasure ---------------------------------------------------------------

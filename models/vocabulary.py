@@ -17,6 +17,7 @@ class Role(StrEnum):
     DISTRICT_TEAM = "wijkteam"  # the municipality's gate to specialised care
     TEAM_LEAD = "teamleider"
     MANAGER = "manager"
+    PRIVACY_OFFICER = "privacyfunctionaris"  # reads the dossier's access log (NEN 7513), never a case
 
 
 class Source(StrEnum):
@@ -193,3 +194,26 @@ class DigestKind(StrEnum):
     DAILY = "dag"  # what needs attention today
     WEEKLY = "week"  # the overview of the coming school week alone
     COMBINED = "dag_week"  # both, on the overview's day
+
+
+class AccessAction(StrEnum):
+    """What a line of the dossier's access log (NEN 7513) records: a login, a view, a change, an export."""
+
+    LOGIN = "inloggen"
+    LOGIN_FAILED = "inloggen_mislukt"
+    LOCKED_OUT = "geblokkeerd"
+    LOGOUT = "uitloggen"
+    VIEW_WORKLIST = "werklijst_bekeken"
+    VIEW_CASE = "casus_bekeken"
+    REGISTER_PUPIL = "leerling_geregistreerd"
+    PREVIEW_IMPORT = "import_voorvertoond"
+    IMPORT_PUPILS = "leerlingen_geimporteerd"
+    DESCRIBE_GOALS = "doelen_gewijzigd"
+    EXPORT_PUPIL = "inzage_gedownload"
+    VIEW_REPORT = "rapport_bekeken"
+    VIEW_ACCESS_LOG = "toegangslog_bekeken"
+
+
+class AccessOutcome(StrEnum):
+    ALLOWED = "toegestaan"
+    REFUSED = "geweigerd"

@@ -15,12 +15,15 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401
+import models.tables_dossier  # noqa: F401
 from models.decisions import RecommendationRule
 from models.lifecycle import AuditAction, CaseState
 from models.reminders import NoticeKind
 from models.vocabulary import DigestKind, OtherDecision, OutboxStatus, ReferralStatus, ReturnReason
 from oja.adapters import migrate
 from oja.adapters.db import get_engine
+
+HEAD = "0009"  # the newest migration
 
 
 def _check_round_trip(url: str) -> None:
@@ -338,7 +341,7 @@ def _check_populated(url: str, start: str) -> None:
     _references_hold(engine)
     with engine.connect() as conn:
         upgraded = _contents(conn, columns)
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0008"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == HEAD
     assert {t: len(rows) for t, rows in upgraded.items()} == {t: len(rows) for t, rows in before.items()}
     assert upgraded == _in_dutch(before)
     assert upgraded["outbox"][-1]["status"] == OutboxStatus.UNDELIVERABLE  # translated by 0008

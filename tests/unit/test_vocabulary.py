@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import SQLModel
 
 import models.tables  # noqa: F401  (registers the tables)
+import models.tables_dossier  # noqa: F401
 from flows import forms
 from flows.common import EVENT_NAMES
 from models.decisions import RecommendationRule
