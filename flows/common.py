@@ -28,12 +28,13 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from flows import forms
 from flows.form_errors import dutch_errors, titled
-from flows.result import STEP_TITLES, refusal_markdown, result_markdown, step_links
+from flows.result import STEP_TITLES, refusal_markdown, result_markdown
 from flows.worklist import publish_worklist
 from models.errors import ActionRefused, OjaError
 from models.lifecycle import AuditAction, CaseState
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import unit_of_work
+from oja.adapters.step_links import step_links
 from oja.config import get_policy
 from oja.services.kernel import CaseOutcome, execute
 from oja.services.status import CaseStatus, case_status

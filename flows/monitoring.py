@@ -17,7 +17,7 @@ from models.errors import DisclosureError
 from models.schooldays import today as amsterdam_today
 from models.suppression import HIDDEN, shown
 from oja.adapters.db import get_engine
-from oja.config import get_policy, get_settings
+from oja.config import dossier_url, get_policy, get_settings
 from oja.services import monitoring
 
 LEGEND = (
@@ -49,7 +49,9 @@ def publish(day: dt.date) -> dict[str, int]:
 
 @task(name="evaluatierapport", cache_policy=NO_CACHE)
 def evaluation_report(day: dt.date) -> str:
-    """Write the pilot evaluation report to OJA_HOME/reports and link it from an artifact."""
+    """Write the pilot evaluation report to OJA_HOME/reports (the day's copy) and link the dossier's report page
+    (behind its login: managers and team leads; a `file://` link opens nowhere but on the server) from an
+    artifact."""
     from oja.services.report import default_periods, render_report
 
     policy = get_policy()
@@ -62,9 +64,9 @@ def evaluation_report(day: dt.date) -> str:
     path.write_text(html, encoding="utf-8")
     create_link_artifact(
         key="oja-evaluatierapport",
-        link=path.as_uri(),
-        link_text=f"Pilotevaluatie {day.isoformat()}",
-        description=f"Vóór {before.label} tegenover na {after.label}.",
+        link=f"{dossier_url()}/rapport/evaluatie",
+        link_text=f"Pilotevaluatie {day.isoformat()} (in het dossier, na inloggen)",
+        description=f"Vóór {before.label} tegenover na {after.label}. Een kopie van vandaag staat op de server: {path.name}.",
     )
     return str(path)
 

@@ -11,13 +11,7 @@ recorded and what to correct.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import urllib.parse
-from collections.abc import Iterable, Mapping
-
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowFilter, FlowFilterName
-from prefect.settings import get_current_settings
+from collections.abc import Mapping
 
 from models.lifecycle import CaseState
 from notifications.render import long_date
@@ -121,27 +115,3 @@ def refusal_markdown(step: str, message: str, case_ref: str | None) -> str:
     return "\n".join(lines)
 
 
-def step_links(
-    flows: Iterable[str], form: Mapping[str, object], preset: Mapping[str, Mapping[str, object]] | None = None
-) -> dict[str, str]:
-    """For each flow, a link to its deployment's form in the UI, with `form` (the case reference and actor)
-    filled in, and for a flow in `preset` its values too (the decision form preset to the recommendation)."""
-    wanted = list(flows)
-    if not wanted:
-        return {}
-    ui = get_current_settings().ui_url
-    if not ui:
-        return {}
-    with get_client(sync_client=True) as client:
-        deployments = client.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)))
-        flow_names = {f.id: f.name for f in client.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)))}
-    by_flow = {flow_names.get(d.flow_id): d.id for d in deployments}
-    links = {}
-    for flow in wanted:
-        deployment_id = by_flow.get(flow)
-        if deployment_id is None:
-            continue
-        values = {**form, **(preset or {}).get(flow, {})}
-        query = urllib.parse.quote(json.dumps({"form": values}, separators=(",", ":")))
-        links[flow] = f"{ui.rstrip('/')}/deployments/deployment/{deployment_id}/run?parameters={query}"
-    return links

@@ -25,10 +25,11 @@ from models.errors import InvalidInput
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# Until a dossier application exists, a case is looked up in the Prefect UI: its flow-runs page, searched for
-# the case reference (every step's run is named after it), over all time (the page's default is the past
-# week). `flow-run-search`, `start` and `end` are the query the Prefect 3.8 UI (V2, its default) reads.
+# A case's runs in the Prefect UI: its flow-runs page, searched for the case reference (every step's run is named
+# after it), over all time (the page's default is the past week). `flow-run-search`, `start` and `end` are the
+# query the Prefect 3.8 UI (V2, its default) reads. The dossier's case page links to it.
 CASE_RUNS_PAGE = "/v2/runs?flow-run-search={case_ref}&start=2020-01-01T00:00:00.000Z&end=2100-01-01T00:00:00.000Z"
+DOSSIER_URL = "http://127.0.0.1:4201"  # where `oja start` serves the dossier by default
 
 
 def prefect_ui_url(environ: Mapping[str, str] = os.environ) -> str:
@@ -41,8 +42,19 @@ def prefect_ui_url(environ: Mapping[str, str] = os.environ) -> str:
     return ui.rstrip("/")
 
 
+def case_runs_url(case_ref: str, environ: Mapping[str, str] = os.environ) -> str:
+    """The case's runs in the Prefect UI."""
+    return prefect_ui_url(environ) + CASE_RUNS_PAGE.format(case_ref=case_ref)
+
+
+def dossier_url(environ: Mapping[str, str] = os.environ) -> str:
+    """The address people open the dossier at: OJA_DOSSIER_URL (behind the region's TLS proxy), else local."""
+    return (environ.get("OJA_DOSSIER_URL", "").strip() or DOSSIER_URL).rstrip("/")
+
+
 def default_case_url(environ: Mapping[str, str] = os.environ) -> str:
-    return prefect_ui_url(environ) + CASE_RUNS_PAGE
+    """Where a reminder's link opens a case: its page in the dossier (after login)."""
+    return dossier_url(environ) + "/casus/{case_ref}"
 
 
 class Policy(BaseModel):
@@ -116,8 +128,8 @@ class Settings(BaseSettings):
     extra_notify_urls: dict[str, list[str]] = {}
     # operators are told when a sweep or dispatch fails: Apprise URLs (mailto://, slack://, msteams://...)
     operator_urls: list[str] = []
-    # where a case is looked up (access-controlled); {case_ref} is replaced. Empty: the case's runs in the
-    # Prefect UI the engine runs on (`default_case_url`)
+    # where a case is looked up (access-controlled); {case_ref} is replaced. Empty: the case's page in the
+    # dossier (`default_case_url`, after OJA_DOSSIER_URL)
     case_url: str = ""
     timezone: str = "Europe/Amsterdam"
     # sending: a claimed message is another run's to send again only after the lease (a run that died); a

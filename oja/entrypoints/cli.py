@@ -19,6 +19,7 @@ from oja.adapters.db import get_engine
 from oja.config import get_policy, get_settings
 from oja.entrypoints.cli_calendar import school_app
 from oja.entrypoints.cli_forms import forms_app
+from oja.entrypoints.cli_logins import login_app, serve_dossier
 from oja.entrypoints.cli_output import console, print_worklist
 from oja.entrypoints.cli_output import fail as _fail
 from oja.entrypoints.cli_output import parse_date as _parse_date
@@ -34,6 +35,8 @@ app.add_typer(pupil_app, name="pupil")
 app.add_typer(case_app, name="case")
 app.add_typer(school_app, name="school")
 app.add_typer(forms_app, name="forms")
+app.add_typer(login_app, name="login")
+app.command("dossier")(serve_dossier)
 
 
 @app.command()
@@ -46,6 +49,7 @@ def start(
     ),
     workers: int = typer.Option(1, min=1, max=16, help="process workers on the work pool"),
     runs_per_worker: int = typer.Option(4, min=1, max=32, help="runs a worker runs at once (a process each)"),
+    dossier_port: int = typer.Option(4201, help="port of the dossier (the personal side of cases, behind a login)"),
 ) -> None:
     """Start everything: database, (demo data,) Prefect server and UI, deployments, workers."""
     from oja.entrypoints.local import start as start_local
@@ -61,6 +65,7 @@ def start(
             production=production,
             workers=workers,
             runs_per_worker=runs_per_worker,
+            dossier_port=dossier_port,
         )
     except (OjaError, RuntimeError) as exc:
         _fail(exc)

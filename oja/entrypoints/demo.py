@@ -45,6 +45,7 @@ PROFESSIONALS = [
     ("PRF-0022", "Ruud Pape", "wijkteam", "r.pape@borne.example", None, None, "GM0147"),
     ("PRF-0031", "Karin Olthof", "teamleider", "teamleider@swv.example", None, None, None),
     ("PRF-0041", "Herman Wessels", "manager", "manager@swv.example", None, None, None),
+    ("PRF-0051", "Lotte Bosman", "privacyfunctionaris", "privacy@swv.example", None, None, None),
 ]
 COORDINATOR = {school: code for code, _, role, _, school, _, _ in PROFESSIONALS if role == "zorgcoordinator"}
 
@@ -221,6 +222,19 @@ def _story(session: Session, pupil_ref: str, p: DemoPupil, born: dt.date, today:
     )
 
 
+def _demo_logins(session: Session) -> None:
+    """Every demo professional logs in to the dossier with the demo password and the demo TOTP secret (both
+    printed by `oja start`; a production start has no demo). A login already there is left as it is."""
+    from models.tables_dossier import Login
+    from oja.services.logins import DEMO_PASSWORD, DEMO_TOTP_SECRET, enrol_totp, set_password
+
+    for code, *_ in PROFESSIONALS:
+        if session.get(Login, code) is None:
+            set_password(session, code, DEMO_PASSWORD)
+            session.flush()
+            enrol_totp(session, code, DEMO_TOTP_SECRET)
+
+
 def load_demo(
     engine: sa.Engine, today: dt.date, *, policy: Policy | None = None, progress: Callable[[str], None] | None = None
 ) -> dict[str, int]:
@@ -228,6 +242,7 @@ def load_demo(
     policy = policy or Policy()
     with unit_of_work(engine) as session:
         _upsert_reference(session)
+        _demo_logins(session)
     for i, p in enumerate(PUPILS):
         bsn = demo_bsn(i)
         with unit_of_work(engine) as session:

@@ -104,6 +104,21 @@ def _wait_for_api(api_url: str, timeout: float, proc: subprocess.Popen[bytes], a
     raise RuntimeError(f"the Prefect server did not answer on {api_url} within {timeout:.0f} s")
 
 
+def _wait_for_dossier(url: str, timeout: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the dossier stopped (exit code {proc.returncode}); see logs/dossier.log")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"the dossier did not answer on {url} within {timeout:.0f} s")
+
+
 def _run(cmd: list[str], env: dict[str, str], console: Console, what: str) -> None:
     result = subprocess.run(cmd, env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
     if result.returncode != 0:
@@ -166,12 +181,14 @@ def start(
     production: bool = False,
     workers: int = 1,
     runs_per_worker: int = 4,
+    dossier_port: int = 4201,
 ) -> None:
     from models.schooldays import today
     from oja.adapters import migrate
     from oja.adapters.db import get_engine
     from oja.deployments import remove_undeclared
     from oja.entrypoints.demo import load_demo
+    from oja.services.logins import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
     console = console or Console()
     auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING", "")
@@ -179,6 +196,10 @@ def start(
         check_production(settings, auth)
     if not _port_free(host, port):
         raise RuntimeError(f"port {port} on {host} is in use: is the engine already running? (or use --port)")
+    if not _port_free(host, dossier_port):
+        raise RuntimeError(
+            f"port {dossier_port} on {host} is in use: is the engine already running? (or --dossier-port)"
+        )
     home = settings.home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
@@ -188,11 +209,13 @@ def start(
     if not os.environ.get("PREFECT_UI_URL"):
         os.environ["PREFECT_UI_URL"] = f"http://{shown_host}:{port}"
         get_settings.cache_clear()
+    if not os.environ.get("OJA_DOSSIER_URL"):
+        os.environ["OJA_DOSSIER_URL"] = f"http://{shown_host}:{dossier_port}"
+        get_settings.cache_clear()
         if production and not os.environ.get("OJA_CASE_URL"):
             console.print(
-                "[yellow]PREFECT_UI_URL is not set: the links in reminder mails point to "
-                f"{os.environ['PREFECT_UI_URL']}; set it to the address people open (behind the proxy), "
-                "or set OJA_CASE_URL[/yellow]"
+                "[yellow]OJA_DOSSIER_URL is not set: the links in reminder mails point to "
+                f"{os.environ['OJA_DOSSIER_URL']}; set it to the address people open (behind the TLS proxy)[/yellow]"
             )
     with console.status("migrating the engine database ..."):
         migrate.upgrade()
@@ -311,6 +334,9 @@ def start(
             _run([_bin("oja"), "forms", "publish"], env, console, "offering the known codes in the forms")
             _run([_bin("oja"), "alerts"], env, console, "installing the operator alerts")
             console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
+        dossier = spawn([_bin("oja"), "dossier", "--host", host, "--port", str(dossier_port)], "dossier.log")
+        with console.status("starting the dossier ..."):
+            _wait_for_dossier(f"http://{host}:{dossier_port}/gezond", 60, dossier)
         for n in range(workers):
             # at most `runs_per_worker` runs at once (a process of about 130 MB each); a burst waits its turn
             # instead of starting 50 processes that contend for the cores and the server's database
@@ -322,7 +348,15 @@ def start(
             "  Deployments -> pick a step (e.g. '01 Signaal registreren') -> Run -> Custom run, fill in the form.\n"
             "  Schools, providers and professionals are chosen from lists in the forms (after a change to the\n"
             "  reference data: .venv/bin/oja forms publish); demo pupils: .venv/bin/oja pupil list\n"
-            "  Look at a case: .venv/bin/oja case show OJA-...\n"
+            f"Dossier (who and what, behind a login): [bold]{os.environ['OJA_DOSSIER_URL']}[/bold]\n"
+            + (
+                ""
+                if production
+                else f"  demo login: PRF-0001 (zorgcoördinator 10HV), password {DEMO_PASSWORD}, and the code of\n"
+                f"  .venv/bin/oja login demo-code (or TOTP secret {DEMO_TOTP_SECRET} in an authenticator app);\n"
+                "  also PRF-0011 (jeugdhulpverlener), PRF-0021 (wijkteam), PRF-0041 (manager), PRF-0051 (privacy)\n"
+            )
+            + "  Look at a case from the shell: .venv/bin/oja case show OJA-...\n"
             f"Logs of the Prefect server and the workers: {logs}\n"
             "Ctrl-C stops everything."
         )

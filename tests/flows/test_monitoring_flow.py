@@ -17,7 +17,7 @@ from models.suppression import HIDDEN
 from oja import services as sv
 from oja.adapters import migrate
 from oja.adapters.db import get_engine, unit_of_work
-from oja.config import get_settings
+from oja.config import dossier_url, get_settings
 from tests.factories import active_case
 from tests.integration.test_monitoring import _bsn
 
@@ -95,6 +95,8 @@ def test_the_monitoring_flow_publishes_keyed_tables_with_small_numbers_hidden(re
         "totaal": ["0", HIDDEN, HIDDEN, "6", "0", "16"],
     }
     assert (get_settings().home / "reports" / f"evaluatie-{today.isoformat()}.html").exists()
+    report = artifacts["oja-evaluatierapport"]  # a page in the dossier, behind its login: not a file on the server
+    assert report.type == "markdown" and f"({dossier_url()}/rapport/evaluatie)" in report.data
 
 
 def test_a_table_the_audit_refuses_is_not_published_and_the_run_fails_naming_it(region):

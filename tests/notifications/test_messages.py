@@ -17,7 +17,7 @@ from models.vocabulary import DigestKind
 from notifications.messages import Digest, DueItem, RenderedMessage
 from notifications.render import render
 from notifications.send import AppriseSender
-from oja.config import Settings
+from oja.config import case_runs_url, Settings
 
 DAY = dt.date(2026, 11, 23)
 ITEMS = [
@@ -77,6 +77,26 @@ def test_what_needs_attention_and_the_weekly_overview_make_one_message(language,
 
 
 @pytest.mark.parametrize(
+    ("environment", "dossier"),
+    [
+        ({}, "http://127.0.0.1:4201"),
+        ({"OJA_DOSSIER_URL": "https://dossier.example.org/"}, "https://dossier.example.org"),
+        ({"OJA_DOSSIER_URL": "https://oja.example.org/dossier", "PREFECT_API_URL": "http://10.0.0.5:4200/api"}, "https://oja.example.org/dossier"),
+    ],
+)  # fmt: skip
+def test_the_case_link_opens_the_case_page_in_the_dossier(monkeypatch, environment, dossier):
+    for name in ("OJA_CASE_URL", "OJA_DOSSIER_URL", "PREFECT_UI_URL", "PREFECT_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings(_env_file=None)
+    page = f"{dossier}/casus/OJA-2026-000012"
+    assert settings.case_url.replace("{case_ref}", "OJA-2026-000012") == page
+    m = render(dataclasses.replace(digest(), case_url=settings.case_url))
+    assert page in m.text and f'href="{html.escape(page)}"' in m.html
+
+
+@pytest.mark.parametrize(
     ("environment", "ui"),
     [
         ({}, "http://127.0.0.1:4200"),
@@ -85,16 +105,11 @@ def test_what_needs_attention_and_the_weekly_overview_make_one_message(language,
         ({"PREFECT_UI_URL": "https://ui.example.org/", "PREFECT_API_URL": "http://10.0.0.5:4200/api"}, "https://ui.example.org"),
     ],
 )  # fmt: skip
-def test_the_case_link_opens_the_runs_of_the_case_in_the_prefect_ui_the_engine_runs_on(monkeypatch, environment, ui):
-    for name in ("OJA_CASE_URL", "PREFECT_UI_URL", "PREFECT_API_URL"):
+def test_the_case_page_links_to_the_runs_of_the_case_in_the_prefect_ui_the_engine_runs_on(monkeypatch, environment, ui):
+    for name in ("PREFECT_UI_URL", "PREFECT_API_URL"):
         monkeypatch.delenv(name, raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    settings = Settings(_env_file=None)
     runs = f"{ui}/v2/runs?flow-run-search=OJA-2026-000012&start=2020-01-01T00:00:00.000Z&end=2100-01-01T00:00:00.000Z"
-    assert settings.case_url.replace("{case_ref}", "OJA-2026-000012") == runs
-    m = render(dataclasses.replace(digest(), case_url=settings.case_url))
-    assert runs in m.text and f'href="{html.escape(runs)}"' in m.html
+    assert case_runs_url("OJA-2026-000012", environment) == runs
 
 
 def test_an_explicit_case_url_wins(monkeypatch):

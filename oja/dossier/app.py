@@ -1,0 +1,141 @@
+"""The dossier's application: the login, the log-out, and the pages of `pages_*.py`, every response carrying
+the headers of `security.py`. `create_app()` is what uvicorn serves (`oja dossier`, `oja start`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+
+from models.vocabulary import AccessAction, AccessOutcome, Role
+from oja.adapters.db import unit_of_work
+from oja.dossier import pages_cases, pages_oversight, pages_pupils
+from oja.dossier.security import (
+    client_of,
+    csrf_ok,
+    current_user,
+    login_cookie,
+    page,
+    safe_next,
+    security_headers,
+    session_cookie,
+    set_cookie,
+    static_file,
+)
+from oja.services.access_log import log_access
+from oja.services.logins import authenticate, close_session, open_session
+
+
+def home_of(role: str) -> str:
+    if role == Role.PRIVACY_OFFICER.value:
+        return "/toegangslog"
+    if role == Role.MANAGER.value:
+        return "/rapport"
+    return "/"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="OJA-dossier", docs_url=None, redoc_url=None, openapi_url=None)
+    app.middleware("http")(security_headers)
+
+    @app.get("/gezond", include_in_schema=False)
+    def health() -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        path = static_file(name)
+        if "/" in name or not path.is_file():
+            return PlainTextResponse("niet gevonden", status_code=404)
+        return FileResponse(path, headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.get("/inloggen")
+    def login_form(request: Request, volgende: str = "/") -> Response:
+        with unit_of_work() as session:
+            if current_user(request, session) is not None:
+                return RedirectResponse(safe_next(volgende), status_code=303)
+        token = secrets.token_urlsafe(32)
+        response = page(request, "login.html", None, next=safe_next(volgende), csrf=token, error=None)
+        set_cookie(request, response, login_cookie(request), token, max_age=3600)
+        return response
+
+    @app.post("/inloggen")
+    def login(
+        request: Request,
+        gebruikersnaam: str = Form(""),
+        wachtwoord: str = Form(""),
+        code: str = Form(""),
+        csrf: str = Form(""),
+        volgende: str = Form("/"),
+    ) -> Response:
+        target = safe_next(volgende)
+        if not csrf_ok(request.cookies.get(login_cookie(request), ""), csrf):
+            return login_again(request, target, "het formulier was verlopen: probeer het opnieuw", 400)
+        now = dt.datetime.now(dt.UTC)
+        with unit_of_work() as session:
+            result = authenticate(session, gebruikersnaam, wachtwoord, code, now=now)
+            who = (gebruikersnaam or "").strip().upper() or "-"
+            if result.professional is None:
+                action = AccessAction.LOCKED_OUT if result.locked else AccessAction.LOGIN_FAILED
+                log_access(
+                    session,
+                    professional_code=who,
+                    role=None,
+                    action=action,
+                    outcome=AccessOutcome.REFUSED,
+                    path=request.url.path,
+                    client=client_of(request),
+                    reason=result.refusal,
+                )
+            else:
+                old = request.cookies.get(session_cookie(request), "")
+                if old:
+                    close_session(session, old)  # a session from before the login is never taken over
+                token, _ = open_session(session, result.professional.code, now=now)
+                log_access(
+                    session,
+                    professional_code=result.professional.code,
+                    role=result.professional.role,
+                    action=AccessAction.LOGIN,
+                    path=request.url.path,
+                    client=client_of(request),
+                )
+                role = result.professional.role
+        if result.professional is None:
+            return login_again(request, target, result.refusal or "", 401)
+        response = RedirectResponse(target if target != "/" else home_of(role), status_code=303)
+        set_cookie(request, response, session_cookie(request), token)
+        response.delete_cookie(login_cookie(request), path="/")
+        return response
+
+    def login_again(request: Request, target: str, error: str, status: int) -> Response:
+        token = secrets.token_urlsafe(32)
+        response = page(request, "login.html", None, status, next=target, csrf=token, error=error)
+        set_cookie(request, response, login_cookie(request), token, max_age=3600)
+        return response
+
+    @app.post("/uitloggen")
+    def logout(request: Request, csrf: str = Form("")) -> Response:
+        with unit_of_work() as session:
+            user = current_user(request, session)
+            if user is not None and csrf_ok(user.csrf, csrf):
+                close_session(session, user.token)
+                log_access(
+                    session,
+                    professional_code=user.code,
+                    role=user.role,
+                    action=AccessAction.LOGOUT,
+                    path=request.url.path,
+                    client=client_of(request),
+                )
+        response = RedirectResponse("/inloggen", status_code=303)
+        if user is not None and not csrf_ok(user.csrf, csrf):
+            return PlainTextResponse("ongeldig formulier (CSRF): log uit via de knop", status_code=403)
+        response.delete_cookie(session_cookie(request), path="/")
+        return response
+
+    for module in (pages_cases, pages_pupils, pages_oversight):
+        app.include_router(module.router)
+    return app

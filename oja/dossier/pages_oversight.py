@@ -1,0 +1,87 @@
+"""Pages for oversight: the manager's (and team lead's) figures and evaluation report, in numbers only and
+through the same small-numbers audit as the Prefect artifacts; the privacy officer's access log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from models.schooldays import today as amsterdam_today
+from models.suppression import HIDDEN, shown
+from models.vocabulary import AccessAction
+from oja.config import get_policy
+from oja.dossier.security import REPORT_CSP, Refused, User, logged, page, serve
+from oja.services import monitoring
+from oja.services.access_log import read_access_log
+from oja.services.report import default_periods, render_report
+
+router = APIRouter()
+LEGEND = (
+    f"{HIDDEN}: afgeschermd, een aantal van 1 tot 5 leerlingen op een school of een cijfer waaruit zo'n aantal "
+    "terug te rekenen zou zijn."
+)
+ONLY_OVERSIGHT = "alleen managers en teamleiders zien de cijfers"
+
+
+@router.get("/rapport")
+def figures(request: Request) -> Response:
+    def body(session: Session, user: User) -> Response:
+        if not user.sees_reports:
+            raise Refused(AccessAction.VIEW_REPORT, ONLY_OVERSIGHT)
+        day = amsterdam_today()
+        publication = monitoring.manager_tables(session, today=day, policy=get_policy())
+        tables = [
+            {
+                "title": t.title,
+                "key": t.key,
+                "columns": t.columns,
+                "rows": [[v if isinstance(v, str) else shown(v) for v in r.values()] for r in t.as_records()],
+            }
+            for t in publication.publishable
+        ]
+        logged(session, request, user, AccessAction.VIEW_REPORT, reason="cijfers")
+        return page(request, "figures.html", user, tables=tables, refused=publication.refused, legend=LEGEND, day=day)
+
+    return serve(request, AccessAction.VIEW_REPORT, body)
+
+
+@router.get("/rapport/evaluatie")
+def evaluation(request: Request) -> Response:
+    def body(session: Session, user: User) -> Response:
+        if not user.sees_reports:
+            raise Refused(AccessAction.VIEW_REPORT, ONLY_OVERSIGHT)
+        policy = get_policy()
+        day = amsterdam_today()
+        before, after = default_periods(day, policy.evaluation_split_date)
+        html = render_report(session, before, after, rate=policy.hourly_rate_eur, today=day)
+        logged(session, request, user, AccessAction.VIEW_REPORT, reason="evaluatierapport")
+        return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
+
+    return serve(request, AccessAction.VIEW_REPORT, body)
+
+
+@router.get("/toegangslog")
+def access_log(request: Request, leerling: str = "", professional: str = "") -> Response:
+    def body(session: Session, user: User) -> Response:
+        if not user.reads_access_log:
+            raise Refused(AccessAction.VIEW_ACCESS_LOG, "alleen de privacyfunctionaris leest het toegangslog")
+        entries = read_access_log(session, pupil_ref=leerling[:12], professional_code=professional[:12])
+        logged(
+            session,
+            request,
+            user,
+            AccessAction.VIEW_ACCESS_LOG,
+            pupil_refs=[leerling.strip().upper()] if leerling.strip() else [],
+            reason=f"gefilterd op {professional.strip().upper()}" if professional.strip() else None,
+        )
+        return page(
+            request,
+            "access_log.html",
+            user,
+            entries=entries,
+            pupil=leerling,
+            professional=professional,
+        )
+
+    return serve(request, AccessAction.VIEW_ACCESS_LOG, body)

@@ -1,0 +1,254 @@
+"""What every page of the dossier shares: who is logged in, their scope, CSRF, the access log, the headers.
+
+- A session is a random token in an HTTP-only, SameSite=Strict cookie (Secure, and named `__Host-`, over
+  HTTPS); it is made anew at every login (no session fixation) and ends at log-out, after 30 minutes idle or
+  10 hours (`oja.services.logins`).
+- Every form carries the session's CSRF token (the login form a token of its own, in a cookie too): a POST
+  without the right one is refused before anything is read or written.
+- Every response says `Cache-Control: no-store` and carries a Content-Security-Policy without scripts: a page
+  with personal data is kept by no browser cache or proxy, and cannot be framed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+
+from models.access import Actor
+from models.errors import AccessDenied, InvalidInput, UnknownReference
+from models.tables import Professional
+from models.vocabulary import AccessAction, AccessOutcome, Role
+from oja.adapters.db import unit_of_work
+from oja.config import PROJECT_DIR
+from oja.services.access_log import log_access
+from oja.services.logins import find_session
+
+log = logging.getLogger("oja.dossier")
+templates = Jinja2Templates(directory=str(PROJECT_DIR / "templates" / "dossier"))
+STATIC = PROJECT_DIR / "templates" / "dossier" / "static"
+
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+SCHOOL_ROLES = {Role.COORDINATOR.value, Role.SCHOOL_SOCIAL_WORKER.value, Role.TEAM_LEAD.value}
+OVERSIGHT_ROLES = {Role.MANAGER.value, Role.TEAM_LEAD.value}
+
+
+def secure_request(request: Request) -> bool:
+    """Over HTTPS (directly, or behind a proxy started with --proxy-headers): the cookies are Secure then."""
+    return request.url.scheme == "https"
+
+
+def session_cookie(request: Request) -> str:
+    return "__Host-oja_sessie" if secure_request(request) else "oja_sessie"
+
+
+def login_cookie(request: Request) -> str:
+    return "__Host-oja_login" if secure_request(request) else "oja_login"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None = None) -> None:
+    response.set_cookie(
+        name, value, max_age=max_age, path="/", secure=secure_request(request), httponly=True, samesite="strict"
+    )
+
+
+def client_of(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@dataclasses.dataclass(frozen=True)
+class User:
+    """The professional behind this request, with the scope of `models.access` and the session's CSRF token."""
+
+    code: str
+    name: str
+    role: str
+    actor: Actor
+    csrf: str
+    token: str
+
+    @property
+    def school_role(self) -> bool:
+        return self.role in SCHOOL_ROLES and self.actor.school_code is not None
+
+    @property
+    def sees_cases(self) -> bool:
+        return self.role not in (Role.MANAGER.value, Role.PRIVACY_OFFICER.value) and (
+            self.school_role or bool(self.actor.provider_code) or bool(self.actor.municipality_code)
+        )
+
+    @property
+    def sees_reports(self) -> bool:
+        return self.role in OVERSIGHT_ROLES
+
+    @property
+    def reads_access_log(self) -> bool:
+        return self.role == Role.PRIVACY_OFFICER.value
+
+
+def actor_of(professional: Professional) -> Actor:
+    return Actor(
+        professional.code,
+        professional.role,
+        professional.school_code,
+        professional.provider_code,
+        professional.municipality_code,
+    )
+
+
+def current_user(request: Request, session: Session) -> User | None:
+    token = request.cookies.get(session_cookie(request), "")
+    found = find_session(session, token, now=dt.datetime.now(dt.UTC))
+    if found is None:
+        return None
+    professional, web_session = found
+    return User(
+        professional.code, professional.name, professional.role, actor_of(professional), web_session.csrf_token, token
+    )
+
+
+class NotLoggedIn(Exception):
+    """No live session: the page sends the browser to the login page, and back here afterwards."""
+
+
+def csrf_ok(expected: str, given: Any) -> bool:
+    return isinstance(given, str) and bool(expected) and hmac.compare_digest(expected, given)
+
+
+class Refused(Exception):
+    """The user may not see this page or do this: logged (in a transaction of its own, as the refused one is
+    rolled back) and answered with 403 and the rule in Dutch."""
+
+    def __init__(
+        self, action: AccessAction, rule: str, *, case_ref: str | None = None, pupil_ref: str | None = None
+    ) -> None:
+        super().__init__(rule)
+        self.action, self.rule, self.case_ref, self.pupil_ref = action, rule, case_ref, pupil_ref
+
+
+def log_refusal(request: Request, user: User, refused: Refused) -> None:
+    with unit_of_work() as session:
+        log_access(
+            session,
+            professional_code=user.code,
+            role=user.role,
+            action=refused.action,
+            outcome=AccessOutcome.REFUSED,
+            path=request.url.path,
+            client=client_of(request),
+            case_ref=refused.case_ref,
+            pupil_refs=[refused.pupil_ref] if refused.pupil_ref else [],
+            reason=refused.rule,
+        )
+
+
+def serve(request: Request, action: AccessAction, body: Callable[[Session, User], Response]) -> Response:
+    """Run a page for the logged-in user in one transaction (its access-log lines commit with it, before the
+    page is sent). No session: to the login page. A refusal of scope (`Refused`, or the services'
+    `AccessDenied`): logged, and 403 with the rule. An unknown reference: 404. Bad input the page did not
+    catch itself: 400 with the field and rule."""
+    user: User | None = None
+    try:
+        with unit_of_work() as session:
+            user = current_user(request, session)
+            if user is None:
+                raise NotLoggedIn
+            return body(session, user)
+    except NotLoggedIn:
+        return to_login(request)
+    except AccessDenied as exc:
+        assert user is not None
+        refused = Refused(
+            action,
+            exc.scope,
+            case_ref=exc.subject if exc.subject.startswith("OJA-") else None,
+            pupil_ref=exc.subject if exc.subject.startswith("LL-") else None,
+        )
+        log_refusal(request, user, refused)
+        return page(request, "refused.html", user, 403, rule=refused.rule)
+    except Refused as exc:
+        assert user is not None
+        log_refusal(request, user, exc)
+        return page(request, "refused.html", user, 403, rule=exc.rule)
+    except UnknownReference as exc:
+        return page(request, "not_found.html", user, 404, error=exc)
+    except InvalidInput as exc:
+        return page(request, "not_found.html", user, 400, error=exc)
+
+
+def logged(
+    session: Session,
+    request: Request,
+    user: User,
+    action: AccessAction,
+    *,
+    case_ref: str | None = None,
+    pupil_refs: list[str] | None = None,
+    reason: str | None = None,
+) -> None:
+    log_access(
+        session,
+        professional_code=user.code,
+        role=user.role,
+        action=action,
+        path=request.url.path,
+        client=client_of(request),
+        case_ref=case_ref,
+        pupil_refs=pupil_refs or [],
+        reason=reason,
+    )
+
+
+def page(request: Request, name: str, user: User | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"user": user, "today": dt.date.today(), **context}, status_code=status_code
+    )
+
+
+def safe_next(path: str | None) -> str:
+    """A path on this site to return to after login (never another site: `//evil` or `https://...`)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+def to_login(request: Request) -> RedirectResponse:
+    from urllib.parse import quote
+
+    return RedirectResponse("/inloggen?volgende=" + quote(safe_next(request.url.path)), status_code=303)
+
+
+async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    response = await call_next(request)
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    if secure_request(request):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def static_file(name: str) -> Path:
+    return STATIC / name
