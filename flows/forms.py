@@ -86,7 +86,7 @@ class RegisterSignal(Form):
 
     pupil_ref: str = Field(
         title="Leerlingreferentie",
-        description="Pseudoniem van de leerling, bijvoorbeeld LL-000123 (opzoeken of aanmaken met `oja pupil`).",
+        description="Pseudoniem van de leerling, bijvoorbeeld LL-000123: registreren en opzoeken in het dossier.",
         pattern=PUPIL_REF_PATTERN,
     )
     school_code: Annotated[str, ChosenCode] = Field(

@@ -1,7 +1,165 @@
-"""My cases, a case, its goal texts, and the subject-access export (placeholder while the services land)."""
+"""My cases (the worklist with names), a case (who and what, in words), its goal texts, and the pupil's
+subject-access export. Every page is for the cases in the user's scope (`models.access`) and is logged.
+
+The steps themselves are taken in the Prefect UI: every row and case links to the form of its next step,
+filled in with the case reference (or, for a pupil without a case, the pupil's pseudonym) and the user's code.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+import json
+from collections.abc import Mapping
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
+
+from models.errors import InvalidInput
+from models.lifecycle import CaseState
+from models.schooldays import today as amsterdam_today
+from models.vocabulary import AccessAction, Role
+from oja.adapters.step_links import DeploymentIds, form_url, ui_url
+from oja.config import case_runs_url, get_policy
+from oja.deployments import DEPLOYMENTS
+from oja.dossier.security import Refused, User, csrf_ok, logged, page, serve
+from oja.services.dossier import describe_goals, my_cases, pupil_in_scope
+from oja.services.dossier_case import case_view
+from oja.services.retention import export_pupil
+from oja.services.worklist import NEXT_STEPS
 
 router = APIRouter()
+deployments = DeploymentIds(DEPLOYMENTS)
+NO_CASES = "deze rol ziet geen casussen"
+
+
+def step_title(flow: str) -> str:
+    return DEPLOYMENTS.get(flow, flow)
+
+
+def step_link(flow: str, values: Mapping[str, object]) -> str | None:
+    """A link to the flow's form in the Prefect UI, filled in with `values` (codes only); None while the Prefect
+    server cannot be reached."""
+    ids, ui = deployments.get(), ui_url()
+    return form_url(ui, ids[flow], values) if flow in ids and ui else None
+
+
+@router.get("/")
+def home(request: Request, geregistreerd: str = "", geimporteerd: str = "") -> Response:
+    def body(session: Session, user: User) -> Response:
+        if user.role == Role.PRIVACY_OFFICER.value:
+            return RedirectResponse("/toegangslog", status_code=303)
+        if user.role == Role.MANAGER.value:
+            return RedirectResponse("/rapport", status_code=303)
+        mine = my_cases(session, user.actor, today=amsterdam_today(), policy=get_policy())
+        shown = [row.pupil_ref for row in mine.cases] + [row.pupil_ref for row in mine.pupils_without_case]
+        logged(session, request, user, AccessAction.VIEW_WORKLIST, pupil_refs=shown)
+        school = user.actor.school_code
+        cases = [(row, step_link(row.next_step, {"case_ref": row.case_ref, "actor": user.code})) for row in mine.cases]
+        pupils = [
+            (row, step_link(row.next_step, {"pupil_ref": row.pupil_ref, "school_code": school, "actor": user.code}))
+            for row in mine.pupils_without_case
+        ]
+        notice = None
+        if geregistreerd.startswith("LL-") and geregistreerd in shown:
+            notice = (
+                f"Leerling {geregistreerd} is geregistreerd. Volgende stap: registreer het signaal in Prefect "
+                "(de link staat hieronder bij de leerling)."
+            )
+        elif geimporteerd.isdigit():
+            notice = f"{geimporteerd} leerlingen geïmporteerd; ze staan hieronder bij de leerlingen zonder casus."
+        return page(
+            request,
+            "my_cases.html",
+            user,
+            mine=mine,
+            cases=cases,
+            pupils=pupils,
+            notice=notice,
+            step_title=step_title,
+            highlight=geregistreerd,
+            prefect_up=bool(deployments.get()),
+        )
+
+    return serve(request, AccessAction.VIEW_WORKLIST, body)
+
+
+@router.get("/casus/{case_ref}")
+def case_page(request: Request, case_ref: str, opgeslagen: str = "") -> Response:
+    def body(session: Session, user: User) -> Response:
+        if not user.sees_cases:
+            raise Refused(AccessAction.VIEW_CASE, NO_CASES, case_ref=case_ref.upper()[:20])
+        view = case_view(session, user.actor, case_ref, today=amsterdam_today(), policy=get_policy())
+        logged(session, request, user, AccessAction.VIEW_CASE, case_ref=view.case_ref, pupil_refs=[view.pupil.ref])
+        values = {"case_ref": view.case_ref, "actor": user.code}
+        steps = [(step_title(flow), step_link(flow, values)) for flow in NEXT_STEPS.get(CaseState(view.state), ())]
+        return page(
+            request,
+            "case.html",
+            user,
+            case=view,
+            steps=steps,
+            runs=case_runs_url(view.case_ref),
+            saved=opgeslagen == "1",
+        )
+
+    return serve(request, AccessAction.VIEW_CASE, body)
+
+
+@router.get("/casus/{case_ref}/doelen")
+def goals_form(request: Request, case_ref: str) -> Response:
+    def body(session: Session, user: User) -> Response:
+        if not user.sees_cases:
+            raise Refused(AccessAction.DESCRIBE_GOALS, NO_CASES, case_ref=case_ref.upper()[:20])
+        view = case_view(session, user.actor, case_ref, today=amsterdam_today(), policy=get_policy())
+        logged(session, request, user, AccessAction.VIEW_CASE, case_ref=view.case_ref, pupil_refs=[view.pupil.ref])
+        texts = {f"doel_{g.number}": g.description or "" for g in (view.plan.goals if view.plan else ())}
+        return page(request, "goals.html", user, case=view, texts=texts, errors={})
+
+    return serve(request, AccessAction.DESCRIBE_GOALS, body)
+
+
+@router.post("/casus/{case_ref}/doelen")
+async def goals_save(request: Request, case_ref: str) -> Response:
+    form = await request.form(max_files=0, max_fields=20)
+    fields = {k: str(v) for k, v in form.items()}
+
+    def body(session: Session, user: User) -> Response:
+        if not user.sees_cases:
+            raise Refused(AccessAction.DESCRIBE_GOALS, NO_CASES, case_ref=case_ref.upper()[:20])
+        if not csrf_ok(user.csrf, fields.get("csrf")):
+            raise Refused(AccessAction.DESCRIBE_GOALS, "het formulier is verlopen of niet van deze site (CSRF)")
+        texts = {int(k[5:]): v for k, v in fields.items() if k.startswith("doel_") and k[5:].isdigit()}
+        try:
+            with session.begin_nested():
+                outcome = describe_goals(session, user.actor, case_ref, texts, today=amsterdam_today())
+        except InvalidInput as exc:
+            if not exc.field.startswith("doel"):
+                raise
+            view = case_view(session, user.actor, case_ref, today=amsterdam_today(), policy=get_policy())
+            given = {f"doel_{n}": t for n, t in texts.items()}
+            return page(request, "goals.html", user, 422, case=view, texts=given, errors={exc.field: exc.rule})
+        logged(session, request, user, AccessAction.DESCRIBE_GOALS, case_ref=outcome.case_ref, reason="doelteksten")
+        return RedirectResponse(f"/casus/{outcome.case_ref}?opgeslagen=1", status_code=303)
+
+    return serve(request, AccessAction.DESCRIBE_GOALS, body)
+
+
+@router.get("/leerling/{pupil_ref}/inzage")
+def subject_access(request: Request, pupil_ref: str) -> Response:
+    """Everything held about the pupil (AVG art. 15), as a JSON file to hand to the parents; logged."""
+
+    def body(session: Session, user: User) -> Response:
+        if not user.sees_cases:
+            raise Refused(AccessAction.EXPORT_PUPIL, NO_CASES, pupil_ref=pupil_ref.upper()[:12])
+        pupil = pupil_in_scope(session, user.actor, pupil_ref)
+        data = export_pupil(session, pupil.ref)
+        logged(session, request, user, AccessAction.EXPORT_PUPIL, pupil_refs=[pupil.ref], reason="inzage (AVG art. 15)")
+        name = f"inzage-{pupil.ref}-{dt.date.today().isoformat()}.json"
+        return Response(
+            json.dumps(data, indent=2, ensure_ascii=False),
+            media_type="application/json; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return serve(request, AccessAction.EXPORT_PUPIL, body)

@@ -4,6 +4,7 @@ professionals register, and only for their own school."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from models.errors import InvalidInput
 from models.identity import validate_birth_date, validate_bsn, validate_onderwijsnummer
@@ -20,6 +23,7 @@ from models.vocabulary import AccessAction
 from oja import services as sv
 from oja.dossier.security import Refused, User, csrf_ok, logged, page, serve
 from oja.services.kernel import clean_text
+from oja.services.pupil_import import MAX_BYTES, PupilImportRefused, check_pupils, import_pupils, parse_pupils_csv
 
 router = APIRouter()
 ONLY_SCHOOL = "alleen de professionals van een school registreren leerlingen, voor hun eigen school"
@@ -152,3 +156,60 @@ def register(
         return RedirectResponse(f"/?geregistreerd={ref}", status_code=303)
 
     return serve(request, AccessAction.REGISTER_PUPIL, body)
+
+
+@router.get("/leerlingen/import")
+def import_form(request: Request) -> Response:
+    def body(session: Session, user: User) -> Response:
+        school = _school_user(user, AccessAction.PREVIEW_IMPORT)
+        return page(request, "import.html", user, school=school, preview=None, parsed=None, data="")
+
+    return serve(request, AccessAction.PREVIEW_IMPORT, body)
+
+
+@router.post("/leerlingen/import")
+async def import_preview(request: Request) -> Response:
+    """The uploaded file checked row by row, nothing written: the preview, and (when every row is right) a
+    button that imports the same file."""
+    form = await request.form(max_files=1, max_fields=5, max_part_size=MAX_BYTES + 1024)
+    upload = form.get("bestand")
+    data = await upload.read(MAX_BYTES + 1) if isinstance(upload, StarletteUpload) else b""
+    return await run_in_threadpool(_preview, request, str(form.get("csrf", "")), data)
+
+
+def _preview(request: Request, csrf: str, data: bytes) -> Response:
+    def body(session: Session, user: User) -> Response:
+        school = _school_user(user, AccessAction.PREVIEW_IMPORT)
+        if not csrf_ok(user.csrf, csrf):
+            raise Refused(AccessAction.PREVIEW_IMPORT, "het formulier is verlopen of niet van deze site (CSRF)")
+        parsed = parse_pupils_csv(data)
+        preview = check_pupils(session, parsed, today=amsterdam_today(), school_code=school)  # writes nothing
+        logged(session, request, user, AccessAction.PREVIEW_IMPORT, reason=f"{len(preview.rows)} regels bekeken")
+        status = 200 if preview.ok else 422
+        encoded = base64.b64encode(data).decode() if preview.ok else ""
+        return page(request, "import.html", user, status, school=school, preview=preview, parsed=parsed, data=encoded)
+
+    return serve(request, AccessAction.PREVIEW_IMPORT, body)
+
+
+@router.post("/leerlingen/import/bevestigen")
+def import_confirm(request: Request, csrf: str = Form(""), data: str = Form("")) -> Response:
+    def body(session: Session, user: User) -> Response:
+        school = _school_user(user, AccessAction.IMPORT_PUPILS)
+        if not csrf_ok(user.csrf, csrf):
+            raise Refused(AccessAction.IMPORT_PUPILS, "het formulier is verlopen of niet van deze site (CSRF)")
+        try:
+            content = base64.b64decode(data, validate=True)
+        except ValueError:
+            content = b""
+        parsed = parse_pupils_csv(content)
+        try:
+            with session.begin_nested():  # all or nothing (a row changed since the preview: none of them)
+                refs = import_pupils(session, parsed, today=amsterdam_today(), school_code=school)
+        except PupilImportRefused:
+            preview = check_pupils(session, parsed, today=amsterdam_today(), school_code=school)
+            return page(request, "import.html", user, 422, school=school, preview=preview, parsed=parsed, data="")
+        logged(session, request, user, AccessAction.IMPORT_PUPILS, pupil_refs=refs, reason=f"{len(refs)} leerlingen")
+        return RedirectResponse(f"/?geimporteerd={len(refs)}", status_code=303)
+
+    return serve(request, AccessAction.IMPORT_PUPILS, body)

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -36,6 +37,20 @@ from oja.services.logins import find_session
 log = logging.getLogger("oja.dossier")
 templates = Jinja2Templates(directory=str(PROJECT_DIR / "templates" / "dossier"))
 STATIC = PROJECT_DIR / "templates" / "dossier" / "static"
+templates.env.filters["label"] = lambda code: str(code or "").replace("_", " ")  # a stored code, read as words
+templates.env.filters["d"] = lambda day: day.strftime("%d-%m-%Y") if day else ""  # a date as people write it
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def _local_time(moment: dt.datetime | None) -> str:
+    """A stored moment (UTC; SQLite gives it back naive) as the time in Amsterdam."""
+    if moment is None:
+        return ""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(AMSTERDAM).strftime("%d-%m-%Y %H:%M")
+
+
+templates.env.filters["time"] = _local_time
 
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -241,7 +256,18 @@ def to_login(request: Request) -> RedirectResponse:
 
 
 async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    response = await call_next(request)
+    """The headers of `HEADERS` and the CSP on every response. An error no page caught is logged by its type
+    and path only (its message may quote a database row: a name, a BSN) and answered with a page in Dutch."""
+    try:
+        response = await call_next(request)
+    except Exception as exc:  # noqa: BLE001 - the last stop before the server would log the message
+        log.error(
+            "fout bij %s %s: %s (de melding zelf wordt niet gelogd)",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        response = page(request, "error.html", None, 500)
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy", CSP)
