@@ -87,9 +87,9 @@ def demo_code() -> None:
 def serve_dossier(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(4201, help="port of the dossier"),
-    proxy: bool = typer.Option(False, help="behind a TLS proxy: trust its X-Forwarded-Proto/For headers"),
 ) -> None:
-    """Serve the dossier (`oja start` does this beside the Prefect UI)."""
+    """Serve the dossier (`oja start` does this beside the Prefect UI). A TLS proxy's X-Forwarded-Proto and
+    X-Forwarded-For are believed from 127.0.0.1 only, or from the addresses in FORWARDED_ALLOW_IPS."""
     import uvicorn
 
     uvicorn.run(
@@ -97,8 +97,8 @@ def serve_dossier(
         factory=True,
         host=host,
         port=port,
-        proxy_headers=proxy,
-        forwarded_allow_ips="*" if proxy else None,
+        proxy_headers=True,
+        forwarded_allow_ips=None,  # FORWARDED_ALLOW_IPS, else 127.0.0.1 (uvicorn's default)
         server_header=False,
         log_level="info",
     )
