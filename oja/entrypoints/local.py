@@ -145,6 +145,17 @@ def check_production(settings: Settings, auth: str) -> None:
         )
 
 
+def _has_logins() -> bool:
+    from sqlmodel import Session, col, select
+
+    from models.tables_dossier import Login
+    from oja.adapters.db import get_engine
+
+    with Session(get_engine()) as session:
+        query = select(Login.professional_code).where(col(Login.totp_secret).is_not(None))
+        return session.exec(query).first() is not None
+
+
 def descendants(pid: int) -> set[int]:
     """The processes below `pid`, from /proc (empty where there is none)."""
     children: dict[int, set[int]] = {}
@@ -224,6 +235,11 @@ def start(
         with console.status("loading the demo region ..."):
             counts = load_demo(get_engine(), today())
         console.print("demo cases per state: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    elif not _has_logins():
+        console.print(
+            "[yellow]nobody can log in to the dossier yet: give each professional a password and a second "
+            "factor (oja login password PRF-...; oja login totp PRF-...)[/yellow]"
+        )
 
     api_url = f"http://{host}:{port}/api"
     env = {
