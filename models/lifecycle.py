@@ -79,6 +79,7 @@ class AuditAction(StrEnum):
     ERASURE_REQUESTED = "vernietiging_verzocht"  # a request to destroy the dossier early was registered
     ERASURE_GRANTED = "vernietiging_toegewezen"  # the request was granted: the dossier was destroyed
     ERASURE_REFUSED = "vernietiging_afgewezen"  # the request was refused, with a reason
+    DESCRIBE_GOALS = "doelen_beschreven"  # the goal texts of the current plan were set in the dossier
 
 
 S, A = CaseState, Action

@@ -1,0 +1,384 @@
+"""The dossier's case page: everything about one case, with its personal side (`case_view`).
+
+It checks access first (`oja.services.dossier.case_in_scope`: the rule of `models.access`) and only reads: the web
+layer logs the view. The one change made on the page, the goals' texts, is `oja.services.dossier.describe_goals`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+
+from sqlmodel import Session, col, select
+
+from models.access import Actor
+from models.errors import InvalidInput
+from models.identity import age_on, required_consent
+from models.lifecycle import CaseState
+from models.tables import (
+    AuditRecord,
+    Case,
+    ConsentRecord,
+    Decision,
+    Goal,
+    GoalScore,
+    Intervention,
+    Municipality,
+    Parent,
+    Plan,
+    Referral,
+    Review,
+    School,
+    Signal,
+)
+from oja.config import Policy
+from oja.services.dossier import case_in_scope
+from oja.services.pupils import PARENT_PARTIES, parents_with_authority
+from oja.services.reads import born, current_plan, pupil_of, ref_of
+from oja.services.worklist import NEXT_STEPS, Due, worklist
+
+
+@dataclasses.dataclass(frozen=True)
+class PupilDetails:
+    ref: str
+    given_name: str
+    family_name: str
+    bsn: str | None
+    onderwijsnummer: str | None  # a pupil without a BSN has one
+    birth_date: dt.date
+    age: int  # on `today`
+    school_code: str
+    school_name: str
+    municipality_code: str  # of residence
+    municipality_name: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ParentLine:
+    position: int  # 1 or 2
+    party: str  # models.vocabulary.ConsentParty: ouder_1, ouder_2
+    name: str
+    has_authority: bool  # gezag: only then a consent party
+
+
+@dataclasses.dataclass(frozen=True)
+class SignalLine:
+    received_on: dt.date
+    source: str  # models.vocabulary.Source
+    domains: tuple[str, ...]  # models.vocabulary.Domain
+    urgency: str  # models.vocabulary.Urgency
+    registered_by: str  # professional code
+
+
+@dataclasses.dataclass(frozen=True)
+class GoalView:
+    number: int
+    domain: str  # models.vocabulary.Domain
+    measure: str  # models.vocabulary.Measure
+    baseline: float
+    target: float
+    description: str | None  # the goal in words (personal data: the dossier only); None until described
+
+
+@dataclasses.dataclass(frozen=True)
+class InterventionLine:
+    number: int
+    provider_code: str
+    professional_code: str | None
+    hours_per_week: float
+    setting: str  # models.vocabulary.Setting
+    swv_share_pct: int  # the SWV's share; the rest the municipality of residence
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanView:
+    """The current plan: the newest version."""
+
+    version: int
+    start_on: dt.date
+    planned_end_on: dt.date
+    review_cadence_weeks: int
+    regie_holder: str  # professional code
+    drafted_by: str
+    drafted_on: dt.date | None
+    goals: tuple[GoalView, ...]
+    interventions: tuple[InterventionLine, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentLine:
+    party: str  # models.vocabulary.ConsentParty
+    granted: bool
+    recorded_on: dt.date
+    recorded_by: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentView:
+    """Consent to the current plan: by the pupil's age today (`models.identity.required_consent`), each party's
+    latest word. `needed` and `missing` are empty once the case is closed."""
+
+    needed: tuple[str, ...]
+    granted: tuple[str, ...]
+    refused: tuple[str, ...]
+    missing: tuple[str, ...]  # needed, not (yet) granted: refused or not asked
+    records: tuple[ConsentLine, ...]  # every word on this plan version, oldest first
+    problem: str | None = None  # why `needed` cannot be told (Dutch): under 16 without a parent with authority
+
+
+@dataclasses.dataclass(frozen=True)
+class GasScore:
+    goal_number: int
+    gas: int  # -2..+2
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewView:
+    held_on: dt.date
+    recorded_by: str
+    attendance_pct: int | None
+    wellbeing: int | None
+    satisfaction: int | None
+    pupil_view: str | None  # models.vocabulary.View
+    parent_view: str | None
+    safety_concern: bool
+    delivered_as_planned: bool
+    scores: tuple[GasScore, ...]  # by goal number (of the plan version reviewed)
+
+
+@dataclasses.dataclass(frozen=True)
+class DecisionLine:
+    decided_on: dt.date
+    decided_by: str
+    kind: str  # models.vocabulary.DecisionKind or OtherDecision
+    from_level: int
+    to_level: int
+    reason_code: str | None  # EndReason, ChangeReason or ReturnReason
+    recommended_kind: str | None  # what the engine recommended (after a review)
+    recommendation_rule: str | None  # models.decisions.RecommendationRule
+    override_reason: str | None  # why the professional chose otherwise: models.vocabulary.OverrideReason
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferralLine:
+    status: str  # models.vocabulary.ReferralStatus
+    municipality_code: str
+    referred_on: dt.date
+    referred_by: str
+    responded_on: dt.date | None
+    responded_by: str | None
+    returned_on: dt.date | None
+
+
+@dataclasses.dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    actor: str  # professional code
+    action: str  # models.lifecycle.AuditAction
+    from_state: str | None
+    to_state: str
+    reason: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseView:
+    """Everything the case page shows, oldest first in every list."""
+
+    case_ref: str
+    school_code: str
+    state: str  # models.lifecycle.CaseState
+    level: int
+    urgency: str  # models.vocabulary.Urgency
+    opened_on: dt.date
+    closed_on: dt.date | None
+    end_reason: str | None
+    regie_holder: str | None
+    next_review_on: dt.date | None
+    due_on: dt.date | None  # the next deadline, by the worklist's rules; None when there is none (closed)
+    due: Due | None
+    overdue: bool
+    next_step: str  # the flow of the next step (`worklist.NEXT_STEPS`), e.g. "triage"
+    pupil: PupilDetails
+    parents: tuple[ParentLine, ...]
+    signals: tuple[SignalLine, ...]
+    plan: PlanView | None  # None before the first plan
+    consent: ConsentView | None  # None without a plan
+    reviews: tuple[ReviewView, ...]
+    decisions: tuple[DecisionLine, ...]
+    referrals: tuple[ReferralLine, ...]
+    timeline: tuple[TimelineEntry, ...]  # the case's audit records
+
+
+def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, policy: Policy) -> CaseView:
+    """The case page, after the access check (`AccessDenied` outside the actor's scope; `InvalidInput` for a
+    malformed, unknown or destroyed one). Reads only."""
+    case = case_in_scope(session, actor, case_ref, "case_view")
+    ref = ref_of(case)
+    pupil = pupil_of(session, case)
+    school = session.get(School, pupil.school_code)
+    municipality = session.get(Municipality, pupil.municipality_code)
+    parents = session.exec(select(Parent).where(Parent.pupil_id == pupil.id).order_by(col(Parent.position))).all()
+    plan = current_plan(session, case)
+    row = next(
+        (r for r in worklist(session, school_code=case.school_code, today=today, policy=policy) if r.case_ref == ref),
+        None,
+    )
+    return CaseView(
+        case_ref=ref,
+        school_code=case.school_code,
+        state=case.state,
+        level=case.level,
+        urgency=case.urgency,
+        opened_on=case.opened_on,
+        closed_on=case.closed_on,
+        end_reason=case.end_reason,
+        regie_holder=case.regie_holder_code,
+        next_review_on=case.next_review_on,
+        due_on=row.due_on if row else None,
+        due=row.due if row else None,
+        overdue=row.overdue if row else False,
+        next_step=row.next_step if row else NEXT_STEPS[CaseState(case.state)][0],
+        pupil=PupilDetails(
+            ref=pupil.ref,
+            given_name=pupil.given_name,
+            family_name=pupil.family_name,
+            bsn=pupil.bsn,
+            onderwijsnummer=pupil.onderwijsnummer,
+            birth_date=born(pupil),
+            age=age_on(born(pupil), today),
+            school_code=pupil.school_code,
+            school_name=school.name if school else "",
+            municipality_code=pupil.municipality_code,
+            municipality_name=municipality.name if municipality else "",
+        ),
+        parents=tuple(ParentLine(p.position, PARENT_PARTIES[p.position - 1], p.name, p.has_authority) for p in parents),
+        signals=_signals(session, case),
+        plan=_plan(session, plan) if plan is not None else None,
+        consent=_consent(session, case, plan, today) if plan is not None else None,
+        reviews=_reviews(session, case),
+        decisions=_decisions(session, case),
+        referrals=_referrals(session, case),
+        timeline=_timeline(session, ref),
+    )
+
+
+def _signals(session: Session, case: Case) -> tuple[SignalLine, ...]:
+    stmt = select(Signal).where(Signal.case_id == case.id).order_by(col(Signal.received_on), col(Signal.id))
+    return tuple(
+        SignalLine(s.received_on, s.source, tuple(s.domains.split(",")), s.urgency, s.registered_by)
+        for s in session.exec(stmt).all()
+    )
+
+
+def _plan(session: Session, plan: Plan) -> PlanView:
+    goals = session.exec(select(Goal).where(Goal.plan_id == plan.id).order_by(col(Goal.number))).all()
+    helps = session.exec(select(Intervention).where(Intervention.plan_id == plan.id).order_by(col(Intervention.number)))
+    return PlanView(
+        version=plan.version,
+        start_on=plan.start_on,
+        planned_end_on=plan.planned_end_on,
+        review_cadence_weeks=plan.review_cadence_weeks,
+        regie_holder=plan.regie_holder_code,
+        drafted_by=plan.drafted_by,
+        drafted_on=plan.drafted_on,
+        goals=tuple(GoalView(g.number, g.domain, g.measure, g.baseline, g.target, g.description) for g in goals),
+        interventions=tuple(
+            InterventionLine(
+                i.number, i.provider_code, i.professional_code, i.hours_per_week, i.setting, i.swv_share_pct
+            )
+            for i in helps.all()
+        ),
+    )
+
+
+def _consent(session: Session, case: Case, plan: Plan, today: dt.date) -> ConsentView:
+    """Consent to the plan as `oja.services.status.case_status` tells it, with who refused and every record."""
+    stmt = select(ConsentRecord).where(ConsentRecord.plan_id == plan.id).order_by(col(ConsentRecord.id))
+    records = session.exec(stmt).all()
+    latest = {r.party: r.granted for r in records}  # each party's latest word
+    needed: frozenset[str] = frozenset()
+    problem = None
+    if case.state != CaseState.CLOSED.value:
+        pupil = pupil_of(session, case)
+        try:
+            needed = required_consent(age_on(born(pupil), today), parents_with_authority(session, pupil))
+        except InvalidInput as no_parent:
+            problem = no_parent.rule
+    granted = {party for party, word in latest.items() if word}
+    return ConsentView(
+        needed=tuple(sorted(needed)),
+        granted=tuple(sorted(granted)),
+        refused=tuple(sorted(party for party, word in latest.items() if not word)),
+        missing=tuple(sorted(needed - granted)),
+        records=tuple(ConsentLine(r.party, r.granted, r.recorded_on, r.recorded_by) for r in records),
+        problem=problem,
+    )
+
+
+def _reviews(session: Session, case: Case) -> tuple[ReviewView, ...]:
+    reviews = session.exec(
+        select(Review).where(Review.case_id == case.id).order_by(col(Review.held_on), col(Review.id))
+    )
+    found = reviews.all()
+    scores: dict[int | None, list[GasScore]] = defaultdict(list)
+    stmt = (
+        select(GoalScore.review_id, Goal.number, GoalScore.gas)
+        .join(Goal, col(Goal.id) == col(GoalScore.goal_id))
+        .where(col(GoalScore.review_id).in_([r.id for r in found]))
+        .order_by(col(Goal.number))
+    )
+    for review_id, number, gas in session.exec(stmt).all():
+        scores[review_id].append(GasScore(number, gas))
+    return tuple(
+        ReviewView(
+            held_on=r.held_on,
+            recorded_by=r.recorded_by,
+            attendance_pct=r.attendance_pct,
+            wellbeing=r.wellbeing,
+            satisfaction=r.satisfaction,
+            pupil_view=r.pupil_view,
+            parent_view=r.parent_view,
+            safety_concern=r.safety_concern,
+            delivered_as_planned=r.delivered_as_planned,
+            scores=tuple(scores[r.id]),
+        )
+        for r in found
+    )
+
+
+def _decisions(session: Session, case: Case) -> tuple[DecisionLine, ...]:
+    stmt = select(Decision).where(Decision.case_id == case.id).order_by(col(Decision.decided_on), col(Decision.id))
+    return tuple(
+        DecisionLine(
+            d.decided_on,
+            d.decided_by,
+            d.kind,
+            d.from_level,
+            d.to_level,
+            d.reason_code,
+            d.recommended_kind,
+            d.recommendation_rule,
+            d.override_reason,
+        )
+        for d in session.exec(stmt).all()
+    )
+
+
+def _referrals(session: Session, case: Case) -> tuple[ReferralLine, ...]:
+    stmt = select(Referral).where(Referral.case_id == case.id).order_by(col(Referral.referred_on), col(Referral.id))
+    return tuple(
+        ReferralLine(
+            r.status, r.municipality_code, r.referred_on, r.referred_by, r.responded_on, r.responded_by, r.returned_on
+        )
+        for r in session.exec(stmt).all()
+    )
+
+
+def _timeline(session: Session, case_ref: str) -> tuple[TimelineEntry, ...]:
+    stmt = (
+        select(AuditRecord).where(AuditRecord.case_ref == case_ref).order_by(col(AuditRecord.at), col(AuditRecord.id))
+    )
+    return tuple(
+        TimelineEntry(a.at, a.actor, a.action, a.from_state, a.to_state, a.reason) for a in session.exec(stmt).all()
+    )
