@@ -13,6 +13,7 @@ from models.vocabulary import AccessAction, AccessOutcome, Role
 from oja.adapters.db import unit_of_work
 from oja.dossier import pages_cases, pages_oversight, pages_pupils
 from oja.dossier.security import (
+    clear_cookie,
     client_of,
     csrf_ok,
     current_user,
@@ -107,7 +108,7 @@ def create_app() -> FastAPI:
             return login_again(request, target, result.refusal or "", 401)
         response = RedirectResponse(target if target != "/" else home_of(role), status_code=303)
         set_cookie(request, response, session_cookie(request), token)
-        response.delete_cookie(login_cookie(request), path="/")
+        clear_cookie(request, response, login_cookie(request))
         return response
 
     def login_again(request: Request, target: str, error: str, status: int) -> Response:
@@ -133,7 +134,7 @@ def create_app() -> FastAPI:
         response = RedirectResponse("/inloggen", status_code=303)
         if user is not None and not csrf_ok(user.csrf, csrf):
             return PlainTextResponse("ongeldig formulier (CSRF): log uit via de knop", status_code=403)
-        response.delete_cookie(session_cookie(request), path="/")
+        clear_cookie(request, response, session_cookie(request))
         return response
 
     for module in (pages_cases, pages_pupils, pages_oversight):

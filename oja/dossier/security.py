@@ -29,9 +29,10 @@ from models.access import Actor
 from models.errors import AccessDenied, InvalidInput, UnknownReference
 from models.tables import Professional
 from models.vocabulary import AccessAction, AccessOutcome, Role
-from oja.adapters.db import unit_of_work
+from oja.adapters.db import get_engine, unit_of_work
 from oja.config import PROJECT_DIR
 from oja.services.access_log import log_access
+from oja.services.audit import record_refusal
 from oja.services.logins import find_session
 
 log = logging.getLogger("oja.dossier")
@@ -87,6 +88,12 @@ def set_cookie(request: Request, response: Response, name: str, value: str, max_
     response.set_cookie(
         name, value, max_age=max_age, path="/", secure=secure_request(request), httponly=True, samesite="strict"
     )
+
+
+def clear_cookie(request: Request, response: Response, name: str) -> None:
+    """Remove a cookie with the attributes it was set with: a browser ignores a `__Host-` cookie without Secure,
+    so a deletion without them would leave the old cookie in place over HTTPS."""
+    response.delete_cookie(name, path="/", secure=secure_request(request), httponly=True, samesite="strict")
 
 
 def client_of(request: Request) -> str | None:
@@ -202,6 +209,8 @@ def serve(request: Request, action: AccessAction, body: Callable[[Session, User]
             pupil_ref=exc.subject if exc.subject.startswith("LL-") else None,
         )
         log_refusal(request, user, refused)
+        if refused.case_ref:  # on the case's audit trail too, as a refused step in Prefect is
+            record_refusal(get_engine(), exc)
         return page(request, "refused.html", user, 403, rule=refused.rule)
     except Refused as exc:
         assert user is not None
