@@ -57,7 +57,10 @@ def test_the_migrations_build_and_remove_the_schema_on_postgresql(pg_url):
 RENAMED = {"erasure_toegewezen": AuditAction.ERASURE_GRANTED, "erasure_afgewezen": AuditAction.ERASURE_REFUSED}
 NOTICE_KINDS = {k.name.lower(): k.value for k in NoticeKind}
 OLD_STATES = [s.name.lower() for s in CaseState]
-OLD_ACTIONS = [a.name.lower() for a in AuditAction if a.value not in RENAMED.values()] + list(RENAMED)
+AFTER_0008 = {AuditAction.DESCRIBE_GOALS}  # actions that came after 0008: no English code to translate
+OLD_ACTIONS = [a.name.lower() for a in AuditAction if a.value not in RENAMED.values() and a not in AFTER_0008] + list(
+    RENAMED
+)
 OLD_REFERRALS = [s.name.lower() for s in ReferralStatus]
 OLD_RULES = [r.name.lower() for r in RecommendationRule]
 OLD_OUTBOX = [(s.name.lower(), d.name.lower()) for s, d in zip(OutboxStatus, DigestKind, strict=True)]
@@ -191,7 +194,7 @@ def _check_0008(url: str) -> None:
     with engine.begin() as conn:
         _insert_old_codes(conn)
         old = _codes(conn)
-    assert len(old["auditrecord"]) == len(AuditAction) + 1 and len(old["notice"]) == len(NoticeKind)
+    assert len(old["auditrecord"]) == len(AuditAction) - len(AFTER_0008) + 1 and len(old["notice"]) == len(NoticeKind)
 
     migrate.upgrade(url)
     with engine.connect() as conn:
