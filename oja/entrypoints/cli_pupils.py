@@ -3,11 +3,10 @@ exported here, in the engine's database: never in Prefect."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
+from rich.markup import escape
 from rich.table import Table
 from sqlmodel import Session, col, select
 
@@ -19,6 +18,7 @@ from oja.adapters.db import get_engine, unit_of_work
 from oja.entrypoints.cli_output import console, err
 from oja.entrypoints.cli_output import fail as _fail
 from oja.entrypoints.cli_output import parse_date as _parse_date
+from oja.services.pupil_import import MAX_BYTES, PupilImportRefused, import_pupils, parse_pupils_csv
 
 pupil_app = typer.Typer(help="Pupils: personal details stay in the engine's database.", no_args_is_help=True)
 
@@ -54,49 +54,31 @@ def pupil_add(
     console.print(ref)
 
 
-IMPORT_COLUMNS: tuple[str, ...] = ("given_name", "family_name", "birth_date", "school_code", "municipality_code")
-IMPORT_COLUMNS += ("bsn", "onderwijsnummer", "parent_1", "parent_2")  # the first five are required
-
-
 @pupil_app.command("import")
 def pupil_import(
     file: Path = typer.Argument(..., exists=True, readable=True, help="CSV file with a header row"),
 ) -> None:
-    """Import pupils from a CSV file, all or nothing: one bad row and nothing is written."""
-    with file.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in IMPORT_COLUMNS[:5] if c not in (reader.fieldnames or [])]
-        if missing:
-            _fail(InvalidInput("header", f"deze kolommen ontbreken: {', '.join(missing)}"))
-        rows = list(reader)
-    refs = []
-    today = amsterdam_today()
+    """Import pupils from a CSV file, all or nothing: one bad row and nothing is written.
+
+    A school administration's export will do: `;` or `,`, UTF-8 or Windows-1252, English or Dutch column names
+    (roepnaam, tussenvoegsel, achternaam, geboortedatum, brin, gemeente, bsn, onderwijsnummer, ouder 1, ouder 2).
+    Every error is printed, with its line in the file."""
+    with file.open("rb") as f:
+        parsed = parse_pupils_csv(f.read(MAX_BYTES + 1))
     try:
-        with unit_of_work() as session, Progress(console=console) as progress:
-            task = progress.add_task("pupils", total=len(rows))
-            for number, row in enumerate(rows, start=2):  # row 1 is the header
-                try:
-                    refs.append(
-                        sv.register_pupil(
-                            session,
-                            given_name=row.get("given_name", ""),
-                            family_name=row.get("family_name", ""),
-                            birth_date=_parse_date(row.get("birth_date", ""), "birth_date"),
-                            school_code=row.get("school_code", "").strip().upper(),
-                            municipality_code=row.get("municipality_code", "").strip().upper(),
-                            bsn=row.get("bsn") or None,
-                            onderwijsnummer=row.get("onderwijsnummer") or None,
-                            parents=[sv.ParentSpec(row[k]) for k in ("parent_1", "parent_2") if row.get(k)],
-                            today=today,
-                        )
-                    )
-                except InvalidInput as exc:
-                    raise InvalidInput(f"regel {number}: {exc.field}", exc.rule) from None
-                progress.advance(task)
+        with unit_of_work() as session:
+            refs = import_pupils(session, parsed, today=amsterdam_today())
+    except PupilImportRefused as exc:
+        for problem in exc.problems:
+            err.print(f"[red]fout[/red] {escape(str(problem))}", soft_wrap=True)
+        err.print("niets geïmporteerd")
+        raise typer.Exit(2) from None
     except OjaError as exc:
         err.print("niets geïmporteerd")
         _fail(exc)
-    console.print(f"imported {len(refs)} pupils: {refs[0]} .. {refs[-1]}" if refs else "no rows")
+    console.print(f"imported {len(refs)} pupils:")
+    for row, ref in zip(parsed.rows, refs, strict=True):
+        console.print(f"regel {row.line}: {ref}")
 
 
 @pupil_app.command("find")
