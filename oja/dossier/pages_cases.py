@@ -131,11 +131,11 @@ async def goals_save(request: Request, case_ref: str) -> Response:
             raise Refused(AccessAction.DESCRIBE_GOALS, "het formulier is verlopen of niet van deze site (CSRF)")
         texts = {int(k[5:]): v for k, v in fields.items() if k.startswith("doel_") and k[5:].isdigit()}
         try:
-            with session.begin_nested():
-                outcome = describe_goals(session, user.actor, case_ref, texts, today=amsterdam_today())
+            outcome = describe_goals(session, user.actor, case_ref, texts, today=amsterdam_today())
         except InvalidInput as exc:
             if not exc.field.startswith("doel"):
                 raise
+            session.rollback()  # nothing half-written
             view = case_view(session, user.actor, case_ref, today=amsterdam_today(), policy=get_policy())
             given = {f"doel_{n}": t for n, t in texts.items()}
             return page(request, "goals.html", user, 422, case=view, texts=given, errors={exc.field: exc.rule})

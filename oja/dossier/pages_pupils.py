@@ -121,24 +121,24 @@ def register(
         ref = None
         if not errors:
             try:
-                with session.begin_nested():  # a refusal by the service leaves nothing behind
-                    ref = sv.register_pupil(
-                        session,
-                        given_name=given_name,
-                        family_name=family_name,
-                        birth_date=dt.date.fromisoformat(birth_date),
-                        school_code=school,
-                        municipality_code=values["municipality_code"],
-                        bsn=values["bsn"] or None,
-                        onderwijsnummer=values["onderwijsnummer"] or None,
-                        parents=[
-                            sv.ParentSpec(values[f"parent_{n}"], has_authority=bool(values[f"parent_{n}_gezag"]))
-                            for n in (1, 2)
-                            if values[f"parent_{n}"]
-                        ],
-                        today=today,
-                    )
+                ref = sv.register_pupil(
+                    session,
+                    given_name=given_name,
+                    family_name=family_name,
+                    birth_date=dt.date.fromisoformat(birth_date),
+                    school_code=school,
+                    municipality_code=values["municipality_code"],
+                    bsn=values["bsn"] or None,
+                    onderwijsnummer=values["onderwijsnummer"] or None,
+                    parents=[
+                        sv.ParentSpec(values[f"parent_{n}"], has_authority=bool(values[f"parent_{n}_gezag"]))
+                        for n in (1, 2)
+                        if values[f"parent_{n}"]
+                    ],
+                    today=today,
+                )
             except InvalidInput as exc:
+                session.rollback()  # nothing half-written (a pupil without the parent the service refused)
                 field = exc.field if exc.field in FIELDS else exc.field.split(".")[0]
                 errors[field if field in FIELDS else "given_name"] = exc.rule
         if ref is None:
@@ -204,9 +204,9 @@ def import_confirm(request: Request, csrf: str = Form(""), data: str = Form(""))
             content = b""
         parsed = parse_pupils_csv(content)
         try:
-            with session.begin_nested():  # all or nothing (a row changed since the preview: none of them)
-                refs = import_pupils(session, parsed, today=amsterdam_today(), school_code=school)
+            refs = import_pupils(session, parsed, today=amsterdam_today(), school_code=school)
         except PupilImportRefused:
+            session.rollback()  # all or nothing (a row changed since the preview: none of them)
             preview = check_pupils(session, parsed, today=amsterdam_today(), school_code=school)
             return page(request, "import.html", user, 422, school=school, preview=preview, parsed=parsed, data="")
         logged(session, request, user, AccessAction.IMPORT_PUPILS, pupil_refs=refs, reason=f"{len(refs)} leerlingen")

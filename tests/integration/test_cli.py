@@ -140,7 +140,7 @@ def test_showing_a_case_prints_its_state_and_audit_trail(home):
 def test_a_sweep_by_hand_without_smtp_writes_the_mails_to_the_mail_folder(home, monkeypatch):
     for name in ("OJA_SMTP_URL", "OJA_SMTP_SECRET_BLOCK", "OJA_CASE_URL", "PREFECT_UI_URL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4399/api")  # the engine runs on port 4399
+    monkeypatch.setenv("OJA_DOSSIER_URL", "http://127.0.0.1:4398")  # the dossier runs on port 4398
     assert runner.invoke(app, ["demo"]).exit_code == 0
     result = runner.invoke(app, ["sweep"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
@@ -155,6 +155,6 @@ def test_a_sweep_by_hand_without_smtp_writes_the_mails_to_the_mail_folder(home, 
         assert mail["To"] in {o.to_address for o in sent} and mail["Subject"] in {o.subject for o in sent}
         text = mail.get_body(preferencelist=("plain",)).get_content()
         refs = re.findall(r"OJA-\d{4}-\d{6}", text)
-        assert refs and f"http://127.0.0.1:4399/v2/runs?flow-run-search={refs[0]}&start=" in text
+        assert refs and f"http://127.0.0.1:4398/casus/{refs[0]}" in text  # the case's page in the dossier
     again = runner.invoke(app, ["sweep"])  # nothing is written twice
     assert again.exit_code == 0 and len(list(folder.glob("*.eml"))) == len(files)
