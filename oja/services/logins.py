@@ -19,6 +19,7 @@ import hmac
 import secrets
 
 import pyotp
+import sqlalchemy as sa
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlmodel import Session, col, delete, select
@@ -158,7 +159,10 @@ def _digest(token: str) -> str:
 
 
 def open_session(session: Session, code: str, *, now: dt.datetime) -> tuple[str, str]:
-    """A new session for the professional: (the cookie's token, the CSRF token of its forms)."""
+    """A new session for the professional: (the cookie's token, the CSRF token of its forms). Sessions that
+    have ended (idle or too old), anyone's, are removed on the way."""
+    ended = sa.or_(col(WebSession.last_seen_at) < now - IDLE_TIME, col(WebSession.created_at) < now - SESSION_TIME)
+    session.exec(delete(WebSession).where(ended))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         WebSession(token_hash=_digest(token), professional_code=code, csrf_token=csrf, created_at=now, last_seen_at=now)

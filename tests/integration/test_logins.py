@@ -1,0 +1,92 @@
+"""Logins to the dossier (oja/services/logins.py), on SQLite and PostgreSQL: the password rule, Argon2id
+hashes, a TOTP code accepted once, the lock-out, and sessions that end."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyotp
+import pytest
+from sqlmodel import Session, select
+
+from models.errors import InvalidInput
+from models.tables_dossier import Login, WebSession
+from oja.adapters.db import unit_of_work
+from oja.services import logins
+
+NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+PASSWORD = "een lang wachtwoord 42"
+
+
+@pytest.fixture
+def secret(engine):
+    with unit_of_work(engine) as s:
+        logins.set_password(s, "prf-1", PASSWORD)
+        s.flush()
+        return logins.enrol_totp(s, "PRF-1")
+
+
+def _try(engine, password: str, code: str, now: dt.datetime = NOW) -> logins.LoginResult:
+    with unit_of_work(engine) as s:
+        return logins.authenticate(s, "PRF-1", password, code, now=now)
+
+
+@pytest.mark.parametrize(
+    ("password", "rule"),
+    [("kort", "minstens 12"), ("aaaaaaaaaaaaaaa", "verschillende"), ("mijn PRF-1 wachtwoord", "gebruikersnaam")],
+)
+def test_a_weak_password_is_refused_naming_the_field(engine, password, rule):
+    with unit_of_work(engine) as s, pytest.raises(InvalidInput, match=rule) as refused:
+        logins.set_password(s, "PRF-1", password)
+    assert refused.value.field == "wachtwoord"
+    with Session(engine) as s:
+        assert s.get(Login, "PRF-1") is None
+
+
+def test_the_password_is_stored_as_an_argon2id_hash_and_the_right_code_logs_in_once(engine, secret):
+    with Session(engine) as s:
+        stored = s.get(Login, "PRF-1").password_hash
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    code = pyotp.TOTP(secret).at(NOW)
+    assert _try(engine, PASSWORD, code).professional.code == "PRF-1"
+    again = _try(engine, PASSWORD, code, NOW + dt.timedelta(seconds=5))  # the same code, seen over a shoulder
+    assert again.professional is None and again.refusal == logins.REFUSED
+    later = NOW + dt.timedelta(seconds=30)
+    assert _try(engine, PASSWORD, pyotp.TOTP(secret).at(later), later).professional is not None
+
+
+def test_wrong_password_code_or_user_get_the_same_answer(engine, secret):
+    code = pyotp.TOTP(secret).at(NOW)
+    answers = {_try(engine, "verkeerd wachtwoord", code).refusal, _try(engine, PASSWORD, "000000").refusal}
+    with unit_of_work(engine) as s:
+        answers.add(logins.authenticate(s, "PRF-9", PASSWORD, code, now=NOW).refusal)
+    assert answers == {logins.REFUSED}
+
+
+def test_five_failures_lock_the_login_for_a_quarter_even_for_the_right_password(engine, secret):
+    for _ in range(logins.MAX_FAILURES):
+        result = _try(engine, "verkeerd wachtwoord", "123456")
+    assert result.locked
+    right = pyotp.TOTP(secret).at(NOW + dt.timedelta(minutes=1))
+    assert _try(engine, PASSWORD, right, NOW + dt.timedelta(minutes=1)).locked
+    after = NOW + logins.LOCK_TIME + dt.timedelta(seconds=1)
+    assert _try(engine, PASSWORD, pyotp.TOTP(secret).at(after), after).professional is not None
+
+
+def test_a_session_ends_when_idle_too_long_or_too_old_and_ended_ones_are_removed(engine, secret):
+    with unit_of_work(engine) as s:
+        token, csrf = logins.open_session(s, "PRF-1", now=NOW)
+    with unit_of_work(engine) as s:
+        professional, web = logins.find_session(s, token, now=NOW + dt.timedelta(minutes=20))
+        assert professional.code == "PRF-1" and web.csrf_token == csrf
+    with unit_of_work(engine) as s:  # 20 minutes of use keep it alive; 31 minutes without do not
+        assert logins.find_session(s, token, now=NOW + dt.timedelta(minutes=39)) is not None
+        assert logins.find_session(s, token, now=NOW + dt.timedelta(minutes=71)) is None
+    with unit_of_work(engine) as s:
+        old, _ = logins.open_session(s, "PRF-1", now=NOW)
+    with unit_of_work(engine) as s:
+        assert logins.find_session(s, old, now=NOW + logins.SESSION_TIME + dt.timedelta(minutes=1)) is None
+        logins.open_session(s, "PRF-1", now=NOW + dt.timedelta(days=1))
+    with Session(engine) as s:
+        rows = s.exec(select(WebSession)).all()
+    assert len(rows) == 1 and all(token not in (r.token_hash, r.csrf_token) for r in rows)  # only digests
