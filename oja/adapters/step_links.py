@@ -67,6 +67,8 @@ class DeploymentIds:
         self._lock = threading.Lock()
 
     def get(self) -> dict[str, UUID]:
+        if not get_current_settings().api.url:  # no server set: Prefect's client would start one in-process
+            return {}
         with self._lock:
             if time.monotonic() - self._read_at >= self.ttl:
                 try:

@@ -31,6 +31,7 @@ from oja.services.worklist import NEXT_STEPS
 router = APIRouter()
 deployments = DeploymentIds(DEPLOYMENTS)
 NO_CASES = "deze rol ziet geen casussen"
+SHOWN = 200  # rows on a page, the most urgent first: a provider's or district's caseload can run to thousands
 
 
 def step_title(flow: str) -> str:
@@ -45,20 +46,22 @@ def step_link(flow: str, values: Mapping[str, object]) -> str | None:
 
 
 @router.get("/")
-def home(request: Request, geregistreerd: str = "", geimporteerd: str = "") -> Response:
+def home(request: Request, geregistreerd: str = "", geimporteerd: str = "", alle: str = "") -> Response:
     def body(session: Session, user: User) -> Response:
         if user.role == Role.PRIVACY_OFFICER.value:
             return RedirectResponse("/toegangslog", status_code=303)
         if user.role == Role.MANAGER.value:
             return RedirectResponse("/rapport", status_code=303)
-        mine = my_cases(session, user.actor, today=amsterdam_today(), policy=get_policy())
-        shown = [row.pupil_ref for row in mine.cases] + [row.pupil_ref for row in mine.pupils_without_case]
-        logged(session, request, user, AccessAction.VIEW_WORKLIST, pupil_refs=shown)
+        own = user.role == Role.YOUTH_WORKER.value and alle != "1"  # their own cases, or all their provider's
+        mine = my_cases(session, user.actor, today=amsterdam_today(), policy=get_policy(), own=own)
+        rows, without = mine.cases[:SHOWN], mine.pupils_without_case[:SHOWN]
+        shown = [row.pupil_ref for row in rows] + [row.pupil_ref for row in without]
+        logged(session, request, user, AccessAction.VIEW_WORKLIST, pupil_refs=shown)  # what is on the page
         school = user.actor.school_code
-        cases = [(row, step_link(row.next_step, {"case_ref": row.case_ref, "actor": user.code})) for row in mine.cases]
+        cases = [(row, step_link(row.next_step, {"case_ref": row.case_ref, "actor": user.code})) for row in rows]
         pupils = [
             (row, step_link(row.next_step, {"pupil_ref": row.pupil_ref, "school_code": school, "actor": user.code}))
-            for row in mine.pupils_without_case
+            for row in without
         ]
         notice = None
         if geregistreerd.startswith("LL-") and geregistreerd in shown:
@@ -79,6 +82,9 @@ def home(request: Request, geregistreerd: str = "", geimporteerd: str = "") -> R
             step_title=step_title,
             highlight=geregistreerd,
             prefect_up=bool(deployments.get()),
+            own=own,
+            provider_worker=user.role == Role.YOUTH_WORKER.value,
+            shown_max=SHOWN,
         )
 
     return serve(request, AccessAction.VIEW_WORKLIST, body)

@@ -55,10 +55,13 @@ class Deadlines:
     schools: frozenset[str] | None = None
     until: dt.date | None = None
     with_workers: bool = True  # who delivers each reviewed arrangement (the sweep's recipients; not the worklist)
+    cases: sa.ColumnElement[bool] | None = None  # only these cases (a condition on `Case`): one person's reach
 
     def _rows(self, stmt: sa.Select[Any], due: Any = None, school: Any = Case.school_code) -> Iterator[sa.Row[Any]]:
         if self.schools is not None:
             stmt = stmt.where(col(school).in_(sorted(self.schools)))
+        if self.cases is not None:
+            stmt = stmt.where(self.cases)
         if due is not None:
             stmt = stmt.where(col(due) <= self.until if self.until is not None else col(due).is_not(None))
         yield from self.session.connection().execute(stmt.execution_options(yield_per=5000))  # Core rows: fast

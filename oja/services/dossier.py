@@ -36,7 +36,7 @@ from models.access import SCHOOL_ROLES, Actor, CaseScope, scope_rule
 from models.errors import AccessDenied, InvalidInput
 from models.lifecycle import AuditAction, CaseState
 from models.schooldays import TZ
-from models.tables import Case, Goal, Intervention, Pupil
+from models.tables import Case, Goal, Intervention, Plan, Pupil
 from models.vocabulary import Role
 from oja.config import Policy
 from oja.services import audit
@@ -47,6 +47,7 @@ from oja.services.worklist import Due, WorklistRow, worklists
 REGISTER_SIGNAL = "signaal-registreren"  # the flow that opens a case for a pupil without an open one
 GOAL_TEXT_MAX = 2000  # Goal.description
 INVISIBLE = ("Cc", "Cf", "Cs", "Co", "Cn")  # control, format, surrogate, private-use and unassigned characters
+MAX_KEYS = 20_000  # more cases than this (a whole region's) are read by school, as the sweep does
 MY_CASES = "werklijst"  # the subject a refused `my_cases` names (and its audit record, through `execute`)
 
 
@@ -121,14 +122,18 @@ class MyCases:
     pupils_without_case: tuple[PupilRow, ...]
 
 
-def my_cases(session: Session, actor: Actor, *, today: dt.date, policy: Policy) -> MyCases:
+def my_cases(session: Session, actor: Actor, *, today: dt.date, policy: Policy, own: bool = False) -> MyCases:
     """The professional's open cases with names, in the order of the worklist (`WorklistRow.sort_key`), and for a
-    school role the pupils of its school without an open case. A few queries, whatever the number of cases.
-    A professional without a scope of cases (a manager) is refused (`AccessDenied`)."""
+    school role the pupils of its school without an open case. A few queries, whatever the number of cases, and
+    the deadlines read for these cases only. With `own`, a provider's professional gets only the cases they
+    deliver or hold regie of themselves (not all their provider's). A professional without a scope of cases
+    (a manager) is refused (`AccessDenied`)."""
     kind = reach(actor)
     if kind is Reach.NONE:
         raise AccessDenied(actor.code, "my_cases", MY_CASES, scope_rule(actor))
     where = _in_reach(actor, kind)
+    if own and kind is Reach.PROVIDER:
+        where = sa.and_(where, _own(actor))
     open_case = (col(Case.state) != CaseState.CLOSED.value, col(Pupil.destroyed_on).is_(None), where)
     columns = (Case.id, Case.ref, Case.school_code, Pupil.municipality_code, Pupil.given_name, Pupil.family_name)
     stmt = sa.select(*(col(c) for c in columns), col(Pupil.birth_date), col(Pupil.ref).label("pupil_ref"))
@@ -150,7 +155,11 @@ def my_cases(session: Session, actor: Actor, *, today: dt.date, policy: Policy) 
         if access.may_act(actor, _scope(row.ref, row.school_code, row.municipality_code, providers[row.id]))
     }
     schools = {row.school_code for row in mine.values()}
-    lists = worklists(session, school_codes=schools, today=today, policy=policy) if schools else {}
+    # a school's worklist is all of its cases; a provider's or district's cases are a few of many schools', read
+    # by key (the index: a condition as a query made SQLite read every school's cases for each deadline)
+    ids = sorted(row.id for row in mine.values())
+    reached = None if kind is Reach.SCHOOL else col(Case.id).in_(ids) if len(ids) <= MAX_KEYS else None
+    lists = worklists(session, school_codes=schools, today=today, policy=policy, cases=reached) if schools else {}
     listed = sorted((r for rows in lists.values() for r in rows if r.case_ref in mine), key=WorklistRow.sort_key)
     return MyCases(
         actor=actor.code,
@@ -178,6 +187,20 @@ def _in_reach(actor: Actor, kind: Reach) -> sa.ColumnElement[bool]:
         .where(col(Intervention.provider_code) == actor.provider_code)
     )
     return col(Case.id).in_(delivers)
+
+
+def _own(actor: Actor) -> sa.ColumnElement[bool]:
+    """The cases whose current plan has the actor delivering an intervention, or as regie holder."""
+    plan = current_plans()
+    delivers = (
+        sa.select(plan.c.case_id)
+        .join(Intervention, col(Intervention.plan_id) == plan.c.id)
+        .where(col(Intervention.professional_code) == actor.code)
+    )
+    holds = (
+        sa.select(plan.c.case_id).join(Plan, col(Plan.id) == plan.c.id).where(col(Plan.regie_holder_code) == actor.code)
+    )
+    return sa.or_(col(Case.id).in_(delivers), col(Case.id).in_(holds))
 
 
 def _case_row(row: WorklistRow, case: Any) -> CaseRow:

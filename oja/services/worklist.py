@@ -90,11 +90,15 @@ class _Next(NamedTuple):
 
 
 def _deadlines(
-    session: Session, schools: frozenset[str], policy: Policy, calendars: dict[str, SchoolCalendar]
+    session: Session,
+    schools: frozenset[str],
+    policy: Policy,
+    calendars: dict[str, SchoolCalendar],
+    cases: sa.ColumnElement[bool] | None = None,
 ) -> tuple[dict[int, _Next], set[int]]:
     """The next deadline of each open case of the schools that has one, and the cases whose referral waits for
     an answer. One query per kind of deadline, for all the schools together."""
-    deadlines = Deadlines(session, calendars, policy, schools, with_workers=False)
+    deadlines = Deadlines(session, calendars, policy, schools, with_workers=False, cases=cases)
     referrals = [(d.case_id, _Next(d.due_on, Due.REFERRAL)) for d in deadlines.referrals()]
     found = [
         *((d.case_id, _Next(d.due_on, Due.REVIEW)) for d in deadlines.reviews()),
@@ -126,9 +130,11 @@ def worklists(
     today: dt.date,
     policy: Policy,
     calendars: dict[str, SchoolCalendar] | None = None,
+    cases: sa.ColumnElement[bool] | None = None,
 ) -> dict[str, list[WorklistRow]]:
     """The worklist of each of these schools (`worklist`), read with the same few queries for all of them,
-    whatever their number (the daily sweep refreshes every school's). An unknown school is refused."""
+    whatever their number (the daily sweep refreshes every school's); with `cases` (a condition on `Case`) only
+    those cases of them (one professional's, in the dossier). An unknown school is refused."""
     schools = frozenset(code.strip().upper() for code in school_codes)
     calendars = calendars if calendars is not None else school_calendars(session)
     unknown = sorted(schools - calendars.keys())
@@ -142,16 +148,18 @@ def worklists(
         .outerjoin(Plan, col(Plan.id) == plan.c.id)
         .where(col(Case.school_code).in_(sorted(schools)), col(Case.state) != CaseState.CLOSED.value)
     )
-    cases = session.connection().execute(stmt).all()  # Core rows: the ORM's result path is slower
-    nearest, waiting = _deadlines(session, schools, policy, calendars)
+    if cases is not None:
+        stmt = stmt.where(cases)
+    nearest, waiting = _deadlines(session, schools, policy, calendars, cases)
+    rows = session.connection().execute(stmt).all()  # Core rows: the ORM's result path is slower
     first_past: dict[str, dt.date] = {}  # per school, the earliest deadline passed: the school days since it
-    for case_id, school, *_ in cases:
+    for case_id, school, *_ in rows:
         n = nearest.get(case_id)
         if n is not None and n.due_on < today:
             first_past[school] = min(n.due_on, first_past.get(school, n.due_on))
     index = {school: SchoolDayIndex(calendars[school], day, today) for school, day in first_past.items()}
     lists: dict[str, list[WorklistRow]] = {code: [] for code in schools}
-    for case_id, school, ref, state, level, urgency, regie in cases:
+    for case_id, school, ref, state, level, urgency, regie in rows:
         step = ANSWER_REFERRAL if case_id in waiting else NEXT_STEPS[CaseState(state)][0]
         n = nearest.get(case_id)
         if n is None:

@@ -491,3 +491,17 @@ def test_describing_goals_of_a_case_without_a_plan_or_closed_is_refused(region):
             describe(region.engine, "PRF-1", region.cases[name], {1: "Een doel."})
         assert refused.value.field == "case_ref"
         assert counts(region.engine) == before
+
+
+def test_a_youth_worker_can_ask_for_only_the_cases_they_deliver_themselves(region):
+    engine = region.engine
+    with unit_of_work(engine) as s:  # a colleague at the same provider, delivering none of these cases
+        sv.upsert_professional(s, code="PRF-2C", name="Collega", role="jeugdhulpverlener", provider_code="PRV-A")
+    provider_wide = {region.cases["a1"], region.cases["b2"]}
+    with Session(engine) as s:
+        own = my_cases(s, actor_of(s, "PRF-2"), today=TODAY, policy=POLICY, own=True)
+        colleague_own = my_cases(s, actor_of(s, "PRF-2C"), today=TODAY, policy=POLICY, own=True)
+        colleague_all = my_cases(s, actor_of(s, "PRF-2C"), today=TODAY, policy=POLICY)
+    assert {row.case_ref for row in own.cases} == provider_wide  # PRF-2 is the named worker on both
+    assert colleague_own.cases == () and {row.case_ref for row in colleague_all.cases} == provider_wide
+    assert all(row.due_on is not None for row in own.cases)  # the deadlines are read for these cases too
