@@ -5,15 +5,18 @@
 Generates the sweep bench's synthetic region (`sweep.generate`: N active arrangements over N/500 schools, 6
 providers, 14 municipalities), adds a district team member, serves the real application with uvicorn on a
 free port, logs each professional in (a session made by `oja.services.logins`, as the login page does), and
-times GET / and GET /casus/<ref> over HTTP, the access log written as usual. Prints one line:
+times GET / (a coordinator's school; a youth worker's own cases, and with ?alle=1 all their provider's; a
+district team's residents) and GET /casus/<ref> over HTTP, the access log written as usual. At most 200 rows
+are on a page (the most urgent). Prints one line:
 
-    arrangements=N school_cases=.. school_p50_ms=.. worker_cases=.. worker_p50_ms=.. district_cases=..
-    district_p50_ms=.. case_p50_ms=.. peak_mb=..
+    arrangements=N school_cases=.. school_p50_ms=.. worker_cases=.. worker_p50_ms=.. provider_cases=..
+    provider_p50_ms=.. district_cases=.. district_p50_ms=.. case_p50_ms=.. peak_mb=..
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import resource
 import socket
@@ -48,12 +51,12 @@ def main() -> None:
     import httpx
     import uvicorn
     from sqlmodel import Session, func, select
+    from sweep import generate
 
     from models.tables import Case, Intervention, Professional, Pupil
     from oja.adapters.db import get_engine, unit_of_work
     from oja.dossier.app import create_app
     from oja.services.logins import open_session
-    from sweep import generate
 
     generate(url, args.arrangements)
     engine = get_engine(url)
@@ -64,7 +67,9 @@ def main() -> None:
         worker = s.get(Professional, "JH00000")
         assert worker is not None
         provider_of = select(Intervention.plan_id).where(Intervention.provider_code == worker.provider_code)
-        worker_cases = s.exec(select(func.count()).select_from(Case).where(Case.id.in_(provider_of))).one()  # type: ignore[union-attr]
+        provider_cases = s.exec(select(func.count()).select_from(Case).where(Case.id.in_(provider_of))).one()  # type: ignore[union-attr]
+        own = select(func.count()).select_from(Intervention).where(Intervention.professional_code == worker.code)
+        worker_cases = s.exec(own).one()
         district_cases = s.exec(
             select(func.count()).select_from(Pupil).where(Pupil.municipality_code == "GM0001")
         ).one()
@@ -77,7 +82,7 @@ def main() -> None:
 
     def client(code: str) -> httpx.Client:
         with unit_of_work(engine) as s:
-            token, _ = open_session(s, code, now=__import__("datetime").datetime.now(__import__("datetime").UTC))
+            token, _ = open_session(s, code, now=dt.datetime.now(dt.UTC))
         return httpx.Client(base_url=f"http://127.0.0.1:{port}", cookies={"oja_sessie": token}, timeout=120)
 
     def p50(c: httpx.Client, path: str) -> float:
@@ -95,6 +100,8 @@ def main() -> None:
         "school_p50_ms": round(p50(client("ZC00000"), "/")),
         "worker_cases": worker_cases,
         "worker_p50_ms": round(p50(client("JH00000"), "/")),
+        "provider_cases": provider_cases,
+        "provider_p50_ms": round(p50(client("JH00000"), "/?alle=1")),
         "district_cases": district_cases,
         "district_p50_ms": round(p50(client("WT00001"), "/")),
         "case_p50_ms": round(p50(client("ZC00000"), "/casus/OJA-2026-000200")),
