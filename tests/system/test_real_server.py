@@ -1,5 +1,5 @@
-"""The engine as `oja start` starts it: a real Prefect server with its scheduler, deployments from
-prefect.yaml, a process worker, and a real SMTP server on localhost.
+"""The engine as `oja start` starts it (the `engine` fixture of conftest.py): a real Prefect server with its
+scheduler, deployments from prefect.yaml, a process worker, the dossier, and a real SMTP server on localhost.
 
 The flow tests call flows directly on a test server, so they never see the scheduler. This test
 does: it proves that every scheduled deployment gets scheduled runs (SQLAlchemy 2.1 broke exactly
@@ -10,13 +10,8 @@ that the operator alerts are installed, that the server logged no error, and tha
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import re
 import signal
-import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,11 +24,11 @@ from oja.adapters.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME
 from oja.config import PROJECT_DIR
 from oja.deployments import DEPLOYMENTS, deployment_path
 from oja.entrypoints.local import descendants
-from tests.smtp import SMTPServer, free_port
+from tests.system.conftest import LOGIN_PAGE
+from tests.system.conftest import wait as _wait
 
 pytestmark = pytest.mark.system
 
-START_TIMEOUT = 240  # a cold start on 2 cores: migrations, demo data, server, deploy of 18 deployments
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback \(most recent call last\)")
 
 
@@ -51,88 +46,9 @@ def _scheduled_flows() -> set[str]:
     return names
 
 
-class Engine:
-    def __init__(self, home: Path, port: int, smtp: SMTPServer, proc: subprocess.Popen, output: Path) -> None:
-        self.home, self.port, self.smtp, self.proc, self.output = home, port, smtp, proc, output
-        self.api_url = f"http://127.0.0.1:{port}/api"
-
-    def client(self):
-        """A Prefect client for this engine's API (not the test harness's)."""
-        from prefect.client.orchestration import get_client
-        from prefect.settings import PREFECT_API_URL, temporary_settings
-
-        class _Client:
-            def __enter__(inner):
-                inner._settings = temporary_settings({PREFECT_API_URL: self.api_url})
-                inner._settings.__enter__()
-                inner._client = get_client(sync_client=True)
-                return inner._client.__enter__()
-
-            def __exit__(inner, *exc):
-                inner._client.__exit__(*exc)
-                inner._settings.__exit__(*exc)
-
-        return _Client()
-
-    def engine_db(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.home / "oja.db")
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
-    home = tmp_path_factory.mktemp("oja-home")
-    smtp = SMTPServer()
-    smtp.start()
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "OJA_"))}
-    env.update(
-        OJA_HOME=str(home),
-        OJA_SMTP_URL=smtp.url,
-        OJA_OPERATOR_URLS=json.dumps([smtp.url + "&to=beheer@region.example"]),
-        # the real scheduler, looping faster than its default minute so the test needs no minute
-        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
-        PREFECT_WORKER_QUERY_SECONDS="2",
-    )
-    output = home / "oja-start.out"
-    with output.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(Path(sys.executable).parent / "oja"), "start", "--port", str(port), "--mail-port", str(free_port())],
-            env=env,
-            cwd=PROJECT_DIR,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    started = Engine(home, port, smtp, proc, output)
-    deadline = time.monotonic() + START_TIMEOUT
-    while "OJA engine is running" not in output.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            smtp.stop()
-            pytest.fail(f"oja start did not come up:\n{output.read_text(errors='replace')[-4000:]}")
-        time.sleep(0.5)
-    yield started
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    smtp.stop()
-
-
 def _deployments_by_flow(client) -> dict[str, object]:
     flows = {f.id: f.name for f in client.read_flows()}
     return {flows[d.flow_id]: d for d in client.read_deployments()}
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(1)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 def test_the_scheduler_creates_runs_for_every_scheduled_deployment(engine):
@@ -215,21 +131,6 @@ def test_a_scheduled_sweep_runs_on_the_worker_and_its_mail_arrives(engine):
     assert any(ref in text for ref in refs.split(",")), "a review due that day is in the mail"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's chromium driven by Playwright (`make test` installs it; Playwright cannot fetch its own here)."""
-    import shutil
-
-    from playwright.sync_api import sync_playwright
-
-    executable = shutil.which("chromium")
-    assert executable, "chromium is needed for the browser tests: apt-get install -y chromium (make test does)"
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
 def _page(browser, tmp_path, url: str, name: str, wait_for: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)
@@ -238,22 +139,66 @@ def _page(browser, tmp_path, url: str, name: str, wait_for: str):
     return page
 
 
-def test_the_case_link_in_a_reminder_opens_that_cases_runs_in_the_prefect_ui(engine, browser, tmp_path):
+def _coordinator(engine, school: str) -> str:
+    with engine.engine_db() as db:
+        [code] = db.execute(
+            "SELECT code FROM professional WHERE role = 'zorgcoordinator' AND school_code = ? ORDER BY code", (school,)
+        ).fetchone()
+    return code
+
+
+def test_the_case_link_in_a_reminder_opens_the_case_page_in_the_dossier_after_login(engine, browser, tmp_path):
+    """The link in a reminder opens the dossier (it holds the names, Prefect does not): first its login page,
+    then, logged in as the coordinator of the case's school, the case page. A coordinator of another school
+    who follows the same link is refused, and the refusal is in the access log."""
     reminders = [m for m in engine.smtp.messages if "beheer@region.example" not in m.rcpt_tos]
     assert reminders, "the scheduled sweep (test above) sent reminders"
     text = reminders[0].text
     link = re.search(r"http://\S+", text).group(0)
     case_ref = re.search(r"OJA-\d{4}-\d{6}", link).group(0)
-    assert link.startswith(f"http://127.0.0.1:{engine.port}/"), link  # the port this engine runs on
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    assert link == f"{engine.dossier_url}/casus/{case_ref}", link  # the dossier this engine runs
+    with engine.engine_db() as db:
+        school, given, family = db.execute(
+            "SELECT c.school_code, p.given_name, p.family_name FROM oja_case c JOIN pupil p ON p.id = c.pupil_id"
+            " WHERE c.ref = ?",
+            (case_ref,),
+        ).fetchone()
+    assert family not in text and given not in text, "the mail names no pupil"
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
     page.goto(link)
-    # the runs page, searched for this case (the search box holds its reference), not a "page not found"
-    page.wait_for_function(
-        "ref => [...document.querySelectorAll('input')].some(i => i.value === ref)", arg=case_ref, timeout=30_000
-    )
-    page.screenshot(path=tmp_path / "case-link.png", full_page=True)
-    assert "not found" not in page.locator("body").inner_text().lower()
-    page.close()
+    page.wait_for_url(LOGIN_PAGE)  # not logged in: the login page, which returns to the case
+    assert page.get_by_role("heading", name="Inloggen").is_visible()
+    page.screenshot(path=tmp_path / "reminder-login.png", full_page=True)
+    engine.log_in(page, _coordinator(engine, school))
+    page.wait_for_url(link)
+    assert page.locator("h1").inner_text().startswith(f"{given} {family}")
+    assert case_ref in page.locator("h1").inner_text()
+    page.screenshot(path=tmp_path / "reminder-case.png", full_page=True)
+    runs = page.get_by_role("link", name="Alle stappen van deze casus in Prefect").get_attribute("href")
+    assert runs.startswith(f"{engine.ui_url}/") and case_ref in runs
+    context.close()
+
+    other = "PRF-0002" if school != "11HE" else "PRF-0001"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(link)
+    page.wait_for_url(LOGIN_PAGE)
+    engine.log_in(page, other)
+    page.wait_for_url(link)
+    assert page.get_by_role("heading", name="Geen toegang").is_visible()
+    body = page.locator("body").inner_text()
+    assert f"alleen casussen van school {'11HE' if other == 'PRF-0002' else '10HV'}" in body
+    assert family not in body and given not in body
+    page.screenshot(path=tmp_path / "reminder-refused.png", full_page=True)
+    context.close()
+    with engine.engine_db() as db:
+        refused = db.execute(
+            "SELECT count(*) FROM access_log WHERE professional_code = ? AND case_ref = ? AND outcome = 'geweigerd'",
+            (other, case_ref),
+        ).fetchone()[0]
+    assert refused == 1
 
 
 def test_a_manager_sees_the_caseload_with_small_numbers_hidden_in_the_prefect_ui(engine, browser, tmp_path):
@@ -503,5 +448,6 @@ def test_sigterm_stops_everything_oja_start_started_within_ten_seconds(engine):
     from oja.entrypoints.local import _port_free
 
     assert _port_free("127.0.0.1", engine.port), "the Prefect server stopped with oja start"
+    assert _port_free("127.0.0.1", engine.dossier_port), "the dossier stopped with oja start"
     assert not [pid for pid in started if _alive(pid)], "a child of oja start survived"
     assert took <= 10, f"oja start took {took:.1f} s to stop"
