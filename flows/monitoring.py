@@ -66,7 +66,7 @@ def evaluation_report(day: dt.date) -> str:
         key="oja-evaluatierapport",
         link=f"{dossier_url()}/rapport/evaluatie",
         link_text=f"Pilotevaluatie {day.isoformat()} (in het dossier, na inloggen)",
-        description=f"Vóór {before.label} tegenover na {after.label}. Een kopie van vandaag staat op de server: {path.name}.",
+        description=f"Vóór {before.label} tegenover na {after.label}. Een kopie van vandaag op de server: {path.name}.",
     )
     return str(path)
 

@@ -113,5 +113,3 @@ def refusal_markdown(step: str, message: str, case_ref: str | None) -> str:
     lines += [f"- {line}" for line in message.splitlines() if line.strip()]
     lines += ["", "Er is niets gewijzigd. Verbeter het formulier en start de stap opnieuw."]
     return "\n".join(lines)
-
-

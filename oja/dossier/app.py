@@ -9,7 +9,8 @@ import secrets
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 
-from models.vocabulary import AccessAction, AccessOutcome, Role
+from models.tables import Professional
+from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
 from oja.dossier import pages_cases, pages_oversight, pages_pupils
 from oja.dossier.security import (
@@ -17,6 +18,7 @@ from oja.dossier.security import (
     client_of,
     csrf_ok,
     current_user,
+    first_page,
     login_cookie,
     page,
     safe_next,
@@ -24,17 +26,10 @@ from oja.dossier.security import (
     session_cookie,
     set_cookie,
     static_file,
+    user_of,
 )
 from oja.services.access_log import log_access
 from oja.services.logins import authenticate, close_session, open_session
-
-
-def home_of(role: str) -> str:
-    if role == Role.PRIVACY_OFFICER.value:
-        return "/toegangslog"
-    if role == Role.MANAGER.value:
-        return "/rapport"
-    return "/"
 
 
 def create_app() -> FastAPI:
@@ -77,7 +72,9 @@ def create_app() -> FastAPI:
         now = dt.datetime.now(dt.UTC)
         with unit_of_work() as session:
             result = authenticate(session, gebruikersnaam, wachtwoord, code, now=now)
-            who = (gebruikersnaam or "").strip().upper() or "-"
+            typed = (gebruikersnaam or "").strip().upper()[:12]
+            # a known code, or "onbekend": what was typed may be a password in the wrong field, or a name
+            who = typed if typed and session.get(Professional, typed) is not None else "onbekend"
             if result.professional is None:
                 action = AccessAction.LOCKED_OUT if result.locked else AccessAction.LOGIN_FAILED
                 log_access(
@@ -94,7 +91,8 @@ def create_app() -> FastAPI:
                 old = request.cookies.get(session_cookie(request), "")
                 if old:
                     close_session(session, old)  # a session from before the login is never taken over
-                token, _ = open_session(session, result.professional.code, now=now)
+                professional = result.professional
+                token, _ = open_session(session, professional.code, now=now)
                 log_access(
                     session,
                     professional_code=result.professional.code,
@@ -103,10 +101,9 @@ def create_app() -> FastAPI:
                     path=request.url.path,
                     client=client_of(request),
                 )
-                role = result.professional.role
         if result.professional is None:
             return login_again(request, target, result.refusal or "", 401)
-        response = RedirectResponse(target if target != "/" else home_of(role), status_code=303)
+        response = RedirectResponse(target if target != "/" else first_page(user_of(professional)), status_code=303)
         set_cookie(request, response, session_cookie(request), token)
         clear_cookie(request, response, login_cookie(request))
         return response

@@ -22,7 +22,7 @@ from models.vocabulary import AccessAction, Role
 from oja.adapters.step_links import DeploymentIds, form_url, ui_url
 from oja.config import case_runs_url, get_policy
 from oja.deployments import DEPLOYMENTS
-from oja.dossier.security import Refused, User, csrf_ok, logged, page, serve
+from oja.dossier.security import Refused, User, csrf_ok, first_page, logged, page, serve
 from oja.services.dossier import describe_goals, my_cases, pupil_in_scope
 from oja.services.dossier_case import case_view
 from oja.services.retention import export_pupil
@@ -48,10 +48,8 @@ def step_link(flow: str, values: Mapping[str, object]) -> str | None:
 @router.get("/")
 def home(request: Request, geregistreerd: str = "", geimporteerd: str = "", alle: str = "") -> Response:
     def body(session: Session, user: User) -> Response:
-        if user.role == Role.PRIVACY_OFFICER.value:
-            return RedirectResponse("/toegangslog", status_code=303)
-        if user.role == Role.MANAGER.value:
-            return RedirectResponse("/rapport", status_code=303)
+        if first_page(user) != "/":  # a manager, a team lead of no school or provider, the privacy officer
+            return RedirectResponse(first_page(user), status_code=303)
         own = user.role == Role.YOUTH_WORKER.value and alle != "1"  # their own cases, or all their provider's
         mine = my_cases(session, user.actor, today=amsterdam_today(), policy=get_policy(), own=own)
         rows, without = mine.cases[:SHOWN], mine.pupils_without_case[:SHOWN]
@@ -143,6 +141,7 @@ async def goals_save(request: Request, case_ref: str) -> Response:
                 raise
             session.rollback()  # nothing half-written
             view = case_view(session, user.actor, case_ref, today=amsterdam_today(), policy=get_policy())
+            logged(session, request, user, AccessAction.VIEW_CASE, case_ref=view.case_ref, pupil_refs=[view.pupil.ref])
             given = {f"doel_{n}": t for n, t in texts.items()}
             return page(request, "goals.html", user, 422, case=view, texts=given, errors={exc.field: exc.rule})
         logged(session, request, user, AccessAction.DESCRIBE_GOALS, case_ref=outcome.case_ref, reason="doelteksten")

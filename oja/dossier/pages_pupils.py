@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from models.errors import InvalidInput
 from models.identity import validate_birth_date, validate_bsn, validate_onderwijsnummer
 from models.schooldays import today as amsterdam_today
-from models.tables import Municipality
+from models.tables import Municipality, School
 from models.vocabulary import AccessAction
 from oja import services as sv
 from oja.dossier.security import Refused, User, csrf_ok, logged, page, serve
@@ -77,8 +77,20 @@ def _field_errors(values: dict[str, str], today: dt.date) -> dict[str, str]:
 def register_form(request: Request) -> Response:
     def body(session: Session, user: User) -> Response:
         school = _school_user(user, AccessAction.REGISTER_PUPIL)
+        home = session.get(School, school)  # most pupils live where their school is
+        values = {
+            "municipality_code": home.municipality_code if home else "",
+            "parent_1_gezag": "1",
+            "parent_2_gezag": "1",
+        }
         return page(
-            request, "register.html", user, school=school, municipalities=_municipalities(session), values={}, errors={}
+            request,
+            "register.html",
+            user,
+            school=school,
+            municipalities=_municipalities(session),
+            values=values,
+            errors={},
         )
 
     return serve(request, AccessAction.REGISTER_PUPIL, body)

@@ -130,6 +130,20 @@ class User:
         return self.role == Role.PRIVACY_OFFICER.value
 
 
+def first_page(user: User) -> str:
+    """Where a user starts: their cases, else the figures (a manager, a team lead of no school or provider),
+    else the access log (the privacy officer)."""
+    if not user.sees_cases and user.sees_reports:
+        return "/rapport"
+    if not user.sees_cases and user.reads_access_log:
+        return "/toegangslog"
+    return "/"
+
+
+def user_of(professional: Professional, csrf: str = "", token: str = "") -> User:
+    return User(professional.code, professional.name, professional.role, actor_of(professional), csrf, token)
+
+
 def actor_of(professional: Professional) -> Actor:
     return Actor(
         professional.code,
@@ -146,9 +160,7 @@ def current_user(request: Request, session: Session) -> User | None:
     if found is None:
         return None
     professional, web_session = found
-    return User(
-        professional.code, professional.name, professional.role, actor_of(professional), web_session.csrf_token, token
-    )
+    return user_of(professional, web_session.csrf_token, token)
 
 
 class NotLoggedIn(Exception):

@@ -335,11 +335,6 @@ def test_a_wrong_goal_text_is_refused_and_nothing_is_saved(dossier, field, text,
     assert len(_describe_audits(dossier, case_ref)) == audits
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: oja/dossier/pages_cases.py goals_save answers a wrong goal text with the goals page (the pupil's "
-    "name, the case) but writes no access-log line for that view",
-)
 def test_the_goals_page_shown_again_after_a_wrong_text_is_a_logged_view(dossier):
     case_ref, pupil_ref = dossier.case_of("Bosman")
     user = dossier.as_user("PRF-0001")

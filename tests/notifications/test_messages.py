@@ -17,7 +17,7 @@ from models.vocabulary import DigestKind
 from notifications.messages import Digest, DueItem, RenderedMessage
 from notifications.render import render
 from notifications.send import AppriseSender
-from oja.config import case_runs_url, Settings
+from oja.config import Settings, case_runs_url
 
 DAY = dt.date(2026, 11, 23)
 ITEMS = [
