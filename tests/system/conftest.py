@@ -1,4 +1,6 @@
-"""The engine as `oja start` starts it, once for every system test (`scope="session"`): a real Prefect server with
+"""The engine as `oja start` starts it, once for the system tests (`scope="package"`: stopped, and the browser
+closed, when they are done, before the flow tests, whose sync Prefect calls must not find Playwright's event
+loop in the main thread): a real Prefect server with
 its scheduler, the deployments from prefect.yaml, a process worker, the dossier on a port of its own, and a real
 SMTP server on localhost; and headless Chromium to look at it.
 
@@ -87,7 +89,7 @@ class Engine:
         page.get_by_role("button", name="Inloggen").click()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def engine(tmp_path_factory):
     home = tmp_path_factory.mktemp("oja-home")
     smtp = SMTPServer()
@@ -127,7 +129,7 @@ def engine(tmp_path_factory):
     smtp.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
     """Debian's chromium driven by Playwright (`make test` installs it; Playwright cannot fetch its own here)."""
     import shutil
