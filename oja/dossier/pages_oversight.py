@@ -3,6 +3,8 @@ through the same small-numbers audit as the Prefect artifacts; the privacy offic
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
@@ -61,12 +63,33 @@ def evaluation(request: Request) -> Response:
     return serve(request, AccessAction.VIEW_REPORT, body)
 
 
+def _day(text: str, field: str, errors: dict[str, str]) -> dt.date | None:
+    if not text.strip():
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        errors[field] = "moet een datum zijn (dag, maand en jaar)"
+        return None
+
+
 @router.get("/toegangslog")
-def access_log(request: Request, leerling: str = "", professional: str = "") -> Response:
+def access_log(
+    request: Request, leerling: str = "", professional: str = "", van: str = "", tot: str = "", geweigerd: str = ""
+) -> Response:
     def body(session: Session, user: User) -> Response:
         if not user.reads_access_log:
             raise Refused(AccessAction.VIEW_ACCESS_LOG, "alleen de privacyfunctionaris leest het toegangslog")
-        entries = read_access_log(session, pupil_ref=leerling[:12], professional_code=professional[:12])
+        errors: dict[str, str] = {}
+        since, until = _day(van, "van", errors), _day(tot, "tot", errors)
+        entries = read_access_log(
+            session,
+            pupil_ref=leerling[:12],
+            professional_code=professional[:12],
+            since=since,
+            until=until,
+            refused_only=geweigerd == "1",
+        )
         logged(
             session,
             request,
@@ -82,6 +105,10 @@ def access_log(request: Request, leerling: str = "", professional: str = "") -> 
             entries=entries,
             pupil=leerling,
             professional=professional,
+            since=van,
+            until=tot,
+            refused_only=geweigerd == "1",
+            errors=errors,
         )
 
     return serve(request, AccessAction.VIEW_ACCESS_LOG, body)

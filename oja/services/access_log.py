@@ -4,12 +4,16 @@ read by the privacy officer, filtered by pupil or by professional."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from models.tables_dossier import AccessLogEntry
 from models.vocabulary import AccessAction, AccessOutcome
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def log_access(
@@ -44,12 +48,31 @@ def log_access(
 
 
 def read_access_log(
-    session: Session, *, pupil_ref: str = "", professional_code: str = "", limit: int = 500
+    session: Session,
+    *,
+    pupil_ref: str = "",
+    professional_code: str = "",
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    refused_only: bool = False,
+    limit: int = 500,
 ) -> list[AccessLogEntry]:
-    """The newest lines first, only those about this pupil and/or by this professional when given."""
+    """The newest lines first, only those about this pupil and/or by this professional when given, on the days
+    `since` to `until` (in Amsterdam, both included), and only the refusals with `refused_only`."""
     query = select(AccessLogEntry)
     if pupil_ref.strip():
         query = query.where(AccessLogEntry.pupil_ref == pupil_ref.strip().upper())
     if professional_code.strip():
         query = query.where(AccessLogEntry.professional_code == professional_code.strip().upper())
+    if since is not None:
+        query = query.where(col(AccessLogEntry.at) >= _start_of(since))
+    if until is not None:
+        query = query.where(col(AccessLogEntry.at) < _start_of(until + dt.timedelta(days=1)))
+    if refused_only:
+        query = query.where(AccessLogEntry.outcome == AccessOutcome.REFUSED.value)
     return list(session.exec(query.order_by(col(AccessLogEntry.id).desc()).limit(limit)).all())
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    """The moment a day begins in Amsterdam, in UTC (as the log's times are stored)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=AMSTERDAM).astimezone(dt.UTC)

@@ -6,6 +6,7 @@ figures."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import json
 import re
@@ -16,6 +17,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from models.lifecycle import AuditAction
+from models.schooldays import today as amsterdam_today
 from models.tables import AuditRecord, Goal, Parent, Pupil
 from oja.deployments import DEPLOYMENTS
 from oja.entrypoints.demo import PUPILS as DEMO_PUPILS
@@ -420,6 +422,26 @@ def test_the_privacy_officer_filters_the_access_log_by_pupil_and_by_professional
     seen = [(e.professional_code, e.action, e.pupil_ref, e.reason) for e in dossier.log_since(mark)]
     assert seen[0] == ("PRF-0051", "toegangslog_bekeken", pupil_ref, None)  # the officer's reading is logged too
     assert seen[1] == ("PRF-0051", "toegangslog_bekeken", None, "gefilterd op PRF-0002")
+
+
+def test_the_privacy_officer_filters_the_access_log_by_day_and_by_refusals(dossier):
+    case_ref, _ = dossier.case_of("Scholten")
+    assert dossier.as_user("PRF-0002").get(f"/casus/{case_ref}").status_code == 403
+    officer = dossier.as_user("PRF-0051")
+    today = amsterdam_today()
+    tomorrow = today + dt.timedelta(days=1)
+    on_the_day = _log_rows(officer.get("/toegangslog", params={"van": today, "tot": today}).text)
+    assert on_the_day and {r["at"][:10] for r in on_the_day} == {today.strftime("%d-%m-%Y")}
+    later = officer.get("/toegangslog", params={"van": tomorrow})
+    assert not _log_rows(later.text) and "Geen regels met dit filter." in later.text
+    before = _log_rows(officer.get("/toegangslog", params={"tot": today - dt.timedelta(days=1)}).text)
+    assert before == []
+    refused = _log_rows(officer.get("/toegangslog", params={"geweigerd": "1"}).text)
+    assert refused and {r["outcome"] for r in refused} == {"geweigerd"}
+    assert any(r["who"] == "PRF-0002" and r["case"] == case_ref for r in refused)
+    wrong = officer.get("/toegangslog", params={"van": "31-02-2026"})
+    assert wrong.status_code == 200 and "Vanaf: moet een datum zijn" in text_of(wrong.text)
+    assert _log_rows(wrong.text)  # the other filters still apply; this one is said not to
 
 
 # the manager's figures ------------------------------------------------------------------------------------
