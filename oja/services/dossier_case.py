@@ -19,7 +19,6 @@ from models.lifecycle import CaseState
 from models.tables import (
     AuditRecord,
     Case,
-    ConsentRecord,
     Decision,
     Goal,
     GoalScore,
@@ -34,6 +33,7 @@ from models.tables import (
 )
 from oja.config import Policy
 from oja.services.dossier import case_in_scope
+from oja.services.planning import consent_records, latest_words
 from oja.services.pupils import PARENT_PARTIES, parents_with_authority
 from oja.services.reads import born, current_plan, pupil_of, ref_of
 from oja.services.worklist import NEXT_STEPS, Due, worklist
@@ -294,9 +294,8 @@ def _plan(session: Session, plan: Plan) -> PlanView:
 
 def _consent(session: Session, case: Case, plan: Plan, today: dt.date) -> ConsentView:
     """Consent to the plan as `oja.services.status.case_status` tells it, with who refused and every record."""
-    stmt = select(ConsentRecord).where(ConsentRecord.plan_id == plan.id).order_by(col(ConsentRecord.id))
-    records = session.exec(stmt).all()
-    latest = {r.party: r.granted for r in records}  # each party's latest word
+    records = consent_records(session, plan)
+    latest = latest_words(records)
     needed: frozenset[str] = frozenset()
     problem = None
     if case.state != CaseState.CLOSED.value:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, func, select
 
@@ -185,15 +185,20 @@ def draft_plan(
     return case_outcome(case, Action.DRAFT_PLAN)
 
 
+def consent_records(session: Session, plan: Plan) -> list[ConsentRecord]:
+    """Every word on consent to this plan version, oldest first."""
+    stmt = select(ConsentRecord).where(ConsentRecord.plan_id == plan.id).order_by(col(ConsentRecord.id))
+    return list(session.exec(stmt).all())
+
+
+def latest_words(records: Iterable[ConsentRecord]) -> dict[str, bool]:
+    """Each party's latest word (given or refused) among these records, oldest first."""
+    return {r.party: r.granted for r in records}
+
+
 def granted_parties(session: Session, plan: Plan) -> set[str]:
     """Parties whose latest word on this plan version is consent."""
-    rows = session.exec(
-        select(ConsentRecord).where(ConsentRecord.plan_id == plan.id).order_by(col(ConsentRecord.id))
-    ).all()
-    latest: dict[str, bool] = {}
-    for r in rows:
-        latest[r.party] = r.granted
-    return {party for party, granted in latest.items() if granted}
+    return {party for party, granted in latest_words(consent_records(session, plan)).items() if granted}
 
 
 def record_consent(

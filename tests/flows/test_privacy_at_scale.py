@@ -17,7 +17,6 @@ import datetime as dt
 import os
 import random
 import re
-import sqlite3
 import string
 from collections import defaultdict
 
@@ -47,6 +46,7 @@ from oja import services as sv
 from oja.adapters import migrate
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_settings
+from tests.privacy import prefect_texts
 from tests.smtp import SMTPServer
 
 pytestmark = pytest.mark.prefect
@@ -291,22 +291,6 @@ def _search(texts: list[tuple[str, str]], needles: dict[str, tuple[str, str]]) -
     return hits
 
 
-def _prefect_texts(path) -> list[tuple[str, str]]:
-    con = sqlite3.connect(path)
-    try:
-        texts = []
-        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
-            cursor = con.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from sqlite_master
-            columns = [d[0] for d in cursor.description]
-            for row in cursor:
-                for column, value in zip(columns, row, strict=True):
-                    if value is not None:
-                        texts.append((f"Prefect table {table}.{column}", str(value)))
-        return texts
-    finally:
-        con.close()
-
-
 def test_a_thousand_pupils_leave_no_personal_data_in_prefect_or_mail(region, prefect_server):
     pupils, today, mail = region["pupils"], region["today"], region["mail"]
     for p in pupils:  # who consents follows from the age; only the party codes go into the drill's parameters
@@ -348,7 +332,7 @@ def test_a_thousand_pupils_leave_no_personal_data_in_prefect_or_mail(region, pre
 
     APILogHandler().flush()
     EventsWorker.drain_all()
-    texts = _prefect_texts(prefect_server)
+    texts = prefect_texts(prefect_server)
     texts += [(f"mail to {m.rcpt_tos[0]} '{m.subject}'", f"{m.subject}\n{m.text}\n{m.html}") for m in mail.messages]
     needles = _needles(pupils)
 

@@ -12,7 +12,6 @@ import html
 import json
 import random
 import re
-import sqlite3
 import urllib.parse
 
 import pytest
@@ -20,6 +19,7 @@ import pytest
 from notifications.render import long_date
 from oja.deployments import DEPLOYMENTS
 from tests.factories import valid_bsn
+from tests.privacy import prefect_texts
 from tests.system.conftest import LOGIN_PAGE, wait
 
 pytestmark = pytest.mark.system
@@ -136,22 +136,6 @@ def test_a_coordinator_registers_a_pupil_and_opens_their_case_through_the_prefec
     assert {"leerling_geregistreerd", "werklijst_bekeken", "casus_bekeken"} <= {a for (a,) in views}
 
 
-def _prefect_texts(path) -> list[tuple[str, str]]:
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        texts = []
-        for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
-            cursor = con.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - names from sqlite_master
-            columns = [d[0] for d in cursor.description]
-            for row in cursor:
-                for column, value in zip(columns, row, strict=True):
-                    if value is not None:
-                        texts.append((f"Prefect table {table}.{column}", str(value)))
-        return texts
-    finally:
-        con.close()
-
-
 def test_the_registered_pupil_is_nowhere_in_prefect_its_logs_or_the_mail(engine, pupil):
     if "case_ref" not in pupil:
         pytest.skip("the journey above did not get as far as the case")
@@ -170,7 +154,7 @@ def test_the_registered_pupil_is_nowhere_in_prefect_its_logs_or_the_mail(engine,
         assert CANDIDATE.fullmatch(needle), needle
     databases = sorted((engine.home / "prefect").glob("*.db"))
     assert databases, "Prefect's database is in OJA_HOME/prefect"
-    texts = [t for db in databases for t in _prefect_texts(db)]
+    texts = [t for db in databases for t in prefect_texts(db)]
     logs = sorted((engine.home / "logs").glob("*.log"))
     assert {"prefect-server.log", "dossier.log"} <= {p.name for p in logs}
     texts += [(f"log {p.name}", p.read_text(errors="replace")) for p in logs]
