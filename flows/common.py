@@ -191,14 +191,14 @@ def commit(step: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> Re
     `step` is the flow name of the step (`besluit-nemen`), as the result and the links name it.
     """
     result = settle(_commit(step, use_case, **kwargs))
-    status = show_result(step, result, kwargs.get("actor"))
+    status = show_result(step, result)
     rec = status.recommendation if status is not None else None
     if rec is not None:  # after a review: what the engine recommends deciding, also in the run's return value
         result["recommendation"] = {"kind": rec.kind.value, "new_level": rec.new_level, "rule": rec.rule.value}
     return result
 
 
-def show_result(step: str, outcome: Result, actor: object) -> CaseStatus | None:
+def show_result(step: str, outcome: Result) -> CaseStatus | None:
     """The step's result on the run (artifact), the run tagged with case and school, the school's worklist
     refreshed (that school only, so it stays cheap). Not a task: the artifacts belong to the flow run itself.
 
@@ -208,7 +208,9 @@ def show_result(step: str, outcome: Result, actor: object) -> CaseStatus | None:
     try:
         with unit_of_work() as session:
             status = case_status(session, case_ref=outcome["case_ref"], today=amsterdam_today(), policy=get_policy())
-        prefill = {"case_ref": status.case_ref, **({"actor": actor} if isinstance(actor, str) else {})}
+        # the case, not who took this step: whoever opens the result and follows a link is the one who acts
+        # (the gateway fills in the professional logged in)
+        prefill = {"case_ref": status.case_ref}
         rec = status.recommendation
         decision = {} if rec is None else {"kind": rec.kind.value, "new_level": rec.new_level}
         preset = {"besluit-nemen": {k: v for k, v in decision.items() if v is not None}}

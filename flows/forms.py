@@ -46,7 +46,7 @@ Actor = Annotated[
     str,
     Field(
         title="Uitgevoerd door",
-        description="Code van de professional die deze stap zet, bijvoorbeeld PRF-0001.",
+        description="Uw eigen code, bijvoorbeeld PRF-0001. Leeg laten: de engine vult in wie er is ingelogd.",
         pattern=CODE_PATTERN,
     ),
     ChosenCode,
@@ -61,7 +61,12 @@ def _plain_optionals(schema: dict[str, Any]) -> None:
     """Show an optional field as its plain input in the Prefect UI, not as a choice between a type and None.
 
     Leaving the field empty still means None: the UI leaves it out and the model's default applies.
+
+    The actor may be left empty in the UI too: the gateway fills in the professional who is logged in (and refuses
+    anyone else's code). The model still requires it: a run that reaches a flow without one is refused.
     """
+    if "actor" in schema.get("required", []):
+        schema["required"] = [name for name in schema["required"] if name != "actor"]
     for prop in schema.get("properties", {}).values():
         options = prop.get("anyOf")
         if not options or {"type": "null"} not in options or len(options) != 2:

@@ -56,3 +56,5 @@ class AccessLogEntry(SQLModel, table=True):
     path: str = Field(max_length=200)  # the page's path (no personal data is ever in a path)
     client: str | None = Field(default=None, max_length=45)  # the client's IP address
     reason: str | None = Field(default=None, max_length=300)  # a refusal's rule, or what was changed (codes)
+    step: str | None = Field(default=None, max_length=64)  # through the gateway: the Prefect deployment (the step)
+    run_id: str | None = Field(default=None, max_length=36)  # and the flow run created or changed

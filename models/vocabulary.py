@@ -18,6 +18,7 @@ class Role(StrEnum):
     TEAM_LEAD = "teamleider"
     MANAGER = "manager"
     PRIVACY_OFFICER = "privacyfunctionaris"  # reads the dossier's access log (NEN 7513), never a case
+    OPERATOR = "beheerder"  # the engine's settings in Prefect (deployments, schedules, blocks); never a case
 
 
 class Source(StrEnum):
@@ -212,6 +213,11 @@ class AccessAction(StrEnum):
     EXPORT_PUPIL = "inzage_gedownload"
     VIEW_REPORT = "rapport_bekeken"
     VIEW_ACCESS_LOG = "toegangslog_bekeken"
+    # through the gateway to Prefect (oja/dossier/gateway.py)
+    STEP_STARTED = "stap_gestart"  # a run of a deployment created
+    RUN_CHANGED = "run_gewijzigd"  # a run retried, cancelled or resumed
+    PREFECT_CHANGED = "prefect_gewijzigd"  # an operator's change: a deployment, schedule, block, ...
+    PREFECT_READ = "prefect_gelezen"  # logged only when refused
 
 
 class AccessOutcome(StrEnum):

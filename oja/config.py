@@ -25,21 +25,17 @@ from models.errors import InvalidInput
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# A case's runs in the Prefect UI: its flow-runs page, searched for the case reference (every step's run is named
-# after it), over all time (the page's default is the past week). `flow-run-search`, `start` and `end` are the
-# query the Prefect 3.8 UI (V2, its default) reads. The dossier's case page links to it.
-CASE_RUNS_PAGE = "/v2/runs?flow-run-search={case_ref}&start=2020-01-01T00:00:00.000Z&end=2100-01-01T00:00:00.000Z"
+# A case's runs in the Prefect UI: its Runs page, searched for the case reference (every step's run is named after it,
+# and tagged with it). `flow-run-search` is the query the Prefect 3.8 UI (V1, the one the gateway serves) reads.
+CASE_RUNS_PAGE = "/runs?flow-run-search={case_ref}"
 DOSSIER_URL = "http://127.0.0.1:4201"  # where `oja start` serves the dossier by default
 
 
 def prefect_ui_url(environ: Mapping[str, str] = os.environ) -> str:
-    """The address of the Prefect UI: PREFECT_UI_URL, else PREFECT_API_URL without its `/api` (what `oja start`
-    gives its workers), else the local default."""
+    """The address of the Prefect UI people open: PREFECT_UI_URL (what `oja start` gives its processes), else the
+    gateway's, `/prefect` on the dossier's address (Prefect's own port is for the engine's processes only)."""
     ui = environ.get("PREFECT_UI_URL", "").strip()
-    if not ui:
-        api = environ.get("PREFECT_API_URL", "").strip().rstrip("/")
-        ui = api.removesuffix("/api") if api else "http://127.0.0.1:4200"
-    return ui.rstrip("/")
+    return (ui or dossier_url(environ) + "/prefect").rstrip("/")
 
 
 def case_runs_url(case_ref: str, environ: Mapping[str, str] = os.environ) -> str:

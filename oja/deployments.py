@@ -39,6 +39,14 @@ DEPLOYMENTS: dict[str, str] = {
 }
 
 
+# the scheduled work: no form, no actor; started by its schedule (or by the operator)
+SCHEDULED_FLOWS = frozenset(
+    {"bewaartermijn", "dagelijkse-monitoring", "dagelijkse-herinneringen", "berichten-versturen"}
+)
+# the lifecycle's steps: a professional's form with an `actor`, which the gateway binds to the person signed in
+LIFECYCLE_FLOWS = frozenset(DEPLOYMENTS) - SCHEDULED_FLOWS
+
+
 def deployment_name(flow_name: str) -> str:
     """The name of this flow's deployment, as prefect.yaml declares it."""
     try:

@@ -1,5 +1,7 @@
-"""The dossier's application: the login, the log-out, and the pages of `pages_*.py`, every response carrying
-the headers of `security.py`. `create_app()` is what uvicorn serves (`oja dossier`, `oja start`)."""
+"""The engine's web front: the dossier (the login, the log-out, and the pages of `pages_*.py`, every response
+carrying the headers of `security.py`) and, on the same address behind the same login, the Prefect UI and API
+through the gateway (`gateway.py`: `/prefect/...`, `/api/...`). `create_app()` is what uvicorn serves (`oja dossier`,
+`oja start`)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,13 @@ import secrets
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp
 
 from models.tables import Professional
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
 from oja.dossier import pages_cases, pages_oversight, pages_pupils
+from oja.dossier.gateway import Gateway, Upstream, front
 from oja.dossier.security import (
     clear_cookie,
     client_of,
@@ -32,7 +36,13 @@ from oja.services.access_log import log_access
 from oja.services.logins import authenticate, close_session, open_session
 
 
-def create_app() -> FastAPI:
+def create_app(upstream: Upstream | None = None) -> ASGIApp:
+    """The dossier and, under `/prefect` and `/api`, the gateway to Prefect (at `upstream`; by default the server
+    that PREFECT_API_URL names, with the secret of `oja.adapters.prefect_secret`)."""
+    return front(create_dossier(), Gateway(upstream))
+
+
+def create_dossier() -> FastAPI:
     app = FastAPI(title="OJA-dossier", docs_url=None, redoc_url=None, openapi_url=None)
     app.middleware("http")(security_headers)
 

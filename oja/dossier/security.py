@@ -27,6 +27,7 @@ from sqlmodel import Session
 
 from models.access import Actor
 from models.errors import AccessDenied, InvalidInput, UnknownReference
+from models.prefect_access import may_use_prefect
 from models.tables import Professional
 from models.vocabulary import AccessAction, AccessOutcome, Role
 from oja.adapters.db import get_engine, unit_of_work
@@ -129,10 +130,21 @@ class User:
     def reads_access_log(self) -> bool:
         return self.role == Role.PRIVACY_OFFICER.value
 
+    @property
+    def uses_prefect(self) -> bool:
+        """Whether the Prefect UI (through the gateway, `/prefect/`) shows this role anything."""
+        return may_use_prefect(self.role)
+
+    @property
+    def operator(self) -> bool:
+        return self.role == Role.OPERATOR.value
+
 
 def first_page(user: User) -> str:
     """Where a user starts: their cases, else the figures (a manager, a team lead of no school or provider),
-    else the access log (the privacy officer)."""
+    else the access log (the privacy officer), else the Prefect UI (the operator)."""
+    if user.operator:
+        return "/prefect/"
     if not user.sees_cases and user.sees_reports:
         return "/rapport"
     if not user.sees_cases and user.reads_access_log:

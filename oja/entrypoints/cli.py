@@ -39,19 +39,54 @@ app.add_typer(login_app, name="login")
 app.command("dossier")(serve_dossier)
 
 
+@app.callback()
+def _prefect_secret() -> None:
+    """OJA engine: start it, load demo data, migrate, enter pupils."""
+    from oja.adapters.prefect_secret import use_secret
+
+    use_secret(get_settings().home.resolve())  # a command that talks to Prefect on this machine sends its secret
+
+
+@app.command("prefect-env")
+def prefect_env(
+    port: int = typer.Option(4200, help="port of the Prefect server (as oja start --port)"),
+    prefect_host: str = typer.Option("127.0.0.1", help="its address (as oja start --prefect-host)"),
+) -> None:
+    """Print the settings for the Prefect CLI on this machine, e.g. `eval "$(.venv/bin/oja prefect-env)"`, then
+    `prefect deployment ls`: the server's address and its secret (an operator's, on the server only)."""
+    import shlex
+
+    from oja.adapters.prefect_secret import read_secret, secret_path
+
+    home = get_settings().home.resolve()
+    secret = read_secret(home)
+    if not secret:
+        _fail(
+            InvalidInput(
+                "PREFECT_API_AUTH_STRING", f"geen geheim gevonden: start de engine eerst ({secret_path(home)})"
+            )
+        )
+    print(f"export PREFECT_API_URL={shlex.quote(f'http://{prefect_host}:{port}/api')}")
+    print(f"export PREFECT_API_AUTH_STRING={shlex.quote(secret)}")
+
+
 @app.command()
 def start(
-    host: str = typer.Option("127.0.0.1", help="address of the Prefect UI and API"),
-    port: int = typer.Option(4200, help="port of the Prefect UI and API"),
+    host: str = typer.Option("127.0.0.1", help="address of the engine's front: the dossier and the Prefect UI"),
+    port: int = typer.Option(4200, help="port of the Prefect server itself (internal: never expose it)"),
+    prefect_host: str = typer.Option(
+        "127.0.0.1", help="address of the Prefect server: loopback, or a private address for remote workers"
+    ),
     mail_port: int = typer.Option(8025, help="port of the local mail sink (when no SMTP is configured)"),
     production: bool = typer.Option(
-        False, help="no demo data; needs a login (PREFECT_SERVER_API_AUTH_STRING), PostgreSQL and SMTP"
+        False, help="no demo data, never as root; needs PostgreSQL and SMTP; Prefect on loopback or a private address"
     ),
     workers: int = typer.Option(1, min=1, max=16, help="process workers on the work pool"),
     runs_per_worker: int = typer.Option(4, min=1, max=32, help="runs a worker runs at once (a process each)"),
-    dossier_port: int = typer.Option(4201, help="port of the dossier (the personal side of cases, behind a login)"),
+    dossier_port: int = typer.Option(4201, help="port of the front: the dossier, /prefect/ (UI) and /api/, one login"),
 ) -> None:
-    """Start everything: database, (demo data,) Prefect server and UI, deployments, workers."""
+    """Start everything: database, (demo data,) Prefect server, deployments, workers, and the front: the dossier
+    and, behind its login, the Prefect UI and API."""
     from oja.entrypoints.local import start as start_local
 
     try:
@@ -66,6 +101,7 @@ def start(
             workers=workers,
             runs_per_worker=runs_per_worker,
             dossier_port=dossier_port,
+            prefect_host=prefect_host,
         )
     except (OjaError, RuntimeError) as exc:
         _fail(exc)

@@ -46,6 +46,7 @@ PROFESSIONALS = [
     ("PRF-0031", "Karin Olthof", "teamleider", "teamleider@swv.example", None, None, None),
     ("PRF-0041", "Herman Wessels", "manager", "manager@swv.example", None, None, None),
     ("PRF-0051", "Lotte Bosman", "privacyfunctionaris", "privacy@swv.example", None, None, None),
+    ("PRF-0061", "Wouter Brink", "beheerder", "beheer@swv.example", None, None, None),
 ]
 COORDINATOR = {school: code for code, _, role, _, school, _, _ in PROFESSIONALS if role == "zorgcoordinator"}
 

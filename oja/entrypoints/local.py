@@ -29,13 +29,12 @@ from typing import TYPE_CHECKING, NoReturn
 from rich.console import Console
 
 from models.errors import InvalidInput
+from oja.adapters.work_pool import WORK_POOL
 from oja.config import PROJECT_DIR, Settings, get_settings
 
 if TYPE_CHECKING:
     from aiosmtpd.smtp import SMTP, Envelope
     from aiosmtpd.smtp import Session as SMTPSession
-
-WORK_POOL = "oja"
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -126,13 +125,26 @@ def _run(cmd: list[str], env: dict[str, str], console: Console, what: str) -> No
         raise RuntimeError(f"{what} failed (exit code {result.returncode})")
 
 
-def check_production(settings: Settings, auth: str) -> None:
-    """A production start refuses what is only fit for a laptop: no login, SQLite, no real mail server."""
-    if ":" not in auth or len(auth.partition(":")[2]) < 12:
+def check_production(settings: Settings, auth: str, *, prefect_host: str = "127.0.0.1", uid: int | None = None) -> None:
+    """A production start refuses what is only fit for a laptop: root, Prefect on an open address, a weak secret of
+    its own, SQLite, no real mail server. `auth`: the server's secret if the operator set one (else one is made)."""
+    if (os.geteuid() if uid is None else uid) == 0:
+        raise InvalidInput(
+            "gebruiker",
+            "een productiestart draait nooit als root: start de engine en de workers onder een eigen gebruiker "
+            "(zie de systemd-unit in de README)",
+        )
+    if not _private_address(prefect_host):
+        raise InvalidInput(
+            "--prefect-host",
+            "de Prefect-server luistert alleen op loopback (127.0.0.1) of op een privé-adres voor workers op "
+            f"andere machines, niet op {prefect_host}: mensen bereiken Prefect alleen via de login van de engine",
+        )
+    if auth and (":" not in auth or len(auth.partition(":")[2]) < 12):
         raise InvalidInput(
             "PREFECT_SERVER_API_AUTH_STRING",
-            "een productiestart vraagt een login voor de Prefect UI en API: stel gebruiker:wachtwoord in "
-            "(een wachtwoord van 12 tekens of meer)",
+            "het geheim van de Prefect-server is gebruiker:wachtwoord met een wachtwoord van 12 tekens of meer "
+            "(of laat het weg: oja start maakt er een in OJA_HOME)",
         )
     if not settings.effective_database_url.startswith(("postgresql", "postgres")):
         raise InvalidInput(
@@ -143,6 +155,17 @@ def check_production(settings: Settings, auth: str) -> None:
             "OJA_SMTP_URL",
             "een productiestart verstuurt via een echte mailserver: stel OJA_SMTP_URL of OJA_SMTP_SECRET_BLOCK in",
         )
+
+
+def _private_address(host: str) -> bool:
+    """Loopback, or an address of a private network (10/8, 172.16/12, 192.168/16, fc00::/7); never 0.0.0.0."""
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host == "localhost"
+    return address.is_loopback or (address.is_private and not address.is_unspecified and not address.is_link_local)
 
 
 def _has_logins() -> bool:
@@ -182,6 +205,40 @@ def _signal(pid: int, signum: signal.Signals) -> None:
         os.kill(pid, signum)
 
 
+def _private_files(home: Path, database_url: str) -> None:
+    """`OJA_HOME` readable by the engine's user only (0700), and the SQLite database (with its journal) 0600."""
+    home.chmod(0o700)
+    if database_url.startswith("sqlite:///"):
+        database = Path(database_url.removeprefix("sqlite:///"))
+        for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+            if path.exists():
+                path.chmod(0o600)
+
+
+def prefect_environment(*, secret: str, prefect_host: str, port: int, front_url: str, home: Path) -> dict[str, str]:
+    """What the Prefect server and its clients (deploy, workers, the gateway, `oja` commands) are started with: the
+    server on `prefect_host` (loopback), asking for `secret`; its UI under /prefect, opened only through the gateway
+    at `front_url` (its CSRF protection on, no other origin allowed); its clients sending the secret."""
+    api_url = f"http://{prefect_host}:{port}/api"
+    origin = front_url.rstrip("/")
+    return {
+        "PREFECT_HOME": str(home / "prefect"),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": prefect_host,
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_SERVER_API_AUTH_STRING": secret,  # the server asks for it ...
+        "PREFECT_API_AUTH_STRING": secret,  # ... and every client of it (deploy, workers, the gateway) sends it
+        "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "true",
+        "PREFECT_SERVER_CORS_ALLOWED_ORIGINS": origin,
+        "PREFECT_UI_SERVE_BASE": "/prefect",
+        "PREFECT_UI_URL": origin + "/prefect",  # links in results, mails and automations: through the gateway
+        "PREFECT_UI_API_URL": origin + "/api",
+        "PREFECT_SERVER_UI_V2_ENABLED": "false",  # one UI, V1: the one the steps' links open
+        "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",  # no Prefect Cloud advertising to professionals
+    }
+
+
 def start(
     settings: Settings,
     *,
@@ -193,41 +250,51 @@ def start(
     workers: int = 1,
     runs_per_worker: int = 4,
     dossier_port: int = 4201,
+    prefect_host: str = "127.0.0.1",
 ) -> None:
+    """`host`:`dossier_port` is the engine's front, what people open: the dossier, and behind its login the Prefect
+    UI (`/prefect/`) and API (`/api/`). The Prefect server itself listens on `prefect_host`:`port`, loopback unless
+    workers on other machines need a private address, and asks for the engine's secret."""
     from models.schooldays import today
     from oja.adapters import migrate
     from oja.adapters.db import get_engine
+    from oja.adapters.prefect_secret import SERVER_VARIABLE, ensure_secret, secret_path
+    from oja.adapters.work_pool import ensure_work_pool
     from oja.deployments import remove_undeclared
     from oja.entrypoints.demo import load_demo
     from oja.services.logins import DEMO_PASSWORD, DEMO_TOTP_SECRET
 
     console = console or Console()
-    auth = os.environ.get("PREFECT_SERVER_API_AUTH_STRING", "")
     if production:
-        check_production(settings, auth)
-    if not _port_free(host, port):
-        raise RuntimeError(f"port {port} on {host} is in use: is the engine already running? (or use --port)")
+        check_production(settings, os.environ.get(SERVER_VARIABLE, ""), prefect_host=prefect_host)
+    elif os.geteuid() == 0:
+        console.print(
+            "[yellow]running as root: fine for a try-out, never in production (oja start --production refuses it; "
+            "see the README for a user of its own)[/yellow]"
+        )
+    if not _port_free(prefect_host, port):
+        raise RuntimeError(f"port {port} on {prefect_host} is in use: is the engine already running? (or --port)")
     if not _port_free(host, dossier_port):
         raise RuntimeError(
             f"port {dossier_port} on {host} is in use: is the engine already running? (or --dossier-port)"
         )
+    os.umask(0o077)  # whatever the engine and its children write (databases, logs, results) is theirs alone
     home = settings.home.resolve()
     home.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
 
     # the address people open: links in mails (also those the demo queues below) follow it
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    if not os.environ.get("PREFECT_UI_URL"):
-        os.environ["PREFECT_UI_URL"] = f"http://{shown_host}:{port}"
-        get_settings.cache_clear()
     if not os.environ.get("OJA_DOSSIER_URL"):
         os.environ["OJA_DOSSIER_URL"] = f"http://{shown_host}:{dossier_port}"
-        get_settings.cache_clear()
         if production and not os.environ.get("OJA_CASE_URL"):
             console.print(
                 "[yellow]OJA_DOSSIER_URL is not set: the links in reminder mails point to "
                 f"{os.environ['OJA_DOSSIER_URL']}; set it to the address people open (behind the TLS proxy)[/yellow]"
             )
+    front_url = os.environ["OJA_DOSSIER_URL"].rstrip("/")
+    os.environ["PREFECT_UI_URL"] = front_url + "/prefect"  # the demo's mails below link through the gateway too
+    get_settings.cache_clear()
     with console.status("migrating the engine database ..."):
         migrate.upgrade()
     console.print(f"engine database ready: {settings.effective_database_url.split('@')[-1]}")
@@ -237,30 +304,25 @@ def start(
         console.print("demo cases per state: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     elif not _has_logins():
         console.print(
-            "[yellow]nobody can log in to the dossier yet: give each professional a password and a second "
-            "factor (oja login password PRF-...; oja login totp PRF-...)[/yellow]"
+            "[yellow]nobody can log in yet: give each professional a password and a second factor "
+            "(oja login password PRF-...; oja login totp PRF-...)[/yellow]"
         )
+    secret = ensure_secret(home)
+    _private_files(home, settings.effective_database_url)
 
-    api_url = f"http://{host}:{port}/api"
+    api_url = f"http://{prefect_host}:{port}/api"
     env = {
         **os.environ,
-        "PREFECT_HOME": str(home / "prefect"),
-        "PREFECT_API_URL": api_url,
-        "PREFECT_UI_API_URL": api_url,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_API_HOST": host,
-        "PREFECT_SERVER_API_PORT": str(port),
+        **prefect_environment(secret=secret, prefect_host=prefect_host, port=port, front_url=front_url, home=home),
         "OJA_HOME": str(home),
         "OJA_DATABASE_URL": settings.effective_database_url,
         "OJA_PROJECT_DIR": str(PROJECT_DIR),
         # a worker asks for new runs every second (Prefect's default is 10 s: on average 5 s of a
         # professional's wait after Submit, doing nothing); a setting of the caller's wins
         "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "1"),
-        # the workers start each flow run with `python -m oja.entrypoints.engine` (prefect.yaml): this one
+        # the workers start each flow run with `python -m oja.entrypoints.engine` (the work pool's template): this one
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
     }
-    if auth:  # the server asks for it, and every client of it (deploy, workers) sends it
-        env["PREFECT_API_AUTH_STRING"] = auth
     sink = None
     if not (settings.smtp_url or settings.smtp_secret_block):
         if _port_free("127.0.0.1", mail_port):
@@ -291,6 +353,13 @@ def start(
         children.append((cmd, proc))
         return proc
 
+    def prefect(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run([_bin("prefect"), *args], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+        if check and result.returncode != 0:
+            console.print(result.stdout[-3000:], result.stderr[-3000:])
+            raise RuntimeError(f"prefect {' '.join(args[:2])} failed (exit code {result.returncode})")
+        return result
+
     def stop(procs: list[subprocess.Popen[bytes]], seconds: float) -> None:
         """SIGTERM to `procs`, then SIGKILL to those still running after `seconds`."""
         for proc in procs:
@@ -306,13 +375,14 @@ def start(
 
     def stop_all() -> None:
         """The flow-run processes the workers started get SIGTERM (a sweep finishes the message it is sending
-        and releases the rest), the workers 2 s before they are killed (a Prefect worker takes 15 s or more to
-        stop, longer once its server is gone), then the server 3 s; whatever is left is killed: about 6 s."""
+        and releases the rest), the workers and the dossier 2 s before they are killed (a Prefect worker takes
+        15 s or more to stop, longer once its server is gone), then the server 3 s; whatever is left is killed:
+        about 6 s."""
         started = [proc for _, proc in children]
         below = {pid for proc in started[1:] for pid in descendants(proc.pid)}  # what the workers started
         for pid in below:
             _signal(pid, signal.SIGTERM)
-        stop(started[1:], 2)  # the workers: they hold nothing of their own
+        stop(started[1:], 2)  # the dossier and the workers: they hold nothing of their own
         stop(started[:1], 3)  # the Prefect server
         for pid in below & descendants(os.getpid()):  # still running: no longer waited for
             _signal(pid, signal.SIGKILL)
@@ -328,22 +398,14 @@ def start(
     previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
 
     try:
-        server = spawn([_bin("prefect"), "server", "start", "--host", host, "--port", str(port)], "prefect-server.log")
+        server_cmd = [_bin("prefect"), "server", "start", "--host", prefect_host, "--port", str(port)]
+        server = spawn(server_cmd, "prefect-server.log")
         with console.status("starting the Prefect server ..."):
-            _wait_for_api(api_url, 120, server, auth)
+            _wait_for_api(api_url, 120, server, secret)
         with console.status("creating the work pool and deploying from prefect.yaml ..."):
-            inspect = subprocess.run(
-                [_bin("prefect"), "work-pool", "inspect", WORK_POOL], env=env, capture_output=True, text=True
-            )
-            if inspect.returncode != 0:
-                _run(
-                    [_bin("prefect"), "work-pool", "create", WORK_POOL, "--type", "process"],
-                    env,
-                    console,
-                    "creating the work pool",
-                )
-            _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, console, "prefect deploy --all")
-            removed = remove_undeclared(api_url, auth)
+            ensure_work_pool(prefect)
+            prefect("--no-prompt", "deploy", "--all")
+            removed = remove_undeclared(api_url, secret)
         if removed:  # a deployment renamed in prefect.yaml: the old one would still be listed, and scheduled
             console.print("deployments no longer in prefect.yaml removed: " + ", ".join(removed))
         if env.get("OJA_OPERATOR_URLS"):
@@ -351,8 +413,8 @@ def start(
             _run([_bin("oja"), "alerts"], env, console, "installing the operator alerts")
             console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
         dossier = spawn([_bin("oja"), "dossier", "--host", host, "--port", str(dossier_port)], "dossier.log")
-        with console.status("starting the dossier ..."):
-            _wait_for_dossier(f"http://{host}:{dossier_port}/gezond", 60, dossier)
+        with console.status("starting the dossier and the gateway to Prefect ..."):
+            _wait_for_dossier(f"http://{shown_host}:{dossier_port}/gezond", 60, dossier)
         for n in range(workers):
             # at most `runs_per_worker` runs at once (a process of about 130 MB each); a burst waits its turn
             # instead of starting 50 processes that contend for the cores and the server's database
@@ -360,20 +422,26 @@ def start(
             spawn([_bin("prefect"), *command], f"worker-{n + 1}.log")
         console.print(
             f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s): "
-            f"open [bold]http://{host}:{port}[/bold]\n"
-            "  Deployments -> pick a step (e.g. '01 Signaal registreren') -> Run -> Custom run, fill in the form.\n"
+            f"open [bold]{front_url}[/bold] and log in\n"
+            f"  the dossier (who and what) at {front_url}/, the Prefect UI (the steps) at "
+            f"[bold]{front_url}/prefect/[/bold]:\n"
+            "  one login for both. Deployments -> pick a step (e.g. '01 Signaal registreren') -> Run -> Custom run,\n"
+            "  fill in the form; 'Uitgevoerd door' is you (left empty, the engine fills it in).\n"
             "  Schools, providers and professionals are chosen from lists in the forms (after a change to the\n"
             "  reference data: .venv/bin/oja forms publish); demo pupils: .venv/bin/oja pupil list\n"
-            f"Dossier (who and what, behind a login): [bold]{os.environ['OJA_DOSSIER_URL']}[/bold]\n"
             + (
                 ""
                 if production
                 else f"  demo login: PRF-0001 (zorgcoördinator 10HV), password {DEMO_PASSWORD}, and the code of\n"
                 f"  .venv/bin/oja login demo-code (or TOTP secret {DEMO_TOTP_SECRET} in an authenticator app);\n"
-                "  also PRF-0011 (jeugdhulpverlener), PRF-0021 (wijkteam), PRF-0041 (manager), PRF-0051 (privacy)\n"
+                "  also PRF-0011 (jeugdhulpverlener), PRF-0021 (wijkteam), PRF-0041 (manager), PRF-0051 (privacy),\n"
+                "  PRF-0061 (beheerder: deployments, schedules, blocks)\n"
             )
-            + "  Look at a case from the shell: .venv/bin/oja case show OJA-...\n"
-            f"Logs of the Prefect server and the workers: {logs}\n"
+            + f"Prefect's own server listens on {prefect_host}:{port} (never expose it): only the engine's processes\n"
+            f"  have its secret ({secret_path(home) if not os.environ.get(SERVER_VARIABLE) else SERVER_VARIABLE}); "
+            'the Prefect CLI on this machine: eval "$(.venv/bin/oja prefect-env)"\n'
+            "  Look at a case from the shell: .venv/bin/oja case show OJA-...\n"
+            f"Logs of the Prefect server, the dossier and the workers: {logs}\n"
             "Ctrl-C stops everything."
         )
         while True:

@@ -28,8 +28,11 @@ def log_access(
     case_ref: str | None = None,
     pupil_refs: Iterable[str] = (),
     reason: str | None = None,
+    step: str | None = None,
+    run_id: str | None = None,
 ) -> None:
-    """One line per pupil concerned (a worklist shows many), or one line when none is."""
+    """One line per pupil concerned (a worklist shows many), or one line when none is. `step` and `run_id`: the
+    Prefect deployment and flow run of a request through the gateway."""
     refs: list[str | None] = [*dict.fromkeys(pupil_refs)] or [None]
     for pupil_ref in refs:
         session.add(
@@ -43,6 +46,8 @@ def log_access(
                 path=path[:200],
                 client=(client or None) and client[:45],
                 reason=reason[:300] if reason else None,
+                step=step[:64] if step else None,
+                run_id=run_id[:36] if run_id else None,
             )
         )
 

@@ -31,6 +31,8 @@ ROLE_LABELS: dict[str, str] = {
     Role.DISTRICT_TEAM: "wijkteam",
     Role.TEAM_LEAD: "teamleider",
     Role.MANAGER: "manager",
+    Role.PRIVACY_OFFICER: "privacyfunctionaris",
+    Role.OPERATOR: "beheerder",
 }
 
 

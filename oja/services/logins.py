@@ -170,9 +170,15 @@ def open_session(session: Session, code: str, *, now: dt.datetime) -> tuple[str,
     return token, csrf
 
 
-def find_session(session: Session, token: str, *, now: dt.datetime) -> tuple[Professional, WebSession] | None:
+TOUCH_EVERY = dt.timedelta(minutes=1)  # the gateway's requests (many a second) mark a session used at most this often
+
+
+def find_session(
+    session: Session, token: str, *, now: dt.datetime, touch_every: dt.timedelta | None = None
+) -> tuple[Professional, WebSession] | None:
     """The live session of this token, its last use set to now; None for an unknown, idle or too old one
-    (which is then removed)."""
+    (which is then removed). With `touch_every`, the last use is written only when it is older than that: a
+    read then writes nothing (the Prefect UI asks several times a second; idle time counts in minutes)."""
     if not token:
         return None
     found = session.get(WebSession, _digest(token))
@@ -184,8 +190,9 @@ def find_session(session: Session, token: str, *, now: dt.datetime) -> tuple[Pro
     professional = session.get(Professional, found.professional_code)
     if professional is None:
         return None
-    found.last_seen_at = now
-    session.add(found)
+    if touch_every is None or now - _as_utc(found.last_seen_at) >= touch_every:
+        found.last_seen_at = now
+        session.add(found)
     return professional, found
 
 

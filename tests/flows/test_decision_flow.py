@@ -107,9 +107,10 @@ def test_the_result_links_to_the_decision_form_preset_to_the_recommendation_and_
 ):
     ref = _active_case(engine_url, "100000058")
     form = _linked_form(_result_artifact(_review(ref, gas=0)), decision_deployment)
-    assert form == {"case_ref": ref, "actor": "PRF-T2", "kind": "afschalen", "new_level": 1}
+    assert form == {"case_ref": ref, "kind": "afschalen", "new_level": 1}  # no actor: the gateway fills in who
 
-    state = f_review.take_decision(form=forms.TakeDecision(**form), return_state=True)  # Submit, as preset
+    # Submit, as preset, by the professional logged in (the gateway adds their code)
+    state = f_review.take_decision(form=forms.TakeDecision(**form, actor="PRF-T2"), return_state=True)
     assert state.is_completed(), state.message
     assert _state(engine_url, ref) == (CaseState.ACTIVE, 1)
     decision = _latest_decision(engine_url, ref)

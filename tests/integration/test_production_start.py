@@ -1,4 +1,5 @@
-"""A production start: refuses to run without a login, PostgreSQL and SMTP; the server it starts asks for the login."""
+"""A production start: refuses root, Prefect on an open address, a weak secret, SQLite and no SMTP; the server it
+starts asks for its secret."""
 
 from __future__ import annotations
 
@@ -20,38 +21,49 @@ PG = "postgresql://oja@db/oja"
 SMTP = "mailtos://u:p@smtp.example.org"
 
 
+USER = 1000  # the engine's own user, not root
+
+
 @pytest.mark.parametrize(
-    ("auth", "settings", "field"),
+    ("auth", "settings", "host", "uid", "field"),
     [
-        ("", Settings(database_url=PG, smtp_url=SMTP), "PREFECT_SERVER_API_AUTH_STRING"),
-        ("admin:short", Settings(database_url=PG, smtp_url=SMTP), "PREFECT_SERVER_API_AUTH_STRING"),
-        ("admin:correct-horse-battery", Settings(database_url="sqlite:///x.db", smtp_url=SMTP), "OJA_DATABASE_URL"),
-        ("admin:correct-horse-battery", Settings(database_url=PG), "OJA_SMTP_URL"),
+        ("", Settings(database_url=PG, smtp_url=SMTP), "127.0.0.1", 0, "gebruiker"),  # root
+        ("", Settings(database_url=PG, smtp_url=SMTP), "0.0.0.0", USER, "--prefect-host"),
+        ("", Settings(database_url=PG, smtp_url=SMTP), "::", USER, "--prefect-host"),
+        ("", Settings(database_url=PG, smtp_url=SMTP), "93.184.216.34", USER, "--prefect-host"),  # public
+        ("", Settings(database_url=PG, smtp_url=SMTP), "oja.example.org", USER, "--prefect-host"),
+        ("admin:short", Settings(database_url=PG, smtp_url=SMTP), "127.0.0.1", USER, "PREFECT_SERVER_API_AUTH_STRING"),
+        ("no-colon", Settings(database_url=PG, smtp_url=SMTP), "127.0.0.1", USER, "PREFECT_SERVER_API_AUTH_STRING"),
+        ("", Settings(database_url="sqlite:///x.db", smtp_url=SMTP), "127.0.0.1", USER, "OJA_DATABASE_URL"),
+        ("", Settings(database_url=PG), "127.0.0.1", USER, "OJA_SMTP_URL"),
     ],
-)
-def test_a_production_start_refuses_what_is_only_fit_for_a_laptop(auth, settings, field):
+)  # fmt: skip
+def test_a_production_start_refuses_what_is_only_fit_for_a_laptop(auth, settings, host, uid, field):
     with pytest.raises(InvalidInput) as refused:
-        check_production(settings, auth)
+        check_production(settings, auth, prefect_host=host, uid=uid)
     assert refused.value.field == field
 
 
 @pytest.mark.parametrize(
-    ("auth", "settings"),
+    ("auth", "settings", "host"),
     [
-        ("admin:correct-horse-battery", Settings(database_url=PG, smtp_url=SMTP)),
-        ("admin:twelve-chars", Settings(database_url=PG, smtp_url=SMTP)),  # the shortest password taken
-        ("admin:correct-horse-battery", Settings(database_url="postgres://oja@db/oja", smtp_url=SMTP)),
-        ("admin:correct-horse-battery", Settings(database_url=PG, smtp_secret_block="oja-smtp")),
+        ("", Settings(database_url=PG, smtp_url=SMTP), "127.0.0.1"),  # oja start makes the server's secret
+        ("admin:correct-horse-battery", Settings(database_url=PG, smtp_url=SMTP), "127.0.0.1"),
+        ("admin:twelve-chars", Settings(database_url=PG, smtp_url=SMTP), "127.0.0.1"),  # the shortest password taken
+        ("", Settings(database_url="postgres://oja@db/oja", smtp_url=SMTP), "127.0.0.1"),
+        ("", Settings(database_url=PG, smtp_secret_block="oja-smtp"), "127.0.0.1"),
+        ("", Settings(database_url=PG, smtp_url=SMTP), "10.1.2.3"),  # a private address, for remote workers
+        ("", Settings(database_url=PG, smtp_url=SMTP), "::1"),
     ],
-    ids=["smtp-url", "shortest-password", "postgres-scheme", "smtp-secret-block"],
+    ids=["own-secret", "smtp-url", "shortest-password", "postgres-scheme", "smtp-secret-block", "private", "ipv6-lo"],
 )
-def test_a_complete_production_configuration_passes(auth, settings):
-    assert check_production(settings, auth) is None  # it refuses by raising: nothing raised, nothing refused
+def test_a_complete_production_configuration_passes(auth, settings, host):
+    assert check_production(settings, auth, prefect_host=host, uid=USER) is None  # nothing raised: nothing refused
 
 
 def test_a_password_one_character_shorter_is_refused():
     with pytest.raises(InvalidInput) as refused:
-        check_production(Settings(database_url=PG, smtp_url=SMTP), "admin:eleven-char")
+        check_production(Settings(database_url=PG, smtp_url=SMTP), "admin:eleven-char", uid=USER)
     assert refused.value.field == "PREFECT_SERVER_API_AUTH_STRING" and "12 tekens" in refused.value.rule
 
 
