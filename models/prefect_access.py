@@ -12,7 +12,7 @@ of it and asks this module, for every request, whether the signed-in person's ro
 - `bind_actor` binds a step to the person: the form's `actor` is the signed-in professional (filled in when empty),
   or the step is refused.
 
-`docs/prefect-toegang.md` is `allow_list_markdown()` (a test keeps the two equal).
+`docs/prefect-access.md` is `allow_list_markdown()` (a test keeps the two equal).
 """
 
 from __future__ import annotations
@@ -91,12 +91,18 @@ class Rule:
 
 
 _PATTERNS: dict[str, re.Pattern[str]] = {}
+UUID_SEGMENT = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"  # `{id}`: Prefect's ids
+NAME_SEGMENT = "[^/]+"  # any other `{name}`: one path segment
 
 
 def _compiled(path: str) -> re.Pattern[str]:
     found = _PATTERNS.get(path)
     if found is None:
-        found = re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(path)) + "$")
+        segments = [
+            UUID_SEGMENT if part == "{id}" else NAME_SEGMENT if part.startswith("{") else re.escape(part)
+            for part in path.split("/")
+        ]
+        found = re.compile("^" + "/".join(segments) + "$")
         _PATTERNS[path] = found
     return found
 
@@ -334,7 +340,7 @@ def state_change_allowed(state: object) -> bool:
     return isinstance(kind, str) and kind.upper() in RETRY_STATES | CANCEL_STATES
 
 
-# --- the list in words, for docs/prefect-toegang.md -------------------------------------------------------------
+# --- the list in words, for docs/prefect-access.md -------------------------------------------------------------
 
 
 def roles_with(capability: Capability) -> list[str]:
@@ -342,9 +348,9 @@ def roles_with(capability: Capability) -> list[str]:
 
 
 def allow_list_markdown(rules: Iterable[Rule] = ALLOW_LIST) -> str:
-    """The allow-list as docs/prefect-toegang.md holds it: the roles per capability, then every rule."""
+    """The allow-list as docs/prefect-access.md holds it: the roles per capability, then every rule."""
     lines = [
-        "# Wie mag wat in Prefect: de lijst van de gateway",
+        "# Who may do what in Prefect: the gateway's allow-list",
         "",
         "Generated from `models/prefect_access.py` (`allow_list_markdown()`); a test keeps this file equal to it.",
         "Every request to Prefect's API through the engine (`/api/...` on the dossier's address) is checked against",
@@ -369,6 +375,9 @@ def allow_list_markdown(rules: Iterable[Rule] = ALLOW_LIST) -> str:
         "professional retry (Scheduled) or cancel only a run whose actor they are; `hervatten` the same for a resume,",
         "its input's `actor` bound too; `instellingen` passes the server's settings on to the operator and answers",
         "anyone else with the few the UI reads (no addresses, paths or masked secrets of the server).",
+        "",
+        "A refusal by role is 403; a step refused for what its form says (someone else's `actor`, `job_variables`)",
+        "is 422, so that the UI shows the Dutch message under Submit as it is. Both are in the access log.",
         "",
         "## Endpoints",
         "",

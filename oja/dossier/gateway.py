@@ -55,6 +55,7 @@ from models.prefect_access import (
     bind_actor,
     capabilities,
     decide,
+    is_read,
     may_use_prefect,
     run_tags,
     state_change_allowed,
@@ -84,6 +85,7 @@ HOP_BY_HOP = frozenset(
 DROPPED_REQUEST = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "origin", "referer"}
 DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie", "server", "date", "access-control-allow-origin"}
 MAX_BODY = 1_000_000  # a step's form is a few hundred bytes; Prefect's own limits apply to what is passed on
+RETRY_WAITS = (0.1, 0.2, 0.4, None)  # Prefect answered 503 (busy): try again after these waits, then give up
 REFUSED_READ_EVERY = 60.0  # a refused read is logged once a minute per person and endpoint (the UI polls)
 CASE_REF = re.compile(r"^OJA-\d{4}-\d{6}$")
 PUPIL_REF = re.compile(r"^LL-\d{6}$")
@@ -112,6 +114,9 @@ FOREIGN_ORIGIN = (
     "Geweigerd: dit verzoek komt niet van de pagina's van de engine zelf (Origin of Referer ontbreekt of is "
     "een andere site). Er is niets gewijzigd."
 )
+PREFECT_FAILED = (
+    "Prefect kon dit verzoek niet verwerken. Probeer het opnieuw; blijft het misgaan, meld het de beheerder."
+)
 NO_PREFECT = "Prefect is nu niet bereikbaar voor de engine. Probeer het over een minuut opnieuw."
 
 
@@ -137,6 +142,27 @@ def upstream_from_environment() -> Upstream | None:
     if not api:
         return None
     return Upstream(api.removesuffix("/api"), read_secret(get_settings().home.resolve()))
+
+
+def target(upstream: Upstream, request: Request, path: str) -> str:
+    """Prefect's URL for this request: the path the gateway checked, quoted again (a `%00` or a space stays one
+    segment as it was), and the query as it came."""
+    quoted = urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~")
+    return upstream.url + quoted + (f"?{request.url.query}" if request.url.query else "")
+
+
+def _strict_json(body: bytes) -> bool:
+    """Whether a body is JSON as the standard has it (Python's own reader takes NaN and Infinity, Prefect fails on
+    them)."""
+    try:
+        json.loads(body, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return True
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is geen JSON")
 
 
 def origin_of(url: str) -> str:
@@ -182,6 +208,8 @@ class Gateway:
         request = Request(scope, receive)
         try:
             response = await self.http(request)
+        except httpx.InvalidURL:  # a path or query no HTTP request may carry on
+            response = JSONResponse({"detail": "Geweigerd: dit adres is ongeldig."}, 400)
         except Exception as exc:  # noqa: BLE001 - the last stop: never a traceback (or a row) to the person
             log.error("gateway: fout bij %s %s: %s", request.method, request.url.path, type(exc).__name__)
             response = JSONResponse({"detail": "Er ging iets mis in de engine; probeer het opnieuw."}, 500)
@@ -268,7 +296,7 @@ class Gateway:
     async def ui_page(self, request: Request, user: User, upstream: Upstream) -> Response:
         """The UI's page (the same index.html for every route of the UI) with the engine's bar in it: who is logged
         in, the way back to the dossier, log out; and the menu without what the role may not open."""
-        url = upstream.url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        url = target(upstream, request, request.url.path)
         headers = [(k, v) for k, v in self.outgoing_headers(request, upstream) if k.lower() != "accept-encoding"]
         try:
             answer = await self.client().get(url, headers=[*headers, ("accept-encoding", "identity")])
@@ -299,13 +327,10 @@ class Gateway:
     async def api(self, request: Request, user: User, upstream: Upstream, path: str) -> Response:
         decision = decide(user.role, request.method, path)
         if not decision.allowed:
-            if decision.read:
+            if decision.read or (decision.rule is None and is_read(request.method, path)):
                 await self.refused_read(request, user, decision.reason)
             else:
-                action = (
-                    AccessAction.STEP_STARTED if path.endswith("/create_flow_run") else AccessAction.PREFECT_CHANGED
-                )
-                await self.log(request, user, action, AccessOutcome.REFUSED, reason=decision.reason)
+                await self.log_refused_write(request, user, upstream, path, decision)
             return self.refusal(decision.reason)
         assert decision.rule is not None
         kind = decision.rule.kind
@@ -325,6 +350,25 @@ class Gateway:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    async def log_refused_write(
+        self, request: Request, user: User, upstream: Upstream, path: str, decision: Decision
+    ) -> None:
+        """A change the role may not make, in the access log: a step with its deployment, a run with its id."""
+        kind = decision.rule.kind if decision.rule is not None else Kind.WRITE
+        target = path.split("/")[2] if kind in (Kind.START_RUN, Kind.RUN_STATE, Kind.RESUME) else ""
+        step = None
+        if kind == Kind.START_RUN:
+            with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                found = await self.deployment(upstream, target)
+                step = found[1] if found else None
+        action = {
+            Kind.START_RUN: AccessAction.STEP_STARTED,
+            Kind.RUN_STATE: AccessAction.RUN_CHANGED,
+            Kind.RESUME: AccessAction.RUN_CHANGED,
+        }.get(kind, AccessAction.PREFECT_CHANGED)
+        run_id = target if kind in (Kind.RUN_STATE, Kind.RESUME) else None
+        await self.log(request, user, action, AccessOutcome.REFUSED, reason=decision.reason, step=step, run_id=run_id)
+
     @staticmethod
     def refusal(rule: str, status: int = 403) -> JSONResponse:
         return JSONResponse({"detail": f"Geweigerd: {rule}."}, status)
@@ -336,8 +380,8 @@ class Gateway:
         if len(body) > MAX_BODY:
             raise StepRefused("inhoud", f"is te groot (meer dan {MAX_BODY // 1000} kB)", 413)
         try:
-            data = json.loads(body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+            data = json.loads(body or b"{}", parse_constant=_no_constant)  # NaN, Infinity: not JSON
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise StepRefused("inhoud", "is geen geldige JSON", 422) from None
         if not isinstance(data, dict):
             raise StepRefused("inhoud", "moet een JSON-object zijn", 422)
@@ -376,7 +420,7 @@ class Gateway:
             lifecycle = flow in LIFECYCLE_FLOWS
             if not lifecycle and not operator:
                 raise StepRefused(
-                    "deployment", f"{step} is geen stap van de levenscyclus: alleen de beheerder start die"
+                    "deployment", f"{step} is geen stap van de levenscyclus: alleen de beheerder start die", 403
                 )
             if body.get("job_variables") and not operator:
                 raise StepRefused("job_variables", "alleen de beheerder mag die bij een run zetten")
@@ -446,17 +490,39 @@ class Gateway:
         kept = [(k, v) for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST]
         return [*kept, ("authorization", upstream.authorization)]
 
+    async def send(self, outgoing: httpx.Request) -> httpx.Response:
+        """Send to Prefect (streamed); a 503 (Prefect's SQLite busy: nothing was done) is tried again, as Prefect's
+        own client does, a few times within about a second."""
+        for wait in RETRY_WAITS:
+            answer = await self.client().send(outgoing, stream=True)
+            if answer.status_code != 503 or wait is None:
+                return answer
+            await answer.aclose()
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover - the last wait is None
+
+    @staticmethod
+    def prefect_failed(request: Request, status: int) -> JSONResponse:
+        """Prefect itself failed (its log says why): 502 and a message in Dutch, never its own 500."""
+        log.warning("gateway: Prefect antwoordde %s op %s %s", status, request.method, request.url.path)
+        return JSONResponse({"detail": PREFECT_FAILED}, 502)
+
     async def forward(self, request: Request, upstream: Upstream, path: str) -> Response:
         """Pass the request on as it is, the answer back as it comes (streamed, still compressed)."""
-        url = upstream.url + path + (f"?{request.url.query}" if request.url.query else "")
+        url = target(upstream, request, path)
         body = await request.body()  # Prefect's requests are small JSON searches; a length, not a chunked stream
+        if body and not _strict_json(body):
+            return JSONResponse({"detail": "Geweigerd: de inhoud van het verzoek is geen geldige JSON."}, 422)
         outgoing = self.client().build_request(
             request.method, url, headers=self.outgoing_headers(request, upstream), content=body or None
         )
         try:
-            answer = await self.client().send(outgoing, stream=True)
+            answer = await self.send(outgoing)
         except httpx.HTTPError:
             return JSONResponse({"detail": NO_PREFECT}, 502)
+        if answer.status_code >= 500:
+            await answer.aclose()
+            return self.prefect_failed(request, answer.status_code)
         headers = {k: v for k, v in answer.headers.items() if k.lower() not in DROPPED_RESPONSE}
         return StreamingResponse(
             answer.aiter_raw(), answer.status_code, headers=headers, background=BackgroundTask(answer.aclose)
@@ -464,14 +530,21 @@ class Gateway:
 
     async def forward_json(self, request: Request, upstream: Upstream, body: dict[str, Any]) -> tuple[Response, Any]:
         """Pass on a body the gateway changed; the answer back, and read."""
-        url = upstream.url + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        url = target(upstream, request, request.url.path)
         headers = [(k, v) for k, v in self.outgoing_headers(request, upstream) if k.lower() != "content-type"]
+        outgoing = self.client().build_request(
+            request.method, url, headers=[*headers, ("content-type", "application/json")], json=body
+        )
         try:
-            answer = await self.client().request(
-                request.method, url, headers=[*headers, ("content-type", "application/json")], json=body
-            )
+            answer = await self.send(outgoing)
+            try:
+                await answer.aread()
+            finally:
+                await answer.aclose()
         except httpx.HTTPError:
             return JSONResponse({"detail": NO_PREFECT}, 502), None
+        if answer.status_code >= 500:
+            return self.prefect_failed(request, answer.status_code), None
         try:
             data = answer.json()
         except ValueError:

@@ -32,7 +32,9 @@ def log_access(
     run_id: str | None = None,
 ) -> None:
     """One line per pupil concerned (a worklist shows many), or one line when none is. `step` and `run_id`: the
-    Prefect deployment and flow run of a request through the gateway."""
+    Prefect deployment and flow run of a request through the gateway. What a client chose (a path, a reason that
+    quotes it) is kept printable: a NUL or a control character, which PostgreSQL refuses in text, becomes `?`."""
+    path, reason = _printable(path), _printable(reason) if reason else reason
     refs: list[str | None] = [*dict.fromkeys(pupil_refs)] or [None]
     for pupil_ref in refs:
         session.add(
@@ -50,6 +52,10 @@ def log_access(
                 run_id=run_id[:36] if run_id else None,
             )
         )
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
 
 
 def read_access_log(

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 
 from models.errors import InvalidInput
 from models.tables_dossier import Login, WebSession
+from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
 from oja.services import logins
 
@@ -90,3 +91,28 @@ def test_a_session_ends_when_idle_too_long_or_too_old_and_ended_ones_are_removed
     with Session(engine) as s:
         rows = s.exec(select(WebSession)).all()
     assert len(rows) == 1 and all(token not in (r.token_hash, r.csrf_token) for r in rows)  # only digests
+
+
+def test_a_session_read_by_the_gateway_is_marked_used_at_most_once_a_minute(engine, secret):
+    with unit_of_work(engine) as s:
+        token, _ = logins.open_session(s, "PRF-1", now=NOW)
+    for seconds, seen in ((20, NOW), (59, NOW), (61, NOW + dt.timedelta(seconds=61))):
+        with unit_of_work(engine) as s:
+            _, web = logins.find_session(
+                s, token, now=NOW + dt.timedelta(seconds=seconds), touch_every=logins.TOUCH_EVERY
+            )
+        with Session(engine) as s:
+            stored = s.get(WebSession, web.token_hash).last_seen_at
+        assert stored.replace(tzinfo=dt.UTC) == seen, seconds
+
+
+def test_an_access_log_line_keeps_a_path_postgresql_could_not_store_printable(engine):
+    from oja.services.access_log import log_access, read_access_log
+
+    with unit_of_work(engine) as s:
+        log_access(s, professional_code="PRF-1", role="zorgcoordinator", action=AccessAction.PREFECT_READ,
+                   path="/api/flow_runs/\x00/graph", client="127.0.0.1", outcome=AccessOutcome.REFUSED,
+                   reason="GET /api/\x00\x1b[31m staat niet op de lijst")  # fmt: skip
+    with Session(engine) as s:
+        [line] = read_access_log(s)
+    assert (line.path, line.reason) == ("/api/flow_runs/?/graph", "GET /api/??[31m staat niet op de lijst")
