@@ -317,6 +317,9 @@ def start(
         "OJA_HOME": str(home),
         "OJA_DATABASE_URL": settings.effective_database_url,
         "OJA_PROJECT_DIR": str(PROJECT_DIR),
+        # temporary files (a worker's runner storage among them) in the engine's own folder, not a /tmp shared with
+        # other users or another engine
+        "TMPDIR": str(home / "tmp"),
         # a worker asks for new runs every second (Prefect's default is 10 s: on average 5 s of a
         # professional's wait after Submit, doing nothing); a setting of the caller's wins
         "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "1"),
@@ -342,6 +345,7 @@ def start(
         console.print("[yellow]no OJA_OPERATOR_URLS: nobody is told when the daily sweep does not run[/yellow]")
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
+    (home / "tmp").mkdir(exist_ok=True)
     children: list[tuple[list[str], subprocess.Popen[bytes]]] = []
     log_files: list[io.BufferedWriter] = []
 

@@ -45,19 +45,27 @@ class Engine:
         self, home: Path, port: int, dossier_port: int, smtp: SMTPServer, proc: subprocess.Popen, output: Path
     ) -> None:
         self.home, self.port, self.smtp, self.proc, self.output = home, port, smtp, proc, output
-        self.api_url = f"http://127.0.0.1:{port}/api"
-        self.ui_url = f"http://127.0.0.1:{port}"
+        self.api_url = f"http://127.0.0.1:{port}/api"  # Prefect's own port: the engine's processes only
         self.dossier_port = dossier_port
         self.dossier_url = f"http://127.0.0.1:{dossier_port}"
+        self.ui_url = f"{self.dossier_url}/prefect"  # the Prefect UI people open: through the gateway
+
+    @property
+    def secret(self) -> str:
+        """The Prefect server's own secret (`oja start` keeps it in OJA_HOME): what the engine's processes send."""
+        return (self.home / "prefect-api.secret").read_text(encoding="utf-8").strip()
 
     def client(self):
-        """A Prefect client for this engine's API (not the test harness's)."""
+        """A Prefect client for this engine's API (not the test harness's), with the server's secret: as the
+        engine's own processes (and an operator's scripts on the server) talk to it."""
         from prefect.client.orchestration import get_client
-        from prefect.settings import PREFECT_API_URL, temporary_settings
+        from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
         class _Client:
             def __enter__(inner):
-                inner._settings = temporary_settings({PREFECT_API_URL: self.api_url})
+                inner._settings = temporary_settings(
+                    {PREFECT_API_URL: self.api_url, PREFECT_API_AUTH_STRING: self.secret}
+                )
                 inner._settings.__enter__()
                 inner._client = get_client(sync_client=True)
                 return inner._client.__enter__()
@@ -87,6 +95,16 @@ class Engine:
         page.fill("#wachtwoord", DEMO_PASSWORD)
         page.fill("#code", pyotp.TOTP(DEMO_TOTP_SECRET).now())
         page.get_by_role("button", name="Inloggen").click()
+
+    def signed_in(self, browser, code: str, viewport: dict | None = None):
+        """A browser context logged in as `code` (once: the dossier and the Prefect UI share the login), and its page
+        at the start page of the role."""
+        context = browser.new_context(viewport=viewport or {"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(self.dossier_url + "/inloggen")
+        self.log_in(page, code)
+        page.wait_for_url(re.compile(r"^(?!.*/inloggen).*$"))
+        return context, page
 
 
 @pytest.fixture(scope="package")

@@ -131,8 +131,9 @@ def test_a_scheduled_sweep_runs_on_the_worker_and_its_mail_arrives(engine):
     assert any(ref in text for ref in refs.split(",")), "a review due that day is in the mail"
 
 
-def _page(browser, tmp_path, url: str, name: str, wait_for: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def _page(engine, browser, tmp_path, url: str, name: str, wait_for: str, code: str = "PRF-0001"):
+    """The Prefect UI's page at `url`, through the gateway, for `code` logged in."""
+    _, page = engine.signed_in(browser, code)
     page.goto(url)
     page.get_by_text(wait_for).first.wait_for(timeout=30_000)
     page.screenshot(path=tmp_path / f"{name}.png", full_page=True)  # kept with the test's files, to look at
@@ -217,13 +218,13 @@ def test_a_manager_sees_the_caseload_with_small_numbers_hidden_in_the_prefect_ui
         [artifact] = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["oja-caseload-per-school"])), limit=1
         )
-    url = f"http://127.0.0.1:{engine.port}/artifacts/artifact/{artifact.id}"
-    page = _page(browser, tmp_path, url, "caseload", "niveau 0")
+    url = f"{engine.ui_url}/artifacts/artifact/{artifact.id}"
+    page = _page(engine, browser, tmp_path, url, "caseload", "niveau 0", code="PRF-0041")  # the manager
     table = page.locator("table").inner_text()
     assert "totaal" in table and "×" in table and "10HV" in table
     body = page.locator("body").inner_text()
     assert not [p.family_name for p in PUPILS if p.family_name in body]  # codes and counts only
-    page.close()
+    page.context.close()
 
 
 def test_every_deployment_is_named_after_its_step_as_prefect_yaml_says(engine):
@@ -234,12 +235,12 @@ def test_every_deployment_is_named_after_its_step_as_prefect_yaml_says(engine):
 
 
 def test_the_deployments_page_reads_as_a_menu_in_lifecycle_order(engine, browser, tmp_path):
-    url = f"http://127.0.0.1:{engine.port}/deployments"
-    page = _page(browser, tmp_path, url, "deployments", DEPLOYMENTS["signaal-registreren"])
+    url = f"{engine.ui_url}/deployments"
+    page = _page(engine, browser, tmp_path, url, "deployments", DEPLOYMENTS["signaal-registreren"])
     shown = page.locator(".deployment-list__name").all_inner_texts()
-    page.close()
-    # the UI's default: A to Z, ten to a page. The first page is the lifecycle's first ten steps, in order.
-    assert shown == list(DEPLOYMENTS.values())[:10]
+    page.context.close()
+    # the UI's default, A to Z: the steps of the lifecycle in order, then the scheduled work, all on one page
+    assert shown == list(DEPLOYMENTS.values())
 
 
 def _case_in(engine, state: str, school: str | None = None) -> str:
@@ -303,7 +304,7 @@ def test_a_step_shows_what_comes_next_and_its_link_opens_the_next_form_filled_in
             if not a.key and a.type == "markdown"
         ]
     page = _page(
-        browser, tmp_path, f"http://127.0.0.1:{engine.port}/artifacts/artifact/{result.id}", "result", "Wat nu"
+        engine, browser, tmp_path, f"{engine.ui_url}/artifacts/artifact/{result.id}", "result", "Wat nu", "PRF-0002"
     )
     body = page.locator("body").inner_text()
     assert f"Signaal registreren: {ref}" in body and "Triage: uiterlijk" in body
@@ -313,7 +314,7 @@ def test_a_step_shows_what_comes_next_and_its_link_opens_the_next_form_filled_in
         "ref => [...document.querySelectorAll('textarea, input')].some(i => i.value === ref)", arg=ref, timeout=30_000
     )
     page.screenshot(path=tmp_path / "next-form.png", full_page=True)
-    page.close()
+    page.context.close()
 
 
 def _flow_run_processes(pid: int) -> list[int]:
@@ -378,9 +379,7 @@ def test_fifty_open_reviews_hold_no_process_and_the_result_link_decides_as_recom
             )
             if not a.key and a.type == "markdown"
         ]
-    page = _page(
-        browser, tmp_path, f"http://127.0.0.1:{engine.port}/artifacts/artifact/{result.id}", "review", "Aanbeveling"
-    )
+    page = _page(engine, browser, tmp_path, f"{engine.ui_url}/artifacts/artifact/{result.id}", "review", "Aanbeveling")
     body = page.locator("body").inner_text()
     assert "Aanbeveling: voortzetten" in body and "Besluit na de evaluatie: uiterlijk" in body
     page.goto(page.get_by_role("link", name="Besluit nemen").last.get_attribute("href"))
@@ -391,7 +390,7 @@ def test_fifty_open_reviews_hold_no_process_and_the_result_link_decides_as_recom
     page.screenshot(path=tmp_path / "decision-form.png", full_page=True)
     page.get_by_role("button", name="Submit").click()  # as preset: the recommendation
     page.wait_for_url("**/deployments/deployment/*?tab=Runs", timeout=30_000)
-    page.close()
+    page.context.close()
 
     def decided() -> bool:
         with engine.engine_db() as conn:
