@@ -90,10 +90,11 @@ class Engine:
         self.groups.append(proc.pid)
         return proc
 
-    def _cli(self, *args: str) -> None:
+    def _cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run([_bin("prefect"), *args], env=self.env, cwd=PROJECT_DIR, capture_output=True, text=True)
-        if result.returncode != 0:
+        if check and result.returncode != 0:
             raise RuntimeError(f"prefect {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        return result
 
     def start_server(self) -> None:
         from oja.entrypoints.local import _wait_for_api
@@ -125,9 +126,10 @@ class Engine:
     def deploy(self) -> None:
         from prefect.client.orchestration import get_client
 
+        from oja.adapters.work_pool import ensure_work_pool
         from oja.deployments import deployment_name, deployment_path
 
-        self._cli("work-pool", "create", "oja", "--type", "process")
+        ensure_work_pool(self._cli)  # the engine's template: the flow-run process, no command from a run
         names = [arg for flow in (SWEEP, SEND) for arg in ("--name", deployment_name(flow))]
         self._cli("--no-prompt", "deploy", *names)
         with get_client(sync_client=True) as client:
