@@ -16,7 +16,8 @@ from models.tables import Professional
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
 from oja.dossier import pages_cases, pages_oversight, pages_pupils
-from oja.dossier.gateway import Gateway, Upstream, front
+from oja.dossier.gateway import Gateway, front
+from oja.dossier.gateway_proxy import Upstream
 from oja.dossier.security import (
     clear_cookie,
     client_of,

@@ -102,7 +102,8 @@ def test_the_code_fields_offer_the_known_codes_with_labels_in_nested_forms_too(p
     assert {"PRF-T1", "PRF-T2", "PRF-T3"} <= set(code["enum"])
     assert code["pattern"] == actor[PLAIN]["pattern"]  # the form's own check stays on the bare code
     assert "20XY — Test College" in signal["properties"]["school_code"]["anyOf"][0]["enum"]
-    assert "school_code" in signal["required"] and "actor" in signal["required"]
+    assert "school_code" in signal["required"]
+    assert "actor" not in signal["required"]  # left empty, the gateway fills in who is logged in
 
     intervention = plan["InterventionForm"]["properties"]  # inside the plan's list of interventions
     assert "PRV-A — Aanbieder A" in intervention["provider_code"]["anyOf"][0]["enum"]

@@ -35,7 +35,7 @@ from oja.adapters.db import get_engine, unit_of_work
 from oja.adapters.work_pool import WORK_POOL, base_job_template
 from oja.config import get_settings
 from oja.dossier.app import create_app
-from oja.dossier.gateway import Upstream
+from oja.dossier.gateway_proxy import Upstream
 from oja.entrypoints.demo import load_demo
 from oja.entrypoints.local import _bin, _wait_for_api, prefect_environment
 from oja.services.logins import open_session

@@ -207,8 +207,9 @@ WRITES = [
 def test_nobody_but_the_operator_touches_the_engines_settings_and_a_refusal_changes_nothing(front: Front, role, what):
     method, path, body = _writes(front)[what]
     code = PROFESSIONALS[role]
+    client = front.as_user(code)
     mark = front.log_mark()
-    answer = front.as_user(code).request(method, path, json=body)
+    answer = client.request(method, path, json=body)
     assert answer.status_code == 403, answer.text
     assert SMTP_SECRET not in answer.text
     [line] = front.log_since(mark)
@@ -264,8 +265,9 @@ def _own_failed_run(front: Front, code: str = "PRF-0001") -> str:
 def test_a_retry_is_only_of_ones_own_step(front: Front, role):
     run_id = _own_failed_run(front)
     code = PROFESSIONALS[role]
+    client = front.as_user(code)
     mark = front.log_mark()
-    answer = front.as_user(code).post(
+    answer = client.post(
         f"/api/flow_runs/{run_id}/set_state", json={"state": {"type": "SCHEDULED", "name": "AwaitingRetry"}}
     )
     with front.prefect.client() as client:

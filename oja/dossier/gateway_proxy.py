@@ -1,0 +1,262 @@
+"""The gateway's line to Prefect: where the server is and its secret, and passing a request on (HTTP, streamed; a
+websocket, relayed), with the secret instead of the person's cookie. The checks are the gateway's (`gateway.py`).
+
+Prefect on SQLite answers 503 when it is busy (nothing was done): tried again, as Prefect's own client does. Its
+own 500 is answered 502 with a message in Dutch. A body that is not strict JSON (NaN, Infinity, which Python's
+reader takes and Prefect fails on) is refused with 422 before it is passed on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import threading
+import time
+import urllib.parse
+from typing import Any
+
+import httpx
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from oja.adapters.prefect_secret import read_secret
+from oja.config import get_settings
+
+log = logging.getLogger("oja.gateway")
+
+API_PREFIX = "/api"
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding"}
+    | {"upgrade"}
+)
+# never passed on to Prefect: the person's cookies (the session), a credential of their own, where they came from
+DROPPED_REQUEST = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "origin", "referer"}
+DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie", "server", "date", "access-control-allow-origin"}
+RETRY_WAITS = (0.1, 0.2, 0.4, None)  # Prefect answered 503 (busy): try again after these waits, then give up
+DEPLOYMENT_KEPT = 60.0  # seconds a deployment's flow and name are kept
+NO_PREFECT = "Prefect is nu niet bereikbaar voor de engine. Probeer het over een minuut opnieuw."
+PREFECT_FAILED = (
+    "Prefect kon dit verzoek niet verwerken. Probeer het opnieuw; blijft het misgaan, meld het de beheerder."
+)
+NOT_JSON = "Geweigerd: de inhoud van het verzoek is geen geldige JSON."
+
+
+@dataclasses.dataclass(frozen=True)
+class Upstream:
+    """Where the Prefect server is, and its secret (basic authentication)."""
+
+    url: str  # e.g. http://127.0.0.1:4200 (no /api)
+    secret: str
+
+    @property
+    def authorization(self) -> str:
+        return "Basic " + base64.b64encode(self.secret.encode()).decode()
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http")
+
+
+def upstream_from_environment() -> Upstream | None:
+    """The Prefect server `oja start` gave this process: PREFECT_API_URL, and the secret (None: not configured)."""
+    api = os.environ.get("PREFECT_API_URL", "").strip().rstrip("/")
+    if not api:
+        return None
+    return Upstream(api.removesuffix("/api"), read_secret(get_settings().home.resolve()))
+
+
+def no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is geen JSON")
+
+
+def strict_json(body: bytes) -> bool:
+    """Whether a body is JSON as the standard has it."""
+    try:
+        json.loads(body, parse_constant=no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return True
+
+
+class Proxy:
+    """The connection to the Prefect server: one pool per event loop (a test serves the app in threads of its own)."""
+
+    def __init__(self, configured: Upstream | None = None) -> None:
+        self._configured = configured
+        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._lock = threading.Lock()
+        self._deployments: dict[str, tuple[float, str, str]] = {}  # id -> (read at, flow, deployment name)
+
+    @property
+    def upstream(self) -> Upstream | None:
+        return self._configured or upstream_from_environment()
+
+    def client(self) -> httpx.AsyncClient:
+        loop = id(asyncio.get_running_loop())
+        with self._lock:
+            found = self._clients.get(loop)
+            if found is None:
+                limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+                found = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0), limits=limits)
+                self._clients[loop] = found
+            return found
+
+    def url(self, upstream: Upstream, request: Request, path: str) -> str:
+        """Prefect's URL for this request: the path the gateway checked, quoted again (a `%00` or a space stays one
+        segment as it was), and the query as it came."""
+        quoted = urllib.parse.quote(path, safe="/:@!$&'()*+,;=-._~")
+        return upstream.url + quoted + (f"?{request.url.query}" if request.url.query else "")
+
+    @staticmethod
+    def headers(request: Request, upstream: Upstream) -> list[tuple[str, str]]:
+        kept = [(k, v) for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST]
+        return [*kept, ("authorization", upstream.authorization)]
+
+    async def send(self, outgoing: httpx.Request) -> httpx.Response:
+        """Send (streamed); a 503 is tried again a few times within about a second."""
+        for wait in RETRY_WAITS:
+            answer = await self.client().send(outgoing, stream=True)
+            if answer.status_code != 503 or wait is None:
+                return answer
+            await answer.aclose()
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover - the last wait is None
+
+    @staticmethod
+    def failed(request: Request, status: int) -> JSONResponse:
+        """Prefect itself failed (its log says why): 502 and a message in Dutch, never its own 500."""
+        log.warning("gateway: Prefect antwoordde %s op %s %s", status, request.method, request.url.path)
+        return JSONResponse({"detail": PREFECT_FAILED}, 502)
+
+    async def forward(self, request: Request, upstream: Upstream) -> Response:
+        """Pass the request on as it is, the answer back as it comes (streamed, still compressed)."""
+        body = await request.body()  # Prefect's requests are small JSON searches; a length, not a chunked stream
+        if body and not strict_json(body):
+            return JSONResponse({"detail": NOT_JSON}, 422)
+        outgoing = self.client().build_request(
+            request.method,
+            self.url(upstream, request, request.url.path),
+            headers=self.headers(request, upstream),
+            content=body or None,
+        )
+        try:
+            answer = await self.send(outgoing)
+        except httpx.HTTPError:
+            return JSONResponse({"detail": NO_PREFECT}, 502)
+        if answer.status_code >= 500:
+            await answer.aclose()
+            return self.failed(request, answer.status_code)
+        headers = {k: v for k, v in answer.headers.items() if k.lower() not in DROPPED_RESPONSE}
+        return StreamingResponse(
+            answer.aiter_raw(), answer.status_code, headers=headers, background=BackgroundTask(answer.aclose)
+        )
+
+    async def forward_json(self, request: Request, upstream: Upstream, body: dict[str, Any]) -> tuple[Response, Any]:
+        """Pass on a body the gateway changed; the answer back, and read."""
+        headers = [(k, v) for k, v in self.headers(request, upstream) if k.lower() != "content-type"]
+        outgoing = self.client().build_request(
+            request.method,
+            self.url(upstream, request, request.url.path),
+            headers=[*headers, ("content-type", "application/json")],
+            json=body,
+        )
+        try:
+            answer = await self.send(outgoing)
+            try:
+                await answer.aread()
+            finally:
+                await answer.aclose()
+        except httpx.HTTPError:
+            return JSONResponse({"detail": NO_PREFECT}, 502), None
+        if answer.status_code >= 500:
+            return self.failed(request, answer.status_code), None
+        try:
+            data = answer.json()
+        except ValueError:
+            data = None
+        keep = DROPPED_RESPONSE | {"content-encoding", "content-length"}
+        headers_back = {k: v for k, v in answer.headers.items() if k.lower() not in keep}
+        return Response(answer.content, answer.status_code, headers=headers_back), data
+
+    async def read(self, upstream: Upstream, path: str) -> Any | None:
+        """The engine's own read of Prefect's API (`path` after /api), with the secret; None when there is no such
+        thing (404, or an id that is none)."""
+        answer = await self.client().get(
+            f"{upstream.url}{API_PREFIX}{path}", headers={"Authorization": upstream.authorization}
+        )
+        if answer.status_code in (404, 422):
+            return None
+        answer.raise_for_status()
+        return answer.json()
+
+    async def deployment(self, upstream: Upstream, deployment_id: str) -> tuple[str, str] | None:
+        """(flow name, deployment name) of a deployment, kept a minute; None when Prefect has no such one."""
+        found = self._deployments.get(deployment_id)
+        if found is not None and time.monotonic() - found[0] < DEPLOYMENT_KEPT:
+            return found[1], found[2]
+        deployment = await self.read(upstream, f"/deployments/{deployment_id}")
+        if deployment is None:
+            return None
+        flow = await self.read(upstream, f"/flows/{deployment['flow_id']}")
+        if flow is None:
+            return None
+        self._deployments[deployment_id] = (time.monotonic(), flow["name"], deployment["name"])
+        return flow["name"], deployment["name"]
+
+
+async def relay(websocket: WebSocket, upstream: Upstream, path: str) -> None:
+    """A websocket to Prefect's (`path`, e.g. /api/events/out) and back: Prefect's own handshake done here with the
+    server's secret; a client that offers it (the `prefect` subprotocol) is answered here, its token ignored."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    offered = [p.strip() for h in websocket.headers.getlist("sec-websocket-protocol") for p in h.split(",")]
+    try:
+        remote = await connect(
+            upstream.ws_url + path,
+            subprotocols=["prefect"],  # type: ignore[list-item]
+            additional_headers={"Authorization": upstream.authorization},
+            open_timeout=10,
+        )
+    except (OSError, ConnectionClosed, TimeoutError):
+        await websocket.close(code=1011, reason="Prefect niet bereikbaar")
+        return
+    async with remote:
+        await remote.send(json.dumps({"type": "auth", "token": upstream.secret}))
+        greeting = json.loads(await remote.recv())
+        if greeting.get("type") != "auth_success":
+            await websocket.close(code=1011, reason="Prefect weigerde")
+            return
+        if "prefect" in offered:
+            await websocket.accept(subprotocol="prefect")
+            first = await websocket.receive_json()
+            if not isinstance(first, dict) or first.get("type") != "auth":
+                await websocket.close(code=1008, reason="eerst een auth-bericht")
+                return
+            await websocket.send_json({"type": "auth_success"})
+        else:
+            await websocket.accept()
+
+        async def inbound() -> None:
+            with contextlib.suppress(WebSocketDisconnect, ConnectionClosed):
+                while True:
+                    await remote.send(await websocket.receive_text())
+
+        async def outbound() -> None:
+            with contextlib.suppress(WebSocketDisconnect, ConnectionClosed, RuntimeError):
+                async for message in remote:
+                    await websocket.send_text(message if isinstance(message, str) else message.decode())
+
+        tasks = [asyncio.create_task(inbound()), asyncio.create_task(outbound())]
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
+            task.cancel()
+    with contextlib.suppress(RuntimeError):
+        await websocket.close()
