@@ -387,7 +387,7 @@ def test_the_case_page_shows_the_pupil_parents_plan_and_timeline(dossier):
 
 
 def _log_rows(page: str) -> list[dict[str, str]]:
-    columns = ["at", "who", "role", "what", "outcome", "pupil", "case", "path", "client", "reason"]
+    columns = ["at", "who", "role", "what", "outcome", "pupil", "case", "step", "path", "client", "reason"]
     return [dict(zip(columns, r, strict=True)) for r in table_rows(page) if len(r) == len(columns)]
 
 

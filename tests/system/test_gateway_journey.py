@@ -258,3 +258,30 @@ def test_prefects_own_port_is_on_loopback_only(engine):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://{address}:{engine.port}/api/health", timeout=3)
     wait(lambda: httpx.get(f"{engine.api_url}/health", timeout=3).status_code == 200, 10, "Prefect on loopback")
+
+
+def test_the_latency_bench_runs_through_the_gateway(engine):
+    """`bench/latency.py` against this engine, briefly: it prints its one line (the figures are the README's)."""
+    import os
+    import subprocess
+    import sys
+
+    from oja.config import PROJECT_DIR
+
+    with engine.engine_db() as db:
+        [case] = db.execute("SELECT ref FROM oja_case WHERE state = 'actief' AND school_code = '10HV'").fetchone()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "OJA_"))}
+    env["OJA_HOME"] = str(engine.home)
+    result = subprocess.run(
+        [sys.executable, "bench/latency.py", "--runs", "2", "--reads", "20", "--case", case,
+         "--front", engine.dossier_url, "--api-url", engine.api_url],
+        env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    [line] = result.stdout.splitlines()
+    figures = dict(part.split("=") for part in line.split())
+    assert set(figures) == {
+        "runs", "step_direct_p50_s", "step_gateway_p50_s", "step_added_p50_s", "step_gateway_p95_s", "reads",
+        "read_direct_p50_ms", "read_gateway_p50_ms", "read_added_p50_ms",
+    }  # fmt: skip
+    assert float(figures["step_gateway_p50_s"]) > 0 and float(figures["read_gateway_p50_ms"]) > 0
