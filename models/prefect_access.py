@@ -72,7 +72,7 @@ CAPABILITY_WORDS: Mapping[Capability, str] = {
     Capability.READ_LOGS: "logs bekijken",
     Capability.READ_EVENTS: "events bekijken",
     Capability.START_STEPS: "stappen van de levenscyclus zetten",
-    Capability.ADMINISTER: "instellingen van de engine in Prefect wijzigen (beheerder)",
+    Capability.ADMINISTER: "instellingen van de engine in Prefect inzien of wijzigen (alleen de beheerder)",
 }
 
 

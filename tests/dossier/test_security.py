@@ -41,6 +41,7 @@ ROLES = {
     "team lead without a school": "PRF-0031",
     "manager": "PRF-0041",
     "privacy officer": "PRF-0051",
+    "operator": "PRF-0061",  # the engine's settings in Prefect; no case, no figures, no access log
 }
 IN_CASE = {"PRF-0001", "PRF-0011", "PRF-0021"}  # may see the case and its pupil
 SCHOOL = {"PRF-0001", "PRF-0002"}  # register and import pupils (for their own school)
@@ -127,7 +128,7 @@ ROUTES = [
     Route("evaluation", "GET", "/rapport/evaluatie", _everyone(OVERSIGHT), 200, A.VIEW_REPORT, _get),
     Route("access log", "GET", "/toegangslog", _everyone(PRIVACY), 200, A.VIEW_ACCESS_LOG, _get),
 ]
-HOME_OF = {"PRF-0031": "/rapport", "PRF-0041": "/rapport", "PRF-0051": "/toegangslog"}  # "/" sends them on
+HOME_OF = {"PRF-0031": "/rapport", "PRF-0041": "/rapport", "PRF-0051": "/toegangslog", "PRF-0061": "/prefect/"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -99,17 +99,18 @@ def test_the_case_link_opens_the_case_page_in_the_dossier(monkeypatch, environme
 @pytest.mark.parametrize(
     ("environment", "ui"),
     [
-        ({}, "http://127.0.0.1:4200"),
-        ({"PREFECT_API_URL": "http://127.0.0.1:4321/api"}, "http://127.0.0.1:4321"),  # `oja start --port 4321`
-        ({"PREFECT_API_URL": "https://oja.example.org/prefect/api/"}, "https://oja.example.org/prefect"),
+        ({}, "http://127.0.0.1:4201/prefect"),  # through the gateway on the front `oja start` serves
+        ({"OJA_DOSSIER_URL": "https://oja.example.org/"}, "https://oja.example.org/prefect"),  # behind TLS
+        ({"PREFECT_API_URL": "http://127.0.0.1:4321/api"}, "http://127.0.0.1:4201/prefect"),  # never Prefect's port
         ({"PREFECT_UI_URL": "https://ui.example.org/", "PREFECT_API_URL": "http://10.0.0.5:4200/api"}, "https://ui.example.org"),
     ],
 )  # fmt: skip
-def test_the_case_page_links_to_the_runs_of_the_case_in_the_prefect_ui_the_engine_runs_on(monkeypatch, environment, ui):
-    for name in ("PREFECT_UI_URL", "PREFECT_API_URL"):
+def test_the_case_page_links_to_the_runs_of_the_case_in_the_prefect_ui_through_the_gateway(
+    monkeypatch, environment, ui
+):
+    for name in ("PREFECT_UI_URL", "PREFECT_API_URL", "OJA_DOSSIER_URL"):
         monkeypatch.delenv(name, raising=False)
-    runs = f"{ui}/v2/runs?flow-run-search=OJA-2026-000012&start=2020-01-01T00:00:00.000Z&end=2100-01-01T00:00:00.000Z"
-    assert case_runs_url("OJA-2026-000012", environment) == runs
+    assert case_runs_url("OJA-2026-000012", environment) == f"{ui}/runs?flow-run-search=OJA-2026-000012"
 
 
 def test_an_explicit_case_url_wins(monkeypatch):
