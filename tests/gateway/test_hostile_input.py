@@ -51,7 +51,7 @@ def _check(answer) -> None:
     assert "Traceback" not in answer.text and 'File "' not in answer.text
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(method=METHODS, path=paths(), body=BODIES, who=st.sampled_from([None, *PROFESSIONALS.values()]))
 def test_any_request_gets_an_answer_never_a_500(front: Front, method, path, body, who):
     client = front.as_user(who) if who else front.anonymous(Origin=front.base_url)
@@ -62,7 +62,7 @@ def test_any_request_gets_an_answer_never_a_500(front: Front, method, path, body
     _check(answer)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     parameters=JSON,
     extra=st.dictionaries(
