@@ -16,14 +16,12 @@ import datetime as dt
 import logging
 import re
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 
 import httpx
 import pyotp
 import pytest
-import uvicorn
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -38,6 +36,7 @@ from oja.dossier import pages_cases
 from oja.dossier.app import create_app
 from oja.entrypoints.demo import load_demo
 from oja.services.logins import DEMO_PASSWORD, DEMO_TOTP_SECRET, open_session
+from tests.serve import serve_in_thread
 from tests.smtp import free_port
 
 PREFECT_UI = "http://prefect.test:4200"
@@ -225,29 +224,6 @@ def form_login(
     )
 
 
-def _serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,  # the test's handler, not uvicorn's console configuration
-        access_log=True,
-        proxy_headers=True,  # as `oja dossier --proxy`: X-Forwarded-Proto from the proxy (here: the test) counts
-        forwarded_allow_ips="127.0.0.1",
-        server_header=False,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="dossier-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the dossier's uvicorn server did not start")
-        time.sleep(0.02)
-    return server, thread
-
-
 @pytest.fixture(scope="package")
 def dossier(tmp_path_factory) -> Iterator[Dossier]:
     home = tmp_path_factory.mktemp("dossier")
@@ -269,7 +245,7 @@ def dossier(tmp_path_factory) -> Iterator[Dossier]:
     for name in CAPTURED_LOGGERS:
         logging.getLogger(name).addHandler(captured)
     port = free_port()
-    server, thread = _serve(create_app(), port)
+    server, thread = serve_in_thread(create_app(), port, name="dossier", access_log=True)
     found = Dossier(f"http://127.0.0.1:{port}", url, captured, fixed)
     try:
         yield found

@@ -16,8 +16,6 @@ import dataclasses
 import datetime as dt
 import os
 import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +23,6 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from sqlmodel import Session, col, select
 
 from models.schooldays import today as amsterdam_today
@@ -40,6 +37,7 @@ from oja.entrypoints.demo import load_demo
 from oja.entrypoints.local import _bin, _wait_for_api, prefect_environment
 from oja.services.logins import open_session
 from tests.conftest import PG_ADMIN
+from tests.serve import serve_in_thread
 from tests.smtp import free_port
 
 SECRET = "oja:" + uuid.uuid4().hex  # the Prefect server's own secret, as oja start makes one
@@ -176,30 +174,6 @@ def prefect(tmp_path_factory) -> Iterator[Prefect]:
             server.kill()
 
 
-def _serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
-        server_header=False,
-        lifespan="off",
-        ws="websockets-sansio",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="front-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the engine's front (uvicorn) did not start")
-        time.sleep(0.02)
-    return server, thread
-
-
 @dataclasses.dataclass
 class Front:
     """The engine's front (dossier and gateway) on a database of one kind."""
@@ -275,7 +249,9 @@ def front(request, prefect, tmp_path_factory) -> Iterator[Front]:
     get_settings.cache_clear()
     migrate.upgrade(url)
     load_demo(get_engine(url), amsterdam_today())
-    server, thread = _serve(create_app(Upstream(prefect.url, SECRET)), port)
+    server, thread = serve_in_thread(
+        create_app(Upstream(prefect.url, SECRET)), port, name="front", access_log=False, ws="websockets-sansio"
+    )
     found = Front(f"http://127.0.0.1:{port}", url, request.param, prefect)
     try:
         yield found

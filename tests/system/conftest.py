@@ -127,24 +127,37 @@ def engine(tmp_path_factory):
     output = home / "oja-start.out"
     command = [str(Path(sys.executable).parent / "oja"), "start", "--port", str(port)]
     command += ["--dossier-port", str(dossier_port), "--mail-port", str(free_port())]
+    try:
+        proc = start_engine(command, env, output)
+    except BaseException:
+        smtp.stop()
+        raise
+    yield Engine(home, port, dossier_port, smtp, proc, output)
+    stop_engine(proc)
+    smtp.stop()
+
+
+def start_engine(command: list[str], env: dict[str, str], output: Path) -> subprocess.Popen[bytes]:
+    """`oja start` (`command`, maybe behind setpriv), its output in `output`; returns once it says it runs."""
     with output.open("wb") as out:
         proc = subprocess.Popen(command, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT)
-    started = Engine(home, port, dossier_port, smtp, proc, output)
     deadline = time.monotonic() + START_TIMEOUT
     while "OJA engine is running" not in output.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            smtp.stop()
             pytest.fail(f"oja start did not come up:\n{output.read_text(errors='replace')[-4000:]}")
         time.sleep(0.5)
-    yield started
+    return proc
+
+
+def stop_engine(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as a service manager stops it; killed if it has not stopped within a minute."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
-    smtp.stop()
 
 
 @pytest.fixture(scope="package")

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from oja.config import PROJECT_DIR
 from oja.entrypoints.local import descendants
 from tests.conftest import PG_ADMIN
 from tests.smtp import SMTPServer, free_port
+from tests.system.conftest import start_engine, stop_engine
 
 pytestmark = pytest.mark.system
 
@@ -94,23 +93,13 @@ def production(tmp_path):
     drop += ["--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"]
     command = [*drop, str(Path(sys.executable).parent / "oja"), "start", "--production"]
     command += ["--port", str(port), "--dossier-port", str(front), "--mail-port", str(free_port())]
-    output = tmp_path / "oja-start.out"
-    with output.open("wb") as out:
-        proc = subprocess.Popen(command, env=env, cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
-    while "OJA engine is running" not in output.read_text(errors="replace"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"oja start --production did not come up:\n{output.read_text(errors='replace')[-4000:]}")
-        time.sleep(0.5)
+    proc = None
     try:
+        proc = start_engine(command, env, tmp_path / "oja-start.out")
         yield proc, port, front, home
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc is not None:
+            stop_engine(proc)
         smtp.stop()
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

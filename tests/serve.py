@@ -1,0 +1,35 @@
+"""An ASGI application served by a real uvicorn server in a thread, for tests that talk to it over HTTP."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+import uvicorn
+
+
+def serve_in_thread(app: Any, port: int, *, name: str, **options: Any) -> tuple[uvicorn.Server, threading.Thread]:
+    """Serve `app` on 127.0.0.1:`port` as `oja dossier` does (a TLS proxy's headers believed from 127.0.0.1, no
+    server header, the test's own logging); `options` go to uvicorn. Returns once it listens."""
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,  # the test's handler, not uvicorn's console configuration
+        proxy_headers=True,  # as `oja dossier`: X-Forwarded-Proto from the proxy (here: the test) counts
+        forwarded_allow_ips="127.0.0.1",
+        server_header=False,
+        lifespan="off",
+        **options,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"{name}-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail(f"the {name}'s uvicorn server did not start")
+        time.sleep(0.02)
+    return server, thread
