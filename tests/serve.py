@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import uvicorn
 
 
-def serve_in_thread(app: Any, port: int, *, name: str, **options: Any) -> tuple[uvicorn.Server, threading.Thread]:
+@contextlib.contextmanager
+def serving(app: Any, port: int, *, name: str, **options: Any) -> Iterator[uvicorn.Server]:
     """Serve `app` on 127.0.0.1:`port` as `oja dossier` does (a TLS proxy's headers believed from 127.0.0.1, no
-    server header, the test's own logging); `options` go to uvicorn. Returns once it listens."""
+    server header, the test's own logging), from when it listens until the block ends; `options` go to uvicorn."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -32,4 +35,8 @@ def serve_in_thread(app: Any, port: int, *, name: str, **options: Any) -> tuple[
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail(f"the {name}'s uvicorn server did not start")
         time.sleep(0.02)
-    return server, thread
+    try:
+        yield server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

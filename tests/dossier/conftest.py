@@ -36,7 +36,7 @@ from oja.dossier import pages_cases
 from oja.dossier.app import create_app
 from oja.entrypoints.demo import load_demo
 from oja.services.logins import DEMO_PASSWORD, DEMO_TOTP_SECRET, open_session
-from tests.serve import serve_in_thread
+from tests.serve import serving
 from tests.smtp import free_port
 
 PREFECT_UI = "http://prefect.test:4200"
@@ -245,14 +245,12 @@ def dossier(tmp_path_factory) -> Iterator[Dossier]:
     for name in CAPTURED_LOGGERS:
         logging.getLogger(name).addHandler(captured)
     port = free_port()
-    server, thread = serve_in_thread(create_app(), port, name="dossier", access_log=True)
     found = Dossier(f"http://127.0.0.1:{port}", url, captured, fixed)
     try:
-        yield found
+        with serving(create_app(), port, name="dossier", access_log=True):
+            yield found
     finally:
         found.close()
-        server.should_exit = True
-        thread.join(timeout=10)
         for name in CAPTURED_LOGGERS:
             logging.getLogger(name).removeHandler(captured)
         for name, level in levels.items():

@@ -37,7 +37,7 @@ from oja.entrypoints.demo import load_demo
 from oja.entrypoints.local import _bin, _wait_for_api, prefect_environment
 from oja.services.logins import open_session
 from tests.conftest import PG_ADMIN
-from tests.serve import serve_in_thread
+from tests.serve import serving
 from tests.smtp import free_port
 
 SECRET = "oja:" + uuid.uuid4().hex  # the Prefect server's own secret, as oja start makes one
@@ -249,16 +249,13 @@ def front(request, prefect, tmp_path_factory) -> Iterator[Front]:
     get_settings.cache_clear()
     migrate.upgrade(url)
     load_demo(get_engine(url), amsterdam_today())
-    server, thread = serve_in_thread(
-        create_app(Upstream(prefect.url, SECRET)), port, name="front", access_log=False, ws="websockets-sansio"
-    )
+    app = create_app(Upstream(prefect.url, SECRET))
     found = Front(f"http://127.0.0.1:{port}", url, request.param, prefect)
     try:
-        yield found
+        with serving(app, port, name="front", access_log=False, ws="websockets-sansio"):
+            yield found
     finally:
         found.close()
-        server.should_exit = True
-        thread.join(timeout=10)
         patch.undo()
         get_settings.cache_clear()
         get_engine(url).dispose()
