@@ -37,10 +37,16 @@ def read_secret(home: Path, environ: Mapping[str, str] = os.environ) -> str:
 def ensure_secret(home: Path, environ: Mapping[str, str] = os.environ) -> str:
     """The server's secret: the environment's (a region sets its own, for workers on other machines), else the
     kept one, else a new one written to `$OJA_HOME/prefect-api.secret` (mode 0600)."""
-    found = read_secret(home, environ)
-    if found:
-        return found
+    own = environ.get(SERVER_VARIABLE, "").strip()  # the server's own setting first: a client's may be an old copy
+    if own:
+        return own
     path = secret_path(home)
+    try:
+        kept = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        kept = ""
+    if kept:
+        return kept
     value = "oja:" + secrets.token_urlsafe(32)
     home.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -28,7 +28,14 @@ def test_the_environments_secret_comes_first_and_none_is_empty(tmp_path):
     assert prefect_secret.ensure_secret(tmp_path, environ=own) == "beheer:lang-genoeg-geheim"
     assert not (tmp_path / "prefect-api.secret").exists()  # a region's own secret: nothing written
     environ = {"PREFECT_API_AUTH_STRING": "a:b", "PREFECT_SERVER_API_AUTH_STRING": "c:d"}
-    assert prefect_secret.read_secret(tmp_path, environ=environ) == "a:b"
+    assert prefect_secret.read_secret(tmp_path, environ=environ) == "a:b"  # what a client sends
+    assert prefect_secret.ensure_secret(tmp_path, environ=environ) == "c:d"  # what the server asks for
+
+
+def test_the_server_takes_its_own_setting_over_a_clients_old_copy(tmp_path):
+    kept = prefect_secret.ensure_secret(tmp_path, environ={})
+    changed = {"PREFECT_API_AUTH_STRING": kept, "PREFECT_SERVER_API_AUTH_STRING": "beheer:een-nieuw-geheim"}
+    assert prefect_secret.ensure_secret(tmp_path, environ=changed) == "beheer:een-nieuw-geheim"
 
 
 def test_an_oja_command_on_the_server_sends_the_secret_oja_start_keeps(tmp_path, monkeypatch):
