@@ -91,8 +91,9 @@ class Rule:
 
 
 _PATTERNS: dict[str, re.Pattern[str]] = {}
-UUID_SEGMENT = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"  # `{id}`: Prefect's ids
-NAME_SEGMENT = "[^/]+"  # any other `{name}`: one path segment
+# `{id}`: one of Prefect's ids (a UUID); any other `{name}`: one path segment
+UUID_SEGMENT = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+NAME_SEGMENT = "[^/]+"
 
 
 def _compiled(path: str) -> re.Pattern[str]:
