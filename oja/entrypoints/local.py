@@ -424,28 +424,28 @@ def start(
             # instead of starting 50 processes that contend for the cores and the server's database
             command = ["worker", "start", "--pool", WORK_POOL, "--type", "process", "--limit", str(runs_per_worker)]
             spawn([_bin("prefect"), *command], f"worker-{n + 1}.log")
+        kept_in = SERVER_VARIABLE if os.environ.get(SERVER_VARIABLE) else str(secret_path(home))
         console.print(
-            f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s): "
-            f"open [bold]{front_url}[/bold] and log in\n"
-            f"  the dossier (who and what) at {front_url}/, the Prefect UI (the steps) at "
-            f"[bold]{front_url}/prefect/[/bold]:\n"
-            "  one login for both. Deployments -> pick a step (e.g. '01 Signaal registreren') -> Run -> Custom run,\n"
-            "  fill in the form; 'Uitgevoerd door' is you (left empty, the engine fills it in).\n"
-            "  Schools, providers and professionals are chosen from lists in the forms (after a change to the\n"
-            "  reference data: .venv/bin/oja forms publish); demo pupils: .venv/bin/oja pupil list\n"
+            f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s)\n"
+            f"Open [bold]{front_url}[/bold] and log in: one login for both\n"
+            f"  the dossier (who and what)     {front_url}/\n"
+            f"  the Prefect UI (the steps)     {front_url}/prefect/\n"
+            "  A step: Deployments -> '01 Signaal registreren' (...) -> Run -> Custom run;\n"
+            "  'Uitgevoerd door' is you (left empty, the engine fills in who is logged in).\n"
             + (
                 ""
                 if production
-                else f"  demo login: PRF-0001 (zorgcoördinator 10HV), password {DEMO_PASSWORD}, and the code of\n"
-                f"  .venv/bin/oja login demo-code (or TOTP secret {DEMO_TOTP_SECRET} in an authenticator app);\n"
-                "  also PRF-0011 (jeugdhulpverlener), PRF-0021 (wijkteam), PRF-0041 (manager), PRF-0051 (privacy),\n"
-                "  PRF-0061 (beheerder: deployments, schedules, blocks)\n"
+                else f"  Demo logins: PRF-0001 (zorgcoördinator 10HV), password {DEMO_PASSWORD},\n"
+                "  code: .venv/bin/oja login demo-code (or in an authenticator app the secret\n"
+                f"  {DEMO_TOTP_SECRET}); also PRF-0011 (jeugdhulpverlener), PRF-0021\n"
+                "  (wijkteam), PRF-0041 (manager), PRF-0051 (privacy), PRF-0061 (beheerder).\n"
             )
-            + f"Prefect's own server listens on {prefect_host}:{port} (never expose it): only the engine's processes\n"
-            f"  have its secret ({secret_path(home) if not os.environ.get(SERVER_VARIABLE) else SERVER_VARIABLE}); "
-            'the Prefect CLI on this machine: eval "$(.venv/bin/oja prefect-env)"\n'
-            "  Look at a case from the shell: .venv/bin/oja case show OJA-...\n"
-            f"Logs of the Prefect server, the dossier and the workers: {logs}\n"
+            + f"Prefect's own server: {prefect_host}:{port}, never to be exposed; only the engine's\n"
+            f"  processes have its secret: {kept_in}\n"
+            '  Its CLI on this machine: eval "$(.venv/bin/oja prefect-env)"\n'
+            "Reference data changed? Put it in the forms: .venv/bin/oja forms publish\n"
+            "A case from the shell: .venv/bin/oja case show OJA-...; pupils: oja pupil list\n"
+            f"Logs: {logs}\n"
             "Ctrl-C stops everything."
         )
         while True:
