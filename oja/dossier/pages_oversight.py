@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from models.errors import DisclosureError
 from models.schooldays import today as amsterdam_today
 from models.suppression import HIDDEN, shown
 from models.vocabulary import AccessAction
@@ -56,7 +57,11 @@ def evaluation(request: Request) -> Response:
         policy = get_policy()
         day = amsterdam_today()
         before, after = default_periods(day, policy.evaluation_split_date)
-        html = render_report(session, before, after, rate=policy.hourly_rate_eur, today=day)
+        try:
+            html = render_report(session, before, after, rate=policy.hourly_rate_eur, today=day)
+        except DisclosureError:  # a quiet period: its figures would single out a handful of pupils
+            logged(session, request, user, AccessAction.VIEW_REPORT, reason="evaluatierapport niet gepubliceerd")
+            return page(request, "report_withheld.html", user, before=before, after=after, legend=LEGEND)
         logged(session, request, user, AccessAction.VIEW_REPORT, reason="evaluatierapport")
         return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
 

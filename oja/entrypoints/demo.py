@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models.identity import age_on, required_consent, validate_bsn
-from models.schooldays import next_school_day
+from models.schooldays import next_school_day, previous_school_day
 from models.tables import Case, Pupil
 from oja import services as sv
 from oja.adapters.db import unit_of_work
@@ -117,12 +117,18 @@ def _upsert_reference(session: Session) -> None:
     )
 
 
+def _school_day_by(day: dt.date, today: dt.date, region: str) -> dt.date:
+    """The school day a story step happens on: `day`, or the school day after it, but never after `today` (loaded on
+    a Saturday or in a holiday, "today's" steps are on the last school day before it, not on Monday)."""
+    return min(next_school_day(day, region), previous_school_day(today, region))
+
+
 def _story(session: Session, pupil_ref: str, p: DemoPupil, born: dt.date, today: dt.date, policy: Policy) -> None:
     """Bring one pupil's case to the state of its story, through the use cases."""
     zc = COORDINATOR[p.school]
     region = "noord"
     started = today - dt.timedelta(days=38) if p.story in ("active_review_due", "reviewed") else today
-    day = next_school_day(started, region)  # the story happens on school days
+    day = _school_day_by(started, today, region)  # the story happens on school days, none after today
 
     def signal(on: dt.date) -> str:
         return sv.register_signal(
@@ -196,7 +202,7 @@ def _story(session: Session, pupil_ref: str, p: DemoPupil, born: dt.date, today:
         )
         sv.reopen(session, case_ref=ref, actor=zc, today=day, policy=policy)
         return
-    review_day = next_school_day(today, region)
+    review_day = _school_day_by(today, today, region)
     sv.record_review(
         session,
         case_ref=ref,

@@ -456,3 +456,22 @@ def test_the_managers_figures_are_tables_of_numbers_without_a_pupil(dossier, pat
     names = {p.given_name for p in DEMO_PUPILS} | {p.family_name for p in DEMO_PUPILS}
     assert not names & words, names & words
     assert not re.search(r"LL-\d{6}|OJA-\d{4}-\d{6}", page.text), "no pupil or case reference either"
+
+
+def test_an_evaluation_report_the_audit_refuses_is_said_in_dutch_not_a_500(dossier, monkeypatch):
+    """Over a quiet period the report's figures can single out a handful of pupils; the audit then refuses the
+    whole report. The page says so, with a way back, and logs the view; it used to answer 500."""
+    from models.errors import DisclosureError
+    from oja.dossier import pages_oversight
+
+    def refused(*args, **kwargs):
+        raise DisclosureError(["oja-evaluatierapport"])
+
+    monkeypatch.setattr(pages_oversight, "render_report", refused)
+    mark = dossier.log_mark()
+    page = dossier.as_user("PRF-0041").get("/rapport/evaluatie")
+    assert page.status_code == 200
+    said = text_of(page.text)
+    assert "Het evaluatierapport is nu niet gepubliceerd" in said and "1 tot 5 leerlingen" in said
+    assert 'href="/rapport"' in page.text
+    assert [(e.action, e.outcome) for e in dossier.log_since(mark)] == [("rapport_bekeken", "toegestaan")]

@@ -11,11 +11,20 @@ import pytest
 from prefect.settings import PREFECT_SERVER_DATABASE_CONNECTION_URL
 from prefect.testing.utilities import prefect_test_harness
 
+from models.schooldays import as_of, previous_school_day
 from models.schooldays import today as amsterdam_today
 from oja import services as sv
 from oja.adapters import migrate
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_settings
+
+
+@pytest.fixture(scope="session", autouse=True)
+def on_a_school_day():
+    """The flow tests take cases from signal to review in one go, as of a school day: on a Saturday, a Sunday or in a
+    holiday, as of the school day before it (an arrangement started on a Saturday starts on Monday)."""
+    with as_of(previous_school_day(amsterdam_today(), "noord")):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from models.schooldays import previous_school_day
 from oja.adapters.db import get_engine
 from oja.deployments import DEPLOYMENTS, deployment_path
 from tests.factories import active_case, valid_bsn
@@ -42,7 +43,8 @@ def _select(page, label: str, option: str) -> None:
 
 
 def _new_active_case(engine) -> str:
-    today = dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    # as of the last school day: an arrangement started on a Saturday starts on Monday, with no review before it
+    today = previous_school_day(dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date(), "noord")
     return active_case(
         get_engine(f"sqlite:///{engine.home / 'oja.db'}"), school="10HV", coordinator=COORDINATOR,
         bsn=valid_bsn(random.randint(0, 9999), base=620000000), born=dt.date(2009, 4, 4), today=today,

@@ -333,10 +333,12 @@ def test_fifty_open_reviews_hold_no_process_and_the_result_link_decides_as_recom
     """A review's run ends with the recommendation: nothing waits for the decision. 50 reviews recorded through
     the worker leave 50 cases waiting for a decision and not one process more than before; the decision is
     taken from the result's link, a form preset to the recommendation: Submit."""
+    from models.schooldays import previous_school_day
     from oja.adapters.db import get_engine
     from tests.factories import active_case, valid_bsn
 
-    today = dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    # as of the last school day: an arrangement started on a Saturday starts on Monday, with no review before it
+    today = previous_school_day(dt.datetime.now(ZoneInfo("Europe/Amsterdam")).date(), "noord")
     db = get_engine(f"sqlite:///{engine.home / 'oja.db'}")
     refs = [
         active_case(
