@@ -9,14 +9,12 @@ workers' output goes to `$OJA_HOME/logs/`. Ctrl-C (or SIGTERM) stops it all.
 
 from __future__ import annotations
 
-import contextlib
 import email
 import email.policy
 import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,28 +26,21 @@ from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 
-from models.errors import InvalidInput
 from oja.adapters.work_pool import WORK_POOL
 from oja.config import PROJECT_DIR, Settings, get_settings
+from oja.entrypoints.local_setup import (
+    check_production,
+    descendants,
+    port_free,
+    prefect_environment,
+    private_files,
+    send_signal,
+    venv_bin,
+)
 
 if TYPE_CHECKING:
     from aiosmtpd.smtp import SMTP, Envelope
     from aiosmtpd.smtp import Session as SMTPSession
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port in TIME_WAIT is free for a server
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _bin(name: str) -> str:
-    candidate = Path(sys.executable).parent / name
-    return str(candidate) if candidate.exists() else name
 
 
 class MailSink:
@@ -125,49 +116,6 @@ def _run(cmd: list[str], env: dict[str, str], console: Console, what: str) -> No
         raise RuntimeError(f"{what} failed (exit code {result.returncode})")
 
 
-def check_production(settings: Settings, auth: str, *, prefect_host: str = "127.0.0.1", uid: int | None = None) -> None:
-    """A production start refuses what is only fit for a laptop: root, Prefect on an open address, a weak secret of
-    its own, SQLite, no real mail server. `auth`: the server's secret if the operator set one (else one is made)."""
-    if (os.geteuid() if uid is None else uid) == 0:
-        raise InvalidInput(
-            "gebruiker",
-            "een productiestart draait nooit als root: start de engine en de workers onder een eigen gebruiker "
-            "(zie de systemd-unit in de README)",
-        )
-    if not _private_address(prefect_host):
-        raise InvalidInput(
-            "--prefect-host",
-            "de Prefect-server luistert alleen op loopback (127.0.0.1) of op een privé-adres voor workers op "
-            f"andere machines, niet op {prefect_host}: mensen bereiken Prefect alleen via de login van de engine",
-        )
-    if auth and (":" not in auth or len(auth.partition(":")[2]) < 12):
-        raise InvalidInput(
-            "PREFECT_SERVER_API_AUTH_STRING",
-            "het geheim van de Prefect-server is gebruiker:wachtwoord met een wachtwoord van 12 tekens of meer "
-            "(of laat het weg: oja start maakt er een in OJA_HOME)",
-        )
-    if not settings.effective_database_url.startswith(("postgresql", "postgres")):
-        raise InvalidInput(
-            "OJA_DATABASE_URL", "een productiestart draait de engine op PostgreSQL: stel een PostgreSQL-URL in"
-        )
-    if not (settings.smtp_url or settings.smtp_secret_block):
-        raise InvalidInput(
-            "OJA_SMTP_URL",
-            "een productiestart verstuurt via een echte mailserver: stel OJA_SMTP_URL of OJA_SMTP_SECRET_BLOCK in",
-        )
-
-
-def _private_address(host: str) -> bool:
-    """Loopback, or an address of a private network (10/8, 172.16/12, 192.168/16, fc00::/7); never 0.0.0.0."""
-    import ipaddress
-
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host == "localhost"
-    return address.is_loopback or (address.is_private and not address.is_unspecified and not address.is_link_local)
-
-
 def _has_logins() -> bool:
     from sqlmodel import Session, col, select
 
@@ -177,66 +125,6 @@ def _has_logins() -> bool:
     with Session(get_engine()) as session:
         query = select(Login.professional_code).where(col(Login.totp_secret).is_not(None))
         return session.exec(query).first() is not None
-
-
-def descendants(pid: int) -> set[int]:
-    """The processes below `pid`, from /proc (empty where there is none)."""
-    children: dict[int, set[int]] = {}
-    proc = Path("/proc")
-    for entry in proc.iterdir() if proc.is_dir() else ():
-        if not entry.name.isdigit():
-            continue
-        try:
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        children.setdefault(parent, set()).add(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), set()) - found:
-            found.add(child)
-            todo.append(child)
-    return found
-
-
-def _signal(pid: int, signum: signal.Signals) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signum)
-
-
-def _private_files(home: Path, database_url: str) -> None:
-    """`OJA_HOME` readable by the engine's user only (0700), and the SQLite database (with its journal) 0600."""
-    home.chmod(0o700)
-    if database_url.startswith("sqlite:///"):
-        database = Path(database_url.removeprefix("sqlite:///"))
-        for path in (database, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
-            if path.exists():
-                path.chmod(0o600)
-
-
-def prefect_environment(*, secret: str, prefect_host: str, port: int, front_url: str, home: Path) -> dict[str, str]:
-    """What the Prefect server and its clients (deploy, workers, the gateway, `oja` commands) are started with: the
-    server on `prefect_host` (loopback), asking for `secret`; its UI under /prefect, opened only through the gateway
-    at `front_url` (its CSRF protection on, no other origin allowed); its clients sending the secret."""
-    api_url = f"http://{prefect_host}:{port}/api"
-    origin = front_url.rstrip("/")
-    return {
-        "PREFECT_HOME": str(home / "prefect"),
-        "PREFECT_API_URL": api_url,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_API_HOST": prefect_host,
-        "PREFECT_SERVER_API_PORT": str(port),
-        "PREFECT_SERVER_API_AUTH_STRING": secret,  # the server asks for it ...
-        "PREFECT_API_AUTH_STRING": secret,  # ... and every client of it (deploy, workers, the gateway) sends it
-        "PREFECT_SERVER_CSRF_PROTECTION_ENABLED": "true",
-        "PREFECT_SERVER_CORS_ALLOWED_ORIGINS": origin,
-        "PREFECT_UI_SERVE_BASE": "/prefect",
-        "PREFECT_UI_URL": origin + "/prefect",  # links in results, mails and automations: through the gateway
-        "PREFECT_UI_API_URL": origin + "/api",
-        "PREFECT_SERVER_UI_V2_ENABLED": "false",  # one UI, V1: the one the steps' links open
-        "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",  # no Prefect Cloud advertising to professionals
-    }
 
 
 def start(
@@ -272,9 +160,9 @@ def start(
             "[yellow]running as root: fine for a try-out, never in production (oja start --production refuses it; "
             "see the README for a user of its own)[/yellow]"
         )
-    if not _port_free(prefect_host, port):
+    if not port_free(prefect_host, port):
         raise RuntimeError(f"port {port} on {prefect_host} is in use: is the engine already running? (or --port)")
-    if not _port_free(host, dossier_port):
+    if not port_free(host, dossier_port):
         raise RuntimeError(
             f"port {dossier_port} on {host} is in use: is the engine already running? (or --dossier-port)"
         )
@@ -308,7 +196,7 @@ def start(
             "(oja login password PRF-...; oja login totp PRF-...)[/yellow]"
         )
     secret = ensure_secret(home)
-    _private_files(home, settings.effective_database_url)
+    private_files(home, settings.effective_database_url)
 
     api_url = f"http://{prefect_host}:{port}/api"
     env = {
@@ -328,7 +216,7 @@ def start(
     }
     sink = None
     if not (settings.smtp_url or settings.smtp_secret_block):
-        if _port_free("127.0.0.1", mail_port):
+        if port_free("127.0.0.1", mail_port):
             sink = MailSink(home / "mail", mail_port)
             sink.start()
             env["OJA_SMTP_URL"] = f"mailto://127.0.0.1:{mail_port}?from=oja@localhost"
@@ -358,7 +246,7 @@ def start(
         return proc
 
     def prefect(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([_bin("prefect"), *args], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
+        result = subprocess.run([venv_bin("prefect"), *args], env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
         if check and result.returncode != 0:
             console.print(result.stdout[-3000:], result.stderr[-3000:])
             raise RuntimeError(f"prefect {' '.join(args[:2])} failed (exit code {result.returncode})")
@@ -385,11 +273,11 @@ def start(
         started = [proc for _, proc in children]
         below = {pid for proc in started[1:] for pid in descendants(proc.pid)}  # what the workers started
         for pid in below:
-            _signal(pid, signal.SIGTERM)
+            send_signal(pid, signal.SIGTERM)
         stop(started[1:], 2)  # the dossier and the workers: they hold nothing of their own
         stop(started[:1], 3)  # the Prefect server
         for pid in below & descendants(os.getpid()):  # still running: no longer waited for
-            _signal(pid, signal.SIGKILL)
+            send_signal(pid, signal.SIGKILL)
         if sink is not None:
             sink.stop()
         for handle in log_files:
@@ -402,7 +290,7 @@ def start(
     previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
 
     try:
-        server_cmd = [_bin("prefect"), "server", "start", "--host", prefect_host, "--port", str(port)]
+        server_cmd = [venv_bin("prefect"), "server", "start", "--host", prefect_host, "--port", str(port)]
         server = spawn(server_cmd, "prefect-server.log")
         with console.status("starting the Prefect server ..."):
             _wait_for_api(api_url, 120, server, secret)
@@ -413,17 +301,17 @@ def start(
         if removed:  # a deployment renamed in prefect.yaml: the old one would still be listed, and scheduled
             console.print("deployments no longer in prefect.yaml removed: " + ", ".join(removed))
         if env.get("OJA_OPERATOR_URLS"):
-            _run([_bin("oja"), "forms", "publish"], env, console, "offering the known codes in the forms")
-            _run([_bin("oja"), "alerts"], env, console, "installing the operator alerts")
+            _run([venv_bin("oja"), "forms", "publish"], env, console, "offering the known codes in the forms")
+            _run([venv_bin("oja"), "alerts"], env, console, "installing the operator alerts")
             console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
-        dossier = spawn([_bin("oja"), "dossier", "--host", host, "--port", str(dossier_port)], "dossier.log")
+        dossier = spawn([venv_bin("oja"), "dossier", "--host", host, "--port", str(dossier_port)], "dossier.log")
         with console.status("starting the dossier and the gateway to Prefect ..."):
             _wait_for_dossier(f"http://{shown_host}:{dossier_port}/gezond", 60, dossier)
         for n in range(workers):
             # at most `runs_per_worker` runs at once (a process of about 130 MB each); a burst waits its turn
             # instead of starting 50 processes that contend for the cores and the server's database
             command = ["worker", "start", "--pool", WORK_POOL, "--type", "process", "--limit", str(runs_per_worker)]
-            spawn([_bin("prefect"), *command], f"worker-{n + 1}.log")
+            spawn([venv_bin("prefect"), *command], f"worker-{n + 1}.log")
         kept_in = SERVER_VARIABLE if os.environ.get(SERVER_VARIABLE) else str(secret_path(home))
         console.print(
             f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s)\n"

@@ -34,7 +34,8 @@ from oja.config import get_settings
 from oja.dossier.app import create_app
 from oja.dossier.gateway_proxy import Upstream
 from oja.entrypoints.demo import load_demo
-from oja.entrypoints.local import _bin, _wait_for_api, prefect_environment
+from oja.entrypoints.local import _wait_for_api
+from oja.entrypoints.local_setup import prefect_environment, venv_bin
 from oja.services.logins import open_session
 from tests.conftest import PG_ADMIN
 from tests.serve import serving
@@ -87,7 +88,7 @@ def _start_server(home: Path, port: int, front_url: str) -> subprocess.Popen[byt
     env.update(prefect_environment(secret=SECRET, prefect_host="127.0.0.1", port=port, front_url=front_url, home=home))
     log = (home / "prefect-server.log").open("wb")
     return subprocess.Popen(
-        [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        [venv_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

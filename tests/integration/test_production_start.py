@@ -15,7 +15,8 @@ import pytest
 
 from models.errors import InvalidInput
 from oja.config import Settings
-from oja.entrypoints.local import _bin, _wait_for_api, check_production
+from oja.entrypoints.local import _wait_for_api
+from oja.entrypoints.local_setup import check_production, venv_bin
 
 PG = "postgresql://oja@db/oja"
 SMTP = "mailtos://u:p@smtp.example.org"
@@ -92,7 +93,7 @@ def test_the_server_started_with_a_login_refuses_calls_without_it(tmp_path):
         "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
     }
     server = subprocess.Popen(
-        [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        [venv_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from oja.config import PROJECT_DIR
-from oja.entrypoints.local import descendants
+from oja.entrypoints.local_setup import descendants
 from tests.conftest import PG_ADMIN
 from tests.smtp import SMTPServer, free_port
 from tests.system.conftest import start_engine, stop_engine

@@ -23,7 +23,7 @@ from models.lifecycle import CaseState
 from oja.adapters.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME
 from oja.config import PROJECT_DIR
 from oja.deployments import DEPLOYMENTS, deployment_path
-from oja.entrypoints.local import descendants
+from oja.entrypoints.local_setup import descendants
 from tests.system.conftest import LOGIN_PAGE
 from tests.system.conftest import wait as _wait
 
@@ -446,9 +446,9 @@ def test_sigterm_stops_everything_oja_start_started_within_ten_seconds(engine):
     engine.proc.send_signal(signal.SIGTERM)
     assert engine.proc.wait(timeout=60) == 0
     took = time.monotonic() - stopping
-    from oja.entrypoints.local import _port_free
+    from oja.entrypoints.local_setup import port_free
 
-    assert _port_free("127.0.0.1", engine.port), "the Prefect server stopped with oja start"
-    assert _port_free("127.0.0.1", engine.dossier_port), "the dossier stopped with oja start"
+    assert port_free("127.0.0.1", engine.port), "the Prefect server stopped with oja start"
+    assert port_free("127.0.0.1", engine.dossier_port), "the dossier stopped with oja start"
     assert not [pid for pid in started if _alive(pid)], "a child of oja start survived"
     assert took <= 10, f"oja start took {took:.1f} s to stop"
