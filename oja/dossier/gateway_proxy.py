@@ -46,6 +46,28 @@ PREFECT_FAILED = (
     "Prefect kon dit verzoek niet verwerken. Probeer het opnieuw; blijft het misgaan, meld het de beheerder."
 )
 NOT_JSON = "Geweigerd: de inhoud van het verzoek is geen geldige JSON."
+MAX_BODY = 1_000_000  # Prefect's requests and a step's form are a few kB; nothing the UI sends comes near this
+TOO_LARGE = f"Geweigerd: de inhoud van het verzoek is te groot (meer dan {MAX_BODY // 1000} kB)."
+
+
+class BodyTooLarge(Exception):
+    """A request's body is over `MAX_BODY` (by its Content-Length, or as it streams in)."""
+
+
+async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The request's body, read no further than `limit` bytes: a declared or streamed length beyond it is refused
+    before the rest is read (a client cannot make the gateway hold a body of any size in memory)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,7 +159,10 @@ class Proxy:
 
     async def forward(self, request: Request, upstream: Upstream) -> Response:
         """Pass the request on as it is, the answer back as it comes (streamed, still compressed)."""
-        body = await request.body()  # Prefect's requests are small JSON searches; a length, not a chunked stream
+        try:
+            body = await read_body(request)  # Prefect's requests are small JSON searches
+        except BodyTooLarge:
+            return JSONResponse({"detail": TOO_LARGE}, 413)
         if body and not strict_json(body):
             return JSONResponse({"detail": NOT_JSON}, 422)
         outgoing = self.client().build_request(

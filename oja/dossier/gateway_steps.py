@@ -20,10 +20,8 @@ from models.prefect_access import Kind, StepRefused, actor_of, bind_actor, run_t
 from models.vocabulary import AccessAction, AccessOutcome, Role
 from oja.deployments import LIFECYCLE_FLOWS
 from oja.dossier.gateway_log import Journal
-from oja.dossier.gateway_proxy import Proxy, Upstream, no_constant
+from oja.dossier.gateway_proxy import MAX_BODY, BodyTooLarge, Proxy, Upstream, no_constant, read_body
 from oja.dossier.security import User
-
-MAX_BODY = 1_000_000  # a step's form is a few hundred bytes
 
 
 def refusal(rule: str, status: int = 403) -> JSONResponse:
@@ -31,9 +29,10 @@ def refusal(rule: str, status: int = 403) -> JSONResponse:
 
 
 async def body_json(request: Request) -> dict[str, Any]:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise StepRefused("inhoud", f"is te groot (meer dan {MAX_BODY // 1000} kB)", 413)
+    try:
+        body = await read_body(request)
+    except BodyTooLarge:
+        raise StepRefused("inhoud", f"is te groot (meer dan {MAX_BODY // 1000} kB)", 413) from None
     try:
         data = json.loads(body or b"{}", parse_constant=no_constant)  # NaN, Infinity: not JSON
     except (ValueError, UnicodeDecodeError, RecursionError):

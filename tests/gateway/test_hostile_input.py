@@ -86,3 +86,27 @@ def test_a_step_with_any_parameters_is_refused_in_dutch_or_bound_to_the_person(f
         assert not run.get("job_variables")
     elif answer.status_code in (403, 422) and "Geweigerd" in answer.text:
         assert answer.json()["detail"].startswith("Geweigerd: ")
+
+
+def test_an_oversized_body_is_refused_before_it_is_read_whole(front: Front):
+    """A body over 1 MB is refused with 413 in Dutch, by its declared length and when it streams in without one
+    (chunked): for a search as for a step; nothing is passed on to Prefect."""
+    client = front.as_user("PRF-0001")
+    big = b'{"flow_runs": {}, "x": "' + b"a" * 1_100_000 + b'"}'
+    step = f"/api/deployments/{front.prefect.deployments['02 Triage']}/create_flow_run"
+
+    def chunked():
+        for start in range(0, len(big), 64_000):
+            yield big[start : start + 64_000]
+
+    try:
+        for path in ("/api/flow_runs/filter", step):
+            declared = client.post(path, content=big, headers={"Content-Type": "application/json"})
+            streamed = client.post(path, content=chunked(), headers={"Content-Type": "application/json"})
+            for answer in (declared, streamed):
+                assert answer.status_code == 413, (path, answer.status_code, answer.text[:200])
+                assert "te groot" in answer.json()["detail"]
+        small = client.post("/api/flow_runs/filter", json={"limit": 1})
+        assert small.status_code == 200, small.text[:200]
+    finally:
+        client.close()
