@@ -14,6 +14,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import NamedTuple
 
+from models.lifecycle import CaseState
+
 
 class NoticeKind(StrEnum):
     """The stage of a deadline a notice tells of (`notice.kind`; at most 24 characters)."""
@@ -57,11 +59,11 @@ UPCOMING_SCHOOL_DAYS = 5  # the weekly overview shows the deadlines of the comin
 
 
 class NoticeKey(NamedTuple):
-    """What is decided once, ever: one stage of one deadline of one case for one recipient. The fields are
-    the columns of the notice table's unique key, in the order notices are sorted."""
+    """What is decided once, ever: one stage of one deadline of one case (or erasure request) for one recipient.
+    The fields are the columns of the notice table's unique key, in the order notices are sorted."""
 
     recipient_code: str
-    case_id: int
+    subject_ref: str  # the case's reference, or an erasure request's (a request need not have a case)
     kind: str  # a NoticeKind's value
     due_on: dt.date
     stage: int
@@ -159,3 +161,40 @@ def upcoming_stage(school_days_left: int, day: dt.date) -> Stage | None:
         week = day.isocalendar()
         return Stage(NoticeKind.UPCOMING, week.year * 100 + week.week, school_days_left)
     return None
+
+
+# ---- does a queued message still hold? -------------------------------------------------------------------------
+
+_OPEN_STATES = frozenset(s.value for s in CaseState if s is not CaseState.CLOSED)
+_ERASURE_KINDS = frozenset({NoticeKind.ERASURE_REMINDER, NoticeKind.ERASURE_DUE, NoticeKind.ERASURE_OVERDUE})
+
+# The case states in which a notice of each kind is still true, checked just before its message is sent (issue 23:
+# "Nieuwe verwijzing" went out after the case had returned to school). An erasure request's notices hold while the
+# request is undecided, whatever its pupil's case does (`still_holds`). A new kind must say where it holds.
+HOLDS_IN: dict[NoticeKind, frozenset[str]] = {
+    NoticeKind.REVIEW_REMINDER: frozenset({CaseState.ACTIVE.value}),
+    NoticeKind.REVIEW_DUE: frozenset({CaseState.ACTIVE.value}),
+    NoticeKind.REVIEW_OVERDUE: frozenset({CaseState.ACTIVE.value}),
+    NoticeKind.TRIAGE_REMINDER: frozenset({CaseState.AWAITING_TRIAGE.value}),
+    NoticeKind.TRIAGE_DUE: frozenset({CaseState.AWAITING_TRIAGE.value}),
+    NoticeKind.TRIAGE_OVERDUE: frozenset({CaseState.AWAITING_TRIAGE.value}),
+    NoticeKind.PLAN_LATE: frozenset({CaseState.PLANNING.value}),
+    NoticeKind.CONSENT_LATE: frozenset({CaseState.PLAN_DRAFTED.value}),
+    NoticeKind.DECISION_DUE: frozenset({CaseState.REVIEWED.value}),
+    NoticeKind.REFERRAL_SENT: frozenset({CaseState.ESCALATED.value}),
+    NoticeKind.REFERRAL_OPEN: frozenset({CaseState.ESCALATED.value}),
+    NoticeKind.UPCOMING: _OPEN_STATES,  # the week's overview: any deadline of a case still open
+    **dict.fromkeys(_ERASURE_KINDS, frozenset()),
+}
+
+
+def still_holds(kind: str, case_state: str | None, *, request_open: bool) -> bool:
+    """Whether a notice of `kind` is still true now: its case in one of the kind's states, or, for an erasure
+    request, the request still undecided. An unknown kind does not hold (it is never sent blind)."""
+    try:
+        notice_kind = NoticeKind(kind)
+    except ValueError:
+        return False
+    if notice_kind in _ERASURE_KINDS:
+        return request_open
+    return case_state in HOLDS_IN.get(notice_kind, frozenset())

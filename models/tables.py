@@ -329,18 +329,20 @@ class AuditRecord(SQLModel, table=True):
 
 
 class Notice(SQLModel, table=True):
-    """One stage of one deadline of one case for one recipient: decided once, ever.
+    """One stage of one deadline of one case (or erasure request) for one recipient: decided once, ever.
 
     The unique key makes the decision idempotent: a re-run, a crashed run or a
-    concurrent sweep cannot decide the same reminder twice.
+    concurrent sweep cannot decide the same reminder twice. It names what the notice is about by reference
+    (`subject_ref`): the case's, or an erasure request's, also about a pupil who never had a case (no `case_id`).
     """
 
     __table_args__ = (
-        sa.UniqueConstraint("case_id", "kind", "due_on", "stage", "recipient_code", name="uq_notice_once"),
+        sa.UniqueConstraint("subject_ref", "kind", "due_on", "stage", "recipient_code", name="uq_notice_once"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    case_id: int = Field(foreign_key="oja_case.id", index=True)
+    subject_ref: str = Field(max_length=20)  # OJA-2026-000123, or VV-2026-000123 for an erasure request
+    case_id: int | None = Field(default=None, foreign_key="oja_case.id", index=True)
     kind: str = Field(max_length=24)  # models.reminders.NoticeKind
     due_on: dt.date
     stage: int

@@ -187,6 +187,7 @@ class OutboxStatus(StrEnum):
     PENDING = "wachtend"  # to be sent (again, after a failure)
     SENT = "verzonden"
     UNDELIVERABLE = "onbestelbaar"  # no address for the recipient: never sent
+    LAPSED = "vervallen"  # no longer true for its case when it was to go out: never sent (the reason in last_error)
 
 
 class DigestKind(StrEnum):

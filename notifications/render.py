@@ -101,7 +101,8 @@ def render(digest: Digest) -> RenderedMessage:
         # what needs attention now, and the weekly overview of what is coming: one message can hold both
         "attention": sum(i.kind != NoticeKind.UPCOMING for i in digest.items),
         "week": sum(i.kind == NoticeKind.UPCOMING for i in digest.items),
-        "link": lambda item: digest.case_url.replace("{case_ref}", item.case_ref),
+        # an erasure request about a pupil without a case has no case page to open
+        "link": lambda item: digest.case_url.replace("{case_ref}", item.case_ref) if item.case_ref else "",
     }
     subject = env.get_template("subject.txt.j2").render(context).strip()
     return RenderedMessage(

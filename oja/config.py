@@ -29,6 +29,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # and tagged with it). `flow-run-search` is the query the Prefect 3.8 UI (V1, the one the gateway serves) reads.
 CASE_RUNS_PAGE = "/runs?flow-run-search={case_ref}"
 DOSSIER_URL = "http://127.0.0.1:4201"  # where `oja start` serves the dossier by default
+DOSSIER_URL_FILE = "dossier-url"  # in OJA_HOME: the address the last `oja start` serves people at
 
 
 def prefect_ui_url(environ: Mapping[str, str] = os.environ) -> str:
@@ -43,14 +44,34 @@ def case_runs_url(case_ref: str, environ: Mapping[str, str] = os.environ) -> str
     return prefect_ui_url(environ) + CASE_RUNS_PAGE.format(case_ref=case_ref)
 
 
-def dossier_url(environ: Mapping[str, str] = os.environ) -> str:
-    """The address people open the dossier at: OJA_DOSSIER_URL (behind the region's TLS proxy), else local."""
-    return (environ.get("OJA_DOSSIER_URL", "").strip() or DOSSIER_URL).rstrip("/")
+def dossier_url(environ: Mapping[str, str] = os.environ, home: Path | None = None) -> str:
+    """The address people open the dossier at, one setting for every process (workers, the `oja` commands, a shell):
+    OJA_DOSSIER_URL when set (behind the region's TLS proxy), else what `oja start` recorded in OJA_HOME (the port
+    it serves), else the default local address."""
+    explicit = environ.get("OJA_DOSSIER_URL", "").strip()
+    return (explicit or recorded_dossier_url(home or _home(environ)) or DOSSIER_URL).rstrip("/")
 
 
-def default_case_url(environ: Mapping[str, str] = os.environ) -> str:
+def _home(environ: Mapping[str, str]) -> Path:
+    return Path(environ.get("OJA_HOME", "").strip() or PROJECT_DIR / "var")
+
+
+def recorded_dossier_url(home: Path) -> str:
+    """The address `oja start` recorded in `home`; empty when none was."""
+    try:
+        return (home / DOSSIER_URL_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def record_dossier_url(home: Path, url: str) -> None:
+    """`oja start` records the address it serves people at, for every process that reads `dossier_url`."""
+    (home / DOSSIER_URL_FILE).write_text(url.rstrip("/") + "\n", encoding="utf-8")
+
+
+def default_case_url(environ: Mapping[str, str] = os.environ, home: Path | None = None) -> str:
     """Where a reminder's link opens a case: its page in the dossier (after login)."""
-    return dossier_url(environ) + "/casus/{case_ref}"
+    return dossier_url(environ, home) + "/casus/{case_ref}"
 
 
 class Policy(BaseModel):
@@ -147,7 +168,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _case_url_default(self) -> Settings:
         if not self.case_url.strip():
-            self.case_url = default_case_url()
+            self.case_url = default_case_url(home=self.home)
         return self
 
     @property

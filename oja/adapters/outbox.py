@@ -5,6 +5,8 @@
 - `write_messages`: the rendered messages into the outbox, and every notice pointed at its message.
 - `claim`: take a batch of pending messages for one run (`FOR UPDATE SKIP LOCKED` and a lease on PostgreSQL).
 - `finish`: record a message's outcome, retried on a fresh connection when the database drops it.
+- `carried`: what a message's notices are about now (each case's state, each erasure request's), to check just
+  before sending that it still holds; `lapse` records one that no longer does, unsent, with the reason.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from models.reminders import NoticeKey
-from models.tables import Notice, Outbox, Professional, utcnow
+from models.tables import Case, ErasureRequest, Notice, Outbox, Professional, utcnow
 from models.vocabulary import OutboxStatus
 from notifications.messages import RenderedMessage
 
@@ -29,6 +31,7 @@ RECORD_ATTEMPTS = 6  # about 6 s of retries for a database that drops connection
 
 # the notice columns a sweep fills, and their types for the arrays PostgreSQL unnests
 _NOTICE_COLUMNS = {
+    "subject_ref": sa.String,
     "case_id": sa.Integer,
     "kind": sa.String,
     "due_on": sa.Date,
@@ -182,3 +185,42 @@ def finish(engine: sa.Engine, outbox_id: int, token: str, values: Mapping[str, A
             if attempt == RECORD_ATTEMPTS - 1:
                 raise
             time.sleep(0.2 * 2**attempt)
+
+
+@dataclasses.dataclass(frozen=True)
+class Carried:
+    """A notice a message carries, and what it is about now: its case's state, whether its erasure request is open."""
+
+    notice_id: int
+    kind: str
+    subject_ref: str
+    case_state: str | None
+    request_open: bool
+
+
+def carried(engine: sa.Engine, outbox_id: int) -> list[Carried]:
+    """The notices of one message with the current state of what each is about (one read, no lock)."""
+    request_open = sa.and_(col(ErasureRequest.id).is_not(None), col(ErasureRequest.decided_on).is_(None))
+    stmt = (
+        sa.select(col(Notice.id), col(Notice.kind), col(Notice.subject_ref), col(Case.state), request_open)
+        .select_from(Notice)
+        .outerjoin(Case, col(Case.id) == col(Notice.case_id))
+        .outerjoin(ErasureRequest, col(ErasureRequest.ref) == col(Notice.subject_ref))
+        .where(col(Notice.outbox_id) == outbox_id)
+        .order_by(col(Notice.id))
+    )
+    with engine.connect() as conn:
+        return [Carried(n, kind, ref, state, bool(is_open)) for n, kind, ref, state, is_open in conn.execute(stmt)]
+
+
+def lapse(engine: sa.Engine, outbox_id: int, token: str, reason: str, release: Sequence[int]) -> None:
+    """Record a message as lapsed (never sent), with the reason, and release the notices it carries that still
+    hold, so that the next sweep decides them again in a message that is true; the others stay, its record."""
+    with engine.begin() as conn:
+        done = conn.execute(
+            sa.update(Outbox)
+            .where(col(Outbox.id) == outbox_id, col(Outbox.claim_token) == token)
+            .values(claim_token=None, status=OutboxStatus.LAPSED.value, last_error=reason[:500])
+        )
+        if done.rowcount and release:
+            conn.execute(sa.delete(Notice).where(col(Notice.id).in_(list(release))))

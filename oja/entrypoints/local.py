@@ -31,6 +31,7 @@ from oja.config import PROJECT_DIR, Settings, get_settings
 from oja.entrypoints.local_setup import (
     check_production,
     descendants,
+    front_address,
     port_free,
     prefect_environment,
     private_files,
@@ -171,16 +172,9 @@ def start(
     home.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
 
-    # the address people open: links in mails (also those the demo queues below) follow it
+    # the address people open: links in mails (also those the demo queues below) follow it, in every process
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    if not os.environ.get("OJA_DOSSIER_URL"):
-        os.environ["OJA_DOSSIER_URL"] = f"http://{shown_host}:{dossier_port}"
-        if production and not os.environ.get("OJA_CASE_URL"):
-            console.print(
-                "[yellow]OJA_DOSSIER_URL is not set: the links in reminder mails point to "
-                f"{os.environ['OJA_DOSSIER_URL']}; set it to the address people open (behind the TLS proxy)[/yellow]"
-            )
-    front_url = os.environ["OJA_DOSSIER_URL"].rstrip("/")
+    front_url = front_address(home, host=host, dossier_port=dossier_port, production=production, console=console)
     os.environ["PREFECT_UI_URL"] = front_url + "/prefect"  # the demo's mails below link through the gateway too
     get_settings.cache_clear()
     with console.status("migrating the engine database ..."):

@@ -9,10 +9,13 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 
+from rich.console import Console
+
 from models.errors import InvalidInput
-from oja.config import Settings
+from oja.config import Settings, record_dossier_url
 
 
 def port_free(host: str, port: int) -> bool:
@@ -60,6 +63,31 @@ def check_production(settings: Settings, auth: str, *, prefect_host: str = "127.
             "OJA_SMTP_URL",
             "een productiestart verstuurt via een echte mailserver: stel OJA_SMTP_URL of OJA_SMTP_SECRET_BLOCK in",
         )
+
+
+def front_address(
+    home: Path,
+    *,
+    host: str,
+    dossier_port: int,
+    production: bool = False,
+    console: Console | None = None,
+    environ: MutableMapping[str, str] = os.environ,
+) -> str:
+    """The address people open (the front: the dossier, and through it Prefect): OJA_DOSSIER_URL when set, else
+    `host`:`dossier_port`. Put in `environ` for the processes the start runs, and recorded in `home`, so that any
+    other process (a worker, `oja sweep` from a shell) links to the same address without a setting of its own."""
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if not environ.get("OJA_DOSSIER_URL", "").strip():
+        environ["OJA_DOSSIER_URL"] = f"http://{shown_host}:{dossier_port}"
+        if production and not environ.get("OJA_CASE_URL") and console is not None:
+            console.print(
+                "[yellow]OJA_DOSSIER_URL is not set: the links in reminder mails point to "
+                f"{environ['OJA_DOSSIER_URL']}; set it to the address people open (behind the TLS proxy)[/yellow]"
+            )
+    url = environ["OJA_DOSSIER_URL"].strip().rstrip("/")
+    record_dossier_url(home, url)
+    return url
 
 
 def private_address(host: str) -> bool:

@@ -32,12 +32,17 @@ __all__ = ["Deadline", "Deadlines"]
 class Deadline:
     """One deadline of one case as the sweep found it: who is concerned, and what a notice shows of it."""
 
-    case_id: int
-    case_ref: str
+    case_id: int  # 0: none, an erasure request about a pupil without a case (ids start at 1)
+    case_ref: str  # empty without a case
     parties: CaseParties
     due_on: dt.date
     since: dt.date | None = None  # where the deadline counts from a day worth naming: the referral's date
     request_ref: str | None = None  # an erasure request's reference, shown instead of the case's
+
+    @property
+    def subject_ref(self) -> str:
+        """What the deadline is about, as a notice names it: the erasure request, else the case."""
+        return self.request_ref or self.case_ref
 
 
 def _columns(*attributes: Any) -> list[Any]:  # model attributes as the columns of a select
@@ -125,16 +130,18 @@ class Deadlines:
             yield Deadline(case_id, ref, CaseParties(school, regie), due, since=held_on)
 
     def erasures(self) -> Iterator[Deadline]:
-        """Erasure requests not yet decided, shown by the pupil's latest case (any `until`)."""
+        """Erasure requests not yet decided, linked to the pupil's latest case if there is one (any `until`): a
+        request about a pupil who never had a case is reminded of all the same (issue 23)."""
         latest_case = sa.select(col(Case.pupil_id), func.max(Case.id).label("case_id")).group_by(col(Case.pupil_id))
         latest = latest_case.subquery()
         columns = _columns(Case.id, Case.ref, ErasureRequest.school_code, ErasureRequest.due_on, ErasureRequest.ref)
         stmt = (
             sa.select(*columns)
+            .select_from(ErasureRequest)
             .join(Pupil, col(Pupil.ref) == col(ErasureRequest.pupil_ref))
-            .join(latest, latest.c.pupil_id == col(Pupil.id))
-            .join(Case, col(Case.id) == latest.c.case_id)
+            .outerjoin(latest, latest.c.pupil_id == col(Pupil.id))
+            .outerjoin(Case, col(Case.id) == latest.c.case_id)
             .where(col(ErasureRequest.decided_on).is_(None))
         )
         for case_id, ref, school, due, request_ref in self._rows(stmt, school=ErasureRequest.school_code):
-            yield Deadline(case_id, ref, CaseParties(school), due, request_ref=request_ref)
+            yield Deadline(case_id or 0, ref or "", CaseParties(school), due, request_ref=request_ref)

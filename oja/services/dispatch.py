@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
+from models.reminders import still_holds
 from models.tables import utcnow
 from models.vocabulary import OutboxStatus
 from notifications.messages import RenderedMessage
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
 
 T = TypeVar("T")
 STOPPED = "stopped"
+LAPSED = "lapsed"
 ERRORS_KEPT = 20  # a sweep's report keeps the first errors of its dispatch runs
 LEASE = dt.timedelta(minutes=10)  # the defaults; deployed, they come from the settings (`Settings.dispatch_options`)
 RETRY_AFTER = dt.timedelta(minutes=5)
@@ -43,6 +45,7 @@ class DispatchReport:
     failed: int = 0
     undeliverable: int = 0
     stopped: int = 0  # released unsent: the process was asked to stop, or the batch's claim was running out
+    lapsed: int = 0  # not sent: no longer true for its case's current state (`OutboxStatus.LAPSED`, the reason kept)
     errors: list[str] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,6 +57,7 @@ class DispatchReport:
         self.failed += other.failed
         self.undeliverable += other.undeliverable
         self.stopped += other.stopped
+        self.lapsed += other.lapsed
         self.errors += other.errors[: max(0, ERRORS_KEPT - len(self.errors))]
 
 
@@ -76,6 +80,8 @@ class _Run:
         if self.stop.is_set() or time.monotonic() > held_until:
             outbox.finish(self.engine, message.id, token, {"claimed_until": None})
             return STOPPED
+        if self.lapsed(message, token):
+            return LAPSED
         rendered = RenderedMessage(
             message.subject, message.text, message.html, f"oja.{message.sweep_date:%Y%m%d}.{message.id}"
         )
@@ -90,6 +96,19 @@ class _Run:
             self.engine, message.id, token, {"status": OutboxStatus.SENT.value, "sent_at": utcnow(), "last_error": None}
         )
         return None
+
+    def lapsed(self, message: outbox.Claimed, token: str) -> bool:
+        """Just before sending: does every notice the message carries still hold for what it is about now
+        (`models.reminders.still_holds`)? If not, the message lapses, unsent, its reason recorded; the notices
+        in it that still hold are released for the next sweep to send in a true message."""
+        notices = outbox.carried(self.engine, message.id)
+        gone = [n for n in notices if not still_holds(n.kind, n.case_state, request_open=n.request_open)]
+        if not gone:
+            return False
+        reason = "; ".join(f"{n.subject_ref} {n.kind}: geldt niet meer, {_now(n)}" for n in gone)
+        release = [n.notice_id for n in notices if n not in gone]
+        outbox.lapse(self.engine, message.id, token, reason, release)
+        return True
 
     def deliverable(
         self, messages: Sequence[outbox.Claimed], token: str, report: DispatchReport
@@ -107,6 +126,13 @@ class _Run:
         return out
 
 
+def _now(notice: outbox.Carried) -> str:
+    """What the notice's subject is now, in the lapse's reason (codes only)."""
+    if notice.subject_ref.startswith("VV-"):  # an erasure request's notice
+        return "het verzoek is beslist"
+    return f"de casus is nu {notice.case_state}" if notice.case_state else "de casus bestaat niet meer"
+
+
 def _count(
     futures: Sequence[Future[str | None]], report: DispatchReport, progress: Callable[[int], None] | None
 ) -> int:
@@ -117,6 +143,8 @@ def _count(
             error = future.result()
             if error is STOPPED:
                 report.stopped += 1
+            elif error is LAPSED:
+                report.lapsed += 1
             elif error is None:
                 report.sent += 1
                 if progress:

@@ -71,10 +71,11 @@ class _Candidate:
     @property
     def key(self) -> NoticeKey:
         d = self.deadline
-        return NoticeKey(self.recipient, d.case_id, self.stage.kind.value, d.due_on, self.stage.stage)
+        return NoticeKey(self.recipient, d.subject_ref, self.stage.kind.value, d.due_on, self.stage.stage)
 
     def notice_row(self, sweep_date: dt.date) -> dict[str, Any]:
-        return {**self.key._asdict(), "school_days": self.stage.school_days, "sweep_date": sweep_date}
+        row = {**self.key._asdict(), "case_id": self.deadline.case_id or None}  # no case: an erasure request's
+        return {**row, "school_days": self.stage.school_days, "sweep_date": sweep_date}
 
     def item(self, schools: dict[str, School]) -> DueItem:
         d = self.deadline

@@ -158,3 +158,32 @@ def test_a_sweep_by_hand_without_smtp_writes_the_mails_to_the_mail_folder(home, 
         assert refs and f"http://127.0.0.1:4398/casus/{refs[0]}" in text  # the case's page in the dossier
     again = runner.invoke(app, ["sweep"])  # nothing is written twice
     assert again.exit_code == 0 and len(list(folder.glob("*.eml"))) == len(files)
+
+
+def test_a_sweep_by_hand_links_to_the_port_oja_start_serves_without_any_setting(home, monkeypatch):
+    """Issue 23, item 13: `oja start --dossier-port 4711`, then `oja sweep` from a shell with no OJA_DOSSIER_URL:
+    every link goes to :4711, read from what the start recorded in OJA_HOME, never to the default :4201."""
+    import os
+    import subprocess
+
+    from oja.entrypoints.local_setup import front_address, venv_bin
+
+    for name in ("OJA_DOSSIER_URL", "OJA_SMTP_URL", "OJA_SMTP_SECRET_BLOCK", "OJA_CASE_URL", "PREFECT_UI_URL"):
+        monkeypatch.delenv(name, raising=False)
+    started: dict[str, str] = {}  # the environment `oja start` runs in, apart from this test's
+    assert front_address(home, host="0.0.0.0", dossier_port=4711, environ=started) == "http://127.0.0.1:4711"
+    assert started["OJA_DOSSIER_URL"] == "http://127.0.0.1:4711"
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    shell = {k: v for k, v in os.environ.items() if not k.startswith(("OJA_", "PREFECT_UI"))}
+    done = subprocess.run(
+        [venv_bin("oja"), "sweep"], env={**shell, "OJA_HOME": str(home)}, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    files = sorted((home / "mail").glob("*.eml"))
+    assert files
+    for path in files:
+        mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        text = mail.get_body(preferencelist=("plain",)).get_content()
+        assert ":4201" not in text
+        refs = re.findall(r"OJA-\d{4}-\d{6}", text)
+        assert refs and f"http://127.0.0.1:4711/casus/{refs[0]}" in text

@@ -233,11 +233,20 @@ def test_a_refusal_needs_a_reason_and_a_grant_needs_the_case_closed(engine):
         do(engine, retention.decide_erasure, grant=True, refusal_reason=None, **decide)
 
 
-def test_an_open_erasure_request_is_reminded_before_its_term_and_escalated_after(engine):
+def _pupil_without_case(engine) -> str:
+    with unit_of_work(engine) as s:
+        return sv.register_pupil(
+            s, given_name="A", family_name="B", birth_date=dt.date(2016, 1, 1), school_code="40AB",
+            municipality_code="GM0164", bsn="111222333", parents=[sv.ParentSpec("Ouder Een")], today=TODAY,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("with_case", [True, False], ids=["with-a-case", "without-a-case"])
+def test_an_open_erasure_request_is_reminded_before_its_term_and_escalated_after(engine, with_case):
+    """Issue 23, item 9: a request about a pupil who never had a case gets the same reminders on the same days."""
     with unit_of_work(engine) as s:
         sv.upsert_professional(s, code="PRF-TL", name="Teamleider", role="teamleider", school_code="40AB")
-    ref = _closed_case(engine)
-    pupil_ref = _pupil_of(engine, ref).ref
+    pupil_ref = _pupil_of(engine, _closed_case(engine)).ref if with_case else _pupil_without_case(engine)
     request = do(
         engine, retention.request_erasure, pupil_ref=pupil_ref, requested_by="ouder_1", actor="PRF-1",
         received_on=TODAY, today=TODAY, policy=POLICY,
@@ -258,6 +267,12 @@ def test_an_open_erasure_request_is_reminded_before_its_term_and_escalated_after
     assert got[dt.date(2027, 2, 22)] == {}  # holiday: no sweep mail
     # the first school day after: the coordinator and the team lead
     assert got[dt.date(2027, 3, 1)] == {NoticeKind.ERASURE_OVERDUE: 2}
+    again = sweep.plan_notices(engine, day=dt.date(2027, 3, 2), policy=policy, render=render)
+    assert not ERASURE_KINDS & set(again.by_kind)  # decided once: not again the next day
+    with Session(engine) as s:
+        texts = [m.text for m in s.exec(select(Outbox).where(Outbox.recipient_code == "PRF-TL"))]
+    assert len(texts) == 1 and f"- {request.ref}, De School (40AB)" in texts[0]
+    assert with_case or "leerling zonder casus: besluit met stap 14 Besluit vernietiging" in texts[0]
 
 
 def test_an_erasure_reminder_names_the_request_not_the_case(engine):

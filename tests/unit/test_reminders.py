@@ -63,3 +63,18 @@ def test_every_review_stage_is_keyed_so_that_each_goes_out_once(left, before, es
         assert left == 0
     else:
         assert stage.stage == -escalate_after and -left >= escalate_after
+
+
+def test_every_kind_of_notice_says_in_which_case_states_it_still_holds():
+    """Issue 23, item 12: the dispatch checks each message against this just before sending it."""
+    from models.lifecycle import CaseState
+    from models.reminders import HOLDS_IN, NoticeKind, still_holds
+
+    assert set(HOLDS_IN) == set(NoticeKind)
+    assert still_holds(NoticeKind.REFERRAL_SENT, CaseState.ESCALATED, request_open=False)
+    assert not still_holds(NoticeKind.REFERRAL_SENT, CaseState.PLANNING, request_open=False)
+    assert not still_holds(NoticeKind.REVIEW_DUE, CaseState.CLOSED, request_open=False)
+    assert not still_holds(NoticeKind.UPCOMING, CaseState.CLOSED, request_open=False)
+    assert still_holds(NoticeKind.ERASURE_DUE, None, request_open=True)  # a pupil without a case
+    assert not still_holds(NoticeKind.ERASURE_DUE, CaseState.CLOSED, request_open=False)
+    assert not still_holds("onbekend", CaseState.ACTIVE, request_open=True)
