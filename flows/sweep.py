@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun, State
 
 from flows.run_names import dated_run_name
-from flows.worklist import refresh_worklists, schools_with_open_cases
+from flows.worklist import every_school, refresh_worklists
 from models.errors import DispatchIncomplete
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine
@@ -119,7 +119,7 @@ def _alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
 )
 def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict[str, Any]:
     """Daily: reminders before reviews, due-day notices, escalation of overdue work, weekly digests; then the
-    worklist of every school with open cases (one task run)."""
+    worklist of every school, an empty one too (one task run)."""
     day = sweep_date or amsterdam_today()
     result: dict[str, Any]
     if not send:
@@ -127,7 +127,7 @@ def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict[st
     else:
         planned, dispatched = plan_and_send(day)
         result = {"planned": planned, "dispatch": dispatched}
-    result["worklists"] = refresh_worklists(schools_with_open_cases(), day)  # once the notices are planned
+    result["worklists"] = refresh_worklists(every_school(), day)  # once the notices are planned
     if send:
         _raise_if_incomplete(result["dispatch"])
     return result

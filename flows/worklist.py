@@ -1,6 +1,7 @@
 """Worklists in the Prefect UI: each school's open cases as a keyed markdown artifact (`werklijst-<school>`).
 
-The daily sweep refreshes every school with open cases; a lifecycle step refreshes its own school with
+The start (`oja worklists publish`, one flow run) and the daily sweep (one task run) publish every school's,
+an empty one too, so that each school has its list on the Artifacts page; a lifecycle step refreshes its own school with
 `refresh_worklists([school_code])`, which reads that one school only. Codes only, never personal data.
 """
 
@@ -11,7 +12,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from uuid import UUID
 
-from prefect import get_run_logger, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import ArtifactCreate
@@ -21,7 +22,7 @@ from sqlmodel import Session
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine
 from oja.config import get_policy
-from oja.services.worklist import WorklistRow, open_schools, worklist_markdown, worklists
+from oja.services.worklist import WorklistRow, all_schools, worklist_markdown, worklists
 
 KEY_PREFIX = "werklijst-"
 
@@ -35,10 +36,10 @@ def worklist_key(code: str) -> str:
     return KEY_PREFIX + slug
 
 
-def schools_with_open_cases() -> list[str]:
-    """The codes of the schools that have at least one open case."""
+def every_school() -> list[str]:
+    """The codes of every school: each has a worklist on the Artifacts page, an empty one too."""
     with Session(get_engine()) as session:
-        return open_schools(session)
+        return all_schools(session)
 
 
 @task(name="werklijsten-bijwerken", cache_policy=NO_CACHE)
@@ -86,3 +87,9 @@ def _publish(
         )
     )
     return worklist_key(code)
+
+
+@flow(name="werklijsten-publiceren")
+def publish_all_worklists(day: dt.date | None = None) -> list[str]:
+    """Every school's worklist, in one flow run with one task run (`oja worklists publish`, run by `oja start`)."""
+    return refresh_worklists(every_school(), day)

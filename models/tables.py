@@ -180,6 +180,11 @@ class Plan(SQLModel, table=True):
     regie_holder_code: str = Field(foreign_key="professional.code", max_length=12)
     drafted_by: str = Field(foreign_key="professional.code", max_length=12)
     drafted_on: dt.date | None = None  # the working day it was drafted (set by the engine)
+    # when help was delivered under this version: from the day the arrangement started on it to the day it ended
+    # (closed or referred; None: still running or never started). Cost to date is counted from these, not from
+    # the case's state now (docs/domain.md, cost to date)
+    active_from: dt.date | None = None
+    active_until: dt.date | None = None
     drafted_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
 
 

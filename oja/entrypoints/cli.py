@@ -18,7 +18,7 @@ from oja import services as sv
 from oja.adapters.db import get_engine
 from oja.config import get_policy, get_settings
 from oja.entrypoints.cli_calendar import school_app
-from oja.entrypoints.cli_forms import forms_app
+from oja.entrypoints.cli_forms import forms_app, worklists_app
 from oja.entrypoints.cli_logins import login_app, serve_dossier
 from oja.entrypoints.cli_output import console, print_worklist
 from oja.entrypoints.cli_output import fail as _fail
@@ -35,6 +35,7 @@ app.add_typer(pupil_app, name="pupil")
 app.add_typer(case_app, name="case")
 app.add_typer(school_app, name="school")
 app.add_typer(forms_app, name="forms")
+app.add_typer(worklists_app, name="worklists")
 app.add_typer(login_app, name="login")
 app.command("dossier")(serve_dossier)
 

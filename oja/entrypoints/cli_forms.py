@@ -1,5 +1,6 @@
 """`oja forms publish`: the forms in the Prefect UI offer the known codes as choices
-(`oja/adapters/form_choices.py`). Run it after every change of reference data."""
+(`oja/adapters/form_choices.py`). Run it after every change of reference data. `oja worklists publish`: every
+school's worklist on the Artifacts page (`oja start` runs it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,22 @@ import typer
 from oja.entrypoints.cli_output import console, err
 
 forms_app = typer.Typer(help="De formulieren in de Prefect UI.", no_args_is_help=True)
+worklists_app = typer.Typer(help="De werklijsten in de Prefect UI (Artifacts).", no_args_is_help=True)
+
+
+@worklists_app.command("publish")
+def publish_worklists() -> None:
+    """Zet de werklijst van elke school op de Prefect-server (Artifacts, `werklijst-<school>`), in één flow run.
+
+    `oja start` draait het; de dagelijkse sweep ververst ze daarna. Alleen codes, geen persoonsgegevens."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.worklist import publish_all_worklists
+
+    if not PREFECT_API_URL.value():
+        _stop("PREFECT_API_URL is niet gezet: zet het adres van de Prefect-API, bijvoorbeeld http://127.0.0.1:4200/api")
+    keys = publish_all_worklists()
+    console.print(f"{len(keys)} werklijst(en) gepubliceerd")
 
 
 @forms_app.command("publish")

@@ -294,6 +294,7 @@ def start(
             removed = remove_undeclared(api_url, secret)
         if removed:  # a deployment renamed in prefect.yaml: the old one would still be listed, and scheduled
             console.print("deployments no longer in prefect.yaml removed: " + ", ".join(removed))
+        _run([venv_bin("oja"), "worklists", "publish"], env, console, "publishing every school's worklist")
         if env.get("OJA_OPERATOR_URLS"):
             _run([venv_bin("oja"), "forms", "publish"], env, console, "offering the known codes in the forms")
             _run([venv_bin("oja"), "alerts"], env, console, "installing the operator alerts")

@@ -16,8 +16,9 @@ from sqlmodel import Session, col, func, select
 
 from models.lifecycle import OPEN_STATES, CaseState
 from models.suppression import Cell, FigureId, Release
-from models.tables import Case, Decision, Intervention, Municipality, Pupil, Review
+from models.tables import Case, Decision, Intervention, Municipality, Review
 from models.vocabulary import DecisionKind, EndReason
+from oja.services.cost import deliveries
 from oja.services.monitoring_schools import OpenCases
 from oja.services.monitoring_table import (
     DECISIONS,
@@ -134,30 +135,21 @@ def outcomes(session: Session, release: Release, *, since: dt.date) -> Table:
 def hours_and_cost(
     session: Session, *, today: dt.date, rate: float, budget_swv: float, budget_municipality: dict[str, float]
 ) -> Table:
-    """Hours a week and cost this calendar year per funding stream (the SWV, each municipality), against budget.
+    """Hours a week (of the arrangements running now) and cost to date this calendar year (oja.services.cost:
+    every plan from its start to its end or today, whatever the case's state) per funding stream, against budget.
 
     Money and hours are not pupil counts: nothing here is suppressed, and nothing goes into the release."""
     year_start = dt.date(today.year, 1, 1)
-    plans = current_plans()
-    rows_in = session.exec(
-        select(
-            col(Intervention.hours_per_week),
-            col(Intervention.swv_share_pct),
-            col(Pupil.municipality_code),
-            col(Case.activated_on),
-        )
-        .join(plans, plans.c.id == col(Intervention.plan_id))
-        .join(Case, col(Case.id) == plans.c.case_id)
-        .join(Pupil, col(Pupil.id) == col(Case.pupil_id))
-        .where(col(Case.state).in_([CaseState.ACTIVE.value, CaseState.REVIEWED.value]))
-    ).all()
     hours: dict[str, float] = {}
     cost: dict[str, float] = {}
-    for per_week, swv_pct, municipality, activated in rows_in:
-        weeks = max(0, (today - max(activated or today, year_start)).days) / 7
-        for stream, share in (("SWV", swv_pct / 100), (municipality, 1 - swv_pct / 100)):
-            hours[stream] = hours.get(stream, 0.0) + per_week * share
-            cost[stream] = cost.get(stream, 0.0) + per_week * share * weeks * rate
+    for d in deliveries(session):
+        so_far = d.cost(year_start, today, today=today, rate=rate)
+        running = d.until is None
+        if not so_far and not running:
+            continue
+        for stream, share in (("SWV", d.swv_share_pct / 100), (d.municipality, 1 - d.swv_share_pct / 100)):
+            hours[stream] = hours.get(stream, 0.0) + (d.hours_per_week * share if running else 0.0)
+            cost[stream] = cost.get(stream, 0.0) + so_far * share
     names = dict(session.exec(select(col(Municipality.code), col(Municipality.name))).all())
     rows: list[Row] = []
     for stream in ["SWV", *sorted(k for k in hours if k != "SWV")]:

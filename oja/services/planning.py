@@ -268,10 +268,21 @@ def activate(session: Session, *, case_ref: str, actor: str, today: dt.date) -> 
     region = case_calendar(session, case)
     start = next_school_day(max(plan.start_on, today), region)
     case.activated_on = start
+    plan.active_from, plan.active_until = start, None
+    session.add(plan)
     case.next_review_on = add_school_weeks(start, plan.review_cadence_weeks, region)
     case.consent_due_on = None
     transition(session, case, Action.ACTIVATE, who, reason=f"plan v{plan.version}")
     return case_outcome(case, Action.ACTIVATE)
+
+
+def end_delivery(session: Session, case: Case, today: dt.date) -> None:
+    """The arrangement stops (closed, referred): help under the current plan was delivered until today. What it
+    cost stays counted (docs/domain.md, cost to date); a plan that never started has nothing to end."""
+    plan = current_plan(session, case)
+    if plan is not None and plan.active_from is not None and plan.active_until is None:
+        plan.active_until = max(today, plan.active_from)
+        session.add(plan)
 
 
 def group_members(session: Session, code: str) -> int:

@@ -41,7 +41,7 @@ from oja.services.kernel import (
     load_case,
     transition,
 )
-from oja.services.planning import leave_groups
+from oja.services.planning import end_delivery, leave_groups
 from oja.services.reads import key, pupil_of, ref_of
 from oja.services.sweep import queue_in_session
 
@@ -168,6 +168,7 @@ def refer(session: Session, *, case_ref: str, actor: str, today: dt.date) -> Cas
     lc.next_state(CaseState(case.state), Action.ESCALATE, case_ref=case.ref)
     before_level = case.level
     case.level = lc.SPECIALISED_LEVEL
+    end_delivery(session, case, today)
     transition(session, case, Action.ESCALATE, who, reason="referral")
     _on_record(session, case, who, DecisionKind.ESCALATE.value, before_level, today)
     open_referral(session, case, who, today)

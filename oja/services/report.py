@@ -23,10 +23,10 @@ from sqlmodel import Session, col, func, select
 from models.errors import DisclosureError
 from models.schooldays import SchoolDayIndex
 from models.suppression import HIDDEN, Release, protect
-from models.tables import Case, Intervention, Referral, School, Signal
+from models.tables import Case, Referral, School, Signal
 from notifications.render import TEMPLATES, long_date
 from oja.services.calendar import school_calendars
-from oja.services.reads import current_plans
+from oja.services.cost import deliveries
 
 REPORT = "oja-evaluatierapport"
 
@@ -39,11 +39,6 @@ class Period:
     @property
     def label(self) -> str:
         return f"{self.start.isoformat()} t/m {self.end.isoformat()}"
-
-    def weeks_overlap(self, start: dt.date | None, end: dt.date | None) -> float:
-        a = max(self.start, start or self.start)
-        b = min(self.end, end or self.end)
-        return max(0, (b - a).days + 1) / 7
 
 
 @dataclasses.dataclass
@@ -81,15 +76,8 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
             col(Referral.referred_on) >= period.start, col(Referral.referred_on) <= period.end
         )
     ).one()
-    plans = current_plans()
-    cost = 0.0
-    for per_week, activated, closed in session.exec(
-        select(col(Intervention.hours_per_week), col(Case.activated_on), col(Case.closed_on))
-        .join(plans, plans.c.id == col(Intervention.plan_id))
-        .join(Case, col(Case.id) == plans.c.case_id)
-        .where(col(Case.activated_on).is_not(None))
-    ).all():
-        cost += per_week * period.weeks_overlap(activated, min(closed or today, today)) * rate
+    after_end = period.end + dt.timedelta(days=1)  # the period's last day counts
+    cost = sum(d.cost(period.start, after_end, today=today, rate=rate) for d in deliveries(session))
     return PeriodFigures(
         signals_per_school=_signals_per_school(per_school, sorted(calendars)),
         signals_total=sum(per_school.values()),

@@ -42,7 +42,7 @@ from oja.services.kernel import (
     not_future,
     transition,
 )
-from oja.services.planning import join_group, leave_groups
+from oja.services.planning import end_delivery, join_group, leave_groups
 from oja.services.reads import key, plan_of, ref_of
 from oja.services.referral import open_referral
 
@@ -286,6 +286,8 @@ def decide(
         join_group(session, case, group_code, today)
     elif case.level != before_level or action in (Action.CLOSE, Action.ESCALATE):
         leave_groups(session, case, today)
+    if action in (Action.CLOSE, Action.ESCALATE):
+        end_delivery(session, case, today)
     review = None
     if case.state == CaseState.REVIEWED.value:
         review = session.exec(select(Review).where(Review.case_id == case.id).order_by(col(Review.id).desc())).first()

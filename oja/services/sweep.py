@@ -139,17 +139,21 @@ class _Day:
         self, deadline: Deadline, stage: Stage | None, overview: NoticeKind | None = None
     ) -> Iterator[_Candidate]:
         """The deadline's current stage for each of its recipients; on the weekly overview's day, when the
-        deadline is one the overview shows (`overview`: the kind of its due-day notice), that as well."""
+        deadline is one the overview shows (`overview`: the kind of its due-day notice), that as well, for those
+        who are not told about it today already (one mail lists a deadline once)."""
         staffing = self.directory.staffing
+        told: set[str] = set()
         if stage is not None:
-            for code in recipients.for_notice(stage.kind, deadline.parties, staffing):
+            told.update(recipients.for_notice(stage.kind, deadline.parties, staffing))
+            for code in sorted(told):
                 yield _Candidate(code, deadline, stage)
         if overview is None or not self.weekly:
             return
         week = reminders.upcoming_stage(self.left(deadline), self.day)
         if week is not None:
             for code in recipients.for_weekly_overview(overview, deadline.parties, staffing):
-                yield _Candidate(code, deadline, week)
+                if code not in told:
+                    yield _Candidate(code, deadline, week)
 
 
 def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Directory) -> list[_Candidate]:

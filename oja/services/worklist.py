@@ -22,7 +22,7 @@ from models.errors import UnknownReference
 from models.lifecycle import CaseState
 from models.reminders import NoticeKind
 from models.schooldays import SchoolCalendar, SchoolDayIndex
-from models.tables import Case, Plan
+from models.tables import Case, Plan, School
 from oja.config import Policy
 from oja.services.calendar import school_calendar, school_calendars
 from oja.services.deadlines import Deadlines
@@ -168,6 +168,11 @@ def worklists(
         overdue = n.due_on < today and index[school].between(today, n.due_on) < 0
         lists[school].append(WorklistRow(ref, state, level, urgency, n.due_on, n.due, overdue, regie, step))
     return {code: sorted(rows, key=WorklistRow.sort_key) for code, rows in lists.items()}
+
+
+def all_schools(session: Session) -> list[str]:
+    """The codes of every school of the region, in order: each has a worklist, an empty one too."""
+    return sorted(session.execute(sa.select(col(School.code))).scalars())
 
 
 def open_schools(session: Session) -> list[str]:

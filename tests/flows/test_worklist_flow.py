@@ -11,8 +11,9 @@ from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCol
 from sqlmodel import Session, select
 
 from flows.sweep import daily_sweep
-from flows.worklist import refresh_worklists, worklist_key
-from models.tables import Case, Pupil
+from flows.worklist import publish_all_worklists, refresh_worklists, worklist_key
+from models.tables import Case, Pupil, School
+from oja import services as sv
 from oja.adapters.db import get_engine, unit_of_work
 from tests.factories import active_case
 
@@ -75,3 +76,29 @@ def test_a_lifecycle_step_refreshes_its_own_school_in_one_task_run(engine_url):
 
     assert step() == ["werklijst-20xy"]
     assert _latest("werklijst-20xy").data.startswith("# Werklijst 20XY, 2027-03-09")
+
+
+def _school_without_cases(engine_url) -> None:
+    with unit_of_work(get_engine(engine_url)) as s:
+        sv.upsert_school(s, code="29LG", name="Lege School", holiday_region="noord", municipality_code="GM0164")
+
+
+def test_the_sweep_publishes_every_schools_worklist_also_one_without_open_cases(engine_url):
+    """Issue 23: only schools touched by a step or a sweep had a worklist on the Artifacts page."""
+    _school_without_cases(engine_url)
+    state = daily_sweep(sweep_date=DAY, send=False, return_state=True)
+    assert state.is_completed(), state.message
+    assert "werklijst-29lg" in state.result()["worklists"]
+    artifact = _latest("werklijst-29lg")
+    assert artifact.description == "Werklijst 29LG op 2027-03-08: 0 open casussen, 0 te laat"
+
+
+def test_the_start_publishes_every_schools_worklist_in_one_flow_run(engine_url):
+    _school_without_cases(engine_url)
+    state = publish_all_worklists(day=DAY, return_state=True)
+    assert state.is_completed(), state.message
+    keys = state.result()
+    with Session(get_engine(engine_url)) as s:
+        schools = s.exec(select(School.code)).all()
+    assert sorted(keys) == sorted(worklist_key(code) for code in schools) and "werklijst-29lg" in keys
+    assert _latest("werklijst-29lg").description.startswith("Werklijst 29LG op 2027-03-08")

@@ -117,23 +117,21 @@ def test_the_right_reminders_go_out_on_the_right_school_days_across_the_christma
         # Monday 14 December: 5 school days before (15-18 December and 4 January), and the weekly overview
         (dt.date(2026, 12, 14), NoticeKind.REVIEW_REMINDER, "PRF-ZC"),
         (dt.date(2026, 12, 14), NoticeKind.REVIEW_REMINDER, "PRF-JH"),
-        (dt.date(2026, 12, 14), NoticeKind.UPCOMING, "PRF-ZC"),
         # Friday 18 December: 1 school day before, across the holiday and the weekend
         (dt.date(2026, 12, 18), NoticeKind.REVIEW_REMINDER, "PRF-ZC"),
         (dt.date(2026, 12, 18), NoticeKind.REVIEW_REMINDER, "PRF-JH"),
-        # Monday 4 January: due today (and in that week's digest)
+        # Monday 4 January: due today (not repeated in that week's overview: one mail lists a deadline once)
         (dt.date(2027, 1, 4), NoticeKind.REVIEW_DUE, "PRF-ZC"),
         (dt.date(2027, 1, 4), NoticeKind.REVIEW_DUE, "PRF-JH"),
-        (dt.date(2027, 1, 4), NoticeKind.UPCOMING, "PRF-ZC"),
         # Monday 11 January: 5 school days overdue, to the team lead
         (dt.date(2027, 1, 11), NoticeKind.REVIEW_OVERDUE, "PRF-TL"),
     }
     assert sorted(sent_on) == [dt.date(2026, 12, 14), dt.date(2026, 12, 18), dt.date(2027, 1, 4), dt.date(2027, 1, 11)]
-    # one message per recipient: on Mondays the coordinator's holds the weekly overview too
+    # one message per recipient; on Mondays the review is in it once, as its reminder, not again in the overview
     for monday in (dt.date(2026, 12, 14), dt.date(2027, 1, 4)):
         assert sorted(sent_on[monday]) == [
             ("jh@provider.example", DigestKind.DAILY),
-            ("zc@school.example", DigestKind.COMBINED),
+            ("zc@school.example", DigestKind.DAILY),
         ]
     assert sent_on[dt.date(2027, 1, 11)] == [("tl@school.example", DigestKind.DAILY)]
     # nothing on holidays and weekends, nothing twice
@@ -147,7 +145,7 @@ def test_a_coordinator_with_thirty_cases_gets_one_mail_listing_them_all(tmp_path
     assert len(to_coordinator) == 1
     body = to_coordinator[0].text
     assert all(ref in body for ref in region["refs"])
-    assert planned.notices == 30 * 2 + 30  # coordinator and worker per case, plus the coordinator's digest
+    assert planned.notices == 30 * 2  # coordinator and worker per case (due today: not again in the overview)
 
 
 def test_a_rerun_of_the_same_day_sends_nothing_twice(tmp_path, smtp_server, sender):
@@ -214,12 +212,12 @@ def test_two_sweeps_at_once_on_postgresql_decide_and_send_every_reminder_once(pg
     for t in threads:
         t.join()
     assert not errors
-    assert sum(p.notices for p, _ in results) == 40 * 3
-    assert sum(d.sent for _, d in results) == 2  # the coordinator's (with the weekly overview), the worker's
+    assert sum(p.notices for p, _ in results) == 40 * 2
+    assert sum(d.sent for _, d in results) == 2  # the coordinator's, the worker's
     assert sorted(_received(smtp_server)) == sorted(set(_received(smtp_server)))
     with Session(engine) as s:
         assert {o.status for o in s.exec(select(Outbox))} == {OutboxStatus.SENT.value}
-        assert len(s.exec(select(Notice)).all()) == 40 * 3
+        assert len(s.exec(select(Notice)).all()) == 40 * 2
 
 
 def test_a_sweep_that_crashes_half_way_decides_nothing_twice_and_loses_nothing(tmp_path, smtp_server, sender):
@@ -353,22 +351,37 @@ def test_the_referral_follow_up_names_the_day_of_the_referral(tmp_path, smtp_ser
 def test_on_a_monday_each_recipient_gets_one_message_with_the_weekly_overview_in_it(tmp_path, smtp_server, sender):
     region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=2)
     engine = region["engine"]
-    monday = dt.date(2027, 1, 4)  # reviews due today, and the weekly overview
-    planned, sent = _sweep(engine, monday, sender)
+    today_ref, coming_ref = region["refs"]
+    with unit_of_work(engine) as s:  # the second review is due in the coming week, not today
+        case = s.exec(select(Case).where(Case.ref == coming_ref)).one()
+        case.next_review_on = dt.date(2027, 1, 8)
+        s.add(case)
+    monday = dt.date(2027, 1, 4)  # one review due today, one later that week, and the weekly overview
+    policy = Policy(reminder_school_days=(1,))  # the later one has no reminder today: only the overview shows it
+    planned = sweep.plan_notices(
+        engine, day=monday, policy=policy, render=render, case_url="https://oja.example/{case_ref}"
+    )
+    sent = dispatch.dispatch(engine, sender)
     with Session(engine) as s:
         rows = s.exec(select(Outbox.recipient_code, Outbox.sweep_date)).all()
         notices = s.exec(select(Notice)).all()
     assert sorted(rows) == [("PRF-JH", monday), ("PRF-ZC", monday)]  # one row per recipient per sweep
-    assert planned.messages == 2 and sent.sent == 2 and planned.notices == 2 * 3
+    assert sorted((n.kind, n.recipient_code) for n in notices) == [
+        ("evaluatie_vandaag", "PRF-JH"),
+        ("evaluatie_vandaag", "PRF-ZC"),
+        ("komende_week", "PRF-ZC"),
+    ]
+    assert planned.messages == 2 and sent.sent == 2
     assert all(n.outbox_id is not None for n in notices)  # every notice is carried by that one message
     [to_coordinator] = [m for m in smtp_server.messages if m.rcpt_tos == ["zc@school.example"]]
     for body in (to_coordinator.text, to_coordinator.html):
         assert "Evaluaties vandaag" in body and "Komende week" in body
-        assert body.index("Evaluaties vandaag") < body.index("Komende week")
-        assert all(body.count(ref) == 2 * (1 if body is to_coordinator.text else 2) for ref in region["refs"])
+        assert body.index(today_ref) < body.index("Komende week") < body.index(coming_ref)
+    items = re.findall(r"^- (OJA-\d{4}-\d{6})", to_coordinator.text, flags=re.MULTILINE)
+    assert sorted(items) == sorted(region["refs"])  # each once
     assert "weekoverzicht" in to_coordinator.subject
-    again, _ = _sweep(engine, monday, sender)  # a re-run decides and sends nothing twice
-    assert again.notices == 0 and again.messages == 0 and len(smtp_server.messages) == 2
+    again = sweep.plan_notices(engine, day=monday, policy=policy, render=render)  # a re-run decides nothing twice
+    assert again.notices == 0 and again.messages == 0
 
 
 def _decision_notices(engine, ref: str) -> list[tuple[str, dt.date, int]]:
@@ -419,3 +432,23 @@ def test_a_missed_sweep_still_reminds_of_a_decision_and_says_how_late(tmp_path, 
     assert _decision_notices(engine, ref) == [("PRF-ZC", dt.date(2027, 1, 14), -2)]
     [mail] = [m for m in smtp_server.messages if ref in m.text and "Besluit na evaluatie" in m.text]
     assert "2 schooldagen te laat" in mail.text
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_monday_mail_lists_each_deadline_once(tmp_path, smtp_server, sender, backend, request):
+    """Issue 23: a review reminded on the overview's day was listed twice in one mail (under its reminder and
+    again under 'Komende week'): a deadline a recipient is told about today is not repeated in their overview."""
+    url = f"sqlite:///{tmp_path / 'oja.db'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    region = _region(url, cases=2)
+    engine = region["engine"]
+    later = region["refs"][1]  # due Thursday 7 January: only in the overview on 14 December
+    with unit_of_work(engine) as s:
+        case = s.exec(select(Case).where(Case.ref == later)).one()
+        case.next_review_on = dt.date(2027, 1, 7)
+        s.add(case)
+    for monday in (dt.date(2026, 12, 14), dt.date(2027, 1, 4)):
+        before = len(smtp_server.messages)
+        _sweep(engine, monday, sender)
+        for message in smtp_server.messages[before:]:
+            items = re.findall(r"^- (OJA-\d{4}-\d{6})", message.text, flags=re.MULTILINE)
+            assert items and len(items) == len(set(items)), (monday, message.rcpt_tos, message.text)

@@ -1,0 +1,51 @@
+"""Cost to date: the hours delivered under every plan from its start to its end (or today), whatever the case's
+state now (docs/domain.md, cost to date). The monitoring table and the pilot report both count from here.
+
+A plan delivers help on the days from `plan.active_from` (the day the arrangement started on it) up to, not
+including, `plan.active_until` (the day it was closed or referred) or today: closing an arrangement today changes
+nothing that was delivered, and two periods that meet add up without a day counted twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlmodel import Session, col, select
+
+from models.tables import Case, Intervention, Plan, Pupil
+
+
+@dataclasses.dataclass(frozen=True)
+class Delivery:
+    """One intervention of one plan that started: hours a week, the SWV's share, and when it ran."""
+
+    hours_per_week: float
+    swv_share_pct: int
+    municipality: str
+    start: dt.date
+    until: dt.date | None  # None: still running
+
+    def weeks(self, since: dt.date, before: dt.date, *, today: dt.date) -> float:
+        """Weeks delivered on the days from `since` up to, not including, `before` (and not after today)."""
+        end = min(self.until or today, today, before)
+        return max(0, (end - max(self.start, since)).days) / 7
+
+    def cost(self, since: dt.date, before: dt.date, *, today: dt.date, rate: float) -> float:
+        return self.hours_per_week * self.weeks(since, before, today=today) * rate
+
+
+def deliveries(session: Session) -> list[Delivery]:
+    """Every intervention of every plan version that started, of every case in any state."""
+    rows = session.exec(
+        select(Intervention, col(Pupil.municipality_code), col(Plan.active_from), col(Plan.active_until))
+        .join(Plan, col(Plan.id) == col(Intervention.plan_id))
+        .join(Case, col(Case.id) == col(Plan.case_id))
+        .join(Pupil, col(Pupil.id) == col(Case.pupil_id))
+        .where(col(Plan.active_from).is_not(None))
+    ).all()
+    return [
+        Delivery(iv.hours_per_week, iv.swv_share_pct, m, start, until)
+        for iv, m, start, until in rows
+        if start is not None
+    ]
