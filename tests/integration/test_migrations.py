@@ -63,7 +63,11 @@ OLD_ACTIONS = [a.name.lower() for a in AuditAction if a.value not in RENAMED.val
 )
 OLD_REFERRALS = [s.name.lower() for s in ReferralStatus]
 OLD_RULES = [r.name.lower() for r in RecommendationRule]
-OLD_OUTBOX = [(s.name.lower(), d.name.lower()) for s, d in zip(OutboxStatus, DigestKind, strict=True)]
+OUTBOX_AFTER_0008 = {OutboxStatus.LAPSED}  # 0012
+OLD_OUTBOX = [
+    (s.name.lower(), d.name.lower())
+    for s, d in zip([s for s in OutboxStatus if s not in OUTBOX_AFTER_0008], DigestKind, strict=True)
+]
 ACTIVE_PUPIL = OLD_STATES.index("active") + 1
 
 
