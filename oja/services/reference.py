@@ -19,6 +19,7 @@ from models.vocabulary import (
     HolidayRegion,
     Role,
 )
+from oja.services.groups import group_members
 from oja.services.kernel import (
     choice,
     clean_code,
@@ -26,7 +27,6 @@ from oja.services.kernel import (
     load,
     load_actor,
 )
-from oja.services.planning import group_members
 
 
 def upsert_municipality(session: Session, *, code: str, name: str, district_team_email: str | None = None) -> None:
