@@ -12,13 +12,14 @@ import shutil
 import pytest
 from sqlmodel import select
 
+from models.schooldays import previous_school_day
 from models.schooldays import today as amsterdam_today
 from models.tables import GroupArrangement
 from oja import services as sv
 from oja.adapters.db import unit_of_work
 from tests.dossier.conftest import SESSION_COOKIE
 from tests.dossier.test_pages import actions_since, field_errors, table_rows
-from tests.factories import valid_bsn
+from tests.factories import active_case, valid_bsn
 
 OPERATOR = "PRF-0061"
 
@@ -156,3 +157,27 @@ def test_the_groups_page_in_a_browser_shows_each_wrong_field_by_its_input(dossie
         page.screenshot(path=tmp_path / "groups-errors.png", full_page=True)
         browser.close()
     assert not complaints
+
+
+def test_the_case_page_names_a_reason_to_differ_also_when_only_the_level_differs(dossier):
+    today = previous_school_day(amsterdam_today(), "noord")  # an arrangement started on a Saturday starts on Monday
+    ref = active_case(
+        dossier.engine, school="10HV", coordinator="PRF-0001", bsn=valid_bsn(2, base=530000000),
+        born=dt.date(today.year - 17, 1, 1), today=today, provider="JEUGDPUNT", level=3,
+        names=("Lieke", "Niveaupagina"),
+    )  # fmt: skip
+    for _ in range(2):  # on track twice
+        with unit_of_work(dossier.engine) as s:
+            sv.record_review(s, case_ref=ref, held_on=today, actor="PRF-0001", today=today, gas_scores={1: 0})
+            advice = sv.recommendation(s, case_ref=ref, policy=sv.DEFAULT_POLICY)
+            if advice.kind.value == "voortzetten":
+                sv.decide(s, case_ref=ref, kind="voortzetten", actor="PRF-0001", today=today, policy=sv.DEFAULT_POLICY)
+    assert (advice.kind.value, advice.new_level) == ("afschalen", 2)
+    with unit_of_work(dossier.engine) as s:
+        sv.decide(
+            s, case_ref=ref, kind="afschalen", new_level=1, override_reason="capaciteit", actor="PRF-0001",
+            today=today, policy=sv.DEFAULT_POLICY,
+        )  # fmt: skip
+    page = html.unescape(dossier.as_user("PRF-0001").get(f"/casus/{ref}").text)
+    decided = page[page.index("<h2>Besluiten en verwijzingen</h2>") :]
+    assert "aanbevolen was afschalen, afgeweken: capaciteit" in decided
