@@ -157,7 +157,9 @@ def check_group(
     if code:
         members = group_members(session, code)
         if members > capacity:
-            problems.append(InvalidInput("capacity", f"mag niet kleiner zijn dan het aantal leden nu ({members})"))
+            problems.append(
+                InvalidInput("capacity", f"mag niet kleiner zijn dan het aantal leerlingen in de groep nu ({members})")
+            )
         if isinstance(school, School):
             elsewhere = session.exec(
                 select(Case.school_code)
@@ -169,7 +171,8 @@ def check_group(
             if elsewhere is not None:
                 problems.append(
                     InvalidInput(
-                        "school_code", f"de groep heeft nu leden van school {elsewhere}: die blijven hun plaats houden"
+                        "school_code",
+                        f"de groep heeft nu leerlingen van school {elsewhere}: laat de school leeg of kies {elsewhere}",
                     )
                 )
     return problems

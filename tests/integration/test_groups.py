@@ -157,3 +157,30 @@ def test_a_plan_in_a_group_is_refused_with_every_rule_it_breaks_at_once_and_noth
         _plan(region, ref, "GRP-NIET")
     assert raised.value.field == "group_code" and "groepsarrangement 'GRP-NIET' is niet bekend" in raised.value.rule
     assert counts(region) == before
+
+
+def test_a_group_keeps_room_for_its_pupils_and_their_school_when_it_is_changed(region):
+    with unit_of_work(region) as s:
+        sv.upsert_school(s, code="50CD", name="Andere School", holiday_region="noord", municipality_code="GM0164")
+    for bsn in ("100000022", "100000034"):
+        _plan(region, _planning(region, bsn, level=1), "GRP-VK-1")
+    with Session(region) as s:
+        problems = sv.check_group(
+            s, code="GRP-VK-1", provider_code="PRV-A", professional_code="PRF-1", capacity=1, hours_per_week=50,
+            school_code="50CD",
+        )  # fmt: skip
+        assert [p.field for p in problems] == [
+            "professional_code",
+            "capacity",
+            "hours_per_week",
+            "capacity",
+            "school_code",
+        ]
+        assert "het aantal leerlingen in de groep nu (2)" in problems[3].rule
+        assert "leerlingen van school 40AB" in problems[4].rule
+        assert [(g.code, g.taken, g.capacity) for g in sv.list_groups(s)] == [("GRP-VK-1", 2, 2)]
+    with pytest.raises(InvalidInput) as raised, unit_of_work(region) as s:
+        sv.upsert_group(
+            s, code="GRP-VK-1", provider_code="PRV-A", professional_code="PRF-2", capacity=1, hours_per_week=3
+        )
+    assert raised.value.field == "capacity"
