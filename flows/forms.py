@@ -159,6 +159,12 @@ class DraftPlan(Form):
     review_cadence_weeks: int | None = Field(
         None, title="Evaluatie elke ... schoolweken", description="Leeg voor het beleid (standaard 6).", ge=1, le=26
     )
+    group_code: Annotated[str | None, ChosenCode] = Field(
+        None,
+        title="Groepsarrangement (alleen bij niveau 1)",
+        description="Leeg: geen groep. Een groep van de school van de casus, met een vrije plaats.",
+        pattern=CODE_PATTERN,
+    )
     actor: Actor
 
     @field_validator("planned_end_on")

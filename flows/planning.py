@@ -11,7 +11,8 @@ from oja.services import planning as service
 
 @case_flow("plan-opstellen", "plan")
 def draft_plan(form: forms.DraftPlan) -> Result:
-    """Draft the joint plan: goals, interventions, regie holder, funding split, dates, review cadence."""
+    """Draft the joint plan: goals, interventions, regie holder, funding split, dates, review cadence; at level 1
+    optionally a place in a group arrangement."""
     return commit(
         "plan-opstellen",
         service.draft_plan,
@@ -25,6 +26,7 @@ def draft_plan(form: forms.DraftPlan) -> Result:
         start_on=form.start_on,
         planned_end_on=form.planned_end_on,
         review_cadence_weeks=form.review_cadence_weeks,
+        group_code=form.group_code,
         actor=form.actor,
         today=amsterdam_today(),
         policy=get_policy(),

@@ -70,6 +70,8 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
         f"| School | {status.school_code} |",
         f"| Regiehouder | {status.regie_holder or '-'} |",
     ]
+    if status.group_code:
+        lines.append(f"| Groepsarrangement | {status.group_code} |")
     if status.planned_end_on:
         lines.append(f"| Geplande einddatum | {_day(status.planned_end_on)} |")
     rec = status.recommendation

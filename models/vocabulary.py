@@ -214,6 +214,8 @@ class AccessAction(StrEnum):
     EXPORT_PUPIL = "inzage_gedownload"
     VIEW_REPORT = "rapport_bekeken"
     VIEW_ACCESS_LOG = "toegangslog_bekeken"
+    VIEW_GROUPS = "groepen_bekeken"  # the operator's page of group arrangements
+    CHANGE_GROUP = "groep_gewijzigd"  # a group arrangement created or changed there
     # through the gateway to Prefect (oja/dossier/gateway.py)
     STEP_STARTED = "stap_gestart"  # a run of a deployment created
     RUN_CHANGED = "run_gewijzigd"  # a run retried, cancelled or resumed

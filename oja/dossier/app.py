@@ -15,7 +15,7 @@ from starlette.types import ASGIApp
 from models.tables import Professional
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
-from oja.dossier import pages_cases, pages_oversight, pages_pupils
+from oja.dossier import pages_cases, pages_groups, pages_oversight, pages_pupils
 from oja.dossier.gateway import Gateway, front
 from oja.dossier.gateway_proxy import Upstream
 from oja.dossier.security import (
@@ -145,6 +145,6 @@ def create_dossier() -> FastAPI:
         clear_cookie(request, response, session_cookie(request))
         return response
 
-    for module in (pages_cases, pages_pupils, pages_oversight):
+    for module in (pages_cases, pages_pupils, pages_oversight, pages_groups):
         app.include_router(module.router)
     return app

@@ -13,12 +13,13 @@ from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput, OjaError
 from models.schooldays import today as amsterdam_today
-from models.tables import AuditRecord, Municipality, Professional, Provider, School
+from models.tables import AuditRecord, GroupArrangement, Municipality, Professional, Provider, School
 from oja import services as sv
 from oja.adapters.db import get_engine
 from oja.config import get_policy, get_settings
 from oja.entrypoints.cli_calendar import school_app
 from oja.entrypoints.cli_forms import forms_app, worklists_app
+from oja.entrypoints.cli_groups import group_app
 from oja.entrypoints.cli_logins import login_app, serve_dossier
 from oja.entrypoints.cli_output import console, print_worklist
 from oja.entrypoints.cli_output import fail as _fail
@@ -34,6 +35,7 @@ case_app = typer.Typer(help="Cases.", no_args_is_help=True)
 app.add_typer(pupil_app, name="pupil")
 app.add_typer(case_app, name="case")
 app.add_typer(school_app, name="school")
+app.add_typer(group_app, name="group")
 app.add_typer(forms_app, name="forms")
 app.add_typer(worklists_app, name="worklists")
 app.add_typer(login_app, name="login")
@@ -194,7 +196,7 @@ def case_list(
 
 @app.command()
 def reference() -> None:
-    """Codes of municipalities, schools, providers and professionals, for the forms."""
+    """Codes of municipalities, schools, providers, professionals and group arrangements, for the forms."""
     with Session(get_engine()) as session:
         for title, model, cols in (
             ("municipalities", Municipality, ("code", "name")),
@@ -204,6 +206,11 @@ def reference() -> None:
                 "professionals",
                 Professional,
                 ("code", "name", "role", "school_code", "provider_code", "municipality_code"),
+            ),
+            (
+                "group arrangements",
+                GroupArrangement,
+                ("code", "provider_code", "professional_code", "school_code", "capacity", "hours_per_week"),
             ),
         ):
             table = Table(*cols, title=title)

@@ -27,6 +27,8 @@ from oja.services.planning import GoalSpec, InterventionSpec, activate, draft_pl
 from oja.services.pupils import ParentSpec, register_pupil
 from oja.services.reads import case_summary
 from oja.services.reference import (
+    check_group,
+    list_groups,
     upsert_group,
     upsert_municipality,
     upsert_professional,
@@ -52,9 +54,11 @@ __all__ = [
     "ParentSpec",
     "activate",
     "case_summary",
+    "check_group",
     "decide",
     "draft_plan",
     "execute",
+    "list_groups",
     "recommendation",
     "record_consent",
     "record_measurement",

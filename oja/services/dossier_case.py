@@ -35,7 +35,7 @@ from oja.config import Policy
 from oja.services.dossier import case_in_scope
 from oja.services.planning import consent_records, latest_words
 from oja.services.pupils import PARENT_PARTIES, parents_with_authority
-from oja.services.reads import born, current_plan, pupil_of, ref_of
+from oja.services.reads import born, current_group, current_plan, pupil_of, ref_of
 from oja.services.worklist import NEXT_STEPS, Due, worklist
 
 
@@ -194,6 +194,7 @@ class CaseView:
     closed_on: dt.date | None
     end_reason: str | None
     regie_holder: str | None
+    group_code: str | None  # the group arrangement the pupil has a place in now
     next_review_on: dt.date | None
     due_on: dt.date | None  # the next deadline, by the worklist's rules; None when there is none (closed)
     due: Due | None
@@ -234,6 +235,7 @@ def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, 
         closed_on=case.closed_on,
         end_reason=case.end_reason,
         regie_holder=case.regie_holder_code,
+        group_code=current_group(session, case),
         next_review_on=case.next_review_on,
         due_on=row.due_on if row else None,
         due=row.due if row else None,

@@ -1,5 +1,5 @@
-"""Planning: the joint plan, the consent the pupil's age requires, the start of the arrangement; places in
-group arrangements.
+"""Planning: the joint plan (with, at level 1, a place in a group arrangement: `oja/services/groups.py`), the
+consent the pupil's age requires, the start of the arrangement.
 
 Flows: `flows/planning.py`.
 """
@@ -10,10 +10,10 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
-from models.errors import InvalidInput, UnknownReference
+from models.errors import InvalidInput
 from models.identity import (
     PUPIL,
     age_on,
@@ -26,8 +26,6 @@ from models.tables import (
     Case,
     ConsentRecord,
     Goal,
-    GroupArrangement,
-    GroupMember,
     Intervention,
     Plan,
     Provider,
@@ -39,6 +37,7 @@ from models.vocabulary import (
     Setting,
 )
 from oja.config import Policy
+from oja.services.groups import group_for, join_group, leave_groups, left_text, place_text
 from oja.services.kernel import (
     CaseOutcome,
     case_calendar,
@@ -86,8 +85,12 @@ def draft_plan(
     today: dt.date,
     policy: Policy,
     review_cadence_weeks: int | None = None,
+    group_code: str | None = None,
 ) -> CaseOutcome:
-    """Draft (a new version of) the joint plan. Consent given to an earlier version lapses."""
+    """Draft (a new version of) the joint plan. Consent given to an earlier version lapses.
+
+    At level 1 the plan can start the pupil in a group arrangement (`group_code`: it exists, is of the case's
+    school and has a free place); a new version without one gives the place back."""
     who = load_actor(session, actor)
     case = load_case(session, case_ref, who=who, action="draft_plan")
     lc.next_state(CaseState(case.state), Action.DRAFT_PLAN, case_ref=case.ref)
@@ -161,6 +164,9 @@ def draft_plan(
             )
         )
 
+    if group_code:
+        group_for(session, case, group_code, level=case.level)
+
     previous = current_plan(session, case)
     plan = Plan(
         case_id=key(case),
@@ -181,7 +187,11 @@ def draft_plan(
     case.review_cadence_weeks = cadence
     case.plan_due_on = None
     case.consent_due_on = add_school_days(today, policy.consent_deadline_school_days, case_calendar(session, case))
-    transition(session, case, Action.DRAFT_PLAN, who, reason=f"plan v{plan.version}")
+    if group_code:
+        places = join_group(session, case, group_code, today)
+    else:  # a plan without a group: a place an earlier version took is given back
+        places = left_text(leave_groups(session, case, today))
+    transition(session, case, Action.DRAFT_PLAN, who, reason=place_text(f"plan v{plan.version}", *places))
     return case_outcome(case, Action.DRAFT_PLAN)
 
 
@@ -283,37 +293,3 @@ def end_delivery(session: Session, case: Case, today: dt.date) -> None:
     if plan is not None and plan.active_from is not None and plan.active_until is None:
         plan.active_until = max(today, plan.active_from)
         session.add(plan)
-
-
-def group_members(session: Session, code: str) -> int:
-    return session.exec(
-        select(func.count())
-        .select_from(GroupMember)
-        .where(GroupMember.group_code == code, col(GroupMember.left_on).is_(None))
-    ).one()
-
-
-def join_group(session: Session, case: Case, code: str, today: dt.date) -> None:
-    group = session.exec(
-        select(GroupArrangement).where(GroupArrangement.code == clean_code(code, "group_code")).with_for_update()
-    ).first()
-    if group is None:
-        raise UnknownReference("group_code", "groepsarrangement", code)
-    if group.school_code and group.school_code != case.school_code:
-        raise InvalidInput(
-            "group_code",
-            f"groep {group.code} hoort bij school {group.school_code}: kies een groep van de school van de casus",
-        )
-    if group_members(session, group.code) >= group.capacity:
-        raise InvalidInput(
-            "group_code", f"groep {group.code} is vol ({group.capacity} plaatsen): kies een andere groep"
-        )
-    session.add(GroupMember(group_code=group.code, case_id=key(case), joined_on=today))
-
-
-def leave_groups(session: Session, case: Case, today: dt.date) -> None:
-    for member in session.exec(
-        select(GroupMember).where(GroupMember.case_id == case.id, col(GroupMember.left_on).is_(None))
-    ).all():
-        member.left_on = today
-        session.add(member)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from models.errors import InvalidInput, UnknownReference
-from models.tables import Case, Decision, Plan, Pupil, Referral, Review, Signal
+from models.tables import Case, Decision, GroupMember, Plan, Pupil, Referral, Review, Signal
 
 CASE_REF = re.compile(r"^OJA-\d{4}-\d{6}$")
 
@@ -108,5 +108,13 @@ def case_summary(session: Session, case_ref: str) -> dict[str, Any]:
         "next_review_on": case.next_review_on,
         "closed_on": case.closed_on,
         "end_reason": case.end_reason,
+        "group": current_group(session, case),
         **counts,
     }
+
+
+def current_group(session: Session, case: Case) -> str | None:
+    """The group arrangement the case has a place in now, if any."""
+    return session.exec(
+        select(GroupMember.group_code).where(GroupMember.case_id == case.id, col(GroupMember.left_on).is_(None))
+    ).first()

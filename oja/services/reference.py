@@ -1,15 +1,19 @@
 """Reference data: municipalities, schools, providers, professionals and group arrangements (entered through
-the CLI and the demo)."""
+the CLI and the demo; group arrangements also in the dossier, by the operator: `oja/dossier/pages_groups.py`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput
 from models.tables import (
+    Case,
     GroupArrangement,
+    GroupMember,
     Municipality,
     Professional,
     Provider,
@@ -19,6 +23,7 @@ from models.vocabulary import (
     HolidayRegion,
     Role,
 )
+from oja.services.groups import group_members
 from oja.services.kernel import (
     choice,
     clean_code,
@@ -26,7 +31,6 @@ from oja.services.kernel import (
     load,
     load_actor,
 )
-from oja.services.planning import group_members
 
 
 def upsert_municipality(session: Session, *, code: str, name: str, district_team_email: str | None = None) -> None:
@@ -85,6 +89,95 @@ def upsert_professional(
     session.add(obj)
 
 
+GROUP_FIELDS = ("code", "provider_code", "professional_code", "school_code", "capacity", "hours_per_week")
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupLine:
+    """A group arrangement as the operator sees it: codes and numbers, the places taken now."""
+
+    code: str
+    provider_code: str
+    professional_code: str
+    school_code: str | None
+    capacity: int
+    taken: int
+    hours_per_week: float
+
+
+def list_groups(session: Session) -> list[GroupLine]:
+    return [
+        GroupLine(
+            g.code, g.provider_code, g.professional_code, g.school_code, g.capacity, group_members(session, g.code),
+            g.hours_per_week,
+        )
+        for g in session.exec(select(GroupArrangement).order_by(col(GroupArrangement.code))).all()
+    ]  # fmt: skip
+
+
+def check_group(
+    session: Session,
+    *,
+    code: str,
+    provider_code: str,
+    professional_code: str,
+    capacity: int,
+    hours_per_week: float,
+    school_code: str | None = None,
+) -> list[InvalidInput]:
+    """Every rule a group arrangement's values break, all at once (field by field, in the form's order)."""
+    problems: list[InvalidInput] = []
+
+    def check(rule: Callable[[], object]) -> object:
+        try:
+            return rule()
+        except InvalidInput as exc:
+            problems.append(exc)
+            return None
+
+    code = str(check(lambda: clean_code(code, "code")) or "")
+    provider = check(
+        lambda: load(session, Provider, clean_code(provider_code, "provider_code"), "provider_code", "aanbieder")
+    )
+    prof = check(lambda: load_actor(session, professional_code, "professional_code"))
+    if isinstance(provider, Provider) and isinstance(prof, Professional) and prof.provider_code != provider.code:
+        problems.append(
+            InvalidInput(
+                "professional_code",
+                f"moet een professional van aanbieder {provider.code} zijn; {prof.code} werkt daar niet",
+            )
+        )
+    school = school_code and check(
+        lambda: load(session, School, clean_code(school_code, "school_code"), "school_code", "school")
+    )
+    if not 2 <= capacity <= 30:
+        problems.append(InvalidInput("capacity", "een groep moet 2 tot en met 30 plaatsen hebben"))
+    if not 0 < hours_per_week <= 40:
+        problems.append(InvalidInput("hours_per_week", "moet meer dan 0 en hoogstens 40 uur per week zijn"))
+    if code:
+        members = group_members(session, code)
+        if members > capacity:
+            problems.append(
+                InvalidInput("capacity", f"mag niet kleiner zijn dan het aantal leerlingen in de groep nu ({members})")
+            )
+        if isinstance(school, School):
+            elsewhere = session.exec(
+                select(Case.school_code)
+                .join(GroupMember, col(GroupMember.case_id) == col(Case.id))
+                .where(
+                    GroupMember.group_code == code, col(GroupMember.left_on).is_(None), Case.school_code != school.code
+                )
+            ).first()
+            if elsewhere is not None:
+                problems.append(
+                    InvalidInput(
+                        "school_code",
+                        f"de groep heeft nu leerlingen van school {elsewhere}: laat de school leeg of kies {elsewhere}",
+                    )
+                )
+    return problems
+
+
 def upsert_group(
     session: Session,
     *,
@@ -95,27 +188,20 @@ def upsert_group(
     hours_per_week: float,
     school_code: str | None = None,
 ) -> None:
-    """A group arrangement: one professional, a number of places, hours a week for the whole group."""
+    """A group arrangement: one professional of its provider, 2 to 30 places, hours a week for the whole group,
+    for one school or any. Refused on the first rule broken; `check_group` names them all."""
+    problems = check_group(
+        session, code=code, provider_code=provider_code, professional_code=professional_code, capacity=capacity,
+        hours_per_week=hours_per_week, school_code=school_code or None,
+    )  # fmt: skip
+    if problems:
+        raise problems[0]
     code = clean_code(code, "code")
-    provider = load(session, Provider, clean_code(provider_code, "provider_code"), "provider_code", "aanbieder")
-    prof = load_actor(session, professional_code, "professional_code")
-    if prof.provider_code != provider.code:
-        raise InvalidInput(
-            "professional_code",
-            f"moet een professional van aanbieder {provider.code} zijn; {prof.code} werkt daar niet",
-        )
-    if school_code:
-        load(session, School, school_code, "school_code", "school")
-    if not 2 <= capacity <= 30:
-        raise InvalidInput("capacity", "een groep moet 2 tot en met 30 plaatsen hebben")
-    if not 0 < hours_per_week <= 40:
-        raise InvalidInput("hours_per_week", "moet meer dan 0 en hoogstens 40 uur per week zijn")
-    members = group_members(session, code)
-    if members > capacity:
-        raise InvalidInput("capacity", f"mag niet kleiner zijn dan het aantal leden nu ({members})")
+    school = clean_code(school_code, "school_code") if school_code else None
+    provider, prof = clean_code(provider_code, "provider_code"), clean_code(professional_code, "professional_code")
     group = session.get(GroupArrangement, code) or GroupArrangement(
-        code=code, provider_code=provider.code, professional_code=prof.code, capacity=capacity, hours_per_week=0
+        code=code, provider_code=provider, professional_code=prof, capacity=capacity, hours_per_week=0
     )
-    group.provider_code, group.professional_code, group.school_code = provider.code, prof.code, school_code
+    group.provider_code, group.professional_code, group.school_code = provider, prof, school
     group.capacity, group.hours_per_week = capacity, float(hours_per_week)
     session.add(group)

@@ -33,6 +33,7 @@ from models.vocabulary import (
 from oja.adapters.messages import message_options
 from oja.config import Policy, get_settings
 from oja.services import audit
+from oja.services.groups import leave_groups, left_text, place_text
 from oja.services.kernel import (
     CaseOutcome,
     case_calendar,
@@ -41,7 +42,7 @@ from oja.services.kernel import (
     load_case,
     transition,
 )
-from oja.services.planning import end_delivery, leave_groups
+from oja.services.planning import end_delivery
 from oja.services.reads import key, pupil_of, ref_of
 from oja.services.sweep import queue_in_session
 
@@ -169,7 +170,8 @@ def refer(session: Session, *, case_ref: str, actor: str, today: dt.date) -> Cas
     before_level = case.level
     case.level = lc.SPECIALISED_LEVEL
     end_delivery(session, case, today)
-    transition(session, case, Action.ESCALATE, who, reason="referral")
+    left = left_text(leave_groups(session, case, today))
+    transition(session, case, Action.ESCALATE, who, reason=place_text("referral", *left))
     _on_record(session, case, who, DecisionKind.ESCALATE.value, before_level, today)
     open_referral(session, case, who, today)
     return case_outcome(case, Action.ESCALATE)

@@ -32,6 +32,7 @@ from models.vocabulary import (
 )
 from oja.config import Policy
 from oja.services import audit
+from oja.services.groups import join_group, leave_groups, left_text, place_text
 from oja.services.kernel import (
     CaseOutcome,
     case_calendar,
@@ -42,7 +43,7 @@ from oja.services.kernel import (
     not_future,
     transition,
 )
-from oja.services.planning import end_delivery, join_group, leave_groups
+from oja.services.planning import end_delivery
 from oja.services.reads import key, plan_of, ref_of
 from oja.services.referral import open_referral
 
@@ -280,18 +281,20 @@ def decide(
         raise InvalidInput("new_level", "kies alleen een nieuw niveau bij opschalen of afschalen")
     before_level = case.level
     case.level = lc.level_after(action, case.level, new_level)
+    places: list[str] = []
     if group_code:
         if not (action is Action.SCALE_DOWN and case.level == lc.LOWEST_IN_SCHOOL):
             raise InvalidInput("group_code", "kies alleen een groep bij afschalen naar niveau 1")
-        join_group(session, case, group_code, today)
+        places = join_group(session, case, group_code, today)
     elif case.level != before_level or action in (Action.CLOSE, Action.ESCALATE):
-        leave_groups(session, case, today)
+        places = left_text(leave_groups(session, case, today))
     if action in (Action.CLOSE, Action.ESCALATE):
         end_delivery(session, case, today)
     review = None
     if case.state == CaseState.REVIEWED.value:
         review = session.exec(select(Review).where(Review.case_id == case.id).order_by(col(Review.id).desc())).first()
-    transition(session, case, action, who, reason=reason)
+    why = _why(advice, override_reason)
+    transition(session, case, action, who, reason=place_text(reason or f"{action.value} ({who.role})", why, *places))
     session.add(
         Decision(
             case_id=key(case),
@@ -318,3 +321,12 @@ def decide(
     elif action is Action.ESCALATE:
         open_referral(session, case, who, today)
     return case_outcome(case, action)
+
+
+def _why(advice: Recommendation | None, override_reason: str | None) -> str:
+    """Why this decision, for its audit record: the recommendation it followed, or the reason to differ from it."""
+    if advice is None:
+        return f"reden om af te wijken: {override_reason}" if override_reason else ""
+    if override_reason:
+        return f"afwijking van aanbeveling {advice.kind.value}: {override_reason}"
+    return f"volgens aanbeveling ({advice.rule.value})"

@@ -21,7 +21,7 @@ from models.tables import Goal
 from oja.config import Policy
 from oja.services.planning import granted_parties
 from oja.services.pupils import parents_with_authority
-from oja.services.reads import born, current_plan, find_case, pupil_of
+from oja.services.reads import born, current_group, current_plan, find_case, pupil_of
 from oja.services.review import recommendation
 from oja.services.worklist import WorklistRow, worklist
 
@@ -44,6 +44,7 @@ class CaseStatus:
     state: str  # models.lifecycle.CaseState
     level: int
     regie_holder: str | None
+    group_code: str | None  # the group arrangement the pupil has a place in now
     planned_end_on: dt.date | None
     consent_needed: tuple[str, ...]  # models.vocabulary.ConsentParty, every party the plan needs today
     consent_missing: tuple[str, ...]  # of those, the ones whose consent is not (yet) on record
@@ -74,6 +75,7 @@ def case_status(session: Session, *, case_ref: str, today: dt.date, policy: Poli
         state=case.state,
         level=case.level,
         regie_holder=case.regie_holder_code,
+        group_code=current_group(session, case),
         planned_end_on=plan.planned_end_on if plan is not None else None,
         consent_needed=tuple(sorted(needed)),
         consent_missing=tuple(sorted(missing)),
