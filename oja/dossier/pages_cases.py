@@ -26,7 +26,7 @@ from oja.dossier.security import Refused, User, csrf_ok, first_page, logged, pag
 from oja.services.dossier import describe_goals, my_cases, pupil_in_scope
 from oja.services.dossier_case import case_view
 from oja.services.retention import export_pupil
-from oja.services.worklist import NEXT_STEPS
+from oja.services.worklist import steps_after
 
 router = APIRouter()
 deployments = DeploymentIds(DEPLOYMENTS)
@@ -96,7 +96,8 @@ def case_page(request: Request, case_ref: str, opgeslagen: str = "") -> Response
         view = case_view(session, user.actor, case_ref, today=amsterdam_today(), policy=get_policy())
         logged(session, request, user, AccessAction.VIEW_CASE, case_ref=view.case_ref, pupil_refs=[view.pupil.ref])
         values = {"case_ref": view.case_ref, "actor": user.code}
-        steps = [(step_title(flow), step_link(flow, values)) for flow in NEXT_STEPS.get(CaseState(view.state), ())]
+        flows = steps_after(CaseState(view.state), view.next_step)
+        steps = [(step_title(flow), step_link(flow, values)) for flow in flows]
         return page(
             request,
             "case.html",

@@ -27,7 +27,7 @@ from oja.services.planning import granted_parties
 from oja.services.pupils import parents_with_authority
 from oja.services.reads import born, current_plan, find_case, pupil_of
 from oja.services.review import recommendation
-from oja.services.worklist import ANSWER_REFERRAL, NEXT_STEPS, RETURN, WorklistRow, worklist
+from oja.services.worklist import NEXT_STEPS, WorklistRow, steps_after, worklist
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,9 +73,8 @@ class CaseStatus:
 def next_steps(status: CaseStatus) -> tuple[str, ...]:
     """The flows of the steps that can follow now, the usual one first: escalated, the district team's answer
     while the referral waits for it, else (accepted) the return to school; never the answer twice."""
-    if status.state == CaseState.ESCALATED.value and status.referral is not None:
-        waiting = status.referral.status == ReferralStatus.SENT
-        return (ANSWER_REFERRAL,) if waiting else (RETURN,)
+    if status.row is not None:
+        return steps_after(CaseState(status.state), status.row.next_step)
     return NEXT_STEPS.get(CaseState(status.state), ())
 
 

@@ -59,7 +59,15 @@ NEXT_STEPS: dict[CaseState, tuple[str, ...]] = {
     CaseState.CLOSED: ("casus-heropenen",),
 }
 ANSWER_REFERRAL = "verwijzing-beantwoorden"  # escalated, the referral still waiting for the district team
-RETURN = "terugkeer-uit-specialistische-zorg"  # escalated, the referral answered: the return to school
+
+
+def steps_after(state: CaseState, next_step: str) -> tuple[str, ...]:
+    """The steps a case page or a result offers, the usual one first. Escalated, only the one `next_step` names
+    (`WorklistRow.next_step`): the district team's answer while the referral waits for it, else the return; the
+    answer is never offered once given."""
+    return (next_step,) if state is CaseState.ESCALATED else NEXT_STEPS.get(state, ())
+
+
 LATE_KINDS = {NoticeKind.PLAN_LATE: Due.PLAN, NoticeKind.CONSENT_LATE: Due.CONSENT}
 COLUMNS = ("Referentie", "Status", "Niveau", "Volgende termijn", "Wat", "Regiehouder", "Volgende stap")
 OVERDUE = "**te laat**"
