@@ -19,8 +19,6 @@ from sqlmodel import col, select
 from models.lifecycle import AuditAction
 from models.schooldays import today as amsterdam_today
 from models.tables import AuditRecord, Goal, Parent, Pupil
-from oja import services as sv
-from oja.adapters.db import unit_of_work
 from oja.deployments import DEPLOYMENTS
 from oja.entrypoints.demo import PUPILS as DEMO_PUPILS
 from tests.dossier.conftest import PREFECT_UI, form_csrf
@@ -477,46 +475,3 @@ def test_an_evaluation_report_the_audit_refuses_is_said_in_dutch_not_a_500(dossi
     assert "Het evaluatierapport is nu niet gepubliceerd" in said and "1 tot 5 leerlingen" in said
     assert 'href="/rapport"' in page.text
     assert [(e.action, e.outcome) for e in dossier.log_since(mark)] == [("rapport_bekeken", "toegestaan")]
-
-
-def _actions(html: str) -> list[str]:
-    """The titles of the steps a case page offers (its `actions` paragraph)."""
-    actions = html.split('<p class="actions">', 1)[1].split("</p>", 1)[0]
-    return re.findall(r">(\d\d [^<]+)<", actions)
-
-
-def test_the_case_page_offers_the_answer_to_a_referral_until_it_is_given_then_the_return(dossier):
-    today = amsterdam_today()
-    with unit_of_work(dossier.engine) as s:
-        pupil = sv.register_pupil(
-            s,
-            given_name="Verwezen",
-            family_name="Testleerling",
-            birth_date=dt.date(today.year - 13, 3, 3),
-            bsn=valid_bsn(1, base=530000000),
-            school_code="10HV",
-            municipality_code="GM0164",
-            parents=[],
-            today=today,
-        )
-        ref = sv.register_signal(
-            s,
-            pupil_ref=pupil,
-            school_code="10HV",
-            source="school",
-            domains=["leren"],
-            urgency="normaal",
-            actor="PRF-0001",
-            received_on=today,
-            today=today,
-            policy=sv.DEFAULT_POLICY,
-        ).case_ref
-        sv.triage(
-            s, case_ref=ref, outcome="specialistische_zorg", actor="PRF-0001", today=today, policy=sv.DEFAULT_POLICY
-        )
-    waiting = dossier.as_user("PRF-0021").get(f"/casus/{ref}")
-    assert _actions(waiting.text) == ["10 Antwoord wijkteam"]
-    with unit_of_work(dossier.engine) as s:
-        sv.respond_to_referral(s, case_ref=ref, accepted=True, actor="PRF-0021", today=today, policy=sv.DEFAULT_POLICY)
-    answered = dossier.as_user("PRF-0001").get(f"/casus/{ref}")
-    assert _actions(answered.text) == ["11 Terugkeer"]  # the answer is not offered again
