@@ -31,14 +31,14 @@ from flows.form_errors import dutch_errors, titled
 from flows.result import STEP_TITLES, refusal_markdown, result_markdown
 from flows.worklist import publish_worklist
 from models.errors import ActionRefused, OjaError
-from models.lifecycle import AuditAction, CaseState
+from models.lifecycle import AuditAction
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import unit_of_work
 from oja.adapters.step_links import step_links
 from oja.config import get_policy
 from oja.services.kernel import CaseOutcome, execute
-from oja.services.status import CaseStatus, case_status
-from oja.services.worklist import NEXT_STEPS
+from oja.services.status import CaseStatus, case_status, next_steps
+from oja.services.worklist import ANSWER_REFERRAL
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -214,7 +214,10 @@ def show_result(step: str, outcome: Result) -> CaseStatus | None:
         rec = status.recommendation
         decision = {} if rec is None else {"kind": rec.kind.value, "new_level": rec.new_level}
         preset = {"besluit-nemen": {k: v for k, v in decision.items() if v is not None}}
-        links = step_links(NEXT_STEPS.get(CaseState(status.state), ()), prefill, preset)
+        team = status.referral.district_team if status.referral is not None else ()
+        if len(team) == 1:  # the district team answers a referral: their code, not whoever referred
+            preset[ANSWER_REFERRAL] = {"actor": team[0]}
+        links = step_links(next_steps(status), prefill, preset)
         create_markdown_artifact(
             markdown=result_markdown(step, outcome, status, links),
             description=f"Resultaat {STEP_TITLES.get(step, step)} {status.case_ref}",

@@ -23,6 +23,7 @@ from models.vocabulary import (
     Measure,
     NoActionReason,
     OverrideReason,
+    ReferralAnswer,
     Setting,
     Source,
     TriageOutcome,
@@ -266,7 +267,11 @@ class RespondToReferral(Form):
     model_config = ConfigDict(title="Verwijzing beantwoorden")
 
     case_ref: CaseRef
-    accepted: bool = Field(title="Verwijzing aanvaard", description="Uitvinken bij afwijzing.")
+    answer: ReferralAnswer = Field(
+        title="Antwoord",
+        description="Kies aanvaard of afgewezen: er is geen standaardkeuze. Bij afwijzing gaat de casus terug naar"
+        " school.",
+    )
     level_on_decline: int = Field(
         3, title="Niveau op school bij afwijzing", description="De casus gaat terug naar school.", ge=1, le=3
     )

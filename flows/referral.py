@@ -8,6 +8,7 @@ from __future__ import annotations
 from flows import forms
 from flows.common import Result, case_flow, commit
 from models.schooldays import today as amsterdam_today
+from models.vocabulary import ReferralAnswer
 from oja.config import get_policy
 from oja.services import referral as service
 
@@ -31,7 +32,7 @@ def respond_to_referral(form: forms.RespondToReferral) -> Result:
         "verwijzing-beantwoorden",
         service.respond_to_referral,
         case_ref=form.case_ref,
-        accepted=form.accepted,
+        accepted=form.answer == ReferralAnswer.ACCEPTED,
         level_on_decline=form.level_on_decline,
         actor=form.actor,
         today=amsterdam_today(),

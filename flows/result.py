@@ -14,9 +14,10 @@ import datetime as dt
 from collections.abc import Mapping
 
 from models.lifecycle import CaseState
+from models.vocabulary import ReferralStatus
 from notifications.render import long_date
 from oja.deployments import DEPLOYMENTS
-from oja.services.status import CaseStatus
+from oja.services.status import CaseStatus, ReferralLine
 from oja.services.worklist import Due
 
 # a step by its name in the Deployments menu, without its number: "01 Signaal registreren" -> "Signaal registreren"
@@ -37,7 +38,16 @@ DUE_TEXT: dict[Due, str] = {
     Due.REVIEW: "Volgende evaluatie",
     Due.DECISION: "Besluit na de evaluatie",
     Due.REFERRAL: "Antwoord van het wijkteam op de verwijzing",
+    Due.REFERRAL_CHECK: "Navragen bij het wijkteam of de leerling kan terugkeren",
+    Due.PLANNED_END: "Geplande einddatum van het plan",
 }
+
+
+REFERRAL_STEPS = ("verwijzen-specialistische-zorg", "verwijzing-beantwoorden", "terugkeer-uit-specialistische-zorg")
+
+
+def state_is_referral(status: CaseStatus) -> bool:
+    return status.state == CaseState.ESCALATED.value
 
 
 def _deadline(status: CaseStatus) -> str | None:
@@ -53,6 +63,37 @@ def _deadline(status: CaseStatus) -> str | None:
         return None
     late = " — **te laat**" if row.overdue else ""
     return f"{DUE_TEXT[row.due]}: uiterlijk {_day(row.due_on)}{late}."
+
+
+REFERRAL_STATUS_TEXT: dict[ReferralStatus, str] = {
+    ReferralStatus.SENT: "verzonden, wacht op antwoord",
+    ReferralStatus.ACCEPTED: "aanvaard",
+    ReferralStatus.DECLINED: "afgewezen",
+    ReferralStatus.RETURNED: "teruggekeerd naar school",
+}
+
+
+def _referral_lines(referral: ReferralLine) -> tuple[list[str], list[str]]:
+    """The referral's row in the table and what it means next: who answers, or the check after an acceptance."""
+    who = f"het wijkteam van {referral.municipality_code}"
+    row = [f"| Verwijzing | **{REFERRAL_STATUS_TEXT[referral.status]}** ({who}) |"]
+    team = f" ({', '.join(referral.district_team)})" if referral.district_team else ""
+    if referral.status is ReferralStatus.SENT:
+        return row, [
+            f"- Het antwoord is aan {who}{team}: zij krijgen de verwijzing per e-mail en beantwoorden haar met"
+            " **Antwoord wijkteam** (aanvaard of afgewezen)."
+        ]
+    if referral.status is ReferralStatus.ACCEPTED:
+        check = f" uiterlijk {_day(referral.check_on)}" if referral.check_on else ""
+        return row, [
+            f"- De verwijzing is aanvaard: de leerling krijgt specialistische zorg. De regiehouder gaat{check}"
+            f" navragen bij het wijkteam of de leerling kan terugkeren naar school (herinnering per e-mail).",
+            "- Kan de leerling terug, zet dan de stap **Terugkeer** op een gekozen niveau; daarna volgt een nieuw"
+            " plan.",
+        ]
+    if referral.status is ReferralStatus.DECLINED:
+        return row, [f"- De verwijzing is afgewezen door {who}: de casus is terug op school en een nieuw plan volgt."]
+    return row, []
 
 
 def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus, links: Mapping[str, str]) -> str:
@@ -74,6 +115,10 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
         lines.append(f"| Groepsarrangement | {status.group_code} |")
     if status.planned_end_on:
         lines.append(f"| Geplande einddatum | {_day(status.planned_end_on)} |")
+    referral_next: list[str] = []
+    if status.referral is not None and (state_is_referral(status) or step in REFERRAL_STEPS):
+        row, referral_next = _referral_lines(status.referral)
+        lines += row
     rec = status.recommendation
     if rec is not None:
         level = f" naar niveau {rec.new_level}" if rec.new_level else ""
@@ -82,6 +127,7 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
     deadline = _deadline(status)
     if deadline:
         lines.append(f"- {deadline}")
+    lines += referral_next
     state = CaseState(status.state)
     if state in (CaseState.PLAN_DRAFTED, CaseState.CONSENTED) and status.consent_needed:
         if status.consent_missing:

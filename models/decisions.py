@@ -12,7 +12,9 @@ The professional decides; the engine recommends, in this order (docs/domain.md,
    at the highest in-school level or when an earlier scale-up brought no progress;
 6. otherwise: continue.
 
-Every recommendation carries its reasons in plain Dutch: which rule, which scores.
+Every recommendation carries its reasons in plain Dutch: which rule, which scores. A plan's planned end within
+the warning term (policy), or past, is one more reason, whatever the rule: the decision is also whether the
+arrangement ends then or goes on (docs/domain.md, "The planned end").
 """
 
 from __future__ import annotations
@@ -49,6 +51,15 @@ class DecisionPolicy:
     consecutive_reviews: int = 2
     min_measurements: int = 6  # the four-point rule needs at least this many data points
     four_points: int = 4
+    planned_end_warning_school_days: int = 10  # a planned end this close (or past) is named among the reasons
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedEnd:
+    """The current plan's planned end as seen at the review: the day, and school days to it (negative: past)."""
+
+    on: dt.date
+    school_days_left: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,8 +128,40 @@ def recommend(
     scaled_up_on: dt.date | None = None,
     goal_count: int | None = None,
     policy: DecisionPolicy = DecisionPolicy(),
+    planned_end: PlannedEnd | None = None,
 ) -> Recommendation:
-    """The recommendation at the latest review in `reviews` (oldest first) for a case at `level` (1-3)."""
+    """The recommendation at the latest review in `reviews` (oldest first) for a case at `level` (1-3); a
+    planned end within the warning term (or past) is named among its reasons."""
+    rec = _recommend(
+        level=level, reviews=reviews, series=series, scaled_up_on=scaled_up_on, goal_count=goal_count, policy=policy
+    )
+    said = _planned_end_reason(planned_end, policy)
+    return rec if said is None else dataclasses.replace(rec, reasons=(*rec.reasons, said))
+
+
+def _planned_end_reason(end: PlannedEnd | None, policy: DecisionPolicy) -> str | None:
+    if end is None or end.school_days_left > policy.planned_end_warning_school_days:
+        return None
+    day, n = end.on.isoformat(), abs(end.school_days_left)
+    days = "1 schooldag" if n == 1 else f"{n} schooldagen"
+    if end.school_days_left > 0:
+        when = f"De geplande einddatum is {day}, over {days}"
+    elif end.school_days_left == 0:
+        when = f"De geplande einddatum is vandaag ({day})"
+    else:
+        when = f"De geplande einddatum ({day}) is {days} voorbij"
+    return f"{when}: besluit ook of het arrangement dan stopt (afsluiten of verlengen met een nieuw plan)."
+
+
+def _recommend(
+    *,
+    level: int,
+    reviews: list[ReviewFacts],
+    series: Sequence[GoalSeries],
+    scaled_up_on: dt.date | None,
+    goal_count: int | None,
+    policy: DecisionPolicy,
+) -> Recommendation:
     if not reviews:
         raise ValueError("a recommendation needs at least the review just held")
     current = reviews[-1]

@@ -8,7 +8,10 @@ A notice about a case goes, by its kind (`RULES`):
 - a triage or an erasure request coming up or due: the school's care coordinators; overdue, their team
   leads as well;
 - a late plan, late consent, a decision waiting: the regie holder, else the school's coordinators;
-- a referral, new or unanswered: the district team of the pupil's municipality.
+- a referral, new or unanswered: the district team of the pupil's municipality;
+- an accepted referral's check with the district team, a plan's planned end coming or today: the regie holder,
+  else the school's coordinators; once late (the check past the escalation threshold, the arrangement past its
+  planned end), their team leads as well.
 
 The weekly overview of what is coming (`NoticeKind.UPCOMING`) goes to whoever follows that deadline from
 day to day (`UPCOMING_RULES`): the regie holder alone for a review, the coordinators for a triage, the regie
@@ -103,6 +106,10 @@ def coordinators_and_team_leads(case: CaseParties, staffing: Staffing) -> Iterab
     return {*staffing.coordinators(case.school_code), *staffing.team_leads(case.school_code)}
 
 
+def regie_holder_else_coordinators_and_team_leads(case: CaseParties, staffing: Staffing) -> Iterable[str]:
+    return {*regie_holder_else_coordinators(case, staffing), *staffing.team_leads(case.school_code)}
+
+
 def district_team(case: CaseParties, staffing: Staffing) -> Iterable[str]:
     return staffing.district_team(case.municipality_code)
 
@@ -122,6 +129,12 @@ RULES: Mapping[NoticeKind, Rule] = {
     NoticeKind.ERASURE_REMINDER: coordinators,
     NoticeKind.ERASURE_DUE: coordinators,
     NoticeKind.ERASURE_OVERDUE: coordinators_and_team_leads,
+    NoticeKind.REFERRAL_CHECK_REMINDER: regie_holder_else_coordinators,
+    NoticeKind.REFERRAL_CHECK_DUE: regie_holder_else_coordinators,
+    NoticeKind.REFERRAL_CHECK_OVERDUE: regie_holder_else_coordinators_and_team_leads,
+    NoticeKind.PLANNED_END_REMINDER: regie_holder_else_coordinators,
+    NoticeKind.PLANNED_END_DUE: regie_holder_else_coordinators,
+    NoticeKind.PLANNED_END_PASSED: regie_holder_else_coordinators_and_team_leads,
 }
 
 # the weekly overview, by the deadline it shows (named by the kind of that deadline's notice on or after its day)

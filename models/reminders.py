@@ -35,6 +35,12 @@ class NoticeKind(StrEnum):
     ERASURE_REMINDER = "vernietiging_binnenkort"  # an erasure request must be decided within a few school days
     ERASURE_DUE = "vernietiging_vandaag"  # an erasure request must be decided today
     ERASURE_OVERDUE = "vernietiging_te_laat"  # an erasure request is past its legal term
+    REFERRAL_CHECK_REMINDER = "opvolging_binnenkort"  # an accepted referral: check with the district team soon
+    REFERRAL_CHECK_DUE = "opvolging_vandaag"  # an accepted referral: check with the district team today
+    REFERRAL_CHECK_OVERDUE = "opvolging_te_laat"  # the check is past the escalation threshold: team leads too
+    PLANNED_END_REMINDER = "einde_binnenkort"  # the plan's planned end comes in a few school days
+    PLANNED_END_DUE = "einde_vandaag"  # the plan's planned end is today
+    PLANNED_END_PASSED = "einde_te_laat"  # the arrangement goes on past its planned end: team leads too
 
 
 # the order in which a message lists the kinds: what is late first, the coming week last
@@ -43,16 +49,22 @@ KIND_PRIORITY: tuple[NoticeKind, ...] = (
     NoticeKind.REFERRAL_SENT,
     NoticeKind.REFERRAL_OPEN,
     NoticeKind.REVIEW_OVERDUE,
+    NoticeKind.REFERRAL_CHECK_OVERDUE,
+    NoticeKind.PLANNED_END_PASSED,
     NoticeKind.TRIAGE_OVERDUE,
     NoticeKind.PLAN_LATE,
     NoticeKind.CONSENT_LATE,
     NoticeKind.DECISION_DUE,
     NoticeKind.REVIEW_DUE,
+    NoticeKind.REFERRAL_CHECK_DUE,
+    NoticeKind.PLANNED_END_DUE,
     NoticeKind.TRIAGE_DUE,
     NoticeKind.ERASURE_DUE,
     NoticeKind.TRIAGE_REMINDER,
     NoticeKind.ERASURE_REMINDER,
     NoticeKind.REVIEW_REMINDER,
+    NoticeKind.REFERRAL_CHECK_REMINDER,
+    NoticeKind.PLANNED_END_REMINDER,
     NoticeKind.UPCOMING,
 )
 UPCOMING_SCHOOL_DAYS = 5  # the weekly overview shows the deadlines of the coming school week
@@ -135,6 +147,30 @@ def erasure_stage(school_days_left: int, *, before: tuple[int, ...]) -> Stage | 
     )
 
 
+def referral_check_stage(school_days_left: int, *, before: tuple[int, ...], escalate_after: int) -> Stage | None:
+    """An accepted referral's check with the district team: reminded like a review, escalated once late."""
+    return deadline_stage(
+        school_days_left=school_days_left,
+        before=before,
+        reminder=NoticeKind.REFERRAL_CHECK_REMINDER,
+        due=NoticeKind.REFERRAL_CHECK_DUE,
+        late=NoticeKind.REFERRAL_CHECK_OVERDUE,
+        late_after=escalate_after,
+    )
+
+
+def planned_end_stage(school_days_left: int, *, before: int) -> Stage | None:
+    """A plan's planned end: a warning `before` school days ahead (policy), the day itself, and once past it."""
+    return deadline_stage(
+        school_days_left=school_days_left,
+        before=(before,),
+        reminder=NoticeKind.PLANNED_END_REMINDER,
+        due=NoticeKind.PLANNED_END_DUE,
+        late=NoticeKind.PLANNED_END_PASSED,
+        late_after=1,
+    )
+
+
 def late_stage(school_days_left: int, kind: NoticeKind) -> Stage | None:
     """Plans and consent: one notice once the deadline has passed."""
     if school_days_left < 0:
@@ -171,6 +207,12 @@ _ERASURE_KINDS = frozenset({NoticeKind.ERASURE_REMINDER, NoticeKind.ERASURE_DUE,
 # The case states in which a notice of each kind is still true, checked just before its message is sent (issue 23:
 # "Nieuwe verwijzing" went out after the case had returned to school). An erasure request's notices hold while the
 # request is undecided, whatever its pupil's case does (`still_holds`). A new kind must say where it holds.
+_REFERRAL_CHECK_KINDS = (
+    NoticeKind.REFERRAL_CHECK_REMINDER,
+    NoticeKind.REFERRAL_CHECK_DUE,
+    NoticeKind.REFERRAL_CHECK_OVERDUE,
+)
+_PLANNED_END_KINDS = (NoticeKind.PLANNED_END_REMINDER, NoticeKind.PLANNED_END_DUE, NoticeKind.PLANNED_END_PASSED)
 HOLDS_IN: dict[NoticeKind, frozenset[str]] = {
     NoticeKind.REVIEW_REMINDER: frozenset({CaseState.ACTIVE.value}),
     NoticeKind.REVIEW_DUE: frozenset({CaseState.ACTIVE.value}),
@@ -183,6 +225,8 @@ HOLDS_IN: dict[NoticeKind, frozenset[str]] = {
     NoticeKind.DECISION_DUE: frozenset({CaseState.REVIEWED.value}),
     NoticeKind.REFERRAL_SENT: frozenset({CaseState.ESCALATED.value}),
     NoticeKind.REFERRAL_OPEN: frozenset({CaseState.ESCALATED.value}),
+    **dict.fromkeys(_REFERRAL_CHECK_KINDS, frozenset({CaseState.ESCALATED.value})),  # the referral accepted
+    **dict.fromkeys(_PLANNED_END_KINDS, frozenset({CaseState.ACTIVE.value, CaseState.REVIEWED.value})),
     NoticeKind.UPCOMING: _OPEN_STATES,  # the week's overview: any deadline of a case still open
     **dict.fromkeys(_ERASURE_KINDS, frozenset()),
 }

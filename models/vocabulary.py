@@ -125,6 +125,14 @@ class ReferralStatus(StrEnum):
     RETURNED = "teruggekeerd"  # the pupil came back from specialised care into school
 
 
+class ReferralAnswer(StrEnum):
+    """The district team's answer to a referral, picked on its form: no default, so leaving the form alone answers
+    nothing (the values are those of `ReferralStatus` the answer gives the referral)."""
+
+    ACCEPTED = "aanvaard"  # specialised care follows; the regie holder checks with the district team later
+    DECLINED = "afgewezen"  # the case returns to school at the level chosen on the form
+
+
 class Setting(StrEnum):
     INDIVIDUAL = "individueel"
     GROUP = "groep"

@@ -87,6 +87,12 @@ class Policy(BaseModel):
     triage_reminder_school_days: tuple[int, ...] = Field((2,), description="triage reminders before the norm ends")
     weekly_digest_weekday: int = Field(0, ge=0, le=4, description="0 Monday .. 4 Friday")
     referral_followup_school_days: int = Field(5, ge=1, le=60, description="unanswered referral: remind")
+    referral_check_school_days: int = Field(
+        30, ge=5, le=120, description="accepted referral: check with the district team whether the pupil can return"
+    )
+    planned_end_warning_school_days: int = Field(
+        10, ge=1, le=60, description="warn the regie holder this many school days before a plan's planned end"
+    )
     overdue_escalation_school_days: int = Field(5, ge=1, le=60, description="overdue review goes to team lead")
     max_hours_per_week: float = Field(20.0, gt=0, le=40, description="most hours a week in one intervention")
     max_plan_weeks: int = Field(104, ge=4, le=260, description="longest planned duration of a plan")
@@ -113,6 +119,7 @@ class Policy(BaseModel):
             goals_met_from=self.goals_met_from,
             consecutive_reviews=self.consecutive_reviews,
             min_measurements=self.min_measurements,
+            planned_end_warning_school_days=self.planned_end_warning_school_days,
         )
 
     @field_validator("reminder_school_days", "triage_reminder_school_days")

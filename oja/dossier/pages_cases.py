@@ -26,7 +26,7 @@ from oja.dossier.security import Refused, User, csrf_ok, first_page, logged, pag
 from oja.services.dossier import describe_goals, my_cases, pupil_in_scope
 from oja.services.dossier_case import case_view
 from oja.services.retention import export_pupil
-from oja.services.worklist import NEXT_STEPS
+from oja.services.worklist import ANSWER_REFERRAL, steps_after
 
 router = APIRouter()
 deployments = DeploymentIds(DEPLOYMENTS)
@@ -45,6 +45,14 @@ def step_link(flow: str, values: Mapping[str, object]) -> str | None:
     return form_url(ui, ids[flow], values) if flow in ids and ui else None
 
 
+def case_step_link(flow: str, case_ref: str, user: User) -> str | None:
+    """The link to a case's step, filled in with the case and the user's own code; none to the answer to a referral
+    for anyone but a district team (only the pupil's district team answers: anyone else's code is refused)."""
+    if flow == ANSWER_REFERRAL and user.role != Role.DISTRICT_TEAM.value:
+        return None
+    return step_link(flow, {"case_ref": case_ref, "actor": user.code})
+
+
 @router.get("/")
 def home(request: Request, geregistreerd: str = "", geimporteerd: str = "", alle: str = "") -> Response:
     def body(session: Session, user: User) -> Response:
@@ -56,7 +64,7 @@ def home(request: Request, geregistreerd: str = "", geimporteerd: str = "", alle
         shown = [row.pupil_ref for row in rows] + [row.pupil_ref for row in without]
         logged(session, request, user, AccessAction.VIEW_WORKLIST, pupil_refs=shown)  # what is on the page
         school = user.actor.school_code
-        cases = [(row, step_link(row.next_step, {"case_ref": row.case_ref, "actor": user.code})) for row in rows]
+        cases = [(row, case_step_link(row.next_step, row.case_ref, user)) for row in rows]
         pupils = [
             (row, step_link(row.next_step, {"pupil_ref": row.pupil_ref, "school_code": school, "actor": user.code}))
             for row in without
@@ -95,8 +103,8 @@ def case_page(request: Request, case_ref: str, opgeslagen: str = "") -> Response
             raise Refused(AccessAction.VIEW_CASE, NO_CASES, case_ref=case_ref.upper()[:20])
         view = case_view(session, user.actor, case_ref, today=amsterdam_today(), policy=get_policy())
         logged(session, request, user, AccessAction.VIEW_CASE, case_ref=view.case_ref, pupil_refs=[view.pupil.ref])
-        values = {"case_ref": view.case_ref, "actor": user.code}
-        steps = [(step_title(flow), step_link(flow, values)) for flow in NEXT_STEPS.get(CaseState(view.state), ())]
+        flows = steps_after(CaseState(view.state), view.next_step)
+        steps = [(step_title(flow), case_step_link(flow, view.case_ref, user)) for flow in flows]
         return page(
             request,
             "case.html",

@@ -2,7 +2,8 @@
 each school's worklist shows (`oja.services.worklist`), so both follow the same rules.
 
 The next review of an active arrangement, the triage norm, a joint plan and consent to come, a referral's
-follow-up, a review's decision still to take, an erasure request's legal term.
+follow-up (unanswered: the district team; accepted: the check with the district team), a plan's planned end, a
+review's decision still to take, an erasure request's legal term.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from models.lifecycle import CaseState
 from models.recipients import CaseParties
 from models.reminders import NoticeKind
 from models.schooldays import SchoolCalendar, add_school_days
-from models.tables import Case, ErasureRequest, Intervention, Pupil, Referral, Review
+from models.tables import Case, ErasureRequest, Intervention, Plan, Pupil, Referral, Review
 from models.vocabulary import ReferralStatus
 from oja.config import Policy
 from oja.services.reads import current_plans
@@ -112,6 +113,42 @@ class Deadlines:
         for case_id, ref, school, referred_on, municipality in self._rows(stmt):
             due = add_school_days(referred_on, self.policy.referral_followup_school_days, self.calendars[school])
             yield Deadline(case_id, ref, CaseParties(school, municipality_code=municipality), due, since=referred_on)
+
+    def accepted_referrals(self) -> Iterator[Deadline]:
+        """Referrals the district team accepted, the pupil not yet back: the regie holder checks with the district
+        team the check term after the answer (any `until`). `since`: the day of the answer."""
+        columns = _columns(
+            Case.id,
+            Case.ref,
+            Case.school_code,
+            Referral.responded_on,
+            Referral.municipality_code,
+            Case.regie_holder_code,
+        )
+        stmt = (
+            sa.select(*columns)
+            .join(Referral, col(Referral.case_id) == col(Case.id))
+            .where(col(Case.state) == CaseState.ESCALATED.value, col(Referral.status) == ReferralStatus.ACCEPTED.value)
+        )
+        for case_id, ref, school, answered_on, municipality, regie in self._rows(stmt):
+            due = add_school_days(answered_on, self.policy.referral_check_school_days, self.calendars[school])
+            parties = CaseParties(school, regie, municipality_code=municipality)
+            yield Deadline(case_id, ref, parties, due, since=answered_on)
+
+    def planned_ends(self) -> Iterator[Deadline]:
+        """The planned end of the current plan of a running arrangement (active, or reviewed and awaiting its
+        decision)."""
+        plan = current_plans()
+        columns = _columns(Case.id, Case.ref, Case.school_code, Plan.planned_end_on, Case.regie_holder_code)
+        running = (CaseState.ACTIVE.value, CaseState.REVIEWED.value)
+        stmt = (
+            sa.select(*columns)
+            .join(plan, plan.c.case_id == col(Case.id))
+            .join(Plan, col(Plan.id) == plan.c.id)
+            .where(col(Case.state).in_(running))
+        )
+        for case_id, ref, school, end, regie in self._rows(stmt, Plan.planned_end_on):
+            yield Deadline(case_id, ref, CaseParties(school, regie), end)
 
     def decisions(self) -> Iterator[Deadline]:
         """Reviewed cases whose decision is not taken, due the decision term after their latest review (any `until`).

@@ -12,10 +12,10 @@ import datetime as dt
 from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
-from models.decisions import GoalSeries, Recommendation, ReviewFacts, recommend
+from models.decisions import GoalSeries, PlannedEnd, Recommendation, ReviewFacts, recommend
 from models.errors import IllegalTransition, InvalidInput
 from models.lifecycle import Action, AuditAction, CaseState
-from models.schooldays import add_school_weeks, next_school_day
+from models.schooldays import SchoolCalendar, SchoolDayIndex, add_school_weeks, next_school_day
 from models.tables import (
     Decision,
     Goal,
@@ -198,7 +198,18 @@ def recommendation(session: Session, *, case_ref: str, policy: Policy, for_updat
         scaled_up_on=scaled_up_on,
         goal_count=len(goals),
         policy=policy.decision_policy(),
+        planned_end=_planned_end(
+            plan.planned_end_on, facts[-1].held_on if facts else None, case_calendar(session, case)
+        ),
     )
+
+
+def _planned_end(end: dt.date, held_on: dt.date | None, calendar: SchoolCalendar) -> PlannedEnd | None:
+    """The plan's planned end as seen on the day of the latest review: school days from that day to it."""
+    if held_on is None:
+        return None
+    index = SchoolDayIndex(calendar, min(held_on, end), max(held_on, end))
+    return PlannedEnd(end, index.between(held_on, end))
 
 
 DECISION_ACTIONS = {

@@ -2,7 +2,8 @@
 
 Read by the lifecycle flows after each change (`flows/result.py`): the consents still missing and from
 whom, the goals with the numbers the review form asks for, after a review the engine's recommendation for
-the decision still to take, and the case's row of its school's worklist
+the decision still to take, the latest referral (its answer, who answers, the follow-up date), the steps that
+can follow (`next_steps`), and the case's row of its school's worklist
 (`oja.services.worklist`: the next deadline by the sweep's own rules). Codes and dates only, never
 personal data: it is shown in Prefect.
 """
@@ -17,13 +18,16 @@ from sqlmodel import Session, col, select
 from models.decisions import Recommendation
 from models.identity import age_on, required_consent
 from models.lifecycle import CaseState
-from models.tables import Goal
+from models.schooldays import add_school_days
+from models.tables import Goal, Professional, Referral
+from models.vocabulary import ReferralStatus, Role
 from oja.config import Policy
+from oja.services.calendar import school_calendar
 from oja.services.planning import granted_parties
 from oja.services.pupils import parents_with_authority
 from oja.services.reads import born, current_group, current_plan, find_case, pupil_of
 from oja.services.review import recommendation
-from oja.services.worklist import WorklistRow, worklist
+from oja.services.worklist import NEXT_STEPS, WorklistRow, steps_after, worklist
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +37,18 @@ class GoalLine:
     measure: str  # models.vocabulary.Measure
     baseline: float
     target: float
+
+
+@dataclasses.dataclass(frozen=True)
+class ReferralLine:
+    """The case's latest referral to specialised care, in codes and dates."""
+
+    status: ReferralStatus
+    municipality_code: str  # whose district team answers it
+    referred_on: dt.date
+    responded_on: dt.date | None
+    check_on: dt.date | None  # accepted: when the regie holder checks with the district team (policy)
+    district_team: tuple[str, ...]  # the professional codes of that district team
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +68,38 @@ class CaseStatus:
     worklist: tuple[WorklistRow, ...]  # the school's worklist after the step
     row: WorklistRow | None  # this case's row in it: its next deadline (None once closed)
     recommendation: Recommendation | None = None  # reviewed: what the engine recommends deciding
+    referral: ReferralLine | None = None  # the latest referral, if the case was ever referred
+
+
+def next_steps(status: CaseStatus) -> tuple[str, ...]:
+    """The flows of the steps that can follow now, the usual one first: escalated, the district team's answer
+    while the referral waits for it, else (accepted) the return to school; never the answer twice."""
+    if status.row is not None:
+        return steps_after(CaseState(status.state), status.row.next_step)
+    return NEXT_STEPS.get(CaseState(status.state), ())
+
+
+def _referral(session: Session, case_id: int | None, school_code: str, policy: Policy) -> ReferralLine | None:
+    latest = session.exec(select(Referral).where(Referral.case_id == case_id).order_by(col(Referral.id).desc())).first()
+    if latest is None:
+        return None
+    check_on = None
+    if latest.status == ReferralStatus.ACCEPTED.value and latest.responded_on is not None:
+        calendar = school_calendar(session, school_code)
+        check_on = add_school_days(latest.responded_on, policy.referral_check_school_days, calendar)
+    team = session.exec(
+        select(Professional.code).where(
+            Professional.role == Role.DISTRICT_TEAM.value, Professional.municipality_code == latest.municipality_code
+        )
+    ).all()
+    return ReferralLine(
+        ReferralStatus(latest.status),
+        latest.municipality_code,
+        latest.referred_on,
+        latest.responded_on,
+        check_on,
+        tuple(sorted(team)),
+    )
 
 
 def case_status(session: Session, *, case_ref: str, today: dt.date, policy: Policy) -> CaseStatus:
@@ -87,4 +135,5 @@ def case_status(session: Session, *, case_ref: str, today: dt.date, policy: Poli
             if case.state == CaseState.REVIEWED.value
             else None
         ),
+        referral=_referral(session, case.id, case.school_code, policy),
     )

@@ -127,7 +127,8 @@ class _Day:
     def start(cls, session: Session, day: dt.date, policy: Policy, directory: _Directory) -> _Day:
         in_school = frozenset(code for code, c in directory.calendars.items() if is_school_day(day, c))
         weekly = day.weekday() == policy.weekly_digest_weekday
-        ahead = max(policy.reminder_school_days + policy.triage_reminder_school_days)
+        ahead = max((*policy.reminder_school_days, *policy.triage_reminder_school_days))
+        ahead = max(ahead, policy.planned_end_warning_school_days)
         ahead = max(ahead, reminders.UPCOMING_SCHOOL_DAYS) if weekly else ahead
         horizon = max((add_school_days(day, ahead, c) for c in directory.index), default=day)
         return cls(day, policy, directory, Deadlines(session, directory.calendars, policy, in_school, horizon), weekly)
@@ -173,6 +174,12 @@ def _candidates(session: Session, day: dt.date, policy: Policy, directory: _Dire
     for deadline in d.deadlines.referrals():  # not answered within the follow-up term
         open_days = d.directory.school_days(deadline.parties.school_code, deadline.since or d.day, d.day)
         out += d.candidates(deadline, reminders.referral_open_stage(d.left(deadline), open_days=open_days))
+    for deadline in d.deadlines.accepted_referrals():  # the check with the district team after an acceptance
+        stage = reminders.referral_check_stage(d.left(deadline), before=before, escalate_after=escalate)
+        out += d.candidates(deadline, stage)
+    for deadline in d.deadlines.planned_ends():  # a warning before the planned end, the day, past it
+        stage = reminders.planned_end_stage(d.left(deadline), before=policy.planned_end_warning_school_days)
+        out += d.candidates(deadline, stage)
     for deadline in d.deadlines.decisions():  # a review's decision not taken by its due day
         out += d.candidates(deadline, reminders.decision_stage(d.left(deadline)))
     for deadline in d.deadlines.erasures():  # reminders, the due day, past the legal term

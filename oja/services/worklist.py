@@ -1,10 +1,11 @@
 """A school's worklist: its open cases, most urgent first, with the next deadline and the next step.
 
 The deadlines are the sweep's (`oja.services.deadlines.Deadlines`: the review, the triage norm, the plan, consent,
-an unanswered referral), read for one school whatever their date; a reviewed case waits for its decision, due
-on the day of the review (the day `flows/review.py`'s reminder names). A deadline is overdue once a school day
-of the school has passed since it, the count the sweep's reminders use. Codes only: the case's reference,
-state, level and urgency, the regie holder's professional code; never a pupil's name, BSN or birth date.
+an unanswered referral, the check with the district team after an accepted one, the plan's planned end), read for
+one school whatever their date; a reviewed case waits for its decision, due on the day of the review (the day
+`flows/review.py`'s reminder names). A deadline is overdue once a school day of the school has passed since it, the
+count the sweep's reminders use. Codes only: the case's reference, state, level and urgency, the regie holder's
+professional code; never a pupil's name, BSN or birth date.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Due(StrEnum):
     REVIEW = "evaluatie"  # the next review of the arrangement
     DECISION = "besluit"  # the decision after a review
     REFERRAL = "verwijzing-opvolgen"  # the district team's answer to a referral
+    REFERRAL_CHECK = "verwijzing-navragen"  # accepted: the regie holder checks with the district team
+    PLANNED_END = "einde"  # the current plan's planned end
 
 
 # the steps that can follow each state, the usual next one first: the Prefect flows (and deployments) that
@@ -48,13 +51,23 @@ NEXT_STEPS: dict[CaseState, tuple[str, ...]] = {
     CaseState.PLANNING: ("plan-opstellen",),
     CaseState.PLAN_DRAFTED: ("toestemming-vastleggen", "plan-opstellen"),
     CaseState.CONSENTED: ("arrangement-starten",),
-    CaseState.ACTIVE: ("evaluatie-vastleggen", "meting-vastleggen"),
+    # an acute concern between reviews: a referral outside a review (09)
+    CaseState.ACTIVE: ("evaluatie-vastleggen", "meting-vastleggen", "verwijzen-specialistische-zorg"),
     CaseState.REVIEWED: ("besluit-nemen",),
     # once the district team has answered; before, the answer (ANSWER_REFERRAL) comes first
     CaseState.ESCALATED: ("terugkeer-uit-specialistische-zorg", "verwijzing-beantwoorden"),
     CaseState.CLOSED: ("casus-heropenen",),
 }
 ANSWER_REFERRAL = "verwijzing-beantwoorden"  # escalated, the referral still waiting for the district team
+
+
+def steps_after(state: CaseState, next_step: str) -> tuple[str, ...]:
+    """The steps a case page or a result offers, the usual one first. Escalated, only the one `next_step` names
+    (`WorklistRow.next_step`): the district team's answer while the referral waits for it, else the return; the
+    answer is never offered once given."""
+    return (next_step,) if state is CaseState.ESCALATED else NEXT_STEPS.get(state, ())
+
+
 LATE_KINDS = {NoticeKind.PLAN_LATE: Due.PLAN, NoticeKind.CONSENT_LATE: Due.CONSENT}
 COLUMNS = ("Referentie", "Status", "Niveau", "Volgende termijn", "Wat", "Regiehouder", "Volgende stap")
 OVERDUE = "**te laat**"
@@ -105,6 +118,8 @@ def _deadlines(
         *((d.case_id, _Next(d.due_on, Due.TRIAGE)) for d in deadlines.triages()),
         *((d.case_id, _Next(d.due_on, LATE_KINDS[kind])) for kind, d in deadlines.late()),
         *referrals,
+        *((d.case_id, _Next(d.due_on, Due.REFERRAL_CHECK)) for d in deadlines.accepted_referrals()),
+        *((d.case_id, _Next(d.due_on, Due.PLANNED_END)) for d in deadlines.planned_ends()),
         *((d.case_id, _Next(d.due_on, Due.DECISION)) for d in deadlines.decisions()),
     ]
     nearest: dict[int, _Next] = {}

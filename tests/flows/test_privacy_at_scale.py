@@ -243,7 +243,7 @@ def drill(pupils: list[dict], today: dt.date) -> dict:
             if escalate and len(p["ref"]) and int(p["ref"][-1]) % 2:
                 f_referral.respond_to_referral.fn(
                     forms.RespondToReferral(
-                        case_ref=ref, accepted=False, level_on_decline=2, actor=f"PRF-WT{p['gm'][-3:]}"
+                        case_ref=ref, answer="afgewezen", level_on_decline=2, actor=f"PRF-WT{p['gm'][-3:]}"
                     )
                 )
                 seen[ReturnReason.REFERRAL_DECLINED] += 1

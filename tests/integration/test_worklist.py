@@ -166,7 +166,8 @@ def region(engine) -> dict[str, str]:
         "reviewed_late": r.reviewed(dt.date(2027, 1, 4), dt.date(2027, 2, 18)),
         "referred_late": r.referred(dt.date(2027, 2, 8)),  # the district team's answer: 5 school days, 15 Feb
         "referred": r.referred(DAY),  # 8 Mar
-        "accepted": r.referred(dt.date(2027, 2, 8), accepted=True),  # no deadline: back from specialised care
+        # accepted: the regie holder checks with the district team 30 school days on (policy), 30 Mar
+        "accepted": r.referred(dt.date(2027, 2, 8), accepted=True),
     }
     cases["closed"] = r.closed(DAY)
     cases["other_school"] = r.signal(dt.date(2027, 2, 1), school="50CD", actor="PRF-5")
@@ -199,9 +200,16 @@ EXPECTED = {
     "referred": ("geescaleerd", Due.REFERRAL, dt.date(2027, 3, 8), NOT_LATE, None, "verwijzing-beantwoorden"),
     "triage": ("wacht_op_triage", Due.TRIAGE, dt.date(2027, 3, 15), NOT_LATE, None, "triage"),
     "drafted": ("plan_opgesteld", Due.CONSENT, dt.date(2027, 3, 15), NOT_LATE, "PRF-1", "toestemming-vastleggen"),
+    "accepted": (
+        "geescaleerd",
+        Due.REFERRAL_CHECK,
+        dt.date(2027, 3, 30),
+        NOT_LATE,
+        None,
+        "terugkeer-uit-specialistische-zorg",
+    ),
     "active": ("actief", Due.REVIEW, dt.date(2027, 4, 13), NOT_LATE, "PRF-1", "evaluatie-vastleggen"),
     "consented": ("toestemming_compleet", None, None, NOT_LATE, "PRF-1", "arrangement-starten"),
-    "accepted": ("geescaleerd", None, None, NOT_LATE, None, "terugkeer-uit-specialistische-zorg"),
 }
 
 

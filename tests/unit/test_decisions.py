@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.decisions import DecisionPolicy, GoalSeries, RecommendationRule, ReviewFacts, four_point, recommend
+from models.decisions import (
+    DecisionPolicy,
+    GoalSeries,
+    PlannedEnd,
+    RecommendationRule,
+    ReviewFacts,
+    four_point,
+    recommend,
+)
 from models.lifecycle import CaseState, level_after, next_state
 from models.vocabulary import DecisionKind
 from oja.services import DECISION_ACTIONS
@@ -162,3 +170,26 @@ def test_every_recommendation_is_a_legal_step_from_the_reviewed_state(level, rev
     next_state(CaseState.REVIEWED, action)  # raises if illegal
     assert level_after(action, level, r.new_level) in range(0, 5)
     assert r.reasons and all(isinstance(x, str) and x for x in r.reasons)
+
+
+@pytest.mark.parametrize(
+    ("left", "said"),
+    [
+        (11, None),
+        (10, "De geplande einddatum is 2027-04-12, over 10 schooldagen"),
+        (0, "De geplande einddatum is vandaag (2027-04-12)"),
+        (-3, "De geplande einddatum (2027-04-12) is 3 schooldagen voorbij"),
+    ],
+)
+def test_a_planned_end_within_the_warning_term_is_among_the_reasons(left, said):
+    end = PlannedEnd(dt.date(2027, 4, 12), left)
+    rec = recommend(level=2, reviews=[review(D1, 0)], planned_end=end, policy=DecisionPolicy())
+    plain = recommend(level=2, reviews=[review(D1, 0)])
+    assert (rec.kind, rec.rule, rec.new_level) == (plain.kind, plain.rule, plain.new_level)  # a reason, not a rule
+    extra = [r for r in rec.reasons if r not in plain.reasons]
+    if said is None:
+        assert extra == []
+    else:
+        assert (
+            len(extra) == 1 and extra[0].startswith(said) and "(afsluiten of verlengen met een nieuw plan)" in extra[0]
+        )

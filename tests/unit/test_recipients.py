@@ -44,6 +44,12 @@ WITHOUT_REGIE = CaseParties("B", workers=frozenset({"JH-3"}))
         (K.ERASURE_REMINDER, ("ZC-A1", "ZC-A2"), ("ZC-B",)),
         (K.ERASURE_DUE, ("ZC-A1", "ZC-A2"), ("ZC-B",)),
         (K.ERASURE_OVERDUE, ("TL-A", "ZC-A1", "ZC-A2"), ("TL-ALL", "ZC-B")),
+        (K.REFERRAL_CHECK_REMINDER, ("JH-1",), ("ZC-B",)),  # the regie holder checks with the district team
+        (K.REFERRAL_CHECK_DUE, ("JH-1",), ("ZC-B",)),
+        (K.REFERRAL_CHECK_OVERDUE, ("JH-1", "TL-A"), ("TL-ALL", "ZC-B")),  # late: the team leads as well
+        (K.PLANNED_END_REMINDER, ("JH-1",), ("ZC-B",)),
+        (K.PLANNED_END_DUE, ("JH-1",), ("ZC-B",)),
+        (K.PLANNED_END_PASSED, ("JH-1", "TL-A"), ("TL-ALL", "ZC-B")),
     ],
 )
 def test_each_kind_of_notice_goes_to_those_its_rule_names(kind, with_regie, without_regie):

@@ -78,3 +78,31 @@ def test_every_kind_of_notice_says_in_which_case_states_it_still_holds():
     assert still_holds(NoticeKind.ERASURE_DUE, None, request_open=True)  # a pupil without a case
     assert not still_holds(NoticeKind.ERASURE_DUE, CaseState.CLOSED, request_open=False)
     assert not still_holds("onbekend", CaseState.ACTIVE, request_open=True)
+
+
+def test_an_accepted_referral_is_checked_like_a_review_and_escalates_once_late():
+    from models.reminders import referral_check_stage
+
+    kinds = {n: referral_check_stage(n, before=(5, 1), escalate_after=5) for n in (6, 5, 1, 0, -4, -5)}
+    assert {n: (s.kind, s.stage) if s else None for n, s in kinds.items()} == {
+        6: None,
+        5: (NoticeKind.REFERRAL_CHECK_REMINDER, 5),
+        1: (NoticeKind.REFERRAL_CHECK_REMINDER, 1),
+        0: (NoticeKind.REFERRAL_CHECK_DUE, 0),
+        -4: None,
+        -5: (NoticeKind.REFERRAL_CHECK_OVERDUE, -5),
+    }
+
+
+def test_the_planned_end_warns_on_the_policy_day_on_the_day_and_once_past():
+    from models.reminders import planned_end_stage
+
+    stages = {n: planned_end_stage(n, before=10) for n in (11, 10, 3, 0, -1, -20)}
+    assert {n: (s.kind, s.stage) if s else None for n, s in stages.items()} == {
+        11: None,
+        10: (NoticeKind.PLANNED_END_REMINDER, 10),
+        3: (NoticeKind.PLANNED_END_REMINDER, 10),
+        0: (NoticeKind.PLANNED_END_DUE, 0),
+        -1: (NoticeKind.PLANNED_END_PASSED, -1),
+        -20: (NoticeKind.PLANNED_END_PASSED, -1),
+    }
