@@ -55,7 +55,15 @@ def test_the_migrations_build_and_remove_the_schema_on_postgresql(pg_url):
 
 # The codes before 0008 were the enums' member names in lower case, but for the two erasure decisions.
 RENAMED = {"erasure_toegewezen": AuditAction.ERASURE_GRANTED, "erasure_afgewezen": AuditAction.ERASURE_REFUSED}
-NOTICE_KINDS = {k.name.lower(): k.value for k in NoticeKind}
+NOTICE_AFTER_0008 = {  # the follow-up of an accepted referral and the planned end (issue 23): no English code
+    NoticeKind.REFERRAL_CHECK_REMINDER,
+    NoticeKind.REFERRAL_CHECK_DUE,
+    NoticeKind.REFERRAL_CHECK_OVERDUE,
+    NoticeKind.PLANNED_END_REMINDER,
+    NoticeKind.PLANNED_END_DUE,
+    NoticeKind.PLANNED_END_PASSED,
+}
+NOTICE_KINDS = {k.name.lower(): k.value for k in NoticeKind if k not in NOTICE_AFTER_0008}
 OLD_STATES = [s.name.lower() for s in CaseState]
 AFTER_0008 = {AuditAction.DESCRIBE_GOALS}  # actions that came after 0008: no English code to translate
 OLD_ACTIONS = [a.name.lower() for a in AuditAction if a.value not in RENAMED.values() and a not in AFTER_0008] + list(
@@ -198,7 +206,7 @@ def _check_0008(url: str) -> None:
     with engine.begin() as conn:
         _insert_old_codes(conn)
         old = _codes(conn)
-    assert len(old["auditrecord"]) == len(AuditAction) - len(AFTER_0008) + 1 and len(old["notice"]) == len(NoticeKind)
+    assert len(old["auditrecord"]) == len(AuditAction) - len(AFTER_0008) + 1 and len(old["notice"]) == len(NOTICE_KINDS)
 
     migrate.upgrade(url)
     with engine.connect() as conn:
