@@ -33,7 +33,7 @@ def test_a_form_left_untouched_declines_nothing():
 
 
 def _status(state: str, referral: ReferralLine) -> CaseStatus:
-    return CaseStatus(REF, "10HV", state, 4, "PRF-0001", None, (), (), (), (), None, referral=referral)
+    return CaseStatus(REF, "10HV", state, 4, "PRF-0001", None, None, (), (), (), (), None, referral=referral)
 
 
 def test_the_result_names_the_answer_and_the_follow_up():
