@@ -42,6 +42,7 @@ from oja.config import Policy
 from oja.services import audit
 from oja.services.kernel import CaseOutcome, access_actor, case_outcome, case_scope, load_actor, load_pupil
 from oja.services.reads import current_plan, current_plans, find_case, ref_of
+from oja.services.retention import export_pupil
 from oja.services.worklist import Due, WorklistRow, worklists
 
 REGISTER_SIGNAL = "signaal-registreren"  # the flow that opens a case for a pupil without an open one
@@ -297,6 +298,8 @@ def describe_goals(
     (`AccessDenied`), a closed case or one without a plan, an unknown goal number, a text too long or with control
     characters. `today` is the working day, as for every use case; the texts do not depend on it."""
     case = case_in_scope(session, actor, case_ref, "describe_goals", lock=True)
+    if not access.may_describe_goals(actor):
+        raise AccessDenied(actor.code, "describe_goals", ref_of(case), access.GOALS_RULE)
     if case.state == CaseState.CLOSED.value:
         raise InvalidInput(
             "case_ref", f"casus {case.ref} is gesloten: heropen de casus eerst om de doelen te beschrijven"
@@ -347,3 +350,20 @@ def goal_text(value: object, field: str) -> str | None:
     if any(ch not in "\n\t" and unicodedata.category(ch) in INVISIBLE for ch in text):
         raise InvalidInput(field, "mag geen stuurtekens of onzichtbare tekens bevatten (wel regelovergangen)")
     return text
+
+
+def subject_access(session: Session, actor: Actor, pupil_ref: str) -> dict[str, Any]:
+    """The pupil's subject-access export (AVG art. 15) as the actor may give it: a school role only
+    (`models.access.may_export`), else `AccessDenied`. The pupil's own school, the parents' channel, gets everything
+    held (`retention.export_pupil`); a school that holds an earlier case of the pupil only the cases in its scope,
+    without the erasure requests (the pupil's own school handles those)."""
+    if not access.may_export(actor):
+        raise AccessDenied(actor.code, "export_pupil", (pupil_ref or "").strip().upper()[:12], access.EXPORT_RULE)
+    pupil = pupil_in_scope(session, actor, pupil_ref, action="export_pupil")
+    data = export_pupil(session, pupil.ref)
+    if pupil.school_code == actor.school_code:
+        return data
+    allowed = {scope.ref for scope in _scopes_of(session, pupil) if access.may_act(actor, scope)}
+    data["cases"] = [c for c in data["cases"] if c["case"]["ref"] in allowed]
+    del data["erasure_requests"]
+    return data

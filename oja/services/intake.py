@@ -93,12 +93,17 @@ def register_signal(
     open_case = session.exec(
         select(Case).where(Case.pupil_id == pupil.id, Case.state != CaseState.CLOSED.value).with_for_update()
     ).first()
-    scope = (
+    scope = (  # a signal belongs to the pupil's school, whatever school the form names
         case_scope(session, open_case)
         if open_case is not None
-        else access.CaseScope(pupil.ref, school.code, pupil.municipality_code)
+        else access.CaseScope(pupil.ref, pupil.school_code, pupil.municipality_code)
     )
     access.check(access_actor(who), scope, "register_signal")
+    if school.code != pupil.school_code:
+        raise InvalidInput(
+            "school_code",
+            f"een signaal hoort bij de school van de leerling: {pupil.ref} staat ingeschreven op {pupil.school_code}",
+        )
     if open_case is not None:
         transition(session, open_case, Action.JOIN_SIGNAL, who, reason=f"source={source};urgency={urgency}")
         if URGENCY_RANK[urgency] > URGENCY_RANK[open_case.urgency]:
