@@ -41,7 +41,7 @@ from models.vocabulary import Role
 from oja.config import Policy
 from oja.services import audit
 from oja.services.kernel import CaseOutcome, access_actor, case_outcome, case_scope, load_actor, load_pupil
-from oja.services.reads import current_plan, current_plans, find_case, ref_of
+from oja.services.reads import episode_plan, episode_plans, find_case, ref_of
 from oja.services.retention import export_pupil
 from oja.services.worklist import Due, WorklistRow, worklists
 
@@ -139,7 +139,7 @@ def my_cases(session: Session, actor: Actor, *, today: dt.date, policy: Policy, 
     columns = (Case.id, Case.ref, Case.school_code, Pupil.municipality_code, Pupil.given_name, Pupil.family_name)
     stmt = sa.select(*(col(c) for c in columns), col(Pupil.birth_date), col(Pupil.ref).label("pupil_ref"))
     found = session.connection().execute(stmt.join(Pupil, col(Pupil.id) == col(Case.pupil_id)).where(*open_case))
-    plan = current_plans()
+    plan = episode_plans()
     delivering = (
         sa.select(plan.c.case_id, col(Intervention.provider_code))
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
@@ -181,7 +181,7 @@ def _in_reach(actor: Actor, kind: Reach) -> sa.ColumnElement[bool]:
         return col(Case.school_code) == actor.school_code
     if kind is Reach.DISTRICT:
         return col(Pupil.municipality_code) == actor.municipality_code
-    plan = current_plans()
+    plan = episode_plans()
     delivers = (
         sa.select(plan.c.case_id)
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
@@ -192,7 +192,7 @@ def _in_reach(actor: Actor, kind: Reach) -> sa.ColumnElement[bool]:
 
 def _own(actor: Actor) -> sa.ColumnElement[bool]:
     """The cases whose current plan has the actor delivering an intervention, or as regie holder."""
-    plan = current_plans()
+    plan = episode_plans()
     delivers = (
         sa.select(plan.c.case_id)
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
@@ -266,7 +266,7 @@ def _scopes_of(session: Session, pupil: Pupil) -> list[CaseScope]:
     """What decides access to each of the pupil's cases (`kernel.case_scope`), in two queries."""
     stmt = sa.select(col(Case.id), col(Case.ref), col(Case.school_code)).where(col(Case.pupil_id) == pupil.id)
     cases = session.connection().execute(stmt).all()
-    plan = current_plans()
+    plan = episode_plans()
     delivering = (
         sa.select(plan.c.case_id, col(Intervention.provider_code))
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
@@ -304,7 +304,7 @@ def describe_goals(
         raise InvalidInput(
             "case_ref", f"casus {case.ref} is gesloten: heropen de casus eerst om de doelen te beschrijven"
         )
-    plan = current_plan(session, case)
+    plan = episode_plan(session, case)  # a reopened case's goals are those of its new plan
     if plan is None:
         raise InvalidInput("case_ref", f"casus {case.ref} heeft nog geen plan: stel eerst een plan op met doelen")
     if not texts:

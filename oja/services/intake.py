@@ -19,6 +19,7 @@ from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import add_school_days, next_school_day
 from models.tables import (
     Case,
+    Plan,
     School,
     Signal,
 )
@@ -216,6 +217,10 @@ def reopen(session: Session, *, case_ref: str, actor: str, today: dt.date, polic
     case.closed_on = None
     case.end_reason = None
     case.level = lc.BASIC_LEVEL
+    # a new episode: the plans so far no longer give access nor regie; until a new plan names a regie holder, the
+    # school's coordinators are reminded (`models.recipients`)
+    case.reopened_after_plan = max(session.exec(select(Plan.version).where(Plan.case_id == case.id)).all(), default=0)
+    case.regie_holder_code = None
     case.triage_due_on = add_school_days(today, policy.triage_norm_school_days, region)
     transition(session, case, Action.REOPEN, who)
     return case_outcome(case, Action.REOPEN)
