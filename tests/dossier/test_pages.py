@@ -488,3 +488,25 @@ def test_an_evaluation_report_the_audit_refuses_is_said_in_dutch_not_a_500(dossi
     assert "Het evaluatierapport is nu niet gepubliceerd" in said and "1 tot 5 leerlingen" in said
     assert 'href="/rapport"' in page.text
     assert [(e.action, e.outcome) for e in dossier.log_since(mark)] == [("rapport_bekeken", "toegestaan")]
+
+
+def test_the_access_log_shows_what_the_oja_pupil_commands_showed_on_the_server(dossier):
+    """Issue 23, item 7: `oja pupil find`, `list` and `export` write their lines; the officer's page shows them."""
+    from oja.adapters.db import unit_of_work
+    from oja.services.pupil_reads import export_for, find_pupil, list_pupils
+
+    _, pupil_ref = dossier.case_of("Scholten")
+    with unit_of_work(dossier.engine) as s:
+        bsn = s.exec(select(Pupil.bsn).where(Pupil.ref == pupil_ref)).one()
+        found = find_pupil(s, door="PRF-0061", bsn=bsn or "")
+        assert found is not None and found.ref == pupil_ref
+        assert pupil_ref in {p.ref for p in list_pupils(s, door="PRF-0061", school="")}
+        assert export_for(s, door="PRF-0061", pupil_ref=pupil_ref)["pupil"]["ref"] == pupil_ref
+    page = dossier.as_user("PRF-0051").get("/toegangslog", params={"leerling": pupil_ref, "professional": "PRF-0061"})
+    rows = _log_rows(page.text)
+    assert [(r["what"], r["path"], r["client"]) for r in rows[:3]] == [
+        ("inzage geexporteerd", "oja pupil export", "opdrachtregel op de server"),
+        ("leerlingenlijst bekeken", "oja pupil list", "opdrachtregel op de server"),
+        ("leerling opgezocht", "oja pupil find", "opdrachtregel op de server"),
+    ]
+    assert {(r["who"], r["role"], r["pupil"]) for r in rows[:3]} == {("PRF-0061", "beheerder", pupil_ref)}
