@@ -114,6 +114,7 @@ class Parent(SQLModel, table=True):
 
 
 _case_version = sa.Column("version", sa.Integer, nullable=False, server_default="1")
+_reopened_after_plan = sa.Column("reopened_after_plan", sa.Integer, nullable=False, server_default="0")
 
 
 class Case(SQLModel, table=True):
@@ -151,6 +152,9 @@ class Case(SQLModel, table=True):
     next_review_on: dt.date | None = Field(default=None, index=True)
     closed_on: dt.date | None = None
     end_reason: str | None = Field(default=None, max_length=40)  # models.vocabulary.EndReason or NoActionReason
+    # the newest plan version when the case was last reopened (0: never, or before any plan): only the plans after
+    # it are the current episode's (`oja.services.reads.episode_plan`), and give their providers access
+    reopened_after_plan: int = Field(default=0, sa_column=_reopened_after_plan)
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
     version: int = Field(default=1, sa_column=_case_version)
 

@@ -224,6 +224,10 @@ class AccessAction(StrEnum):
     VIEW_ACCESS_LOG = "toegangslog_bekeken"
     VIEW_GROUPS = "groepen_bekeken"  # the operator's page of group arrangements
     CHANGE_GROUP = "groep_gewijzigd"  # a group arrangement created or changed there
+    # the `oja pupil` commands on the server (oja/services/pupil_reads.py)
+    FIND_PUPIL = "leerling_opgezocht"  # `oja pupil find`
+    LIST_PUPILS = "leerlingenlijst_bekeken"  # `oja pupil list`
+    EXPORT_PUPIL_SERVER = "inzage_geexporteerd"  # `oja pupil export`
     # through the gateway to Prefect (oja/dossier/gateway.py)
     STEP_STARTED = "stap_gestart"  # a run of a deployment created
     RUN_CHANGED = "run_gewijzigd"  # a run retried, cancelled or resumed

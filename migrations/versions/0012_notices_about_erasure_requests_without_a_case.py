@@ -1,7 +1,7 @@
 """a notice names what it is about by reference: an erasure request's reminders need no case (issue 23, item 9)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2027-01-10 10:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

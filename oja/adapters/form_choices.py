@@ -39,8 +39,8 @@ from oja.services.choices import Choice, Kind, known_codes
 CODE_FIELDS: dict[str, Kind] = {
     "school_code": "schools",
     "provider_code": "providers",
-    "professional_code": "professionals",
-    "regie_holder": "professionals",
+    "professional_code": "workers",  # who may deliver: a provider's youth workers
+    "regie_holder": "regie_holders",  # who may hold regie: the core team (models.access.REGIE_ROLES)
     "actor": "professionals",
     "group_code": "groups",
 }

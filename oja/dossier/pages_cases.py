@@ -13,25 +13,33 @@ from collections.abc import Mapping
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from models.access import GOALS_RULE, may_describe_goals, may_export
 from models.errors import InvalidInput
 from models.lifecycle import CaseState
 from models.schooldays import today as amsterdam_today
+from models.tables import Case, Pupil
 from models.vocabulary import AccessAction, Role
 from oja.adapters.step_links import DeploymentIds, form_url, ui_url
 from oja.config import case_runs_url, get_policy
 from oja.deployments import DEPLOYMENTS
 from oja.dossier.security import Refused, User, csrf_ok, first_page, logged, page, serve
-from oja.services.dossier import describe_goals, my_cases, pupil_in_scope
+from oja.services.dossier import describe_goals, my_cases
+from oja.services.dossier import subject_access as export_in_scope
 from oja.services.dossier_case import case_view
-from oja.services.retention import export_pupil
 from oja.services.worklist import ANSWER_REFERRAL, steps_after
 
 router = APIRouter()
 deployments = DeploymentIds(DEPLOYMENTS)
 NO_CASES = "deze rol ziet geen casussen"
 SHOWN = 200  # rows on a page, the most urgent first: a provider's or district's caseload can run to thousands
+
+
+def pupil_of_case(session: Session, case_ref: str) -> str:
+    """The reference of a case's pupil, for the access log's line about a change of the case."""
+    query = select(Pupil.ref).join(Case, col(Case.pupil_id) == col(Pupil.id))
+    return session.exec(query.where(Case.ref == case_ref)).one()
 
 
 def step_title(flow: str) -> str:
@@ -113,6 +121,8 @@ def case_page(request: Request, case_ref: str, opgeslagen: str = "") -> Response
             steps=steps,
             runs=case_runs_url(view.case_ref),
             saved=opgeslagen == "1",
+            may_export=may_export(user.actor),
+            may_describe=may_describe_goals(user.actor),
         )
 
     return serve(request, AccessAction.VIEW_CASE, body)
@@ -123,6 +133,8 @@ def goals_form(request: Request, case_ref: str) -> Response:
     def body(session: Session, user: User) -> Response:
         if not user.sees_cases:
             raise Refused(AccessAction.DESCRIBE_GOALS, NO_CASES, case_ref=case_ref.upper()[:20])
+        if not may_describe_goals(user.actor):
+            raise Refused(AccessAction.DESCRIBE_GOALS, GOALS_RULE, case_ref=case_ref.upper()[:20])
         view = case_view(session, user.actor, case_ref, today=amsterdam_today(), policy=get_policy())
         logged(session, request, user, AccessAction.VIEW_CASE, case_ref=view.case_ref, pupil_refs=[view.pupil.ref])
         texts = {f"doel_{g.number}": g.description or "" for g in (view.plan.goals if view.plan else ())}
@@ -152,7 +164,15 @@ async def goals_save(request: Request, case_ref: str) -> Response:
             logged(session, request, user, AccessAction.VIEW_CASE, case_ref=view.case_ref, pupil_refs=[view.pupil.ref])
             given = {f"doel_{n}": t for n, t in texts.items()}
             return page(request, "goals.html", user, 422, case=view, texts=given, errors={exc.field: exc.rule})
-        logged(session, request, user, AccessAction.DESCRIBE_GOALS, case_ref=outcome.case_ref, reason="doelteksten")
+        logged(
+            session,
+            request,
+            user,
+            AccessAction.DESCRIBE_GOALS,
+            case_ref=outcome.case_ref,
+            pupil_refs=[pupil_of_case(session, outcome.case_ref)],
+            reason="doelteksten",
+        )
         return RedirectResponse(f"/casus/{outcome.case_ref}?opgeslagen=1", status_code=303)
 
     return serve(request, AccessAction.DESCRIBE_GOALS, body)
@@ -165,10 +185,10 @@ def subject_access(request: Request, pupil_ref: str) -> Response:
     def body(session: Session, user: User) -> Response:
         if not user.sees_cases:
             raise Refused(AccessAction.EXPORT_PUPIL, NO_CASES, pupil_ref=pupil_ref.upper()[:12])
-        pupil = pupil_in_scope(session, user.actor, pupil_ref)
-        data = export_pupil(session, pupil.ref)
-        logged(session, request, user, AccessAction.EXPORT_PUPIL, pupil_refs=[pupil.ref], reason="inzage (AVG art. 15)")
-        name = f"inzage-{pupil.ref}-{dt.date.today().isoformat()}.json"
+        data = export_in_scope(session, user.actor, pupil_ref)  # only the cases in the user's scope
+        ref = data["pupil"]["ref"]
+        logged(session, request, user, AccessAction.EXPORT_PUPIL, pupil_refs=[ref], reason="inzage (AVG art. 15)")
+        name = f"inzage-{ref}-{dt.date.today().isoformat()}.json"
         return Response(
             json.dumps(data, indent=2, ensure_ascii=False),
             media_type="application/json; charset=utf-8",

@@ -23,12 +23,12 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.access import Actor
 from models.errors import AccessDenied, InvalidInput, UnknownReference
 from models.prefect_access import may_use_prefect
-from models.tables import Professional
+from models.tables import Case, Professional, Pupil
 from models.vocabulary import AccessAction, AccessOutcome, Role
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import PROJECT_DIR
@@ -195,7 +195,12 @@ class Refused(Exception):
 
 
 def log_refusal(request: Request, user: User, refused: Refused) -> None:
+    """The refusal's line, with the pupil of a refused case looked up: "who looked at my child's file" finds it."""
     with unit_of_work() as session:
+        pupil_ref = refused.pupil_ref
+        if refused.case_ref and not pupil_ref:
+            query = select(Pupil.ref).join(Case, col(Case.pupil_id) == col(Pupil.id))
+            pupil_ref = session.exec(query.where(Case.ref == refused.case_ref)).first()
         log_access(
             session,
             professional_code=user.code,
@@ -205,7 +210,7 @@ def log_refusal(request: Request, user: User, refused: Refused) -> None:
             path=request.url.path,
             client=client_of(request),
             case_ref=refused.case_ref,
-            pupil_refs=[refused.pupil_ref] if refused.pupil_ref else [],
+            pupil_refs=[pupil_ref] if pupil_ref else [],
             reason=refused.rule,
         )
 

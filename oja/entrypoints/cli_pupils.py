@@ -8,17 +8,16 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlmodel import Session, col, select
 
-from models.errors import InvalidInput, OjaError
+from models.errors import OjaError
 from models.schooldays import today as amsterdam_today
-from models.tables import Pupil
 from oja import services as sv
-from oja.adapters.db import get_engine, unit_of_work
+from oja.adapters.db import unit_of_work
 from oja.entrypoints.cli_output import console, err
 from oja.entrypoints.cli_output import fail as _fail
 from oja.entrypoints.cli_output import parse_date as _parse_date
 from oja.services.pupil_import import MAX_BYTES, PupilImportRefused, import_pupils, parse_pupils_csv
+from oja.services.pupil_reads import export_for, find_pupil, list_pupils
 
 pupil_app = typer.Typer(help="Pupils: personal details stay in the engine's database.", no_args_is_help=True)
 
@@ -81,41 +80,44 @@ def pupil_import(
         console.print(f"regel {row.line}: {ref}")
 
 
+DOOR_HELP = "who runs this: the code of a registered professional (or OJA_DOOR); each pupil shown is logged"
+
+
+def _door() -> str:
+    option: str = typer.Option("", "--door", envvar="OJA_DOOR", help=DOOR_HELP, show_envvar=True)
+    return option
+
+
 @pupil_app.command("find")
 def pupil_find(
-    bsn: str = typer.Option("", help="BSN"), onderwijsnummer: str = typer.Option("", help="onderwijsnummer")
+    bsn: str = typer.Option("", help="BSN"),
+    onderwijsnummer: str = typer.Option("", help="onderwijsnummer"),
+    door: str = _door(),
 ) -> None:
-    """Look up a pupil's reference by BSN or onderwijsnummer."""
-    from models.identity import validate_bsn, validate_onderwijsnummer
-
+    """Look up a pupil's reference by BSN or onderwijsnummer (logged in the access log, with who asked)."""
     try:
-        with Session(get_engine()) as session:
-            if bsn:
-                pupil = session.exec(select(Pupil).where(Pupil.bsn == validate_bsn(bsn))).first()
-            elif onderwijsnummer:
-                number = validate_onderwijsnummer(onderwijsnummer)
-                pupil = session.exec(select(Pupil).where(Pupil.onderwijsnummer == number)).first()
-            else:
-                raise InvalidInput("bsn", "geef --bsn of --onderwijsnummer")
+        with unit_of_work() as session:
+            pupil = find_pupil(session, door=door, bsn=bsn, onderwijsnummer=onderwijsnummer)
+            ref = pupil.ref if pupil else None
     except OjaError as exc:
         _fail(exc)
-    if pupil is None:
+    if ref is None:
         err.print("geen leerling met dat nummer")
         raise typer.Exit(1)
-    console.print(pupil.ref)
+    console.print(ref)
 
 
 @pupil_app.command("list")
-def pupil_list(school: str = typer.Option("", help="only this school")) -> None:
-    """Pupils with their references (personal data: for the operator's screen only)."""
+def pupil_list(school: str = typer.Option("", help="only this school"), door: str = _door()) -> None:
+    """Pupils with their references (personal data: for the operator's screen only; every pupil shown is logged)."""
     table = Table("reference", "name", "school", "born")
-    with Session(get_engine()) as session:
-        query = select(Pupil).order_by(col(Pupil.id))
-        if school:
-            query = query.where(Pupil.school_code == school.upper())
-        for p in session.exec(query):
-            born = p.birth_date.isoformat() if p.birth_date else f"vernietigd {p.destroyed_on}"
-            table.add_row(p.ref, f"{p.given_name} {p.family_name}", p.school_code, born)
+    try:
+        with unit_of_work() as session:
+            for p in list_pupils(session, door=door, school=school):
+                born = p.birth_date.isoformat() if p.birth_date else f"vernietigd {p.destroyed_on}"
+                table.add_row(p.ref, f"{p.given_name} {p.family_name}", p.school_code, born)
+    except OjaError as exc:
+        _fail(exc)
     console.print(table)
 
 
@@ -123,15 +125,14 @@ def pupil_list(school: str = typer.Option("", help="only this school")) -> None:
 def pupil_export(
     pupil_ref: str = typer.Argument(..., help="e.g. LL-000123"),
     out: Path = typer.Option(..., help="the JSON file to write (it holds personal data: hand it over securely)"),
+    door: str = _door(),
 ) -> None:
-    """Subject access (AVG art. 15): everything held about one pupil, written to a file for the parents."""
+    """Subject access (AVG art. 15): everything held about one pupil, written to a file for the parents (logged)."""
     import json
 
-    from oja.services.retention import export_pupil
-
     try:
-        with Session(get_engine()) as session:
-            data = export_pupil(session, pupil_ref)
+        with unit_of_work() as session:
+            data = export_for(session, door=door, pupil_ref=pupil_ref)
     except OjaError as exc:
         _fail(exc)
     out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")

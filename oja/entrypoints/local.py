@@ -327,7 +327,8 @@ def start(
             f"  processes have its secret: {kept_in}\n"
             '  Its CLI on this machine: eval "$(.venv/bin/oja prefect-env)"\n'
             "Reference data changed? Put it in the forms: .venv/bin/oja forms publish\n"
-            "A case from the shell: .venv/bin/oja case show OJA-...; pupils: oja pupil list\n"
+            "A case from the shell: .venv/bin/oja case show OJA-...\n"
+            "Pupils (logged, with who asks): .venv/bin/oja pupil list --door PRF-...\n"
             f"Logs: {logs}\n"
             "Ctrl-C stops everything."
         )

@@ -16,13 +16,14 @@ from typing import Literal
 
 from sqlmodel import Session, col, select
 
+from models.access import REGIE_ROLES
 from models.tables import GroupArrangement, Professional, Provider, School
 from models.vocabulary import Role
 
 SEPARATOR = " — "  # between the code and the rest of its label; a code never holds a space
 
-Kind = Literal["schools", "providers", "professionals", "groups"]
-KINDS: tuple[Kind, ...] = ("schools", "providers", "professionals", "groups")
+Kind = Literal["schools", "providers", "professionals", "regie_holders", "workers", "groups"]
+KINDS: tuple[Kind, ...] = ("schools", "providers", "professionals", "regie_holders", "workers", "groups")
 
 ROLE_LABELS: dict[str, str] = {
     Role.COORDINATOR: "zorgcoördinator",
@@ -77,6 +78,28 @@ def professional_choices(session: Session) -> list[Choice]:
     ]
 
 
+def _label(p: Professional) -> Choice:
+    return labelled(p.code, role_label(p.role), p.school_code or p.provider_code or p.municipality_code)
+
+
+def regie_holder_choices(session: Session) -> list[Choice]:
+    """Who can hold regie (`models.access.REGIE_ROLES`): a school's staff by school, then providers' youth workers
+    by provider. A form in Prefect is the same for every case, so the case's own school cannot come first; the
+    engine refuses anyone who may not act on the case (`models.access.regie_refusal`)."""
+    query = select(Professional).where(col(Professional.role).in_(REGIE_ROLES))
+    found = session.exec(query).all()
+    return [_label(p) for p in sorted(found, key=lambda p: (p.school_code is None, p.school_code or "",
+                                                             p.provider_code or "", p.code))]  # fmt: skip
+
+
+def worker_choices(session: Session) -> list[Choice]:
+    """Who can deliver an intervention: the youth workers of a provider, by provider."""
+    query = select(Professional).where(
+        Professional.role == Role.YOUTH_WORKER.value, col(Professional.provider_code).is_not(None)
+    )
+    return [_label(p) for p in sorted(session.exec(query).all(), key=lambda p: (p.provider_code or "", p.code))]
+
+
 def group_choices(session: Session) -> list[Choice]:
     return [
         labelled(g.code, "groep", g.provider_code, g.school_code)
@@ -90,5 +113,7 @@ def known_codes(session: Session) -> dict[Kind, list[Choice]]:
         "schools": school_choices(session),
         "providers": provider_choices(session),
         "professionals": professional_choices(session),
+        "regie_holders": regie_holder_choices(session),
+        "workers": worker_choices(session),
         "groups": group_choices(session),
     }

@@ -24,7 +24,7 @@ from models.schooldays import SchoolCalendar, add_school_days
 from models.tables import Case, ErasureRequest, Intervention, Plan, Pupil, Referral, Review
 from models.vocabulary import ReferralStatus
 from oja.config import Policy
-from oja.services.reads import current_plans
+from oja.services.reads import episode_plans
 
 __all__ = ["Deadline", "Deadlines"]
 
@@ -75,7 +75,7 @@ class Deadlines:
     def reviews(self) -> Iterator[Deadline]:
         """Reviews of active arrangements, with who delivers the newest plan (named or not, it replaces older ones)."""
         active, worker = col(Case.state) == CaseState.ACTIVE.value, col(Intervention.professional_code)
-        plan = current_plans()
+        plan = episode_plans()
         on_plan = (active, col(Case.id) == plan.c.case_id, col(Intervention.plan_id) == plan.c.id, worker.is_not(None))
         workers: dict[int, set[str]] = defaultdict(set)
         found = self._rows(sa.select(plan.c.case_id, worker).where(*on_plan), Case.next_review_on)
@@ -138,7 +138,7 @@ class Deadlines:
     def planned_ends(self) -> Iterator[Deadline]:
         """The planned end of the current plan of a running arrangement (active, or reviewed and awaiting its
         decision)."""
-        plan = current_plans()
+        plan = episode_plans()
         columns = _columns(Case.id, Case.ref, Case.school_code, Plan.planned_end_on, Case.regie_holder_code)
         running = (CaseState.ACTIVE.value, CaseState.REVIEWED.value)
         stmt = (

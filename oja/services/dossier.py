@@ -41,7 +41,8 @@ from models.vocabulary import Role
 from oja.config import Policy
 from oja.services import audit
 from oja.services.kernel import CaseOutcome, access_actor, case_outcome, case_scope, load_actor, load_pupil
-from oja.services.reads import current_plan, current_plans, find_case, ref_of
+from oja.services.reads import episode_plan, episode_plans, find_case, ref_of
+from oja.services.retention import export_pupil
 from oja.services.worklist import Due, WorklistRow, worklists
 
 REGISTER_SIGNAL = "signaal-registreren"  # the flow that opens a case for a pupil without an open one
@@ -138,7 +139,7 @@ def my_cases(session: Session, actor: Actor, *, today: dt.date, policy: Policy, 
     columns = (Case.id, Case.ref, Case.school_code, Pupil.municipality_code, Pupil.given_name, Pupil.family_name)
     stmt = sa.select(*(col(c) for c in columns), col(Pupil.birth_date), col(Pupil.ref).label("pupil_ref"))
     found = session.connection().execute(stmt.join(Pupil, col(Pupil.id) == col(Case.pupil_id)).where(*open_case))
-    plan = current_plans()
+    plan = episode_plans()
     delivering = (
         sa.select(plan.c.case_id, col(Intervention.provider_code))
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
@@ -180,7 +181,7 @@ def _in_reach(actor: Actor, kind: Reach) -> sa.ColumnElement[bool]:
         return col(Case.school_code) == actor.school_code
     if kind is Reach.DISTRICT:
         return col(Pupil.municipality_code) == actor.municipality_code
-    plan = current_plans()
+    plan = episode_plans()
     delivers = (
         sa.select(plan.c.case_id)
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
@@ -191,7 +192,7 @@ def _in_reach(actor: Actor, kind: Reach) -> sa.ColumnElement[bool]:
 
 def _own(actor: Actor) -> sa.ColumnElement[bool]:
     """The cases whose current plan has the actor delivering an intervention, or as regie holder."""
-    plan = current_plans()
+    plan = episode_plans()
     delivers = (
         sa.select(plan.c.case_id)
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
@@ -265,7 +266,7 @@ def _scopes_of(session: Session, pupil: Pupil) -> list[CaseScope]:
     """What decides access to each of the pupil's cases (`kernel.case_scope`), in two queries."""
     stmt = sa.select(col(Case.id), col(Case.ref), col(Case.school_code)).where(col(Case.pupil_id) == pupil.id)
     cases = session.connection().execute(stmt).all()
-    plan = current_plans()
+    plan = episode_plans()
     delivering = (
         sa.select(plan.c.case_id, col(Intervention.provider_code))
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
@@ -297,11 +298,13 @@ def describe_goals(
     (`AccessDenied`), a closed case or one without a plan, an unknown goal number, a text too long or with control
     characters. `today` is the working day, as for every use case; the texts do not depend on it."""
     case = case_in_scope(session, actor, case_ref, "describe_goals", lock=True)
+    if not access.may_describe_goals(actor):
+        raise AccessDenied(actor.code, "describe_goals", ref_of(case), access.GOALS_RULE)
     if case.state == CaseState.CLOSED.value:
         raise InvalidInput(
             "case_ref", f"casus {case.ref} is gesloten: heropen de casus eerst om de doelen te beschrijven"
         )
-    plan = current_plan(session, case)
+    plan = episode_plan(session, case)  # a reopened case's goals are those of its new plan
     if plan is None:
         raise InvalidInput("case_ref", f"casus {case.ref} heeft nog geen plan: stel eerst een plan op met doelen")
     if not texts:
@@ -347,3 +350,20 @@ def goal_text(value: object, field: str) -> str | None:
     if any(ch not in "\n\t" and unicodedata.category(ch) in INVISIBLE for ch in text):
         raise InvalidInput(field, "mag geen stuurtekens of onzichtbare tekens bevatten (wel regelovergangen)")
     return text
+
+
+def subject_access(session: Session, actor: Actor, pupil_ref: str) -> dict[str, Any]:
+    """The pupil's subject-access export (AVG art. 15) as the actor may give it: a school role only
+    (`models.access.may_export`), else `AccessDenied`. The pupil's own school, the parents' channel, gets everything
+    held (`retention.export_pupil`); a school that holds an earlier case of the pupil only the cases in its scope,
+    without the erasure requests (the pupil's own school handles those)."""
+    if not access.may_export(actor):
+        raise AccessDenied(actor.code, "export_pupil", (pupil_ref or "").strip().upper()[:12], access.EXPORT_RULE)
+    pupil = pupil_in_scope(session, actor, pupil_ref, action="export_pupil")
+    data = export_pupil(session, pupil.ref)
+    if pupil.school_code == actor.school_code:
+        return data
+    allowed = {scope.ref for scope in _scopes_of(session, pupil) if access.may_act(actor, scope)}
+    data["cases"] = [c for c in data["cases"] if c["case"]["ref"] in allowed]
+    del data["erasure_requests"]
+    return data

@@ -19,6 +19,7 @@ from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import add_school_days, next_school_day
 from models.tables import (
     Case,
+    Plan,
     School,
     Signal,
 )
@@ -93,12 +94,17 @@ def register_signal(
     open_case = session.exec(
         select(Case).where(Case.pupil_id == pupil.id, Case.state != CaseState.CLOSED.value).with_for_update()
     ).first()
-    scope = (
+    scope = (  # a signal belongs to the pupil's school, whatever school the form names
         case_scope(session, open_case)
         if open_case is not None
-        else access.CaseScope(pupil.ref, school.code, pupil.municipality_code)
+        else access.CaseScope(pupil.ref, pupil.school_code, pupil.municipality_code)
     )
     access.check(access_actor(who), scope, "register_signal")
+    if school.code != pupil.school_code:
+        raise InvalidInput(
+            "school_code",
+            f"een signaal hoort bij de school van de leerling: {pupil.ref} staat ingeschreven op {pupil.school_code}",
+        )
     if open_case is not None:
         transition(session, open_case, Action.JOIN_SIGNAL, who, reason=f"source={source};urgency={urgency}")
         if URGENCY_RANK[urgency] > URGENCY_RANK[open_case.urgency]:
@@ -211,6 +217,10 @@ def reopen(session: Session, *, case_ref: str, actor: str, today: dt.date, polic
     case.closed_on = None
     case.end_reason = None
     case.level = lc.BASIC_LEVEL
+    # a new episode: the plans so far no longer give access nor regie; until a new plan names a regie holder, the
+    # school's coordinators are reminded (`models.recipients`)
+    case.reopened_after_plan = max(session.exec(select(Plan.version).where(Plan.case_id == case.id)).all(), default=0)
+    case.regie_holder_code = None
     case.triage_due_on = add_school_days(today, policy.triage_norm_school_days, region)
     transition(session, case, Action.REOPEN, who)
     return case_outcome(case, Action.REOPEN)

@@ -30,7 +30,7 @@ from oja.adapters.db import get_engine, unit_of_work
 from oja.config import Policy
 from oja.services import audit
 from oja.services.calendar import school_calendar
-from oja.services.reads import current_plan, find_case, ref_of
+from oja.services.reads import episode_plan, find_case, ref_of
 
 PUPIL_REF = re.compile(r"^LL-\d{6}$")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,11}$")
@@ -156,9 +156,10 @@ def access_actor(who: Professional) -> access.Actor:
 
 
 def case_scope(session: Session, case: Case) -> access.CaseScope:
-    """What decides who may act on the case: its school, where the pupil lives, who delivers."""
+    """What decides who may act on the case: its school, where the pupil lives, who delivers under the plan of the
+    case's current episode (`episode_plan`: not a plan from before the case was reopened)."""
     municipality = session.exec(select(Pupil.municipality_code).where(Pupil.id == case.pupil_id)).one()
-    plan = current_plan(session, case)
+    plan = episode_plan(session, case)
     providers = (
         frozenset(session.exec(select(Intervention.provider_code).where(Intervention.plan_id == plan.id)).all())
         if plan is not None

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
+from models import access
 from models import lifecycle as lc
 from models.errors import InvalidInput
 from models.identity import (
@@ -40,8 +41,10 @@ from oja.config import Policy
 from oja.services.groups import group_for, join_group, leave_groups, left_text, place_text
 from oja.services.kernel import (
     CaseOutcome,
+    access_actor,
     case_calendar,
     case_outcome,
+    case_scope,
     choice,
     clean_code,
     load,
@@ -167,6 +170,13 @@ def draft_plan(
     if group_code:
         group_for(session, case, group_code, level=case.level)
 
+    # the regie holder: of the core team, and able to act on the case under this plan (its providers)
+    under_plan = dataclasses.replace(
+        case_scope(session, case), providers=frozenset(i.provider_code for i in checked_interventions)
+    )
+    refusal = access.regie_refusal(access_actor(regie), under_plan)
+    if refusal:
+        raise InvalidInput("regie_holder", refusal)
     previous = current_plan(session, case)
     plan = Plan(
         case_id=key(case),

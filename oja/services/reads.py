@@ -51,6 +51,13 @@ def current_plan(session: Session, case: Case) -> Plan | None:
     return session.exec(select(Plan).where(Plan.case_id == case.id).order_by(col(Plan.version).desc())).first()
 
 
+def episode_plan(session: Session, case: Case) -> Plan | None:
+    """The case's plan in its current episode: its newest version drafted since the case was last reopened (None
+    before one). A plan from before the reopening no longer counts for who may act on the case or holds regie."""
+    query = select(Plan).where(Plan.case_id == case.id, col(Plan.version) > case.reopened_after_plan)
+    return session.exec(query.order_by(col(Plan.version).desc())).first()
+
+
 def plan_of(session: Session, case: Case) -> Plan:
     """The current plan of a case past planning (drafted, consented, active, reviewed): it always has one."""
     plan = current_plan(session, case)
@@ -77,6 +84,23 @@ def pupil_of(session: Session, case: Case) -> Pupil:
 def current_plans() -> sa.Subquery:
     """The current plan of every case at once, as a subquery with the columns `id` and `case_id`."""
     latest = select(Plan.case_id, func.max(Plan.version).label("v")).group_by(col(Plan.case_id)).subquery()
+    return (
+        select(Plan.id, Plan.case_id)
+        .join(latest, sa.and_(latest.c.case_id == Plan.case_id, latest.c.v == Plan.version))
+        .subquery()
+    )
+
+
+def episode_plans() -> sa.Subquery:
+    """`episode_plan` of every case at once, as a subquery with the columns `id` and `case_id`: a case reopened
+    since its newest plan has none."""
+    latest = (
+        select(Plan.case_id, func.max(Plan.version).label("v"))
+        .join(Case, col(Case.id) == col(Plan.case_id))
+        .where(col(Plan.version) > col(Case.reopened_after_plan))
+        .group_by(col(Plan.case_id))
+        .subquery()
+    )
     return (
         select(Plan.id, Plan.case_id)
         .join(latest, sa.and_(latest.c.case_id == Plan.case_id, latest.c.v == Plan.version))

@@ -28,7 +28,7 @@ from oja.config import Policy
 from oja.services.calendar import school_calendar, school_calendars
 from oja.services.deadlines import Deadlines
 from oja.services.intake import URGENCY_RANK
-from oja.services.reads import current_plans
+from oja.services.reads import episode_plans
 
 
 class Due(StrEnum):
@@ -155,7 +155,7 @@ def worklists(
     unknown = sorted(schools - calendars.keys())
     if unknown:
         raise UnknownReference("school_code", "school", unknown[0])
-    plan = current_plans()
+    plan = episode_plans()
     columns = (Case.id, Case.school_code, Case.ref, Case.state, Case.level, Case.urgency, Plan.regie_holder_code)
     stmt = (
         sa.select(*(col(c) for c in columns))

@@ -351,7 +351,9 @@ def test_the_goals_page_shown_again_after_a_wrong_text_is_a_logged_view(dossier)
 
 def test_the_export_is_a_json_download_of_the_pupil_and_is_logged(dossier):
     case_ref, pupil_ref = dossier.case_of("Scholten")
-    user = dossier.as_user("PRF-0021")  # the district team of where the pupil lives
+    refused = dossier.as_user("PRF-0021").get(f"/leerling/{pupil_ref}/inzage")  # the district team: not theirs
+    assert refused.status_code == 403 and "inzage" in refused.text
+    user = dossier.as_user("PRF-0001")  # the coordinator of the pupil's school: the parents' channel
     mark = dossier.log_mark()
     response = user.get(f"/leerling/{pupil_ref}/inzage")
     assert response.status_code == 200
@@ -365,7 +367,7 @@ def test_the_export_is_a_json_download_of_the_pupil_and_is_logged(dossier):
     assert case_ref in [c["case"]["ref"] for c in data["cases"]]
     [entry] = dossier.log_since(mark)
     assert (entry.professional_code, entry.action, entry.outcome, entry.pupil_ref) == (
-        "PRF-0021",
+        "PRF-0001",
         "inzage_gedownload",
         "toegestaan",
         pupil_ref,
@@ -380,7 +382,12 @@ def test_the_case_page_shows_the_pupil_parents_plan_and_timeline(dossier):
     text = text_of(page.text)
     for expected in ("Daan Scholten", pupil_ref, "Ouder Een Scholten", "Plan (versie 1)", "JEUGDPUNT", "Tijdlijn"):
         assert expected in text, expected
-    assert f'href="/leerling/{pupil_ref}/inzage"' in page.text
+    assert f'href="/leerling/{pupil_ref}/inzage"' not in page.text  # a provider gives no subject access
+    assert f'href="/casus/{case_ref}/doelen"' in page.text
+    district = dossier.as_user("PRF-0021").get(f"/casus/{case_ref}")
+    assert f'href="/casus/{case_ref}/doelen"' not in district.text and "/inzage" not in district.text
+    school = dossier.as_user("PRF-0001").get(f"/casus/{case_ref}")
+    assert f'href="/leerling/{pupil_ref}/inzage"' in school.text and f'href="/casus/{case_ref}/doelen"' in school.text
 
 
 # the privacy officer's access log --------------------------------------------------------------------------
@@ -395,6 +402,8 @@ def test_the_privacy_officer_filters_the_access_log_by_pupil_and_by_professional
     case_ref, pupil_ref = dossier.case_of("Scholten")
     assert dossier.as_user("PRF-0001").get(f"/casus/{case_ref}").status_code == 200
     assert dossier.as_user("PRF-0002").get(f"/casus/{case_ref}").status_code == 403
+    saved = dossier.as_user("PRF-0001")
+    assert saved.post(f"/casus/{case_ref}/doelen", data={"csrf": saved.csrf, "doel_1": "Elke dag op tijd"}).is_redirect
     assert dossier.as_user("PRF-0002").get(f"/leerling/{pupil_ref}/inzage").status_code == 403
     officer = dossier.as_user("PRF-0051")
     mark = dossier.log_mark()
@@ -403,6 +412,8 @@ def test_the_privacy_officer_filters_the_access_log_by_pupil_and_by_professional
     rows = _log_rows(by_pupil.text)
     assert rows and {r["pupil"] for r in rows} == {pupil_ref}
     assert {(r["who"], r["outcome"]) for r in rows} >= {("PRF-0001", "toegestaan"), ("PRF-0002", "geweigerd")}
+    assert ("PRF-0002", "geweigerd", f"/casus/{case_ref}") in {(r["who"], r["outcome"], r["path"]) for r in rows}
+    assert ("PRF-0001", "doelen gewijzigd") in {(r["who"], r["what"]) for r in rows}
     refused = [r for r in rows if r["outcome"] == "geweigerd" and r["path"] == f"/leerling/{pupil_ref}/inzage"]
     assert refused and refused[0]["reason"].startswith("alleen casussen van school 11HE")
 
@@ -427,6 +438,8 @@ def test_the_privacy_officer_filters_the_access_log_by_pupil_and_by_professional
 def test_the_privacy_officer_filters_the_access_log_by_day_and_by_refusals(dossier):
     case_ref, _ = dossier.case_of("Scholten")
     assert dossier.as_user("PRF-0002").get(f"/casus/{case_ref}").status_code == 403
+    saved = dossier.as_user("PRF-0001")
+    assert saved.post(f"/casus/{case_ref}/doelen", data={"csrf": saved.csrf, "doel_1": "Elke dag op tijd"}).is_redirect
     officer = dossier.as_user("PRF-0051")
     today = amsterdam_today()
     tomorrow = today + dt.timedelta(days=1)
@@ -475,3 +488,25 @@ def test_an_evaluation_report_the_audit_refuses_is_said_in_dutch_not_a_500(dossi
     assert "Het evaluatierapport is nu niet gepubliceerd" in said and "1 tot 5 leerlingen" in said
     assert 'href="/rapport"' in page.text
     assert [(e.action, e.outcome) for e in dossier.log_since(mark)] == [("rapport_bekeken", "toegestaan")]
+
+
+def test_the_access_log_shows_what_the_oja_pupil_commands_showed_on_the_server(dossier):
+    """Issue 23, item 7: `oja pupil find`, `list` and `export` write their lines; the officer's page shows them."""
+    from oja.adapters.db import unit_of_work
+    from oja.services.pupil_reads import export_for, find_pupil, list_pupils
+
+    _, pupil_ref = dossier.case_of("Scholten")
+    with unit_of_work(dossier.engine) as s:
+        bsn = s.exec(select(Pupil.bsn).where(Pupil.ref == pupil_ref)).one()
+        found = find_pupil(s, door="PRF-0061", bsn=bsn or "")
+        assert found is not None and found.ref == pupil_ref
+        assert pupil_ref in {p.ref for p in list_pupils(s, door="PRF-0061", school="")}
+        assert export_for(s, door="PRF-0061", pupil_ref=pupil_ref)["pupil"]["ref"] == pupil_ref
+    page = dossier.as_user("PRF-0051").get("/toegangslog", params={"leerling": pupil_ref, "professional": "PRF-0061"})
+    rows = _log_rows(page.text)
+    assert [(r["what"], r["path"], r["client"]) for r in rows[:3]] == [
+        ("inzage geexporteerd", "oja pupil export", "opdrachtregel op de server"),
+        ("leerlingenlijst bekeken", "oja pupil list", "opdrachtregel op de server"),
+        ("leerling opgezocht", "oja pupil find", "opdrachtregel op de server"),
+    ]
+    assert {(r["who"], r["role"], r["pupil"]) for r in rows[:3]} == {("PRF-0061", "beheerder", pupil_ref)}

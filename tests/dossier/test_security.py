@@ -48,6 +48,8 @@ SCHOOL = {"PRF-0001", "PRF-0002"}  # register and import pupils (for their own s
 OVERSIGHT = {"PRF-0031", "PRF-0041"}  # the figures and the evaluation report
 PRIVACY = {"PRF-0051"}  # the access log
 WORKLIST = IN_CASE | {"PRF-0002", "PRF-0013", "PRF-0022"}  # have a worklist of cases (maybe empty)
+WRITERS = IN_CASE - {"PRF-0021"}  # the district team reads the goals, the core team writes them
+EXPORTERS = {"PRF-0001"}  # the subject-access export: the school roles (the README's table)
 
 _numbers = itertools.count()
 
@@ -116,9 +118,9 @@ A = AccessAction
 ROUTES = [
     Route("my cases", "GET", "/", _everyone(WORKLIST), 200, A.VIEW_WORKLIST, _get),
     Route("case page", "GET", "/casus/{case}", _everyone(IN_CASE), 200, A.VIEW_CASE, _get),
-    Route("goals form", "GET", "/casus/{case}/doelen", _everyone(IN_CASE), 200, A.DESCRIBE_GOALS, _get, A.VIEW_CASE),
-    Route("goals saved", "POST", "/casus/{case}/doelen", _everyone(IN_CASE), 303, A.DESCRIBE_GOALS, _goals),
-    Route("export", "GET", "/leerling/{pupil}/inzage", _everyone(IN_CASE), 200, A.EXPORT_PUPIL, _get),
+    Route("goals form", "GET", "/casus/{case}/doelen", _everyone(WRITERS), 200, A.DESCRIBE_GOALS, _get, A.VIEW_CASE),
+    Route("goals saved", "POST", "/casus/{case}/doelen", _everyone(WRITERS), 303, A.DESCRIBE_GOALS, _goals),
+    Route("export", "GET", "/leerling/{pupil}/inzage", _everyone(EXPORTERS), 200, A.EXPORT_PUPIL, _get),
     Route("register form", "GET", "/leerlingen/nieuw", _everyone(SCHOOL), 200, A.REGISTER_PUPIL, _get, None, False),
     Route("register", "POST", "/leerlingen/nieuw", _everyone(SCHOOL), 303, A.REGISTER_PUPIL, _register),
     Route("import form", "GET", "/leerlingen/import", _everyone(SCHOOL), 200, A.PREVIEW_IMPORT, _get, None, False),
@@ -177,6 +179,8 @@ def test_every_role_against_every_page_and_action(dossier, case, route: Route, c
             assert not logged, "an empty form shows no personal data"
         if route.path.startswith("/casus/"):
             assert all(e.case_ref == case["case"] for e in logged)
+        if route.path.startswith(("/casus/", "/leerling/")):  # every line about the pupil names them (item 5)
+            assert all(e.pupil_ref == case["pupil"] for e in logged)
         if route.path == "/" and code in IN_CASE:
             assert case["case"] in response.text and case["pupil"] in {e.pupil_ref for e in logged}
         if route.path == "/" and code not in IN_CASE:
@@ -197,7 +201,7 @@ def test_every_role_against_every_page_and_action(dossier, case, route: Route, c
         assert [(e.action, e.outcome, e.path) for e in logged] == [(route.action.value, REFUSED_, path)]
         assert logged[0].role and logged[0].reason, "a refusal names the role and the rule"
         if route.path.startswith("/casus/"):
-            assert logged[0].case_ref == case["case"]
+            assert logged[0].case_ref == case["case"] and logged[0].pupil_ref == case["pupil"]
         if route.path.startswith("/leerling/"):
             assert logged[0].pupil_ref == case["pupil"]
         assert Fingerprint.of(dossier) == before, "a refused request changes nothing"

@@ -97,7 +97,7 @@ def test_adding_a_pupil_prints_the_reference_and_a_wrong_bsn_names_the_field(hom
     assert good.exit_code == 0, good.output
     ref = good.output.strip()
     assert ref.startswith("LL-")
-    found = runner.invoke(app, ["pupil", "find", "--bsn", "111 222 333"])
+    found = runner.invoke(app, ["pupil", "find", "--bsn", "111 222 333", "--door", "PRF-0061"])
     assert found.output.strip() == ref
 
 
