@@ -35,7 +35,7 @@ def test_the_case_page_offers_the_answer_to_a_referral_until_it_is_given_then_th
             given_name="Verwezen",
             family_name="Testleerling",
             birth_date=dt.date(today.year - 13, 3, 3),
-            bsn=valid_bsn(1, base=530000000),
+            bsn=valid_bsn(1, base=540000000),
             school_code="10HV",
             municipality_code="GM0164",
             parents=[],

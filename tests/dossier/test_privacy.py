@@ -159,10 +159,10 @@ def test_no_personal_data_in_urls_logs_the_access_log_or_links_to_prefect(dossie
     # a page that fails with a message quoting the row
     broken = pupils[0]
 
-    def fail(session, pupil_ref):
+    def fail(session, actor, pupil_ref):
         raise RuntimeError(f"row ({pupil_ref}, {broken['given']}, {broken['family']}, {broken['bsn']}) is broken")
 
-    monkeypatch.setattr(pages_cases, "export_pupil", fail)
+    monkeypatch.setattr(pages_cases, "export_in_scope", fail)
     failed = coordinator.get(f"/leerling/{broken['ref']}/inzage")
     assert failed.status_code == 500 and "Er ging iets mis" in failed.text and broken["bsn"] not in failed.text
     monkeypatch.undo()
