@@ -80,3 +80,27 @@ def test_a_coordinator_logs_in_and_every_page_renders_styled_without_a_csp_viola
     context.close()
     assert not complaints, complaints
     assert not missing, missing
+
+
+def test_the_registration_form_reaches_the_browser_with_autofill_off_and_a_numeric_keyboard(dossier, chromium):
+    """`autocomplete="off"` keeps pupils' names and BSNs out of a shared school computer's autofill; the form's
+    attributes are real attributes in the browser, not escaped text."""
+    code = "PRF-0001"
+    dossier.allow_code_again(code)
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{dossier.base_url}/inloggen")
+    page.fill("#gebruikersnaam", code)
+    page.fill("#wachtwoord", DEMO_PASSWORD)
+    page.fill("#code", pyotp.TOTP(DEMO_TOTP_SECRET).now())
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{dossier.base_url}/")
+    page.click("text=Leerling registreren")
+    page.wait_for_selector("#bsn")
+    for field in ("given_name", "family_name", "bsn", "onderwijsnummer", "parent_1", "parent_2"):
+        assert page.get_attribute(f"#{field}", "autocomplete") == "off", field
+    assert page.get_attribute("#bsn", "inputmode") == "numeric"
+    assert page.get_attribute("#onderwijsnummer", "inputmode") == "numeric"
+    assert page.eval_on_selector("#given_name", "e => e.required") is True
+    assert "&quot;" not in page.content() and "autocomplete=&" not in page.content()
+    context.close()
