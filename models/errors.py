@@ -48,6 +48,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
+from models.words import action_word, state_word
+
 
 class OjaError(Exception):
     """Base of every refusal by the engine."""
@@ -139,8 +141,10 @@ class IllegalTransition(OjaError):
         self.allowed = allowed
         self.case_ref = case_ref
         where = f"casus {case_ref}" if case_ref else "casus"
-        allowed_text = ", ".join(allowed) if allowed else "geen"
-        super().__init__(f"{where}: stap '{action}' kan niet in status '{state}'; mogelijk: {allowed_text}")
+        allowed_text = ", ".join(action_word(a) for a in allowed) if allowed else "geen"
+        super().__init__(
+            f"{where}: stap '{action_word(action)}' kan niet in status '{state_word(state)}'; mogelijk: {allowed_text}"
+        )
 
 
 class ConsentMissing(OjaError):
@@ -164,7 +168,7 @@ class AccessDenied(InvalidInput):
         self.action = action
         self.subject = subject  # a case or pupil reference
         self.scope = scope
-        super().__init__("actor", f"{actor} mag '{action}' niet uitvoeren bij {subject}: {scope}")
+        super().__init__("actor", f"{actor} mag '{action_word(action)}' niet uitvoeren bij {subject}: {scope}")
 
 
 class DisclosureError(OjaError):

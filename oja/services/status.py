@@ -51,6 +51,8 @@ class CaseStatus:
     worklist: tuple[WorklistRow, ...]  # the school's worklist after the step
     row: WorklistRow | None  # this case's row in it: its next deadline (None once closed)
     recommendation: Recommendation | None = None  # reviewed: what the engine recommends deciding
+    activated_on: dt.date | None = None  # the day the arrangement starts (or started): a school day, maybe later
+    as_of: dt.date | None = None  # the day this status is told for
 
 
 def case_status(session: Session, *, case_ref: str, today: dt.date, policy: Policy) -> CaseStatus:
@@ -85,4 +87,6 @@ def case_status(session: Session, *, case_ref: str, today: dt.date, policy: Poli
             if case.state == CaseState.REVIEWED.value
             else None
         ),
+        activated_on=case.activated_on,
+        as_of=today,
     )
