@@ -104,3 +104,29 @@ def test_the_registration_form_reaches_the_browser_with_autofill_off_and_a_numer
     assert page.eval_on_selector("#given_name", "e => e.required") is True
     assert "&quot;" not in page.content() and "autocomplete=&" not in page.content()
     context.close()
+
+
+def test_the_evaluation_report_renders_in_the_dossiers_page_without_a_csp_violation(dossier, chromium, tmp_path):
+    code = "PRF-0041"
+    dossier.allow_code_again(code)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    complaints: list[str] = []
+    page.on("console", lambda m: complaints.append(m.text) if "Refused" in m.text or "Policy" in m.text else None)
+    page.goto(f"{dossier.base_url}/inloggen")
+    page.fill("#gebruikersnaam", code)
+    page.fill("#wachtwoord", DEMO_PASSWORD)
+    page.fill("#code", pyotp.TOTP(DEMO_TOTP_SECRET).now())
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{dossier.base_url}/rapport/evaluatie")
+    assert page.locator("h1").first.inner_text() == "Evaluatie van de OJA-pilot"
+    styled = page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor")
+    assert styled not in ("rgba(0, 0, 0, 0)", "transparent"), "the dossier's stylesheet is loaded"
+    page.screenshot(path=tmp_path / "report.png", full_page=True)
+    page.click("text=Terug naar de cijfers")
+    page.wait_for_url(f"{dossier.base_url}/rapport")
+    page.click("text=Uitloggen")
+    page.wait_for_url(re.compile(r"/inloggen$"))
+    context.close()
+    assert not complaints, complaints
