@@ -53,6 +53,7 @@ ACTIONS: dict[str, str] = {
     "vernietiging_afgewezen": "vernietiging afgewezen",
     "doelen_beschreven": "doelen in woorden beschreven",
     # the actions `load_case(..., action=...)` checks access for
+    "register_signal": "signaal registreren",
     "triage": "triage",
     "draft_plan": "plan opstellen",
     "record_consent": "toestemming vastleggen",

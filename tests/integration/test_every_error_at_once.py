@@ -87,3 +87,14 @@ def test_a_review_names_every_wrong_figure_at_once(world):
         "gas_scores[1]",
         "gas_scores",
     ]
+
+
+def test_a_triage_names_the_missing_reason_and_the_level_that_does_not_belong_at_once(world):
+    case_ref = do(
+        world.engine, sv.register_signal, pupil_ref=world.pupil, school_code="40AB", source="school",
+        domains=["leren"], urgency="normaal", actor="PRF-1", received_on=TODAY, today=TODAY, policy=sv.DEFAULT_POLICY,
+    ).case_ref  # fmt: skip
+    with pytest.raises(InvalidInputs) as refused:
+        do(world.engine, sv.triage, case_ref=case_ref, outcome="geen_actie", level=2, actor="PRF-1", today=TODAY,
+           policy=sv.DEFAULT_POLICY)  # fmt: skip
+    assert [e.field for e in refused.value.errors] == ["no_action_reason", "level"]
