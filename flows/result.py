@@ -104,7 +104,12 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
     rec = status.recommendation
     if rec is not None:
         level = f" naar niveau {rec.new_level}" if rec.new_level else ""
-        lines += ["", f"### Aanbeveling: **{rec.kind.value}**{level}", "", *[f"- {r}" for r in rec.reasons]]
+        lines += [
+            "",
+            f"### Aanbeveling: **{action_word(rec.kind.value)}**{level}",
+            "",
+            *[f"- {r}" for r in rec.reasons],
+        ]
     lines += ["", "### Wat nu"]
     start = _start(status)
     if start:
