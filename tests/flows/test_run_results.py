@@ -194,6 +194,16 @@ def test_a_refused_step_says_nothing_was_recorded_and_why(engine_url):
     [shown] = _artifacts(run.id)
     assert shown.startswith("## Besluit nemen: niet vastgelegd (OJA-2026-999999)")
     assert "Er is niets gewijzigd" in shown
+    # the run's log says it once, in Dutch with the field's title: no untitled line of the task before it
+    import time
+
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    time.sleep(3)  # the run's log lines reach the API in a batch
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+    said = [log.message for log in logs if "is niet bekend" in log.message and not log.message.startswith("Finished")]
+    assert said == [f"Niet vastgelegd (Besluit nemen):\n{state.message}"], [log.message for log in logs]
 
 
 def test_a_name_typed_into_a_reference_field_names_no_run_tag_or_result(engine_url):
