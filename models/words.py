@@ -66,6 +66,12 @@ ACTIONS: dict[str, str] = {
     "respond_to_referral": "verwijzing beantwoorden",
     "return_from_specialised": "terugkeren naar school",
     "reopen": "heropenen",
+    "request_erasure": "verzoek om vernietiging registreren",
+    "decide_erasure": "besluit over vernietiging",
+    "my_cases": "mijn casussen bekijken",
+    "case_view": "casus bekijken",
+    "pupil_view": "leerling bekijken",
+    "describe_goals": "doelen in woorden beschrijven",
 }
 
 # the intensity ladder (docs/domain.md)

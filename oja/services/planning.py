@@ -229,14 +229,17 @@ def record_consent(
     case = load_case(session, case_ref, who=who, action="record_consent")
     lc.next_state(CaseState(case.state), Action.RECORD_CONSENT, case_ref=case.ref)
     party = choice(party, ConsentParty, "party")
-    not_future(recorded_on, today, "recorded_on")
+    check = FormCheck()  # every wrong field of the form at once
+    with check.field():
+        not_future(recorded_on, today, "recorded_on")
     plan = plan_of(session, case)
     if plan.drafted_on and recorded_on < plan.drafted_on:
-        raise InvalidInput("recorded_on", "mag niet voor het plan liggen waarvoor de toestemming geldt")
+        check.fail("recorded_on", "mag niet voor het plan liggen waarvoor de toestemming geldt")
     pupil = pupil_of(session, case)
     parents = parents_with_authority(session, pupil)
     if party != PUPIL and party not in parents:
-        raise InvalidInput("party", f"{party} is geen ouder met gezag over deze leerling")
+        check.fail("party", f"{party} is geen ouder met gezag over deze leerling")
+    check.done()
     session.add(
         ConsentRecord(
             case_id=key(case),

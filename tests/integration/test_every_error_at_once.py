@@ -98,3 +98,24 @@ def test_a_triage_names_the_missing_reason_and_the_level_that_does_not_belong_at
         do(world.engine, sv.triage, case_ref=case_ref, outcome="geen_actie", level=2, actor="PRF-1", today=TODAY,
            policy=sv.DEFAULT_POLICY)  # fmt: skip
     assert [e.field for e in refused.value.errors] == ["no_action_reason", "level"]
+
+
+def test_consent_names_a_future_day_and_a_party_without_authority_at_once(world):
+    import datetime as dt
+
+    plan_with()(world)  # the case in planning gets a plan that asks for consent
+    with pytest.raises(InvalidInputs) as refused:
+        do(world.engine, sv.record_consent, case_ref=world.planning, party="ouder_2", granted=True, actor="PRF-1",
+           recorded_on=TODAY + dt.timedelta(days=3), today=TODAY)  # fmt: skip
+    assert [e.field for e in refused.value.errors] == ["recorded_on", "party"]
+
+
+def test_an_erasure_request_names_a_late_registration_and_a_guardian_without_authority_at_once(world):
+    import datetime as dt
+
+    from oja.services import retention
+
+    with pytest.raises(InvalidInputs) as refused:
+        do(world.engine, retention.request_erasure, pupil_ref=world.pupil, requested_by="ouder_1", actor="PRF-1",
+           received_on=TODAY - dt.timedelta(days=60), today=TODAY, policy=sv.DEFAULT_POLICY)  # fmt: skip
+    assert [e.field for e in refused.value.errors] == ["received_on", "requested_by"]

@@ -53,3 +53,15 @@ def test_refusals_name_the_step_and_the_state_in_words_not_codes():
     assert "stap 'arrangement starten' kan niet in status 'plan opgesteld, toestemming gevraagd'" in illegal
     assert illegal.endswith("mogelijk: toestemming vastleggen")
     assert action_word("activate") == "arrangement starten"
+
+
+def test_every_action_a_use_case_checks_access_for_has_a_dutch_word():
+    """The names the use cases pass to the scope check reach refusals: each must read as Dutch words."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "oja"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in root.rglob("*.py"))
+    named = set(re.findall(r'action="([a-z_]+)"', source))
+    named |= set(re.findall(r'(?:_check_scope|_in_scope)\([^)]*"([a-z_]+)"', source))
+    named |= set(re.findall(r'access\.check\([^)]*"([a-z_]+)"\)', source))
+    assert named and named <= set(ACTIONS), named - set(ACTIONS)
