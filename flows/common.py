@@ -13,6 +13,7 @@ import inspect
 import re
 import typing
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar, cast
 from uuid import UUID
 
@@ -23,12 +24,12 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import State
 from prefect.events import emit_event
 from prefect.runtime import flow_run
-from prefect.states import Failed
+from prefect.states import Completed, Failed
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from flows import forms
 from flows.form_errors import dutch_errors, titled
-from flows.result import STEP_TITLES, refusal_markdown, result_markdown
+from flows.result import STEP_TITLES, refusal_markdown, result_markdown, result_title, summary
 from flows.worklist import publish_worklist
 from models.errors import ActionRefused, OjaError
 from models.lifecycle import AuditAction
@@ -39,6 +40,9 @@ from oja.config import get_policy
 from oja.services.kernel import CaseOutcome, execute
 from oja.services.status import CaseStatus, case_status, next_steps
 from oja.services.worklist import ANSWER_REFERRAL
+
+# the one line a recorded step's run ends with (its state message), set when its result is shown
+RUN_SUMMARY: ContextVar[str | None] = ContextVar("oja_run_summary", default=None)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,7 +55,10 @@ def case_flow(name: str, run_prefix: str) -> Callable[[Callable[P, R]], Flow[P, 
     - The form is checked here, not by Prefect: a wrong value ends the run Failed with every wrong field
       named by its Dutch title and rule (`flows.form_errors`), without a traceback in the logs.
     - A refusal by the engine (`commit` raises `ActionRefused`) ends the run the same way.
-    - Either way the run gets a markdown artifact saying nothing was recorded (`flows.result`).
+    - Either way the run gets a markdown artifact saying nothing was recorded (`flows.result`), and the run's
+      state message is the Dutch message alone (the first thing its page shows).
+    - A step that was recorded ends Completed with a message of one line: what changed, and where its result
+      artifact is (`RUN_SUMMARY`, set by `show_result`): the run's own page leads to the result.
     - A run's result (the case reference, `joined`, the planned review date: codes only) is kept as JSON
       where Prefect keeps results (PREFECT_HOME/storage, the same for the server and the workers that
       `oja start` starts), so the UI and the API can read it back.
@@ -70,10 +77,18 @@ def case_flow(name: str, run_prefix: str) -> Callable[[Callable[P, R]], Flow[P, 
                 values = {param: TypeAdapter(hints[param]).validate_python(value) for param, value in raw.items()}
             except ValidationError as exc:
                 return _refuse(name, dutch_errors(exc, model), form)
+            token = RUN_SUMMARY.set(None)
             try:
-                return fn(**values)  # type: ignore[call-arg]
+                result = fn(**values)  # type: ignore[call-arg]
             except ActionRefused as refusal:
                 return _refuse(name, titled(str(refusal), model), form)
+            finally:
+                said = RUN_SUMMARY.get()
+                RUN_SUMMARY.reset(token)
+            if said is None:
+                return result
+            get_run_logger().info("%s", said)
+            return Completed(message=said, data=result)  # the run's own page says it, and where the result is
 
         return cast(
             "Flow[P, R]",
@@ -121,18 +136,18 @@ def _reference(form: object, *keys: str) -> str | None:
 
 def _refuse(step: str, message: str, form: object) -> State:
     """End the run Failed with the Dutch message, without a traceback; nothing was recorded."""
-    get_run_logger().warning("%s niet vastgelegd:\n%s", step, message)
+    get_run_logger().warning("Niet vastgelegd (%s):\n%s", STEP_TITLES.get(step, step), message)
     case_ref = _reference(form, "case_ref")
     try:
         create_markdown_artifact(markdown=refusal_markdown(step, message, case_ref), description="Niet vastgelegd")
         if case_ref is not None:
-            _tag_run({f"casus:{case_ref}"})
+            tag_run({f"casus:{case_ref}"})
     except Exception as exc:  # the refusal stands; showing it is best effort
         get_run_logger().warning("de weigering kon niet op de run worden getoond: %s", exc)
     return Failed(message=message.replace("\n", "; "))
 
 
-def _tag_run(tags: set[str]) -> None:
+def tag_run(tags: set[str]) -> None:
     """Add tags to this flow run, so the Runs page filters one case's history or one school's work."""
     run_id = flow_run.get_id()
     if run_id is None:
@@ -159,9 +174,10 @@ REFUSED = "geweigerd"  # the key of a task's result when the engine refused its 
 def refused(step: str, exc: OjaError) -> Result:
     """What a task returns when the engine refuses: the message, for the flow to end Failed with it.
 
-    A refusal is expected (a person's input), not an operator's error: a warning, no failed task run.
+    A refusal is expected (a person's input), not an operator's error: no failed task run, and no log line of
+    its own (the flow says it once, in Dutch with each field's title: `_refuse`).
     """
-    get_run_logger().warning("%s geweigerd: %s", step, exc)
+    get_run_logger().debug("%s geweigerd: %s", step, exc)
     return {REFUSED: str(exc)}
 
 
@@ -220,9 +236,10 @@ def show_result(step: str, outcome: Result) -> CaseStatus | None:
         links = step_links(next_steps(status), prefill, preset)
         create_markdown_artifact(
             markdown=result_markdown(step, outcome, status, links),
-            description=f"Resultaat {STEP_TITLES.get(step, step)} {status.case_ref}",
+            description=result_title(step, status.case_ref),
         )
-        _tag_run({f"casus:{status.case_ref}", f"school:{status.school_code}"})
+        RUN_SUMMARY.set(summary(step, outcome, status))
+        tag_run({f"casus:{status.case_ref}", f"school:{status.school_code}"})
         publish_worklist(status.school_code, status.worklist, amsterdam_today())
     except Exception as exc:
         logger.warning("het resultaat kon niet op de run worden getoond: %s", exc)

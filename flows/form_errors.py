@@ -106,7 +106,12 @@ def dutch_errors(exc: ValidationError, model: type[BaseModel] | None) -> str:
 
 
 def titled(message: str, model: type[BaseModel] | None) -> str:
-    """An engine refusal `field: rule` with the field's Dutch title in front: `Titel (field): rule`."""
+    """An engine refusal `field: rule` with the field's Dutch title in front: `Titel (field): rule`; a refusal of
+    several fields (one per line) gets each line titled."""
+    return "\n".join(_titled_line(line, model) for line in message.splitlines())
+
+
+def _titled_line(message: str, model: type[BaseModel] | None) -> str:
     match = re.match(r"^([a-z_]+)(\[[^\]]*\])?(\.[a-z_.]+)?: ", message)
     if model is None or match is None:
         return message

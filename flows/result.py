@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from models.lifecycle import CaseState
 from models.vocabulary import ReferralStatus
+from models.words import action_word, level_word, state_word
 from notifications.render import long_date
 from oja.deployments import DEPLOYMENTS
 from oja.services.status import CaseStatus, ReferralLine
@@ -96,6 +97,34 @@ def _referral_lines(referral: ReferralLine) -> tuple[list[str], list[str]]:
     return row, []
 
 
+def _start(status: CaseStatus) -> str | None:
+    """When the arrangement starts: on the plan's start date or the first school day from it, so maybe later."""
+    if status.activated_on is None or CaseState(status.state) is not CaseState.ACTIVE:
+        return None
+    if status.as_of is not None and status.activated_on > status.as_of:
+        return (
+            f"Het arrangement start op {_day(status.activated_on)}, niet vandaag: de startdatum van het plan, of de"
+            " eerste schooldag daarna. De eerste evaluatie telt vanaf die dag."
+        )
+    return f"Het arrangement is gestart op {_day(status.activated_on)}."
+
+
+def summary(step: str, outcome: Mapping[str, object], status: CaseStatus) -> str:
+    """One line for the run's own page (its state message): what changed, and where the whole result is."""
+    start = ""
+    if status.activated_on and status.as_of and status.activated_on > status.as_of and status.state == "actief":
+        start = f" Het arrangement start op {status.activated_on.isoformat()}."
+    return (
+        f"{status.case_ref}: {action_word(str(outcome.get('action')))}, nu {state_word(status.state)}.{start}"
+        f" Het resultaat met de volgende stap: tabblad Artifacts, '{result_title(step, status.case_ref)}'."
+    )
+
+
+def result_title(step: str, ref: str) -> str:
+    """The description of a step's result artifact, as the run's Artifacts tab lists it."""
+    return f"Resultaat {STEP_TITLES.get(step, step)} {ref}"
+
+
 def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus, links: Mapping[str, str]) -> str:
     """The run's result in Dutch: what changed, what comes next and by when, the next steps' forms."""
     title = STEP_TITLES.get(step, step)
@@ -105,9 +134,9 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
     lines += [
         f"| Casus | {status.case_ref} |",
         "|---|---|",
-        f"| Vastgelegd | `{outcome.get('action')}` |",
-        f"| Status nu | `{status.state}` |",
-        f"| Niveau | {status.level} |",
+        f"| Vastgelegd | {action_word(str(outcome.get('action')))} |",
+        f"| Status nu | {state_word(status.state)} |",
+        f"| Niveau | {level_word(status.level)} |",
         f"| School | {status.school_code} |",
         f"| Regiehouder | {status.regie_holder or '-'} |",
     ]
@@ -122,8 +151,16 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
     rec = status.recommendation
     if rec is not None:
         level = f" naar niveau {rec.new_level}" if rec.new_level else ""
-        lines += ["", f"### Aanbeveling: **{rec.kind.value}**{level}", "", *[f"- {r}" for r in rec.reasons]]
+        lines += [
+            "",
+            f"### Aanbeveling: **{action_word(rec.kind.value)}**{level}",
+            "",
+            *[f"- {r}" for r in rec.reasons],
+        ]
     lines += ["", "### Wat nu"]
+    start = _start(status)
+    if start:
+        lines.append(f"- {start}")
     deadline = _deadline(status)
     if deadline:
         lines.append(f"- {deadline}")

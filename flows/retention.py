@@ -9,16 +9,19 @@ from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from flows import forms
-from flows.common import Result, case_flow, day, refused, settle
+from flows.common import RUN_SUMMARY, Result, case_flow, day, refused, settle, tag_run
+from flows.result_erasure import DECIDE_STEP, erasure_markdown, erasure_summary, erasure_title
 from flows.run_names import dated_run_name
 from models.errors import OjaError
 from models.schooldays import today as amsterdam_today
 from models.tables import ErasureRequest
 from oja.adapters.db import get_engine
+from oja.adapters.step_links import step_links
 from oja.config import get_policy
 from oja.services import retention
 from oja.services.kernel import execute
@@ -38,8 +41,24 @@ def apply_retention() -> Result:
 
 
 def _commit(step: str, use_case: Callable[..., ErasureRequest], **kwargs: Any) -> Result:
-    """The request in one transaction; a refusal raises `ActionRefused` (the run ends Failed, in Dutch)."""
-    return settle(_record(step, use_case, **kwargs))
+    """The request in one transaction; a refusal raises `ActionRefused` (the run ends Failed, in Dutch). Then its
+    result on the run, as every step's: what changed and what comes next (`flows.result_erasure`)."""
+    result = settle(_record(step, use_case, **kwargs))
+    _show(step, result)
+    return result
+
+
+def _show(step: str, result: Result) -> None:
+    """The request's result on the run (artifact), the run's message, the run tagged by the request. Recorded
+    already: trouble showing it is a warning, not a failed step."""
+    try:
+        ref = str(result["request_ref"])
+        links = step_links([DECIDE_STEP], {"request_ref": ref}) if result.get("outcome") is None else {}
+        create_markdown_artifact(markdown=erasure_markdown(step, result, links), description=erasure_title(ref))
+        RUN_SUMMARY.set(erasure_summary(result))
+        tag_run({f"verzoek:{ref}"})
+    except Exception as exc:
+        get_run_logger().warning("het resultaat kon niet op de run worden getoond: %s", exc)
 
 
 @task(name="verzoek-vastleggen", cache_policy=NO_CACHE)
@@ -53,6 +72,7 @@ def _record(step: str, use_case: Callable[..., ErasureRequest], **kwargs: Any) -
         "pupil_ref": request.pupil_ref,
         "due_on": request.due_on.isoformat(),
         "outcome": request.outcome,
+        "requested_by": request.requested_by,
         "refusal_reason": request.refusal_reason,
     }
     what = "decided" if result["outcome"] else "requested"

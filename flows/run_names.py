@@ -2,7 +2,8 @@
 
 A scheduled run gets no parameters, so a name template such as `"monitoring {day}"` would read
 `monitoring None`. These names take the day from the run's parameter when it has one (a sweep started
-by hand for another day) and otherwise today in Amsterdam: `herinneringsronde 2026-11-25`. Codes only.
+by hand for another day) and otherwise the run's scheduled day and time in Amsterdam (not the moment a
+worker picked it up, which may be the minute before): `herinneringsronde 2026-11-25`. Codes only.
 """
 
 from __future__ import annotations
@@ -28,12 +29,19 @@ def _now() -> dt.datetime:
     return pendulum.now(TZ)
 
 
+def _when() -> dt.datetime:
+    """When the run is for: its scheduled start (a worker takes a run up to a minute early, so the moment it
+    is named may still be the minute before), else now (outside a run)."""
+    scheduled = flow_run.scheduled_start_time
+    return scheduled if isinstance(scheduled, dt.datetime) else _now()
+
+
 def dated_run_name(prefix: str, day_parameter: str | None = None, *, with_time: bool = False) -> Callable[[], str]:
     """A `flow_run_name` for a scheduled flow: `prefix` and the day the run is for (see `dated_name`)."""
 
     def name() -> str:
         parameters: Mapping[str, Any] = flow_run.parameters or {}
         day = parameters.get(day_parameter) if day_parameter else None
-        return dated_name(prefix, day, _now(), with_time=with_time)
+        return dated_name(prefix, day, _when(), with_time=with_time)
 
     return name

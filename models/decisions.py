@@ -105,6 +105,10 @@ def _scores(review: ReviewFacts) -> str:
     return ", ".join(f"doel {g}: {s:+d}" for g, s in sorted(review.gas.items()))
 
 
+# a four-point verdict in the words of a reason (the verdicts themselves are codes of this module)
+FOUR_POINT_WORDS = {"below": "onder de doellijn", "above": "boven de doellijn", "mixed": "wisselend rond de doellijn"}
+
+
 def four_point(series: GoalSeries, policy: DecisionPolicy) -> str | None:
     """'below', 'above' or 'mixed' for the last four points against the aim line; None with too few points."""
     if len(series.points) < policy.min_measurements:
@@ -186,10 +190,10 @@ def _recommend(
             ),
         )
 
-    verdicts = {s.goal: four_point(s, policy) for s in series}
-    verdicts = {g: v for g, v in verdicts.items() if v is not None}
+    found = {s.goal: four_point(s, policy) for s in series}
+    verdicts = {g: v for g, v in found.items() if v is not None}
     if verdicts:
-        listed = ", ".join(f"doel {g}: {v}" for g, v in sorted(verdicts.items()))
+        listed = ", ".join(f"doel {g}: {FOUR_POINT_WORDS[v]}" for g, v in sorted(verdicts.items()))
         if any(v == "below" for v in verdicts.values()):
             return _up(
                 level,

@@ -3,6 +3,7 @@
     Exception
     ├── OjaError                      any refusal by the engine; nothing was written
     │   ├── InvalidInput              a value breaks a rule; names the field and the rule (also a ValueError)
+    │   │   ├── InvalidInputs         several values of one form break rules: every one, one per line
     │   │   ├── InvalidBSN            not a valid citizen service number
     │   │   ├── InvalidOnderwijsnummer
     │   │   ├── UnknownReference      a code or reference that is not registered
@@ -33,6 +34,9 @@ When each is raised:
   message pending; `DispatchIncomplete` fails the dispatch flow run (`flows.sweep`) when messages stayed
   pending or were undeliverable, so the operators hear of it.
 
+A use case checks a whole form before it refuses (`FormCheck`): every wrong field is named at once, in one
+`InvalidInputs`, so a person corrects the form once instead of once per try.
+
 Messages are written for people, in Dutch: the field and the rule it breaks, as an error or an
 instruction ("moet na de startdatum liggen"). They carry field names, codes and case references only,
 never a value that could identify a pupil (a BSN, a name, a birth date), because they end up in
@@ -41,7 +45,10 @@ Prefect's run logs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+from models.words import action_word, state_word
 
 
 class OjaError(Exception):
@@ -55,6 +62,57 @@ class InvalidInput(OjaError, ValueError):
         self.field = field
         self.rule = rule
         super().__init__(f"{field}: {rule}")
+
+
+class InvalidInputs(InvalidInput):
+    """Several values of one form break rules; `errors` holds each (field and rule), the message one per line."""
+
+    def __init__(self, errors: Sequence[InvalidInput]) -> None:
+        self.errors = tuple(errors)
+        self.field = self.errors[0].field
+        self.rule = self.errors[0].rule
+        OjaError.__init__(self, "\n".join(str(e) for e in self.errors))
+
+
+class FormCheck:
+    """Every wrong value of a form collected, then one refusal naming them all:
+
+        check = FormCheck()
+        with check.field():             # an InvalidInput raised here is kept; the next check still runs
+            level = level_after(...)
+        check.fail("end_reason", "...")  # a rule of the use case itself
+        check.done()                    # refuses once: InvalidInputs (or the one InvalidInput), else nothing
+
+    Only `InvalidInput` is kept; a refusal of access (`AccessDenied`) or of the step itself (`IllegalTransition`)
+    stands alone and is raised at once.
+    """
+
+    def __init__(self) -> None:
+        self.errors: list[InvalidInput] = []
+
+    @contextmanager
+    def field(self) -> Iterator[None]:
+        try:
+            yield
+        except AccessDenied:
+            raise
+        except InvalidInputs as several:
+            self.errors.extend(several.errors)
+        except InvalidInput as one:
+            self.errors.append(one)
+
+    def fail(self, field: str, rule: str) -> None:
+        self.errors.append(InvalidInput(field, rule))
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+    def done(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise InvalidInputs(self.errors)
 
 
 class InvalidBSN(InvalidInput):
@@ -83,8 +141,10 @@ class IllegalTransition(OjaError):
         self.allowed = allowed
         self.case_ref = case_ref
         where = f"casus {case_ref}" if case_ref else "casus"
-        allowed_text = ", ".join(allowed) if allowed else "geen"
-        super().__init__(f"{where}: stap '{action}' kan niet in status '{state}'; mogelijk: {allowed_text}")
+        allowed_text = ", ".join(action_word(a) for a in allowed) if allowed else "geen"
+        super().__init__(
+            f"{where}: stap '{action_word(action)}' kan niet in status '{state_word(state)}'; mogelijk: {allowed_text}"
+        )
 
 
 class ConsentMissing(OjaError):
@@ -108,7 +168,7 @@ class AccessDenied(InvalidInput):
         self.action = action
         self.subject = subject  # a case or pupil reference
         self.scope = scope
-        super().__init__("actor", f"{actor} mag '{action}' niet uitvoeren bij {subject}: {scope}")
+        super().__init__("actor", f"{actor} mag '{action_word(action)}' niet uitvoeren bij {subject}: {scope}")
 
 
 class DisclosureError(OjaError):

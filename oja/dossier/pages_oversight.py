@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
+from markupsafe import Markup
 from sqlmodel import Session
 
 from models.errors import DisclosureError
@@ -58,12 +59,14 @@ def evaluation(request: Request) -> Response:
         day = amsterdam_today()
         before, after = default_periods(day, policy.evaluation_split_date)
         try:
-            html = render_report(session, before, after, rate=policy.hourly_rate_eur, today=day)
+            html = render_report(session, before, after, rate=policy.hourly_rate_eur, today=day, part=True)
         except DisclosureError:  # a quiet period: its figures would single out a handful of pupils
             logged(session, request, user, AccessAction.VIEW_REPORT, reason="evaluatierapport niet gepubliceerd")
             return page(request, "report_withheld.html", user, before=before, after=after, legend=LEGEND)
         logged(session, request, user, AccessAction.VIEW_REPORT, reason="evaluatierapport")
-        return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
+        shown = page(request, "report.html", user, report=Markup(html))  # the dossier's header: back, log out
+        shown.headers["Content-Security-Policy"] = REPORT_CSP
+        return shown
 
     return serve(request, AccessAction.VIEW_REPORT, body)
 

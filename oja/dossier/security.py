@@ -30,6 +30,7 @@ from models.errors import AccessDenied, InvalidInput, UnknownReference
 from models.prefect_access import may_use_prefect
 from models.tables import Case, Professional, Pupil
 from models.vocabulary import AccessAction, AccessOutcome, Role
+from models.words import action_word, reason_words, state_word
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import PROJECT_DIR
 from oja.services.access_log import log_access
@@ -40,6 +41,9 @@ log = logging.getLogger("oja.dossier")
 templates = Jinja2Templates(directory=str(PROJECT_DIR / "templates" / "dossier"))
 STATIC = PROJECT_DIR / "templates" / "dossier" / "static"
 templates.env.filters["label"] = lambda code: str(code or "").replace("_", " ")  # a stored code, read as words
+templates.env.filters["state"] = lambda code: state_word(str(code or ""))  # a case's state in words
+templates.env.filters["action"] = lambda code: action_word(str(code or ""))  # an audited action in words
+templates.env.filters["reason"] = reason_words  # an audit record's reason in words
 templates.env.filters["d"] = lambda day: day.strftime("%d-%m-%Y") if day else ""  # a date as people write it
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -58,7 +62,11 @@ CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
-REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+# the evaluation report in the dossier's page: its stylesheet, and the report's inline styles and bars
+REPORT_CSP = (
+    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none';"
+    " form-action 'self'"
+)
 HEADERS = {
     "Cache-Control": "no-store",
     "Pragma": "no-cache",

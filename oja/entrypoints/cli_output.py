@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from models.errors import InvalidInput
+from models.errors import InvalidInput, InvalidInputs
 from oja.services.worklist import COLUMNS, WorklistRow, cells
 
 console = Console()
@@ -19,7 +19,10 @@ err = Console(stderr=True)
 
 
 def fail(exc: Exception, code: int = 2) -> NoReturn:
-    if isinstance(exc, InvalidInput):
+    if isinstance(exc, InvalidInputs):
+        for one in exc.errors:
+            err.print(f"[red]fout[/red] in [bold]{one.field}[/bold]: {one.rule}")
+    elif isinstance(exc, InvalidInput):
         err.print(f"[red]fout[/red] in [bold]{exc.field}[/bold]: {exc.rule}")
     else:
         err.print(f"[red]fout[/red]: {exc}")

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from models import access
 from models import lifecycle as lc
-from models.errors import InvalidInput
+from models.errors import FormCheck, InvalidInput
 from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import add_school_days, next_school_day
 from models.tables import (
@@ -180,17 +180,25 @@ def triage(
     outcome = choice(outcome, TriageOutcome, "outcome")
     action = TRIAGE_ACTIONS[outcome]
     lc.next_state(CaseState(case.state), action, case_ref=case.ref)  # refuse before any check of detail
+    check = FormCheck()  # every wrong field of the form at once
     reason = None
     if action is Action.TRIAGE_NO_ACTION:
         if not no_action_reason:
-            raise InvalidInput("no_action_reason", "uitkomst 'geen_actie' vraagt een reden")
-        reason = choice(no_action_reason, NoActionReason, "no_action_reason")
-        case.no_action_reason = reason
+            check.fail("no_action_reason", "uitkomst 'geen_actie' vraagt een reden")
+        else:
+            with check.field():
+                reason = choice(no_action_reason, NoActionReason, "no_action_reason")
     elif no_action_reason:
-        raise InvalidInput("no_action_reason", "een reden hoort alleen bij uitkomst 'geen_actie'")
+        check.fail("no_action_reason", "een reden hoort alleen bij uitkomst 'geen_actie'")
     if action is not Action.TRIAGE_OJA and level is not None:
-        raise InvalidInput("level", "kies alleen een niveau bij uitkomst 'oja'")
-    case.level = lc.level_after(action, case.level, level, field="level")
+        check.fail("level", "kies alleen een niveau bij uitkomst 'oja'")
+    new_level = case.level
+    with check.field():
+        new_level = lc.level_after(action, case.level, level, field="level")
+    check.done()
+    if action is Action.TRIAGE_NO_ACTION:
+        case.no_action_reason = reason
+    case.level = new_level
     case.triage_outcome = outcome
     transition(session, case, action, who, reason=reason or outcome)
     if action in (Action.TRIAGE_BASIC, Action.TRIAGE_NO_ACTION):

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from models import access
 from models import lifecycle as lc
-from models.errors import InvalidInput
+from models.errors import FormCheck, InvalidInput
 from models.identity import (
     PUPIL,
     age_on,
@@ -29,6 +29,7 @@ from models.tables import (
     Goal,
     Intervention,
     Plan,
+    Professional,
     Provider,
 )
 from models.vocabulary import (
@@ -97,86 +98,97 @@ def draft_plan(
     who = load_actor(session, actor)
     case = load_case(session, case_ref, who=who, action="draft_plan")
     lc.next_state(CaseState(case.state), Action.DRAFT_PLAN, case_ref=case.ref)
-    regie = load_actor(session, regie_holder, "regie_holder")
-    not_past(start_on, today, "start_on")
+    check = FormCheck()  # every wrong field of the form at once
+    regie: Professional | None = None
+    with check.field():
+        regie = load_actor(session, regie_holder, "regie_holder")
+    with check.field():
+        not_past(start_on, today, "start_on")
     if planned_end_on <= start_on:
-        raise InvalidInput("planned_end_on", "moet na de startdatum (start_on) liggen")
-    if planned_end_on > start_on + dt.timedelta(weeks=policy.max_plan_weeks):
-        raise InvalidInput(
+        check.fail("planned_end_on", "moet na de startdatum (start_on) liggen")
+    elif planned_end_on > start_on + dt.timedelta(weeks=policy.max_plan_weeks):
+        check.fail(
             "planned_end_on",
             f"mag hoogstens {policy.max_plan_weeks} weken na de start liggen: een arrangement is tijdelijk",
         )
     cadence = review_cadence_weeks if review_cadence_weeks is not None else policy.review_cadence_weeks
     if not 1 <= cadence <= 26:
-        raise InvalidInput("review_cadence_weeks", "moet 1 tot en met 26 schoolweken zijn")
-    if not goals:
-        raise InvalidInput("goals", "een plan vraagt minstens één doel")
-    if not interventions:
-        raise InvalidInput("interventions", "een plan vraagt minstens één interventie")
-    if len(goals) > 10:
-        raise InvalidInput("goals", "hoogstens 10 doelen")
-    if len(interventions) > 10:
-        raise InvalidInput("interventions", "hoogstens 10 interventies")
+        check.fail("review_cadence_weeks", "moet 1 tot en met 26 schoolweken zijn")
+    for field, rows, one, many in (
+        ("goals", goals, "doel", "doelen"),
+        ("interventions", interventions, "interventie", "interventies"),
+    ):
+        if not rows:
+            check.fail(field, f"een plan vraagt minstens één {one}")
+        elif len(rows) > 10:
+            check.fail(field, f"hoogstens 10 {many}")
     checked_goals = []
-    for i, g in enumerate(goals, start=1):
-        domain = choice(g.domain, Domain, f"goals[{i}].domain")
-        measure = choice(g.measure, Measure, f"goals[{i}].measure")
+    for i, g in enumerate(goals[:10], start=1):
+        domain = measure = ""
+        with check.field():
+            domain = choice(g.domain, Domain, f"goals[{i}].domain")
+        with check.field():
+            measure = choice(g.measure, Measure, f"goals[{i}].measure")
         if measure == Measure.GAS.value:
             for name, value in (("baseline", g.baseline), ("target", g.target)):
                 if not -2 <= value <= 2:
-                    raise InvalidInput(f"goals[{i}].{name}", "een GAS-niveau moet van -2 tot en met +2 zijn")
+                    check.fail(f"goals[{i}].{name}", "een GAS-niveau moet van -2 tot en met +2 zijn")
         checked_goals.append(
             Goal(
                 plan_id=0, number=i, domain=domain, measure=measure, baseline=float(g.baseline), target=float(g.target)
             )
         )
     checked_interventions = []
-    for i, iv in enumerate(interventions, start=1):
-        provider = load(
-            session,
-            Provider,
-            clean_code(iv.provider_code, f"interventions[{i}].provider_code"),
-            f"interventions[{i}].provider_code",
-            "aanbieder",
-        )
-        prof_code = None
+    for i, iv in enumerate(interventions[:10], start=1):
+        provider_code = prof_code = None
+        where = f"interventions[{i}]"
+        with check.field():
+            provider_code = load(
+                session, Provider, clean_code(iv.provider_code, f"{where}.provider_code"), f"{where}.provider_code",
+                "aanbieder",
+            ).code  # fmt: skip
         if iv.professional_code:
-            prof = load_actor(session, iv.professional_code, f"interventions[{i}].professional_code")
-            if prof.provider_code != provider.code:
-                raise InvalidInput(
-                    f"interventions[{i}].professional_code",
-                    f"moet een professional van aanbieder {provider.code} zijn; {prof.code} werkt daar niet",
-                )
-            prof_code = prof.code
+            with check.field():
+                prof = load_actor(session, iv.professional_code, f"{where}.professional_code")
+                if provider_code is not None and prof.provider_code != provider_code:
+                    raise InvalidInput(
+                        f"{where}.professional_code",
+                        f"moet een professional van aanbieder {provider_code} zijn; {prof.code} werkt daar niet",
+                    )
+                prof_code = prof.code
         if not 0 < iv.hours_per_week <= policy.max_hours_per_week:
-            raise InvalidInput(
-                f"interventions[{i}].hours_per_week",
+            check.fail(
+                f"{where}.hours_per_week",
                 f"moet meer dan 0 en hoogstens {policy.max_hours_per_week:g} uur per week zijn",
             )
         if not 0 <= iv.swv_share_pct <= 100:
-            raise InvalidInput(f"interventions[{i}].swv_share_pct", "moet een percentage van 0 tot en met 100 zijn")
+            check.fail(f"{where}.swv_share_pct", "moet een percentage van 0 tot en met 100 zijn")
+        setting = ""
+        with check.field():
+            setting = choice(iv.setting, Setting, f"{where}.setting")
         checked_interventions.append(
             Intervention(
                 plan_id=0,
                 number=i,
-                provider_code=provider.code,
+                provider_code=provider_code or "",
                 professional_code=prof_code,
                 hours_per_week=float(iv.hours_per_week),
-                setting=choice(iv.setting, Setting, f"interventions[{i}].setting"),
+                setting=setting,
                 swv_share_pct=int(iv.swv_share_pct),
             )
         )
-
     if group_code:
-        group_for(session, case, group_code, level=case.level)
-
-    # the regie holder: of the core team, and able to act on the case under this plan (its providers)
-    under_plan = dataclasses.replace(
-        case_scope(session, case), providers=frozenset(i.provider_code for i in checked_interventions)
-    )
-    refusal = access.regie_refusal(access_actor(regie), under_plan)
-    if refusal:
-        raise InvalidInput("regie_holder", refusal)
+        with check.field():
+            group_for(session, case, group_code, level=case.level)
+    if regie is not None:  # the regie holder: of the core team, and able to act on the case under this plan
+        under_plan = dataclasses.replace(
+            case_scope(session, case), providers=frozenset(i.provider_code for i in checked_interventions)
+        )
+        refusal = access.regie_refusal(access_actor(regie), under_plan)
+        if refusal:
+            check.fail("regie_holder", refusal)
+    check.done()
+    assert regie is not None  # checked above
     previous = current_plan(session, case)
     plan = Plan(
         case_id=key(case),
@@ -236,14 +248,17 @@ def record_consent(
     case = load_case(session, case_ref, who=who, action="record_consent")
     lc.next_state(CaseState(case.state), Action.RECORD_CONSENT, case_ref=case.ref)
     party = choice(party, ConsentParty, "party")
-    not_future(recorded_on, today, "recorded_on")
+    check = FormCheck()  # every wrong field of the form at once
+    with check.field():
+        not_future(recorded_on, today, "recorded_on")
     plan = plan_of(session, case)
     if plan.drafted_on and recorded_on < plan.drafted_on:
-        raise InvalidInput("recorded_on", "mag niet voor het plan liggen waarvoor de toestemming geldt")
+        check.fail("recorded_on", "mag niet voor het plan liggen waarvoor de toestemming geldt")
     pupil = pupil_of(session, case)
     parents = parents_with_authority(session, pupil)
     if party != PUPIL and party not in parents:
-        raise InvalidInput("party", f"{party} is geen ouder met gezag over deze leerling")
+        check.fail("party", f"{party} is geen ouder met gezag over deze leerling")
+    check.done()
     session.add(
         ConsentRecord(
             case_id=key(case),

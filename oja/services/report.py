@@ -147,7 +147,10 @@ def _median(f: PeriodFigures) -> float | str | None:
     return "–" if f.started == 0 else None
 
 
-def render_report(session: Session, before: Period, after: Period, *, rate: float, today: dt.date) -> str:
+def render_report(
+    session: Session, before: Period, after: Period, *, rate: float, today: dt.date, part: bool = False
+) -> str:
+    """The evaluation report as a document of its own, or (`part`) its content for a page of the dossier."""
     b, a = figures(session, before, rate=rate, today=today), figures(session, after, rate=rate, today=today)
     names = dict(session.exec(select(col(School.code), col(School.name))).all())
     charts = {
@@ -166,7 +169,7 @@ def render_report(session: Session, before: Period, after: Period, *, rate: floa
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "nl"), autoescape=True, undefined=jinja2.StrictUndefined
     )
-    return env.get_template("evaluation.html.j2").render(
+    return env.get_template("_evaluation_part.html.j2" if part else "evaluation.html.j2").render(
         before=before,
         after=after,
         b=b,

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, func, select
 
 from models import access
-from models.errors import InvalidInput, UnknownReference
+from models.errors import FormCheck, InvalidInput, UnknownReference
 from models.identity import age_on
 from models.lifecycle import AuditAction, CaseState
 from models.schooldays import previous_school_day
@@ -175,19 +175,24 @@ def request_erasure(
     """Register a written request to destroy a dossier early, by a parent with authority or a pupil of 12+."""
     who = load_actor(session, actor)
     pupil = load_pupil(session, pupil_ref)
-    party = choice(requested_by, ConsentParty, "requested_by")
-    not_future(received_on, today, "received_on")
-    if received_on < today - dt.timedelta(days=31):
-        raise InvalidInput("received_on", "registreer een verzoek binnen een maand na ontvangst")
     _check_scope(session, who, pupil, "request_erasure")
+    check = FormCheck()  # every wrong field of the form at once
+    with check.field():
+        not_future(received_on, today, "received_on")
+    if received_on < today - dt.timedelta(days=31):
+        check.fail("received_on", "registreer een verzoek binnen een maand na ontvangst")
+    party = ""
+    with check.field():
+        party = choice(requested_by, ConsentParty, "requested_by")
     if party == ConsentParty.PUPIL.value:
         if age_on(_stored(pupil.birth_date, "the birth date of a pupil whose dossier is kept"), received_on) < 12:
-            raise InvalidInput("requested_by", "een leerling mag pas vanaf 12 jaar om vernietiging vragen")
-    else:
+            check.fail("requested_by", "een leerling mag pas vanaf 12 jaar om vernietiging vragen")
+    elif party:
         position = 1 if party == ConsentParty.PARENT_1.value else 2
         parent = session.exec(select(Parent).where(Parent.pupil_id == pupil.id, Parent.position == position)).first()
         if parent is None or not parent.has_authority:
-            raise InvalidInput("requested_by", f"{party} is geen geregistreerde ouder met gezag")
+            check.fail("requested_by", f"{party} is geen geregistreerde ouder met gezag")
+    check.done()
     pending = session.exec(
         select(ErasureRequest.ref).where(
             ErasureRequest.pupil_ref == pupil.ref, col(ErasureRequest.decided_on).is_(None)

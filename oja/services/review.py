@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
 from models.decisions import GoalSeries, PlannedEnd, Recommendation, ReviewFacts, recommend
-from models.errors import IllegalTransition, InvalidInput
+from models.errors import FormCheck, IllegalTransition, InvalidInput
 from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import SchoolCalendar, SchoolDayIndex, add_school_weeks, next_school_day
 from models.tables import (
@@ -68,29 +68,32 @@ def record_review(
     who = load_actor(session, actor)
     case = load_case(session, case_ref, who=who, action="record_review")
     lc.next_state(CaseState(case.state), Action.RECORD_REVIEW, case_ref=case.ref)
-    not_future(held_on, today, "held_on")
+    check = FormCheck()  # every wrong field of the form at once
+    with check.field():
+        not_future(held_on, today, "held_on")
     if case.activated_on and held_on < case.activated_on:
-        raise InvalidInput("held_on", f"mag niet voor de start van het arrangement liggen ({case.activated_on})")
+        check.fail("held_on", f"mag niet voor de start van het arrangement liggen ({case.activated_on})")
     for name, value, lo, hi in (
         ("attendance_pct", attendance_pct, 0, 100),
         ("wellbeing", wellbeing, 1, 10),
         ("satisfaction", satisfaction, 1, 10),
     ):
         if value is not None and not lo <= value <= hi:
-            raise InvalidInput(name, f"moet van {lo} tot en met {hi} zijn")
-    views = {
-        n: choice(v, View, n) if v is not None else None
-        for n, v in (("pupil_view", pupil_view), ("parent_view", parent_view))
-    }
+            check.fail(name, f"moet van {lo} tot en met {hi} zijn")
+    views: dict[str, str | None] = {}
+    for n, v in (("pupil_view", pupil_view), ("parent_view", parent_view)):
+        views[n] = None
+        if v is not None:
+            with check.field():
+                views[n] = choice(v, View, n)
     plan = plan_of(session, case)
     goals = {g.number: g for g in session.exec(select(Goal).where(Goal.plan_id == plan.id)).all()}
     for number, score in (gas_scores or {}).items():
         if number not in goals:
-            raise InvalidInput(
-                "gas_scores", f"doel {number} staat niet in het plan; kies uit de doelen {sorted(goals)}"
-            )
-        if not isinstance(score, int) or not -2 <= score <= 2:
-            raise InvalidInput(f"gas_scores[{number}]", "een GAS-score moet -2, -1, 0, +1 of +2 zijn")
+            check.fail("gas_scores", f"doel {number} staat niet in het plan; kies uit de doelen {sorted(goals)}")
+        elif not isinstance(score, int) or not -2 <= score <= 2:
+            check.fail(f"gas_scores[{number}]", "een GAS-score moet -2, -1, 0, +1 of +2 zijn")
+    check.done()
     review = Review(
         case_id=key(case),
         plan_id=key(plan),
@@ -250,15 +253,18 @@ def decide(
     who = load_actor(session, actor)
     case = load_case(session, case_ref, who=who, action="decide")
     kind = choice(kind, DecisionKind, "kind")
+    action = DECISION_ACTIONS[kind]
+    lc.next_state(CaseState(case.state), action, case_ref=case.ref)
     advice = (
         recommendation(session, case_ref=ref_of(case), policy=policy, for_update=True)
         if case.state == CaseState.REVIEWED.value
         else None
     )
+    check = FormCheck()  # every wrong field of the form at once
     if advice is not None:
         same = kind == advice.kind.value and (new_level is None or new_level == advice.new_level)
         if not same and not override_reason:
-            raise InvalidInput(
+            check.fail(
                 "override_reason",
                 f"de aanbeveling is '{advice.kind.value}': een ander besluit vraagt een reden om af te wijken",
             )
@@ -267,35 +273,40 @@ def decide(
             new_level = advice.new_level
             reason_code = reason_code or advice.reason_code
     if override_reason is not None:
-        override_reason = choice(override_reason, OverrideReason, "override_reason")
-    action = DECISION_ACTIONS[kind]
-    lc.next_state(CaseState(case.state), action, case_ref=case.ref)
+        with check.field():
+            override_reason = choice(override_reason, OverrideReason, "override_reason")
+    reason: str | None = None
     if action is Action.CLOSE:
         if change_reason:
-            raise InvalidInput(
+            check.fail(
                 "change_reason", "afsluiten vraagt een reden van beëindiging (end_reason), geen reden van wijziging"
             )
         if not (end_reason or reason_code):
-            raise InvalidInput("end_reason", "afsluiten vraagt een reden van beëindiging (end_reason)")
-        reason = choice(end_reason or reason_code, EndReason, "end_reason")
+            check.fail("end_reason", "afsluiten vraagt een reden van beëindiging (end_reason)")
+        else:
+            with check.field():
+                reason = choice(end_reason or reason_code, EndReason, "end_reason")
     elif action in (Action.SCALE_UP, Action.SCALE_DOWN):
         if end_reason:
-            raise InvalidInput("end_reason", "een reden van beëindiging hoort alleen bij afsluiten")
+            check.fail("end_reason", "een reden van beëindiging hoort alleen bij afsluiten")
         default = ChangeReason.EXTENSION if action is Action.SCALE_UP else ChangeReason.SHORTENING
-        reason = choice(change_reason or reason_code or default.value, ChangeReason, "change_reason")
+        with check.field():
+            reason = choice(change_reason or reason_code or default.value, ChangeReason, "change_reason")
     elif end_reason or change_reason or reason_code:
         field = "end_reason" if end_reason else "change_reason" if change_reason else "reason_code"
-        raise InvalidInput(field, f"bij besluit '{kind}' hoort geen redencode")
-    else:
-        reason = None
+        check.fail(field, f"bij besluit '{kind}' hoort geen redencode")
     if action not in (Action.SCALE_UP, Action.SCALE_DOWN) and new_level is not None:
-        raise InvalidInput("new_level", "kies alleen een nieuw niveau bij opschalen of afschalen")
+        check.fail("new_level", "kies alleen een nieuw niveau bij opschalen of afschalen")
     before_level = case.level
-    case.level = lc.level_after(action, case.level, new_level)
+    after_level = before_level
+    with check.field():
+        after_level = lc.level_after(action, case.level, new_level)
+    if group_code and not (action is Action.SCALE_DOWN and after_level == lc.LOWEST_IN_SCHOOL):
+        check.fail("group_code", "kies alleen een groep bij afschalen naar niveau 1")
+    check.done()
+    case.level = after_level
     places: list[str] = []
     if group_code:
-        if not (action is Action.SCALE_DOWN and case.level == lc.LOWEST_IN_SCHOOL):
-            raise InvalidInput("group_code", "kies alleen een groep bij afschalen naar niveau 1")
         places = join_group(session, case, group_code, today)
     elif case.level != before_level or action in (Action.CLOSE, Action.ESCALATE):
         places = left_text(leave_groups(session, case, today))

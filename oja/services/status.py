@@ -69,6 +69,8 @@ class CaseStatus:
     row: WorklistRow | None  # this case's row in it: its next deadline (None once closed)
     recommendation: Recommendation | None = None  # reviewed: what the engine recommends deciding
     referral: ReferralLine | None = None  # the latest referral, if the case was ever referred
+    activated_on: dt.date | None = None  # the day the arrangement starts (or started): a school day, maybe later
+    as_of: dt.date | None = None  # the day this status is told for
 
 
 def next_steps(status: CaseStatus) -> tuple[str, ...]:
@@ -136,4 +138,6 @@ def case_status(session: Session, *, case_ref: str, today: dt.date, policy: Poli
             else None
         ),
         referral=_referral(session, case.id, case.school_code, policy),
+        activated_on=case.activated_on,
+        as_of=today,
     )

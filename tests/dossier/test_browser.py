@@ -80,3 +80,53 @@ def test_a_coordinator_logs_in_and_every_page_renders_styled_without_a_csp_viola
     context.close()
     assert not complaints, complaints
     assert not missing, missing
+
+
+def test_the_registration_form_reaches_the_browser_with_autofill_off_and_a_numeric_keyboard(dossier, chromium):
+    """`autocomplete="off"` keeps pupils' names and BSNs out of a shared school computer's autofill; the form's
+    attributes are real attributes in the browser, not escaped text."""
+    code = "PRF-0001"
+    dossier.allow_code_again(code)
+    context = chromium.new_context()
+    page = context.new_page()
+    page.goto(f"{dossier.base_url}/inloggen")
+    page.fill("#gebruikersnaam", code)
+    page.fill("#wachtwoord", DEMO_PASSWORD)
+    page.fill("#code", pyotp.TOTP(DEMO_TOTP_SECRET).now())
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{dossier.base_url}/")
+    page.click("text=Leerling registreren")
+    page.wait_for_selector("#bsn")
+    for field in ("given_name", "family_name", "bsn", "onderwijsnummer", "parent_1", "parent_2"):
+        assert page.get_attribute(f"#{field}", "autocomplete") == "off", field
+    assert page.get_attribute("#bsn", "inputmode") == "numeric"
+    assert page.get_attribute("#onderwijsnummer", "inputmode") == "numeric"
+    assert page.eval_on_selector("#given_name", "e => e.required") is True
+    assert "&quot;" not in page.content() and "autocomplete=&" not in page.content()
+    context.close()
+
+
+def test_the_evaluation_report_renders_in_the_dossiers_page_without_a_csp_violation(dossier, chromium, tmp_path):
+    code = "PRF-0041"
+    dossier.allow_code_again(code)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    complaints: list[str] = []
+    page.on("console", lambda m: complaints.append(m.text) if "Refused" in m.text or "Policy" in m.text else None)
+    page.goto(f"{dossier.base_url}/inloggen")
+    page.fill("#gebruikersnaam", code)
+    page.fill("#wachtwoord", DEMO_PASSWORD)
+    page.fill("#code", pyotp.TOTP(DEMO_TOTP_SECRET).now())
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{dossier.base_url}/rapport/evaluatie")
+    assert page.locator("h1").first.inner_text() == "Evaluatie van de OJA-pilot"
+    styled = page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor")
+    assert styled not in ("rgba(0, 0, 0, 0)", "transparent"), "the dossier's stylesheet is loaded"
+    page.screenshot(path=tmp_path / "report.png", full_page=True)
+    page.click("text=Terug naar de cijfers")
+    page.wait_for_url(f"{dossier.base_url}/rapport")
+    page.click("text=Uitloggen")
+    page.wait_for_url(re.compile(r"/inloggen$"))
+    context.close()
+    assert not complaints, complaints

@@ -510,3 +510,25 @@ def test_the_access_log_shows_what_the_oja_pupil_commands_showed_on_the_server(d
         ("leerling opgezocht", "oja pupil find", "opdrachtregel op de server"),
     ]
     assert {(r["who"], r["role"], r["pupil"]) for r in rows[:3]} == {("PRF-0061", "beheerder", pupil_ref)}
+
+
+def test_the_evaluation_report_page_has_the_dossiers_header_with_a_way_back_and_log_out(dossier):
+    """Issue 23: the report page had no header: no way back, no log-out."""
+    page = dossier.as_user("PRF-0041").get("/rapport/evaluatie")
+    assert page.status_code == 200
+    assert '<header class="top">' in page.text and 'href="/rapport"' in page.text
+    assert 'action="/uitloggen"' in page.text and "Uitloggen" in page.text
+    assert "Evaluatie van de OJA-pilot" in text_of(page.text)
+    assert page.text.count("<html") == 1 and page.text.count("<body") == 1  # one document, not one inside another
+    assert "style-src 'self' 'unsafe-inline'" in page.headers["Content-Security-Policy"]  # the stylesheet and the bars
+
+
+def test_the_timeline_reads_in_dutch_words_not_codes(dossier):
+    """Issue 23: the timeline read `ouder_1=granted`, and states and actions as codes."""
+    case_ref, _pupil = dossier.case_of("Scholten")
+    page = dossier.as_user("PRF-0011").get(f"/casus/{case_ref}")
+    timeline = text_of(page.text).split("Tijdlijn", 1)[1]
+    assert "=granted" not in timeline and "granted" not in timeline
+    assert "toestemming gegeven" in timeline
+    assert "arrangement starten" in timeline and "arrangement loopt" in timeline
+    assert not re.search(r"\b(plan_opstellen|arrangement_starten|wacht_op_triage|plan_opgesteld)\b", timeline)

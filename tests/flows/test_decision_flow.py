@@ -186,3 +186,20 @@ def test_the_decision_after_a_review_can_scale_down_into_a_group(engine_url):
         case = s.exec(select(Case).where(Case.ref == ref)).one()
         members = s.exec(select(GroupMember).where(GroupMember.case_id == case.id)).all()
     assert [(m.group_code, m.left_on) for m in members] == [("GRP-REVIEW", None)]
+
+
+def test_a_decision_form_with_two_wrong_fields_names_both_in_the_runs_message_first(engine_url):
+    """Issue 23 (16): continuing with a level names the missing reason and the wrong level in one try; the run's
+    state message is the Dutch message alone, each wrong field by its title."""
+    ref = _active_case(engine_url, "100000095")
+    _review(ref, 0)
+    state = f_review.take_decision(
+        form=forms.TakeDecision(case_ref=ref, kind="voortzetten", new_level=3, actor="PRF-T1"), return_state=True
+    )
+    assert state.is_failed()
+    lines = state.message.split("; ")
+    assert len(lines) == 2, state.message
+    assert lines[0].startswith("Reden om af te wijken (override_reason): ")
+    assert "(new_level): kies alleen een nieuw niveau bij opschalen of afschalen" in lines[1]
+    shown = _result_artifact(state)
+    assert "override_reason" in shown and "new_level" in shown

@@ -33,6 +33,7 @@ from models.schooldays import is_school_day
 from models.schooldays import today as amsterdam_today
 from models.tables import AuditRecord, Case, ConsentRecord, Decision, Plan, Referral, Review, Signal
 from models.vocabulary import ReferralStatus
+from models.words import action_word, state_word
 from oja import services as sv
 from oja.adapters.db import get_engine, unit_of_work
 
@@ -346,8 +347,10 @@ def test_an_illegal_step_fails_the_run_with_the_allowed_ones_and_writes_nothing(
     before = _audit(engine_url, ref)
     state = f_planning.activate(form=forms.CaseAction(case_ref=ref, actor="PRF-T1"), return_state=True)
     assert state.is_failed()
-    assert f"stap '{Action.ACTIVATE}' kan niet in status '{CaseState.AWAITING_TRIAGE}'" in state.message
-    assert Action.TRIAGE_OJA in state.message
+    assert f"stap '{action_word(Action.ACTIVATE)}' kan niet in status '{state_word(CaseState.AWAITING_TRIAGE)}'" in (
+        state.message
+    )
+    assert action_word(Action.TRIAGE_OJA) in state.message
     assert _audit(engine_url, ref) == before
     assert _case(engine_url, ref).state == CaseState.AWAITING_TRIAGE
 

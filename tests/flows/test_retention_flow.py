@@ -98,3 +98,47 @@ def test_the_retention_flow_destroys_an_expired_dossier_and_nothing_young_or_ope
         kept = _pupil_of(engine, cases[key])
         assert (kept.given_name, kept.bsn, kept.destroyed_on) == ("Bewaar", bsn, None)
     assert fr.apply_retention() == {"pupils": 0, "cases": 0}  # nothing is destroyed twice
+
+
+def _result_of(state) -> str:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    only_this_run = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=only_this_run)
+    [shown] = [a.data for a in found if a.type == "markdown" and not a.key]
+    return shown
+
+
+def test_the_erasure_steps_show_what_changed_and_what_comes_next(engine_url):
+    """Issue 23 (15): steps 13 and 14 showed no result on the run, unlike every other step."""
+    today = amsterdam_today()
+    with unit_of_work(get_engine(engine_url)) as s:
+        ref = sv.register_pupil(
+            s, given_name="Maartje", family_name="Vennegoor", birth_date=dt.date(today.year - 14, 5, 5),
+            bsn="100000113", school_code="20XY", municipality_code="GM0147", today=today,
+        )  # fmt: skip
+    state = fr.request_erasure(
+        form=forms.RequestErasure(pupil_ref=ref, requested_by="leerling", actor="PRF-T1"), return_state=True
+    )
+    request = state.result()["request_ref"]
+    shown = _result_of(state)
+    due = dt.date.fromisoformat(state.result()["due_on"])
+    assert shown.startswith(f"## Verzoek vernietiging: {request}")
+    assert f"| Leerling | {ref} |" in shown and "| Besluit | nog te nemen |" in shown
+    assert f"uiterlijk {due.isoformat()}" in shown.replace(")", "") or f"({due.isoformat()})" in shown
+    assert "herinnering" in shown and "Besluit vernietiging" in shown  # what comes next, and its step
+    assert "Maartje" not in shown and "Vennegoor" not in shown
+    assert state.message.startswith(f"{request}: verzoek om vernietiging geregistreerd")
+    assert "Artifacts" in state.message
+
+    state = fr.decide_erasure(
+        form=forms.DecideErasure(request_ref=request, grant=False, refusal_reason="wettelijke_plicht", actor="PRF-T1"),
+        return_state=True,
+    )
+    shown = _result_of(state)
+    assert shown.startswith(f"## Besluit vernietiging: {request}")
+    assert "| Besluit | afgewezen |" in shown and "wettelijke plicht" in shown
+    assert "blijft bewaard" in shown and "laat de verzoeker" in shown.lower()
+    assert state.message.startswith(f"{request}: verzoek om vernietiging afgewezen")

@@ -17,6 +17,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilter,
     FlowRunFilterTags,
 )
+from sqlmodel import select
 
 from flows import forms
 from flows import intake as f_intake
@@ -83,7 +84,13 @@ def test_each_step_says_what_changed_and_what_comes_next_and_tags_the_run(engine
     run = _run(state)
     assert {f"casus:{ref}", "school:20XY"} <= set(run.tags)
     [shown] = _artifacts(run.id)
-    assert shown.startswith(f"## Signaal registreren: {ref}") and "`wacht_op_triage`" in shown
+    assert shown.startswith(f"## Signaal registreren: {ref}")
+    # words, not codes (issue 23): the state, the action and the level as a person reads them
+    assert "| Status nu | wacht op triage |" in shown and "wacht_op_triage" not in shown
+    assert "| Vastgelegd | signaal registreren |" in shown and "| Niveau | 0 (basisondersteuning" in shown
+    # the result is found from the run itself: its state message says what changed and where the result is
+    assert state.message.startswith(f"{ref}: signaal registreren, nu wacht op triage.")
+    assert "Artifacts" in state.message and "Resultaat Signaal registreren" in state.message
     assert "Triage: uiterlijk" in shown
     link = f"/deployments/deployment/{deployment_id}/run?parameters="
     assert link in shown  # opens the triage form
@@ -119,6 +126,7 @@ def test_each_step_says_what_changed_and_what_comes_next_and_tags_the_run(engine
     state = f_planning.activate(form=forms.CaseAction(case_ref=ref, actor="PRF-T1"), return_state=True)
     [shown] = _artifacts(_run(state).id)
     review_on = state.result()["next_review_on"]
+    assert f"Het arrangement is gestart op {_words(today)}" in shown
     assert "Volgende evaluatie: uiterlijk" in shown and f"({review_on})" in shown
     assert "Evaluatie vastleggen" in shown
 
@@ -135,16 +143,67 @@ def test_each_step_says_what_changed_and_what_comes_next_and_tags_the_run(engine
     assert worklist and ref in worklist[0].data and "evaluatie-vastleggen" in worklist[0].data
 
 
+def _words(day: dt.date) -> str:
+    from notifications.render import long_date
+
+    return f"{long_date(day, 'nl')} ({day.isoformat()})"
+
+
+def test_an_arrangement_planned_to_start_later_says_the_day_it_starts(engine_url):
+    """Issue 23: step 05's result did not say that the arrangement starts on a later day."""
+    pupil = _pupil(engine_url, "100000101", parents=1)
+    ref = f_intake.register_signal(
+        form=forms.RegisterSignal(
+            pupil_ref=pupil, school_code="20XY", source="school", domains=["leren"], actor="PRF-T1"
+        )
+    )["case_ref"]
+    f_intake.triage(form=forms.Triage(case_ref=ref, outcome="oja", level=2, actor="PRF-T1"))
+    today = amsterdam_today()
+    later = today + dt.timedelta(days=14)
+    f_planning.draft_plan(
+        form=forms.DraftPlan(
+            case_ref=ref,
+            goals=[forms.GoalForm(domain="leren")],
+            interventions=[forms.InterventionForm(provider_code="PRV-A", hours_per_week=2)],
+            regie_holder="PRF-T1",
+            start_on=later,
+            planned_end_on=later + dt.timedelta(weeks=20),
+            actor="PRF-T1",
+        )
+    )
+    f_planning.record_consent(form=forms.RecordConsent(case_ref=ref, party="ouder_1", actor="PRF-T1"))
+    state = f_planning.activate(form=forms.CaseAction(case_ref=ref, actor="PRF-T1"), return_state=True)
+    assert state.is_completed(), state.message
+    [shown] = _artifacts(_run(state).id)
+    with unit_of_work(get_engine(engine_url)) as s:
+        from models.tables import Case
+
+        starts = s.exec(select(Case).where(Case.ref == ref)).one().activated_on
+    assert starts >= later
+    assert f"Het arrangement start op {_words(starts)}, niet vandaag" in shown
+    assert f"start op {starts.isoformat()}" in state.message
+
+
 def test_a_refused_step_says_nothing_was_recorded_and_why(engine_url):
     state = f_review.take_decision(
         form=forms.TakeDecision(case_ref="OJA-2026-999999", kind="voortzetten", actor="PRF-T1"), return_state=True
     )
-    assert state.is_failed() and "Casusreferentie (case_ref)" in state.message
+    assert state.is_failed() and state.message.startswith("Casusreferentie (case_ref)")  # the Dutch message alone
     run = _run(state)
     assert "casus:OJA-2026-999999" in run.tags
     [shown] = _artifacts(run.id)
     assert shown.startswith("## Besluit nemen: niet vastgelegd (OJA-2026-999999)")
     assert "Er is niets gewijzigd" in shown
+    # the run's log says it once, in Dutch with the field's title: no untitled line of the task before it
+    import time
+
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    time.sleep(3)  # the run's log lines reach the API in a batch
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))
+    said = [log.message for log in logs if "is niet bekend" in log.message and not log.message.startswith("Finished")]
+    assert said == [f"Niet vastgelegd (Besluit nemen):\n{state.message}"], [log.message for log in logs]
 
 
 def test_a_name_typed_into_a_reference_field_names_no_run_tag_or_result(engine_url):

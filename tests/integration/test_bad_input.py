@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from models.errors import IllegalTransition, InvalidInput
 from models.lifecycle import TRANSITIONS, Action, CaseState
 from models.tables import Case, Pupil
+from models.words import action_word, state_word
 from oja import services as sv
 from oja.adapters.db import unit_of_work
 from oja.adapters.notify import alert_operators, build_sender
@@ -342,7 +343,7 @@ def test_every_illegal_transition_is_refused_with_the_allowed_ones(world):
     for state, action in ILLEGAL:
         with pytest.raises(IllegalTransition) as refused:
             next_state(state, action, case_ref="OJA-2026-000001")
-        assert f"'{state.value}'" in str(refused.value) and f"'{action.value}'" in str(refused.value)
+        assert f"'{state_word(state)}'" in str(refused.value) and f"'{action_word(action)}'" in str(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -359,7 +360,9 @@ def test_an_illegal_step_on_an_active_case_writes_nothing(world, use_case, kwarg
     before = counts(world.engine)
     with pytest.raises(IllegalTransition) as refused:
         do(world.engine, use_case, case_ref=world.active, actor="PRF-1", today=TODAY, **kwargs)
-    assert f"kan niet in status '{CaseState.ACTIVE}'" in str(refused.value) and "mogelijk:" in str(refused.value)
+    assert f"kan niet in status '{state_word(CaseState.ACTIVE)}'" in str(refused.value) and "mogelijk:" in str(
+        refused.value
+    )
     assert counts(world.engine) == before
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, SQLModel, func, select
 from models.errors import ConsentMissing, IllegalTransition, InvalidInput, OjaError, UnknownReference
 from models.lifecycle import Action, AuditAction, CaseState
 from models.tables import AuditRecord, Case, Signal
+from models.words import action_word
 from oja import services as sv
 from oja.adapters.db import unit_of_work
 from oja.config import Policy
@@ -405,7 +406,7 @@ def test_an_illegal_transition_writes_nothing(engine):
     with pytest.raises(IllegalTransition) as raised:
         do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY)
     allowed = (Action.JOIN_SIGNAL, Action.RECORD_REVIEW, Action.ESCALATE, Action.CLOSE)
-    assert f"mogelijk: {', '.join(allowed)}" in str(raised.value)
+    assert f"mogelijk: {', '.join(action_word(a) for a in allowed)}" in str(raised.value)  # in words
     assert counts(engine) == before
 
 

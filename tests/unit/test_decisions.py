@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from hypothesis import given
@@ -152,6 +153,17 @@ def test_measurements_below_the_aim_line_recommend_scaling_up_even_when_gas_look
 def test_measurements_above_the_aim_line_recommend_raising_the_goal_or_scaling_down():
     r = recommend(level=2, reviews=[review(D1, -1)], series=[series([2, 3, 4, 5, 6, 7])])
     assert r.kind is DecisionKind.SCALE_DOWN and r.rule is RecommendationRule.FOUR_POINT_ABOVE
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [([1, 2, 1, 1, 1, 1], "(doel 1: onder de doellijn)"), ([2, 3, 4, 5, 6, 7], "(doel 1: boven de doellijn)")],
+)
+def test_the_four_point_reason_names_each_goal_in_dutch(values, words):
+    """Issue 23 (17): the reason read "(doel 1: below)", an English word in a Dutch text."""
+    text = recommend(level=2, reviews=[review(D1, 0), review(D2, 0)], series=[series(values)]).as_text()
+    assert words in text
+    assert not re.search(r"\b(below|above|mixed)\b", text), text
 
 
 scores = st.dictionaries(st.integers(1, 4), st.integers(-2, 2), max_size=4)

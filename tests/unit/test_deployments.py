@@ -76,3 +76,14 @@ def test_only_the_engines_deployments_left_by_a_rename_are_undeclared():
         ("iets-anders", "oja"),  # another project's flow on the same server: not ours to remove
     ]
     assert undeclared(deployed) == [("triage", "oja"), ("dagelijkse-herinneringen", "oja")]
+
+
+def test_no_step_says_its_run_waits_for_resume():
+    """No lifecycle run pauses (issue 23, item 17): a description or docstring that promises a Resume is stale."""
+    spec = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text(encoding="utf-8"))
+    stale = re.compile(r"resume|hervat|wacht op uw|pauze", re.IGNORECASE)
+    for deployment in spec["deployments"]:
+        path, func = deployment["entrypoint"].split(":")
+        flow = getattr(importlib.import_module(path.removesuffix(".py").replace("/", ".")), func)
+        for text in (deployment.get("description") or "", flow.description or ""):
+            assert not stale.search(text), (deployment["name"], text)

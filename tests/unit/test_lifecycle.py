@@ -8,6 +8,7 @@ import pytest
 
 from models.errors import IllegalTransition, InvalidInput
 from models.lifecycle import TRANSITIONS, Action, CaseState, allowed_actions, level_after, next_state
+from models.words import action_word, state_word
 
 S, A = CaseState, Action
 
@@ -96,10 +97,10 @@ def test_every_illegal_transition_names_the_state_and_the_allowed_actions(state,
     with pytest.raises(IllegalTransition) as raised:
         next_state(state, action, case_ref="OJA-2026-000001")
     message = str(raised.value)
-    assert f"stap '{action.value}' kan niet in status '{state.value}'" in message
+    assert f"stap '{action_word(action)}' kan niet in status '{state_word(state)}'" in message  # words, not codes
     assert "OJA-2026-000001" in message
     for allowed in EXPECTED[state]:
-        assert allowed.value in message
+        assert action_word(allowed) in message
     assert raised.value.allowed == tuple(a.value for a in EXPECTED[state])
 
 

@@ -44,6 +44,7 @@ def run_at(monkeypatch):
         return resolve_custom_flow_run_name(flow, parameters)
 
     monkeypatch.setattr(run_names, "_now", lambda: NOW)
+    monkeypatch.setattr(flow_run, "scheduled_start_time", NOW, raising=False)  # a run started at once
     return name
 
 
@@ -69,3 +70,16 @@ def test_an_empty_day_is_today_not_none(run_at):
     assert run_at(flows["dagelijkse-herinneringen"], {"sweep_date": None, "send": False}) == (
         "herinneringsronde 2026-11-25"
     )
+
+
+def test_a_scheduled_run_is_named_by_its_scheduled_time_not_the_minute_a_worker_picked_it_up(run_at, monkeypatch):
+    """Issue 23 (17): the 18:45 run was named "18:44", the minute the worker took it (workers take runs early)."""
+    scheduled = dt.datetime(2026, 11, 25, 17, 45, tzinfo=dt.UTC)  # 18:45 in Amsterdam
+    monkeypatch.setattr(run_names, "_now", lambda: scheduled - dt.timedelta(seconds=40))
+    monkeypatch.setattr(flow_run, "scheduled_start_time", scheduled, raising=False)
+    flows = _scheduled_flows()
+    assert run_at(flows["berichten-versturen"], {}) == "berichten versturen 2026-11-25 18:45"
+    late_at_night = dt.datetime(2026, 11, 25, 23, 0, tzinfo=dt.UTC)  # 00:00 on the 26th, picked up at 23:59:20
+    monkeypatch.setattr(run_names, "_now", lambda: late_at_night - dt.timedelta(seconds=40))
+    monkeypatch.setattr(flow_run, "scheduled_start_time", late_at_night, raising=False)
+    assert run_at(flows["dagelijkse-herinneringen"], {}) == "herinneringsronde 2026-11-26"
