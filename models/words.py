@@ -72,6 +72,7 @@ ACTIONS: dict[str, str] = {
     "case_view": "casus bekijken",
     "pupil_view": "leerling bekijken",
     "describe_goals": "doelen in woorden beschrijven",
+    "export_pupil": "inzage downloaden",
 }
 
 # the intensity ladder (docs/domain.md)

@@ -24,7 +24,9 @@ from models.lifecycle import CaseState
 from models.reminders import NoticeKind
 from models.schooldays import SchoolCalendar, SchoolDayIndex
 from models.tables import Case, Plan, School
+from models.words import state_word
 from oja.config import Policy
+from oja.deployments import DEPLOYMENTS
 from oja.services.calendar import school_calendar, school_calendars
 from oja.services.deadlines import Deadlines
 from oja.services.intake import URGENCY_RANK
@@ -196,12 +198,22 @@ def open_schools(session: Session) -> list[str]:
     return sorted(session.execute(stmt).scalars())
 
 
+# what a deadline is, in words (the codes are Dutch already, but some are terse)
+DUE_WORDS: dict[Due, str] = {
+    Due.REFERRAL: "antwoord wijkteam",
+    Due.REFERRAL_CHECK: "navragen bij wijkteam",
+    Due.PLANNED_END: "geplande einde",
+}
+
+
 def cells(row: WorklistRow, late: str = OVERDUE) -> list[str]:
-    """A row's cells under `COLUMNS`, its deadline marked with `late` when overdue (markdown by default)."""
+    """A row's cells under `COLUMNS`, its deadline marked with `late` when overdue (markdown by default): the
+    state, the deadline and the next step in words (the step as its deployment is named), the rest references."""
     when = row.due_on.isoformat() if row.due_on else ""
     when = f"{late} {when}" if row.overdue else when
-    due = row.due.value if row.due else ""
-    return [row.case_ref, row.state, str(row.level), when, due, row.regie_holder or "", row.next_step]
+    due = DUE_WORDS.get(row.due, row.due.value) if row.due else ""
+    step = DEPLOYMENTS.get(row.next_step, row.next_step)
+    return [row.case_ref, state_word(row.state), str(row.level), when, due, row.regie_holder or "", step]
 
 
 def worklist_markdown(school_code: str, rows: Iterable[WorklistRow], today: dt.date) -> str:

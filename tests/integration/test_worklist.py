@@ -295,8 +295,12 @@ def test_the_markdown_marks_what_is_late_and_holds_no_personal_data(engine, regi
     late = [line for line in table if "**te laat**" in line]
     assert (
         len(late) == 4
-        and f"| {region['reviewed_late']} | geevalueerd | 2 | **te laat** 2027-02-19 | besluit |" in late[3]
+        and f"| {region['reviewed_late']} | geëvalueerd, besluit nodig | 2 | **te laat** 2027-02-19 | besluit |" in late[3]
+        and late[3].endswith("| 08 Besluit nemen |")
     )
+    # Dutch words, not the codes of states, deadlines and steps (issue 23: "codes and English in Dutch screens")
+    for code in ("wacht_op_triage", "geevalueerd", "verwijzing-opvolgen", "evaluatie-vastleggen", "besluit-nemen"):
+        assert f"| {code} |" not in text
     assert "13 open casussen, waarvan 4 te laat" in text
     assert not [secret for secret in _personal_data(engine) if secret in text]
 
