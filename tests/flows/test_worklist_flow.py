@@ -62,7 +62,10 @@ def test_the_sweep_publishes_the_worklist_of_each_school_with_open_cases(engine_
     assert artifact.type == "markdown" and artifact.description.startswith("Werklijst 20XY op 2027-03-08")
     assert artifact.data.startswith("# Werklijst 20XY, 2027-03-08")
     [line] = [line for line in artifact.data.splitlines() if ref in line]
-    assert line == f"| {ref} | arrangement loopt | 2 | **te laat** 2027-03-01 | evaluatie | PRF-T1 | 06 Evaluatie vastleggen |"
+    assert (
+        line
+        == f"| {ref} | arrangement loopt | 2 | **te laat** 2027-03-01 | evaluatie | PRF-T1 | 06 Evaluatie vastleggen |"
+    )
     with Session(engine) as s:
         pupil = s.exec(select(Pupil).join(Case, Case.pupil_id == Pupil.id).where(Case.ref == ref)).one()
     for secret in (*NAMES, PARENT, "100000253", pupil.ref, born.isoformat(), born.strftime("%d-%m-%Y")):

@@ -295,7 +295,8 @@ def test_the_markdown_marks_what_is_late_and_holds_no_personal_data(engine, regi
     late = [line for line in table if "**te laat**" in line]
     assert (
         len(late) == 4
-        and f"| {region['reviewed_late']} | geëvalueerd, besluit nodig | 2 | **te laat** 2027-02-19 | besluit |" in late[3]
+        and f"| {region['reviewed_late']} | geëvalueerd, besluit nodig | 2 | **te laat** 2027-02-19 | besluit |"
+        in late[3]
         and late[3].endswith("| 08 Besluit nemen |")
     )
     # Dutch words, not the codes of states, deadlines and steps (issue 23: "codes and English in Dutch screens")
