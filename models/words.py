@@ -113,8 +113,8 @@ _REASONS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ..
     (re.compile(r"\bcomplete: ([a-z_0-9,]+)"), lambda m: f"compleet: {parties(m.group(1))}"),
     (re.compile(r"\bplan v(\d+)\b"), r"plan versie \1"),
     (re.compile(r"\bsource=([a-z_]+);urgency=([a-z_]+)"), r"bron \1, urgentie \2"),
-    (re.compile(r"^level (\d)$"), r"niveau \1"),
-    (re.compile(r"^referral$"), "verwijzing"),
+    (re.compile(r"^level (\d)\b"), r"niveau \1"),
+    (re.compile(r"^referral\b"), "verwijzing"),
     (re.compile(r"^safety$"), "zorg over veiligheid"),
     (re.compile(r"^goal (\d+)$"), r"doel \1"),
 )

@@ -129,7 +129,7 @@ def test_a_case_started_in_a_group_shows_it_on_its_page_and_in_its_timeline(doss
         )  # fmt: skip
     page = html.unescape(dossier.as_user("PRF-0001").get(f"/casus/{ref}").text)
     assert re.search(r"<dt>Groepsarrangement</dt><dd>GRP-VK-1</dd>", page)
-    assert "plan v1; groep GRP-VK-1" in page
+    assert "plan versie 1; groep GRP-VK-1" in page  # the audit in words (models.words), the group named
 
 
 def test_the_groups_page_in_a_browser_shows_each_wrong_field_by_its_input(dossier, tmp_path):

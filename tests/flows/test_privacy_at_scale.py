@@ -22,6 +22,7 @@ from collections import defaultdict
 
 import pytest
 from prefect import flow
+from prefect.client.schemas.objects import State
 from prefect.events.worker import EventsWorker
 from prefect.logging.handlers import APILogHandler
 from sqlmodel import Session, select
@@ -55,6 +56,12 @@ PUPILS = int(os.environ.get("OJA_PRIVACY_PUPILS", "1000"))
 TASK_PUPILS = 100
 SCHOOLS = [("31AA", "GM0164"), ("31BB", "GM0164"), ("31CC", "GM0147")]
 KINDS = ("voortzetten", "opschalen", "afschalen", "afsluiten", "specialistische_zorg", "triage", "actief")
+
+
+def _value(returned):
+    """What a flow's function returned: a recorded step returns a Completed state with its message (the run's
+    page says what changed) and the result as its data."""
+    return returned.result() if isinstance(returned, State) else returned
 
 
 def _bsn(rng: random.Random, taken: set[str]) -> str:
@@ -175,14 +182,16 @@ def drill(pupils: list[dict], today: dt.date) -> dict:
             for phase in phases:  # the first pupils as the flows run (task, result on the run), the rest faster
                 phase.commit = as_task if n < TASK_PUPILS else fast
             actor = f"PRF-{p['school']}"
-            ref = f_intake.register_signal.fn(
-                forms.RegisterSignal(
-                    pupil_ref=p["ref"],
-                    school_code=p["school"],
-                    source="school",
-                    domains=["gedrag", "thuissituatie"],
-                    urgency="normaal",
-                    actor=actor,
+            ref = _value(
+                f_intake.register_signal.fn(
+                    forms.RegisterSignal(
+                        pupil_ref=p["ref"],
+                        school_code=p["school"],
+                        source="school",
+                        domains=["gedrag", "thuissituatie"],
+                        urgency="normaal",
+                        actor=actor,
+                    )
                 )
             )["case_ref"]
             p["case_ref"] = ref
@@ -223,20 +232,22 @@ def drill(pupils: list[dict], today: dt.date) -> dict:
                 )
             )
             level = {"opschalen": 3, "afschalen": 1}.get(p["kind"])
-            decided = f_review.take_decision.fn(
-                forms.TakeDecision(
-                    case_ref=ref,
-                    kind=p["kind"],
-                    new_level=level,
-                    end_reason="volgens_plan" if p["kind"] == "afsluiten" else None,
-                    change_reason={
-                        "opschalen": "herbeoordeling_verlenging",
-                        "afschalen": "herbeoordeling_verkorting",
-                    }.get(p["kind"]),
-                    override_reason=None
-                    if p["kind"] in ("voortzetten", "specialistische_zorg")
-                    else "professioneel_oordeel",
-                    actor=actor,
+            decided = _value(
+                f_review.take_decision.fn(
+                    forms.TakeDecision(
+                        case_ref=ref,
+                        kind=p["kind"],
+                        new_level=level,
+                        end_reason="volgens_plan" if p["kind"] == "afsluiten" else None,
+                        change_reason={
+                            "opschalen": "herbeoordeling_verlenging",
+                            "afschalen": "herbeoordeling_verkorting",
+                        }.get(p["kind"]),
+                        override_reason=None
+                        if p["kind"] in ("voortzetten", "specialistische_zorg")
+                        else "professioneel_oordeel",
+                        actor=actor,
+                    )
                 )
             )
             seen[decided["action"]] += 1

@@ -140,7 +140,7 @@ def test_each_step_says_what_changed_and_what_comes_next_and_tags_the_run(engine
         worklist = client.read_latest_artifacts(
             artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=["werklijst-20xy"]))
         )
-    assert worklist and ref in worklist[0].data and "evaluatie-vastleggen" in worklist[0].data
+    assert worklist and ref in worklist[0].data and "06 Evaluatie vastleggen" in worklist[0].data
 
 
 def _words(day: dt.date) -> str:

@@ -32,6 +32,8 @@ def test_every_state_and_audited_action_has_a_dutch_word():
         ("source=school;urgency=normaal", "bron school, urgentie normaal"),
         ("level 2", "niveau 2"),
         ("referral", "verwijzing"),
+        ("referral; groep GRP-VK-1 verlaten", "verwijzing; groep GRP-VK-1 verlaten"),  # the audit names the group
+        ("level 3; groep GRP-VK-1 verlaten", "niveau 3; groep GRP-VK-1 verlaten"),
         ("safety", "zorg over veiligheid"),
         ("goal 3", "doel 3"),
         (
