@@ -97,7 +97,7 @@ def caseload_by_school(release: Release, open_cases: OpenCases) -> Table:
     values: list[Row] = []
     figures: dict[Position, FigureId] = {}
     if schools:
-        release.add_grid(CASELOAD, schools, LEVELS, counts, protect_column_totals=False, cell_ids=cell_ids)
+        release.add_grid(CASELOAD, schools, LEVELS, counts, cell_ids=cell_ids)
         for i, row in enumerate([*schools, TOTAL]):
             line: list[FigureId] = [(CASELOAD, row, level) for level in LEVELS] + [(CASELOAD, row, TOTAL)]
             values.append([row, *(release.figures[f].value for f in line)])
