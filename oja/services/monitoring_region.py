@@ -214,7 +214,7 @@ def hours_and_cost(
         for stream, share in (("SWV", d.swv_share_pct / 100), (d.municipality, 1 - d.swv_share_pct / 100)):
             hours[stream] = hours.get(stream, 0.0) + (d.hours_per_week * share if running else 0.0)
             cost[stream] = cost.get(stream, 0.0) + so_far * share
-            pupils.setdefault(stream, set()).add(d.case_id)
+            pupils.setdefault(stream, set()).add(d.pupil_id)
     hidden = {stream for stream, cases in pupils.items() if is_small(len(cases))}
     if is_small(len(set().union(*(pupils[s] for s in hidden if s != "SWV")))):
         hidden.add("SWV")

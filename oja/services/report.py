@@ -23,7 +23,7 @@ from sqlmodel import Session, col, func, select
 
 from models.errors import DisclosureError
 from models.schooldays import SchoolDayIndex
-from models.suppression import HIDDEN, THRESHOLD, Release, is_small, protect, suppress_total
+from models.suppression import HIDDEN, Release, is_small, protect, suppress_total
 from models.tables import Case, Referral, School, Signal
 from notifications.render import TEMPLATES, long_date
 from oja.services.calendar import school_calendars
@@ -71,12 +71,12 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
         ).all()
     )
     started = session.exec(
-        select(col(Case.school_code), col(Case.opened_on), col(Case.activated_on)).where(
+        select(col(Case.school_code), col(Case.opened_on), col(Case.activated_on), col(Case.pupil_id)).where(
             col(Case.activated_on) >= period.start, col(Case.activated_on) <= period.end
         )
     ).all()
     days = []
-    for school, opened, activated in started:
+    for school, opened, activated, _ in started:
         assert activated is not None  # the query asks for a start within the period
         index = SchoolDayIndex(calendars[school], min(opened, activated), max(opened, activated))
         days.append(index.between(opened, activated))
@@ -86,16 +86,17 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
         )
     ).one()
     after_end = period.end + dt.timedelta(days=1)  # the period's last day counts
-    costs = [(d.case_id, d.cost(period.start, after_end, today=today, rate=rate)) for d in deliveries(session)]
+    costs = [(d.pupil_id, d.cost(period.start, after_end, today=today, rate=rate)) for d in deliveries(session)]
     signals, signals_total = _signals_per_school(per_school, sorted(calendars))
     return PeriodFigures(
         signals_per_school=signals,
         signals_total=signals_total,
-        median_days_to_help=float(median(days)) if len(days) > THRESHOLD else None,
+        # over 1 to 5 pupils (a pupil can have started twice) a median is theirs, however many arrangements
+        median_days_to_help=None if not days or is_small(len({p for *_, p in started})) else float(median(days)),
         started=suppress_total(len(days)),
         referrals=suppress_total(referrals),
         cost_eur=round(sum(c for _, c in costs), 2),
-        cost_pupils=len({case for case, c in costs if c}),
+        cost_pupils=len({pupil for pupil, c in costs if c}),
     )
 
 

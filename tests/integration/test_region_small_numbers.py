@@ -16,11 +16,11 @@ from oja import services as sv
 from oja.adapters.db import unit_of_work
 from oja.config import Policy
 from oja.services import monitoring
-from oja.services.report import Period, render_report
+from oja.services.report import Period, figures, render_report
 from tests.factories import active_case
 from tests.integration.test_monitoring import _bsn
 from tests.integration.test_reopen_scope import LATER, _closed_and_reopened, _plan
-from tests.integration.test_services import POLICY, TODAY, do
+from tests.integration.test_services import POLICY, TODAY, consent, do, plan, pupil, signal
 
 BORN = dt.date(2009, 1, 1)
 AVERAGES = {  # the averages and percentages of the region tables, by their label
@@ -186,3 +186,35 @@ def _beside(table: monitoring.Table, position: tuple[int, int]) -> list[tuple[in
     """Where the counts an average stands beside are published in the same table."""
     where = {figure: p for p, figure in table.figures.items()}
     return [where[f] for f in table.needs.get(position, ()) if f in where]
+
+
+def test_a_median_over_six_cases_of_three_pupils_is_not_published(engine):
+    # three pupils with two cases each (triaged 'no action', then a new signal): six cases triaged, three pupils
+    for i in range(3):
+        ref_pupil = pupil(engine, bsn=_bsn(700 + i), parents=())
+        for _ in range(2):
+            ref = signal(engine, ref_pupil).case_ref
+            do(engine, sv.triage, case_ref=ref, outcome="geen_actie", no_action_reason="geen_zorgbehoefte",
+               actor="PRF-1", today=TODAY, policy=POLICY)  # fmt: skip
+    with unit_of_work(engine) as s:
+        table = monitoring.manager_tables(s, today=TODAY, policy=Policy(triage_norm_school_days=10))
+    row = table[monitoring.TIMELINESS].rows[0]
+    assert row[:2] == ["40AB", 6]  # six cases triaged: a count of cases, shown
+    assert row[2:5] == [None, None, None]  # the median, p90 and share are about three pupils: hidden
+
+
+def test_the_reports_median_over_six_arrangements_of_three_pupils_is_not_published(engine):
+    # three pupils (17: they consent alone), each with an arrangement closed and a second one started
+    for i in range(3):
+        ref_pupil = pupil(engine, bsn=_bsn(800 + i), born=BORN, parents=())
+        for _ in range(2):
+            ref = signal(engine, ref_pupil).case_ref
+            do(engine, sv.triage, case_ref=ref, outcome="oja", level=2, actor="PRF-1", today=TODAY, policy=POLICY)
+            plan(engine, ref)
+            consent(engine, ref, "leerling")
+            do(engine, sv.activate, case_ref=ref, actor="PRF-1", today=TODAY)
+            _decide(engine, ref, "afsluiten", end_reason="volgens_plan")
+    with unit_of_work(engine) as s:
+        after = figures(s, Period(TODAY - dt.timedelta(days=7), TODAY), rate=100.0, today=TODAY)
+    assert after.started == 6  # six arrangements: a count of cases, shown
+    assert after.median_days_to_help is None  # over three pupils: hidden
