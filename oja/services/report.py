@@ -6,7 +6,7 @@ total a protected figure over them, so the total minus the shown schools cannot 
 a total of 1 to 5 is hidden too. A period the audit refuses is not published: render_report raises. The
 charts draw exactly what the table shows: a hidden figure is a hatched bar of one fixed width, never its
 height. The other region figures are about 1 to 5 pupils as much as a school's are: arrangements started and
-referrals are hidden when 1 to 5, the median time to help is shown only over 6 or more arrangements, and the
+referrals are hidden when 1 to 5, the median time to help is shown only over 6 or more pupils, and the
 cost only when it is the cost of 6 or more pupils' arrangements (it would show their hours).
 """
 
@@ -48,7 +48,7 @@ class PeriodFigures:
 
     signals_per_school: dict[str, int | None]
     signals_total: int | None  # region-wide: a count like any other, hidden over 1 to 5
-    median_days_to_help: float | None  # None: over 1 to 5 arrangements (hidden) or none
+    median_days_to_help: float | None  # None: over 1 to 5 pupils (hidden) or none
     started: int | None
     referrals: int | None
     cost_eur: float  # the true cost of the period (oja/services/cost.py)
