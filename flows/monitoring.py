@@ -15,15 +15,10 @@ from sqlmodel import Session
 from flows.run_names import dated_run_name
 from models.errors import DisclosureError
 from models.schooldays import today as amsterdam_today
-from models.suppression import HIDDEN, shown
+from models.suppression import shown
 from oja.adapters.db import get_engine
 from oja.config import dossier_url, get_policy, get_settings
 from oja.services import monitoring
-
-LEGEND = (
-    f"{HIDDEN}: afgeschermd, een aantal van 1 tot 5 leerlingen op een school of een cijfer waaruit zo'n aantal "
-    "terug te rekenen zou zijn."
-)
 
 
 @task(name="cijfers-publiceren", cache_policy=NO_CACHE)
@@ -38,7 +33,7 @@ def publish(day: dt.date) -> dict[str, int]:
         create_table_artifact(
             key=table.key,
             table=[{k: shown(v) if not isinstance(v, str) else v for k, v in r.items()} for r in records],
-            description=f"{table.title} ({day.isoformat()}). {LEGEND}",
+            description=f"{table.title} ({day.isoformat()}). {monitoring.LEGEND}",
         )
         published[table.key] = len(records)
     get_run_logger().info("published %d tables for %s", len(published), day)

@@ -19,7 +19,8 @@ Protection rule (τ-ARGUS and sdcTable use the same audit). For every hidden fig
 the smallest and largest value it can have given everything shown, by linear programming. A hidden
 figure of 1 to 5 pupils is protected when that range reaches at least MARGIN below its true value
 (clipped at 0) and MARGIN above it (clipped at its a priori maximum). A hidden figure of 6 or more only
-has to stay unrecoverable (largest > smallest). A figure of 1 to 5 about a school may never be shown.
+has to stay unrecoverable (largest > smallest). A protected figure of 1 to 5 may never be shown: every pupil
+count is protected, about a school or region-wide (a count of 1 to 5 in the whole region reveals them as much).
 Zeros are shown (a zero is not a group) and the audit counts them as known.
 
 Where it is done (this module is the one to import from):
@@ -31,9 +32,11 @@ Where it is done (this module is the one to import from):
 
 Non-additive figures (medians, percentiles, averages) are not sums of cells, so the linear programme
 cannot bound them. They are published only beside the count they describe when that count is shown and
-6 or more, and hidden with it otherwise; a percentage is modelled as the count it reveals (a share
-within the norm, with its total, reveals the pupils within and outside the norm). oja/services/monitoring.py
-and oja/services/report.py say per table how.
+6 or more, and hidden with it otherwise, at school level and region-wide alike; over 1 to 5 distinct pupils
+they are hidden whatever the count (a count of cases or of measurements can be larger than the pupils it is
+about). A percentage is modelled as the count it reveals (a share within the norm, with its total, reveals
+the pupils within and outside the norm). Money and hours over 1 to 5 pupils are their hours: hidden too.
+oja/services/monitoring.py and oja/services/report.py say per table how.
 """
 
 from __future__ import annotations

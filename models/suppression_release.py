@@ -45,8 +45,8 @@ class Figure:
     table: str  # the artifact key of the table it is published in
     cells: frozenset[Cell]
     value: int
-    protected: bool = True  # a pupil count at school level: the rule applies
-    fixed: bool = False  # region-wide: always shown, never suppressed (but the audit knows it)
+    protected: bool = True  # a pupil count (about a school or region-wide): the rule applies
+    fixed: bool = False  # always shown, never suppressed (but the audit knows it); a leak it causes refuses the table
     published: bool = True  # False: no table shows it, but it follows from figures that are shown
     total: bool = False  # a total: secondary suppression prefers interior cells
     maximum: float = INF  # what a reader knows beforehand about its largest value

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from models.errors import DisclosureError
 from models.schooldays import today as amsterdam_today
-from models.suppression import HIDDEN, shown
+from models.suppression import shown
 from models.vocabulary import AccessAction
 from oja.config import get_policy
 from oja.dossier.security import REPORT_CSP, Refused, User, logged, page, serve
@@ -21,10 +21,6 @@ from oja.services.access_log import read_access_log
 from oja.services.report import default_periods, render_report
 
 router = APIRouter()
-LEGEND = (
-    f"{HIDDEN}: afgeschermd, een aantal van 1 tot 5 leerlingen op een school of een cijfer waaruit zo'n aantal "
-    "terug te rekenen zou zijn."
-)
 ONLY_OVERSIGHT = "alleen managers en teamleiders zien de cijfers"
 
 
@@ -45,7 +41,8 @@ def figures(request: Request) -> Response:
             for t in publication.publishable
         ]
         logged(session, request, user, AccessAction.VIEW_REPORT, reason="cijfers")
-        return page(request, "figures.html", user, tables=tables, refused=publication.refused, legend=LEGEND, day=day)
+        legend = monitoring.LEGEND
+        return page(request, "figures.html", user, tables=tables, refused=publication.refused, legend=legend, day=day)
 
     return serve(request, AccessAction.VIEW_REPORT, body)
 
@@ -62,7 +59,7 @@ def evaluation(request: Request) -> Response:
             html = render_report(session, before, after, rate=policy.hourly_rate_eur, today=day, part=True)
         except DisclosureError:  # a quiet period: its figures would single out a handful of pupils
             logged(session, request, user, AccessAction.VIEW_REPORT, reason="evaluatierapport niet gepubliceerd")
-            return page(request, "report_withheld.html", user, before=before, after=after, legend=LEGEND)
+            return page(request, "report_withheld.html", user, before=before, after=after, legend=monitoring.LEGEND)
         logged(session, request, user, AccessAction.VIEW_REPORT, reason="evaluatierapport")
         shown = page(request, "report.html", user, report=Markup(html))  # the dossier's header: back, log out
         shown.headers["Content-Security-Policy"] = REPORT_CSP

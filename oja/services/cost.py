@@ -25,6 +25,7 @@ class Delivery:
     municipality: str
     start: dt.date
     until: dt.date | None  # None: still running
+    pupil_id: int  # whose arrangement: a figure over 1 to 5 pupils is not published (docs/domain.md, small numbers)
 
     def weeks(self, since: dt.date, before: dt.date, *, today: dt.date) -> float:
         """Weeks delivered on the days from `since` up to, not including, `before` (and not after today)."""
@@ -38,14 +39,14 @@ class Delivery:
 def deliveries(session: Session) -> list[Delivery]:
     """Every intervention of every plan version that started, of every case in any state."""
     rows = session.exec(
-        select(Intervention, col(Pupil.municipality_code), col(Plan.active_from), col(Plan.active_until))
+        select(Intervention, col(Pupil.municipality_code), Plan, col(Pupil.id))
         .join(Plan, col(Plan.id) == col(Intervention.plan_id))
         .join(Case, col(Case.id) == col(Plan.case_id))
         .join(Pupil, col(Pupil.id) == col(Case.pupil_id))
         .where(col(Plan.active_from).is_not(None))
     ).all()
     return [
-        Delivery(iv.hours_per_week, iv.swv_share_pct, m, start, until)
-        for iv, m, start, until in rows
-        if start is not None
+        Delivery(iv.hours_per_week, iv.swv_share_pct, m, plan.active_from, plan.active_until, pupil)
+        for iv, m, plan, pupil in rows
+        if plan.active_from is not None and pupil is not None
     ]

@@ -1,16 +1,18 @@
 """Figures for managers, computed in the database in bulk and published only after the small-numbers audit.
 
-`manager_tables` computes the eight tables of a day as one release (models/suppression.py): every pupil count
-at school level is a figure over cells (true counts), region-wide figures are fixed, and what one table says
+`manager_tables` computes the eight tables of a day as one release (models/suppression.py): every pupil count,
+at school level and region-wide alike, is a protected figure over cells (true counts), and what one table says
 about another's cells is a relation. Suppression is chosen for the release as a whole and audited by linear
-programming, so that no table undoes another's suppression. How each table is modelled:
+programming, so that no table undoes another's suppression. An average or percentage over 1 to 5 pupils
+reveals them as a count does: it stands beside its count (`Table.needs`) and is hidden unless that count is
+shown, and over 1 to 5 distinct pupils it is hidden whatever the count (`Table.few`). How each table is modelled:
 
-- caseload per school: a grid of open cases (school x level) with school totals (protected), level totals
-  and the grand total (region-wide: not suppressed for being small, but hidden where they would give a
-  school's cell away).
-- caseload per provider and municipality: region-wide, never suppressed. The municipality rows add up to
-  every open case, so they are tied to the caseload grid's cells (a region total minus the other schools
-  must not give a school away).
+- caseload per school: a grid of open cases (school x level) with school totals, level totals and the grand
+  total, all protected (1 to 5 is hidden, region-wide too).
+- caseload per provider and municipality: region-wide counts, protected. A case counts for the providers of
+  its episode's plan (not a plan from before it was reopened); providers add up to nothing. The municipality
+  rows add up to every open case, so they are tied to the caseload grid's cells (a region total minus the
+  other schools must not give a school away).
 - reviews per school: on time + overdue = running; running arrangements are open cases, so at most the
   school's caseload total (a relation).
 - timeliness per school: triaged = within the norm + outside it; the percentage within the norm reveals
@@ -19,8 +21,13 @@ programming, so that no table undoes another's suppression. How each table is mo
   ones only where the percentage is shown too (a percentile under the norm bounds the share within it).
   Over 0 pupils they do not apply ('–').
 - group arrangements: places taken per group, at most its places (known beforehand, so it clips the rule).
-- decisions and outcomes: region-wide, never suppressed, not sums of any other table's cells.
-- hours and cost: money and hours are not pupil counts; nothing in it is suppressed.
+- decisions: a protected count per kind and their total; the share of specialised care reveals the count of
+  referrals, so it needs that count and the total shown.
+- outcomes: the closed arrangements are three cells (as planned, drop-out, otherwise) with a protected total;
+  each percentage is the figure of the count it reveals and needs the total; the satisfaction average needs
+  the number of measurements.
+- hours and cost: money and hours are not pupil counts and stay out of the release, but a stream's over 1 to
+  5 pupils is hidden (their hours), and the SWV's where it would give such a stream away.
 
 Where it is done (this module is the one to import from):
 - oja/services/monitoring_table.py: what a table is (`Table`, `Publication`), the table keys and constants;
@@ -59,6 +66,7 @@ from oja.services.monitoring_table import (
     DECISIONS,
     GROUPS,
     HOURS_AND_COST,
+    LEGEND,
     LEVELS,
     NO_BUDGET,
     NOT_APPLICABLE,
@@ -78,6 +86,7 @@ __all__ = [
     "DROP_OUT",
     "GROUPS",
     "HOURS_AND_COST",
+    "LEGEND",
     "LEVELS",
     "NOT_APPLICABLE",
     "NO_BUDGET",

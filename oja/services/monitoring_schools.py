@@ -18,7 +18,7 @@ from sqlmodel.sql.expression import Select
 
 from models.lifecycle import OPEN_STATES, AuditAction, CaseState
 from models.schooldays import SchoolDayIndex
-from models.suppression import TOTAL, Cell, FigureId, Release
+from models.suppression import TOTAL, Cell, FigureId, Release, is_small
 from models.tables import AuditRecord, Case, GroupArrangement, GroupMember, Pupil, School
 from oja.services.calendar import school_calendars
 from oja.services.monitoring_table import (
@@ -97,7 +97,7 @@ def caseload_by_school(release: Release, open_cases: OpenCases) -> Table:
     values: list[Row] = []
     figures: dict[Position, FigureId] = {}
     if schools:
-        release.add_grid(CASELOAD, schools, LEVELS, counts, protect_column_totals=False, cell_ids=cell_ids)
+        release.add_grid(CASELOAD, schools, LEVELS, counts, cell_ids=cell_ids)
         for i, row in enumerate([*schools, TOTAL]):
             line: list[FigureId] = [(CASELOAD, row, level) for level in LEVELS] + [(CASELOAD, row, TOTAL)]
             values.append([row, *(release.figures[f].value for f in line)])
@@ -137,26 +137,32 @@ def timeliness_by_school(session: Session, release: Release, *, triage_norm: int
         ).all()
     }
     calendars = school_calendars(session)  # school days as each school counts them, its own closing days too
-    cases = session.exec(
-        select(col(Case.ref), col(Case.school_code), col(Case.opened_on), col(Case.activated_on))
-    ).all()
+    # sqlmodel's select() is typed for at most four columns; its Select takes any number, typed here
+    query: Select[str | None, str, dt.date, dt.date | None, int] = Select(
+        col(Case.ref), col(Case.school_code), col(Case.opened_on), col(Case.activated_on), col(Case.pupil_id)
+    )
+    cases = session.exec(query).all()
     if not cases:
         return Table(TIMELINESS, title, columns, [])
     start = min(c[2] for c in cases) - dt.timedelta(days=1)
     index = {c: SchoolDayIndex(c, start, today + dt.timedelta(days=1)) for c in set(calendars.values())}
     to_triage: dict[str, list[int]] = {}
     to_help: dict[str, list[int]] = {}
-    for ref, school, opened, activated in cases:
+    pupils: dict[tuple[str, str], set[int]] = {}  # (school, "triage" or "hulp") -> the pupils of those cases
+    for ref, school, opened, activated, pupil in cases:
         idx = index[calendars[school]]
         if ref in triaged:
             at = triaged[ref]
             day = at.date() if isinstance(at, dt.datetime) else at
             to_triage.setdefault(school, []).append(idx.between(opened, min(max(day, opened), today)))
+            pupils.setdefault((school, "triage"), set()).add(pupil)
         if activated:
             to_help.setdefault(school, []).append(idx.between(opened, min(max(activated, opened), today)))
+            pupils.setdefault((school, "hulp"), set()).add(pupil)
     values: list[Row] = []
     figures: dict[Position, FigureId] = {}
     needs: dict[Position, tuple[FigureId, ...]] = {}
+    few: set[Position] = set()
     for i, school in enumerate(sorted(calendars)):
         t, h = to_triage.get(school, []), to_help.get(school, [])
         within = sum(1 for d in t if d <= triage_norm)
@@ -184,7 +190,12 @@ def timeliness_by_school(session: Session, release: Release, *, triage_norm: int
         if t:  # a share of nobody does not apply ('–'); otherwise it reveals the count within the norm
             figures[(i, 4)] = share
         needs |= {(i, 2): (n_triaged, share), (i, 3): (n_triaged, share), (i, 6): (started,), (i, 7): (started,)}
-    return Table(TIMELINESS, title, columns, values, figures, needs)
+        # a pupil can have had several cases: over 1 to 5 pupils, 6 or more cases do not make a median shown
+        if is_small(len(pupils.get((school, "triage"), ()))):
+            few |= {(i, 2), (i, 3), (i, 4)}
+        if is_small(len(pupils.get((school, "hulp"), ()))):
+            few |= {(i, 6), (i, 7)}
+    return Table(TIMELINESS, title, columns, values, figures, needs, few)
 
 
 def _median_and_p90(days: list[int]) -> tuple[Value, Value]:

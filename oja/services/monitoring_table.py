@@ -10,13 +10,19 @@ from __future__ import annotations
 import dataclasses
 from typing import TypeAlias
 
-from models.suppression import FigureId, Protection
+from models.suppression import HIDDEN, FigureId, Protection
 
 LEVELS = [0, 1, 2, 3, 4]
 # Shown where a figure does not apply. None in a published table means hidden (shown as models.suppression
-# HIDDEN); money, hours and budgets are never suppressed, so a missing one must not be None.
+# HIDDEN); a budget is never suppressed, so a missing one must not be None.
 NO_BUDGET = "geen budget"
 NOT_APPLICABLE = "–"
+
+LEGEND = (
+    f"{HIDDEN}: afgeschermd, een aantal van 1 tot 5 leerlingen (op een school of in de regio), een gemiddelde, "
+    "percentage of bedrag over zo weinig leerlingen, of een cijfer waaruit zo'n aantal terug te rekenen zou zijn."
+)
+"""Under every published table (the artifacts and the dossier's pages): what a hidden figure may be."""
 
 CASELOAD = "oja-caseload-per-school"
 TIMELINESS = "oja-tijdigheid-per-school"
@@ -38,7 +44,8 @@ Position: TypeAlias = tuple[int, int]
 class Table:
     """A table for managers. `values` holds the true figures and is never published; `rows` is what may be
     published, set by the audit (None: hidden). A value placed at `figures[(row, column)]` is a figure of the
-    release; a non-additive value at `needs[(row, column)]` is shown only when all those figures are."""
+    release; a non-additive value at `needs[(row, column)]` is shown only when all those figures are; a value
+    at a position in `few` is over 1 to 5 pupils (an average, a percentage, money) and is never shown."""
 
     key: str
     title: str
@@ -46,6 +53,7 @@ class Table:
     values: list[Row]
     figures: dict[Position, FigureId] = dataclasses.field(default_factory=dict)
     needs: dict[Position, tuple[FigureId, ...]] = dataclasses.field(default_factory=dict)
+    few: set[Position] = dataclasses.field(default_factory=set)
     rows: list[Row] | None = None
 
     def publish(self, protection: Protection) -> None:
@@ -56,6 +64,8 @@ class Table:
         for (i, j), figures in self.needs.items():
             if not all(protection.shows(f) for f in figures):
                 rows[i][j] = None
+        for i, j in self.few:
+            rows[i][j] = None
         self.rows = rows
 
     def as_records(self) -> list[dict[str, Value]]:

@@ -1,12 +1,13 @@
 """The pilot evaluation report: two periods compared, as one self-contained HTML page with inline SVG charts.
 
-Small numbers: care reports per school are pupil counts at school level, published with their region total
-(region-wide, never suppressed). Each period is one release for the audit in models/suppression.py: the
-school counts are cells, the region total a fixed figure over them, so the total minus the shown schools
-cannot give a hidden school away. A period the audit refuses is not published: render_report raises. The
+Small numbers: care reports per school are pupil counts at school level, published with their region total.
+Each period is one release for the audit in models/suppression.py: the school counts are cells, the region
+total a protected figure over them, so the total minus the shown schools cannot give a hidden school away and
+a total of 1 to 5 is hidden too. A period the audit refuses is not published: render_report raises. The
 charts draw exactly what the table shows: a hidden figure is a hatched bar of one fixed width, never its
-height. The region-wide figures (arrangements started, referrals, cost) are not suppressed; the median
-time to help is not a sum, so it is shown only over 6 or more arrangements.
+height. The other region figures are about 1 to 5 pupils as much as a school's are: arrangements started and
+referrals are hidden when 1 to 5, the median time to help is shown only over 6 or more pupils, and the
+cost only when it is the cost of 6 or more pupils' arrangements (it would show their hours).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlmodel import Session, col, func, select
 
 from models.errors import DisclosureError
 from models.schooldays import SchoolDayIndex
-from models.suppression import HIDDEN, Release, protect
+from models.suppression import HIDDEN, Release, is_small, protect, suppress_total
 from models.tables import Case, Referral, School, Signal
 from notifications.render import TEMPLATES, long_date
 from oja.services.calendar import school_calendars
@@ -43,12 +44,20 @@ class Period:
 
 @dataclasses.dataclass
 class PeriodFigures:
-    signals_per_school: dict[str, int | None]  # as published: None is hidden
-    signals_total: int  # region-wide
-    median_days_to_help: float | None  # None: over 1 to 5 arrangements (hidden) or none
-    started: int
-    referrals: int
-    cost_eur: float
+    """A period's figures as published (None: hidden), but for the cost, which `cost_shown` publishes."""
+
+    signals_per_school: dict[str, int | None]
+    signals_total: int | None  # region-wide: a count like any other, hidden over 1 to 5
+    median_days_to_help: float | None  # None: over 1 to 5 pupils (hidden) or none
+    started: int | None
+    referrals: int | None
+    cost_eur: float  # the true cost of the period (oja/services/cost.py)
+    cost_pupils: int  # how many pupils' arrangements it is the cost of
+
+    @property
+    def cost_shown(self) -> float | None:
+        """The cost as published: the hours of 1 to 5 pupils' arrangements would show through it."""
+        return None if is_small(self.cost_pupils) else self.cost_eur
 
 
 def figures(session: Session, period: Period, *, rate: float, today: dt.date) -> PeriodFigures:
@@ -62,12 +71,12 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
         ).all()
     )
     started = session.exec(
-        select(col(Case.school_code), col(Case.opened_on), col(Case.activated_on)).where(
+        select(col(Case.school_code), col(Case.opened_on), col(Case.activated_on), col(Case.pupil_id)).where(
             col(Case.activated_on) >= period.start, col(Case.activated_on) <= period.end
         )
     ).all()
     days = []
-    for school, opened, activated in started:
+    for school, opened, activated, _ in started:
         assert activated is not None  # the query asks for a start within the period
         index = SchoolDayIndex(calendars[school], min(opened, activated), max(opened, activated))
         days.append(index.between(opened, activated))
@@ -77,29 +86,34 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
         )
     ).one()
     after_end = period.end + dt.timedelta(days=1)  # the period's last day counts
-    cost = sum(d.cost(period.start, after_end, today=today, rate=rate) for d in deliveries(session))
+    costs = [(d.pupil_id, d.cost(period.start, after_end, today=today, rate=rate)) for d in deliveries(session)]
+    signals, signals_total = _signals_per_school(per_school, sorted(calendars))
     return PeriodFigures(
-        signals_per_school=_signals_per_school(per_school, sorted(calendars)),
-        signals_total=sum(per_school.values()),
-        median_days_to_help=float(median(days)) if len(days) > 5 else None,
-        started=len(days),
-        referrals=referrals,
-        cost_eur=round(cost, 2),
+        signals_per_school=signals,
+        signals_total=signals_total,
+        # over 1 to 5 pupils (a pupil can have started twice) a median is theirs, however many arrangements
+        median_days_to_help=None if not days or is_small(len({p for *_, p in started})) else float(median(days)),
+        started=suppress_total(len(days)),
+        referrals=suppress_total(referrals),
+        cost_eur=round(sum(c for _, c in costs), 2),
+        cost_pupils=len({pupil for pupil, c in costs if c}),
     )
 
 
-def _signals_per_school(per_school: dict[str, int], schools: list[str]) -> dict[str, int | None]:
-    """Care reports per school as published beside their region total; raises if the audit refuses them."""
+def _signals_per_school(per_school: dict[str, int], schools: list[str]) -> tuple[dict[str, int | None], int | None]:
+    """Care reports per school as published beside their region total, and that total (a protected count too);
+    raises if the audit refuses them."""
     release = Release()
     counts: dict[tuple[Hashable, Hashable], int] = {(code, "signalen"): per_school.get(code, 0) for code in schools}
     release.add_grid(REPORT, schools, ["signalen"], counts, row_totals=False, column_totals=False)
     if schools:
         cells = [(REPORT, code, "signalen") for code in schools]
-        release.add_figure((REPORT, "regio"), REPORT, cells, protected=False, fixed=True)
+        release.add_figure((REPORT, "regio"), REPORT, cells, total=True)
     protection = protect(release)
     if not protection.ok:
         raise DisclosureError([REPORT])
-    return {code: protection.value((REPORT, code, "signalen")) for code in schools}
+    total = protection.value((REPORT, "regio")) if schools else 0
+    return {code: protection.value((REPORT, code, "signalen")) for code in schools}, total
 
 
 def _bars(pairs: list[tuple[str, float | str | None, float | str | None]], *, unit: str = "") -> str:
@@ -147,6 +161,10 @@ def _median(f: PeriodFigures) -> float | str | None:
     return "–" if f.started == 0 else None
 
 
+def _rounded(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
 def render_report(
     session: Session, before: Period, after: Period, *, rate: float, today: dt.date, part: bool = False
 ) -> str:
@@ -164,7 +182,7 @@ def render_report(
                 ("mediaan schooldagen tot hulp", _median(b), _median(a)),
             ]
         ),
-        "cost": _bars([("kosten (€)", round(b.cost_eur), round(a.cost_eur))]),
+        "cost": _bars([("kosten (€)", _rounded(b.cost_shown), _rounded(a.cost_shown))]),
     }
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES / "nl"), autoescape=True, undefined=jinja2.StrictUndefined

@@ -10,10 +10,13 @@ import json
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+from sqlmodel import select
 
 from flows.monitoring import daily_monitoring
+from models.errors import DisclosureError
 from models.schooldays import today as amsterdam_today
 from models.suppression import HIDDEN
+from models.tables import Case
 from oja import services as sv
 from oja.adapters import migrate
 from oja.adapters.db import get_engine, unit_of_work
@@ -99,11 +102,42 @@ def test_the_monitoring_flow_publishes_keyed_tables_with_small_numbers_hidden(re
     assert report.type == "markdown" and f"({dossier_url()}/rapport/evaluatie)" in report.data
 
 
-def test_a_table_the_audit_refuses_is_not_published_and_the_run_fails_naming_it(region):
+def _table(artifact) -> list[dict[str, str]]:
+    return json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+
+
+def test_region_figures_about_one_to_five_pupils_are_published_hidden(region):
     today = amsterdam_today()
-    # one school with 3 open cases: the report's region total of care reports (always shown) is that school's
-    # count, so no suppression can protect it; the tables hide the school and the municipality row with it
+    # one school with 3 open cases by one provider, one family's satisfaction score (8): the region total of care
+    # reports, the provider's count and the average are about 1 to 5 pupils, so each is hidden, and every table
+    # and the report can be published
     _cases(region, [("40AB", "PRF-1", 2)] * 3, today)
+    with unit_of_work(region) as s:
+        ref = s.exec(select(Case.ref).order_by(Case.id)).first()
+        sv.record_review(s, case_ref=ref, held_on=today, actor="PRF-1", today=today, satisfaction=8)
+    state = daily_monitoring(day=today, return_state=True)
+    assert state.is_completed(), state.message
+    artifacts = _artifacts(state.state_details.flow_run_id)
+    assert set(artifacts) == KEYS | {"oja-evaluatierapport"}
+    outcomes = {row["criterium"]: row["waarde"] for row in _table(artifacts["oja-uitkomsten"])}
+    assert outcomes["cliënttevredenheid (gemiddeld, 1-10)"] == HIDDEN  # not 8.0
+    assert outcomes["tevredenheid: aantal metingen"] == HIDDEN  # not 1
+    providers = [row for row in _table(artifacts["oja-caseload-aanbieder-gemeente"]) if row["soort"] == "aanbieder"]
+    assert providers == [{"soort": "aanbieder", "code": "PRV-A", "open casussen": HIDDEN}]  # not 3
+    report = (get_settings().home / "reports" / f"evaluatie-{today.isoformat()}.html").read_text(encoding="utf-8")
+    assert f"<th>regio</th><th>0</th><th>{HIDDEN}</th></tr>" in report  # before: none; after: 3 care reports
+
+
+def test_a_table_the_audit_refuses_is_not_published_and_the_run_fails_naming_it(region, monkeypatch):
+    from oja.services import report
+
+    today = amsterdam_today()
+    _cases(region, [("40AB", "PRF-1", 2)] * 3, today)
+
+    def refused(*args, **kwargs):  # a report the audit refuses (a figure that must be shown gives a school away)
+        raise DisclosureError([report.REPORT])
+
+    monkeypatch.setattr(report, "_signals_per_school", refused)
     state = daily_monitoring(day=today, return_state=True)
     assert state.is_failed()
     assert "oja-evaluatierapport" in state.message

@@ -149,31 +149,56 @@ def test_money_without_a_budget_is_never_shown_as_a_small_number(engine):
     assert HIDDEN not in published
 
 
-def test_money_and_hours_of_few_pupils_are_not_suppressed(engine):
-    # one pupil's arrangement: its hours and cost are money, not a pupil count
+def test_money_and_hours_of_one_to_five_pupils_are_hidden_but_not_the_budget(engine):
+    # one pupil's arrangement: its hours and cost are that pupil's hours (as an average over one pupil would be)
     active_case(engine, school="40AB", coordinator="PRF-1", bsn=_bsn(90), born=dt.date(2009, 1, 1), today=TODAY)
     with unit_of_work(engine) as s:
         table = _tables(
             s, today=TODAY + dt.timedelta(days=7), budget_swv_eur=3.0, budget_municipality_eur={"GM0164": 4.0}
         )[monitoring.HOURS_AND_COST]
     assert table.rows == [
-        ["samenwerkingsverband", 1.0, 85, 3, 2833.3],
-        ["Hengelo (GM0164)", 1.0, 85, 4, 2125.0],
+        ["samenwerkingsverband", None, None, 3, None],
+        ["Hengelo (GM0164)", None, None, 4, None],
+    ]
+
+
+def test_the_swv_stream_is_hidden_where_it_would_give_a_hidden_municipality_away(engine):
+    # 6 pupils from Hengelo, 1 from Borne: the SWV pays half of all 7, so SWV minus Hengelo is Borne's half
+    with unit_of_work(engine) as s:
+        sv.upsert_municipality(s, code="GM0147", name="Borne")
+    for i in range(7):
+        municipality = "GM0147" if i == 6 else "GM0164"
+        active_case(
+            engine,
+            school="40AB",
+            coordinator="PRF-1",
+            bsn=_bsn(80 + i),
+            born=dt.date(2009, 1, 1),
+            today=TODAY,
+            municipality=municipality,
+        )
+    with unit_of_work(engine) as s:
+        table = _tables(s, today=TODAY + dt.timedelta(days=7))[monitoring.HOURS_AND_COST]
+    assert table.rows == [
+        ["samenwerkingsverband", None, None, "geen budget", "–"],
+        ["Borne (GM0147)", None, None, "geen budget", "–"],
+        ["Hengelo (GM0164)", 6.0, 510, "geen budget", "–"],
     ]
 
 
 def test_outcome_criteria_of_closed_arrangements(engine):
     _region(engine)
     with unit_of_work(engine) as s:
-        refs = s.exec(select(Case.ref).order_by(Case.id)).all()[:3]
-    for ref, reason in zip(refs, ("volgens_plan", "volgens_plan", "voortijdig_door_client"), strict=True):
+        refs = s.exec(select(Case.ref, Case.school_code).order_by(Case.id)).all()[:13]
+    reasons = ["volgens_plan"] * 7 + ["voortijdig_door_client"] * 6  # 6 or more each: counts of 1 to 5 are hidden
+    for (ref, school), reason in zip(refs, reasons, strict=True):
         with unit_of_work(engine) as s:
             sv.decide(
                 s,
                 case_ref=ref,
                 kind="afsluiten",
                 reason_code=reason,
-                actor="PRF-1",
+                actor="PRF-1" if school == "40AB" else "PRF-9",
                 today=TODAY,
                 policy=sv.DEFAULT_POLICY,
             )
@@ -182,9 +207,9 @@ def test_outcome_criteria_of_closed_arrangements(engine):
         tables = _tables(s)
     table, groups = tables[monitoring.OUTCOMES], tables[monitoring.GROUPS]
     values = dict(table.rows)
-    assert values["afgesloten arrangementen"] == 3
-    assert values["doelrealisatie: beëindigd volgens plan (%)"] == 66.7
-    assert values["uitval: eenzijdig voortijdig beëindigd (%)"] == 33.3
+    assert values["afgesloten arrangementen"] == 13
+    assert values["doelrealisatie: beëindigd volgens plan (%)"] == 53.8
+    assert values["uitval: eenzijdig voortijdig beëindigd (%)"] == 46.2
     assert values["cliënttevredenheid (gemiddeld, 1-10)"] == "–"  # no measurements: does not apply
     assert groups.rows == [["GRP-9", "", 4, 0, 3.0]]
 
@@ -351,7 +376,8 @@ def test_a_municipality_row_that_would_be_one_schools_total_is_hidden_with_it(en
     assert {r[0]: r[1:] for r in tables[monitoring.CASELOAD].rows}["40AB"] == [0, 0, None, 0, 0, None]
     municipality = [row for row in tables[monitoring.PROVIDER_MUNICIPALITY].rows if row[0] == "gemeente"]
     assert municipality == [["gemeente", "GM0164", None]]
-    assert [row[2] for row in tables[monitoring.PROVIDER_MUNICIPALITY].rows if row[0] == "aanbieder"] == [3]
+    # the provider's 3 open cases are a count of 1 to 5 at region level: hidden as well
+    assert [row[2] for row in tables[monitoring.PROVIDER_MUNICIPALITY].rows if row[0] == "aanbieder"] == [None]
 
 
 def test_a_table_that_is_refused_has_nothing_to_publish(engine):

@@ -75,9 +75,28 @@ def test_a_chart_never_draws_a_hidden_figure_at_its_height(engine):
     assert chart.count(f"{HIDDEN} afgeschermd") == 2 and ">2<" not in chart and ">8<" not in chart
 
 
-def test_a_report_the_audit_refuses_is_not_written(engine):
-    # one school with 2 care reports: the region total (2) is that school's count
+def test_a_region_total_that_is_one_schools_small_count_is_hidden_with_it(engine):
+    # one school with 2 care reports: the region total (2) is that school's count, and a count of 1 to 5 itself
     _arrangements(engine, "40AB", "PRF-1", 2, TODAY, 0)
+    with unit_of_work(engine) as s:
+        b = figures(s, BEFORE, rate=100.0, today=LATER)
+        html = render_report(s, BEFORE, AFTER, rate=100.0, today=LATER)
+    assert b.signals_per_school == {"40AB": None} and b.signals_total is None
+    assert (b.started, b.referrals, b.cost_shown) == (None, 0, None)  # the cost of two pupils' hours too
+    table = html[html.index("<h2>Zorgsignalen per school</h2>") : html.index("<svg")]
+    assert f"<th>{HIDDEN}</th><th>0</th>" in table
+
+
+def test_a_report_the_audit_refuses_is_not_written(engine, monkeypatch):
+    # nothing in the report is fixed any more, so hiding always passes; a figure that must be shown and gives a
+    # school away (as a region-wide figure once was) still refuses the whole period
+    from models import suppression_release
+
+    _arrangements(engine, "40AB", "PRF-1", 2, TODAY, 0)
+    real = suppression_release.Release.add_figure
+    monkeypatch.setattr(
+        suppression_release.Release, "add_figure", lambda self, *a, **k: real(self, *a, **k | {"fixed": True})
+    )
     with unit_of_work(engine) as s, pytest.raises(DisclosureError, match="oja-evaluatierapport") as refused:
         render_report(s, BEFORE, AFTER, rate=100.0, today=LATER)
     assert "40AB" not in str(refused.value) and "2" not in str(refused.value).replace("oja-", "")
