@@ -6,15 +6,38 @@ state again and logs it as "Engine execution exited with unexpected exception" w
 under the professional's message. This entry point runs the flow the same way and takes the final state
 as it is: an unexpected error inside a flow is still logged with its traceback by the flow engine itself.
 
+Its routine lines (the deployment's pull step, "Beginning flow run", a task's "Finished in state Completed()")
+are not logged: on the run's page the step's own message stands first, after the worker's two lines.
+
 The work pool in `prefect.yaml` starts it (`command: python -m oja.entrypoints.engine`), with the engine's
 virtual environment first on the workers' PATH (`oja start` sees to that).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 from uuid import UUID
+
+# what every run logs before its step has said anything: nothing a professional needs to read
+ROUTINE = re.compile(
+    r"^(Running \d+ deployment pull step|Executing deployment step|Deployment step '.*' completed successfully"
+    r"|All deployment steps completed successfully|Beginning flow run|Finished in state Completed\(\)$)"
+)
+
+
+class RoutineLines(logging.Filter):
+    """Drops the run process's routine INFO lines; a warning, an error or a final state with a message stays."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or not ROUTINE.match(record.getMessage())
+
+
+def quiet_routine_lines() -> None:
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).addFilter(RoutineLines())
 
 
 def main(argv: list[str]) -> int:
@@ -23,6 +46,7 @@ def main(argv: list[str]) -> int:
 
     flow_run_id = UUID(argv[1] if len(argv) > 1 else os.environ["PREFECT__FLOW_RUN_ID"])
     configure_from_env()  # before any flow code is loaded, as Prefect's own entry point does
+    quiet_routine_lines()
     with handle_engine_signals(flow_run_id):
         from prefect.flow_engine import load_flow, load_flow_run, run_flow
         from prefect.logging.loggers import flow_run_logger

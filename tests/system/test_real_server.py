@@ -274,6 +274,11 @@ def test_a_refused_step_ends_with_its_dutch_message_and_no_traceback_on_the_work
     text = "\n".join(log.message for log in logs)
     assert "Niet vastgelegd (Triage):" in text and "Traceback" not in text, text
     assert not [log for log in logs if log.level >= 40], "a person's refused input is no operator's error"
+    # the Dutch message first, after only the worker's own two lines (it took the run, handed it on): none of the
+    # run process's routine lines (pull steps, "Beginning flow run", the task's "Finished in state Completed()")
+    first = [log.message.splitlines()[0] for log in logs if log.name != "prefect.flow_runs.worker"]
+    assert first[0] == "Niet vastgelegd (Triage):", first
+    assert len([log for log in logs if log.name == "prefect.flow_runs.worker"]) <= 2, text
 
 
 def test_a_step_shows_what_comes_next_and_its_link_opens_the_next_form_filled_in(engine, browser, tmp_path):
