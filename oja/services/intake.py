@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from models import access
 from models import lifecycle as lc
-from models.errors import FormCheck, InvalidInput
+from models.errors import AccessDenied, FormCheck, InvalidInput
 from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import add_school_days, next_school_day
 from models.tables import (
@@ -99,7 +99,10 @@ def register_signal(
         if open_case is not None
         else access.CaseScope(pupil.ref, pupil.school_code, pupil.municipality_code)
     )
-    access.check(access_actor(who), scope, "register_signal")
+    try:
+        access.check(access_actor(who), scope, "register_signal")
+    except AccessDenied as refused:  # about the pupil the form named: an outsider learns nothing of an open case
+        raise AccessDenied(refused.actor, refused.action, pupil.ref, refused.scope) from None
     if school.code != pupil.school_code:
         raise InvalidInput(
             "school_code",

@@ -75,6 +75,16 @@ def test_a_coordinator_cannot_open_a_case_for_a_pupil_of_another_school_by_namin
         pupil_in_scope(s, actor_of(s, "PRF-OS"), ref)
 
 
+def test_a_refused_signal_does_not_tell_an_outsider_that_the_pupil_has_an_open_case(region):
+    """Refused, a signal about a pupil with an open case elsewhere names the pupil the form named, not the case:
+    whether a pupil of another school receives care is not the outsider's to learn."""
+    ref = pupil(region)
+    opened = _signal(region, ref, school="40AB", actor="PRF-1")
+    with pytest.raises(AccessDenied) as refused:
+        _signal(region, ref, school="50CD", actor="PRF-OS")
+    assert refused.value.subject == ref and opened.case_ref not in str(refused.value)
+
+
 def test_a_signal_names_the_pupils_own_school(region):
     ref = pupil(region)
     with pytest.raises(InvalidInput) as refused:
