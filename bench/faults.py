@@ -121,7 +121,8 @@ def _drop_connections(url: str) -> None:
 
 
 def _notice_keys(url: str) -> set[tuple]:
-    from models.tables import Case, Notice
+    from models.tables import Case
+    from models.tables_outbox import Notice
     from oja.adapters.db import get_engine
 
     with get_engine(url).connect() as conn:
@@ -134,7 +135,7 @@ def _notice_keys(url: str) -> set[tuple]:
 
 
 def _pending(url: str) -> int:
-    from models.tables import Outbox
+    from models.tables_outbox import Outbox
     from models.vocabulary import OutboxStatus
     from oja.adapters.db import get_engine
 
@@ -352,7 +353,7 @@ def main() -> None:
             engine.ensure_running()
             run = engine.create_run(SEND, {})
             print(f"drain: {engine.finish(run, engine.process(run))}", file=sys.stderr)
-        from models.tables import Outbox
+        from models.tables_outbox import Outbox
 
         with get_engine(url).connect() as conn:
             rows = conn.execute(sa.select(Outbox.id, Outbox.status, Outbox.sweep_date)).all()

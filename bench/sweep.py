@@ -199,7 +199,7 @@ def generate(url: str, n: int, seed: int = 7) -> None:
 
 
 def reset_outbox(url: str) -> None:
-    from models.tables import Notice, Outbox
+    from models.tables_outbox import Notice, Outbox
     from oja.adapters.db import get_engine
 
     engine = get_engine(url)

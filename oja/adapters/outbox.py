@@ -23,7 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from models.reminders import NoticeKey
-from models.tables import Case, ErasureRequest, Notice, Outbox, Professional, utcnow
+from models.tables import Case, ErasureRequest, Professional, utcnow
+from models.tables_outbox import Notice, Outbox
 from models.vocabulary import OutboxStatus
 from notifications.messages import RenderedMessage
 

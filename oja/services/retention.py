@@ -37,7 +37,6 @@ from models.tables import (
     GroupMember,
     Intervention,
     Measurement,
-    Notice,
     Parent,
     Plan,
     Professional,
@@ -46,6 +45,7 @@ from models.tables import (
     Review,
     Signal,
 )
+from models.tables_outbox import Notice
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
 from oja.config import Policy
 from oja.services import audit as audit_trail

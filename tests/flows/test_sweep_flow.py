@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import Session, select
 
 from flows.sweep import daily_sweep, send_pending
-from models.tables import Case, Outbox
+from models.tables import Case
+from models.tables_outbox import Outbox
 from models.vocabulary import OutboxStatus
 from oja import services as sv
 from oja.adapters.db import get_engine, unit_of_work

@@ -11,7 +11,8 @@ from sqlmodel import Session, SQLModel, func, select
 from typer.testing import CliRunner
 
 from models.lifecycle import AuditAction, CaseState
-from models.tables import Case, Outbox, Pupil
+from models.tables import Case, Pupil
+from models.tables_outbox import Outbox
 from models.vocabulary import OutboxStatus
 from oja.adapters.db import get_engine
 from oja.config import get_settings

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from models.tables import Notice, Outbox
+from models.tables_outbox import Notice, Outbox
 from models.vocabulary import OutboxStatus
 from notifications.render import render
 from oja.adapters.db import get_engine

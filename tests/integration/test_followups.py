@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from models.reminders import NoticeKind
 from models.schooldays import SchoolCalendar, add_school_days, is_school_day
-from models.tables import Case, Notice
+from models.tables import Case
+from models.tables_outbox import Notice
 from models.vocabulary import ReferralStatus
 from notifications.render import render
 from oja import services as sv

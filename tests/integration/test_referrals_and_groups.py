@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 from models.errors import InvalidInput
 from models.lifecycle import AuditAction, CaseState
 from models.reminders import NoticeKind
-from models.tables import AuditRecord, Case, GroupMember, Notice, Outbox, Referral
+from models.tables import AuditRecord, Case, GroupMember, Referral
+from models.tables_outbox import Notice, Outbox
 from models.vocabulary import ReferralStatus
 from notifications.render import render
 from oja import services as sv

@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 
 from models.errors import AccessDenied
 from models.reminders import NoticeKind
-from models.tables import Case, Notice, Pupil
+from models.tables import Case, Pupil
+from models.tables_outbox import Notice
 from notifications.render import render
 from oja import services as sv
 from oja.adapters import migrate

@@ -11,7 +11,8 @@ from sqlmodel import Session, SQLModel, func, select
 from models.errors import AuditImmutable, InvalidInput
 from models.lifecycle import AuditAction, CaseState
 from models.reminders import NoticeKind
-from models.tables import AuditRecord, Case, ErasureRequest, Outbox, Parent, Pupil
+from models.tables import AuditRecord, Case, ErasureRequest, Parent, Pupil
+from models.tables_outbox import Outbox
 from notifications.render import render
 from oja import services as sv
 from oja.adapters.db import unit_of_work

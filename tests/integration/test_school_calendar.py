@@ -176,7 +176,7 @@ def test_the_cli_adds_imports_lists_and_removes_closing_days(engine, tmp_path, m
 
 def test_reminders_count_the_schools_own_days_and_a_closed_school_gets_none(engine):
     """The review is due Thursday 28 January 2027; the school closes on Wednesday 27 (a study day)."""
-    from models.tables import Notice
+    from models.tables_outbox import Notice
     from notifications.render import render
     from oja.services import sweep
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from models.lifecycle import CaseState
 from models.reminders import NoticeKind
-from models.tables import Notice, Outbox
+from models.tables_outbox import Notice, Outbox
 from models.vocabulary import OutboxStatus
 from notifications.send import AppriseSender
 from oja import services as sv

@@ -14,7 +14,8 @@ import pytest
 from sqlmodel import Session, select
 
 from models.reminders import NoticeKind
-from models.tables import Case, Notice, Outbox
+from models.tables import Case
+from models.tables_outbox import Notice, Outbox
 from models.vocabulary import DigestKind, OutboxStatus
 from notifications.render import render
 from notifications.send import AppriseSender

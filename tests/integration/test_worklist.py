@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from models.errors import InvalidInput
 from models.lifecycle import CaseState
-from models.tables import Case, Notice, Pupil
+from models.tables import Case, Pupil
+from models.tables_outbox import Notice
 from notifications.render import render
 from oja import services as sv
 from oja.adapters.db import unit_of_work

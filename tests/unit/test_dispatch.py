@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlmodel import Session, SQLModel, select
 
-from models.tables import Outbox, Professional
+from models.tables import Professional
+from models.tables_outbox import Outbox
 from models.vocabulary import DigestKind, OutboxStatus
 from notifications.send import RecordingSender, Sender
 from oja.adapters.db import get_engine
