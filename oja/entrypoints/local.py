@@ -295,8 +295,10 @@ def start(
         if removed:  # a deployment renamed in prefect.yaml: the old one would still be listed, and scheduled
             console.print("deployments no longer in prefect.yaml removed: " + ", ".join(removed))
         _run([venv_bin("oja"), "worklists", "publish"], env, console, "publishing every school's worklist")
+        # the forms' choices (schools, providers, professionals, groups): on every start, alerts or not
+        _run([venv_bin("oja"), "forms", "publish"], env, console, "offering the known codes in the forms")
+        console.print("the forms offer the known codes (after a change: oja forms publish)")
         if env.get("OJA_OPERATOR_URLS"):
-            _run([venv_bin("oja"), "forms", "publish"], env, console, "offering the known codes in the forms")
             _run([venv_bin("oja"), "alerts"], env, console, "installing the operator alerts")
             console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
         dossier = spawn([venv_bin("oja"), "dossier", "--host", host, "--port", str(dossier_port)], "dossier.log")

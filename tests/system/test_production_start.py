@@ -120,6 +120,8 @@ def test_a_production_engine_runs_as_its_own_user_and_prefect_is_reached_through
     names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80] for pid in processes}
     assert len([p for p in processes if b"prefect worker" in names.get(p, b"")]) == 1
     assert {pid: _uid(pid) for pid in processes} == dict.fromkeys(processes, NOBODY), names  # never root
+    # the forms' choices are published on every start, also without operator alerts (no OJA_OPERATOR_URLS here)
+    assert "the forms offer the known codes" in (home.parent / "oja-start.out").read_text()
     assert home.stat().st_mode & 0o777 == 0o700
     assert (home / "prefect-api.secret").stat().st_mode & 0o777 == 0o600
 
