@@ -58,7 +58,7 @@ async def read_body(request: Request, limit: int = MAX_BODY) -> bytes:
     """The request's body, read no further than `limit` bytes: a declared or streamed length beyond it is refused
     before the rest is read (a client cannot make the gateway hold a body of any size in memory)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:  # "²".isdigit() is True
         raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
