@@ -23,8 +23,21 @@ class Login(SQLModel, table=True):
     password_set_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
     totp_secret: str | None = Field(default=None, max_length=64)  # base32; None: not enrolled, no login yet
     totp_last_step: int | None = None  # the 30-second step of the last code accepted: a code counts once
-    failed_attempts: int = 0  # in a row, since the last good login
-    locked_until: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    failed_attempts: int = 0  # unused since 0016: the failures are counted in `login_throttle`
+    locked_until: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))  # idem
+
+
+class LoginThrottle(SQLModel, table=True):
+    """The failed logins of one client address, or of one login name as typed (a known one or not: both are
+    counted alike, so the answers tell nobody which logins exist). The key is a SHA-256, never what was typed
+    (it may be a password in the wrong field). Rows quiet for an hour are removed."""
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0  # since the row's failures were last forgotten (a good login, an hour of quiet)
+    last_failure_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
+    blocked_until: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
 
 
 class WebSession(SQLModel, table=True):

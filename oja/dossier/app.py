@@ -34,7 +34,7 @@ from oja.dossier.security import (
     user_of,
 )
 from oja.services.access_log import log_access
-from oja.services.logins import authenticate, close_session, open_session
+from oja.services.logins import authenticate, close_session, open_session, tokens_match
 
 
 def create_app(upstream: Upstream | None = None) -> ASGIApp:
@@ -78,11 +78,13 @@ def create_dossier() -> FastAPI:
         volgende: str = Form("/"),
     ) -> Response:
         target = safe_next(volgende)
-        if not csrf_ok(request.cookies.get(login_cookie(request), ""), csrf):
-            return login_again(request, target, "het formulier was verlopen: probeer het opnieuw", 400)
+        # a form whose token does not match its cookie (any text: non-ASCII too) is a failed attempt like any other
+        form_ok = tokens_match(request.cookies.get(login_cookie(request), ""), csrf)
         now = dt.datetime.now(dt.UTC)
         with unit_of_work() as session:
-            result = authenticate(session, gebruikersnaam, wachtwoord, code, now=now)
+            result = authenticate(
+                session, gebruikersnaam, wachtwoord, code, now=now, client=client_of(request), form_ok=form_ok
+            )
             typed = (gebruikersnaam or "").strip().upper()[:12]
             # a known code, or "onbekend": what was typed may be a password in the wrong field, or a name
             who = typed if typed and session.get(Professional, typed) is not None else "onbekend"
@@ -96,7 +98,9 @@ def create_dossier() -> FastAPI:
                     outcome=AccessOutcome.REFUSED,
                     path=request.url.path,
                     client=client_of(request),
-                    reason=result.refusal,
+                    reason=result.refusal
+                    if form_ok or result.retry_after
+                    else "formulier verlopen of niet van deze browser (CSRF)",
                 )
             else:
                 old = request.cookies.get(session_cookie(request), "")
@@ -113,7 +117,11 @@ def create_dossier() -> FastAPI:
                     client=client_of(request),
                 )
         if result.professional is None:
-            return login_again(request, target, result.refusal or "", 401)
+            status = 429 if result.retry_after else 401 if form_ok else 400
+            response = login_again(request, target, result.refusal or "", status)
+            if result.retry_after:
+                response.headers["Retry-After"] = str(result.retry_after)
+            return response
         response = RedirectResponse(target if target != "/" else first_page(user_of(professional)), status_code=303)
         set_cookie(request, response, session_cookie(request), token)
         clear_cookie(request, response, login_cookie(request))

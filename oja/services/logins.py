@@ -1,8 +1,11 @@
 """Who may log in to the dossier, and the sessions of those logged in.
 
 A login is a password, stored as an Argon2id hash (pwdlib), and a second factor: a TOTP code (RFC 6238,
-pyotp) from an authenticator app, as NEN 7510 asks for access to health data. Five failed attempts in a row
-lock the login for 15 minutes; a code is accepted once (a code seen by someone over a shoulder cannot be used
+pyotp) from an authenticator app, as NEN 7510 asks for access to health data. Failed attempts are counted per
+client address and per login name (`oja.services.login_throttle`): an address or a name with too many waits,
+longer at every failure, but a locked login stays open to the right password and code from an address that has
+not failed. Every failure takes the same time and gets the same answer, for a real login or not; a code is
+accepted once (a code seen by someone over a shoulder cannot be used
 again). A session is a random token in the browser's cookie; the database holds only its SHA-256, with the
 session's CSRF token. A session ends after 30 minutes without use, or 10 hours after login, or at log-out.
 
@@ -16,6 +19,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 
 import pyotp
@@ -27,9 +31,8 @@ from sqlmodel import Session, col, delete, select
 from models.errors import InvalidInput, UnknownReference
 from models.tables import Professional
 from models.tables_dossier import Login, WebSession
+from oja.services import login_throttle
 
-MAX_FAILURES = 5  # failed attempts in a row before the login is locked
-LOCK_TIME = dt.timedelta(minutes=15)
 IDLE_TIME = dt.timedelta(minutes=30)  # a session unused this long has ended
 SESSION_TIME = dt.timedelta(hours=10)  # and any session this long after its login
 PASSWORD_MIN = 12
@@ -38,6 +41,7 @@ ISSUER = "OJA-dossier"
 DEMO_TOTP_SECRET = "OJADEMOTOTPGEHEIMOJADEMOTOTPGEHE"
 DEMO_PASSWORD = "oja-demo-wachtwoord"
 REFUSED = "gebruikersnaam, wachtwoord of code onjuist"  # one message whatever was wrong: nothing to probe
+FORM_EXPIRED = "het formulier was verlopen: probeer het opnieuw"  # the login form's own token did not match
 
 _hasher = PasswordHash((Argon2Hasher(),))
 _dummy_hash = _hasher.hash(secrets.token_urlsafe(16))  # verified against for an unknown user: the same time
@@ -49,7 +53,8 @@ class LoginResult:
 
     professional: Professional | None
     refusal: str | None = None
-    locked: bool = False
+    locked: bool = False  # this attempt locked the name, or was refused as its address must wait
+    retry_after: int | None = None  # seconds: the address must wait (answered 429 with Retry-After)
 
 
 def _as_utc(moment: dt.datetime) -> dt.datetime:
@@ -85,6 +90,7 @@ def set_password(session: Session, code: str, password: str) -> None:
     login.password_set_at = dt.datetime.now(dt.UTC)
     login.failed_attempts = 0
     login.locked_until = None
+    login_throttle.forget(session, professional.code)
     session.add(login)
 
 
@@ -111,45 +117,68 @@ def unlock(session: Session, code: str) -> None:
         login.failed_attempts = 0
         login.locked_until = None
         session.add(login)
+    login_throttle.forget(session, code)
+
+
+def tokens_match(expected: str, given: object) -> bool:
+    """The login form's token against its cookie, in constant time; any text (non-ASCII too) is a mere mismatch."""
+    if not isinstance(given, str) or not expected:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
+
+
+def _wait_words(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "1 minuut" if minutes == 1 else f"{minutes} minuten"
 
 
 def _code_step(secret: str, code: str, now: dt.datetime) -> int | None:
     """The 30-second step whose code this is (the step before and after count too, for clocks that differ)."""
     code = "".join(code.split())
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):  # not '١٢٣٤٥٦': digits of another script
         return None
     totp = pyotp.TOTP(secret)
     for offset in (0, -1, 1):
         moment = now + dt.timedelta(seconds=30 * offset)
-        if hmac.compare_digest(totp.at(moment), code):
+        if hmac.compare_digest(totp.at(moment).encode(), code.encode()):
             return totp.timecode(moment)
     return None
 
 
-def authenticate(session: Session, code: str, password: str, totp_code: str, *, now: dt.datetime) -> LoginResult:
-    """Check a login attempt. A failure counts towards the lock-out: the caller commits either way."""
+def authenticate(
+    session: Session,
+    code: str,
+    password: str,
+    totp_code: str,
+    *,
+    now: dt.datetime,
+    client: str | None = None,
+    form_ok: bool = True,
+) -> LoginResult:
+    """Check a login attempt from the address `client` (`form_ok`: the form's own token matched). A failure
+    counts for the address and the name typed: the caller commits either way. An address that must wait is
+    refused before anything is checked; every other attempt does the password hash's work, known login or not."""
     code = (code or "").strip().upper()
+    waiting = login_throttle.wait_seconds(session, client, code, now=now)
+    if waiting is not None:
+        words = f"te veel mislukte pogingen: probeer het over {_wait_words(waiting)} opnieuw"
+        return LoginResult(None, words, locked=True, retry_after=waiting)
+    if not form_ok:
+        return LoginResult(None, FORM_EXPIRED, locked=login_throttle.failed(session, client, code, now=now))
     login = session.get(Login, code) if code else None
+    # as long as a real check for an unknown user: no telling who exists
+    password_ok = _hasher.verify(password or "", login.password_hash if login else _dummy_hash)
     if login is None:
-        _hasher.verify(password or "x", _dummy_hash)  # as long as a real check: no telling who exists
-        return LoginResult(None, REFUSED)
-    if login.locked_until is not None and _as_utc(login.locked_until) > now:
-        return LoginResult(None, "te veel mislukte pogingen: probeer het over 15 minuten opnieuw", locked=True)
-    password_ok = _hasher.verify(password or "", login.password_hash)
-    step = _code_step(login.totp_secret, totp_code or "", now) if login.totp_secret else None
-    if password_ok and step is not None and (login.totp_last_step is None or step > login.totp_last_step):
-        login.failed_attempts = 0
-        login.locked_until = None
+        password_ok = False
+    secret = login.totp_secret if login else None
+    step = _code_step(secret, totp_code or "", now) if secret else None
+    if login and password_ok and step is not None and (login.totp_last_step is None or step > login.totp_last_step):
         login.totp_last_step = step
         session.add(login)
+        login_throttle.forget(session, code)
         return LoginResult(session.get(Professional, code))
-    login.failed_attempts += 1
-    locked = login.failed_attempts >= MAX_FAILURES
-    if locked:
-        login.locked_until = now + LOCK_TIME
-        login.failed_attempts = 0
-    session.add(login)
-    if password_ok and login.totp_secret is None:
+    locked = login_throttle.failed(session, client, code, now=now)
+    if login and password_ok and login.totp_secret is None:
         return LoginResult(None, "er is nog geen tweede factor ingesteld: vraag de beheerder (oja login totp)")
     return LoginResult(None, REFUSED, locked=locked)
 

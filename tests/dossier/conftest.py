@@ -23,11 +23,11 @@ import httpx
 import pyotp
 import pytest
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from models.schooldays import today as amsterdam_today
 from models.tables import Case, Pupil
-from models.tables_dossier import AccessLogEntry, Login, WebSession
+from models.tables_dossier import AccessLogEntry, Login, LoginThrottle, WebSession
 from oja.adapters import migrate
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import get_settings
@@ -95,8 +95,9 @@ class Dossier:
 
     # clients -------------------------------------------------------------------------------------------------
 
-    def client(self, *, https: bool = False) -> httpx.Client:
-        """A browser without a session. `https`: as if behind a TLS proxy (X-Forwarded-Proto: https)."""
+    def client(self, *, https: bool = False, address: str | None = None) -> httpx.Client:
+        """A browser without a session. `https`: as if behind a TLS proxy (X-Forwarded-Proto: https). `address`:
+        the browser's own address (one of 127.0.0.x), as the server sees it."""
 
         def on_request(request: httpx.Request) -> None:
             self.urls.append(str(request.url))
@@ -112,6 +113,7 @@ class Dossier:
             timeout=30,
             headers=headers,
             event_hooks={"request": [on_request], "response": [on_response]},
+            transport=httpx.HTTPTransport(local_address=address) if address else None,
         )
         self._clients.append(client)
         return client
@@ -144,6 +146,7 @@ class Dossier:
             login.failed_attempts = 0
             login.locked_until = None
             session.add(login)
+            session.exec(delete(LoginThrottle))  # every address's and every login's failures: a clean slate
 
     def session_count(self, code: str) -> int:
         with self.db() as s:

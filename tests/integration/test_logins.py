@@ -13,7 +13,7 @@ from models.errors import InvalidInput
 from models.tables_dossier import Login, WebSession
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
-from oja.services import logins
+from oja.services import login_throttle, logins
 
 NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
 PASSWORD = "een lang wachtwoord 42"
@@ -27,9 +27,11 @@ def secret(engine):
         return logins.enrol_totp(s, "PRF-1")
 
 
-def _try(engine, password: str, code: str, now: dt.datetime = NOW) -> logins.LoginResult:
+def _try(
+    engine, password: str, code: str, now: dt.datetime = NOW, client: str = "10.0.0.1", name: str = "PRF-1"
+) -> logins.LoginResult:
     with unit_of_work(engine) as s:
-        return logins.authenticate(s, "PRF-1", password, code, now=now)
+        return logins.authenticate(s, name, password, code, now=now, client=client)
 
 
 @pytest.mark.parametrize(
@@ -64,14 +66,36 @@ def test_wrong_password_code_or_user_get_the_same_answer(engine, secret):
     assert answers == {logins.REFUSED}
 
 
-def test_five_failures_lock_the_login_for_a_quarter_even_for_the_right_password(engine, secret):
-    for _ in range(logins.MAX_FAILURES):
-        result = _try(engine, "verkeerd wachtwoord", "123456")
-    assert result.locked
-    right = pyotp.TOTP(secret).at(NOW + dt.timedelta(minutes=1))
-    assert _try(engine, PASSWORD, right, NOW + dt.timedelta(minutes=1)).locked
-    after = NOW + logins.LOCK_TIME + dt.timedelta(seconds=1)
-    assert _try(engine, PASSWORD, pyotp.TOTP(secret).at(after), after).professional is not None
+def test_five_failures_lock_the_login_for_the_address_that_failed_not_for_the_real_user(engine, secret):
+    for _ in range(login_throttle.LOGIN_FREE):
+        result = _try(engine, "verkeerd wachtwoord", "123456", client="10.0.0.66")
+    assert result.locked and result.refusal == logins.REFUSED
+    later = NOW + dt.timedelta(seconds=30)
+    right = pyotp.TOTP(secret).at(later)
+    kept = _try(engine, PASSWORD, right, later, client="10.0.0.66")  # the attacker's address waits
+    assert kept.professional is None and kept.retry_after == 30 and "te veel" in (kept.refusal or "")
+    assert _try(engine, PASSWORD, right, later, client="10.0.0.7").professional is not None  # the real user
+
+
+def test_an_address_waits_longer_at_every_failure_and_a_locked_unknown_name_answers_as_a_real_one(engine, secret):
+    answers = {}
+    for name in ("PRF-1", "PRF-9"):
+        client, moment, waits = f"10.0.1.{name[-1]}", NOW, []
+        for _ in range(login_throttle.CLIENT_FREE + 2):
+            result = _try(engine, "verkeerd wachtwoord", "123456", moment, client=client, name=name)
+            if result.retry_after:  # wait as asked, then fail once more
+                waits.append(result.retry_after)
+                moment += dt.timedelta(seconds=result.retry_after)
+            else:
+                moment += dt.timedelta(seconds=1)
+        answers[name] = waits
+    assert answers["PRF-1"] == answers["PRF-9"] and answers["PRF-1"] == sorted(answers["PRF-1"])
+    assert len(set(answers["PRF-1"])) > 1  # the delay grows
+
+
+def test_a_code_in_digits_of_another_script_is_a_wrong_code(engine, secret):
+    result = _try(engine, PASSWORD, "١٢٣٤٥٦")  # Arabic-Indic digits: str.isdigit() says yes
+    assert result.professional is None and result.refusal == logins.REFUSED
 
 
 def test_a_session_ends_when_idle_too_long_or_too_old_and_ended_ones_are_removed(engine, secret):
