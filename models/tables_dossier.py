@@ -3,13 +3,15 @@ in, and the access log (NEN 7513) of every view of personal data, every change a
 
 Nothing here is personal data of a pupil: the access log names a pupil by pseudonym (`LL-000123`) and a case by
 its reference, the professional by code. Passwords are stored only as Argon2id hashes, session tokens only as
-their SHA-256 (a copy of the table opens no session).
+their SHA-256 (a copy of the table opens no session). The one exception is `import_preview`: a school's CSV file
+between its preview and its confirmation, for at most half an hour and only while its session lives.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from models.tables import ts_column, utcnow
@@ -71,3 +73,20 @@ class AccessLogEntry(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=300)  # a refusal's rule, or what was changed (codes)
     step: str | None = Field(default=None, max_length=64)  # through the gateway: the Prefect deployment (the step)
     run_id: str | None = Field(default=None, max_length=36)  # and the flow run created or changed
+
+
+class ImportPreview(SQLModel, table=True):
+    """A pupil import's file between its preview and its confirmation, kept for the session that previewed it
+    (gone with that session, at the confirmation, or after `import_previews.PREVIEW_TIME`). The page carries
+    only the random id; the confirmation imports these bytes, checked again."""
+
+    __tablename__ = "import_preview"
+
+    id: str = Field(primary_key=True, max_length=43)
+    session_hash: str = Field(
+        sa_column=sa.Column(
+            sa.String(64), sa.ForeignKey("web_session.token_hash", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    content: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))

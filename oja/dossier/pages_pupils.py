@@ -4,7 +4,6 @@ professionals register, and only for their own school."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,7 @@ from models.tables import Municipality, School
 from models.vocabulary import AccessAction
 from oja import services as sv
 from oja.dossier.security import Refused, User, csrf_ok, logged, page, serve
+from oja.services.import_previews import GONE, keep_preview, take_preview
 from oja.services.kernel import clean_text
 from oja.services.pupil_import import MAX_BYTES, PupilImportRefused, check_pupils, import_pupils, parse_pupils_csv
 
@@ -174,15 +174,15 @@ def register(
 def import_form(request: Request) -> Response:
     def body(session: Session, user: User) -> Response:
         school = _school_user(user, AccessAction.PREVIEW_IMPORT)
-        return page(request, "import.html", user, school=school, preview=None, parsed=None, data="")
+        return page(request, "import.html", user, school=school, preview=None, parsed=None, preview_id="")
 
     return serve(request, AccessAction.PREVIEW_IMPORT, body)
 
 
 @router.post("/leerlingen/import")
 async def import_preview(request: Request) -> Response:
-    """The uploaded file checked row by row, nothing written: the preview, and (when every row is right) a
-    button that imports the same file."""
+    """The uploaded file checked row by row, no pupil written: the preview, and (when every row is right) a
+    button that imports the same file, kept on the server for this session (`import_previews`)."""
     form = await request.form(max_files=1, max_fields=5, max_part_size=MAX_BYTES + 1024)
     upload = form.get("bestand")
     data = await upload.read(MAX_BYTES + 1) if isinstance(upload, StarletteUpload) else b""
@@ -198,29 +198,31 @@ def _preview(request: Request, csrf: str, data: bytes) -> Response:
         preview = check_pupils(session, parsed, today=amsterdam_today(), school_code=school)  # writes nothing
         logged(session, request, user, AccessAction.PREVIEW_IMPORT, reason=f"{len(preview.rows)} regels bekeken")
         status = 200 if preview.ok else 422
-        encoded = base64.b64encode(data).decode() if preview.ok else ""
-        return page(request, "import.html", user, status, school=school, preview=preview, parsed=parsed, data=encoded)
+        now = dt.datetime.now(dt.UTC)
+        kept = keep_preview(session, token=user.token, content=data, now=now) if preview.ok else ""
+        return page(
+            request, "import.html", user, status, school=school, preview=preview, parsed=parsed, preview_id=kept
+        )
 
     return serve(request, AccessAction.PREVIEW_IMPORT, body)
 
 
 @router.post("/leerlingen/import/bevestigen")
-def import_confirm(request: Request, csrf: str = Form(""), data: str = Form("")) -> Response:
+def import_confirm(request: Request, csrf: str = Form(""), voorvertoning: str = Form("")) -> Response:
     def body(session: Session, user: User) -> Response:
         school = _school_user(user, AccessAction.IMPORT_PUPILS)
         if not csrf_ok(user.csrf, csrf):
             raise Refused(AccessAction.IMPORT_PUPILS, "het formulier is verlopen of niet van deze site (CSRF)")
-        try:
-            content = base64.b64decode(data, validate=True)
-        except ValueError:
-            content = b""
+        content = take_preview(session, voorvertoning, token=user.token, now=dt.datetime.now(dt.UTC))
+        if content is None:
+            raise Refused(AccessAction.IMPORT_PUPILS, GONE)
         parsed = parse_pupils_csv(content)
         try:
             refs = import_pupils(session, parsed, today=amsterdam_today(), school_code=school)
         except PupilImportRefused:
             session.rollback()  # all or nothing (a row changed since the preview: none of them)
             preview = check_pupils(session, parsed, today=amsterdam_today(), school_code=school)
-            return page(request, "import.html", user, 422, school=school, preview=preview, parsed=parsed, data="")
+            return page(request, "import.html", user, 422, school=school, preview=preview, parsed=parsed, preview_id="")
         logged(session, request, user, AccessAction.IMPORT_PUPILS, pupil_refs=refs, reason=f"{len(refs)} leerlingen")
         return RedirectResponse(f"/?geimporteerd={len(refs)}", status_code=303)
 

@@ -109,8 +109,8 @@ def test_no_personal_data_in_urls_logs_the_access_log_or_links_to_prefect(dossie
     content = ("Roepnaam;Achternaam;Geboortedatum;BSN;Gemeente;Ouder 1\n" + rows).encode()
     preview = other.post("/leerlingen/import", data={"csrf": other.csrf}, files={"bestand": ("a.csv", content)})
     assert preview.status_code == 200, preview.text[-1000:]
-    data = html.unescape(re.search(r'name="data" value="([^"]*)"', preview.text).group(1))
-    imported = other.post("/leerlingen/import/bevestigen", data={"csrf": other.csrf, "data": data})
+    kept = html.unescape(re.search(r'name="voorvertoning" value="([^"]*)"', preview.text).group(1))
+    imported = other.post("/leerlingen/import/bevestigen", data={"csrf": other.csrf, "voorvertoning": kept})
     assert imported.status_code == 303
     listing = other.get(imported.headers["location"]).text
     for p in pupils[3:]:

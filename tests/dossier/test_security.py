@@ -6,7 +6,6 @@ off the site."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import datetime as dt
 import itertools
@@ -24,6 +23,8 @@ from models.lifecycle import AuditAction
 from models.tables import AuditRecord, Goal, Pupil
 from models.tables_dossier import AccessLogEntry, Login, WebSession
 from models.vocabulary import AccessAction, AccessOutcome
+from oja.adapters.db import unit_of_work
+from oja.services.import_previews import keep_preview
 from oja.services.logins import DEMO_PASSWORD, DEMO_TOTP_SECRET, IDLE_TIME, REFUSED, SESSION_TIME, _digest
 from tests.dossier.conftest import LOGIN_COOKIE, SESSION_COOKIE, Dossier, form_csrf, form_login
 from tests.factories import valid_bsn
@@ -107,7 +108,12 @@ def _preview(client: httpx.Client, path: str, csrf: str | None) -> httpx.Respons
 
 
 def _confirm(client: httpx.Client, path: str, csrf: str | None) -> httpx.Response:
-    return client.post(path, data=_form(csrf, data=base64.b64encode(pupil_csv(a_pupil())).decode()))
+    """Confirm a preview of this client's session (made directly: a preview through the page is logged)."""
+    kept = "geen-sessie"
+    if token := client.cookies.get(SESSION_COOKIE):
+        with unit_of_work() as session:
+            kept = keep_preview(session, token=token, content=pupil_csv(a_pupil()), now=dt.datetime.now(dt.UTC))
+    return client.post(path, data=_form(csrf, voorvertoning=kept))
 
 
 def _everyone(*groups: set[str]) -> frozenset[str]:
