@@ -16,6 +16,7 @@ from models.tables import Professional
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
 from oja.dossier import pages_cases, pages_groups, pages_oversight, pages_pupils
+from oja.dossier.forms import StrictFormRoute
 from oja.dossier.gateway import Gateway, front
 from oja.dossier.gateway_proxy import Upstream
 from oja.dossier.security import (
@@ -45,6 +46,7 @@ def create_app(upstream: Upstream | None = None) -> ASGIApp:
 
 def create_dossier() -> FastAPI:
     app = FastAPI(title="OJA-dossier", docs_url=None, redoc_url=None, openapi_url=None)
+    app.router.route_class = StrictFormRoute  # every form read strictly (`forms.py`), the login's too
     app.middleware("http")(security_headers)
 
     @app.get("/gezond", include_in_schema=False)
