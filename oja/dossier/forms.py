@@ -137,3 +137,17 @@ class StrictFormRoute(APIRoute):
                 return page(request, "bad_form.html", None, 400, field=exc.field, rule=exc.rule)
 
         return strict
+
+
+HTTP_RULES = {
+    404: ("adres", "deze pagina bestaat niet"),
+    405: ("adres", "deze pagina kan zo niet worden gebruikt"),
+}
+
+
+async def http_error_page(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no such page, a wrong method, a form it could not read) as a page in Dutch,
+    instead of its JSON in English."""
+    status = getattr(exc, "status_code", 400)
+    field, rule = HTTP_RULES.get(status, ("het verzoek", "kon niet worden verwerkt"))
+    return page(request, "not_found.html", None, status, error=FormRefused(field, rule))

@@ -165,3 +165,10 @@ def test_a_name_in_valid_utf8_is_still_stored_as_typed(dossier):
     assert response.status_code == 303, response.text[-800:]
     with dossier.db() as s:
         assert s.exec(select(Pupil).where(Pupil.given_name == "Zoë", Pupil.family_name == "Hostiel")).first()
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/static/a%2Fb"), ("GET", "/bestaat-niet"), ("PUT", "/groepen")])
+def test_an_address_that_is_no_page_is_answered_in_dutch_not_in_json(dossier, method, path):
+    response = dossier.client().request(method, path)
+    assert response.status_code in (404, 405)
+    assert response.headers["content-type"].startswith("text/html") and "deze pagina" in response.text
