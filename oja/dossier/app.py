@@ -10,6 +10,7 @@ import secrets
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from models.tables import Professional
@@ -17,6 +18,7 @@ from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
 from oja.dossier import pages_cases, pages_groups, pages_oversight, pages_pupils
 from oja.dossier.body_limits import BodyLimit
+from oja.dossier.forms import StrictFormRoute, http_error_page
 from oja.dossier.gateway import Gateway, front
 from oja.dossier.gateway_proxy import Upstream
 from oja.dossier.security import (
@@ -47,6 +49,8 @@ def create_app(upstream: Upstream | None = None) -> ASGIApp:
 def create_dossier() -> FastAPI:
     app = FastAPI(title="OJA-dossier", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BodyLimit)  # the login before a body, and every body capped (inside the headers below)
+    app.router.route_class = StrictFormRoute  # every form read strictly (`forms.py`), the login's too
+    app.exception_handler(StarletteHTTPException)(http_error_page)  # a 404 or 405 in Dutch, not in JSON
     app.middleware("http")(security_headers)
 
     @app.get("/gezond", include_in_schema=False)

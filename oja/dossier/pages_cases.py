@@ -24,13 +24,14 @@ from models.vocabulary import AccessAction, Role
 from oja.adapters.step_links import DeploymentIds, form_url, ui_url
 from oja.config import case_runs_url, get_policy
 from oja.deployments import DEPLOYMENTS
+from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import Refused, User, csrf_ok, first_page, logged, page, serve
 from oja.services.dossier import describe_goals, my_cases
 from oja.services.dossier import subject_access as export_in_scope
 from oja.services.dossier_case import case_view
 from oja.services.worklist import ANSWER_REFERRAL, steps_after
 
-router = APIRouter()
+router = APIRouter(route_class=StrictFormRoute)
 deployments = DeploymentIds(DEPLOYMENTS)
 NO_CASES = "deze rol ziet geen casussen"
 SHOWN = 200  # rows on a page, the most urgent first: a provider's or district's caseload can run to thousands
@@ -143,6 +144,20 @@ def goals_form(request: Request, case_ref: str) -> Response:
     return serve(request, AccessAction.DESCRIBE_GOALS, body)
 
 
+def goal_texts(fields: Mapping[str, str]) -> dict[int, str]:
+    """The texts of the form's `doel_<n>` fields by goal number. A `doel_` field whose number is not one (`doel_²`,
+    Arabic-Indic digits, a thousand nines) is refused by its name: `int()` would take some of those, or crash."""
+    texts: dict[int, str] = {}
+    for name, text in fields.items():
+        if not name.startswith("doel_"):
+            continue
+        number = name.removeprefix("doel_")
+        if not (number.isascii() and number.isdigit() and len(number) <= 4):
+            raise InvalidInput(name[:24], "is geen doel van dit plan")
+        texts[int(number)] = text
+    return texts
+
+
 @router.post("/casus/{case_ref}/doelen")
 async def goals_save(request: Request, case_ref: str) -> Response:
     form = await request.form(max_files=0, max_fields=20)
@@ -153,8 +168,9 @@ async def goals_save(request: Request, case_ref: str) -> Response:
             raise Refused(AccessAction.DESCRIBE_GOALS, NO_CASES, case_ref=case_ref.upper()[:20])
         if not csrf_ok(user.csrf, fields.get("csrf")):
             raise Refused(AccessAction.DESCRIBE_GOALS, "het formulier is verlopen of niet van deze site (CSRF)")
-        texts = {int(k[5:]): v for k, v in fields.items() if k.startswith("doel_") and k[5:].isdigit()}
+        texts: dict[int, str] = {}
         try:
+            texts = goal_texts(fields)
             outcome = describe_goals(session, user.actor, case_ref, texts, today=amsterdam_today())
         except InvalidInput as exc:
             if not exc.field.startswith("doel"):

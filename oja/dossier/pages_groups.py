@@ -16,9 +16,10 @@ from sqlmodel import Session, col, select
 from models.tables import GroupArrangement, Professional, Provider, School
 from models.vocabulary import AccessAction
 from oja import services as sv
+from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import Refused, User, csrf_ok, logged, page, serve
 
-router = APIRouter()
+router = APIRouter(route_class=StrictFormRoute)
 ONLY_OPERATOR = "alleen de beheerder legt groepsarrangementen vast"
 FIELDS = ("code", "provider_code", "professional_code", "school_code", "capacity", "hours_per_week")
 
@@ -79,6 +80,8 @@ def groups(request: Request, groep: str = "") -> Response:
 def _number(values: dict[str, str], field: str, kind: type[int] | type[float], errors: dict[str, str]) -> float:
     text = values[field].strip().replace(",", ".")
     try:
+        if not text.isascii():  # int() and float() take Arabic-Indic and full-width digits too
+            raise ValueError(text)
         return kind(text)
     except ValueError:
         errors[field] = "vul een geheel getal in" if kind is int else "vul een getal in"

@@ -15,12 +15,13 @@ from models.schooldays import today as amsterdam_today
 from models.suppression import shown
 from models.vocabulary import AccessAction
 from oja.config import get_policy
+from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import REPORT_CSP, Refused, User, logged, page, serve
 from oja.services import monitoring
 from oja.services.access_log import read_access_log
 from oja.services.report import default_periods, render_report
 
-router = APIRouter()
+router = APIRouter(route_class=StrictFormRoute)
 ONLY_OVERSIGHT = "alleen managers en teamleiders zien de cijfers"
 
 

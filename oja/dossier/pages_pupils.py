@@ -20,12 +20,13 @@ from models.schooldays import today as amsterdam_today
 from models.tables import Municipality, School
 from models.vocabulary import AccessAction
 from oja import services as sv
+from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import Refused, User, csrf_ok, logged, page, serve
 from oja.services.import_previews import GONE, keep_preview, take_preview
 from oja.services.kernel import clean_text
 from oja.services.pupil_import import MAX_BYTES, PupilImportRefused, check_pupils, import_pupils, parse_pupils_csv
 
-router = APIRouter()
+router = APIRouter(route_class=StrictFormRoute)
 ONLY_SCHOOL = "alleen de professionals van een school registreren leerlingen, voor hun eigen school"
 FIELDS = ("given_name", "family_name", "birth_date", "bsn", "onderwijsnummer", "municipality_code")
 

@@ -187,8 +187,14 @@ class NotLoggedIn(Exception):
     """No live session: the page sends the browser to the login page, and back here afterwards."""
 
 
+def same_secret(expected: str, given: str) -> bool:
+    """Whether `given` is the secret `expected`, in constant time: compared as UTF-8 bytes, since
+    `hmac.compare_digest` raises on a `str` that is not ASCII (a token `é` from a form or a cookie)."""
+    return hmac.compare_digest(expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
+
+
 def csrf_ok(expected: str, given: Any) -> bool:
-    return isinstance(given, str) and bool(expected) and hmac.compare_digest(expected, given)
+    return isinstance(given, str) and bool(expected) and same_secret(expected, given)
 
 
 class Refused(Exception):
