@@ -54,7 +54,8 @@ class AccessLogEntry(SQLModel, table=True):
     pupil_ref: str | None = Field(default=None, max_length=12, index=True)
     case_ref: str | None = Field(default=None, max_length=20, index=True)
     path: str = Field(max_length=200)  # the page's path (no personal data is ever in a path)
-    client: str | None = Field(default=None, max_length=45)  # the client's IP address
+    # the client's IP address; through a trusted proxy the forwarded one and the proxy: "203.0.113.99 via 127.0.0.1"
+    client: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=300)  # a refusal's rule, or what was changed (codes)
     step: str | None = Field(default=None, max_length=64)  # through the gateway: the Prefect deployment (the step)
     run_id: str | None = Field(default=None, max_length=36)  # and the flow run created or changed
