@@ -82,7 +82,7 @@ OVERSIGHT_ROLES = {Role.MANAGER.value, Role.TEAM_LEAD.value}
 
 
 def secure_request(request: Request) -> bool:
-    """Over HTTPS (directly, or behind a proxy started with --proxy-headers): the cookies are Secure then."""
+    """Over HTTPS (directly, or behind a proxy of FORWARDED_ALLOW_IPS: `front_guard`): the cookies are Secure then."""
     return request.url.scheme == "https"
 
 
