@@ -25,7 +25,7 @@ class Login(SQLModel, table=True):
     password_set_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
     totp_secret: str | None = Field(default=None, max_length=64)  # base32; None: not enrolled, no login yet
     totp_last_step: int | None = None  # the 30-second step of the last code accepted: a code counts once
-    failed_attempts: int = 0  # unused since 0016: the failures are counted in `login_throttle`
+    failed_attempts: int = 0  # unused since 0014: the failures are counted in `login_throttle`
     locked_until: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))  # idem
 
 
@@ -69,7 +69,8 @@ class AccessLogEntry(SQLModel, table=True):
     pupil_ref: str | None = Field(default=None, max_length=12, index=True)
     case_ref: str | None = Field(default=None, max_length=20, index=True)
     path: str = Field(max_length=200)  # the page's path (no personal data is ever in a path)
-    client: str | None = Field(default=None, max_length=45)  # the client's IP address
+    # the client's IP address; through a trusted proxy the forwarded one and the proxy: "203.0.113.99 via 127.0.0.1"
+    client: str | None = Field(default=None, max_length=100)
     reason: str | None = Field(default=None, max_length=300)  # a refusal's rule, or what was changed (codes)
     step: str | None = Field(default=None, max_length=64)  # through the gateway: the Prefect deployment (the step)
     run_id: str | None = Field(default=None, max_length=36)  # and the flow run created or changed

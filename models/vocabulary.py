@@ -223,6 +223,7 @@ class AccessAction(StrEnum):
     VIEW_REPORT = "rapport_bekeken"
     VIEW_ACCESS_LOG = "toegangslog_bekeken"
     VIEW_GROUPS = "groepen_bekeken"  # the operator's page of group arrangements
+    VIEW_API = "api_beschrijving_bekeken"  # the OpenAPI description of the dossier (operators only)
     CHANGE_GROUP = "groep_gewijzigd"  # a group arrangement created or changed there
     # the `oja pupil` commands on the server (oja/services/pupil_reads.py)
     FIND_PUPIL = "leerling_opgezocht"  # `oja pupil find`

@@ -14,15 +14,14 @@ import uvicorn
 
 @contextlib.contextmanager
 def serving(app: Any, port: int, *, name: str, **options: Any) -> Iterator[uvicorn.Server]:
-    """Serve `app` on 127.0.0.1:`port` as `oja dossier` does (a TLS proxy's headers believed from 127.0.0.1, no
+    """Serve `app` on 127.0.0.1:`port` as `oja dossier` does (no proxy rule of uvicorn's, no
     server header, the test's own logging), from when it listens until the block ends; `options` go to uvicorn."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
         port=port,
         log_config=None,  # the test's handler, not uvicorn's console configuration
-        proxy_headers=True,  # as `oja dossier`: X-Forwarded-Proto from the proxy (here: the test) counts
-        forwarded_allow_ips="127.0.0.1",
+        proxy_headers=False,  # as `oja dossier`: the app believes the proxies of FORWARDED_ALLOW_IPS itself
         server_header=False,
         lifespan="off",
         **options,

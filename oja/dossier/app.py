@@ -16,9 +16,10 @@ from starlette.types import ASGIApp
 from models.tables import Professional
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
-from oja.dossier import pages_cases, pages_groups, pages_oversight, pages_pupils
+from oja.dossier import api_description, pages_cases, pages_groups, pages_oversight, pages_pupils
 from oja.dossier.body_limits import BodyLimit
 from oja.dossier.forms import StrictFormRoute, http_error_page
+from oja.dossier.front_guard import guarded
 from oja.dossier.gateway import Gateway, front
 from oja.dossier.gateway_proxy import Upstream
 from oja.dossier.security import (
@@ -42,8 +43,9 @@ from oja.services.logins import authenticate, close_session, open_session, token
 
 def create_app(upstream: Upstream | None = None) -> ASGIApp:
     """The dossier and, under `/prefect` and `/api`, the gateway to Prefect (at `upstream`; by default the server
-    that PREFECT_API_URL names, with the secret of `oja.adapters.prefect_secret`)."""
-    return front(create_dossier(), Gateway(upstream))
+    that PREFECT_API_URL names, with the secret of `oja.adapters.prefect_secret`), both behind `front_guard` (the
+    host names answered, the proxies believed)."""
+    return guarded(front(create_dossier(), Gateway(upstream)))
 
 
 def create_dossier() -> FastAPI:
@@ -159,6 +161,6 @@ def create_dossier() -> FastAPI:
         clear_cookie(request, response, session_cookie(request))
         return response
 
-    for module in (pages_cases, pages_pupils, pages_oversight, pages_groups):
+    for module in (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description):
         app.include_router(module.router)
     return app

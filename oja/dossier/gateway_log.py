@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket
 from models.tables import Case, Pupil
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
+from oja.dossier.front_guard import client_address
 from oja.dossier.security import User
 from oja.services.access_log import log_access
 
@@ -45,7 +46,7 @@ class Journal:
     ) -> None:
         """One line, in a transaction of its own (a thread: the database is not async); a case's pupil looked up,
         so a parent's question "who changed my child's file" finds it too."""
-        client = where.client.host if where.client else None
+        client = client_address(where)
         path = where.url.path
 
         def write() -> None:

@@ -33,6 +33,7 @@ from models.vocabulary import AccessAction, AccessOutcome, Role
 from models.words import action_word, reason_words, state_word
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import PROJECT_DIR
+from oja.dossier.front_guard import client_address
 from oja.services.access_log import log_access
 from oja.services.audit import record_refusal
 from oja.services.logins import find_session
@@ -81,7 +82,7 @@ OVERSIGHT_ROLES = {Role.MANAGER.value, Role.TEAM_LEAD.value}
 
 
 def secure_request(request: Request) -> bool:
-    """Over HTTPS (directly, or behind a proxy started with --proxy-headers): the cookies are Secure then."""
+    """Over HTTPS (directly, or behind a proxy of FORWARDED_ALLOW_IPS: `front_guard`): the cookies are Secure then."""
     return request.url.scheme == "https"
 
 
@@ -106,7 +107,8 @@ def clear_cookie(request: Request, response: Response, name: str) -> None:
 
 
 def client_of(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The client address for the access log: "203.0.113.99 via 127.0.0.1" through a trusted proxy."""
+    return client_address(request)
 
 
 @dataclasses.dataclass(frozen=True)

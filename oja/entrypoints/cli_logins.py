@@ -89,7 +89,8 @@ def serve_dossier(
     port: int = typer.Option(4201, help="port of the dossier"),
 ) -> None:
     """Serve the dossier (`oja start` does this beside the Prefect UI). A TLS proxy's X-Forwarded-Proto and
-    X-Forwarded-For are believed from 127.0.0.1 only, or from the addresses in FORWARDED_ALLOW_IPS."""
+    X-Forwarded-For are believed only from the addresses in FORWARDED_ALLOW_IPS (none when it is not set): the
+    app applies the rule itself (`oja.dossier.front_guard`), so uvicorn's own, which trusts 127.0.0.1, is off."""
     import uvicorn
 
     uvicorn.run(
@@ -97,8 +98,7 @@ def serve_dossier(
         factory=True,
         host=host,
         port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=None,  # FORWARDED_ALLOW_IPS, else 127.0.0.1 (uvicorn's default)
+        proxy_headers=False,  # see oja.dossier.front_guard: FORWARDED_ALLOW_IPS, else nobody
         server_header=False,
         log_level="info",
     )

@@ -46,7 +46,7 @@ def log_access(
                 pupil_ref=pupil_ref,
                 case_ref=case_ref,
                 path=path[:200],
-                client=(client or None) and client[:45],
+                client=(client or None) and client[:100],
                 reason=reason[:300] if reason else None,
                 step=step[:64] if step else None,
                 run_id=run_id[:36] if run_id else None,

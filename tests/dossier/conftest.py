@@ -235,6 +235,7 @@ def dossier(tmp_path_factory) -> Iterator[Dossier]:
     patch.setenv("OJA_DATABASE_URL", url)
     patch.setenv("OJA_HOME", str(home))
     patch.setenv("PREFECT_UI_URL", PREFECT_UI)
+    patch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")  # the test is the TLS proxy (`client(https=True)`)
     get_settings.cache_clear()
     migrate.upgrade(url)
     load_demo(get_engine(url), amsterdam_today())

@@ -1,7 +1,7 @@
 """failed logins counted per client address and per login name, with a delay that grows (issue 24 items 1-2)
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-06 00:00:00
 
 Existing data: none to carry over; `login.failed_attempts` and `login.locked_until` stay, unused.
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016"
-down_revision: str | None = "0015"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
