@@ -376,7 +376,10 @@ def test_fifty_open_reviews_hold_no_process_and_the_result_link_decides_as_recom
         ).fetchone()[0]
     assert waiting == 50  # every one waits for its decision, in the database
     _wait(lambda: not _flow_run_processes(engine.proc.pid), 30, "the review runs' processes to exit")
-    assert descendants(engine.proc.pid) == before  # 50 open reviews, 0 extra processes
+    # 50 open reviews, 0 extra processes: once the worker has reaped its last run (on a loaded machine a run's
+    # process can stay a moment as a zombie, no longer a flow run but still below the worker)
+    _wait(lambda: descendants(engine.proc.pid) <= before, 30, "no process beyond those before the runs")
+    assert descendants(engine.proc.pid) <= before
 
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
