@@ -49,12 +49,13 @@ ROUTES = [
     Route("POST", "/leerlingen/nieuw", tuple(REGISTER)),
     Route("GET", "/leerlingen/import"),
     Route("POST", "/leerlingen/import", ("bestand",)),
-    Route("POST", "/leerlingen/import/bevestigen", ("data",)),
+    Route("POST", "/leerlingen/import/bevestigen", ("voorvertoning",)),
     Route("GET", "/rapport"),
     Route("GET", "/rapport/evaluatie"),
     Route("GET", "/toegangslog"),
     Route("GET", "/groepen"),
     Route("POST", "/groepen", tuple(GROUP)),
+    Route("GET", "/openapi.json"),
 ]
 HOSTILE = [
     "",
@@ -143,6 +144,24 @@ def _send(dossier: Dossier, case: dict[str, str], example: dict) -> httpx.Respon
         body += b"&" + name.encode() + b"=" + example["raw"]
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     return client.post(path, content=body, headers=headers)
+
+
+def test_the_generated_requests_cover_every_route_of_the_dossier():
+    """A page added later is attacked too: the list above is every route the dossier serves, no more."""
+    from fastapi.routing import APIRoute
+
+    from oja.dossier import api_description, pages_cases, pages_groups, pages_oversight, pages_pupils
+    from oja.dossier.app import create_dossier
+
+    routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description)  # as create_dossier has them
+    routes = [*create_dossier().routes, *(route for module in routers for route in module.router.routes)]
+    served = {
+        (method, route.path.replace("{case_ref}", "{case}").replace("{pupil_ref}", "{pupil}"))
+        for route in routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    assert served == {(r.method, r.path) for r in ROUTES}
 
 
 @pytest.fixture(scope="module")
