@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from models.lifecycle import CaseState
 from models.vocabulary import ReferralStatus
-from models.words import action_word, level_word, state_word
+from models.words import action_word, level_word, parties, state_word
 from notifications.render import long_date
 from oja.deployments import DEPLOYMENTS
 from oja.services.status import CaseStatus, ReferralLine
@@ -109,11 +109,27 @@ def _start(status: CaseStatus) -> str | None:
     return f"Het arrangement is gestart op {_day(status.activated_on)}."
 
 
+def _not_needed(outcome: Mapping[str, object], status: CaseStatus) -> str | None:
+    """A word on consent from a party the pupil's age does not ask for: kept as a note, not counted."""
+    party = outcome.get("not_needed")
+    if not party:
+        return None
+    who = "vanaf 16 jaar geeft de leerling alleen toestemming"
+    if status.consent_needed and "leerling" not in status.consent_needed:
+        who = "onder de 12 jaar geven de ouders met gezag toestemming"
+    return (
+        f"De toestemming van **{parties([party])}** is bij de leeftijd van de leerling niet nodig ({who}): als"
+        " notitie vastgelegd, niet als toestemming; ze telt niet mee voor het plan."
+    )
+
+
 def summary(step: str, outcome: Mapping[str, object], status: CaseStatus) -> str:
     """One line for the run's own page (its state message): what changed, and where the whole result is."""
     start = ""
     if status.activated_on and status.as_of and status.activated_on > status.as_of and status.state == "actief":
         start = f" Het arrangement start op {status.activated_on.isoformat()}."
+    if outcome.get("not_needed"):
+        start += f" De toestemming van {parties([outcome['not_needed']])} is niet nodig en telt niet mee."
     return (
         f"{status.case_ref}: {action_word(str(outcome.get('action')))}, nu {state_word(status.state)}.{start}"
         f" Het resultaat met de volgende stap: tabblad Artifacts, '{result_title(step, status.case_ref)}'."
@@ -158,6 +174,9 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
             *[f"- {r}" for r in rec.reasons],
         ]
     lines += ["", "### Wat nu"]
+    note = _not_needed(outcome, status)
+    if note:
+        lines.append(f"- {note}")
     start = _start(status)
     if start:
         lines.append(f"- {start}")

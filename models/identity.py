@@ -113,6 +113,15 @@ def required_consent(age: int, parents_with_authority: Sequence[str]) -> frozens
     return parents
 
 
+def not_needed_rule(age: int) -> str:
+    """Why a party's consent does not count at this age (`required_consent`), in Dutch; no age itself."""
+    if age >= CONSENT_AGE_ALONE:
+        return "vanaf 16 jaar geeft de leerling alleen toestemming"
+    if age < CONSENT_AGE_WITH_PARENTS:
+        return "onder de 12 jaar geven de ouders met gezag toestemming"
+    return "van 12 tot en met 15 jaar geven de leerling en de ouders met gezag toestemming"
+
+
 def check_consent(
     age: int, parents_with_authority: Sequence[str], granted: set[str] | frozenset[str], *, case_ref: str | None = None
 ) -> None:

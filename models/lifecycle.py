@@ -79,6 +79,8 @@ class AuditAction(StrEnum):
     ERASURE_REQUESTED = "vernietiging_verzocht"  # a request to destroy the dossier early was registered
     ERASURE_GRANTED = "vernietiging_toegewezen"  # the request was granted: the dossier was destroyed
     ERASURE_REFUSED = "vernietiging_afgewezen"  # the request was refused, with a reason
+    # a party the pupil's age does not ask for gave (or refused) consent: a note, never consent
+    CONSENT_NOT_NEEDED = "toestemming_niet_nodig"
     DESCRIBE_GOALS = "doelen_beschreven"  # the goal texts of the current plan were set in the dossier
 
 

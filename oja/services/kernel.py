@@ -65,12 +65,14 @@ class CaseOutcome:
     next_review_on: dt.date | None = None
     joined: bool = False
     review_id: int | None = None  # the review recorded (record_review only): its decision is awaited
+    not_needed: str | None = None  # record_consent: the party whose consent the pupil's age does not ask for
 
     def as_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["next_review_on"] = self.next_review_on.isoformat() if self.next_review_on else None
-        if self.review_id is None:
-            del d["review_id"]
+        for optional in ("review_id", "not_needed"):
+            if d[optional] is None:
+                del d[optional]
         return d
 
 

@@ -19,9 +19,10 @@ from models.identity import (
     PUPIL,
     age_on,
     check_consent,
+    not_needed_rule,
     required_consent,
 )
-from models.lifecycle import Action, CaseState
+from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import add_school_days, add_school_weeks, next_school_day
 from models.tables import (
     Case,
@@ -39,6 +40,7 @@ from models.vocabulary import (
     Setting,
 )
 from oja.config import Policy
+from oja.services import audit
 from oja.services.groups import group_for, join_group, leave_groups, left_text, place_text
 from oja.services.kernel import (
     CaseOutcome,
@@ -56,7 +58,7 @@ from oja.services.kernel import (
     transition,
 )
 from oja.services.pupils import parents_with_authority
-from oja.services.reads import born, current_plan, key, plan_of, pupil_of
+from oja.services.reads import born, current_plan, key, plan_of, pupil_of, ref_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,6 +261,21 @@ def record_consent(
     if party != PUPIL and party not in parents:
         check.fail("party", f"{party} is geen ouder met gezag over deze leerling")
     check.done()
+    age = age_on(born(pupil), recorded_on)
+    needed = required_consent(age, parents)
+    if party not in needed:  # a word nobody needs: a note on the audit trail, never consent (docs/domain.md)
+        said = "gaf toestemming" if granted else "weigerde toestemming"
+        note = f"{party} {said}: niet nodig en niet meegeteld, {not_needed_rule(age)}; plan v{plan.version}"
+        audit.record(
+            session,
+            case_ref=ref_of(case),
+            actor=who.code,
+            action=AuditAction.CONSENT_NOT_NEEDED,
+            from_state=case.state,
+            to_state=case.state,
+            reason=note,
+        )
+        return dataclasses.replace(case_outcome(case, AuditAction.CONSENT_NOT_NEEDED), not_needed=party)
     session.add(
         ConsentRecord(
             case_id=key(case),
@@ -271,7 +288,6 @@ def record_consent(
     )
     session.flush()
     given = f"{party}={'granted' if granted else 'refused'} plan v{plan.version}"
-    needed = required_consent(age_on(born(pupil), recorded_on), parents)
     if needed <= granted_parties(session, plan):  # the last consent needed: one transition, one audit record
         transition(session, case, Action.CONSENT_COMPLETE, who, reason=f"{given}; complete: {','.join(sorted(needed))}")
         return case_outcome(case, Action.CONSENT_COMPLETE)
