@@ -18,7 +18,7 @@ from models.vocabulary import ReferralStatus
 from models.words import action_word, level_word, parties, state_word
 from notifications.render import long_date
 from oja.deployments import DEPLOYMENTS
-from oja.services.status import CaseStatus, ReferralLine
+from oja.services.status import CaseStatus, ReferralLine, later_steps
 from oja.services.worklist import Due
 
 # a step by its name in the Deployments menu, without its number: "01 Signaal registreren" -> "Signaal registreren"
@@ -184,6 +184,8 @@ def result_markdown(step: str, outcome: Mapping[str, object], status: CaseStatus
     if deadline:
         lines.append(f"- {deadline}")
     lines += referral_next
+    for flow, day in later_steps(status).items():  # offered from that day, not now: refused before it
+        lines.append(f"- **{DEPLOYMENTS.get(flow, flow)}** kan vanaf {_day(day)}: dan start het arrangement.")
     state = CaseState(status.state)
     if state in (CaseState.PLAN_DRAFTED, CaseState.CONSENTED) and status.consent_needed:
         if status.consent_missing:

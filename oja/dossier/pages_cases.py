@@ -29,7 +29,7 @@ from oja.dossier.security import Refused, User, csrf_ok, first_page, logged, pag
 from oja.services.dossier import describe_goals, my_cases
 from oja.services.dossier import subject_access as export_in_scope
 from oja.services.dossier_case import case_view
-from oja.services.worklist import ANSWER_REFERRAL, steps_after
+from oja.services.worklist import ANSWER_REFERRAL, later_words, steps_now
 
 router = APIRouter(route_class=StrictFormRoute)
 deployments = DeploymentIds(DEPLOYMENTS)
@@ -112,7 +112,10 @@ def case_page(request: Request, case_ref: str, opgeslagen: str = "") -> Response
             raise Refused(AccessAction.VIEW_CASE, NO_CASES, case_ref=case_ref.upper()[:20])
         view = case_view(session, user.actor, case_ref, today=amsterdam_today(), policy=get_policy())
         logged(session, request, user, AccessAction.VIEW_CASE, case_ref=view.case_ref, pupil_refs=[view.pupil.ref])
-        flows = steps_after(CaseState(view.state), view.next_step)
+        # only the steps that can succeed today; the others with the day they can (an arrangement that starts later)
+        flows, later = steps_now(
+            CaseState(view.state), view.next_step, starts_on=view.activated_on, today=amsterdam_today()
+        )
         steps = [(step_title(flow), case_step_link(flow, view.case_ref, user)) for flow in flows]
         return page(
             request,
@@ -120,6 +123,7 @@ def case_page(request: Request, case_ref: str, opgeslagen: str = "") -> Response
             user,
             case=view,
             steps=steps,
+            later=[later_words(flow, day) for flow, day in later.items()],
             runs=case_runs_url(view.case_ref),
             saved=opgeslagen == "1",
             may_export=may_export(user.actor),

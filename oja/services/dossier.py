@@ -96,6 +96,7 @@ class CaseRow:
     overdue: bool  # a school day of the school has passed since `due_on`
     regie_holder: str | None  # professional code of the current plan's regie holder; None before a plan
     next_step: str  # the flow of the next lifecycle step, e.g. "triage"
+    next_step_on: dt.date | None = None  # the day from which it can succeed, when later than today
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,6 +221,7 @@ def _case_row(row: WorklistRow, case: Any) -> CaseRow:
         overdue=row.overdue,
         regie_holder=row.regie_holder,
         next_step=row.next_step,
+        next_step_on=row.next_step_on,
     )
 
 

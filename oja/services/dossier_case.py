@@ -209,6 +209,7 @@ class CaseView:
     decisions: tuple[DecisionLine, ...]
     referrals: tuple[ReferralLine, ...]
     timeline: tuple[TimelineEntry, ...]  # the case's audit records
+    activated_on: dt.date | None = None  # the day the arrangement starts (or started): maybe after today
 
 
 def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, policy: Policy) -> CaseView:
@@ -241,6 +242,7 @@ def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, 
         due=row.due if row else None,
         overdue=row.overdue if row else False,
         next_step=row.next_step if row else NEXT_STEPS[CaseState(case.state)][0],
+        activated_on=case.activated_on,
         pupil=PupilDetails(
             ref=pupil.ref,
             given_name=pupil.given_name,

@@ -27,7 +27,7 @@ from oja.services.planning import granted_parties
 from oja.services.pupils import parents_with_authority
 from oja.services.reads import born, current_group, current_plan, find_case, pupil_of
 from oja.services.review import recommendation
-from oja.services.worklist import NEXT_STEPS, WorklistRow, steps_after, worklist
+from oja.services.worklist import NEXT_STEPS, WorklistRow, steps_now, worklist
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,12 +73,22 @@ class CaseStatus:
     as_of: dt.date | None = None  # the day this status is told for
 
 
+def _steps(status: CaseStatus) -> tuple[tuple[str, ...], dict[str, dt.date]]:
+    state = CaseState(status.state)
+    next_step = status.row.next_step if status.row is not None else NEXT_STEPS.get(state, ("",))[0]
+    return steps_now(state, next_step, starts_on=status.activated_on, today=status.as_of or dt.date.max)
+
+
 def next_steps(status: CaseStatus) -> tuple[str, ...]:
-    """The flows of the steps that can follow now, the usual one first: escalated, the district team's answer
-    while the referral waits for it, else (accepted) the return to school; never the answer twice."""
-    if status.row is not None:
-        return steps_after(CaseState(status.state), status.row.next_step)
-    return NEXT_STEPS.get(CaseState(status.state), ())
+    """The flows of the steps that can follow and succeed now, the usual one first: escalated, the district team's
+    answer while the referral waits for it, else (accepted) the return to school; never the answer twice. A review
+    or a measurement of an arrangement that starts later is not among them (`later_steps`)."""
+    return _steps(status)[0]
+
+
+def later_steps(status: CaseStatus) -> dict[str, dt.date]:
+    """The steps that follow but cannot succeed yet, each with the day from which they can."""
+    return _steps(status)[1]
 
 
 def _referral(session: Session, case_id: int | None, school_code: str, policy: Policy) -> ReferralLine | None:

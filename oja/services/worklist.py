@@ -25,6 +25,7 @@ from models.reminders import NoticeKind
 from models.schooldays import SchoolCalendar, SchoolDayIndex
 from models.tables import Case, Plan, School
 from models.words import state_word
+from notifications.render import long_date
 from oja.config import Policy
 from oja.deployments import DEPLOYMENTS
 from oja.services.calendar import school_calendar, school_calendars
@@ -70,6 +71,31 @@ def steps_after(state: CaseState, next_step: str) -> tuple[str, ...]:
     return (next_step,) if state is CaseState.ESCALATED else NEXT_STEPS.get(state, ())
 
 
+# the steps held on a day from the arrangement's start (a review, a measurement: `oja.services.review` refuses a day
+# before it): an arrangement that starts later offers them from that day, not before
+FROM_START = frozenset({"evaluatie-vastleggen", "meting-vastleggen"})
+
+
+def possible_from(step: str, starts_on: dt.date | None, today: dt.date) -> dt.date | None:
+    """The day from which `step` can succeed, when that is after today; None when it can today."""
+    return starts_on if step in FROM_START and starts_on is not None and starts_on > today else None
+
+
+def steps_now(
+    state: CaseState, next_step: str, *, starts_on: dt.date | None, today: dt.date
+) -> tuple[tuple[str, ...], dict[str, dt.date]]:
+    """The steps a case page or a result offers (`steps_after`), only those that can succeed today; and the others,
+    each with the day from which it can (a review of an arrangement that starts later)."""
+    steps = steps_after(state, next_step)
+    later = {step: day for step in steps if (day := possible_from(step, starts_on, today)) is not None}
+    return tuple(step for step in steps if step not in later), later
+
+
+def later_words(step: str, day: dt.date) -> str:
+    """`06 Evaluatie vastleggen kan vanaf maandag 4 januari 2027`: a step that cannot succeed before that day."""
+    return f"{DEPLOYMENTS.get(step, step)} kan vanaf {long_date(day, 'nl')}"
+
+
 LATE_KINDS = {NoticeKind.PLAN_LATE: Due.PLAN, NoticeKind.CONSENT_LATE: Due.CONSENT}
 COLUMNS = ("Referentie", "Status", "Niveau", "Volgende termijn", "Wat", "Regiehouder", "Volgende stap")
 OVERDUE = "**te laat**"
@@ -88,6 +114,7 @@ class WorklistRow:
     overdue: bool
     regie_holder: str | None  # the professional code of the current plan's regie holder; None before a plan
     next_step: str  # the flow of the next lifecycle step
+    next_step_on: dt.date | None = None  # the day from which it can succeed, when later than today (`possible_from`)
 
     def sort_key(self) -> tuple[bool, bool, dt.date, int, str]:
         """Overdue first, then by deadline, then the most urgent, no deadline last, then by reference."""
@@ -96,7 +123,9 @@ class WorklistRow:
 
     def as_dict(self) -> dict[str, Any]:
         due_on = self.due_on.isoformat() if self.due_on else None
-        return {**dataclasses.asdict(self), "due_on": due_on, "due": self.due.value if self.due else None}
+        step_on = self.next_step_on.isoformat() if self.next_step_on else None
+        due = self.due.value if self.due else None
+        return {**dataclasses.asdict(self), "due_on": due_on, "due": due, "next_step_on": step_on}
 
 
 class _Next(NamedTuple):
@@ -158,7 +187,10 @@ def worklists(
     if unknown:
         raise UnknownReference("school_code", "school", unknown[0])
     plan = episode_plans()
-    columns = (Case.id, Case.school_code, Case.ref, Case.state, Case.level, Case.urgency, Plan.regie_holder_code)
+    columns = (
+        Case.id, Case.school_code, Case.ref, Case.state, Case.level, Case.urgency, Plan.regie_holder_code,
+        Case.activated_on,
+    )  # fmt: skip
     stmt = (
         sa.select(*(col(c) for c in columns))
         .outerjoin(plan, plan.c.case_id == col(Case.id))
@@ -176,14 +208,15 @@ def worklists(
             first_past[school] = min(n.due_on, first_past.get(school, n.due_on))
     index = {school: SchoolDayIndex(calendars[school], day, today) for school, day in first_past.items()}
     lists: dict[str, list[WorklistRow]] = {code: [] for code in schools}
-    for case_id, school, ref, state, level, urgency, regie in rows:
+    for case_id, school, ref, state, level, urgency, regie, starts_on in rows:
         step = ANSWER_REFERRAL if case_id in waiting else NEXT_STEPS[CaseState(state)][0]
+        step_on = possible_from(step, starts_on, today)
         n = nearest.get(case_id)
         if n is None:
-            lists[school].append(WorklistRow(ref, state, level, urgency, None, None, False, regie, step))
+            lists[school].append(WorklistRow(ref, state, level, urgency, None, None, False, regie, step, step_on))
             continue
         overdue = n.due_on < today and index[school].between(today, n.due_on) < 0
-        lists[school].append(WorklistRow(ref, state, level, urgency, n.due_on, n.due, overdue, regie, step))
+        lists[school].append(WorklistRow(ref, state, level, urgency, n.due_on, n.due, overdue, regie, step, step_on))
     return {code: sorted(rows, key=WorklistRow.sort_key) for code, rows in lists.items()}
 
 
@@ -213,6 +246,8 @@ def cells(row: WorklistRow, late: str = OVERDUE) -> list[str]:
     when = f"{late} {when}" if row.overdue else when
     due = DUE_WORDS.get(row.due, row.due.value) if row.due else ""
     step = DEPLOYMENTS.get(row.next_step, row.next_step)
+    if row.next_step_on is not None:  # not before that day: a review of an arrangement that starts later
+        step = f"{step} (vanaf {row.next_step_on.isoformat()})"
     return [row.case_ref, state_word(row.state), str(row.level), when, due, row.regie_holder or "", step]
 
 
