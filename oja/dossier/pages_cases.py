@@ -71,7 +71,8 @@ def home(request: Request, geregistreerd: str = "", geimporteerd: str = "", alle
         mine = my_cases(session, user.actor, today=amsterdam_today(), policy=get_policy(), own=own)
         rows, without = mine.cases[:SHOWN], mine.pupils_without_case[:SHOWN]
         shown = [row.pupil_ref for row in rows] + [row.pupil_ref for row in without]
-        logged(session, request, user, AccessAction.VIEW_WORKLIST, pupil_refs=shown)  # what is on the page
+        on_page = [(row.pupil_ref, row.case_ref) for row in rows]  # what is on the page: each row with its case
+        logged(session, request, user, AccessAction.VIEW_WORKLIST, pupil_refs=shown, cases=on_page)
         school = user.actor.school_code
         cases = [(row, case_step_link(row.next_step, row.case_ref, user)) for row in rows]
         pupils = [
@@ -207,7 +208,9 @@ def subject_access(request: Request, pupil_ref: str) -> Response:
             raise Refused(AccessAction.EXPORT_PUPIL, NO_CASES, pupil_ref=pupil_ref.upper()[:12])
         data = export_in_scope(session, user.actor, pupil_ref)  # only the cases in the user's scope
         ref = data["pupil"]["ref"]
-        logged(session, request, user, AccessAction.EXPORT_PUPIL, pupil_refs=[ref], reason="inzage (AVG art. 15)")
+        exported = [(ref, str(c["case"]["ref"])) for c in data["cases"]]  # a line per case in it, or one without
+        reason = "inzage (AVG art. 15)"
+        logged(session, request, user, AccessAction.EXPORT_PUPIL, pupil_refs=[ref], reason=reason, cases=exported)
         name = f"inzage-{ref}-{dt.date.today().isoformat()}.json"
         return Response(
             json.dumps(data, indent=2, ensure_ascii=False),

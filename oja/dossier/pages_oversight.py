@@ -18,7 +18,7 @@ from oja.config import get_policy
 from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import REPORT_CSP, Refused, User, logged, page, serve
 from oja.services import monitoring
-from oja.services.access_log import read_access_log
+from oja.services.access_log import CASE_REF, CASE_RULE, read_access_log
 from oja.services.report import default_periods, render_report
 
 router = APIRouter(route_class=StrictFormRoute)
@@ -81,26 +81,39 @@ def _day(text: str, field: str, errors: dict[str, str]) -> dt.date | None:
 
 @router.get("/toegangslog")
 def access_log(
-    request: Request, leerling: str = "", professional: str = "", van: str = "", tot: str = "", geweigerd: str = ""
+    request: Request,
+    leerling: str = "",
+    professional: str = "",
+    van: str = "",
+    tot: str = "",
+    geweigerd: str = "",
+    casus: str = "",
 ) -> Response:
     def body(session: Session, user: User) -> Response:
         if not user.reads_access_log:
             raise Refused(AccessAction.VIEW_ACCESS_LOG, "alleen de privacyfunctionaris leest het toegangslog")
         errors: dict[str, str] = {}
         since, until = _day(van, "van", errors), _day(tot, "tot", errors)
-        entries = read_access_log(
-            session,
-            pupil_ref=leerling[:12],
-            professional_code=professional[:12],
-            since=since,
-            until=until,
-            refused_only=geweigerd == "1",
-        )
+        case_ref = casus.strip().upper()
+        if case_ref and not CASE_REF.fullmatch(case_ref):  # not a case: no lines shown, rather than every case's
+            errors["casus"] = CASE_RULE
+        entries = []
+        if "casus" not in errors:
+            entries = read_access_log(
+                session,
+                pupil_ref=leerling[:12],
+                professional_code=professional[:12],
+                since=since,
+                until=until,
+                refused_only=geweigerd == "1",
+                case_ref=case_ref,
+            )
         logged(
             session,
             request,
             user,
             AccessAction.VIEW_ACCESS_LOG,
+            case_ref=case_ref if "casus" not in errors and case_ref else None,
             pupil_refs=[leerling.strip().upper()] if leerling.strip() else [],
             reason=f"gefilterd op {professional.strip().upper()}" if professional.strip() else None,
         )
@@ -108,7 +121,9 @@ def access_log(
             request,
             "access_log.html",
             user,
+            422 if "casus" in errors else 200,
             entries=entries,
+            case=casus[:40],
             pupil=leerling,
             professional=professional,
             since=van,

@@ -276,6 +276,7 @@ def logged(
     case_ref: str | None = None,
     pupil_refs: list[str] | None = None,
     reason: str | None = None,
+    cases: list[tuple[str, str]] | None = None,
 ) -> None:
     log_access(
         session,
@@ -287,6 +288,7 @@ def logged(
         case_ref=case_ref,
         pupil_refs=pupil_refs or [],
         reason=reason,
+        cases=cases or [],
     )
 
 

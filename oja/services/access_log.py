@@ -1,19 +1,25 @@
 """The dossier's access log (NEN 7513): who saw or changed which pupil's data, when, from where, and who was
 refused. Written in the same transaction as what it records (a view: before the page is sent), never changed;
-read by the privacy officer, filtered by pupil or by professional."""
+read by the privacy officer, filtered by pupil, by case or by professional."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.errors import InvalidInput
+from models.tables import Case, Pupil
 from models.tables_dossier import AccessLogEntry
 from models.vocabulary import AccessAction, AccessOutcome
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+CASE_REF = re.compile(r"OJA-[0-9]{4}-[0-9]{6}")  # ASCII digits only: `\d` takes other scripts' digits too
+CASE_RULE = "moet een casusreferentie zijn zoals OJA-2026-000123"
 
 
 def log_access(
@@ -30,13 +36,18 @@ def log_access(
     reason: str | None = None,
     step: str | None = None,
     run_id: str | None = None,
+    cases: Iterable[tuple[str, str]] = (),
 ) -> None:
-    """One line per pupil concerned (a worklist shows many), or one line when none is. `step` and `run_id`: the
-    Prefect deployment and flow run of a request through the gateway. What a client chose (a path, a reason that
-    quotes it) is kept printable: a NUL or a control character, which PostgreSQL refuses in text, becomes `?`."""
+    """One line per pupil concerned (a worklist shows many), or one line when none is. `cases`: (pupil, case) pairs
+    shown each with its own case (a worklist's rows, an export's cases), a line each; a pupil of `pupil_refs` among
+    them gets no line of its own. `step` and `run_id`: the Prefect deployment and flow run of a request through the
+    gateway. What a client chose (a path, a reason that quotes it) is kept printable: a NUL or a control character,
+    which PostgreSQL refuses in text, becomes `?`."""
     path, reason = _printable(path), _printable(reason) if reason else reason
-    refs: list[str | None] = [*dict.fromkeys(pupil_refs)] or [None]
-    for pupil_ref in refs:
+    pairs: list[tuple[str | None, str | None]] = list(dict.fromkeys(cases))
+    paired = {pupil for pupil, _ in pairs}
+    pairs += [(pupil, case_ref) for pupil in dict.fromkeys(pupil_refs) if pupil not in paired]
+    for pupil_ref, line_case in pairs or [(None, case_ref)]:
         session.add(
             AccessLogEntry(
                 professional_code=professional_code[:12],
@@ -44,7 +55,7 @@ def log_access(
                 action=action.value,
                 outcome=outcome.value,
                 pupil_ref=pupil_ref,
-                case_ref=case_ref,
+                case_ref=line_case,
                 path=path[:200],
                 client=(client or None) and client[:100],
                 reason=reason[:300] if reason else None,
@@ -67,12 +78,16 @@ def read_access_log(
     until: dt.date | None = None,
     refused_only: bool = False,
     limit: int = 500,
+    case_ref: str = "",
 ) -> list[AccessLogEntry]:
-    """The newest lines first, only those about this pupil and/or by this professional when given, on the days
-    `since` to `until` (in Amsterdam, both included), and only the refusals with `refused_only`."""
+    """The newest lines first, only those about this pupil, this case (`about_case`) and/or by this professional
+    when given, on the days `since` to `until` (in Amsterdam, both included), and only the refusals with
+    `refused_only`. A case reference not of its form is refused (`InvalidInput` on `casus`)."""
     query = select(AccessLogEntry)
     if pupil_ref.strip():
         query = query.where(AccessLogEntry.pupil_ref == pupil_ref.strip().upper())
+    if case_ref.strip():
+        query = query.where(about_case(case_ref))
     if professional_code.strip():
         query = query.where(AccessLogEntry.professional_code == professional_code.strip().upper())
     if since is not None:
@@ -82,6 +97,22 @@ def read_access_log(
     if refused_only:
         query = query.where(AccessLogEntry.outcome == AccessOutcome.REFUSED.value)
     return list(session.exec(query.order_by(col(AccessLogEntry.id).desc()).limit(limit)).all())
+
+
+def about_case(case_ref: str) -> sa.ColumnElement[bool]:
+    """The lines about a case: those that name it (a view, a refusal, a step run through the gateway, a worklist's
+    row, an export of it), and those about its pupil that name no case (a refused export, the pupil's registration):
+    they concern every case of the pupil. The pupil is the case's, or (a destroyed dossier) the one its lines name."""
+    ref = case_ref.strip().upper()
+    if not CASE_REF.fullmatch(ref):
+        raise InvalidInput("casus", CASE_RULE)
+    of_case = sa.select(col(Pupil.ref)).join(Case, col(Case.pupil_id) == col(Pupil.id)).where(col(Case.ref) == ref)
+    logged = sa.select(col(AccessLogEntry.pupil_ref)).where(
+        col(AccessLogEntry.case_ref) == ref, col(AccessLogEntry.pupil_ref).is_not(None)
+    )
+    pupils: sa.CompoundSelect[tuple[str]] = sa.union(of_case, logged)
+    pupil_lines = sa.and_(col(AccessLogEntry.case_ref).is_(None), col(AccessLogEntry.pupil_ref).in_(pupils))
+    return sa.or_(col(AccessLogEntry.case_ref) == ref, pupil_lines)
 
 
 def _start_of(day: dt.date) -> dt.datetime:

@@ -21,7 +21,7 @@ from tests.dossier.test_hostile_input import CASE_FAMILY, Stored
 
 USERS = [None, "PRF-0001", "PRF-0011", "PRF-0021", "PRF-0041", "PRF-0051", "PRF-0061"]  # None: not logged in
 QUERY = ["geregistreerd", "geimporteerd", "alle", "opgeslagen", "groep", "leerling", "professional", "van", "tot"]
-QUERY += ["geweigerd", "volgende"]
+QUERY += ["geweigerd", "volgende", "casus"]
 REGISTER = ["given_name", "family_name", "birth_date", "bsn", "onderwijsnummer", "municipality_code", "parent_1"]
 REGISTER += ["parent_1_gezag", "parent_2", "parent_2_gezag"]
 GROUP = ["code", "provider_code", "professional_code", "school_code", "capacity", "hours_per_week"]
