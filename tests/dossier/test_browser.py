@@ -130,3 +130,43 @@ def test_the_evaluation_report_renders_in_the_dossiers_page_without_a_csp_violat
     page.wait_for_url(re.compile(r"/inloggen$"))
     context.close()
     assert not complaints, complaints
+
+
+def test_a_case_that_starts_later_and_the_access_log_by_case_in_the_browser(dossier, chromium, tmp_path):
+    """Issue 25: the case page offers no review before the start and says when; the access log's case filter says
+    a bad reference by its field. Screenshots kept."""
+    from notifications.render import long_date
+    from tests.dossier.conftest import SESSION_COOKIE
+    from tests.dossier.test_case_steps import _started_later
+    from tests.factories import valid_bsn
+
+    ref, starts = _started_later(dossier, valid_bsn(3, base=540000000), 28)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": dossier.open_session("PRF-0001")[0], "url": dossier.base_url}]
+    )
+    page = context.new_page()
+    page.goto(f"{dossier.base_url}/casus/{ref}")
+    actions = page.locator("p.actions").inner_text()
+    assert "09 Verwijzen" in actions and "06 Evaluatie" not in actions
+    assert page.get_by_text(f"06 Evaluatie vastleggen kan vanaf {long_date(starts, 'nl')}").is_visible()
+    page.screenshot(path=tmp_path / "case-starts-later.png", full_page=True)
+    context.close()
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.add_cookies(
+        [{"name": SESSION_COOKIE, "value": dossier.open_session("PRF-0051")[0], "url": dossier.base_url}]
+    )
+    page = context.new_page()
+    page.goto(f"{dossier.base_url}/toegangslog")
+    page.fill("#casus", "OJA-26-1")
+    page.click("form[action='/toegangslog'] button[type=submit]")
+    assert page.locator("#casus-fout").inner_text().startswith("Casus: moet een casusreferentie zijn")
+    assert page.locator("#casus").get_attribute("aria-invalid") == "true"
+    page.screenshot(path=tmp_path / "access-log-bad-case.png", full_page=True)
+    page.fill("#casus", ref)
+    page.click("form[action='/toegangslog'] button[type=submit]")
+    cases = page.locator("table.log tbody tr td:nth-child(7)").all_inner_texts()
+    assert cases and set(cases) <= {ref, ""}
+    page.screenshot(path=tmp_path / "access-log-by-case.png", full_page=True)
+    context.close()
