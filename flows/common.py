@@ -258,6 +258,7 @@ EVENT_NAMES: dict[AuditAction, str] = {
     AuditAction.DRAFT_PLAN: "plan-drafted",
     AuditAction.RECORD_CONSENT: "consent-recorded",
     AuditAction.CONSENT_COMPLETE: "consented",
+    AuditAction.CONSENT_NOT_NEEDED: "consent-not-needed",
     AuditAction.ACTIVATE: "activated",
     AuditAction.RECORD_REVIEW: "reviewed",
     AuditAction.RECORD_MEASUREMENT: "measured",

@@ -79,7 +79,7 @@ def export_for(session: Session, *, door: str, pupil_ref: str) -> dict[str, Any]
     """The pupil's subject-access export (`retention.export_pupil`), logged with the pupil."""
     who = operator(session, door)
     data = export_pupil(session, pupil_ref)
-    _log(
-        session, who, AccessAction.EXPORT_PUPIL_SERVER, "export", [data["pupil"]["ref"]], reason="inzage (AVG art. 15)"
-    )
+    ref = data["pupil"]["ref"]
+    exported = [(ref, str(c["case"]["ref"])) for c in data["cases"]]  # a line per case in it (the log by case)
+    _log(session, who, AccessAction.EXPORT_PUPIL_SERVER, "export", [ref], reason="inzage (AVG art. 15)", cases=exported)
     return data

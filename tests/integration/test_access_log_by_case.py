@@ -56,3 +56,15 @@ def test_a_bad_case_reference_is_refused_in_dutch(engine, ref):
     with Session(engine) as s, pytest.raises(InvalidInput) as refused:
         read_access_log(s, case_ref=ref)
     assert refused.value.field == "casus" and "OJA-2026-000123" in refused.value.rule
+
+
+def test_an_export_on_the_server_is_a_line_of_each_case_in_it(engine):
+    from oja.services.pupil_reads import export_for
+
+    anna = pupil(engine)
+    case = signal(engine, anna).case_ref
+    with unit_of_work(engine) as s:
+        export_for(s, door="PRF-1", pupil_ref=anna)
+    with Session(engine) as s:
+        [line] = read_access_log(s, case_ref=case)
+    assert (line.action, line.pupil_ref, line.case_ref) == ("inzage_geexporteerd", anna, case)
