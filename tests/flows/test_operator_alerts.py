@@ -12,13 +12,21 @@ import time
 
 import pendulum
 import pytest
+from prefect.automations import Automation, DoNothing, EventTrigger, Posture
 from prefect.client.orchestration import get_client
 from prefect.states import Completed, Late
 
-from oja.adapters.alerts import AUTOMATION_NAME, SILENT_AUTOMATION_NAME, late_sweep_automation, silent_sweep_automation
+from oja.adapters.alerts import (
+    AUTOMATION_NAME,
+    SILENT_AUTOMATION_NAME,
+    late_sweep_automation,
+    silent_sweep_automation,
+)
 from oja.config import get_settings
 from oja.deployments import deployment_name
 from tests.smtp import SMTPServer
+
+FORMER_NAMES = ("oja-herinneringsronde-te-laat", "oja-herinneringsronde-stil")  # before issue 25
 
 
 def _deploy(client, flow_name: str):
@@ -109,3 +117,35 @@ def test_a_sweep_that_completes_in_every_window_keeps_the_alert_quiet(operators)
             client.set_flow_run_state(run.id, Completed(), force=True)
         _wait_for_mail(operators, 30)
     assert operators.messages, "the alert fires once the sweep stops completing"
+
+
+def _ui_line(block) -> str:
+    """The line Prefect 3.8's UI shows for a send-notification action (the automation's page and list):
+    `Send a <block type, lowercase> using <block document>`."""
+    return f"Send a {block.block_type_name.lower()} using {block.name}"
+
+
+def test_the_alerts_are_named_in_the_ui_for_what_they_do(operators):
+    """Issue 25: the Prefect UI showed the alerts as `Send a slack webhook ...`, although they send e-mail."""
+    with get_client(sync_client=True) as client:
+        for former in FORMER_NAMES:  # installed by an earlier version: replaced, never doubled
+            Automation(
+                name=former,
+                trigger=EventTrigger(expect={"prefect.flow-run.Late"}, posture=Posture.Reactive),
+                actions=[DoNothing()],
+            ).create()
+        _deploy(client, "dagelijkse-herinneringen")
+        late = late_sweep_automation(get_settings())
+        silent = silent_sweep_automation(get_settings())
+        assert late is not None and silent is not None
+        for former in FORMER_NAMES:
+            assert client.read_automations_by_name(former) == []
+        lines = []
+        for automation in (late, silent):
+            assert automation.name.startswith("Beheerders waarschuwen: "), automation.name
+            assert automation.description.startswith("Waarschuwt de beheerders per e-mail")
+            [action] = automation.actions
+            lines.append(_ui_line(client.read_block_document(action.block_document_id)))
+    assert lines == ["Send a e-mail aan beheerders using beheerders-e-mail-1"] * 2
+    assert late.name == "Beheerders waarschuwen: herinneringsronde te laat"
+    assert silent.name == "Beheerders waarschuwen: geen herinneringsronde voltooid"
