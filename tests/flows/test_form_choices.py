@@ -7,6 +7,7 @@ nothing; the schemas hold no personal data. One test opens a form in a real Pref
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -20,18 +21,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from flows.forms import MAX_GOALS
 from flows.intake import register_signal
 from flows.planning import activate, draft_plan
 from flows.review import take_decision
 from oja import services as sv
 from oja.adapters.db import get_engine
 from oja.adapters.form_choices import CODE, PICK, PLAIN, publish_choices, with_choices
+from oja.config import PROJECT_DIR
 from oja.entrypoints.cli import app
 from oja.services.choices import code_of, known_codes
 
@@ -258,3 +262,80 @@ def test_a_professional_picks_a_labelled_code_in_the_prefect_ui(ui_server, engin
     assert run.parameters["form"] == {"case_ref": "OJA-2026-000001", "actor": "PRF-T1 — zorgcoördinator 20XY"}
     assert not [p["family_name"] for p in pupils.values() if p["family_name"] in body]
     assert not [name for name in PROFESSIONAL_NAMES if name in body]
+
+
+def _every_deployment() -> dict[str, Any]:
+    """Every deployment prefect.yaml declares: its entrypoint -> the flow."""
+    declared = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())["deployments"]
+    found = {}
+    for deployment in declared:
+        path, _, function = deployment["entrypoint"].partition(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        found[deployment["entrypoint"]] = getattr(module, function)
+    return found
+
+
+def _properties(node: Any, where: str = "") -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every property of every (nested) form in a schema: (where, name, the property)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _properties(item, where)
+    elif isinstance(node, dict):
+        for name, prop in (node.get("properties") or {}).items():
+            yield where, name, prop
+        for key, value in node.items():
+            yield from _properties(value, f"{where}/{key}")
+
+
+ENGLISH_TITLES = {"form", "day", "sweep_date", "send", "CaseAction"}  # Prefect's and pydantic's own, before issue 25
+
+
+@pytest.fixture(scope="module")
+def every_form(engine_url, pupils) -> Iterator[dict[str, dict[str, Any]]]:
+    """Every deployment of prefect.yaml on the test server, as `prefect deploy` makes them, published; their forms."""
+    flows = _every_deployment()
+    with get_client(sync_client=True) as client:
+        ids = {}
+        for entrypoint, fl in flows.items():
+            ids[entrypoint] = client.create_deployment(
+                flow_id=client.create_flow_from_name(fl.name),
+                name="alle-formulieren",
+                entrypoint=entrypoint,
+                parameter_openapi_schema=dict(fl.parameters.model_dump_for_openapi()),
+                enforce_parameter_schema=True,
+            )
+        try:
+            publish_choices(get_engine(engine_url), client)
+            yield {e: client.read_deployment(i).parameter_openapi_schema or {} for e, i in ids.items()}
+        finally:
+            for deployment_id in ids.values():
+                client.delete_deployment(deployment_id)
+
+
+def test_every_field_of_every_form_has_a_dutch_title_and_a_description(every_form):
+    """Issue 25: Prefect's own checks speak English (`'source' is a required property`); the field they name shows
+    a Dutch title and says what it is for."""
+    assert len(every_form) == 18
+    missing = []
+    for entrypoint, schema in every_form.items():
+        for where, name, prop in _properties(schema):
+            title, description = prop.get("title"), prop.get("description")
+            if not title or title == name or title in ENGLISH_TITLES or not description:
+                missing.append(f"{entrypoint}{where} {name}: {title!r}, {description!r}")
+            if PLAIN in prop:  # a code field's two tabs (Kiezen, Code) keep the field's own title
+                assert {o.get("title") for o in prop["anyOf"]} <= {PICK, CODE}, (entrypoint, name)
+    assert not missing, "\n".join(missing)
+    text = json.dumps(every_form, ensure_ascii=False)
+    for english in ENGLISH_TITLES:
+        assert f'"title": "{english}"' not in text
+
+
+def test_the_goal_number_is_picked_from_a_list(every_form, pupils):
+    """Issue 25: `Doel nr.` (steps 06 and 07) was typed freely; a plan has at most ten goals, numbered from 1."""
+    measurement = every_form["flows/review.py:record_measurement"]["definitions"]["RecordMeasurement"]
+    score = every_form["flows/review.py:record_review"]["definitions"]["GoalScoreForm"]
+    for goal in (measurement["properties"]["goal_number"], score["properties"]["goal_number"]):
+        assert goal["enum"] == list(range(1, MAX_GOALS + 1)) and goal["type"] == "integer"
+        assert goal["title"] == "Doel nr." and "plan" in goal["description"]
+    plan = every_form["flows/planning.py:draft_plan"]["definitions"]["DraftPlan"]["properties"]["goals"]
+    assert plan["maxItems"] == MAX_GOALS  # every number a plan can have is offered
