@@ -30,8 +30,8 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.exceptions import ObjectNotFound
 
 from models.errors import InvalidInput
-from oja.config import Settings
 from oja.adapters.operator_blocks import OperatorMail, OperatorMessage, is_mail
+from oja.config import Settings
 from oja.deployments import deployment_name
 
 SWEEP_FLOW = "dagelijkse-herinneringen"
