@@ -339,3 +339,41 @@ def test_the_goal_number_is_picked_from_a_list(every_form, pupils):
         assert goal["title"] == "Doel nr." and "plan" in goal["description"]
     plan = every_form["flows/planning.py:draft_plan"]["definitions"]["DraftPlan"]["properties"]["goals"]
     assert plan["maxItems"] == MAX_GOALS  # every number a plan can have is offered
+
+
+def test_a_professional_picks_the_goal_number_from_a_list_in_the_prefect_ui(ui_server, engine_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from flows.review import record_measurement
+
+    executable = shutil.which("chromium")
+    assert executable, "chromium is needed for the browser tests: apt-get install -y chromium (make test does)"
+    with temporary_settings({PREFECT_API_URL: f"{ui_server}/api"}), get_client(sync_client=True) as client:
+        deployment_id = client.create_deployment(
+            flow_id=client.create_flow_from_name(record_measurement.name),
+            name="doelnummer-ui",
+            entrypoint="flows/review.py:record_measurement",
+            parameter_openapi_schema=dict(record_measurement.parameters.model_dump_for_openapi()),
+            enforce_parameter_schema=True,
+        )
+        publish_choices(get_engine(engine_url), client)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1300, "height": 1400})
+            page.goto(f"{ui_server}/v2/deployments/deployment/{deployment_id}/run")
+            page.get_by_label("Casusreferentie").fill("OJA-2026-000001")
+            body = page.locator("body").inner_text()
+            page.get_by_label("Select Doel nr.").click()
+            options = page.get_by_role("option")
+            options.first.wait_for(timeout=30_000)
+            offered = options.all_inner_texts()
+            page.screenshot(path=tmp_path / "goal-number.png")  # kept with the test's files, to look at
+            page.get_by_role("option", name="3", exact=True).click()
+            page.get_by_label("Waarde").fill("1")
+            page.get_by_role("button", name="Submit").click()
+            page.wait_for_url("**/deployments/deployment/*?tab=Runs", timeout=30_000)
+            browser.close()
+        [run] = [r for r in client.read_flow_runs() if r.deployment_id == deployment_id]
+    assert [o.strip() for o in offered] == [str(n) for n in range(1, MAX_GOALS + 1)]
+    assert "Doel nr." in body and "Het nummer van het doel in het plan" in body
+    assert run.parameters["form"] == {"case_ref": "OJA-2026-000001", "goal_number": 3, "value": 1}
