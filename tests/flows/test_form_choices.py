@@ -9,15 +9,9 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -199,32 +193,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def ui_server(tmp_path_factory) -> Iterator[str]:
-    """A Prefect server with its UI (the test server has none), on a free port; its address."""
-    home = tmp_path_factory.mktemp("prefect-ui")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_SERVER_API_PORT=str(port))
-    prefect = str(Path(sys.executable).parent / "prefect")
-    with (home / "server.log").open("wb") as log:
-        server = subprocess.Popen([prefect, "server", "start", "--port", str(port)], env=env, stdout=log, stderr=log)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/api/health", timeout=2):
-                        break
-                except OSError:
-                    assert server.poll() is None and time.monotonic() < deadline, "the Prefect server did not start"
-                    time.sleep(0.5)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 def test_a_professional_picks_a_labelled_code_in_the_prefect_ui(ui_server, engine_url, pupils, tmp_path):

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 
 import pendulum
 import pytest
 from prefect.automations import Automation, DoNothing, EventTrigger, Posture
 from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Completed, Late
 
 from oja.adapters.alerts import (
@@ -149,3 +151,25 @@ def test_the_alerts_are_named_in_the_ui_for_what_they_do(operators):
     assert lines == ["Send a e-mail aan beheerders using beheerders-e-mail-1"] * 2
     assert late.name == "Beheerders waarschuwen: herinneringsronde te laat"
     assert silent.name == "Beheerders waarschuwen: geen herinneringsronde voltooid"
+
+
+def test_the_prefect_ui_shows_the_alert_as_an_e_mail_to_the_operators(operators, ui_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    assert executable, "chromium is needed for the browser tests: apt-get install -y chromium (make test does)"
+    with temporary_settings({PREFECT_API_URL: f"{ui_server}/api"}), get_client(sync_client=True) as client:
+        _deploy(client, "dagelijkse-herinneringen")
+        automation = late_sweep_automation(get_settings())
+        assert automation is not None
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1300, "height": 1000})
+            page.goto(f"{ui_server}/v2/automations")
+            page.get_by_text("Send a ").first.wait_for(timeout=30_000)
+            page.screenshot(path=tmp_path / "automations.png")  # kept with the test's files, to look at
+            shown = page.locator("body").inner_text()
+            browser.close()
+    assert "Beheerders waarschuwen: herinneringsronde te laat" in shown
+    assert "Send a e-mail aan beheerders using" in shown and "beheerders-e-mail-1" in shown
+    assert "slack" not in shown.lower()
