@@ -14,7 +14,9 @@ import time
 import pendulum
 import pytest
 from prefect.automations import Automation, DoNothing, EventTrigger, Posture
+from prefect.blocks.notifications import SlackWebhook
 from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Completed, Late
 
@@ -136,12 +138,15 @@ def test_the_alerts_are_named_in_the_ui_for_what_they_do(operators):
                 trigger=EventTrigger(expect={"prefect.flow-run.Late"}, posture=Posture.Reactive),
                 actions=[DoNothing()],
             ).create()
+        SlackWebhook(url=operators.url).save("oja-operator-0", overwrite=True)  # the block they sent through
         _deploy(client, "dagelijkse-herinneringen")
         late = late_sweep_automation(get_settings())
         silent = silent_sweep_automation(get_settings())
         assert late is not None and silent is not None
         for former in FORMER_NAMES:
             assert client.read_automations_by_name(former) == []
+        with pytest.raises(ObjectNotFound):
+            client.read_block_document_by_name("oja-operator-0", block_type_slug="slack-webhook")
         lines = []
         for automation in (late, silent):
             assert automation.name.startswith("Beheerders waarschuwen: "), automation.name
