@@ -38,6 +38,7 @@ CASE_REF_PATTERN = r"^OJA-\d{4}-\d{6}$"
 PUPIL_REF_PATTERN = r"^LL-\d{6}$"
 REQUEST_REF_PATTERN = r"^VV-\d{4}-\d{6}$"
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,11}$"
+MAX_GOALS = 10  # a plan's goals, numbered 1 to 10
 
 CaseRef = Annotated[
     str,
@@ -51,6 +52,19 @@ Actor = Annotated[
         pattern=CODE_PATTERN,
     ),
     ChosenCode,
+]
+GoalNumber = Annotated[
+    int,
+    Field(
+        title="Doel nr.",
+        description="Het nummer van het doel in het plan van aanpak (1 is het eerste doel).",
+        ge=1,
+        le=MAX_GOALS,
+        # A list to pick from, not a number to type. The form is the same for every case (Prefect has one form per
+        # deployment), so it offers every number a plan can have, 1 to MAX_GOALS; the engine refuses a number the
+        # case's plan does not have, in Dutch (`oja.services.review`). The plan's numbers are not published per case.
+        json_schema_extra={"enum": list(range(1, MAX_GOALS + 1))},
+    ),
 ]
 OptionalDay = Annotated[
     dt.date | None,
@@ -98,7 +112,7 @@ class RegisterSignal(Form):
     school_code: Annotated[str, ChosenCode] = Field(
         title="School", description="Schoolcode (BRIN), bijvoorbeeld 12AB.", pattern=CODE_PATTERN
     )
-    source: Source = Field(title="Bron van het signaal")
+    source: Source = Field(title="Bron van het signaal", description="Wie de zorg over de leerling meldde.")
     domains: list[Domain] = Field(title="Zorgdomeinen", description="Eén of meer domeinen.", min_length=1, max_length=6)
     urgency: Urgency = Field(Urgency.NORMAL, title="Urgentie", description="'acuut' bij een veiligheidszorg.")
     received_on: dt.date | None = Field(None, title="Ontvangen op", description="Leeg laten voor vandaag.")
@@ -111,19 +125,23 @@ class Triage(Form):
     model_config = ConfigDict(title="Triage")
 
     case_ref: CaseRef
-    outcome: TriageOutcome = Field(title="Uitkomst")
+    outcome: TriageOutcome = Field(
+        title="Uitkomst", description="Basisondersteuning, OJA (kies een niveau), specialistische zorg of geen actie."
+    )
     level: int | None = Field(
         None, title="Niveau (alleen bij OJA)", description="1 licht/groep, 2 individueel, 3 intensief.", ge=1, le=3
     )
-    no_action_reason: NoActionReason | None = Field(None, title="Reden (alleen bij geen actie)")
+    no_action_reason: NoActionReason | None = Field(
+        None, title="Reden (alleen bij geen actie)", description="Verplicht bij de uitkomst geen actie."
+    )
     actor: Actor
 
 
 class GoalForm(Form):
     model_config = ConfigDict(title="Doel")
 
-    domain: Domain = Field(title="Domein")
-    measure: Measure = Field(Measure.GAS, title="Hoe gemeten")
+    domain: Domain = Field(title="Domein", description="Het zorgdomein waar dit doel over gaat.")
+    measure: Measure = Field(Measure.GAS, title="Hoe gemeten", description="GAS-schaal (-2 tot +2) of een eigen maat.")
     baseline: float = Field(-1, title="Beginsituatie", description="Bij GAS: -2 tot +2.", ge=-1000, le=1000)
     target: float = Field(
         0, title="Streefwaarde", description="Bij GAS: meestal 0 (verwacht niveau).", ge=-1000, le=1000
@@ -136,9 +154,16 @@ class InterventionForm(Form):
     provider_code: Annotated[str, ChosenCode] = Field(
         title="Aanbieder", description="Code van de aanbieder.", pattern=CODE_PATTERN
     )
-    professional_code: Annotated[str | None, ChosenCode] = Field(None, title="Professional", pattern=CODE_PATTERN)
-    hours_per_week: float = Field(title="Uren per week", gt=0, le=40)
-    setting: Setting = Field(Setting.INDIVIDUAL, title="Individueel of groep")
+    professional_code: Annotated[str | None, ChosenCode] = Field(
+        None,
+        title="Professional",
+        description="Code van de jeugdhulpverlener van de aanbieder; leeg als die nog niet bekend is.",
+        pattern=CODE_PATTERN,
+    )
+    hours_per_week: float = Field(title="Uren per week", description="Meer dan 0, hoogstens 40.", gt=0, le=40)
+    setting: Setting = Field(
+        Setting.INDIVIDUAL, title="Individueel of groep", description="Voor de leerling alleen of in een groep."
+    )
     swv_share_pct: int = Field(
         50, title="Aandeel SWV (%)", description="De rest betaalt de woongemeente.", ge=0, le=100
     )
@@ -150,12 +175,19 @@ class DraftPlan(Form):
     model_config = ConfigDict(title="Plan van aanpak opstellen")
 
     case_ref: CaseRef
-    goals: list[GoalForm] = Field(title="Doelen", min_length=1, max_length=10)
-    interventions: list[InterventionForm] = Field(title="Interventies", min_length=1, max_length=10)
+    goals: list[GoalForm] = Field(
+        title="Doelen",
+        description="Eén tot tien doelen, genummerd 1, 2, ... in deze volgorde.",
+        min_length=1,
+        max_length=MAX_GOALS,
+    )
+    interventions: list[InterventionForm] = Field(
+        title="Interventies", description="Eén tot tien: wie levert wat, hoeveel uur.", min_length=1, max_length=10
+    )
     regie_holder: Annotated[str, ChosenCode] = Field(
         title="Regiehouder", description="Code van de professional.", pattern=CODE_PATTERN
     )
-    start_on: dt.date = Field(title="Startdatum")
+    start_on: dt.date = Field(title="Startdatum", description="De eerste dag van het arrangement.")
     planned_end_on: dt.date = Field(title="Geplande einddatum", description="Arrangementen zijn tijdelijk.")
     review_cadence_weeks: int | None = Field(
         None, title="Evaluatie elke ... schoolweken", description="Leeg voor het beleid (standaard 6).", ge=1, le=26
@@ -192,6 +224,8 @@ class RecordConsent(Form):
 class CaseAction(Form):
     """Een stap op een casus zonder verdere gegevens."""
 
+    model_config = ConfigDict(title="Stap op een casus")
+
     case_ref: CaseRef
     actor: Actor
 
@@ -199,7 +233,7 @@ class CaseAction(Form):
 class GoalScoreForm(Form):
     model_config = ConfigDict(title="GAS-score")
 
-    goal_number: int = Field(title="Doel nr.", ge=1, le=10)
+    goal_number: GoalNumber
     gas: int = Field(title="GAS", description="-2 veel slechter ... 0 verwacht ... +2 veel beter", ge=-2, le=2)
 
 
@@ -210,14 +244,35 @@ class RecordReview(Form):
 
     case_ref: CaseRef
     held_on: dt.date | None = Field(None, title="Gehouden op", description="Leeg laten voor vandaag.")
-    gas_scores: list[GoalScoreForm] = Field(default_factory=list, title="GAS per doel", max_length=10)
-    attendance_pct: int | None = Field(None, title="Aanwezigheid (%)", ge=0, le=100)
-    wellbeing: int | None = Field(None, title="Welbevinden (1-10)", ge=1, le=10)
-    satisfaction: int | None = Field(None, title="Tevredenheid (1-10)", ge=1, le=10)
-    pupil_view: View | None = Field(None, title="Stem van de leerling")
-    parent_view: View | None = Field(None, title="Stem van de ouders")
-    safety_concern: bool = Field(False, title="Zorg over veiligheid")
-    delivered_as_planned: bool = Field(True, title="Uitgevoerd zoals afgesproken")
+    gas_scores: list[GoalScoreForm] = Field(
+        default_factory=list,
+        title="GAS per doel",
+        description="Per doel van het plan hoogstens één score.",
+        max_length=MAX_GOALS,
+    )
+    attendance_pct: int | None = Field(
+        None,
+        title="Aanwezigheid (%)",
+        description="Aanwezig op school sinds de vorige evaluatie, 0 tot 100.",
+        ge=0,
+        le=100,
+    )
+    wellbeing: int | None = Field(
+        None, title="Welbevinden (1-10)", description="Hoe de leerling zich voelt, 1 tot 10.", ge=1, le=10
+    )
+    satisfaction: int | None = Field(
+        None, title="Tevredenheid (1-10)", description="Tevredenheid over de hulp, 1 tot 10.", ge=1, le=10
+    )
+    pupil_view: View | None = Field(
+        None, title="Stem van de leerling", description="Wat de leerling van de hulp vindt."
+    )
+    parent_view: View | None = Field(None, title="Stem van de ouders", description="Wat de ouders van de hulp vinden.")
+    safety_concern: bool = Field(
+        False, title="Zorg over veiligheid", description="Aanvinken bij een zorg over de veiligheid van de leerling."
+    )
+    delivered_as_planned: bool = Field(
+        True, title="Uitgevoerd zoals afgesproken", description="Uitvinken als de hulp anders liep dan in het plan."
+    )
     actor: Actor
 
     @field_validator("gas_scores")
@@ -230,9 +285,22 @@ class RecordReview(Form):
 
 
 # the details of a decision (the besluit-nemen form)
-NewLevel = Annotated[int | None, Field(title="Nieuw niveau (op- of afschalen)", ge=1, le=3)]
-EndReasonField = Annotated[EndReason | None, Field(title="Reden beëindiging (bij afsluiten)")]
-ChangeReasonField = Annotated[ChangeReason | None, Field(title="Reden wijziging (bij op- of afschalen)")]
+NewLevel = Annotated[
+    int | None,
+    Field(
+        title="Nieuw niveau (op- of afschalen)", description="1 licht/groep, 2 individueel, 3 intensief.", ge=1, le=3
+    ),
+]
+EndReasonField = Annotated[
+    EndReason | None,
+    Field(title="Reden beëindiging (bij afsluiten)", description="Verplicht bij afsluiten (codelijst iJw)."),
+]
+ChangeReasonField = Annotated[
+    ChangeReason | None,
+    Field(
+        title="Reden wijziging (bij op- of afschalen)", description="Verplicht bij op- of afschalen (codelijst iJw)."
+    ),
+]
 OverrideReasonField = Annotated[
     OverrideReason | None,
     Field(title="Reden om af te wijken", description="Verplicht als het besluit afwijkt van de aanbeveling."),
@@ -252,7 +320,9 @@ class TakeDecision(Form):
     model_config = ConfigDict(title="Besluit nemen")
 
     case_ref: CaseRef
-    kind: DecisionKind = Field(title="Besluit")
+    kind: DecisionKind = Field(
+        title="Besluit", description="Een ander besluit dan de aanbeveling vraagt een reden om af te wijken."
+    )
     new_level: NewLevel = None
     end_reason: EndReasonField = None
     change_reason: ChangeReasonField = None
@@ -284,8 +354,8 @@ class RecordMeasurement(Form):
     model_config = ConfigDict(title="Meting vastleggen")
 
     case_ref: CaseRef
-    goal_number: int = Field(title="Doel nr.", ge=1, le=10)
-    value: float = Field(title="Waarde", ge=-1000, le=1000)
+    goal_number: GoalNumber
+    value: float = Field(title="Waarde", description="In de maat van het doel; bij GAS -2 tot +2.", ge=-1000, le=1000)
     measured_on: dt.date | None = Field(None, title="Gemeten op", description="Leeg laten voor vandaag.")
     actor: Actor
 
@@ -320,5 +390,7 @@ class DecideErasure(Form):
 
     request_ref: str = Field(title="Verzoek", description="Bijvoorbeeld VV-2026-000012.", pattern=REQUEST_REF_PATTERN)
     grant: bool = Field(title="Toewijzen", description="Aan: het dossier wordt vernietigd. Uit: afwijzen met reden.")
-    refusal_reason: ErasureRefusal | None = Field(None, title="Reden van afwijzing (alleen bij afwijzen)")
+    refusal_reason: ErasureRefusal | None = Field(
+        None, title="Reden van afwijzing (alleen bij afwijzen)", description="Verplicht bij afwijzen (Jeugdwet 7.3.11)."
+    )
     actor: Actor

@@ -70,7 +70,11 @@ def evaluation_report(day: dt.date) -> str:
 def daily_monitoring(day: dt.date | None = None) -> dict[str, int]:
     """Daily figures for managers: caseload, timeliness, reviews, decisions, outcomes, money, groups, report.
 
-    Fails, after publishing everything that passed the small-numbers audit, naming whatever did not."""
+    Fails, after publishing everything that passed the small-numbers audit, naming whatever did not.
+
+    Args:
+        day: De dag van de cijfers. Leeg laten voor vandaag.
+    """
     day = day or amsterdam_today()
     refused: list[str] = []
     published: dict[str, int] = {}

@@ -119,7 +119,12 @@ def _alert(flow: Flow[Any, Any], flow_run: FlowRun, state: State[Any]) -> None:
 )
 def daily_sweep(sweep_date: dt.date | None = None, send: bool = True) -> dict[str, Any]:
     """Daily: reminders before reviews, due-day notices, escalation of overdue work, weekly digests; then the
-    worklist of every school, an empty one too (one task run)."""
+    worklist of every school, an empty one too (one task run).
+
+    Args:
+        sweep_date: De schooldag van de ronde. Leeg laten voor vandaag.
+        send: Uitvinken om de berichten alleen klaar te zetten, niet te versturen.
+    """
     day = sweep_date or amsterdam_today()
     result: dict[str, Any]
     if not send:

@@ -2,7 +2,9 @@
 
 The start (`oja worklists publish`, one flow run) and the daily sweep (one task run) publish every school's,
 an empty one too, so that each school has its list on the Artifacts page; a lifecycle step refreshes its own school with
-`refresh_worklists([school_code])`, which reads that one school only. Codes only, never personal data.
+`refresh_worklists([school_code])`, which reads that one school only. Codes only, never personal data. Each case's
+next step shows as its deployment is named (`06 Evaluatie vastleggen`), a link to that step's form with the case
+filled in (`oja.adapters.step_links`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlmodel import Session
 
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine
+from oja.adapters.step_links import deployment_ids, form_url, ui_url
 from oja.config import get_policy
 from oja.services.worklist import WorklistRow, all_schools, worklist_markdown, worklists
 
@@ -67,12 +70,32 @@ def publish_worklists(lists: Mapping[str, Sequence[WorklistRow]], today: dt.date
     """Publish each school's worklist as its keyed markdown artifact of the current run, over one API client
     (Prefect's `create_markdown_artifact` opens a client of its own for every artifact); the keys."""
     task_run_id, flow_run_id = get_task_and_flow_run_ids()
+    links = _step_links([row for rows in lists.values() for row in rows])
     with get_client(sync_client=True) as client:
-        return [_publish(client, code, rows, today, task_run_id, flow_run_id) for code, rows in lists.items()]
+        return [_publish(client, code, rows, today, links, task_run_id, flow_run_id) for code, rows in lists.items()]
+
+
+def _step_links(rows: Sequence[WorklistRow]) -> dict[str, str]:
+    """Each case's next step: a link to its deployment's form with the case reference filled in (no actor: the
+    gateway fills in who follows it). A step without a deployment, or no UI address: no link, the name only."""
+    ui = ui_url()
+    if not rows or not ui:
+        return {}
+    ids = deployment_ids({row.next_step for row in rows})
+    return {
+        row.case_ref: form_url(ui, ids[row.next_step], {"case_ref": row.case_ref})
+        for row in rows
+        if row.next_step in ids
+    }
 
 
 def _publish(
-    client: SyncPrefectClient, code: str, rows: Sequence[WorklistRow], today: dt.date, *run_ids: UUID | None
+    client: SyncPrefectClient,
+    code: str,
+    rows: Sequence[WorklistRow],
+    today: dt.date,
+    links: Mapping[str, str],
+    *run_ids: UUID | None,
 ) -> str:
     late = sum(row.overdue for row in rows)
     task_run_id, flow_run_id = run_ids
@@ -80,7 +103,7 @@ def _publish(
         ArtifactCreate(
             type="markdown",
             key=worklist_key(code),
-            data=worklist_markdown(code, rows, today),
+            data=worklist_markdown(code, rows, today, links),
             description=f"Werklijst {code} op {today.isoformat()}: {len(rows)} open casussen, {late} te laat",
             task_run_id=task_run_id,
             flow_run_id=flow_run_id,

@@ -5,11 +5,16 @@ cannot be told by a run, because there is no run, so the Prefect *server* watche
 a notification through a notification block holding the operators' Apprise URL (`OJA_OPERATOR_URLS`),
 without any worker:
 
-- `oja-herinneringsronde-te-laat` (reactive): a run of the sweep or dispatch deployment became Late,
-  so it was scheduled but no worker picked it up;
-- `oja-herinneringsronde-stil` (proactive): no run of the daily sweep completed in 26 hours, whatever
-  the reason: no worker, a broken scheduler that never created the run, a paused deployment or
-  schedule, or a sweep that fails every day. It keeps telling every 26 hours until a sweep completes.
+- `Beheerders waarschuwen: herinneringsronde te laat` (reactive): a run of the sweep or dispatch deployment
+  became Late, so it was scheduled but no worker picked it up;
+- `Beheerders waarschuwen: geen herinneringsronde voltooid` (proactive): no run of the daily sweep completed
+  in 26 hours, whatever the reason: no worker, a broken scheduler that never created the run, a paused
+  deployment or schedule, or a sweep that fails every day. It keeps telling every 26 hours until a sweep
+  completes.
+
+The UI shows each by its name and its notification as `Send a e-mail aan beheerders using beheerders-e-mail-1`
+(the block type and the block, `oja/adapters/operator_blocks.py`). Installing replaces the alerts of an
+earlier version (`FORMER_NAMES`, and their `oja-operator-N` Slack-webhook blocks).
 """
 
 from __future__ import annotations
@@ -21,18 +26,23 @@ from uuid import UUID
 
 from prefect.automations import Automation, EventTrigger, Posture, SendNotification
 from prefect.blocks.notifications import SlackWebhook
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.exceptions import ObjectNotFound
 
 from models.errors import InvalidInput
+from oja.adapters.operator_blocks import OperatorMail, OperatorMessage, is_mail
 from oja.config import Settings
 from oja.deployments import deployment_name
 
 SWEEP_FLOW = "dagelijkse-herinneringen"
 WATCHED = (SWEEP_FLOW, "berichten-versturen")
-AUTOMATION_NAME = "oja-herinneringsronde-te-laat"
-SILENT_AUTOMATION_NAME = "oja-herinneringsronde-stil"
+AUTOMATION_NAME = "Beheerders waarschuwen: herinneringsronde te laat"
+SILENT_AUTOMATION_NAME = "Beheerders waarschuwen: geen herinneringsronde voltooid"
 SILENCE = dt.timedelta(hours=26)  # a daily sweep plus two hours of slack
-BLOCK_PREFIX = "oja-operator"
+BLOCK_PREFIX = "beheerders"  # beheerders-e-mail-1, beheerders-bericht-2: one block per operator URL
+# what an earlier version installed (before issue 25): removed when the alerts are installed
+FORMER_NAMES = ("oja-herinneringsronde-te-laat", "oja-herinneringsronde-stil")
+FORMER_BLOCK_PREFIX = "oja-operator"  # Slack-webhook blocks, oja-operator-0, -1, ...
 
 _T = TypeVar("_T")
 
@@ -60,17 +70,34 @@ def _operator_blocks(settings: Settings) -> list[UUID]:
     import apprise
 
     block_ids: list[UUID] = []
-    for n, url in enumerate(settings.operator_urls):
+    for n, url in enumerate(settings.operator_urls, start=1):
         if not apprise.Apprise().add(url):
             raise InvalidInput("operator_urls", "moet een geldige Apprise-URL zijn")
-        # SlackWebhook is Prefect's block that hands its URL to Apprise as it is: any Apprise URL works.
-        block_ids.append(_done(SlackWebhook(url=url).save(f"{BLOCK_PREFIX}-{n}", overwrite=True)))
+        # both hand their URL to Apprise as it is; the block's type and name say what it sends
+        block = OperatorMail(url=url) if is_mail(url) else OperatorMessage(url=url)
+        kind = "e-mail" if is_mail(url) else "bericht"
+        block_ids.append(_done(block.save(f"{BLOCK_PREFIX}-{kind}-{n}", overwrite=True)))
     return block_ids
+
+
+def _remove_former(client: SyncPrefectClient) -> None:
+    """The alerts of an earlier version and their Slack-webhook blocks: the new ones replace them."""
+    for name in FORMER_NAMES:
+        for existing in client.read_automations_by_name(name=name):
+            client.delete_automation(existing.id)
+    slug = SlackWebhook.get_block_type_slug()
+    for n in range(10):
+        try:
+            old = client.read_block_document_by_name(f"{FORMER_BLOCK_PREFIX}-{n}", block_type_slug=slug)
+        except ObjectNotFound:
+            break
+        client.delete_block_document(old.id)
 
 
 def _replace(automation: Automation) -> Automation:
     """Create the automation, replacing any of the same name: installing twice never doubles an alert."""
     with get_client(sync_client=True) as client:
+        _remove_former(client)
         for existing in client.read_automations_by_name(name=automation.name):
             client.delete_automation(existing.id)
     return _done(automation.create())
@@ -113,7 +140,8 @@ def late_sweep_automation(settings: Settings) -> Automation | None:
         settings,
         WATCHED,
         AUTOMATION_NAME,
-        "Meldt de beheerders wanneer de herinneringsronde of het versturen niet op tijd start.",
+        "Waarschuwt de beheerders per e-mail (OJA_OPERATOR_URLS) wanneer de herinneringsronde of het versturen "
+        "niet op tijd start.",
         EventTrigger(expect={"prefect.flow-run.Late"}, posture=Posture.Reactive, threshold=1),
         subject="OJA: {{ flow_run.name }} is te laat",
         body=(
@@ -135,7 +163,8 @@ def silent_sweep_automation(settings: Settings, within: dt.timedelta = SILENCE) 
         settings,
         (SWEEP_FLOW,),
         SILENT_AUTOMATION_NAME,
-        f"Meldt de beheerders wanneer {silence} lang geen herinneringsronde voltooid is.",
+        f"Waarschuwt de beheerders per e-mail (OJA_OPERATOR_URLS) wanneer {silence} lang geen herinneringsronde "
+        "voltooid is.",
         EventTrigger(expect={"prefect.flow-run.Completed"}, posture=Posture.Proactive, threshold=1, within=within),
         subject=f"OJA: al {silence} geen herinneringsronde voltooid",
         body=(

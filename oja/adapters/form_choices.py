@@ -48,6 +48,13 @@ PLAIN = "x-oja-plain"  # the field's own type and check, as the form declares th
 PLAIN_KEYS = ("type", "pattern", "minLength", "maxLength", "format")
 PICK, CODE = "Kiezen", "Code"  # the two tabs of a code field
 PAGE = 200  # deployments read per request
+# the flows' parameters, in Dutch (Prefect titles a parameter by its name; its description is the flow's docstring)
+PARAMETER_TITLES = {
+    "form": "Formulier",  # every lifecycle step's one parameter
+    "day": "Dag",  # 16 Monitoring
+    "sweep_date": "Dag van de ronde",  # 17 Herinneringsronde
+    "send": "Berichten versturen",
+}
 
 
 def publish_choices(engine: Engine, client: SyncPrefectClient) -> int:
@@ -82,13 +89,27 @@ def project_deployments(client: SyncPrefectClient) -> Iterator[DeploymentRespons
 
 def with_choices(schema: Mapping[str, Any], choices: Mapping[Kind, Sequence[Choice]]) -> dict[str, Any]:
     """A copy of a parameter schema whose code fields offer these choices, in every (nested) form, and whose
-    form parameter is titled in Dutch."""
+    parameters are titled in Dutch."""
     patched = copy.deepcopy(dict(schema))
     _patch(patched, choices)
-    form = patched.get("properties", {}).get("form")
-    if isinstance(form, dict) and form.get("title") in (None, "form"):
-        form["title"] = "Formulier"  # the flows' one parameter: its name is not a label for people
+    _titled(patched)
     return patched
+
+
+def _titled(schema: dict[str, Any]) -> None:
+    """A flow's parameters titled in Dutch: Prefect titles each by its name (`form`, `sweep_date`), whatever the
+    flow declares, and describes it from the flow's docstring (`Args:`). A form without a description of its own
+    takes its form's (the model's docstring, `flows/forms.py`)."""
+    definitions = schema.get("definitions", {})
+    for name, parameter in schema.get("properties", {}).items():
+        if not isinstance(parameter, dict):
+            continue
+        if name in PARAMETER_TITLES and parameter.get("title") in (None, name):
+            parameter["title"] = PARAMETER_TITLES[name]
+        ref = str(parameter.get("$ref", ""))
+        form = definitions.get(ref.rpartition("/")[2]) if ref.startswith("#/definitions/") else None
+        if not parameter.get("description") and isinstance(form, dict) and form.get("description"):
+            parameter["description"] = form["description"]
 
 
 def _patch(node: Any, choices: Mapping[Kind, Sequence[Choice]]) -> None:

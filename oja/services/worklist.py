@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -239,20 +239,26 @@ DUE_WORDS: dict[Due, str] = {
 }
 
 
-def cells(row: WorklistRow, late: str = OVERDUE) -> list[str]:
+def cells(row: WorklistRow, late: str = OVERDUE, step_url: str | None = None) -> list[str]:
     """A row's cells under `COLUMNS`, its deadline marked with `late` when overdue (markdown by default): the
-    state, the deadline and the next step in words (the step as its deployment is named), the rest references."""
+    state, the deadline and the next step in words (the step as its deployment is named, a markdown link to
+    `step_url` when given), the rest references."""
     when = row.due_on.isoformat() if row.due_on else ""
     when = f"{late} {when}" if row.overdue else when
     due = DUE_WORDS.get(row.due, row.due.value) if row.due else ""
     step = DEPLOYMENTS.get(row.next_step, row.next_step)
-    if row.next_step_on is not None:  # not before that day: a review of an arrangement that starts later
+    if row.next_step_on is not None:  # not before that day (a review of an arrangement that starts later): no link
         step = f"{step} (vanaf {row.next_step_on.isoformat()})"
+    elif step_url:
+        step = f"[{step}]({step_url})"
     return [row.case_ref, state_word(row.state), str(row.level), when, due, row.regie_holder or "", step]
 
 
-def worklist_markdown(school_code: str, rows: Iterable[WorklistRow], today: dt.date) -> str:
-    """The worklist as a Dutch markdown table, the overdue deadlines marked; codes only."""
+def worklist_markdown(
+    school_code: str, rows: Iterable[WorklistRow], today: dt.date, step_urls: Mapping[str, str] | None = None
+) -> str:
+    """The worklist as a Dutch markdown table, the overdue deadlines marked; codes only. `step_urls` (case
+    reference -> the form of its next step, the case filled in: `oja.adapters.step_links`) links the next step."""
     rows = list(rows)
     lines = [f"# Werklijst {school_code}, {today.isoformat()}", ""]
     if not rows:
@@ -261,5 +267,6 @@ def worklist_markdown(school_code: str, rows: Iterable[WorklistRow], today: dt.d
     cases = "1 open casus" if len(rows) == 1 else f"{len(rows)} open casussen"
     lines += [f"{cases}, waarvan {late} te laat; de dringendste eerst.", ""]
     lines += ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(cells(row)) + " |" for row in rows]
+    urls = step_urls or {}
+    lines += ["| " + " | ".join(cells(row, step_url=urls.get(row.case_ref))) + " |" for row in rows]
     return "\n".join([*lines, ""])

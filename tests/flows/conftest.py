@@ -5,6 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -60,6 +66,38 @@ def engine_url(tmp_path_factory, prefect_server):
         os.environ["OJA_DATABASE_URL"] = previous
     get_settings.cache_clear()
     get_engine(url).dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ui_server(tmp_path_factory) -> Iterator[str]:
+    """A Prefect server with its UI (the test server has none), on a free port; its address."""
+    home = tmp_path_factory.mktemp("prefect-ui")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_SERVER_API_PORT=str(port))
+    prefect = str(Path(sys.executable).parent / "prefect")
+    with (home / "server.log").open("wb") as log:
+        server = subprocess.Popen([prefect, "server", "start", "--port", str(port)], env=env, stdout=log, stderr=log)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{url}/api/health", timeout=2):
+                        break
+                except OSError:
+                    assert server.poll() is None and time.monotonic() < deadline, "the Prefect server did not start"
+                    time.sleep(0.5)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
 
 
 # Fictional pupils whose personal data must never reach Prefect.

@@ -7,31 +7,29 @@ nothing; the schemas hold no personal data. One test opens a form in a real Pref
 
 from __future__ import annotations
 
+import importlib
 import json
-import os
 import shutil
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from flows.forms import MAX_GOALS
 from flows.intake import register_signal
 from flows.planning import activate, draft_plan
 from flows.review import take_decision
 from oja import services as sv
 from oja.adapters.db import get_engine
 from oja.adapters.form_choices import CODE, PICK, PLAIN, publish_choices, with_choices
+from oja.config import PROJECT_DIR
 from oja.entrypoints.cli import app
 from oja.services.choices import code_of, known_codes
 
@@ -197,32 +195,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def ui_server(tmp_path_factory) -> Iterator[str]:
-    """A Prefect server with its UI (the test server has none), on a free port; its address."""
-    home = tmp_path_factory.mktemp("prefect-ui")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_SERVER_API_PORT=str(port))
-    prefect = str(Path(sys.executable).parent / "prefect")
-    with (home / "server.log").open("wb") as log:
-        server = subprocess.Popen([prefect, "server", "start", "--port", str(port)], env=env, stdout=log, stderr=log)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/api/health", timeout=2):
-                        break
-                except OSError:
-                    assert server.poll() is None and time.monotonic() < deadline, "the Prefect server did not start"
-                    time.sleep(0.5)
-            yield url
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
 def test_a_professional_picks_a_labelled_code_in_the_prefect_ui(ui_server, engine_url, pupils, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -258,3 +230,118 @@ def test_a_professional_picks_a_labelled_code_in_the_prefect_ui(ui_server, engin
     assert run.parameters["form"] == {"case_ref": "OJA-2026-000001", "actor": "PRF-T1 — zorgcoördinator 20XY"}
     assert not [p["family_name"] for p in pupils.values() if p["family_name"] in body]
     assert not [name for name in PROFESSIONAL_NAMES if name in body]
+
+
+def _every_deployment() -> dict[str, Any]:
+    """Every deployment prefect.yaml declares: its entrypoint -> the flow."""
+    declared = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())["deployments"]
+    found = {}
+    for deployment in declared:
+        path, _, function = deployment["entrypoint"].partition(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        found[deployment["entrypoint"]] = getattr(module, function)
+    return found
+
+
+def _properties(node: Any, where: str = "") -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Every property of every (nested) form in a schema: (where, name, the property)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _properties(item, where)
+    elif isinstance(node, dict):
+        for name, prop in (node.get("properties") or {}).items():
+            yield where, name, prop
+        for key, value in node.items():
+            yield from _properties(value, f"{where}/{key}")
+
+
+ENGLISH_TITLES = {"form", "day", "sweep_date", "send", "CaseAction"}  # Prefect's and pydantic's own, before issue 25
+
+
+@pytest.fixture(scope="module")
+def every_form(engine_url, pupils) -> Iterator[dict[str, dict[str, Any]]]:
+    """Every deployment of prefect.yaml on the test server, as `prefect deploy` makes them, published; their forms."""
+    flows = _every_deployment()
+    with get_client(sync_client=True) as client:
+        ids = {}
+        for entrypoint, fl in flows.items():
+            ids[entrypoint] = client.create_deployment(
+                flow_id=client.create_flow_from_name(fl.name),
+                name="alle-formulieren",
+                entrypoint=entrypoint,
+                parameter_openapi_schema=dict(fl.parameters.model_dump_for_openapi()),
+                enforce_parameter_schema=True,
+            )
+        try:
+            publish_choices(get_engine(engine_url), client)
+            yield {e: client.read_deployment(i).parameter_openapi_schema or {} for e, i in ids.items()}
+        finally:
+            for deployment_id in ids.values():
+                client.delete_deployment(deployment_id)
+
+
+def test_every_field_of_every_form_has_a_dutch_title_and_a_description(every_form):
+    """Issue 25: Prefect's own checks speak English (`'source' is a required property`); the field they name shows
+    a Dutch title and says what it is for."""
+    assert len(every_form) == 18
+    missing = []
+    for entrypoint, schema in every_form.items():
+        for where, name, prop in _properties(schema):
+            title, description = prop.get("title"), prop.get("description")
+            if not title or title == name or title in ENGLISH_TITLES or not description:
+                missing.append(f"{entrypoint}{where} {name}: {title!r}, {description!r}")
+            if PLAIN in prop:  # a code field's two tabs (Kiezen, Code) keep the field's own title
+                assert {o.get("title") for o in prop["anyOf"]} <= {PICK, CODE}, (entrypoint, name)
+    assert not missing, "\n".join(missing)
+    text = json.dumps(every_form, ensure_ascii=False)
+    for english in ENGLISH_TITLES:
+        assert f'"title": "{english}"' not in text
+
+
+def test_the_goal_number_is_picked_from_a_list(every_form, pupils):
+    """Issue 25: `Doel nr.` (steps 06 and 07) was typed freely; a plan has at most ten goals, numbered from 1."""
+    measurement = every_form["flows/review.py:record_measurement"]["definitions"]["RecordMeasurement"]
+    score = every_form["flows/review.py:record_review"]["definitions"]["GoalScoreForm"]
+    for goal in (measurement["properties"]["goal_number"], score["properties"]["goal_number"]):
+        assert goal["enum"] == list(range(1, MAX_GOALS + 1)) and goal["type"] == "integer"
+        assert goal["title"] == "Doel nr." and "plan" in goal["description"]
+    plan = every_form["flows/planning.py:draft_plan"]["definitions"]["DraftPlan"]["properties"]["goals"]
+    assert plan["maxItems"] == MAX_GOALS  # every number a plan can have is offered
+
+
+def test_a_professional_picks_the_goal_number_from_a_list_in_the_prefect_ui(ui_server, engine_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from flows.review import record_measurement
+
+    executable = shutil.which("chromium")
+    assert executable, "chromium is needed for the browser tests: apt-get install -y chromium (make test does)"
+    with temporary_settings({PREFECT_API_URL: f"{ui_server}/api"}), get_client(sync_client=True) as client:
+        deployment_id = client.create_deployment(
+            flow_id=client.create_flow_from_name(record_measurement.name),
+            name="doelnummer-ui",
+            entrypoint="flows/review.py:record_measurement",
+            parameter_openapi_schema=dict(record_measurement.parameters.model_dump_for_openapi()),
+            enforce_parameter_schema=True,
+        )
+        publish_choices(get_engine(engine_url), client)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1300, "height": 1400})
+            page.goto(f"{ui_server}/v2/deployments/deployment/{deployment_id}/run")
+            page.get_by_label("Casusreferentie").fill("OJA-2026-000001")
+            body = page.locator("body").inner_text()
+            page.get_by_label("Select Doel nr.").click()
+            options = page.get_by_role("option")
+            options.first.wait_for(timeout=30_000)
+            offered = options.all_inner_texts()
+            page.screenshot(path=tmp_path / "goal-number.png")  # kept with the test's files, to look at
+            page.get_by_role("option", name="3", exact=True).click()
+            page.get_by_label("Waarde").fill("1")
+            page.get_by_role("button", name="Submit").click()
+            page.wait_for_url("**/deployments/deployment/*?tab=Runs", timeout=30_000)
+            browser.close()
+        [run] = [r for r in client.read_flow_runs() if r.deployment_id == deployment_id]
+    assert [o.strip() for o in offered] == [str(n) for n in range(1, MAX_GOALS + 1)]
+    assert "Doel nr." in body and "Het nummer van het doel in het plan" in body
+    assert run.parameters["form"] == {"case_ref": "OJA-2026-000001", "goal_number": 3, "value": 1}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import urllib.parse
 
 import pytest
 from prefect import flow
@@ -15,6 +17,7 @@ from flows.worklist import publish_all_worklists, refresh_worklists, worklist_ke
 from models.tables import Case, Pupil, School
 from oja import services as sv
 from oja.adapters.db import get_engine, unit_of_work
+from oja.deployments import deployment_name
 from tests.factories import active_case
 
 pytestmark = pytest.mark.prefect
@@ -62,14 +65,47 @@ def test_the_sweep_publishes_the_worklist_of_each_school_with_open_cases(engine_
     assert artifact.type == "markdown" and artifact.description.startswith("Werklijst 20XY op 2027-03-08")
     assert artifact.data.startswith("# Werklijst 20XY, 2027-03-08")
     [line] = [line for line in artifact.data.splitlines() if ref in line]
-    assert (
-        line
-        == f"| {ref} | arrangement loopt | 2 | **te laat** 2027-03-01 | evaluatie | PRF-T1 | 06 Evaluatie vastleggen |"
-    )
+    assert line.startswith(f"| {ref} | arrangement loopt | 2 | **te laat** 2027-03-01 | evaluatie | PRF-T1 | ")
+    assert "evaluatie-vastleggen" not in line  # the step by its Dutch name (issue 25)
     with Session(engine) as s:
         pupil = s.exec(select(Pupil).join(Case, Case.pupil_id == Pupil.id).where(Case.ref == ref)).one()
     for secret in (*NAMES, PARENT, "100000253", pupil.ref, born.isoformat(), born.strftime("%d-%m-%Y")):
         assert secret not in artifact.data and secret not in artifact.description
+
+
+def _deployment(flow_name: str) -> str:
+    """The step's deployment on the test server, as `oja start` makes one per step."""
+    with get_client(sync_client=True) as client:
+        flow_id = client.create_flow_from_name(flow_name)
+        return str(client.create_deployment(flow_id=flow_id, name=deployment_name(flow_name)))
+
+
+def test_the_next_step_is_named_in_dutch_and_links_to_its_form_with_the_case_filled_in(engine_url):
+    """Issue 25: the worklist's `Volgende stap` named the flow; now the step's Dutch name, linked to its form."""
+    engine = get_engine(engine_url)
+    ref = active_case(
+        engine,
+        school="20XY",
+        coordinator="PRF-T1",
+        bsn="100000265",
+        born=dt.date(2015, 2, 3),
+        today=DAY,
+        parents=(PARENT,),
+    )
+    deployment_id = _deployment("evaluatie-vastleggen")
+    state = daily_sweep(sweep_date=DAY, send=False, return_state=True)
+    assert state.is_completed(), state.message
+    [line] = [line for line in _latest("werklijst-20xy").data.splitlines() if ref in line]
+    step = line.rstrip(" |").rsplit(" | ", 1)[1]
+    link = f"/deployments/deployment/{deployment_id}/run?parameters="
+    assert step.startswith("[06 Evaluatie vastleggen](http") and link in step and step.endswith(")")
+    query = step.split(link, 1)[1].removesuffix(")")
+    assert json.loads(urllib.parse.unquote(query)) == {"form": {"case_ref": ref}}  # whoever follows it acts
+    with get_client(sync_client=True) as client:
+        client.delete_deployment(deployment_id)
+    state = daily_sweep(sweep_date=DAY, send=False, return_state=True)  # no deployment: the name, no link
+    [line] = [line for line in _latest("werklijst-20xy").data.splitlines() if ref in line]
+    assert line.endswith(" | 06 Evaluatie vastleggen |")
 
 
 def test_a_lifecycle_step_refreshes_its_own_school_in_one_task_run(engine_url):
