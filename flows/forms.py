@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
+from models.measures import FORM_HELP, HIGHEST, LOWEST
 from models.vocabulary import (
     ChangeReason,
     ConsentParty,
@@ -124,9 +125,9 @@ class GoalForm(Form):
 
     domain: Domain = Field(title="Domein")
     measure: Measure = Field(Measure.GAS, title="Hoe gemeten")
-    baseline: float = Field(-1, title="Beginsituatie", description="Bij GAS: -2 tot +2.", ge=-1000, le=1000)
+    baseline: float = Field(-1, title="Beginsituatie", description=f"{FORM_HELP}.", ge=LOWEST, le=HIGHEST)
     target: float = Field(
-        0, title="Streefwaarde", description="Bij GAS: meestal 0 (verwacht niveau).", ge=-1000, le=1000
+        0, title="Streefwaarde", description=f"Bij GAS meestal 0 (verwacht niveau). {FORM_HELP}.", ge=LOWEST, le=HIGHEST
     )
 
 
@@ -285,7 +286,7 @@ class RecordMeasurement(Form):
 
     case_ref: CaseRef
     goal_number: int = Field(title="Doel nr.", ge=1, le=10)
-    value: float = Field(title="Waarde", ge=-1000, le=1000)
+    value: float = Field(title="Waarde", description=f"{FORM_HELP}.", ge=LOWEST, le=HIGHEST)
     measured_on: dt.date | None = Field(None, title="Gemeten op", description="Leeg laten voor vandaag.")
     actor: Actor
 

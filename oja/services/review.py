@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
 from models.decisions import GoalSeries, PlannedEnd, Recommendation, ReviewFacts, recommend
-from models.errors import FormCheck, IllegalTransition, InvalidInput
+from models.errors import FormCheck, IllegalTransition
 from models.lifecycle import Action, AuditAction, CaseState
+from models.measures import measurement_rule
 from models.schooldays import SchoolCalendar, SchoolDayIndex, add_school_weeks, next_school_day
 from models.tables import (
     Decision,
@@ -131,15 +132,21 @@ def record_measurement(
     if case.state not in (CaseState.ACTIVE.value, CaseState.REVIEWED.value):  # only while the arrangement runs
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
         raise IllegalTransition(case.state, AuditAction.RECORD_MEASUREMENT.value, allowed, case.ref)
-    not_future(measured_on, today, "measured_on")
+    check = FormCheck()  # every wrong field of the form at once
+    with check.field():
+        not_future(measured_on, today, "measured_on")
     if case.activated_on and measured_on < case.activated_on:
-        raise InvalidInput("measured_on", f"mag niet voor de start van het arrangement liggen ({case.activated_on})")
-    if not -1000 <= value <= 1000:
-        raise InvalidInput("value", "moet van -1000 tot en met 1000 zijn")
+        check.fail("measured_on", f"mag niet voor de start van het arrangement liggen ({case.activated_on})")
     plan = plan_of(session, case)
     goal = session.exec(select(Goal).where(Goal.plan_id == plan.id, Goal.number == goal_number)).first()
     if goal is None:
-        raise InvalidInput("goal_number", f"doel {goal_number} staat niet in het plan")
+        check.fail("goal_number", f"doel {goal_number} staat niet in het plan")
+    else:
+        broken = measurement_rule(goal.measure, goal_number, value)  # the range of the goal's measure
+        if broken:
+            check.fail("value", broken)
+    check.done()
+    assert goal is not None  # refused above
     session.add(Measurement(goal_id=key(goal), measured_on=measured_on, value=value, recorded_by=who.code))
     audit.record(
         session,
