@@ -207,7 +207,7 @@ def recommendation(session: Session, *, case_ref: str, policy: Policy, for_updat
         series=series,
         scaled_up_on=scaled_up_on,
         goal_count=len(goals),
-        policy=policy.decision_policy(),
+        policy=policy.decision_policy(case.review_cadence_weeks),
         planned_end=_planned_end(
             plan.planned_end_on, facts[-1].held_on if facts else None, case_calendar(session, case)
         ),
@@ -255,7 +255,9 @@ def decide(
     leaving level 1 (scaling up, closing, escalating) gives the place back.
 
     After a review (the case `reviewed`) the engine's recommendation applies: it is loaded here, in the same
-    transaction, and a different decision is an override that needs an `override_reason`.
+    transaction, and a different decision is an override that needs an `override_reason`; a decision as
+    recommended with an `override_reason` contradicts itself and is refused (nothing is dropped in silence).
+    Without a review (no recommendation) an `override_reason` is kept as the reason for the decision.
     """
     who = load_actor(session, actor)
     case = load_case(session, case_ref, who=who, action="decide")
@@ -275,9 +277,14 @@ def decide(
                 "override_reason",
                 f"de aanbeveling is '{advice.kind.value}': een ander besluit vraagt een reden om af te wijken",
             )
+        elif same and override_reason:  # contradictory: refused, never dropped in silence (issue 25)
+            check.fail(
+                "override_reason",
+                f"u volgt de aanbeveling '{advice.kind.value}': er is niets om van af te wijken; laat het veld leeg",
+            )
+            override_reason = None  # named once
         if same:
-            override_reason = None
-            new_level = advice.new_level
+            new_level = advice.new_level  # the recommended level, when none was given
             reason_code = reason_code or advice.reason_code
     if override_reason is not None:
         with check.field():
