@@ -273,8 +273,12 @@ class RespondToReferral(Form):
         description="Kies aanvaard of afgewezen: er is geen standaardkeuze. Bij afwijzing gaat de casus terug naar"
         " school.",
     )
-    level_on_decline: int = Field(
-        3, title="Niveau op school bij afwijzing", description="De casus gaat terug naar school.", ge=1, le=3
+    level_on_decline: int | None = Field(
+        None,
+        title="Niveau op school (alleen bij afwijzing)",
+        description="De casus gaat terug naar school. Leeg: niveau 3. Leeg laten bij aanvaarden.",
+        ge=1,
+        le=3,
     )
     actor: Actor
 
