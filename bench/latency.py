@@ -116,7 +116,7 @@ def main() -> None:
     if args.refused:
         flow, form = "triage", {"case_ref": args.case, "outcome": "oja", "level": 2}
     else:
-        flow, form = "meting-vastleggen", {"case_ref": args.case, "goal_number": 1, "value": 0.5}
+        flow, form = "meting-vastleggen", {"case_ref": args.case, "goal_number": 1, "value": 1}
     [deployment] = [d for d in direct.post("/deployments/filter", json={}).json() if d["name"] == deployment_name(flow)]
     steps: dict[str, list[float]] = {"direct": [], "gateway": []}
     for _ in range(args.runs):

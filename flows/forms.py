@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
+from models.measures import FORM_HELP, HIGHEST, LOWEST
 from models.vocabulary import (
     ChangeReason,
     ConsentParty,
@@ -142,9 +143,9 @@ class GoalForm(Form):
 
     domain: Domain = Field(title="Domein", description="Het zorgdomein waar dit doel over gaat.")
     measure: Measure = Field(Measure.GAS, title="Hoe gemeten", description="GAS-schaal (-2 tot +2) of een eigen maat.")
-    baseline: float = Field(-1, title="Beginsituatie", description="Bij GAS: -2 tot +2.", ge=-1000, le=1000)
+    baseline: float = Field(-1, title="Beginsituatie", description=f"{FORM_HELP}.", ge=LOWEST, le=HIGHEST)
     target: float = Field(
-        0, title="Streefwaarde", description="Bij GAS: meestal 0 (verwacht niveau).", ge=-1000, le=1000
+        0, title="Streefwaarde", description=f"Bij GAS meestal 0 (verwacht niveau). {FORM_HELP}.", ge=LOWEST, le=HIGHEST
     )
 
 
@@ -342,8 +343,12 @@ class RespondToReferral(Form):
         description="Kies aanvaard of afgewezen: er is geen standaardkeuze. Bij afwijzing gaat de casus terug naar"
         " school.",
     )
-    level_on_decline: int = Field(
-        3, title="Niveau op school bij afwijzing", description="De casus gaat terug naar school.", ge=1, le=3
+    level_on_decline: int | None = Field(
+        None,
+        title="Niveau op school (alleen bij afwijzing)",
+        description="De casus gaat terug naar school. Leeg: niveau 3. Leeg laten bij aanvaarden.",
+        ge=1,
+        le=3,
     )
     actor: Actor
 
@@ -355,7 +360,7 @@ class RecordMeasurement(Form):
 
     case_ref: CaseRef
     goal_number: GoalNumber
-    value: float = Field(title="Waarde", description="In de maat van het doel; bij GAS -2 tot +2.", ge=-1000, le=1000)
+    value: float = Field(title="Waarde", description=f"{FORM_HELP}.", ge=LOWEST, le=HIGHEST)
     measured_on: dt.date | None = Field(None, title="Gemeten op", description="Leeg laten voor vandaag.")
     actor: Actor
 

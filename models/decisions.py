@@ -12,6 +12,10 @@ The professional decides; the engine recommends, in this order (docs/domain.md,
    at the highest in-school level or when an earlier scale-up brought no progress;
 6. otherwise: continue.
 
+Consecutive reviews are counted on different days (`trend_reviews`): per day only the latest review with scores
+counts (a second review on a day replaces the first's scores), and reviews counted in a row lie at least
+`min_days_between_reviews` days apart (policy); a review closer to the next one is left out of the trend.
+
 Every recommendation carries its reasons in plain Dutch: which rule, which scores. A plan's planned end within
 the warning term (policy), or past, is one more reason, whatever the rule: the decision is also whether the
 arrangement ends then or goes on (docs/domain.md, "The planned end").
@@ -49,6 +53,7 @@ class DecisionPolicy:
     no_progress_up_to: float = -1.0  # mean GAS at most this: little or no progress
     goals_met_from: float = 1.0  # every goal at least this GAS at the last review: goals met
     consecutive_reviews: int = 2
+    min_days_between_reviews: int = 14  # reviews counted in a row for a trend are at least this many days apart
     min_measurements: int = 6  # the four-point rule needs at least this many data points
     four_points: int = 4
     planned_end_warning_school_days: int = 10  # a planned end this close (or past) is named among the reasons
@@ -122,6 +127,40 @@ def four_point(series: GoalSeries, policy: DecisionPolicy) -> str | None:
     if all(above):
         return "above"
     return "mixed"
+
+
+def trend_reviews(reviews: Sequence[ReviewFacts], policy: DecisionPolicy) -> tuple[list[int], dict[int, str]]:
+    """Which reviews (indexes into `reviews`, oldest first) count for a trend, and why each other scored review
+    does not (in Dutch, by index): per day only the latest scored review counts, and going back from the latest,
+    each counted review is the latest held at least `min_days_between_reviews` days before the one after it."""
+    latest: dict[dt.date, int] = {}
+    for i, r in enumerate(reviews):
+        if r.gas:
+            latest[r.held_on] = i
+    counted: list[int] = []
+    left_out: dict[int, str] = {}
+    gap = policy.min_days_between_reviews
+    for day in sorted(latest, reverse=True):
+        i = latest[day]
+        after = reviews[counted[-1]].held_on if counted else None
+        if after is None or (after - day).days >= gap:
+            counted.append(i)
+        else:
+            left_out[i] = f"minder dan {gap} dagen voor de evaluatie van {after.isoformat()}"
+    for i, r in enumerate(reviews):
+        if r.gas and latest[r.held_on] != i:
+            left_out[i] = "een latere evaluatie op dezelfde dag telt"
+    return counted[::-1], left_out
+
+
+def _left_out(reviews: Sequence[ReviewFacts], left_out: dict[int, str], since: dt.date | None) -> tuple[str, ...]:
+    """The reviews left out of the trend (from `since`), as one reason; none when every review counted."""
+    named = [
+        f"{reviews[i].held_on.isoformat()} ({why})"
+        for i, why in sorted(left_out.items())
+        if since is None or reviews[i].held_on >= since
+    ]
+    return (f"Niet meegeteld: {'; '.join(named)}.",) if named else ()
 
 
 def recommend(
@@ -213,7 +252,8 @@ def _recommend(
                 goals_met=False,
             )
 
-    if not current.gas and len([r for r in reviews if r.gas]) >= policy.consecutive_reviews:
+    counted, left_out = trend_reviews(reviews, policy)
+    if not current.gas and len(counted) >= policy.consecutive_reviews:
         return Recommendation(
             DecisionKind.CONTINUE,
             RecommendationRule.NO_SCORES,
@@ -222,18 +262,21 @@ def _recommend(
                 "geen op- of afschaling; voortzetten en de scores aanvullen.",
             ),
         )
-    recent = [r for r in reviews if r.gas][-policy.consecutive_reviews :]
+    apart = f"minstens {policy.min_days_between_reviews} dagen uit elkaar"
+    recent = [reviews[i] for i in counted[-policy.consecutive_reviews :]]
     if len(recent) < policy.consecutive_reviews:
         scored = "nog geen GAS-scores" if not current.gas else f"scores {_scores(current)}"
         return Recommendation(
             DecisionKind.CONTINUE,
             RecommendationRule.FIRST_REVIEW,
             (
-                f"Nog geen {policy.consecutive_reviews} opeenvolgende evaluaties met GAS-scores ({scored}): "
-                "voortzetten en bij de volgende evaluatie opnieuw bekijken.",
+                f"Nog geen {policy.consecutive_reviews} opeenvolgende evaluaties met GAS-scores op verschillende "
+                f"dagen, {apart} ({scored}): voortzetten en bij de volgende evaluatie opnieuw bekijken.",
+                *_left_out(reviews, left_out, None),
             ),
         )
     listing = "; ".join(f"{r.held_on.isoformat()}: {_scores(r)}" for r in recent)
+    skipped = _left_out(reviews, left_out, recent[0].held_on)
     if all(min(r.gas.values()) >= policy.on_track_from for r in recent):
         met = (goal_count is None or len(current.gas) >= goal_count) and min(
             current.gas.values()
@@ -241,21 +284,25 @@ def _recommend(
         return _down(
             level,
             RecommendationRule.ON_TRACK,
-            (f"Alle doelen op of boven het verwachte niveau bij {len(recent)} opeenvolgende evaluaties ({listing}).",),
+            (
+                f"Alle doelen op of boven het verwachte niveau bij {len(recent)} opeenvolgende evaluaties, {apart} "
+                f"({listing}).",
+                *skipped,
+            ),
             goals_met=met,
         )
     if all(mean(r.gas.values()) <= policy.no_progress_up_to for r in recent):
         return _up(
             level,
             RecommendationRule.NO_PROGRESS,
-            (f"Weinig of geen vooruitgang bij {len(recent)} opeenvolgende evaluaties ({listing}).",),
+            (f"Weinig of geen vooruitgang bij {len(recent)} opeenvolgende evaluaties, {apart} ({listing}).", *skipped),
             scaled_up_on,
             recent,
         )
     return Recommendation(
         DecisionKind.CONTINUE,
         RecommendationRule.PARTIAL,
-        (f"Gedeeltelijke vooruitgang ({listing}): voortzetten, eventueel het plan bijstellen.",),
+        (f"Gedeeltelijke vooruitgang ({listing}): voortzetten, eventueel het plan bijstellen.", *skipped),
     )
 
 

@@ -102,6 +102,13 @@ class Policy(BaseModel):
     no_progress_up_to: float = Field(-1.0, ge=-2, le=2, description="mean GAS at most this: little progress")
     goals_met_from: float = Field(1.0, ge=-2, le=2, description="every goal at least this GAS: goals met")
     consecutive_reviews: int = Field(2, ge=1, le=6, description="reviews in a row before scaling")
+    min_days_between_reviews: int = Field(
+        14,
+        ge=1,
+        le=91,
+        description="reviews counted in a row for a trend: this many days apart, at most half the"
+        " case's review period (models.decisions.trend_reviews)",
+    )
     min_measurements: int = Field(6, ge=4, le=50, description="data points before the four-point rule")
     hourly_rate_eur: float = Field(85.0, gt=0, le=500, description="cost of an hour of youth care in school")
     budget_swv_eur: float = Field(0.0, ge=0, description="the SWV's yearly budget for OJA (0: none set)")
@@ -112,12 +119,16 @@ class Policy(BaseModel):
     erasure_reminder_school_days: tuple[int, ...] = Field((10, 2), description="erasure reminders before the deadline")
     decision_due_school_days: int = Field(1, ge=0, le=20, description="from a review to its decision: remind")
 
-    def decision_policy(self) -> DecisionPolicy:
+    def decision_policy(self, review_cadence_weeks: int | None = None) -> DecisionPolicy:
+        """The rules of decision support; for a case reviewed every `review_cadence_weeks` school weeks (else the
+        policy's), reviews counted in a row lie `min_days_between_reviews` apart, or half that period if less."""
+        period_days = 7 * (review_cadence_weeks or self.review_cadence_weeks)
         return DecisionPolicy(
             on_track_from=self.on_track_from,
             no_progress_up_to=self.no_progress_up_to,
             goals_met_from=self.goals_met_from,
             consecutive_reviews=self.consecutive_reviews,
+            min_days_between_reviews=max(1, min(self.min_days_between_reviews, period_days // 2)),
             min_measurements=self.min_measurements,
             planned_end_warning_school_days=self.planned_end_warning_school_days,
         )

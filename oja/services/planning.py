@@ -23,6 +23,7 @@ from models.identity import (
     required_consent,
 )
 from models.lifecycle import Action, AuditAction, CaseState
+from models.measures import goal_value_rule
 from models.schooldays import add_school_days, add_school_weeks, next_school_day
 from models.tables import (
     Case,
@@ -131,10 +132,10 @@ def draft_plan(
             domain = choice(g.domain, Domain, f"goals[{i}].domain")
         with check.field():
             measure = choice(g.measure, Measure, f"goals[{i}].measure")
-        if measure == Measure.GAS.value:
-            for name, value in (("baseline", g.baseline), ("target", g.target)):
-                if not -2 <= value <= 2:
-                    check.fail(f"goals[{i}].{name}", "een GAS-niveau moet van -2 tot en met +2 zijn")
+        for name, value in (("baseline", g.baseline), ("target", g.target)):
+            broken = goal_value_rule(measure, value) if measure else None  # the range of the goal's measure
+            if broken:
+                check.fail(f"goals[{i}].{name}", broken)
         checked_goals.append(
             Goal(
                 plan_id=0, number=i, domain=domain, measure=measure, baseline=float(g.baseline), target=float(g.target)

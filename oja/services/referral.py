@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
 from models import recipients
-from models.errors import AccessDenied, IllegalTransition
+from models.errors import AccessDenied, IllegalTransition, InvalidInput
 from models.lifecycle import Action, AuditAction, CaseState
 from models.recipients import CaseParties, Staff, Staffing
 from models.reminders import NoticeKind
@@ -72,10 +72,11 @@ def respond_to_referral(
     accepted: bool,
     actor: str,
     today: dt.date,
-    level_on_decline: int = lc.HIGHEST_IN_SCHOOL,
+    level_on_decline: int | None = None,
     policy: Policy,
 ) -> CaseOutcome:
-    """The district team accepts or declines a referral; a declined one brings the case back to school."""
+    """The district team accepts or declines a referral; a declined one brings the case back to school, at
+    `level_on_decline` (none given: the highest in school). A level given with an acceptance is refused."""
     who = load_actor(session, actor)
     case = load_case(session, case_ref, who=who, action="respond_to_referral")
     referral = session.exec(
@@ -92,6 +93,12 @@ def respond_to_referral(
             "respond_to_referral",
             ref_of(case),
             f"alleen het wijkteam van {referral.municipality_code} beantwoordt deze verwijzing",
+        )
+    if accepted and level_on_decline is not None:  # nothing to apply it to: refused, never dropped (issue 25)
+        raise InvalidInput(
+            "level_on_decline",
+            "een niveau op school hoort alleen bij afwijzen: bij aanvaarden blijft de leerling in specialistische"
+            " zorg; laat het veld leeg",
         )
     referral.status = (ReferralStatus.ACCEPTED if accepted else ReferralStatus.DECLINED).value
     referral.responded_on, referral.responded_by = today, who.code
@@ -111,7 +118,7 @@ def respond_to_referral(
         session,
         case,
         who,
-        level_on_decline,
+        lc.HIGHEST_IN_SCHOOL if level_on_decline is None else level_on_decline,
         today,
         policy,
         field="level_on_decline",

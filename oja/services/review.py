@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 
 from models import lifecycle as lc
 from models.decisions import GoalSeries, PlannedEnd, Recommendation, ReviewFacts, recommend
-from models.errors import FormCheck, IllegalTransition, InvalidInput
+from models.errors import FormCheck, IllegalTransition
 from models.lifecycle import Action, AuditAction, CaseState
+from models.measures import measurement_rule
 from models.schooldays import SchoolCalendar, SchoolDayIndex, add_school_weeks, next_school_day
 from models.tables import (
     Decision,
@@ -131,15 +132,21 @@ def record_measurement(
     if case.state not in (CaseState.ACTIVE.value, CaseState.REVIEWED.value):  # only while the arrangement runs
         allowed = tuple(a.value for a in lc.allowed_actions(CaseState(case.state)))
         raise IllegalTransition(case.state, AuditAction.RECORD_MEASUREMENT.value, allowed, case.ref)
-    not_future(measured_on, today, "measured_on")
+    check = FormCheck()  # every wrong field of the form at once
+    with check.field():
+        not_future(measured_on, today, "measured_on")
     if case.activated_on and measured_on < case.activated_on:
-        raise InvalidInput("measured_on", f"mag niet voor de start van het arrangement liggen ({case.activated_on})")
-    if not -1000 <= value <= 1000:
-        raise InvalidInput("value", "moet van -1000 tot en met 1000 zijn")
+        check.fail("measured_on", f"mag niet voor de start van het arrangement liggen ({case.activated_on})")
     plan = plan_of(session, case)
     goal = session.exec(select(Goal).where(Goal.plan_id == plan.id, Goal.number == goal_number)).first()
     if goal is None:
-        raise InvalidInput("goal_number", f"doel {goal_number} staat niet in het plan")
+        check.fail("goal_number", f"doel {goal_number} staat niet in het plan")
+    else:
+        broken = measurement_rule(goal.measure, goal_number, value)  # the range of the goal's measure
+        if broken:
+            check.fail("value", broken)
+    check.done()
+    assert goal is not None  # refused above
     session.add(Measurement(goal_id=key(goal), measured_on=measured_on, value=value, recorded_by=who.code))
     audit.record(
         session,
@@ -200,7 +207,7 @@ def recommendation(session: Session, *, case_ref: str, policy: Policy, for_updat
         series=series,
         scaled_up_on=scaled_up_on,
         goal_count=len(goals),
-        policy=policy.decision_policy(),
+        policy=policy.decision_policy(case.review_cadence_weeks),
         planned_end=_planned_end(
             plan.planned_end_on, facts[-1].held_on if facts else None, case_calendar(session, case)
         ),
@@ -248,7 +255,9 @@ def decide(
     leaving level 1 (scaling up, closing, escalating) gives the place back.
 
     After a review (the case `reviewed`) the engine's recommendation applies: it is loaded here, in the same
-    transaction, and a different decision is an override that needs an `override_reason`.
+    transaction, and a different decision is an override that needs an `override_reason`; a decision as
+    recommended with an `override_reason` contradicts itself and is refused (nothing is dropped in silence).
+    Without a review (no recommendation) an `override_reason` is kept as the reason for the decision.
     """
     who = load_actor(session, actor)
     case = load_case(session, case_ref, who=who, action="decide")
@@ -268,9 +277,14 @@ def decide(
                 "override_reason",
                 f"de aanbeveling is '{advice.kind.value}': een ander besluit vraagt een reden om af te wijken",
             )
+        elif same and override_reason:  # contradictory: refused, never dropped in silence (issue 25)
+            check.fail(
+                "override_reason",
+                f"u volgt de aanbeveling '{advice.kind.value}': er is niets om van af te wijken; laat het veld leeg",
+            )
+            override_reason = None  # named once
         if same:
-            override_reason = None
-            new_level = advice.new_level
+            new_level = advice.new_level  # the recommended level, when none was given
             reason_code = reason_code or advice.reason_code
     if override_reason is not None:
         with check.field():

@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from models.schooldays import previous_school_day
 from models.schooldays import today as amsterdam_today
-from models.tables import GroupArrangement
+from models.tables import Case, GroupArrangement
 from oja import services as sv
 from oja.adapters.db import unit_of_work
 from tests.dossier.conftest import SESSION_COOKIE
@@ -166,9 +166,12 @@ def test_the_case_page_names_a_reason_to_differ_also_when_only_the_level_differs
         born=dt.date(today.year - 17, 1, 1), today=today, provider="JEUGDPUNT", level=3,
         names=("Lieke", "Niveaupagina"),
     )  # fmt: skip
-    for _ in range(2):  # on track twice
+    with unit_of_work(dossier.engine) as s:  # started two months ago
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        case.activated_on = today - dt.timedelta(days=60)
+    for held_on in (today - dt.timedelta(days=30), today):  # on track twice, on days a month apart
         with unit_of_work(dossier.engine) as s:
-            sv.record_review(s, case_ref=ref, held_on=today, actor="PRF-0001", today=today, gas_scores={1: 0})
+            sv.record_review(s, case_ref=ref, held_on=held_on, actor="PRF-0001", today=today, gas_scores={1: 0})
             advice = sv.recommendation(s, case_ref=ref, policy=sv.DEFAULT_POLICY)
             if advice.kind.value == "voortzetten":
                 sv.decide(s, case_ref=ref, kind="voortzetten", actor="PRF-0001", today=today, policy=sv.DEFAULT_POLICY)

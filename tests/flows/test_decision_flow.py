@@ -203,3 +203,50 @@ def test_a_decision_form_with_two_wrong_fields_names_both_in_the_runs_message_fi
     assert "(new_level): kies alleen een nieuw niveau bij opschalen of afschalen" in lines[1]
     shown = _result_artifact(state)
     assert "override_reason" in shown and "new_level" in shown
+
+
+def test_a_reason_to_differ_while_following_the_recommendation_is_refused_naming_the_field(engine_url):
+    """Issue 25 (3): the decision as recommended, with "Reden om af te wijken" filled in, completed and the reason
+    was gone (`override_reason` NULL). Contradictory input is refused in Dutch, nothing written."""
+    ref = _active_case(engine_url, "100000149")
+    _review(ref, gas=0)  # recommends scaling down to 1
+    state = f_review.take_decision(
+        form=forms.TakeDecision(
+            case_ref=ref, kind="afschalen", new_level=1, override_reason="capaciteit", actor="PRF-T1"
+        ),
+        return_state=True,
+    )
+    assert state.is_failed()
+    assert state.message == (
+        "Reden om af te wijken (override_reason): u volgt de aanbeveling 'afschalen': er is niets om van af te "
+        "wijken; laat het veld leeg"
+    )
+    assert _state(engine_url, ref) == (CaseState.REVIEWED, 2)
+    assert "Er is niets gewijzigd. Verbeter het formulier en start de stap opnieuw." in _result_artifact(state)
+
+    state = f_review.take_decision(
+        form=forms.TakeDecision(case_ref=ref, kind="afschalen", new_level=1, actor="PRF-T1"), return_state=True
+    )
+    assert state.is_completed(), state.message
+    decision = _latest_decision(engine_url, ref)
+    assert (decision.kind, decision.recommended_kind, decision.override_reason) == ("afschalen", "afschalen", None)
+
+
+def test_a_second_review_the_same_day_is_not_a_second_consecutive_review(engine_url):
+    """Issue 25 (2): two reviews 3 minutes apart gave "2 opeenvolgende evaluaties" and a recommendation to scale
+    down. The result says what the recommendation counted, and what it left out."""
+    today = amsterdam_today()
+    ref = active_case(
+        get_engine(engine_url), school="20XY", coordinator="PRF-T1", bsn="100000150", born=dt.date(2009, 4, 4),
+        today=today,
+    )  # fmt: skip
+    assert _review(ref, gas=0).result()["recommendation"]["kind"] == "voortzetten"
+    decided = f_review.take_decision(
+        form=forms.TakeDecision(case_ref=ref, kind="voortzetten", actor="PRF-T1"), return_state=True
+    )
+    assert decided.is_completed(), decided.message
+    again = _review(ref, gas=0)  # minutes later
+    assert again.result()["recommendation"] == {"kind": "voortzetten", "new_level": None, "rule": "eerste_evaluatie"}
+    shown = _result_artifact(again)
+    assert "op verschillende dagen, minstens 14 dagen uit elkaar" in shown, shown
+    assert f"Niet meegeteld: {today.isoformat()} (een latere evaluatie op dezelfde dag telt)" in shown

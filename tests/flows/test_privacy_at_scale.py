@@ -216,7 +216,7 @@ def drill(pupils: list[dict], today: dt.date) -> dict:
                 f_planning.record_consent.fn(forms.RecordConsent(case_ref=ref, party=party, actor=actor))
             f_planning.activate.fn(forms.CaseAction(case_ref=ref, actor=actor))
             f_review.record_measurement.fn(
-                forms.RecordMeasurement(case_ref=ref, goal_number=1, value=0.5, actor="PRF-PW")
+                forms.RecordMeasurement(case_ref=ref, goal_number=1, value=1, actor="PRF-PW")
             )
             if p["kind"] == "actief":
                 seen[CaseState.ACTIVE] += 1

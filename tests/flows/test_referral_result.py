@@ -64,6 +64,17 @@ def test_a_referral_is_answered_by_choice_and_the_result_says_what_follows(engin
     with unit_of_work(get_engine(engine_url)) as s:
         assert sv.case_summary(s, ref)["state"] == "geescaleerd"
 
+    contradicting = f_referral.respond_to_referral(  # issue 25 (3): a level with an acceptance was ignored
+        form=forms.RespondToReferral(case_ref=ref, answer="aanvaard", level_on_decline=1, actor="PRF-T3"),
+        return_state=True,
+    )
+    assert contradicting.is_failed()
+    assert contradicting.message.startswith(
+        "Niveau op school (alleen bij afwijzing) (level_on_decline): een niveau op school hoort alleen bij afwijzen"
+    ), contradicting.message
+    with unit_of_work(get_engine(engine_url)) as s:
+        assert sv.case_summary(s, ref)["state"] == "geescaleerd"
+
     state = f_referral.respond_to_referral(
         form=forms.RespondToReferral(case_ref=ref, answer="aanvaard", actor="PRF-T3"), return_state=True
     )

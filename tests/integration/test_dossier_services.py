@@ -288,9 +288,8 @@ def test_the_case_page_shows_the_pupil_the_plan_with_goal_texts_reviews_decision
     ref, engine = region.cases["a1"], region.engine
     sv.execute(sv.record_review, engine, case_ref=ref, held_on=TODAY, actor="PRF-2", today=TODAY, gas_scores={1: 1})
     sv.execute(
-        sv.decide, engine, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY,
-        override_reason="professioneel_oordeel", policy=POLICY,
-    )  # fmt: skip
+        sv.decide, engine, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY, policy=POLICY
+    )  # as recommended at a first review: no reason to differ (issue 25)
     describe(engine, "PRF-1", ref, {1: "Sterre leest aan het eind van het jaar op AVI E5."})
     page = view(engine, "PRF-2", ref)  # the youth worker whose provider delivers
     assert (page.case_ref, page.state, page.level, page.school_code) == (ref, CaseState.ACTIVE, 2, "40AB")

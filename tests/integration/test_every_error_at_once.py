@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.errors import InvalidInputs
+from models.errors import InvalidInput, InvalidInputs
 from oja import services as sv
 from tests.integration import test_bad_input as bad
 from tests.integration.test_bad_input import World, plan_with
@@ -35,6 +35,40 @@ def test_continuing_with_a_level_names_the_missing_reason_and_the_wrong_level_at
     assert fields == ["override_reason", "new_level"], str(refused.value)
     assert str(refused.value).splitlines() == [str(e) for e in refused.value.errors]
     assert counts(world.engine) == before
+
+
+def test_a_reason_to_differ_when_following_the_recommendation_is_refused_not_dropped(world):
+    """Issue 25 (3): a decision as recommended with a reason to differ completed, and the reason was gone."""
+    _reviewed(world)  # a first review: the engine recommends continuing
+    before = counts(world.engine)
+    with pytest.raises(InvalidInput) as refused:
+        do(world.engine, sv.decide, case_ref=world.active, kind="voortzetten", override_reason="capaciteit",
+           actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY)  # fmt: skip
+    assert refused.value.field == "override_reason"
+    assert refused.value.rule == (
+        "u volgt de aanbeveling 'voortzetten': er is niets om van af te wijken; laat het veld leeg"
+    )
+    assert counts(world.engine) == before
+
+
+def test_a_reason_to_differ_that_does_not_apply_is_named_with_the_other_wrong_fields(world):
+    _reviewed(world)
+    before = counts(world.engine)
+    with pytest.raises(InvalidInputs) as refused:
+        do(world.engine, sv.decide, case_ref=world.active, kind="voortzetten", override_reason="capaciteit",
+           end_reason="volgens_plan", actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY)  # fmt: skip
+    assert [e.field for e in refused.value.errors] == ["override_reason", "end_reason"], str(refused.value)
+    assert counts(world.engine) == before
+
+
+def test_a_level_given_with_the_recommended_level_is_kept_and_another_level_is_an_override(world):
+    """The recommendation's own level is no override; another level for the same kind of decision is one, and
+    asks a reason, never dropped or replaced by the recommended level."""
+    _reviewed(world)  # the recommendation: continue, no level
+    with pytest.raises(InvalidInputs) as refused:
+        do(world.engine, sv.decide, case_ref=world.active, kind="voortzetten", new_level=2, actor="PRF-1",
+           today=TODAY, policy=sv.DEFAULT_POLICY)  # fmt: skip
+    assert [e.field for e in refused.value.errors] == ["override_reason", "new_level"]
 
 
 def test_a_plan_names_every_refusal_at_once(world):

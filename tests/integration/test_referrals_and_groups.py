@@ -100,6 +100,28 @@ def test_a_declined_referral_brings_the_case_back_to_school(region):
     assert (outcome.state, outcome.level) == (CaseState.PLANNING, 3)
 
 
+def test_a_level_given_with_an_accepted_referral_is_refused_not_dropped(region):
+    """Issue 25 (3), the same cause: a level "bij afwijzing" on an acceptance has nothing to apply to."""
+    ref = _escalated(region)
+    before = counts(region)
+    with pytest.raises(InvalidInput) as raised:
+        do(region, sv.respond_to_referral, case_ref=ref, accepted=True, level_on_decline=1, actor="PRF-WT",
+           today=TODAY, policy=sv.DEFAULT_POLICY)  # fmt: skip
+    assert (raised.value.field, raised.value.rule) == (
+        "level_on_decline",
+        "een niveau op school hoort alleen bij afwijzen: bij aanvaarden blijft de leerling in specialistische zorg;"
+        " laat het veld leeg",
+    )
+    assert counts(region) == before
+
+
+def test_a_declined_referral_without_a_level_returns_at_the_highest_in_school(region):
+    ref = _escalated(region)
+    outcome = do(region, sv.respond_to_referral, case_ref=ref, accepted=False, actor="PRF-WT", today=TODAY,
+                 policy=sv.DEFAULT_POLICY)  # fmt: skip
+    assert (outcome.state, outcome.level) == (CaseState.PLANNING, 3)
+
+
 @pytest.mark.parametrize("actor", ["PRF-1", "PRF-WB"])
 def test_only_the_district_team_of_the_municipality_answers(region, actor):
     ref = _escalated(region)

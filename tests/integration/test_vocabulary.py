@@ -36,7 +36,7 @@ def history(engine):
     day = dict(actor="PRF-1", today=TODAY)
 
     declined = active_case(engine, bsn="111222333", parents=("Ouder A",), **case)
-    do(engine, sv.record_measurement, case_ref=declined, goal_number=1, value=0.5, measured_on=TODAY, **day)
+    do(engine, sv.record_measurement, case_ref=declined, goal_number=1, value=1, measured_on=TODAY, **day)
     do(engine, sv.record_review, case_ref=declined, held_on=TODAY, gas_scores={1: -2}, **day)
     with Session(engine) as s:
         advice = sv.recommendation(s, case_ref=declined, policy=sv.DEFAULT_POLICY)

@@ -205,3 +205,48 @@ def test_a_planned_end_within_the_warning_term_is_among_the_reasons(left, said):
         assert (
             len(extra) == 1 and extra[0].startswith(said) and "(afsluiten of verlengen met een nieuw plan)" in extra[0]
         )
+
+
+# Issue 25 (2): two reviews 3 minutes apart gave "2 opeenvolgende evaluaties" and a recommendation to scale down.
+# Per day the latest review counts; reviews counted in a row are at least `min_days_between_reviews` apart.
+
+
+def test_two_reviews_on_the_same_day_are_not_two_consecutive_reviews():
+    r = recommend(level=2, reviews=[review(D1, 0), review(D1, 0)])
+    assert (r.kind, r.rule) == (DecisionKind.CONTINUE, RecommendationRule.FIRST_REVIEW)
+    assert "op verschillende dagen, minstens 14 dagen uit elkaar" in r.as_text(), r.as_text()
+    assert f"Niet meegeteld: {D1.isoformat()} (een latere evaluatie op dezelfde dag telt)" in r.as_text()
+
+
+def test_a_second_review_on_the_same_day_replaces_the_firsts_scores_for_the_trend():
+    later = D2 + dt.timedelta(days=30)
+    r = recommend(level=2, reviews=[review(D2, 0), review(later, -2), review(later, 0)])
+    assert (r.kind, r.rule, r.new_level) == (DecisionKind.SCALE_DOWN, RecommendationRule.ON_TRACK, 1)
+    assert (
+        f"bij 2 opeenvolgende evaluaties, minstens 14 dagen uit elkaar ({D2.isoformat()}: doel 1: +0; "
+        f"{later.isoformat()}: doel 1: +0)" in r.as_text()
+    ), r.as_text()
+    assert "-2" not in r.as_text().split("Niet meegeteld")[0]
+
+
+def test_reviews_closer_than_the_minimum_do_not_count_as_consecutive():
+    close = D1 + dt.timedelta(days=13)
+    r = recommend(level=2, reviews=[review(D1, -2), review(close, -2)])
+    assert r.rule is RecommendationRule.FIRST_REVIEW
+    assert f"{D1.isoformat()} (minder dan 14 dagen voor de evaluatie van {close.isoformat()})" in r.as_text()
+    apart = D1 + dt.timedelta(days=14)
+    assert recommend(level=2, reviews=[review(D1, -2), review(apart, -2)]).kind is DecisionKind.SCALE_UP
+
+
+def test_a_review_too_close_is_skipped_and_the_one_before_it_counts():
+    close = D2 - dt.timedelta(days=3)
+    r = recommend(level=2, reviews=[review(D1, 0), review(close, -2), review(D2, 0)])
+    assert (r.kind, r.rule) == (DecisionKind.SCALE_DOWN, RecommendationRule.ON_TRACK)
+    assert f"({D1.isoformat()}: doel 1: +0; {D2.isoformat()}: doel 1: +0)" in r.as_text()
+
+
+def test_the_minimum_days_between_reviews_is_policy():
+    close = D1 + dt.timedelta(days=7)
+    policy = DecisionPolicy(min_days_between_reviews=7)
+    r = recommend(level=2, reviews=[review(D1, 0), review(close, 0)], policy=policy)
+    assert r.rule is RecommendationRule.ON_TRACK and "minstens 7 dagen uit elkaar" in r.as_text()

@@ -32,6 +32,15 @@ def test_a_form_left_untouched_declines_nothing():
     assert form.answer == ReferralAnswer.DECLINED
 
 
+def test_the_level_on_decline_is_left_empty_unless_declining():
+    """Issue 25 (3): a filled-in level was ignored on an acceptance; empty now means level 3 on a decline."""
+    level = forms.RespondToReferral.model_json_schema()["properties"]["level_on_decline"]
+    assert "default" not in level and (level["minimum"], level["maximum"]) == (1, 3)
+    assert "alleen bij afwijzing" in level["title"] and "Leeg: niveau 3" in level["description"]
+    form = forms.RespondToReferral.model_validate({"case_ref": REF, "answer": "aanvaard", "actor": "PRF-0021"})
+    assert form.level_on_decline is None
+
+
 def _status(state: str, referral: ReferralLine) -> CaseStatus:
     return CaseStatus(REF, "10HV", state, 4, "PRF-0001", None, None, (), (), (), (), None, referral=referral)
 
