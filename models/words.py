@@ -88,6 +88,9 @@ LEVELS: dict[int, str] = {
 # models.vocabulary.ConsentParty
 PARTIES: dict[str, str] = {"leerling": "leerling", "ouder_1": "ouder 1", "ouder_2": "ouder 2"}
 
+# models.gas.INFORMANTS: whose GAS scores a T-score is of (the pupil's and the parents' are to follow)
+INFORMANTS: dict[str, str] = {"professional": "professional"}
+
 
 def state_word(code: str) -> str:
     return STATES.get(code, code.replace("_", " "))

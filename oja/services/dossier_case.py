@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from models.access import Actor
 from models.errors import InvalidInput
+from models.gas import PROFESSIONAL, shown_t, t_score
 from models.identity import age_on, required_consent
 from models.lifecycle import CaseState
 from models.tables import (
@@ -145,6 +146,8 @@ class ReviewView:
     safety_concern: bool
     delivered_as_planned: bool
     scores: tuple[GasScore, ...]  # by goal number (of the plan version reviewed)
+    # the GAS T-score (models/gas.py) by informant (models.gas.INFORMANTS), one decimal; None: no goal scored
+    t_scores: dict[str, float | None] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -345,6 +348,8 @@ def _reviews(session: Session, case: Case) -> tuple[ReviewView, ...]:
             safety_concern=r.safety_concern,
             delivered_as_planned=r.delivered_as_planned,
             scores=tuple(scores[r.id]),
+            # the professional's scores, every goal weighing the same (a plan does not weigh its goals)
+            t_scores={PROFESSIONAL: shown_t(t_score({s.goal_number: s.gas for s in scores[r.id]}))},
         )
         for r in found
     )

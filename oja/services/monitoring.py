@@ -25,7 +25,8 @@ shown, and over 1 to 5 distinct pupils it is hidden whatever the count (`Table.f
   referrals, so it needs that count and the total shown.
 - outcomes: the closed arrangements are three cells (as planned, drop-out, otherwise) with a protected total;
   each percentage is the figure of the count it reveals and needs the total; the satisfaction average needs
-  the number of measurements.
+  the number of measurements, and each informant's average GAS T-score the number of reviews scored (a
+  protected count).
 - hours and cost: money and hours are not pupil counts and stay out of the release, but a stream's over 1 to
   5 pupils is hidden (their hours), and the SWV's where it would give such a stream away.
 

@@ -16,11 +16,14 @@ from collections.abc import Hashable
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
+from models.gas import INFORMANTS, shown_t
 from models.lifecycle import OPEN_STATES, CaseState
 from models.suppression import TOTAL, Cell, FigureId, Release, is_small
 from models.tables import Case, Decision, Intervention, Municipality, Review
 from models.vocabulary import DecisionKind, EndReason
+from models.words import INFORMANTS as INFORMANT_WORDS
 from oja.services.cost import deliveries
+from oja.services.gas import average_t, review_t_scores
 from oja.services.monitoring_schools import OpenCases
 from oja.services.monitoring_table import (
     DECISIONS,
@@ -141,8 +144,9 @@ def outcomes(session: Session, release: Release, *, since: dt.date) -> Table:
 
     The closed arrangements are three cells (ended as planned, dropped out, otherwise) and their count a figure
     over them; each percentage reveals its count, so it is that count's figure and stands beside the total
-    (shown only where both are). The satisfaction average stands beside the number of measurements. Every
-    percentage and average is hidden over 1 to 5 pupils."""
+    (shown only where both are). The satisfaction average stands beside the number of measurements, and each
+    informant's average GAS T-score (of the reviews held since the date) beside its number of reviews scored, a
+    protected count. Every percentage and average is hidden over 1 to 5 pupils."""
     closed = session.exec(
         select(col(Case.end_reason), col(Case.pupil_id)).where(
             col(Case.state) == CaseState.CLOSED.value,
@@ -187,8 +191,18 @@ def outcomes(session: Session, release: Release, *, since: dt.date) -> Table:
         needs |= {(1, 1): (closed_figure.id,), (2, 1): (closed_figure.id,)}
     if measured:
         needs[(3, 1)] = (measurements,)
-    title = f"Uitkomstcriteria jeugdhulp sinds {since.isoformat()}"
     few = _few({(1, 1): pupils, (2, 1): pupils, (3, 1): measured_pupils})
+    scored = review_t_scores(session, start=since)
+    for informant in INFORMANTS:  # a row pair each: the pupil's and the parents' T-scores are to follow
+        t = average_t(scored, informant)
+        word = INFORMANT_WORDS[informant]
+        rows.append([f"GAS T-score {word} (gemiddeld per evaluatie)", shown_t(t.mean) if t.reviews else NOT_APPLICABLE])
+        rows.append([f"GAS T-score {word}: aantal evaluaties", t.reviews])
+        figures[(len(rows) - 1, 1)] = _region_figure(release, OUTCOMES, ("gas", informant), t.reviews)
+        if t.reviews:
+            needs[(len(rows) - 2, 1)] = (figures[(len(rows) - 1, 1)],)
+        few |= _few({(len(rows) - 2, 1): t.pupils})
+    title = f"Uitkomstcriteria jeugdhulp sinds {since.isoformat()}"
     return Table(OUTCOMES, title, ["criterium", "waarde"], rows, figures, needs, few)
 
 

@@ -7,7 +7,9 @@ a total of 1 to 5 is hidden too. A period the audit refuses is not published: re
 charts draw exactly what the table shows: a hidden figure is a hatched bar of one fixed width, never its
 height. The other region figures are about 1 to 5 pupils as much as a school's are: arrangements started and
 referrals are hidden when 1 to 5, the median time to help is shown only over 6 or more pupils, and the
-cost only when it is the cost of 6 or more pupils' arrangements (it would show their hours).
+cost only when it is the cost of 6 or more pupils' arrangements (it would show their hours). The number of
+reviews with GAS scores in a period is a count like these (hidden when 1 to 5), and each informant's average
+GAS T-score (models/gas.py) over them is shown only over the reviews of 6 or more distinct pupils.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from markupsafe import escape
 from sqlmodel import Session, col, func, select
 
 from models.errors import DisclosureError
+from models.gas import INFORMANTS, shown_t
 from models.schooldays import SchoolDayIndex
 from models.suppression import HIDDEN, Release, is_small, protect, suppress_total
 from models.tables import Case, Referral, School, Signal
+from models.words import INFORMANTS as INFORMANT_WORDS
 from notifications.render import TEMPLATES, long_date
 from oja.services.calendar import school_calendars
 from oja.services.cost import deliveries
+from oja.services.gas import average_t, review_t_scores
 
 REPORT = "oja-evaluatierapport"
 
@@ -53,6 +58,10 @@ class PeriodFigures:
     referrals: int | None
     cost_eur: float  # the true cost of the period (oja/services/cost.py)
     cost_pupils: int  # how many pupils' arrangements it is the cost of
+    # by informant (models.gas.INFORMANTS): the reviews held in the period with GAS scores (None: 1 to 5, hidden)
+    # and their average T-score (None: none, or over 1 to 5 pupils: hidden; `t_shown` tells which)
+    gas_reviews: dict[str, int | None] = dataclasses.field(default_factory=dict)
+    gas_t: dict[str, float | None] = dataclasses.field(default_factory=dict)
 
     @property
     def cost_shown(self) -> float | None:
@@ -88,6 +97,7 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
     after_end = period.end + dt.timedelta(days=1)  # the period's last day counts
     costs = [(d.pupil_id, d.cost(period.start, after_end, today=today, rate=rate)) for d in deliveries(session)]
     signals, signals_total = _signals_per_school(per_school, sorted(calendars))
+    averages = [average_t(review_t_scores(session, start=period.start, end=period.end), who) for who in INFORMANTS]
     return PeriodFigures(
         signals_per_school=signals,
         signals_total=signals_total,
@@ -97,6 +107,9 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
         referrals=suppress_total(referrals),
         cost_eur=round(sum(c for _, c in costs), 2),
         cost_pupils=len({pupil for pupil, c in costs if c}),
+        gas_reviews={t.informant: suppress_total(t.reviews) for t in averages},
+        # a statistic over 1 to 5 pupils is theirs, however many reviews it is over
+        gas_t={t.informant: None if is_small(t.pupils) else shown_t(t.mean) for t in averages},
     )
 
 
@@ -161,6 +174,13 @@ def _median(f: PeriodFigures) -> float | str | None:
     return "–" if f.started == 0 else None
 
 
+def t_shown(f: PeriodFigures, informant: str) -> float | str | None:
+    """An informant's average T-score as shown: over no review it does not apply, over 1 to 5 pupils it is hidden."""
+    if f.gas_t[informant] is not None:
+        return f.gas_t[informant]
+    return "–" if f.gas_reviews[informant] == 0 else None
+
+
 def _rounded(value: float | None) -> int | None:
     return None if value is None else round(value)
 
@@ -196,6 +216,8 @@ def render_report(
         charts=charts,
         hidden=HIDDEN,
         medians=(_median(b), _median(a)),
+        informants={who: INFORMANT_WORDS[who] for who in INFORMANTS},
+        t_shown=t_shown,
         made_on=long_date(today, "nl"),
         rate=rate,
     )

@@ -223,6 +223,8 @@ def test_outcome_criteria_without_closed_arrangements_read_not_applicable_not_a_
         "uitval: eenzijdig voortijdig beëindigd (%)": "–",
         "cliënttevredenheid (gemiddeld, 1-10)": "–",
         "tevredenheid: aantal metingen": 0,
+        "GAS T-score professional (gemiddeld per evaluatie)": "–",
+        "GAS T-score professional: aantal evaluaties": 0,
     }
 
 

@@ -28,6 +28,7 @@ AVERAGES = {  # the averages and percentages of the region tables, by their labe
         "doelrealisatie: beëindigd volgens plan (%)",
         "uitval: eenzijdig voortijdig beëindigd (%)",
         "cliënttevredenheid (gemiddeld, 1-10)",
+        "GAS T-score professional (gemiddeld per evaluatie)",
     },
     monitoring.DECISIONS: {"aandeel specialistische zorg (%)"},
 }
@@ -54,8 +55,18 @@ def _pupils(engine, n: int, *, satisfaction: int | None = 8, first: int = 0) -> 
     return refs
 
 
-def _review(engine, ref: str, satisfaction: int) -> None:
-    do(engine, sv.record_review, case_ref=ref, held_on=TODAY, actor="PRF-1", today=TODAY, satisfaction=satisfaction)
+def _review(engine, ref: str, satisfaction: int, gas: int | None = None) -> None:
+    scores = None if gas is None else {1: gas}  # a GAS score of the plan's one goal: a T-score for the review
+    do(
+        engine,
+        sv.record_review,
+        case_ref=ref,
+        held_on=TODAY,
+        actor="PRF-1",
+        today=TODAY,
+        satisfaction=satisfaction,
+        gas_scores=scores,
+    )
 
 
 def _decide(engine, ref: str, kind: str, day: dt.date = TODAY, **reason: str) -> None:
@@ -161,7 +172,7 @@ def test_no_published_average_is_over_fewer_than_six_pupils(engine, seed):
     refs = _pupils(engine, n, satisfaction=None)
     for ref in refs:
         if rng.random() < 0.7:
-            _review(engine, ref, rng.randint(1, 10))
+            _review(engine, ref, rng.randint(1, 10), rng.choice([None, rng.randint(-2, 2)]))
         kind = rng.choice(["afsluiten", "specialistische_zorg", None])
         if kind == "afsluiten":
             _decide(engine, ref, kind, end_reason=rng.choice(["volgens_plan", "voortijdig_door_client"]))
