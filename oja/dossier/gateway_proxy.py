@@ -1,9 +1,13 @@
 """The gateway's line to Prefect: where the server is and its secret, and passing a request on (HTTP, streamed; a
 websocket, relayed), with the secret instead of the person's cookie. The checks are the gateway's (`gateway.py`).
 
-Prefect on SQLite answers 503 when it is busy (nothing was done): tried again, as Prefect's own client does. Its
-own 500 is answered 502 with a message in Dutch. A body that is not strict JSON (NaN, Infinity, which Python's
-reader takes and Prefect fails on) is refused with 422 before it is passed on.
+Prefect on SQLite answers 503 when it is busy ("database is locked": its transaction rolled back, nothing was
+done): tried again, as Prefect's own client does. After such an answer Prefect's server drops the connection, so
+the next request on it may get no answer at all; a request that is safe to send twice (a read, or a new run that
+carries the gateway's idempotency key) is then sent again too. A Submit is given about half a minute of tries. What
+is still not answered, or answered 5xx, is answered 502 with a message in Dutch, and written to the dossier's log
+with its status (or the kind of failure), the method and the path: codes only. A body that is not strict JSON
+(NaN, Infinity, which Python's reader takes and Prefect fails on) is refused with 422 before it is passed on.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import dataclasses
 import json
 import logging
 import os
+import random
 import threading
 import time
 import urllib.parse
@@ -40,6 +45,11 @@ HOP_BY_HOP = frozenset(
 DROPPED_REQUEST = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "origin", "referer"}
 DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie", "server", "date", "access-control-allow-origin"}
 RETRY_WAITS = (0.1, 0.2, 0.4, None)  # Prefect answered 503 (busy): try again after these waits, then give up
+# a Submit (a new run, sent again only with its idempotency key): longer, each try at most SUBMIT_TRY seconds (Prefect
+# on SQLite may wait up to a minute for its lock; a try cut off and still running there makes the same run)
+SUBMIT_WAITS = (0.2, 0.4, 0.8, 1.6, 3.2, 6.4, None)
+SUBMIT_TRY = 20.0
+SUBMIT_BUDGET = 45.0  # seconds from the first try after which no new try is started
 DEPLOYMENT_KEPT = 60.0  # seconds a deployment's flow and name are kept
 NO_PREFECT = "Prefect is nu niet bereikbaar voor de engine. Probeer het over een minuut opnieuw."
 PREFECT_FAILED = (
@@ -141,21 +151,54 @@ class Proxy:
         kept = [(k, v) for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST]
         return [*kept, ("authorization", upstream.authorization)]
 
-    async def send(self, outgoing: httpx.Request) -> httpx.Response:
-        """Send (streamed); a 503 is tried again a few times within about a second."""
-        for wait in RETRY_WAITS:
-            answer = await self.client().send(outgoing, stream=True)
-            if answer.status_code != 503 or wait is None:
-                return answer
-            await answer.aclose()
-            await asyncio.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover - the last wait is None
+    async def send(self, outgoing: httpx.Request, *, again: bool = False, submit: bool = False) -> httpx.Response:
+        """Send (streamed); a 503 is tried again a few times within about a second (`submit`: within
+        `SUBMIT_BUDGET`, each try cut off after `SUBMIT_TRY`). `again`: the request may be sent twice, so one that got
+        no answer (a dropped connection, a timeout) is tried again as well. Every try that failed is logged."""
+        waits = SUBMIT_WAITS if submit else RETRY_WAITS
+        started = time.monotonic()
+        if submit:
+            outgoing.extensions["timeout"] = httpx.Timeout(SUBMIT_TRY, connect=5.0).as_dict()
+        for tries, wait in enumerate(waits, 1):
+            last = wait is None or (submit and time.monotonic() - started + wait > SUBMIT_BUDGET)
+            try:
+                answer = await self.client().send(outgoing, stream=True)
+            except httpx.TransportError as exc:
+                log.warning(
+                    "gateway: geen antwoord van Prefect (%s) op %s %s, poging %d%s",
+                    type(exc).__name__, outgoing.method, outgoing.url.path, tries,
+                    "" if again and not last else ", opgegeven",
+                )  # fmt: skip
+                if not again or last:
+                    raise
+            else:
+                if answer.status_code != 503 or last:
+                    if tries > 1 and answer.status_code < 500:
+                        log.warning(
+                            "gateway: Prefect antwoordde %s op %s %s na %d pogingen",
+                            answer.status_code, outgoing.method, outgoing.url.path, tries,
+                        )  # fmt: skip
+                    return answer
+                log.warning(
+                    "gateway: Prefect antwoordde 503 op %s %s, poging %d", outgoing.method, outgoing.url.path, tries
+                )
+                await answer.aclose()
+            assert wait is not None
+            await asyncio.sleep(wait * random.uniform(0.75, 1.25))  # noqa: S311 - spread, not secrecy
+        raise AssertionError("unreachable")  # pragma: no cover - the last try returns or raises
 
     @staticmethod
     def failed(request: Request, status: int) -> JSONResponse:
         """Prefect itself failed (its log says why): 502 and a message in Dutch, never its own 500."""
-        log.warning("gateway: Prefect antwoordde %s op %s %s", status, request.method, request.url.path)
+        log.warning("gateway: Prefect antwoordde %s op %s %s, opgegeven", status, request.method, request.url.path)
         return JSONResponse({"detail": PREFECT_FAILED}, 502)
+
+    @staticmethod
+    def unanswered(request: Request, exc: httpx.HTTPError) -> JSONResponse:
+        """No answer from Prefect: 502 and a message in Dutch, and a line in the log (the kind of failure)."""
+        log.warning("gateway: geen antwoord van Prefect (%s) op %s %s", type(exc).__name__, request.method,
+                    request.url.path)  # fmt: skip
+        return JSONResponse({"detail": NO_PREFECT}, 502)
 
     async def forward(self, request: Request, upstream: Upstream) -> Response:
         """Pass the request on as it is, the answer back as it comes (streamed, still compressed)."""
@@ -172,9 +215,9 @@ class Proxy:
             content=body or None,
         )
         try:
-            answer = await self.send(outgoing)
-        except httpx.HTTPError:
-            return JSONResponse({"detail": NO_PREFECT}, 502)
+            answer = await self.send(outgoing, again=request.method in ("GET", "HEAD"))
+        except httpx.HTTPError as exc:
+            return self.unanswered(request, exc)
         if answer.status_code >= 500:
             await answer.aclose()
             return self.failed(request, answer.status_code)
@@ -183,8 +226,11 @@ class Proxy:
             answer.aiter_raw(), answer.status_code, headers=headers, background=BackgroundTask(answer.aclose)
         )
 
-    async def forward_json(self, request: Request, upstream: Upstream, body: dict[str, Any]) -> tuple[Response, Any]:
-        """Pass on a body the gateway changed; the answer back, and read."""
+    async def forward_json(
+        self, request: Request, upstream: Upstream, body: dict[str, Any], *, submit: bool = False
+    ) -> tuple[Response, Any]:
+        """Pass on a body the gateway changed; the answer back, and read. `submit`: a new run with its idempotency
+        key, tried again (longer) when Prefect is busy or does not answer."""
         headers = [(k, v) for k, v in self.headers(request, upstream) if k.lower() != "content-type"]
         outgoing = self.client().build_request(
             request.method,
@@ -193,13 +239,13 @@ class Proxy:
             json=body,
         )
         try:
-            answer = await self.send(outgoing)
+            answer = await self.send(outgoing, again=submit, submit=submit)
             try:
                 await answer.aread()
             finally:
                 await answer.aclose()
-        except httpx.HTTPError:
-            return JSONResponse({"detail": NO_PREFECT}, 502), None
+        except httpx.HTTPError as exc:
+            return self.unanswered(request, exc), None
         if answer.status_code >= 500:
             return self.failed(request, answer.status_code), None
         try:
