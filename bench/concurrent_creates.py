@@ -1,7 +1,8 @@
 """How many Submits at once `oja start` on SQLite takes without losing one: `--clients` professionals press Submit
 again and again for `--seconds`, through the gateway (as the UI's Submit goes) or `--direct` on Prefect's API.
 
-    python bench/concurrent_creates.py --clients 8 --seconds 20 [--front http://127.0.0.1:4201] [--direct]
+    python bench/concurrent_creates.py --clients 8 --seconds 20 [--pause 0] [--now] [--front http://127.0.0.1:4201]
+        [--direct]
 
 Against a running engine (`oja start`, on the machine it runs on: the bench reads the Prefect server's secret from
 OJA_HOME and makes a session for `--as` in the engine's database, as a login does). Each Submit creates a run of
@@ -22,6 +23,7 @@ import argparse
 import base64
 import datetime as dt
 import os
+import random
 import statistics
 import sys
 import threading
@@ -104,8 +106,9 @@ class Tally:
                     self.undutch.append(f"{status} {answer.text[:80]}")
 
 
-def submit_loop(client: httpx.Client, url: str, body: dict, until: float, tally: Tally) -> None:
+def submit_loop(client: httpx.Client, url: str, body: dict, until: float, tally: Tally, pause: float) -> None:
     while time.monotonic() < until:
+        time.sleep(pause * random.uniform(0.5, 1.5))  # noqa: S311 - a person's pause, not a secret
         started = time.perf_counter()
         try:
             answer = client.post(url, json=body)
@@ -141,7 +144,7 @@ def run(args: argparse.Namespace) -> str:
     url = f"/deployments/{deployment['id']}/create_flow_run"
     started = time.monotonic()
     until = started + args.seconds
-    threads = [threading.Thread(target=submit_loop, args=(c, url, body, until, tally)) for c in clients]
+    threads = [threading.Thread(target=submit_loop, args=(c, url, body, until, tally, args.pause)) for c in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -189,6 +192,7 @@ def main() -> None:
     parser.add_argument("--api-url", default=os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"))
     parser.add_argument("--case", default="OJA-2026-000006", help="a case past triage (the demo's active one)")
     parser.add_argument("--as", dest="code", default="PRF-0001", help="a professional in that case's scope")
+    parser.add_argument("--pause", type=float, default=0, help="seconds a client waits between Submits (on average)")
     parser.add_argument("--direct", action="store_true", help="straight on Prefect's API with its secret")
     parser.add_argument("--now", action="store_true", help="runs due at once: the worker runs them as well")
     parser.add_argument("--keep", action="store_true", help="leave the bench's runs (else deleted afterwards)")

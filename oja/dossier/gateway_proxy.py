@@ -50,6 +50,7 @@ RETRY_WAITS = (0.1, 0.2, 0.4, None)  # Prefect answered 503 (busy): try again af
 SUBMIT_WAITS = (0.2, 0.4, 0.8, 1.6, 3.2, 6.4, None)
 SUBMIT_TRY = 20.0
 SUBMIT_BUDGET = 45.0  # seconds from the first try after which no new try is started
+SUBMITS_ON_POSTGRES = 16  # Submits passed on at once to a Prefect server on PostgreSQL (on SQLite: one)
 DEPLOYMENT_KEPT = 60.0  # seconds a deployment's flow and name are kept
 NO_PREFECT = "Prefect is nu niet bereikbaar voor de engine. Probeer het over een minuut opnieuw."
 PREFECT_FAILED = (
@@ -104,6 +105,15 @@ def upstream_from_environment() -> Upstream | None:
     return Upstream(api.removesuffix("/api"), read_secret(get_settings().home.resolve()))
 
 
+def submits_at_once(environ: dict[str, str] | None = None) -> int:
+    """How many Submits the gateway passes on to Prefect at the same time. On SQLite one: Prefect's create reads,
+    then writes, in a transaction that begins deferred, and when another write commits in between SQLite refuses it
+    at once ("database is locked", 503) without waiting; one at a time, creates no longer refuse each other."""
+    env = os.environ if environ is None else environ
+    url = env.get("PREFECT_SERVER_DATABASE_CONNECTION_URL") or env.get("PREFECT_API_DATABASE_CONNECTION_URL") or ""
+    return 1 if not url.strip() or url.strip().startswith("sqlite") else SUBMITS_ON_POSTGRES
+
+
 def no_constant(name: str) -> Any:
     raise ValueError(f"{name} is geen JSON")
 
@@ -123,6 +133,7 @@ class Proxy:
     def __init__(self, configured: Upstream | None = None) -> None:
         self._configured = configured
         self._clients: dict[int, httpx.AsyncClient] = {}
+        self._gates: dict[int, asyncio.Semaphore] = {}  # per event loop: the Submits passed on at once
         self._lock = threading.Lock()
         self._deployments: dict[str, tuple[float, str, str]] = {}  # id -> (read at, flow, deployment name)
 
@@ -139,6 +150,11 @@ class Proxy:
                 found = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0), limits=limits)
                 self._clients[loop] = found
             return found
+
+    def submit_gate(self) -> asyncio.Semaphore:
+        loop = id(asyncio.get_running_loop())
+        with self._lock:
+            return self._gates.setdefault(loop, asyncio.Semaphore(submits_at_once()))
 
     def url(self, upstream: Upstream, request: Request, path: str) -> str:
         """Prefect's URL for this request: the path the gateway checked, quoted again (a `%00` or a space stays one
@@ -162,7 +178,11 @@ class Proxy:
         for tries, wait in enumerate(waits, 1):
             last = wait is None or (submit and time.monotonic() - started + wait > SUBMIT_BUDGET)
             try:
-                answer = await self.client().send(outgoing, stream=True)
+                if submit:  # its turn first (on SQLite one at a time); the waits between tries are outside it
+                    async with self.submit_gate():
+                        answer = await self.client().send(outgoing, stream=True)
+                else:
+                    answer = await self.client().send(outgoing, stream=True)
             except httpx.TransportError as exc:
                 log.warning(
                     "gateway: geen antwoord van Prefect (%s) op %s %s, poging %d%s",
