@@ -4,7 +4,8 @@ websocket, relayed), with the secret instead of the person's cookie. The checks 
 Prefect on SQLite answers 503 when it is busy ("database is locked": its transaction rolled back, nothing was
 done): tried again, as Prefect's own client does. After such an answer Prefect's server drops the connection, so
 the next request on it may get no answer at all; a request that is safe to send twice (a read, or a new run that
-carries the gateway's idempotency key) is then sent again too. A Submit is given about half a minute of tries. What
+carries the gateway's idempotency key) is then sent again too. A Submit is tried for up to 90 s: Prefect on SQLite
+sometimes holds every write for a minute (its lock wait) while runs run, and a Submit outlasts that. What
 is still not answered, or answered 5xx, is answered 502 with a message in Dutch, and written to the dossier's log
 with its status (or the kind of failure), the method and the path: codes only. A body that is not strict JSON
 (NaN, Infinity, which Python's reader takes and Prefect fails on) is refused with 422 before it is passed on.
@@ -45,11 +46,13 @@ HOP_BY_HOP = frozenset(
 DROPPED_REQUEST = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "origin", "referer"}
 DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie", "server", "date", "access-control-allow-origin"}
 RETRY_WAITS = (0.1, 0.2, 0.4, None)  # Prefect answered 503 (busy): try again after these waits, then give up
-# a Submit (a new run, sent again only with its idempotency key): longer, each try at most SUBMIT_TRY seconds (Prefect
-# on SQLite may wait up to a minute for its lock; a try cut off and still running there makes the same run)
-SUBMIT_WAITS = (0.2, 0.4, 0.8, 1.6, 3.2, 6.4, None)
-SUBMIT_TRY = 20.0
-SUBMIT_BUDGET = 45.0  # seconds from the first try after which no new try is started
+# a Submit (a new run, sent again only with its idempotency key): tried again for longer. A try is never cut off
+# while Prefect may still make its run (on SQLite it waits up to 60 s for its lock, then answers 503): what the
+# gateway gives up on has made no run.
+SUBMIT_WAITS = (0.2, 0.4, 0.8, 1.6, *[2.0] * 40, None)  # until SUBMIT_BUDGET, mostly
+SUBMIT_TRY = 75.0
+SUBMIT_BUDGET = 90.0  # seconds from the first try after which no new try starts: outlasts one 60 s lock wait
+SUBMIT_TURN = 2.0  # a try holds the turn (on SQLite: the only Submit in Prefect) this long at most
 SUBMITS_ON_POSTGRES = 16  # Submits passed on at once to a Prefect server on PostgreSQL (on SQLite: one)
 DEPLOYMENT_KEPT = 60.0  # seconds a deployment's flow and name are kept
 NO_PREFECT = "Prefect is nu niet bereikbaar voor de engine. Probeer het over een minuut opnieuw."
@@ -156,6 +159,22 @@ class Proxy:
         with self._lock:
             return self._gates.setdefault(loop, asyncio.Semaphore(submits_at_once()))
 
+    async def in_turn(self, outgoing: httpx.Request) -> httpx.Response:
+        """A Submit's try in its turn (on SQLite one at a time, first come first served). The turn passes on after
+        `SUBMIT_TURN` seconds even when Prefect has not answered yet: one try stuck on Prefect's lock holds up no
+        other Submit longer than that."""
+        gate = self.submit_gate()
+        await gate.acquire()
+        sending = asyncio.ensure_future(self.client().send(outgoing, stream=True))
+        try:
+            await asyncio.wait({sending}, timeout=SUBMIT_TURN)
+        except BaseException:
+            sending.cancel()
+            raise
+        finally:
+            gate.release()
+        return await sending
+
     def url(self, upstream: Upstream, request: Request, path: str) -> str:
         """Prefect's URL for this request: the path the gateway checked, quoted again (a `%00` or a space stays one
         segment as it was), and the query as it came."""
@@ -178,11 +197,7 @@ class Proxy:
         for tries, wait in enumerate(waits, 1):
             last = wait is None or (submit and time.monotonic() - started + wait > SUBMIT_BUDGET)
             try:
-                if submit:  # its turn first (on SQLite one at a time); the waits between tries are outside it
-                    async with self.submit_gate():
-                        answer = await self.client().send(outgoing, stream=True)
-                else:
-                    answer = await self.client().send(outgoing, stream=True)
+                answer = await (self.in_turn(outgoing) if submit else self.client().send(outgoing, stream=True))
             except httpx.TransportError as exc:
                 log.warning(
                     "gateway: geen antwoord van Prefect (%s) op %s %s, poging %d%s",

@@ -5,6 +5,8 @@ applied to the request's body and to what Prefect says about the deployment or r
 - A run of a lifecycle deployment (01-14): the form's `actor` filled in when empty, refused when it names someone
   else; no `job_variables`; a new run starts Scheduled; tagged `door:<code>` (and never another's `door:` tag).
 - A run of any other deployment (the scheduled work): the operator only.
+- A new run carries the gateway's own idempotency key: the gateway tries a Submit again when Prefect is busy or does
+  not answer (`gateway_proxy.py`), and a try sent twice finds the run the first made instead of making another.
 - A retry or cancel: a run of a lifecycle step whose actor is the person; the operator any run, any state.
 """
 

@@ -6,7 +6,7 @@ run was made. Prefect's create reads, then writes, in a transaction that SQLite 
 commits in between, SQLite refuses it at once ("database is locked"), Prefect answers 503 (and logs nothing) and
 then drops the connection. The gateway tried three times in 0.7 s, then answered 502; a request on a dropped
 connection got 502 without a line in any log. Now a Submit goes to Prefect one at a time (on SQLite), is tried again
-for up to 45 s with the gateway's idempotency key (a try sent twice finds the run the first made), and every failure
+for up to 90 s with the gateway's idempotency key (a try sent twice finds the run the first made), and every failure
 is in the dossier's log.
 """
 
