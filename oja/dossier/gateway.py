@@ -98,7 +98,9 @@ class Gateway:
             response = await self.http(request)
         except httpx.InvalidURL:  # a path or query no HTTP request may carry on
             response = JSONResponse({"detail": "Geweigerd: dit adres is ongeldig."}, 400)
-        except httpx.HTTPError:  # Prefect away while the gateway asked it something of its own
+        except httpx.HTTPError as exc:  # Prefect away while the gateway asked it something of its own
+            log.warning("gateway: geen antwoord van Prefect (%s) bij %s %s", type(exc).__name__, request.method,
+                        request.url.path)  # fmt: skip
             response = JSONResponse({"detail": NO_PREFECT}, 502)
         except Exception as exc:  # noqa: BLE001 - the last stop: never a traceback (or a row) to the person
             log.error("gateway: fout bij %s %s: %s", request.method, request.url.path, type(exc).__name__)

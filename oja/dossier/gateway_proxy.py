@@ -1,9 +1,14 @@
 """The gateway's line to Prefect: where the server is and its secret, and passing a request on (HTTP, streamed; a
 websocket, relayed), with the secret instead of the person's cookie. The checks are the gateway's (`gateway.py`).
 
-Prefect on SQLite answers 503 when it is busy (nothing was done): tried again, as Prefect's own client does. Its
-own 500 is answered 502 with a message in Dutch. A body that is not strict JSON (NaN, Infinity, which Python's
-reader takes and Prefect fails on) is refused with 422 before it is passed on.
+Prefect on SQLite answers 503 when it is busy ("database is locked": its transaction rolled back, nothing was
+done): tried again, as Prefect's own client does. After such an answer Prefect's server drops the connection, so
+the next request on it may get no answer at all; a request that is safe to send twice (a read, or a new run that
+carries the gateway's idempotency key) is then sent again too. A Submit is tried for up to 90 s: Prefect on SQLite
+sometimes holds every write for a minute (its lock wait) while runs run, and a Submit outlasts that. What
+is still not answered, or answered 5xx, is answered 502 with a message in Dutch, and written to the dossier's log
+with its status (or the kind of failure), the method and the path: codes only. A body that is not strict JSON
+(NaN, Infinity, which Python's reader takes and Prefect fails on) is refused with 422 before it is passed on.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import dataclasses
 import json
 import logging
 import os
+import random
 import threading
 import time
 import urllib.parse
@@ -40,6 +46,14 @@ HOP_BY_HOP = frozenset(
 DROPPED_REQUEST = HOP_BY_HOP | {"host", "cookie", "authorization", "content-length", "origin", "referer"}
 DROPPED_RESPONSE = HOP_BY_HOP | {"set-cookie", "server", "date", "access-control-allow-origin"}
 RETRY_WAITS = (0.1, 0.2, 0.4, None)  # Prefect answered 503 (busy): try again after these waits, then give up
+# a Submit (a new run, sent again only with its idempotency key): tried again for longer. A try is never cut off
+# while Prefect may still make its run (on SQLite it waits up to 60 s for its lock, then answers 503): what the
+# gateway gives up on has made no run.
+SUBMIT_WAITS = (0.2, 0.4, 0.8, 1.6, *[2.0] * 40, None)  # until SUBMIT_BUDGET, mostly
+SUBMIT_TRY = 75.0
+SUBMIT_BUDGET = 90.0  # seconds from the first try after which no new try starts: outlasts one 60 s lock wait
+SUBMIT_TURN = 2.0  # a try holds the turn (on SQLite: the only Submit in Prefect) this long at most
+SUBMITS_ON_POSTGRES = 16  # Submits passed on at once to a Prefect server on PostgreSQL (on SQLite: one)
 DEPLOYMENT_KEPT = 60.0  # seconds a deployment's flow and name are kept
 NO_PREFECT = "Prefect is nu niet bereikbaar voor de engine. Probeer het over een minuut opnieuw."
 PREFECT_FAILED = (
@@ -94,6 +108,15 @@ def upstream_from_environment() -> Upstream | None:
     return Upstream(api.removesuffix("/api"), read_secret(get_settings().home.resolve()))
 
 
+def submits_at_once(environ: dict[str, str] | None = None) -> int:
+    """How many Submits the gateway passes on to Prefect at the same time. On SQLite one: Prefect's create reads,
+    then writes, in a transaction that begins deferred, and when another write commits in between SQLite refuses it
+    at once ("database is locked", 503) without waiting; one at a time, creates no longer refuse each other."""
+    env = os.environ if environ is None else environ
+    url = env.get("PREFECT_SERVER_DATABASE_CONNECTION_URL") or env.get("PREFECT_API_DATABASE_CONNECTION_URL") or ""
+    return 1 if not url.strip() or url.strip().startswith("sqlite") else SUBMITS_ON_POSTGRES
+
+
 def no_constant(name: str) -> Any:
     raise ValueError(f"{name} is geen JSON")
 
@@ -113,6 +136,7 @@ class Proxy:
     def __init__(self, configured: Upstream | None = None) -> None:
         self._configured = configured
         self._clients: dict[int, httpx.AsyncClient] = {}
+        self._gates: dict[int, asyncio.Semaphore] = {}  # per event loop: the Submits passed on at once
         self._lock = threading.Lock()
         self._deployments: dict[str, tuple[float, str, str]] = {}  # id -> (read at, flow, deployment name)
 
@@ -130,6 +154,27 @@ class Proxy:
                 self._clients[loop] = found
             return found
 
+    def submit_gate(self) -> asyncio.Semaphore:
+        loop = id(asyncio.get_running_loop())
+        with self._lock:
+            return self._gates.setdefault(loop, asyncio.Semaphore(submits_at_once()))
+
+    async def in_turn(self, outgoing: httpx.Request) -> httpx.Response:
+        """A Submit's try in its turn (on SQLite one at a time, first come first served). The turn passes on after
+        `SUBMIT_TURN` seconds even when Prefect has not answered yet: one try stuck on Prefect's lock holds up no
+        other Submit longer than that."""
+        gate = self.submit_gate()
+        await gate.acquire()
+        sending = asyncio.ensure_future(self.client().send(outgoing, stream=True))
+        try:
+            await asyncio.wait({sending}, timeout=SUBMIT_TURN)
+        except BaseException:
+            sending.cancel()
+            raise
+        finally:
+            gate.release()
+        return await sending
+
     def url(self, upstream: Upstream, request: Request, path: str) -> str:
         """Prefect's URL for this request: the path the gateway checked, quoted again (a `%00` or a space stays one
         segment as it was), and the query as it came."""
@@ -141,21 +186,54 @@ class Proxy:
         kept = [(k, v) for k, v in request.headers.items() if k.lower() not in DROPPED_REQUEST]
         return [*kept, ("authorization", upstream.authorization)]
 
-    async def send(self, outgoing: httpx.Request) -> httpx.Response:
-        """Send (streamed); a 503 is tried again a few times within about a second."""
-        for wait in RETRY_WAITS:
-            answer = await self.client().send(outgoing, stream=True)
-            if answer.status_code != 503 or wait is None:
-                return answer
-            await answer.aclose()
-            await asyncio.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover - the last wait is None
+    async def send(self, outgoing: httpx.Request, *, again: bool = False, submit: bool = False) -> httpx.Response:
+        """Send (streamed); a 503 is tried again a few times within about a second (`submit`: within
+        `SUBMIT_BUDGET`, each try cut off after `SUBMIT_TRY`). `again`: the request may be sent twice, so one that got
+        no answer (a dropped connection, a timeout) is tried again as well. Every try that failed is logged."""
+        waits = SUBMIT_WAITS if submit else RETRY_WAITS
+        started = time.monotonic()
+        if submit:
+            outgoing.extensions["timeout"] = httpx.Timeout(SUBMIT_TRY, connect=5.0).as_dict()
+        for tries, wait in enumerate(waits, 1):
+            last = wait is None or (submit and time.monotonic() - started + wait > SUBMIT_BUDGET)
+            try:
+                answer = await (self.in_turn(outgoing) if submit else self.client().send(outgoing, stream=True))
+            except httpx.TransportError as exc:
+                log.warning(
+                    "gateway: geen antwoord van Prefect (%s) op %s %s, poging %d%s",
+                    type(exc).__name__, outgoing.method, outgoing.url.path, tries,
+                    "" if again and not last else ", opgegeven",
+                )  # fmt: skip
+                if not again or last:
+                    raise
+            else:
+                if answer.status_code != 503 or last:
+                    if tries > 1 and answer.status_code < 500:
+                        log.warning(
+                            "gateway: Prefect antwoordde %s op %s %s na %d pogingen",
+                            answer.status_code, outgoing.method, outgoing.url.path, tries,
+                        )  # fmt: skip
+                    return answer
+                log.warning(
+                    "gateway: Prefect antwoordde 503 op %s %s, poging %d", outgoing.method, outgoing.url.path, tries
+                )
+                await answer.aclose()
+            assert wait is not None
+            await asyncio.sleep(wait * random.uniform(0.75, 1.25))  # noqa: S311 - spread, not secrecy
+        raise AssertionError("unreachable")  # pragma: no cover - the last try returns or raises
 
     @staticmethod
     def failed(request: Request, status: int) -> JSONResponse:
         """Prefect itself failed (its log says why): 502 and a message in Dutch, never its own 500."""
-        log.warning("gateway: Prefect antwoordde %s op %s %s", status, request.method, request.url.path)
+        log.warning("gateway: Prefect antwoordde %s op %s %s, opgegeven", status, request.method, request.url.path)
         return JSONResponse({"detail": PREFECT_FAILED}, 502)
+
+    @staticmethod
+    def unanswered(request: Request, exc: httpx.HTTPError) -> JSONResponse:
+        """No answer from Prefect: 502 and a message in Dutch, and a line in the log (the kind of failure)."""
+        log.warning("gateway: geen antwoord van Prefect (%s) op %s %s", type(exc).__name__, request.method,
+                    request.url.path)  # fmt: skip
+        return JSONResponse({"detail": NO_PREFECT}, 502)
 
     async def forward(self, request: Request, upstream: Upstream) -> Response:
         """Pass the request on as it is, the answer back as it comes (streamed, still compressed)."""
@@ -172,9 +250,9 @@ class Proxy:
             content=body or None,
         )
         try:
-            answer = await self.send(outgoing)
-        except httpx.HTTPError:
-            return JSONResponse({"detail": NO_PREFECT}, 502)
+            answer = await self.send(outgoing, again=request.method in ("GET", "HEAD"))
+        except httpx.HTTPError as exc:
+            return self.unanswered(request, exc)
         if answer.status_code >= 500:
             await answer.aclose()
             return self.failed(request, answer.status_code)
@@ -183,8 +261,11 @@ class Proxy:
             answer.aiter_raw(), answer.status_code, headers=headers, background=BackgroundTask(answer.aclose)
         )
 
-    async def forward_json(self, request: Request, upstream: Upstream, body: dict[str, Any]) -> tuple[Response, Any]:
-        """Pass on a body the gateway changed; the answer back, and read."""
+    async def forward_json(
+        self, request: Request, upstream: Upstream, body: dict[str, Any], *, submit: bool = False
+    ) -> tuple[Response, Any]:
+        """Pass on a body the gateway changed; the answer back, and read. `submit`: a new run with its idempotency
+        key, tried again (longer) when Prefect is busy or does not answer."""
         headers = [(k, v) for k, v in self.headers(request, upstream) if k.lower() != "content-type"]
         outgoing = self.client().build_request(
             request.method,
@@ -193,13 +274,13 @@ class Proxy:
             json=body,
         )
         try:
-            answer = await self.send(outgoing)
+            answer = await self.send(outgoing, again=submit, submit=submit)
             try:
                 await answer.aread()
             finally:
                 await answer.aclose()
-        except httpx.HTTPError:
-            return JSONResponse({"detail": NO_PREFECT}, 502), None
+        except httpx.HTTPError as exc:
+            return self.unanswered(request, exc), None
         if answer.status_code >= 500:
             return self.failed(request, answer.status_code), None
         try:

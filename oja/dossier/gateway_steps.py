@@ -5,12 +5,15 @@ applied to the request's body and to what Prefect says about the deployment or r
 - A run of a lifecycle deployment (01-14): the form's `actor` filled in when empty, refused when it names someone
   else; no `job_variables`; a new run starts Scheduled; tagged `door:<code>` (and never another's `door:` tag).
 - A run of any other deployment (the scheduled work): the operator only.
+- A new run carries the gateway's own idempotency key: the gateway tries a Submit again when Prefect is busy or does
+  not answer (`gateway_proxy.py`), and a try sent twice finds the run the first made instead of making another.
 - A retry or cancel: a run of a lifecycle step whose actor is the person; the operator any run, any state.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -75,11 +78,14 @@ async def start_run(
             body["parameters"] = bind_actor(body.get("parameters"), user.code)
             form = body["parameters"]["form"]
         body["tags"] = run_tags(body.get("tags"), user.code)
+        # the gateway's own key, never the client's (another's key would answer with another's run): a try the
+        # gateway sends again finds the run an earlier try made instead of making a second one
+        body["idempotency_key"] = f"oja-submit-{uuid.uuid4()}"
     except StepRefused as refused:
         await journal.step(request, user, AccessAction.STEP_STARTED, AccessOutcome.REFUSED, step, None, form,
                            reason=str(refused))  # fmt: skip
         return refusal(str(refused), refused.status)
-    response, answer = await proxy.forward_json(request, upstream, body)
+    response, answer = await proxy.forward_json(request, upstream, body, submit=True)
     run_id = answer.get("id") if isinstance(answer, dict) and response.status_code < 400 else None
     outcome = AccessOutcome.ALLOWED if run_id else AccessOutcome.REFUSED
     reason = f"{step} gestart" if run_id else f"Prefect weigerde de run ({response.status_code})"
