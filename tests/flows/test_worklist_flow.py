@@ -9,7 +9,12 @@ import urllib.parse
 import pytest
 from prefect import flow
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactCollectionFilter,
+    ArtifactCollectionFilterKey,
+    FlowFilter,
+    FlowFilterName,
+)
 from sqlmodel import Session, select
 
 from flows.sweep import daily_sweep
@@ -74,9 +79,12 @@ def test_the_sweep_publishes_the_worklist_of_each_school_with_open_cases(engine_
 
 
 def _deployment(flow_name: str) -> str:
-    """The step's deployment on the test server, as `oja start` makes one per step."""
+    """The step's deployment on the test server, as `oja start` makes one per step: the only one of its flow (the
+    server is shared, and another test may have deployed the flow under another name)."""
     with get_client(sync_client=True) as client:
         flow_id = client.create_flow_from_name(flow_name)
+        for other in client.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name]))):
+            client.delete_deployment(other.id)
         return str(client.create_deployment(flow_id=flow_id, name=deployment_name(flow_name)))
 
 

@@ -14,7 +14,7 @@ from oja import services as sv
 from oja.adapters.db import unit_of_work
 from oja.services import monitoring
 from oja.services.report import Period, figures, t_shown
-from tests.integration.test_region_small_numbers import _decide, _published, _pupils, _report_totals, _tables
+from tests.integration.test_region_small_numbers import POLICY, _published, _pupils, _report_totals, _tables
 from tests.integration.test_services import TODAY, do
 
 AVERAGE = "GAS T-score professional (gemiddeld per evaluatie)"
@@ -58,7 +58,8 @@ def test_six_reviews_of_three_pupils_show_their_count_but_not_their_average(engi
     refs = _pupils(engine, 3, satisfaction=None)
     for ref in refs:  # two reviews each: the first decided on (continue), then the next
         _score(engine, ref, 2)
-        _decide(engine, ref, "voortzetten")
+        # the first review's advice is to continue: followed, so without a reason to differ
+        do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY, policy=POLICY)
         _score(engine, ref, 1)
     outcomes = dict(_tables(engine)[monitoring.OUTCOMES].rows)
     assert outcomes[COUNT] == 6  # six reviews: a count of reviews, shown

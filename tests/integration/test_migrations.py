@@ -65,7 +65,10 @@ NOTICE_AFTER_0008 = {  # the follow-up of an accepted referral and the planned e
 }
 NOTICE_KINDS = {k.name.lower(): k.value for k in NoticeKind if k not in NOTICE_AFTER_0008}
 OLD_STATES = [s.name.lower() for s in CaseState]
-AFTER_0008 = {AuditAction.DESCRIBE_GOALS}  # actions that came after 0008: no English code to translate
+AFTER_0008 = {
+    AuditAction.DESCRIBE_GOALS,
+    AuditAction.CONSENT_NOT_NEEDED,
+}  # actions that came after 0008: no English code to translate
 OLD_ACTIONS = [a.name.lower() for a in AuditAction if a.value not in RENAMED.values() and a not in AFTER_0008] + list(
     RENAMED
 )
