@@ -170,6 +170,27 @@ def invite(
     return Invitation(address, token, party, pupil.ref, case.ref)
 
 
+def set_login(
+    session: Session, pupil: Pupil, party: str, email: str, password: str, *, now: dt.datetime, today: dt.date
+) -> FamilyLogin:
+    """A login with a password at once, without an invitation: the demo's (`oja start`). The rules of
+    `models.family` hold as for an invitation (`FamilyRefused`); the address is kept as an invitation keeps it."""
+    address = rules.check_email(email)
+    if (refusal := rules.invite_refusal(_family(session, pupil, party, today))) is not None:
+        raise FamilyRefused(refusal, pupil_ref=pupil.ref, case_ref="")
+    if party == PUPIL:
+        pupil.email = address
+        session.add(pupil)
+    elif (parent := _parent(session, pupil, party)) is not None:
+        parent.email = address
+        session.add(parent)
+    login = session.exec(select(FamilyLogin).where(FamilyLogin.email == address)).first()
+    login = login or FamilyLogin(pupil_id=pupil.id or 0, party=party, email=address, created_at=now)
+    login.password_hash, login.password_set_at = _hasher.hash(password), now
+    session.add(login)
+    return login
+
+
 def link_party(session: Session, token: str) -> tuple[str, str] | None:
     """(party, pupil's pseudonym) of a link, used or not, for the access log's line; None for an unknown link."""
     found = session.get(FamilyInvitation, _digest(token or ""))

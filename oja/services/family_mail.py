@@ -47,7 +47,7 @@ def invitation_message(link: str, days: int) -> RenderedMessage:
 
 def code_message(code: str, minutes: int) -> RenderedMessage:
     return _message(
-        f"Uw inlogcode: {code}",
+        "Uw inlogcode voor de pagina over de ondersteuning op school",  # the code itself only in the body
         [
             "Hallo,",
             f"Uw inlogcode is: {code}",

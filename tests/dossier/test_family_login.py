@@ -219,3 +219,15 @@ def test_a_parent_sees_only_their_own_child(dossier, mail):
     # the other child's parent's address cannot be given to this child's parent
     bad = invite(dossier.as_user("PRF-0001"), mine, "ouder_1", "ander@voorbeeld.nl")
     assert bad.status_code == 422 and "hoort al bij een andere toegang" in bad.text
+
+
+def test_the_demo_parent_logs_in_and_sees_the_review_coming_up(dossier, mail):
+    from oja.services.logins import DEMO_PASSWORD
+
+    browser = dossier.client()
+    step = password_step(browser, "ouder.scholten@gezin.example", DEMO_PASSWORD)
+    assert step.status_code == 303, step.text[-300:]
+    code = CODE.search(last_mail(mail, "ouder.scholten@gezin.example").text).group(1)
+    assert code_step(browser, code).status_code == 303
+    home = browser.get("/gezin/").text
+    assert "De pagina over Daan" in home and "gepland rond" in home
