@@ -105,6 +105,8 @@ def test_invitation_link_code_and_home_page(dossier, mail):
     log = officer.get("/toegangslog", params={"leerling": pupil_ref}).text
     assert f"ouder_1 van {pupil_ref}" in log
     assert "Ouder Een" not in log and "Kiki" not in log
+    by_party = officer.get("/toegangslog", params={"professional": "ouder_1", "leerling": pupil_ref}).text
+    assert f"ouder_1 van {pupil_ref}" in by_party and ">PRF-0001</td>" not in by_party  # the family member's lines only
 
 
 def test_the_code_counts_once_and_a_wrong_one_is_refused(dossier, mail):
