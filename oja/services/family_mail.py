@@ -1,7 +1,9 @@
 """The two e-mails of the family's login (issue 26): the invitation and the one-time code. Neither carries
 anything about the child: a greeting, what the page is for, the link or the code. Sent straight through the
 configured SMTP (OJA_SMTP_URL, `oja.adapters.notify`), after the transaction that made the link or the code has
-committed: the outbox's rows are dispatched by Prefect flows, and an e-mail address never goes to Prefect."""
+committed. Not through the outbox: its row keeps the rendered message until a Prefect flow dispatches it, so the
+link's secret and the code would be stored in the clear (only their hashes are), and they would wait for the next
+dispatch run; and an e-mail address is kept away from anything Prefect runs."""
 
 from __future__ import annotations
 
