@@ -96,6 +96,8 @@ def test_invitation_link_code_and_home_page(dossier, mail):
     professional = dossier.client()
     professional.cookies.set(SESSION_COOKIE, coordinator.token)
     assert professional.get("/gezin/").headers["location"] == "/gezin/inloggen"
+    posted = professional.post("/gezin/ouders", data={"ouders_zien": "nee", "csrf": coordinator.csrf})
+    assert posted.status_code == 303 and posted.headers["location"] == "/gezin/inloggen"  # before the body is read
     stolen = dossier.client()
     stolen.cookies.set(SESSION_COOKIE, browser.cookies.get("oja_gezin"))  # the family's token as a professional's
     assert stolen.get("/").status_code == 303
