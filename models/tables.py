@@ -97,6 +97,12 @@ class Pupil(SQLModel, table=True):
     municipality_code: str = Field(foreign_key="municipality.code", max_length=6)  # of residence
     destroyed_on: dt.date | None = None  # the dossier was destroyed; the row keeps the pseudonym taken
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
+    # the pupil's own e-mail address (personal data: never to Prefect), typed by the professional who invites them
+    email: str | None = Field(default=None, max_length=254)
+    # from 16 the pupil decides whether the parents see the case on the family's page (`models.family`)
+    parents_may_see: bool = Field(
+        default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true())
+    )
 
 
 class Parent(SQLModel, table=True):
@@ -107,6 +113,7 @@ class Parent(SQLModel, table=True):
     position: int  # 1 or 2: the consent parties ouder_1 and ouder_2
     name: str = Field(max_length=100)
     has_authority: bool = True  # gezag
+    email: str | None = Field(default=None, max_length=254)  # personal data: for the family's page, never to Prefect
 
 
 # ---- the case and its life ---------------------------------------------------------------

@@ -234,6 +234,15 @@ class AccessAction(StrEnum):
     RUN_CHANGED = "run_gewijzigd"  # a run retried, cancelled or resumed
     PREFECT_CHANGED = "prefect_gewijzigd"  # an operator's change: a deployment, schedule, block, ...
     PREFECT_READ = "prefect_gelezen"  # logged only when refused
+    # the family's own page (issue 26): the actor is the party (`ouder_1`, `leerling`) with the pupil's pseudonym
+    INVITE_FAMILY = "gezin_uitgenodigd"  # a professional invited a parent or the pupil (or was refused)
+    FAMILY_PASSWORD = "gezin_wachtwoord_ingesteld"  # the invitation's link used (or refused: used, expired)
+    FAMILY_LOGIN = "gezin_ingelogd"
+    FAMILY_LOGIN_FAILED = "gezin_inloggen_mislukt"
+    FAMILY_LOCKED_OUT = "gezin_geblokkeerd"
+    FAMILY_LOGOUT = "gezin_uitgelogd"
+    FAMILY_VIEW = "gezin_casus_bekeken"  # the family's page of the case (or refused: no authority, closed by pupil)
+    FAMILY_SWITCH = "gezin_ouders_inzage_gewijzigd"  # the pupil (16+) opened or closed the case to the parents
 
 
 class AccessOutcome(StrEnum):

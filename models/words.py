@@ -73,6 +73,7 @@ ACTIONS: dict[str, str] = {
     "case_view": "casus bekijken",
     "pupil_view": "leerling bekijken",
     "describe_goals": "doelen in woorden beschrijven",
+    "invite_family": "ouders of leerling uitnodigen voor hun eigen pagina",
     "export_pupil": "inzage downloaden",
 }
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oja.adapters.db import unit_of_work
+from oja.dossier.family_security import current_family, is_family_path, needs_family_login
 from oja.dossier.security import current_user, to_login
 from oja.services.pupil_import import MAX_BYTES
 
@@ -34,6 +35,10 @@ def limit_of(path: str) -> int:
 
 
 def needs_login(path: str) -> bool:
+    """Whether a body to `path` needs a session first: a professional's, or for the family's pages a family one
+    (their login, code and password forms need none)."""
+    if is_family_path(path):
+        return needs_family_login(path)
     return path not in OPEN_PATHS and not path.startswith("/static/")
 
 
@@ -62,7 +67,9 @@ class BodyLimit:
         request = Request(scope)
         path: str = scope["path"]
         if needs_login(path) and not await _logged_in(request):
-            response: Response = to_login(request)
+            response: Response = (
+                to_login(request) if not is_family_path(path) else RedirectResponse("/gezin/inloggen", 303)
+            )
             response.headers.update(CLOSE)
             await response(scope, receive, send)
             return
@@ -115,6 +122,8 @@ def _has_body(scope: Scope) -> bool:
 async def _logged_in(request: Request) -> bool:
     def check() -> bool:
         with unit_of_work() as session:
+            if is_family_path(request.url.path):
+                return current_family(request, session) is not None
             return current_user(request, session) is not None
 
     return await anyio.to_thread.run_sync(check)

@@ -84,6 +84,30 @@ def demo_code() -> None:
     console.print(f"{totp_now.now()}  (nog {left} s geldig)")
 
 
+@login_app.command("family-code")
+def family_code(email: str = typer.Argument(..., help="the family login's e-mail address")) -> None:
+    """The newest login code mailed to a family login, read from the local mail sink of `oja start` (the demo:
+    with a real SMTP server the code is only in the person's own mailbox; only its hash is stored)."""
+    import re
+    from email import message_from_bytes, policy
+
+    from oja.config import get_settings
+
+    folder = get_settings().home / "mail"
+    wanted = email.strip().lower()
+    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime, reverse=True):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if wanted not in str(message.get("To", "")).lower():
+            continue
+        body = message.get_body(preferencelist=("plain",))
+        found = re.search(r"Uw inlogcode is: ([0-9]{6})", body.get_content() if body else "")
+        if found:
+            console.print(found.group(1))
+            return
+    console.print(f"geen inlogcode voor {wanted} in {folder}: log eerst in met e-mailadres en wachtwoord")
+    raise typer.Exit(1)
+
+
 def serve_dossier(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(4201, help="port of the dossier"),

@@ -242,6 +242,24 @@ def _demo_logins(session: Session) -> None:
             enrol_totp(session, code, DEMO_TOTP_SECRET)
 
 
+DEMO_FAMILY = "Scholten"  # Daan (16), whose review is due: his parent's and his own login to the family's page
+DEMO_FAMILY_LOGINS = (("ouder_1", "ouder.scholten@gezin.example"), ("leerling", "daan.scholten@gezin.example"))
+
+
+def _demo_family(session: Session, today: dt.date) -> None:
+    """The family's page (issue 26): a parent's and the pupil's login for the demo case of Daan Scholten, with the
+    demo password (printed by `oja start`); the second factor, a code, goes by mail to the local mail sink."""
+    from oja.services.family_logins import set_login
+    from oja.services.logins import DEMO_PASSWORD
+
+    pupil = session.exec(select(Pupil).where(Pupil.family_name == DEMO_FAMILY)).first()
+    if pupil is None:
+        return
+    now = dt.datetime.now(dt.UTC)
+    for party, email in DEMO_FAMILY_LOGINS:
+        set_login(session, pupil, party, email, DEMO_PASSWORD, now=now, today=today)
+
+
 def load_demo(
     engine: sa.Engine, today: dt.date, *, policy: Policy | None = None, progress: Callable[[str], None] | None = None
 ) -> dict[str, int]:
@@ -272,5 +290,7 @@ def load_demo(
             _story(session, pupil_ref, p, born, today, policy)
         if progress:
             progress(p.story)
+    with unit_of_work(engine) as session:
+        _demo_family(session, today)
     with Session(engine) as session:
         return dict(Counter(session.exec(select(Case.state)).all()))

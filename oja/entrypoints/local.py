@@ -324,6 +324,9 @@ def start(
                 "  code: .venv/bin/oja login demo-code (or in an authenticator app the secret\n"
                 f"  {DEMO_TOTP_SECRET}); also PRF-0011 (jeugdhulpverlener), PRF-0021\n"
                 "  (wijkteam), PRF-0041 (manager), PRF-0051 (privacy), PRF-0061 (beheerder).\n"
+                f"  The family's page: {front_url}/gezin/ as ouder.scholten@gezin.example (a parent) or\n"
+                f"  daan.scholten@gezin.example (the pupil, 16), password {DEMO_PASSWORD}; the code goes by mail\n"
+                "  to the local mail sink: .venv/bin/oja login family-code ouder.scholten@gezin.example\n"
             )
             + f"Prefect's own server: {prefect_host}:{port}, never to be exposed; only the engine's\n"
             f"  processes have its secret: {kept_in}\n"

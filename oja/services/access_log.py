@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput
+from models.family import PARTIES
 from models.tables import Case, Pupil
 from models.tables_dossier import AccessLogEntry
 from models.vocabulary import AccessAction, AccessOutcome
@@ -89,7 +90,10 @@ def read_access_log(
     if case_ref.strip():
         query = query.where(about_case(case_ref))
     if professional_code.strip():
-        query = query.where(AccessLogEntry.professional_code == professional_code.strip().upper())
+        typed = professional_code.strip()
+        # a professional's code in capitals; a family member's party as logged (`ouder_1`, `leerling`: issue 26)
+        actor = typed.lower() if typed.lower() in PARTIES else typed.upper()
+        query = query.where(AccessLogEntry.professional_code == actor)
     if since is not None:
         query = query.where(col(AccessLogEntry.at) >= _start_of(since))
     if until is not None:

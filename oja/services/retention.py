@@ -45,6 +45,7 @@ from models.tables import (
     Review,
     Signal,
 )
+from models.tables_family import FamilyInvitation, FamilyLogin, FamilySession
 from models.tables_outbox import Notice
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
 from oja.config import Policy
@@ -108,10 +109,22 @@ def destroy_dossiers(
     session.exec(sa.update(Case).where(col(Case.id).in_(case_ids)).values(regie_holder_code=None))
     session.exec(sa.delete(Plan).where(col(Plan.case_id).in_(case_ids)))
     session.exec(sa.delete(Parent).where(col(Parent.pupil_id).in_(pupil_ids)))
+    logins = select(FamilyLogin.id).where(col(FamilyLogin.pupil_id).in_(pupil_ids))  # the family's own way in
+    session.exec(sa.delete(FamilySession).where(col(FamilySession.login_id).in_(logins)))
+    session.exec(sa.delete(FamilyInvitation).where(col(FamilyInvitation.login_id).in_(logins)))
+    session.exec(sa.delete(FamilyLogin).where(col(FamilyLogin.pupil_id).in_(pupil_ids)))
     session.exec(
         sa.update(Pupil)
         .where(col(Pupil.id).in_(pupil_ids))
-        .values(given_name="", family_name="", bsn=None, onderwijsnummer=None, birth_date=None, destroyed_on=today)
+        .values(
+            given_name="",
+            family_name="",
+            bsn=None,
+            onderwijsnummer=None,
+            birth_date=None,
+            email=None,
+            destroyed_on=today,
+        )
     )
     if audit:
         audit_trail.record_unchanged(

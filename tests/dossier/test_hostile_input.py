@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from models.lifecycle import AuditAction
 from models.tables import AuditRecord, Goal, GroupArrangement, Pupil
+from models.tables_family import FamilyLogin
 from tests.dossier.conftest import LOGIN_COOKIE, Dossier, form_csrf
 from tests.factories import valid_bsn
 
@@ -27,6 +28,7 @@ class Stored:
     audit: int
     goals: tuple[str | None, ...]
     groups: tuple[tuple[str, int], ...]
+    family: tuple[tuple[str, str, str | None], ...] = ()  # the family's logins (issue 26): party, e-mail, password
 
     @classmethod
     def of(cls, dossier: Dossier) -> Stored:
@@ -38,7 +40,14 @@ class Stored:
             groups = tuple(
                 s.exec(select(GroupArrangement.code, GroupArrangement.capacity).order_by(GroupArrangement.code)).all()
             )
-        return cls(pupils, audit, goals, groups)
+            family = tuple(
+                s.exec(
+                    select(FamilyLogin.party, FamilyLogin.email, FamilyLogin.password_hash).order_by(
+                        col(FamilyLogin.id)
+                    )
+                ).all()
+            )
+        return cls(pupils, audit, goals, groups, family)
 
 
 @pytest.fixture(scope="module")

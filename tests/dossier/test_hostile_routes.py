@@ -56,6 +56,19 @@ ROUTES = [
     Route("GET", "/groepen"),
     Route("POST", "/groepen", tuple(GROUP)),
     Route("GET", "/openapi.json"),
+    # the family's own way in (issue 26)
+    Route("GET", "/casus/{case}/uitnodigen"),
+    Route("POST", "/casus/{case}/uitnodigen", ("partij", "e-mailadres")),
+    Route("GET", "/gezin/welkom/{name}"),
+    Route("POST", "/gezin/welkom/{name}", ("wachtwoord", "wachtwoord_herhaald")),
+    Route("GET", "/gezin/inloggen"),
+    Route("POST", "/gezin/inloggen", ("e-mailadres", "wachtwoord")),
+    Route("GET", "/gezin/code"),
+    Route("POST", "/gezin/code", ("code",)),
+    Route("POST", "/gezin/uitloggen"),
+    Route("GET", "/gezin/"),
+    Route("GET", "/gezin/ouders"),
+    Route("POST", "/gezin/ouders", ("ouders_zien",)),
 ]
 HOSTILE = [
     "",
@@ -150,13 +163,26 @@ def test_the_generated_requests_cover_every_route_of_the_dossier():
     """A page added later is attacked too: the list above is every route the dossier serves, no more."""
     from fastapi.routing import APIRoute
 
-    from oja.dossier import api_description, pages_cases, pages_groups, pages_oversight, pages_pupils
+    from oja.dossier import (
+        api_description,
+        pages_cases,
+        pages_family,
+        pages_family_invite,
+        pages_family_login,
+        pages_groups,
+        pages_oversight,
+        pages_pupils,
+    )
     from oja.dossier.app import create_dossier
 
-    routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description)  # as create_dossier has them
+    family = (pages_family_invite, pages_family_login, pages_family)
+    routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description, *family)  # as create_dossier
     routes = [*create_dossier().routes, *(route for module in routers for route in module.router.routes)]
     served = {
-        (method, route.path.replace("{case_ref}", "{case}").replace("{pupil_ref}", "{pupil}"))
+        (
+            method,
+            route.path.replace("{case_ref}", "{case}").replace("{pupil_ref}", "{pupil}").replace("{token}", "{name}"),
+        )
         for route in routes
         if isinstance(route, APIRoute)
         for method in route.methods

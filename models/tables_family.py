@@ -1,0 +1,61 @@
+"""The family's own way into the dossier (issue 26): a login per consent party of a pupil (`ouder_1`, `ouder_2`,
+`leerling`), its invitation, and its sessions. Apart from the professionals' `Login` and `WebSession`
+(`tables_dossier.py`): a family session never opens a professional's page, nor the other way round.
+
+Secrets are stored only as hashes: the invitation's token and the session's token as SHA-256, the password as
+Argon2id, the mailed one-time code as SHA-256 of the login and the code. The e-mail address is personal data
+(like the one on `Parent` or `Pupil`): it never goes to Prefect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.tables import ts_column, utcnow
+
+
+class FamilyLogin(SQLModel, table=True):
+    """One party of one pupil: a parent (`ouder_1`, `ouder_2`) or the pupil (`leerling`), by e-mail address."""
+
+    __tablename__ = "family_login"
+    __table_args__ = (sa.UniqueConstraint("pupil_id", "party", name="uq_family_login_party"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pupil_id: int = Field(foreign_key="pupil.id", index=True)
+    party: str = Field(max_length=12)  # models.family: ouder_1, ouder_2, leerling
+    email: str = Field(max_length=254, unique=True, index=True)  # lower case, as the login name
+    password_hash: str | None = Field(default=None, max_length=200)  # None: the invitation is not used yet
+    password_set_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    # the second factor: a 6-digit code mailed at the password step, and the step's own token (in a cookie)
+    pending_hash: str | None = Field(default=None, max_length=64)
+    code_hash: str | None = Field(default=None, max_length=64)
+    code_expires_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
+
+
+class FamilyInvitation(SQLModel, table=True):
+    """A link mailed to a party: it sets the password once, within 7 days."""
+
+    __tablename__ = "family_invitation"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    login_id: int = Field(foreign_key="family_login.id", index=True)
+    invited_by: str = Field(max_length=12)  # the professional's code
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
+    expires_at: dt.datetime = Field(sa_column=ts_column(nullable=False))
+    used_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class FamilySession(SQLModel, table=True):
+    """A family member's logged-in browser (cookie `oja_gezin`); only the token's SHA-256 is stored."""
+
+    __tablename__ = "family_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    login_id: int = Field(foreign_key="family_login.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
+    last_seen_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
