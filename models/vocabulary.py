@@ -234,6 +234,9 @@ class AccessAction(StrEnum):
     RUN_CHANGED = "run_gewijzigd"  # a run retried, cancelled or resumed
     PREFECT_CHANGED = "prefect_gewijzigd"  # an operator's change: a deployment, schedule, block, ...
     PREFECT_READ = "prefect_gelezen"  # logged only when refused
+    # a pupil's or parent's own page (oja/dossier/pages_family.py): the line names the party, never a person
+    VIEW_FAMILY_PLAN = "gezin_plan_bekeken"
+    EXPORT_FAMILY = "gezin_inzage_gedownload"
 
 
 class AccessOutcome(StrEnum):

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp
 from models.tables import Professional
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
-from oja.dossier import api_description, pages_cases, pages_groups, pages_oversight, pages_pupils
+from oja.dossier import api_description, pages_cases, pages_family, pages_groups, pages_oversight, pages_pupils
 from oja.dossier.body_limits import BodyLimit
 from oja.dossier.forms import StrictFormRoute, http_error_page
 from oja.dossier.front_guard import guarded
@@ -161,6 +161,6 @@ def create_dossier() -> FastAPI:
         clear_cookie(request, response, session_cookie(request))
         return response
 
-    for module in (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description):
+    for module in (pages_cases, pages_pupils, pages_oversight, pages_groups, pages_family, api_description):
         app.include_router(module.router)
     return app

@@ -21,7 +21,7 @@ from tests.dossier.test_hostile_input import CASE_FAMILY, Stored
 
 USERS = [None, "PRF-0001", "PRF-0011", "PRF-0021", "PRF-0041", "PRF-0051", "PRF-0061"]  # None: not logged in
 QUERY = ["geregistreerd", "geimporteerd", "alle", "opgeslagen", "groep", "leerling", "professional", "van", "tot"]
-QUERY += ["geweigerd", "volgende", "casus"]
+QUERY += ["geweigerd", "volgende", "casus", "taal"]
 REGISTER = ["given_name", "family_name", "birth_date", "bsn", "onderwijsnummer", "municipality_code", "parent_1"]
 REGISTER += ["parent_1_gezag", "parent_2", "parent_2_gezag"]
 GROUP = ["code", "provider_code", "professional_code", "school_code", "capacity", "hours_per_week"]
@@ -56,6 +56,8 @@ ROUTES = [
     Route("GET", "/groepen"),
     Route("POST", "/groepen", tuple(GROUP)),
     Route("GET", "/openapi.json"),
+    Route("GET", "/gezin/plan"),
+    Route("GET", "/gezin/inzage"),
 ]
 HOSTILE = [
     "",
@@ -150,10 +152,10 @@ def test_the_generated_requests_cover_every_route_of_the_dossier():
     """A page added later is attacked too: the list above is every route the dossier serves, no more."""
     from fastapi.routing import APIRoute
 
-    from oja.dossier import api_description, pages_cases, pages_groups, pages_oversight, pages_pupils
+    from oja.dossier import api_description, pages_cases, pages_family, pages_groups, pages_oversight, pages_pupils
     from oja.dossier.app import create_dossier
 
-    routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description)  # as create_dossier has them
+    routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, pages_family, api_description)  # as create_dossier
     routes = [*create_dossier().routes, *(route for module in routers for route in module.router.routes)]
     served = {
         (method, route.path.replace("{case_ref}", "{case}").replace("{pupil_ref}", "{pupil}"))
