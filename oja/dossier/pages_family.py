@@ -33,6 +33,7 @@ from oja.services.family_view import family_export, family_view
 
 router = APIRouter(route_class=StrictFormRoute)
 templates = Jinja2Templates(directory=str(PROJECT_DIR / "templates" / "family"))
+templates.env.filters["cap"] = lambda text: text[:1].upper() + text[1:]  # `capitalize` would lower a name's capitals
 
 
 def language(request: Request) -> str:
