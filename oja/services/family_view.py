@@ -127,7 +127,7 @@ def family_view(session: Session, pupil_id: int, party: str, today: dt.date) -> 
         end_reason=case.end_reason,
         plan_start_on=plan.start_on if plan else None,
         planned_end_on=plan.planned_end_on if plan else None,
-        started_on=case.activated_on,
+        started_on=case.activated_on if plan else None,  # a case reopened since: its earlier start no longer
         goals=_goals(session, plan) if plan else (),
         help=_help(session, plan) if plan else (),
         regie=_contact(session, case.regie_holder_code) if open_case else None,

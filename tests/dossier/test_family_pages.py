@@ -61,13 +61,9 @@ def test_a_parent_reads_the_plan_in_plain_dutch_and_the_view_is_logged_by_party_
     assert "script" not in response.headers["content-security-policy"], "the dossier's CSP: no script at all"
     text = text_of(response.text)
     assert "Het plan van Julia" in text
-    for heading in (
-        "Waar werken we aan?",
-        "Wie helpt en hoe?",
-        "Wie is uw vaste aanspreekpunt?",
-        "Wat is er besloten?",
-    ):
+    for heading in ("Waar werken we aan?", "Wie is uw vaste aanspreekpunt?", "Wat is er besloten?"):
         assert heading in text
+    assert "Er is nog geen plan." in text and "Wie helpt en hoe?" not in text  # back in school: a new plan is due
     assert case_ref in text and "Noem dit nummer" in text  # a code, with what it is for
     assert "De leerling krijgt gespecialiseerde zorg buiten school." in text  # the decisions in words
     assert "De hulp gaat weer verder op school." in text
@@ -107,6 +103,7 @@ def test_who_still_has_to_consent_is_named_as_seen_by_the_reader(dossier):
     with family(dossier, "Bosman", "leerling") as client:
         pupil = text_of(client.get("/gezin/plan").text)
     assert "Wie heeft toestemming gegeven?" in parent
+    assert "Wie helpt en hoe?" in parent and "uur per week" in parent
     assert re.search(r"De andere ouder: (toestemming gegeven|nog niet gegeven)", parent), parent
     assert re.search(r"U: (toestemming gegeven|nog niet gegeven)", parent)
     assert re.search(r"Uw kind: (toestemming gegeven|nog niet gegeven)", parent)
@@ -127,7 +124,10 @@ def test_the_own_export_is_downloaded_and_logged_a_line_per_case(dossier):
     data = json.loads(response.content)
     assert data["pupil"]["ref"] == pupil_ref
     assert {c["case"]["ref"] for c in data["cases"]} == {case_ref}
-    lines = dossier.log_since(mark)
+    with family(dossier, "Hendriks", "leerling", login_id=12) as client:
+        page = text_of(client.get("/gezin/plan").text)
+    assert "De school bekijkt wat nodig is." in page and "De hulp is begonnen" not in page  # reopened: a new start
+    lines = [x for x in dossier.log_since(mark) if x.action == "gezin_inzage_gedownload"]
     assert [(x.professional_code, x.action, x.pupil_ref, x.case_ref) for x in lines] == [
         ("leerling", "gezin_inzage_gedownload", pupil_ref, case_ref)
     ]
