@@ -182,6 +182,14 @@ def test_a_pupil_of_sixteen_alone_consents_and_sees_the_decisions_with_their_rea
     assert [d.kind for d in closed.decisions] == ["afschalen", "afsluiten"]
     assert closed.goals, "the plan that ended is still shown"
 
+    with unit_of_work(engine) as s:
+        sv.reopen(s, case_ref=ref, **common)
+    with unit_of_work(engine) as s:
+        reopened = family_view(s, pupil_id, "leerling", TODAY)
+    # a new episode: the earlier plan, its start and its help no longer count; the decisions stay in its history
+    assert (reopened.state, reopened.goals, reopened.help, reopened.started_on) == ("wacht_op_triage", (), (), None)
+    assert [d.kind for d in reopened.decisions] == ["afschalen", "afsluiten"]
+
 
 def test_a_pupil_without_a_case_an_unknown_pupil_and_a_party_that_is_none(engine):
     with unit_of_work(engine) as s:
