@@ -155,7 +155,8 @@ def test_the_generated_requests_cover_every_route_of_the_dossier():
     from oja.dossier import api_description, pages_cases, pages_family, pages_groups, pages_oversight, pages_pupils
     from oja.dossier.app import create_dossier
 
-    routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, pages_family, api_description)  # as create_dossier
+    # as create_dossier has them
+    routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, pages_family, api_description)
     routes = [*create_dossier().routes, *(route for module in routers for route in module.router.routes)]
     served = {
         (method, route.path.replace("{case_ref}", "{case}").replace("{pupil_ref}", "{pupil}"))
