@@ -13,6 +13,8 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from models.decisions import RecommendationRule
@@ -154,3 +156,17 @@ def test_a_pupil_unknown_to_the_engine_gets_a_page_not_a_crash(dossier, taal):
         response = dossier.client().get("/gezin/plan", params={"taal": taal})
     assert response.status_code == 404
     assert f'<html lang="{taal}">' in response.text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture], database=None)
+@given(
+    taal=st.one_of(st.sampled_from(["en", "nl", "EN", "", "fr", "\x00", "é", "en\r\nX: y"]), st.text(max_size=30)),
+    path=st.sampled_from(["/gezin/plan", "/gezin/inzage"]),
+)
+def test_any_query_on_the_familys_pages_gives_dutch_or_english_never_a_crash(dossier, taal, path):
+    with as_member(Member("ouder_1", pupil_of(dossier, "Bosman").id, 3)):
+        response = dossier.client().get(path, params={"taal": taal})
+    dossier.close()
+    assert response.status_code == 200, response.text[-300:]
+    if path == "/gezin/plan":
+        assert f'<html lang="{"en" if taal == "en" else "nl"}">' in response.text

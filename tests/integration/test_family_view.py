@@ -15,6 +15,7 @@ from oja import services as sv
 from oja.adapters.db import unit_of_work
 from oja.services.dossier import actor_of, describe_goals
 from oja.services.family_view import FamilyView, family_export, family_view
+from oja.services.retention import destroy_dossiers
 from oja.services.review import recommendation
 from tests.factories import active_case, valid_bsn
 
@@ -221,3 +222,17 @@ def test_the_export_is_the_own_pupils_only(engine):
         data = family_export(s, _pupil_id(engine, first))
     assert [c["case"]["ref"] for c in data["cases"]] == [first]
     assert second not in str(data)
+
+
+def test_a_destroyed_dossier_shows_nothing_of_it(engine):
+    ref = _active(engine, 7, age=12)
+    pupil_id = _pupil_id(engine, ref)
+    with unit_of_work(engine) as s:
+        described = describe_goals(s, actor_of(s, "PRF-1"), ref, {1: "Een tekst die weg moet."}, today=TODAY)
+        assert described.case_ref == ref
+    with unit_of_work(engine) as s:
+        destroy_dossiers(s, [pupil_id], actor="PRF-1", reason="test", today=TODAY)
+    with unit_of_work(engine) as s:
+        view = family_view(s, pupil_id, "ouder_1", TODAY)
+    assert view.destroyed and view.given_name == "" and view.case_ref is None
+    assert (view.goals, view.help, view.consent, view.decisions, view.regie) == ((), (), (), (), None)
