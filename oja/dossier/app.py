@@ -22,6 +22,7 @@ from oja.dossier import (
     pages_family,
     pages_family_invite,
     pages_family_login,
+    pages_family_plan,
     pages_groups,
     pages_oversight,
     pages_pupils,
@@ -170,7 +171,12 @@ def create_dossier() -> FastAPI:
         clear_cookie(request, response, session_cookie(request))
         return response
 
-    family = (pages_family_invite, pages_family_login, pages_family)  # issue 26: the family's own way in
+    family = (
+        pages_family_invite,
+        pages_family_login,
+        pages_family,
+        pages_family_plan,
+    )  # issue 26: the family's own way in
     for module in (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description, *family):
         app.include_router(module.router)
     return app

@@ -21,7 +21,7 @@ from tests.dossier.test_hostile_input import CASE_FAMILY, Stored
 
 USERS = [None, "PRF-0001", "PRF-0011", "PRF-0021", "PRF-0041", "PRF-0051", "PRF-0061"]  # None: not logged in
 QUERY = ["geregistreerd", "geimporteerd", "alle", "opgeslagen", "groep", "leerling", "professional", "van", "tot"]
-QUERY += ["geweigerd", "volgende", "casus"]
+QUERY += ["geweigerd", "volgende", "casus", "taal"]
 REGISTER = ["given_name", "family_name", "birth_date", "bsn", "onderwijsnummer", "municipality_code", "parent_1"]
 REGISTER += ["parent_1_gezag", "parent_2", "parent_2_gezag"]
 GROUP = ["code", "provider_code", "professional_code", "school_code", "capacity", "hours_per_week"]
@@ -69,6 +69,8 @@ ROUTES = [
     Route("GET", "/gezin/"),
     Route("GET", "/gezin/ouders"),
     Route("POST", "/gezin/ouders", ("ouders_zien",)),
+    Route("GET", "/gezin/plan"),
+    Route("GET", "/gezin/inzage"),
 ]
 HOSTILE = [
     "",
@@ -169,13 +171,14 @@ def test_the_generated_requests_cover_every_route_of_the_dossier():
         pages_family,
         pages_family_invite,
         pages_family_login,
+        pages_family_plan,
         pages_groups,
         pages_oversight,
         pages_pupils,
     )
     from oja.dossier.app import create_dossier
 
-    family = (pages_family_invite, pages_family_login, pages_family)
+    family = (pages_family_invite, pages_family_login, pages_family, pages_family_plan)
     routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description, *family)  # as create_dossier
     routes = [*create_dossier().routes, *(route for module in routers for route in module.router.routes)]
     served = {
