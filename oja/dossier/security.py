@@ -31,6 +31,7 @@ from models.prefect_access import may_use_prefect
 from models.tables import Case, Professional, Pupil
 from models.vocabulary import AccessAction, AccessOutcome, Role
 from models.words import action_word, reason_words, state_word
+from notifications.render import long_date
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import PROJECT_DIR
 from oja.dossier.front_guard import client_address
@@ -46,6 +47,7 @@ templates.env.filters["state"] = lambda code: state_word(str(code or ""))  # a c
 templates.env.filters["action"] = lambda code: action_word(str(code or ""))  # an audited action in words
 templates.env.filters["reason"] = reason_words  # an audit record's reason in words
 templates.env.filters["d"] = lambda day: day.strftime("%d-%m-%Y") if day else ""  # a date as people write it
+templates.env.filters["long"] = lambda day: long_date(day, "nl") if day else ""  # in words, for a family's page
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 

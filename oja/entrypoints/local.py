@@ -309,6 +309,10 @@ def start(
             # instead of starting 50 processes that contend for the cores and the server's database
             command = ["worker", "start", "--pool", WORK_POOL, "--type", "process", "--limit", str(runs_per_worker)]
             spawn([venv_bin("prefect"), *command], f"worker-{n + 1}.log")
+        # the Prefect CLI's settings for this server: its port and address, when not the defaults
+        env_args = (f" --port {port}" if port != 4200 else "") + (
+            f" --prefect-host {prefect_host}" if prefect_host != "127.0.0.1" else ""
+        )
         kept_in = SERVER_VARIABLE if os.environ.get(SERVER_VARIABLE) else str(secret_path(home))
         console.print(
             f"\n[bold green]OJA engine is running[/bold green] ({time.monotonic() - t0:.0f} s)\n"
@@ -330,7 +334,7 @@ def start(
             )
             + f"Prefect's own server: {prefect_host}:{port}, never to be exposed; only the engine's\n"
             f"  processes have its secret: {kept_in}\n"
-            '  Its CLI on this machine: eval "$(.venv/bin/oja prefect-env)"\n'
+            f'  Its CLI on this machine: eval "$(.venv/bin/oja prefect-env{env_args})"\n'
             "Reference data changed? Put it in the forms: .venv/bin/oja forms publish\n"
             "A case from the shell: .venv/bin/oja case show OJA-...\n"
             "Pupils (logged, with who asks): .venv/bin/oja pupil list --door PRF-...\n"

@@ -9,10 +9,11 @@ import datetime as dt
 import pytest
 from sqlmodel import delete, select
 
-from models.tables import Parent, Pupil
+from models.tables import Case, Parent, Pupil
 from models.tables_dossier import LoginThrottle
 from models.tables_family import FamilyInvitation, FamilyLogin
 from models.vocabulary import AccessAction, AccessOutcome
+from notifications.render import long_date
 from oja.adapters.db import unit_of_work
 from tests.dossier.conftest import SESSION_COOKIE
 from tests.dossier.family import (
@@ -235,3 +236,6 @@ def test_the_demo_parent_logs_in_and_sees_the_review_coming_up(dossier, mail):
     assert code_step(browser, code).status_code == 303
     home = browser.get("/gezin/").text
     assert "De pagina over Daan" in home and "gepland rond" in home
+    with dossier.db() as s:  # the day in words, as on the plan page: not 09-12-2026
+        review = s.exec(select(Case.next_review_on).join(Pupil).where(Pupil.family_name == "Scholten")).one()
+    assert f"gepland rond <strong>{long_date(review, 'nl')}</strong>" in home
