@@ -137,6 +137,12 @@ class Dossier:
 
     # logins --------------------------------------------------------------------------------------------------
 
+    def forget_failures(self) -> None:
+        """No address and no login waits after failures of earlier tests (the server is the package's: a test that
+        logs in through the page must not depend on which tests ran before it)."""
+        with unit_of_work(self.engine) as session:
+            session.exec(delete(LoginThrottle))
+
     def allow_code_again(self, code: str) -> None:
         """Forget the last TOTP step `code` used, and any failures: the current code may log in once more."""
         with unit_of_work(self.engine) as session:

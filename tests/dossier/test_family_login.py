@@ -7,10 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlmodel import delete, select
+from sqlmodel import select
 
 from models.tables import Case, Parent, Pupil
-from models.tables_dossier import LoginThrottle
 from models.tables_family import FamilyInvitation, FamilyLogin
 from models.vocabulary import AccessAction, AccessOutcome
 from notifications.render import long_date
@@ -39,9 +38,9 @@ def mail(smtp_server, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def clean_throttle(dossier):
+    dossier.forget_failures()  # before: another file's failed logins from this address; after: this test's
     yield
-    with unit_of_work(dossier.engine) as session:
-        session.exec(delete(LoginThrottle))
+    dossier.forget_failures()
 
 
 def refusals(dossier, mark: int, action: AccessAction):
