@@ -27,7 +27,7 @@ from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from flows import forms
+from flows import form_fields
 from flows.form_errors import dutch_errors, titled
 from flows.result import STEP_TITLES, refusal_markdown, result_markdown, result_title, summary
 from flows.worklist import publish_worklist
@@ -118,9 +118,9 @@ def _form_data(form: object) -> dict[str, Any]:
 # the references a run may be named and tagged by: only a value of their own form (a form that failed its
 # check may hold anything in these fields, a name too, when the UI's check was switched off)
 REFERENCES = (
-    ("case_ref", re.compile(forms.CASE_REF_PATTERN)),
-    ("pupil_ref", re.compile(forms.PUPIL_REF_PATTERN)),
-    ("request_ref", re.compile(forms.REQUEST_REF_PATTERN)),
+    ("case_ref", re.compile(form_fields.CASE_REF_PATTERN)),
+    ("pupil_ref", re.compile(form_fields.PUPIL_REF_PATTERN)),
+    ("request_ref", re.compile(form_fields.REQUEST_REF_PATTERN)),
 )
 
 

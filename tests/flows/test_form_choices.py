@@ -22,7 +22,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from flows.forms import MAX_GOALS
+from flows.form_fields import MAX_GOALS
 from flows.intake import register_signal
 from flows.planning import activate, draft_plan
 from flows.review import take_decision
