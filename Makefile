@@ -42,8 +42,9 @@ run: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# two processes (the machine CI runs on has 2 cores); tests that share a server stay together (tests/conftest.py)
 test: $(STAMP) browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 # mypy --strict (settings in pyproject.toml) over the packages that are typed throughout so far
 TYPED := models notifications oja flows

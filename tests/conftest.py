@@ -38,7 +38,17 @@ def pg_url():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Tests that share a server started once per package or session (a Prefect server, the whole engine, the dossier)
+# run in one xdist worker each (`make test`: `-n 2 --dist loadgroup`): a second worker would start them again.
+SHARED_SERVERS = ("system", "flows", "gateway", "dossier")
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """The Prefect flow tests last: their test server and its background threads start only then, so the
-    plain tests (property tests among them) run in a quiet process."""
-    items.sort(key=lambda item: "tests/flows/" in item.nodeid)
+    """The whole engine's tests (the longest group) first, the Prefect flow tests last: their test server and its
+    background threads start only then, so the plain tests (property tests among them) run in a quiet process.
+    Under xdist, each package with a shared server is one group: the other worker takes the rest meanwhile."""
+    items.sort(key=lambda item: 0 if "tests/system/" in item.nodeid else 2 if "tests/flows/" in item.nodeid else 1)
+    for item in items:
+        package = item.nodeid.split("/")[1] if item.nodeid.startswith("tests/") else ""
+        if package in SHARED_SERVERS:
+            item.add_marker(pytest.mark.xdist_group(package))

@@ -21,7 +21,7 @@ from oja.entrypoints.cli_calendar import school_app
 from oja.entrypoints.cli_forms import forms_app, worklists_app
 from oja.entrypoints.cli_groups import group_app
 from oja.entrypoints.cli_logins import login_app, serve_dossier
-from oja.entrypoints.cli_output import console, print_worklist
+from oja.entrypoints.cli_output import console, fit_consoles, print_worklist
 from oja.entrypoints.cli_output import fail as _fail
 from oja.entrypoints.cli_output import parse_date as _parse_date
 from oja.entrypoints.cli_pupils import pupil_app
@@ -47,6 +47,7 @@ def _prefect_secret() -> None:
     """OJA engine: start it, load demo data, migrate, enter pupils."""
     from oja.adapters.prefect_secret import use_secret
 
+    fit_consoles()
     use_secret(get_settings().home.resolve())  # a command that talks to Prefect on this machine sends its secret
 
 

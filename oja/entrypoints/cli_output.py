@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -16,6 +17,15 @@ from oja.services.worklist import COLUMNS, WorklistRow, cells
 
 console = Console()
 err = Console(stderr=True)
+PIPED_WIDTH = 200  # output to a file or a pipe: wide enough that no code or state is cut off
+
+
+def fit_consoles() -> None:
+    """Set the consoles' width for this command: COLUMNS when given, the terminal's, else `PIPED_WIDTH` (rich
+    would cut a table to 80 columns in a pipe or a cron job's mail, and read COLUMNS only once, at import)."""
+    columns = os.environ.get("COLUMNS", "")
+    for one in (console, err):
+        one.width = int(columns) if columns.isdigit() else None if one.is_terminal else PIPED_WIDTH  # type: ignore[assignment]
 
 
 def fail(exc: Exception, code: int = 2) -> NoReturn:
