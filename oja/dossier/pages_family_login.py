@@ -1,9 +1,9 @@
 """The family's way in (issue 26): the invitation's link sets the password (`/gezin/welkom/<link>`), the login
 asks the e-mail address and password (`/gezin/inloggen`) and then the code mailed to them (`/gezin/code`), or
 their passkey when they added one (`pages_family_passkey.py`; the code is then mailed only when asked for,
-`/gezin/code/mail`), the log-out ends the session. Lock-out, CSRF and sessions as for the professionals, with cookies and a table of their
-own (`family_security.py`). The services are `oja.services.family_logins`; a region with DigiD through a broker
-replaces this module and that one.
+`/gezin/code/mail`), the log-out ends the session. Lock-out, CSRF and sessions as for the professionals, with
+cookies and a table of their own (`family_security.py`). The services are `oja.services.family_logins`; a
+region with DigiD through a broker replaces this module and that one.
 
 No form here is behind a session, so each carries its own CSRF token, in a cookie too. Every attempt, good or
 refused, is in the access log: the actor the party and pupil (`ouder_1 van LL-000123`) when the address or the

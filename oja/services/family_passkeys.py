@@ -146,7 +146,9 @@ def _take_challenge(session: Session, bound_to: str, purpose: str, login_id: int
 # ---- adding a passkey, in a family session -------------------------------------------------------------------
 
 
-def registration_options(session: Session, login_id: int, session_token: str, rp: RelyingParty, *, now: dt.datetime) -> str:
+def registration_options(
+    session: Session, login_id: int, session_token: str, rp: RelyingParty, *, now: dt.datetime
+) -> str:
     """The options for navigator.credentials.create (JSON), the challenge bound to the family session."""
     login = session.get(FamilyLogin, login_id)
     assert login is not None

@@ -13,7 +13,15 @@ from sqlmodel import select
 from models.tables_family import FamilyLogin, FamilyPasskey
 from models.vocabulary import AccessAction, AccessOutcome
 from tests.dossier.conftest import form_csrf
-from tests.dossier.family import CODE, code_step, invited_and_logged_in, last_mail, mail_to, password_step, pupil_with_case
+from tests.dossier.family import (
+    CODE,
+    code_step,
+    invited_and_logged_in,
+    last_mail,
+    mail_to,
+    password_step,
+    pupil_with_case,
+)
 from tests.webauthn_soft import SoftAuthenticator
 
 
@@ -104,7 +112,9 @@ def test_add_a_passkey_and_log_in_with_it_without_a_mailed_code(dossier, mail):
     mark = dossier.log_mark()
     gone = client.post(f"/gezin/passkeys/{passkey_id}/verwijderen", data={"csrf": _home_csrf(client)})
     assert gone.status_code == 303 and "De passkey is verwijderd." in client.get(gone.headers["location"]).text
-    assert client.post(f"/gezin/passkeys/{passkey_id}/verwijderen", data={"csrf": _home_csrf(client)}).status_code == 404
+    assert (
+        client.post(f"/gezin/passkeys/{passkey_id}/verwijderen", data={"csrf": _home_csrf(client)}).status_code == 404
+    )
     assert [o for o, _ in _lines(dossier, mark, AccessAction.FAMILY_PASSKEY_REMOVED)] == [
         AccessOutcome.ALLOWED, AccessOutcome.REFUSED]  # fmt: skip
     fresh = dossier.client()
@@ -149,4 +159,7 @@ def test_the_passkey_steps_need_their_own_tokens(dossier, mail):
     page = bare.get("/gezin/inloggen")
     csrf = form_csrf(page.text)
     assert bare.post("/gezin/passkey/opties", json={"csrf": csrf}).status_code == 410  # no login step
-    assert bare.post("/gezin/passkey/inloggen", content=b"{", headers={"content-type": "application/json"}).status_code == 415
+    assert (
+        bare.post("/gezin/passkey/inloggen", content=b"{", headers={"content-type": "application/json"}).status_code
+        == 415
+    )

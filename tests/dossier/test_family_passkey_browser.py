@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from pathlib import Path
 
 from tests.dossier.family import CODE, LINK, PASSWORD, invite, last_mail, mail_to, pupil_with_case, set_password
