@@ -5,7 +5,7 @@ relying party is the dossier's public address (`oja.config.dossier_url`, OJA_DOS
 answer made for any other origin or host is refused.
 
 The ceremonies' endpoints take and give JSON (the page's script, `templates/dossier/static/family_passkey.js`):
-`{"csrf": ..., "credential": ...}`; a refusal is `{"fout": "..."}` in Dutch with a 4xx. Their CSRF token is the
+`{"csrf": ..., "credential": ...}`; a refusal is a 4xx with its rule in Dutch as plain text. Their CSRF token is the
 session's (adding) or the login form's own cookie (signing in), and only `application/json` is read, which a form
 of another site cannot send. Every sign-in, addition and removal, good or refused, is in the access log.
 """
@@ -17,7 +17,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from models.vocabulary import AccessAction, AccessOutcome
@@ -40,8 +40,8 @@ def _rp() -> family_passkeys.RelyingParty:
     return family_passkeys.relying_party(dossier_url())
 
 
-def _refuse(status: int, rule: str) -> JSONResponse:
-    return JSONResponse({"fout": rule}, status_code=status)
+def _refuse(status: int, rule: str) -> Response:
+    return PlainTextResponse(rule, status_code=status)
 
 
 async def _json(request: Request) -> dict[str, Any] | None:
@@ -116,7 +116,7 @@ def _add(request: Request, body: dict[str, Any] | None) -> Response:
 
 
 @router.post("/gezin/passkeys/{number}/verwijderen")
-def remove(request: Request, number: int, csrf: str = Form("")) -> Response:
+def remove(request: Request, number: str, csrf: str = Form("")) -> Response:
     with unit_of_work() as session:
         member = current_family(request, session)
         if member is None:
@@ -125,7 +125,8 @@ def remove(request: Request, number: int, csrf: str = Form("")) -> Response:
         if not tokens_match(member.csrf, csrf):
             log_family(session, request, member, action, outcome=AccessOutcome.REFUSED, reason="formulier (CSRF)")
             return page(request, "gezin_link.html", None, 403, member=member, error=FORM_EXPIRED)
-        removed = family_passkeys.remove(session, member.login_id, number)
+        known = number.isascii() and number.isdigit() and len(number) < 10
+        removed = family_passkeys.remove(session, member.login_id, int(number)) if known else None
         if removed is None:
             rule = "deze passkey bestaat niet (meer)"
             log_family(session, request, member, action, outcome=AccessOutcome.REFUSED, reason=rule)

@@ -22,10 +22,9 @@
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(data),
     });
-    let body = {};
-    try { body = await answer.json(); } catch (e) { body = {}; }
-    if (!answer.ok) { throw new Error(body.fout || fallback); }
-    return body;
+    if (answer.redirected) { return { naar: answer.url }; }  // no longer logged in: to the login page
+    if (!answer.ok) { throw new Error((await answer.text()) || fallback); }  // the rule, in Dutch
+    return answer.json();
   }
 
   function withIds(list) {
