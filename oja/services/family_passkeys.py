@@ -22,12 +22,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import json
 from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, delete, select
 from webauthn import (
+    base64url_to_bytes,
     generate_authentication_options,
     generate_registration_options,
     options_to_json,
@@ -106,8 +106,6 @@ def _descriptors(passkeys: list[FamilyPasskey]) -> list[PublicKeyCredentialDescr
 
 
 def _from_b64url(text: str) -> bytes:
-    from webauthn import base64url_to_bytes
-
     return base64url_to_bytes(text)
 
 
@@ -281,9 +279,3 @@ def _check(
     passkey.last_used_at = now
     session.add(passkey)
     return SignedIn(login)
-
-
-def options_json(text: str) -> dict[str, Any]:
-    """The options as a dict (for a JSON response)."""
-    parsed: dict[str, Any] = json.loads(text)
-    return parsed
