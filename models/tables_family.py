@@ -32,7 +32,7 @@ class FamilyLogin(SQLModel, table=True):
     # the second factor: a 6-digit code mailed at the password step, and the step's own token (in a cookie)
     pending_hash: str | None = Field(default=None, max_length=64)
     code_hash: str | None = Field(default=None, max_length=64)
-    code_expires_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+    code_expires_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))  # the step's end
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
 
 
@@ -59,3 +59,34 @@ class FamilySession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
     last_seen_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
+
+
+class FamilyPasskey(SQLModel, table=True):
+    """A passkey (WebAuthn credential) of a login: the second factor instead of the mailed code. Only public parts
+    are stored: the credential's id and public key (COSE), and how often the authenticator says it signed."""
+
+    __tablename__ = "family_passkey"
+
+    id: int | None = Field(default=None, primary_key=True)
+    login_id: int = Field(foreign_key="family_login.id", index=True)
+    credential_id: str = Field(max_length=1400, unique=True)  # base64url, as the browser sends it
+    public_key: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    sign_count: int = 0
+    transports: str = Field(default="", max_length=100)  # comma-separated: internal, usb, hybrid, ...
+    name: str = Field(max_length=40)  # "passkey 1", "passkey 2": nothing of the device or the person
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
+    last_used_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class FamilyPasskeyChallenge(SQLModel, table=True):
+    """The challenge of one WebAuthn ceremony, bound to what the browser holds: the family session (adding a
+    passkey) or the login's second step (signing in); only the SHA-256 of that token is the key. One at a time per
+    binding, used once, for `family_passkeys.CHALLENGE_MINUTES`."""
+
+    __tablename__ = "family_passkey_challenge"
+
+    bound_hash: str = Field(primary_key=True, max_length=64)
+    purpose: str = Field(max_length=12)  # registreren, inloggen
+    login_id: int = Field(foreign_key="family_login.id", index=True)
+    challenge: str = Field(max_length=100)  # base64url
+    expires_at: dt.datetime = Field(sa_column=ts_column(nullable=False))

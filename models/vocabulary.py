@@ -243,6 +243,8 @@ class AccessAction(StrEnum):
     FAMILY_LOGOUT = "gezin_uitgelogd"
     FAMILY_VIEW = "gezin_casus_bekeken"  # the family's page of the case (or refused: no authority, closed by pupil)
     FAMILY_SWITCH = "gezin_ouders_inzage_gewijzigd"  # the pupil (16+) opened or closed the case to the parents
+    FAMILY_PASSKEY_ADDED = "gezin_passkey_toegevoegd"  # a passkey added on the home page (or refused)
+    FAMILY_PASSKEY_REMOVED = "gezin_passkey_verwijderd"
     # the plan page and the export (oja/dossier/pages_family_plan.py): the line names the party, never a person
     VIEW_FAMILY_PLAN = "gezin_plan_bekeken"
     EXPORT_FAMILY = "gezin_inzage_gedownload"

@@ -22,6 +22,7 @@ from oja.dossier import (
     pages_family,
     pages_family_invite,
     pages_family_login,
+    pages_family_passkey,
     pages_family_plan,
     pages_groups,
     pages_oversight,
@@ -174,6 +175,7 @@ def create_dossier() -> FastAPI:
     family = (
         pages_family_invite,
         pages_family_login,
+        pages_family_passkey,
         pages_family,
         pages_family_plan,
     )  # issue 26: the family's own way in

@@ -28,12 +28,25 @@ from models.tables import Case, Pupil
 from models.tables_family import FamilyLogin
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
-from oja.dossier.security import client_of, page, secure_request
+from oja.dossier.security import CSP, client_of, page, secure_request
 from oja.services import family_logins
 from oja.services.access_log import log_access
 
 FAMILY_ROLE = "gezin"  # the access log's role of a family member's line
-OPEN_PATHS = frozenset({"/gezin/inloggen", "/gezin/code"})  # and /gezin/welkom/<link>: no session needed
+# no session needed for these, nor for /gezin/welkom/<link>
+OPEN_PATHS = frozenset(
+    {"/gezin/inloggen", "/gezin/code", "/gezin/code/mail", "/gezin/passkey/opties", "/gezin/passkey/inloggen"}
+)
+
+
+# the pages with the passkey's script (templates/dossier/static/family_passkey.js): their own script, and its
+# requests to this site; nothing else
+SCRIPT_CSP = CSP + "; script-src 'self'; connect-src 'self'"
+
+
+def with_script(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = SCRIPT_CSP
+    return response
 
 
 def family_cookie(request: Request) -> str:

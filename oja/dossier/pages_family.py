@@ -14,28 +14,32 @@ from models.schooldays import today as amsterdam_today
 from models.tables import Case, Pupil
 from models.tables_family import FamilyLogin
 from models.vocabulary import AccessAction, AccessOutcome
-from oja.dossier.family_security import FamilyMember, log_family, serve_family
+from oja.dossier.family_security import FamilyMember, log_family, serve_family, with_script
 from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import page
-from oja.services import family_logins
+from oja.services import family_logins, family_passkeys
 from oja.services.logins import tokens_match
 
 router = APIRouter(route_class=StrictFormRoute)
 
 
 @router.get("/gezin/")
-def home(request: Request, opgeslagen: str = "") -> Response:
+def home(request: Request, opgeslagen: str = "", passkey: str = "") -> Response:
     def body(session: Session, member: FamilyMember, case: Case | None) -> Response:
         pupil = session.get(Pupil, member.pupil_id)
         assert pupil is not None
         log_family(session, request, member, AccessAction.FAMILY_VIEW, case_ref=case.ref if case else None)
         age = rules.age_on(pupil.birth_date, amsterdam_today())
         decides = member.party == rules.PUPIL and age >= rules.DECIDE_AGE
-        return page(
+        response = page(
             request,
             "gezin_home.html",
             None,
             member=member,
+            passkeys=family_passkeys.passkeys_of(session, member.login_id),
+            passkey_news={"toegevoegd": "De passkey is toegevoegd.", "verwijderd": "De passkey is verwijderd."}.get(
+                passkey
+            ),
             given_name=pupil.given_name,
             pupil_self=member.party == rules.PUPIL,
             case=case,
@@ -43,6 +47,7 @@ def home(request: Request, opgeslagen: str = "") -> Response:
             parents_may_see=pupil.parents_may_see,
             saved=opgeslagen == "1",
         )
+        return with_script(response)
 
     return serve_family(request, AccessAction.FAMILY_VIEW, body)
 

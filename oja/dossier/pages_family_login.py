@@ -1,8 +1,9 @@
 """The family's way in (issue 26): the invitation's link sets the password (`/gezin/welkom/<link>`), the login
-asks the e-mail address and password (`/gezin/inloggen`) and then the code mailed to them (`/gezin/code`), the
-log-out ends the session. Lock-out, CSRF and sessions as for the professionals, with cookies and a table of their
-own (`family_security.py`). The services are `oja.services.family_logins`; a region with DigiD through a broker
-replaces this module and that one.
+asks the e-mail address and password (`/gezin/inloggen`) and then the code mailed to them (`/gezin/code`), or
+their passkey when they added one (`pages_family_passkey.py`; the code is then mailed only when asked for,
+`/gezin/code/mail`), the log-out ends the session. Lock-out, CSRF and sessions as for the professionals, with
+cookies and a table of their own (`family_security.py`). The services are `oja.services.family_logins`; a
+region with DigiD through a broker replaces this module and that one.
 
 No form here is behind a session, so each carries its own CSRF token, in a cookie too. Every attempt, good or
 refused, is in the access log: the actor the party and pupil (`ouder_1 van LL-000123`) when the address or the
@@ -28,10 +29,11 @@ from oja.dossier.family_security import (
     form_cookie,
     log_family,
     step_cookie,
+    with_script,
 )
 from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import clear_cookie, client_of, page, set_cookie
-from oja.services import family_logins, family_mail
+from oja.services import family_logins, family_mail, family_passkeys
 from oja.services.access_log import log_access
 from oja.services.logins import tokens_match
 
@@ -165,19 +167,59 @@ def login(
         if waiting:
             response.headers["Retry-After"] = str(waiting)
         return response
-    # committed: now the mail, with the code only
-    if not family_mail.send(step.email, family_mail.code_message(step.code, family_logins.CODE_MINUTES)):
+    # committed: now the mail, with the code only (none for a login with a passkey: it is asked first)
+    if step.code is not None and not _mailed(step):
         return _form(request, "gezin_login.html", 503, error=NOT_SENT, notice=None)
     response = RedirectResponse("/gezin/code", status_code=303)
     set_cookie(request, response, step_cookie(request), step.pending, max_age=family_logins.CODE_MINUTES * 60)
     return response
 
 
+def _mailed(step: family_logins.CodeStep) -> bool:
+    assert step.code is not None
+    return family_mail.send(step.email, family_mail.code_message(step.code, family_logins.CODE_MINUTES))
+
+
+def _code_page(request: Request, status: int = 200, *, error: str | None = None, sent: bool = False) -> Response:
+    """The second step: the passkey when the login has one (and the code by mail when asked), else the code."""
+    pending, now = request.cookies.get(step_cookie(request), ""), dt.datetime.now(dt.UTC)
+    with unit_of_work() as session:
+        login = family_logins.step_login(session, pending, now=now)
+        passkey = login is not None and login.id is not None and bool(family_passkeys.passkeys_of(session, login.id))
+        code_sent = family_logins.code_sent(session, pending, now=now)
+    response = _form(
+        request,
+        "gezin_code.html",
+        status,
+        error=error,
+        minutes=family_logins.CODE_MINUTES,
+        passkey=passkey,
+        code_sent=code_sent or not passkey,
+        sent=sent,
+    )
+    return with_script(response) if passkey else response
+
+
 @router.get("/gezin/code")
-def code_form(request: Request) -> Response:
+def code_form(request: Request, verstuurd: str = "") -> Response:
     if not request.cookies.get(step_cookie(request)):
         return RedirectResponse("/gezin/inloggen", status_code=303)
-    return _form(request, "gezin_code.html", error=None, minutes=family_logins.CODE_MINUTES)
+    return _code_page(request, sent=verstuurd == "1")
+
+
+@router.post("/gezin/code/mail")
+def mail_code(request: Request, csrf: str = Form("")) -> Response:
+    """The code by mail after all, for a login with a passkey not at hand."""
+    now = dt.datetime.now(dt.UTC)
+    if not _form_ok(request, csrf):
+        return _code_page(request, 400, error=FORM_EXPIRED)
+    with unit_of_work() as session:
+        step = family_logins.mail_code(session, request.cookies.get(step_cookie(request), ""), now=now)
+    if step is None:
+        return RedirectResponse("/gezin/inloggen", status_code=303)
+    if not _mailed(step):
+        return _code_page(request, 503, error=NOT_SENT)
+    return RedirectResponse("/gezin/code?verstuurd=1", status_code=303)
 
 
 @router.post("/gezin/code")
@@ -210,9 +252,7 @@ def code(request: Request, code: str = Form(""), csrf: str = Form("")) -> Respon
                 token, _ = family_logins.open_session(session, login.id, now=now)
                 _log(session, request, who, AccessAction.FAMILY_LOGIN)
     if not token:
-        response = _form(
-            request, "gezin_code.html", 429 if waiting else 401, error=refusal, minutes=family_logins.CODE_MINUTES
-        )
+        response = _code_page(request, 429 if waiting else 401, error=refusal)
         if waiting:
             response.headers["Retry-After"] = str(waiting)
         return response

@@ -6,7 +6,8 @@ interface, so that a region with DigiD through a broker (OIDC or SAML) replaces 
                             valid for `LINK_DAYS` days is made (only its SHA-256 stored); the caller mails it
     use_link(...)           the link sets the password, once
     check_password(...)     step 1: e-mail address and password; a 6-digit code (valid `CODE_MINUTES`, once) to
-                            mail, and the token of the step (a cookie) for step 2
+                            mail, and the token of the step (a cookie) for step 2; no code when the login has a
+                            passkey (`family_passkeys`): then `mail_code` makes one if they ask for it
     check_code(...)         step 2: the mailed code; the login
     open_session, find_session, close_session
                             the family's sessions (their own table and cookie: never a professional's)
@@ -33,7 +34,7 @@ from models.access import Actor
 from models.errors import InvalidInput, InvalidInputs
 from models.identity import PUPIL
 from models.tables import Parent, Pupil
-from models.tables_family import FamilyInvitation, FamilyLogin, FamilySession
+from models.tables_family import FamilyInvitation, FamilyLogin, FamilyPasskey, FamilySession
 from oja.services import login_throttle
 from oja.services.dossier import case_in_scope
 
@@ -72,7 +73,7 @@ class CodeStep:
 
     login_id: int
     email: str
-    code: str
+    code: str | None  # None: the login has a passkey, asked first (`mail_code` makes a code when asked)
     pending: str
 
 
@@ -265,13 +266,56 @@ def check_password(
         login_throttle.failed(session, client, throttle_name(address), now=now)
         return None
     assert login.id is not None
-    code = f"{secrets.randbelow(10**6):06d}"
     pending = secrets.token_urlsafe(32)
     login.pending_hash = _digest(pending)
+    login.code_hash = None
+    login.code_expires_at = now + dt.timedelta(minutes=CODE_MINUTES)  # the step's end, with a code or not
+    session.add(login)
+    passkey = session.exec(select(FamilyPasskey.id).where(FamilyPasskey.login_id == login.id)).first()
+    return CodeStep(login.id, login.email, None, pending) if passkey is not None else _new_code(login, pending, now)
+
+
+def _new_code(login: FamilyLogin, pending: str, now: dt.datetime) -> CodeStep:
+    assert login.id is not None
+    code = f"{secrets.randbelow(10**6):06d}"
     login.code_hash = _digest(f"{login.id}:{code}")
     login.code_expires_at = now + dt.timedelta(minutes=CODE_MINUTES)
-    session.add(login)
     return CodeStep(login.id, login.email, code, pending)
+
+
+def mail_code(session: Session, pending: str, *, now: dt.datetime) -> CodeStep | None:
+    """A new code for the step `pending` (the earlier one stops working): asked instead of the passkey. None for an
+    unknown or ended step."""
+    login = step_login(session, pending, now=now)
+    if login is None:
+        return None
+    step = _new_code(login, pending, now)
+    session.add(login)
+    return step
+
+
+def code_sent(session: Session, pending: str, *, now: dt.datetime) -> bool:
+    """Whether the step `pending` has a code mailed that still works."""
+    login = step_login(session, pending, now=now)
+    return login is not None and login.code_hash is not None
+
+
+def step_login(session: Session, pending: str, *, now: dt.datetime) -> FamilyLogin | None:
+    """The login whose second step `pending` is, while it lasts (`CODE_MINUTES` from the password or the last
+    code); None otherwise."""
+    login = _pending(session, pending)
+    if login is None or login.code_expires_at is None or _as_utc(login.code_expires_at) <= now:
+        return None
+    return login
+
+
+def end_step(session: Session, login: FamilyLogin) -> None:
+    """The second step passed (by the code or a passkey): its token and code stop working, the failures are
+    forgotten."""
+    login.pending_hash = login.code_hash = None
+    login.code_expires_at = None
+    session.add(login)
+    login_throttle.forget(session, throttle_name(login.email))
 
 
 def pending_email(session: Session, pending: str) -> str | None:
@@ -304,10 +348,7 @@ def check_code(
     if login is None or not good:
         login_throttle.failed(session, client, throttle_name(login.email if login else ""), now=now)
         return None
-    login.pending_hash = login.code_hash = None
-    login.code_expires_at = None
-    session.add(login)
-    login_throttle.forget(session, throttle_name(login.email))
+    end_step(session, login)
     return login
 
 

@@ -45,7 +45,13 @@ from models.tables import (
     Review,
     Signal,
 )
-from models.tables_family import FamilyInvitation, FamilyLogin, FamilySession
+from models.tables_family import (
+    FamilyInvitation,
+    FamilyLogin,
+    FamilyPasskey,
+    FamilyPasskeyChallenge,
+    FamilySession,
+)
 from models.tables_outbox import Notice
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
 from oja.config import Policy
@@ -112,6 +118,8 @@ def destroy_dossiers(
     logins = select(FamilyLogin.id).where(col(FamilyLogin.pupil_id).in_(pupil_ids))  # the family's own way in
     session.exec(sa.delete(FamilySession).where(col(FamilySession.login_id).in_(logins)))
     session.exec(sa.delete(FamilyInvitation).where(col(FamilyInvitation.login_id).in_(logins)))
+    session.exec(sa.delete(FamilyPasskey).where(col(FamilyPasskey.login_id).in_(logins)))
+    session.exec(sa.delete(FamilyPasskeyChallenge).where(col(FamilyPasskeyChallenge.login_id).in_(logins)))
     session.exec(sa.delete(FamilyLogin).where(col(FamilyLogin.pupil_id).in_(pupil_ids)))
     session.exec(
         sa.update(Pupil)

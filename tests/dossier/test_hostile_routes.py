@@ -65,6 +65,12 @@ ROUTES = [
     Route("POST", "/gezin/inloggen", ("e-mailadres", "wachtwoord")),
     Route("GET", "/gezin/code"),
     Route("POST", "/gezin/code", ("code",)),
+    Route("POST", "/gezin/code/mail"),
+    Route("POST", "/gezin/passkey/opties"),
+    Route("POST", "/gezin/passkey/inloggen", ("credential",)),
+    Route("POST", "/gezin/passkeys/opties"),
+    Route("POST", "/gezin/passkeys", ("credential",)),
+    Route("POST", "/gezin/passkeys/{name}/verwijderen"),
     Route("POST", "/gezin/uitloggen"),
     Route("GET", "/gezin/"),
     Route("GET", "/gezin/ouders"),
@@ -171,6 +177,7 @@ def test_the_generated_requests_cover_every_route_of_the_dossier():
         pages_family,
         pages_family_invite,
         pages_family_login,
+        pages_family_passkey,
         pages_family_plan,
         pages_groups,
         pages_oversight,
@@ -178,13 +185,16 @@ def test_the_generated_requests_cover_every_route_of_the_dossier():
     )
     from oja.dossier.app import create_dossier
 
-    family = (pages_family_invite, pages_family_login, pages_family, pages_family_plan)
+    family = (pages_family_invite, pages_family_login, pages_family_passkey, pages_family, pages_family_plan)
     routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description, *family)  # as create_dossier
     routes = [*create_dossier().routes, *(route for module in routers for route in module.router.routes)]
     served = {
         (
             method,
-            route.path.replace("{case_ref}", "{case}").replace("{pupil_ref}", "{pupil}").replace("{token}", "{name}"),
+            route.path.replace("{case_ref}", "{case}")
+            .replace("{pupil_ref}", "{pupil}")
+            .replace("{token}", "{name}")
+            .replace("{number}", "{name}"),
         )
         for route in routes
         if isinstance(route, APIRoute)
