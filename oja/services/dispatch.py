@@ -88,7 +88,10 @@ class _Run:
         try:
             self.sender.send(message.to_address, rendered, role=message.role)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the message pending
-            error = f"outbox {message.id}: {exc}"[:500]
+            error = f"outbox {message.id}: {exc}"
+            if message.to_address:  # the report goes to Prefect: never an address (a family member's, issue 26)
+                error = error.replace(message.to_address, "<adres>")
+            error = error[:500]
             retry = {"last_error": error, "claimed_until": utcnow() + self.retry_after}
             outbox.finish(self.engine, message.id, token, retry)
             return error
