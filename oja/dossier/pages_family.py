@@ -18,6 +18,7 @@ from oja.dossier.family_security import FamilyMember, log_family, serve_family
 from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import page
 from oja.services import family_logins
+from oja.services.closing_questions import open_question
 from oja.services.logins import tokens_match
 
 router = APIRouter(route_class=StrictFormRoute)
@@ -42,6 +43,7 @@ def home(request: Request, opgeslagen: str = "") -> Response:
             decides=decides,
             parents_may_see=pupil.parents_may_see,
             saved=opgeslagen == "1",
+            closing=open_question(session, member.pupil_id, member.party, amsterdam_today()),
         )
 
     return serve_family(request, AccessAction.FAMILY_VIEW, body)

@@ -48,3 +48,18 @@ def test_the_shares_count_the_top_two_of_satisfaction_and_only_a_plain_yes():
     assert closing.SATISFIED == {"heel_tevreden", "tevreden"}
     assert closing.ABLE == {"ja"}
     assert len(closing.Satisfaction) == 5 and len(closing.WithoutHelp) == 4
+
+
+def test_every_answer_and_question_has_words_in_dutch_and_english():
+    from models import closing_words
+
+    for taal in ("nl", "en"):
+        assert [c for c, _ in closing_words.choices(taal, "tevredenheid")] == [s.value for s in closing.Satisfaction]
+        assert [c for c, _ in closing_words.choices(taal, "verder_zonder_hulp")] == [
+            w.value for w in closing.WithoutHelp
+        ]
+        for party in ("ouder_1", "ouder_2", "leerling"):
+            for field in ("tevredenheid", "verder_zonder_hulp"):
+                assert closing_words.question(taal, party, field).endswith("?")
+    assert "je" in closing_words.question("nl", "leerling", "tevredenheid").split()
+    assert "u" in closing_words.question("nl", "ouder_2", "tevredenheid").split()
