@@ -24,7 +24,6 @@ from models.vocabulary import DecisionKind, EndReason
 from models.words import INFORMANTS as INFORMANT_WORDS
 from oja.services.cost import deliveries
 from oja.services.gas import average_t, review_t_scores
-from oja.services.outcome_answers import add_rows as add_answer_rows
 from oja.services.monitoring_schools import OpenCases
 from oja.services.monitoring_table import (
     DECISIONS,
@@ -38,6 +37,7 @@ from oja.services.monitoring_table import (
     Table,
     Value,
 )
+from oja.services.outcome_answers import add_rows as add_answer_rows
 from oja.services.reads import episode_plans
 
 PLANNED_ENDINGS = {EndReason.AS_PLANNED.value, EndReason.BASIC_SUPPORT.value}
