@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -150,7 +151,6 @@ class Answered:
     """One party's answers at one closing: codes, and the pupil (for the count of distinct pupils)."""
 
     pupil_id: int
-    school_code: str
     party: str
     satisfaction: str
     without_help: str
@@ -166,7 +166,6 @@ def answered(session: Session, *, start: dt.date, end: dt.date | None = None) ->
     query = (
         select(
             col(Case.pupil_id),
-            col(Case.school_code),
             col(ClosingAnswer.party),
             col(ClosingAnswer.satisfaction),
             col(ClosingAnswer.without_help),
@@ -176,10 +175,10 @@ def answered(session: Session, *, start: dt.date, end: dt.date | None = None) ->
     )
     if end is not None:
         query = query.where(col(ClosingAnswer.asked_on) <= end)
-    return [Answered(p, s, party, sat or "", wh or "") for p, s, party, sat, wh in session.exec(query).all()]
+    return [Answered(p, party, sat or "", wh or "") for p, party, sat, wh in session.exec(query).all()]
 
 
-def forget(session: Session, case_ids: list[int]) -> None:
+def forget(session: Session, case_ids: Sequence[int | None]) -> None:
     """With a destroyed dossier: the answers go, and the address in the mails that asked."""
     mails = select(ClosingAnswer.outbox_id).where(col(ClosingAnswer.case_id).in_(case_ids))
     session.exec(sa.update(Outbox).where(col(Outbox.id).in_(mails)).values(to_address=None))
