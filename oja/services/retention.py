@@ -45,7 +45,7 @@ from models.tables import (
     Review,
     Signal,
 )
-from models.tables_family import FamilyInvitation, FamilyLogin, FamilySession
+from models.tables_family import ClosingAnswer, FamilyInvitation, FamilyLogin, FamilySession
 from models.tables_outbox import Notice
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
 from oja.config import Policy
@@ -345,6 +345,8 @@ def export_pupil(session: Session, pupil_ref: str) -> dict[str, Any]:
                 "decisions": _rows(session, Decision, col(Decision.case_id) == case.id),
                 "referrals": _rows(session, Referral, col(Referral.case_id) == case.id),
                 "group_places": _rows(session, GroupMember, col(GroupMember.case_id) == case.id),
+                # the family's answers to the two outcome questions at closing (issue 26)
+                "closing_answers": _rows(session, ClosingAnswer, col(ClosingAnswer.case_id) == case.id),
                 "audit": _rows(session, AuditRecord, col(AuditRecord.case_ref) == case.ref),
             }
         )

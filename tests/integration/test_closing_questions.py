@@ -14,13 +14,13 @@ from models.errors import InvalidInput, InvalidInputs
 from models.tables import Case, Decision, Pupil
 from models.tables_family import ClosingAnswer
 from models.tables_outbox import Outbox
-from notifications.send import AppriseSender
+from notifications.send import AppriseSender, RecordingSender
 from oja import services as sv
 from oja.adapters.db import unit_of_work
 from oja.services import closing_questions as cq
 from oja.services import family_logins
 from oja.services.dispatch import dispatch
-from oja.services.retention import destroy_dossiers
+from oja.services.retention import destroy_dossiers, export_pupil
 from tests.factories import active_case, valid_bsn
 
 TODAY = dt.date(2026, 12, 3)
@@ -143,6 +143,9 @@ def test_answers_are_changed_within_the_period_and_refused_after_it(engine):
         both = {"tevredenheid": "tevreden", "verder_zonder_hulp": "ja"}
         cq.answer(s, pupil_id, "ouder_2", both, today=TODAY, now=NOW)
     assert [(a.satisfaction, a.without_help) for a in _asked(engine, case)] == [("heel_tevreden", "ja")]
+    with unit_of_work(engine) as s:  # the subject-access export holds them (AVG art. 15)
+        (exported,) = export_pupil(s, _pupil(s, case).ref)["cases"]
+    assert [(a["party"], a["satisfaction"]) for a in exported["closing_answers"]] == [("ouder_1", "heel_tevreden")]
     with unit_of_work(engine) as s:
         assert cq.open_question(s, pupil_id, "ouder_1", question.open_until) is not None
         assert cq.open_question(s, pupil_id, "ouder_1", question.open_until + dt.timedelta(days=1)) is None
@@ -177,3 +180,15 @@ def test_a_destroyed_dossier_takes_the_answers_and_the_address_along(engine):
     with unit_of_work(engine) as s:
         assert s.exec(select(ClosingAnswer)).all() == []
         assert [m.to_address for m in s.exec(select(Outbox).where(Outbox.role == "gezin"))] == [None]
+
+
+def test_a_failed_mail_to_the_family_is_reported_without_its_address(engine):
+    case = _case(engine, 7, age=13)
+    _logins(engine, case, "ouder_1")
+    _close(engine, case)
+    refused = RecordingSender(refuse=["ouder_1.sluit7@gezin.test"])
+    report = dispatch(engine, refused)  # the report is the run's result in Prefect
+    assert report.failed == 1 and report.errors and all("gezin.test" not in e for e in report.errors)
+    assert "<adres>" in report.errors[0]
+    with unit_of_work(engine) as s:
+        assert s.exec(select(Outbox.status).where(Outbox.role == "gezin")).one() == "wachtend"  # tried again later
