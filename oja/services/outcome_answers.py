@@ -62,11 +62,14 @@ def tally(found: list[Answered]) -> dict[str, Tally]:
 
 @dataclasses.dataclass(frozen=True)
 class AnswerFigures:
-    """The release's figure ids of one informant's answers: the number, the satisfied, the able."""
+    """The release's figure ids of one informant's answers: the number, the satisfied, the able. A share of 0 has
+    no figure (None): zeros are always shown to the audit, but a share is shown only beside its number, so a 0%
+    beside a hidden number would tell the audit something no reader sees, and refuse the release for a leak that is
+    not there (one parent who cannot go on yet: "not able" = number - 0 >= 1). Shown, 0% says "nobody", no group."""
 
     answers: FigureId
-    satisfied: FigureId
-    able: FigureId
+    satisfied: FigureId | None
+    able: FigureId | None
 
 
 def add_cells(release: Release, table: str, tallies: dict[str, Tally]) -> dict[str, AnswerFigures]:
@@ -82,8 +85,11 @@ def add_cells(release: Release, table: str, tallies: dict[str, Tally]) -> dict[s
         every = [cell(s, a) for s, a in t.counts]
         base = (table, KEY, informant)
         total = release.add_figure((*base, "antwoorden"), table, every).id
-        satisfied = release.add_figure((*base, "tevreden"), table, [cell(True, True), cell(True, False)]).id
-        able = release.add_figure((*base, "verder"), table, [cell(True, True), cell(False, True)]).id
+        satisfied = able = None
+        if t.part(satisfied=True):
+            satisfied = release.add_figure((*base, "tevreden"), table, [cell(True, True), cell(True, False)]).id
+        if t.part(able=True):
+            able = release.add_figure((*base, "verder"), table, [cell(True, True), cell(False, True)]).id
         # nobody reads these, but the number and a share give them: audit them too
         release.add_figure((*base, "niet tevreden"), table, [cell(False, True), cell(False, False)], published=False)
         release.add_figure((*base, "niet verder"), table, [cell(True, False), cell(False, False)], published=False)
@@ -113,9 +119,14 @@ def published(t: Tally, ids: AnswerFigures, protection: Protection) -> Published
         return Published(None, None, None)
     if n == 0:
         return Published(0, NOT_APPLICABLE, NOT_APPLICABLE)
-    satisfied = share(t.part(satisfied=True), n) if protection.shows(ids.satisfied) else None
-    able = share(t.part(able=True), n) if protection.shows(ids.able) else None
+    satisfied = share(t.part(satisfied=True), n) if _shows(protection, ids.satisfied) else None
+    able = share(t.part(able=True), n) if _shows(protection, ids.able) else None
     return Published(n, satisfied, able)
+
+
+def _shows(protection: Protection, figure: FigureId | None) -> bool:
+    """A share beside its shown number: shown unless its figure is hidden (a share of 0 has none)."""
+    return figure is None or protection.shows(figure)
 
 
 def period_answers(session: Session, start: dt.date, end: dt.date) -> dict[str, Published]:
@@ -152,8 +163,10 @@ def add_rows(
         rows.append([f"afsluitvragen {word}: verder zonder deze hulp (%)", share(t.part(able=True), n)])
         count, satisfied, able = ((len(rows) - i, 1) for i in (3, 2, 1))
         figures[count] = ids[who].answers
-        if n:  # a share of nobody does not apply ('–')
-            figures |= {satisfied: ids[who].satisfied, able: ids[who].able}
+        if n:  # a share of nobody does not apply ('–'); each is shown only beside the number, a share of 0 too
             needs |= {satisfied: (ids[who].answers,), able: (ids[who].answers,)}
+            for position, figure in ((satisfied, ids[who].satisfied), (able, ids[who].able)):
+                if figure is not None:
+                    figures[position] = figure
         if is_small(t.pupils):
             few |= {count, satisfied, able}

@@ -6,10 +6,11 @@ complement is hidden); only three parents answered: hidden."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 from sqlmodel import select
 
-from models.suppression import audit
+from models.suppression import Release, audit, protect
 from models.tables import Case
 from models.tables_family import FamilyLogin
 from oja import services as sv
@@ -17,6 +18,7 @@ from oja.adapters.db import unit_of_work
 from oja.config import Policy
 from oja.services import closing_questions as cq
 from oja.services import monitoring
+from oja.services.outcome_answers import Tally, add_cells
 from oja.services.report import Period, render_report
 from tests.factories import active_case, valid_bsn
 
@@ -98,3 +100,26 @@ def test_the_report_shows_the_answers_per_period_under_the_same_rule(engine):
     assert "<td>vragen bij afsluiten, ouders: aantal antwoorden</td><td>0</td><td>12</td>" in html
     assert "<td>vragen bij afsluiten, ouders: tevreden over de hulp (%)</td><td>–</td><td>50.0</td>" in html
     assert "<td>vragen bij afsluiten, leerling: aantal antwoorden</td><td>0</td><td>×</td>" in html
+
+
+def test_one_parent_who_cannot_go_on_yet_leaves_every_table_publishable(engine):
+    """A share of 0 beside a hidden number is not shown: the audit must not count it as a shown zero (it refused
+    the whole release for a leak that was not there: "not able" = number - 0 >= 1)."""
+    _answered(engine, [{"ouder_1": ("tevreden", "deels")}])
+    rows, _ = _outcomes(engine)  # not refused
+    assert _figures(rows, "ouders") == [None, None, None]
+    with unit_of_work(engine) as s:
+        html = render_report(s, Period(TODAY - dt.timedelta(days=9), TODAY), Period(TODAY, TODAY), rate=85.0,
+                             today=TODAY, part=True)  # fmt: skip
+    assert "<td>vragen bij afsluiten, ouders: aantal antwoorden</td><td>×</td><td>×</td>" in html
+
+
+def test_every_small_combination_of_answers_is_protected_and_passes_the_audit():
+    """Four cells (satisfied or not x able or not) of 0, 1, 2, 5, 6 or 9 answers: the release is always
+    publishable, and what it hides stands the audit from scratch."""
+    cells = [(True, True), (True, False), (False, True), (False, False)]
+    for values in itertools.product((0, 1, 2, 5, 6, 9), repeat=4):
+        release = Release()
+        add_cells(release, "t", {"ouders": Tally("ouders", dict(zip(cells, values, strict=True)), sum(values))})
+        protection = protect(release)
+        assert protection.ok and audit(release, protection.hidden).ok, values
