@@ -90,3 +90,22 @@ class FamilyPasskeyChallenge(SQLModel, table=True):
     login_id: int = Field(foreign_key="family_login.id", index=True)
     challenge: str = Field(max_length=100)  # base64url
     expires_at: dt.datetime = Field(sa_column=ts_column(nullable=False))
+
+
+class ClosingAnswer(SQLModel, table=True):
+    """The two outcome questions at a closing (`models.closing`), for one party: asked (and mailed once) when the
+    case closed after an arrangement ran; answered, and changeable, until `open_until`. Codes only."""
+
+    __tablename__ = "closing_answer"
+    __table_args__ = (sa.UniqueConstraint("decision_id", "party", name="uq_closing_answer_party"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="oja_case.id", index=True)
+    decision_id: int = Field(foreign_key="decision.id")  # the closing decision: one answer set per party per closing
+    party: str = Field(max_length=12)  # models.family: ouder_1, ouder_2, leerling
+    asked_on: dt.date
+    open_until: dt.date
+    outbox_id: int | None = Field(default=None, foreign_key="outbox.id")  # the mail that asked
+    satisfaction: str | None = Field(default=None, max_length=16)  # models.closing.Satisfaction
+    without_help: str | None = Field(default=None, max_length=12)  # models.closing.WithoutHelp
+    answered_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))

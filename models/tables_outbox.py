@@ -37,10 +37,11 @@ class Notice(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
-    """A rendered message to one recipient, committed with the notices it carries; sent after, until delivered."""
+    """A rendered message to one recipient, committed with the notices it carries; sent after, until delivered.
+    A professional's (`recipient_code`), or a family member's (no code: the closing questions, `ClosingAnswer`)."""
 
     id: int | None = Field(default=None, primary_key=True)
-    recipient_code: str = Field(foreign_key="professional.code", max_length=12, index=True)
+    recipient_code: str | None = Field(default=None, foreign_key="professional.code", max_length=12, index=True)
     role: str = Field(max_length=32)  # models.vocabulary.Role
     to_address: str | None = Field(default=None, max_length=254)
     digest: str = Field(max_length=8)  # models.vocabulary.DigestKind

@@ -248,6 +248,7 @@ class AccessAction(StrEnum):
     # the plan page and the export (oja/dossier/pages_family_plan.py): the line names the party, never a person
     VIEW_FAMILY_PLAN = "gezin_plan_bekeken"
     EXPORT_FAMILY = "gezin_inzage_gedownload"
+    FAMILY_OUTCOME = "gezin_afsluitvragen"  # the two outcome questions at closing seen, answered or refused
 
 
 class AccessOutcome(StrEnum):

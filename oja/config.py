@@ -109,6 +109,9 @@ class Policy(BaseModel):
         description="reviews counted in a row for a trend: this many days apart, at most half the"
         " case's review period (models.decisions.trend_reviews)",
     )
+    closing_answer_school_days: int = Field(
+        20, ge=5, le=60, description="after closing, the family may answer the two outcome questions this long"
+    )
     min_measurements: int = Field(6, ge=4, le=50, description="data points before the four-point rule")
     hourly_rate_eur: float = Field(85.0, gt=0, le=500, description="cost of an hour of youth care in school")
     budget_swv_eur: float = Field(0.0, ge=0, description="the SWV's yearly budget for OJA (0: none set)")

@@ -2,7 +2,7 @@
 code, and the challenge of a ceremony in progress
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-06 00:40:00
 
 Existing data: no passkeys; every login keeps its mailed code.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0019"
+down_revision: str | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,6 +18,7 @@ from oja.dossier.family_security import FamilyMember, log_family, serve_family, 
 from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import page
 from oja.services import family_logins, family_passkeys
+from oja.services.closing_questions import open_question
 from oja.services.logins import tokens_match
 
 router = APIRouter(route_class=StrictFormRoute)
@@ -46,6 +47,7 @@ def home(request: Request, opgeslagen: str = "", passkey: str = "") -> Response:
             decides=decides,
             parents_may_see=pupil.parents_may_see,
             saved=opgeslagen == "1",
+            closing=open_question(session, member.pupil_id, member.party, amsterdam_today()),
         )
         return with_script(response)
 

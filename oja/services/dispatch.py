@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
 T = TypeVar("T")
 STOPPED = "stopped"
 LAPSED = "lapsed"
+FAMILY_ROLE = "gezin"  # a family member's message (oja.services.closing_questions): its address is never reported
 ERRORS_KEPT = 20  # a sweep's report keeps the first errors of its dispatch runs
 LEASE = dt.timedelta(minutes=10)  # the defaults; deployed, they come from the settings (`Settings.dispatch_options`)
 RETRY_AFTER = dt.timedelta(minutes=5)
@@ -88,7 +89,11 @@ class _Run:
         try:
             self.sender.send(message.to_address, rendered, role=message.role)
         except Exception as exc:  # noqa: BLE001 - any failure keeps the message pending
-            error = f"outbox {message.id}: {exc}"[:500]
+            error = f"outbox {message.id}: {exc}"
+            if message.to_address and message.role == FAMILY_ROLE:  # the report goes to Prefect: never a family
+                # member's address (issue 26); a professional's is a work address, named as before
+                error = error.replace(message.to_address, "<adres>")
+            error = error[:500]
             retry = {"last_error": error, "claimed_until": utcnow() + self.retry_after}
             outbox.finish(self.engine, message.id, token, retry)
             return error

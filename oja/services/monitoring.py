@@ -26,7 +26,8 @@ shown, and over 1 to 5 distinct pupils it is hidden whatever the count (`Table.f
 - outcomes: the closed arrangements are three cells (as planned, drop-out, otherwise) with a protected total;
   each percentage is the figure of the count it reveals and needs the total; the satisfaction average needs
   the number of measurements, and each informant's average GAS T-score the number of reviews scored (a
-  protected count).
+  protected count); the family's answers at closing per informant, four cells each (satisfied or not x able to go
+  on without the help or not) under a protected number of answers, each share the figure of the count it reveals.
 - hours and cost: money and hours are not pupil counts and stay out of the release, but a stream's over 1 to
   5 pupils is hidden (their hours), and the SWV's where it would give such a stream away.
 

@@ -37,6 +37,7 @@ from oja.services.monitoring_table import (
     Table,
     Value,
 )
+from oja.services.outcome_answers import add_rows as add_answer_rows
 from oja.services.reads import episode_plans
 
 PLANNED_ENDINGS = {EndReason.AS_PLANNED.value, EndReason.BASIC_SUPPORT.value}
@@ -146,7 +147,8 @@ def outcomes(session: Session, release: Release, *, since: dt.date) -> Table:
     over them; each percentage reveals its count, so it is that count's figure and stands beside the total
     (shown only where both are). The satisfaction average stands beside the number of measurements, and each
     informant's average GAS T-score (of the reviews held since the date) beside its number of reviews scored, a
-    protected count. Every percentage and average is hidden over 1 to 5 pupils."""
+    protected count. Every percentage and average is hidden over 1 to 5 pupils. The family's answers to the two
+    outcome questions at closing follow, per informant (`oja.services.outcome_answers`)."""
     closed = session.exec(
         select(col(Case.end_reason), col(Case.pupil_id)).where(
             col(Case.state) == CaseState.CLOSED.value,
@@ -202,6 +204,7 @@ def outcomes(session: Session, release: Release, *, since: dt.date) -> Table:
         if t.reviews:
             needs[(len(rows) - 2, 1)] = (figures[(len(rows) - 1, 1)],)
         few |= _few({(len(rows) - 2, 1): t.pupils})
+    add_answer_rows(session, release, OUTCOMES, rows, figures, needs, few, since=since)  # the family at closing
     title = f"Uitkomstcriteria jeugdhulp sinds {since.isoformat()}"
     return Table(OUTCOMES, title, ["criterium", "waarde"], rows, figures, needs, few)
 

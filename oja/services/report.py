@@ -9,7 +9,10 @@ height. The other region figures are about 1 to 5 pupils as much as a school's a
 referrals are hidden when 1 to 5, the median time to help is shown only over 6 or more pupils, and the
 cost only when it is the cost of 6 or more pupils' arrangements (it would show their hours). The number of
 reviews with GAS scores in a period is a count like these (hidden when 1 to 5), and each informant's average
-GAS T-score (models/gas.py) over them is shown only over the reviews of 6 or more distinct pupils.
+GAS T-score (models/gas.py) over them is shown only over the reviews of 6 or more distinct pupils. The family's
+answers to the two outcome questions at the period's closings are a release of their own per period, audited
+(`oja.services.outcome_answers`): per informant the number of answers and the shares satisfied and able to go on
+without the help, over 6 or more distinct pupils only.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from notifications.render import TEMPLATES, long_date
 from oja.services.calendar import school_calendars
 from oja.services.cost import deliveries
 from oja.services.gas import average_t, review_t_scores
+from oja.services.outcome_answers import WORDS as ANSWER_WORDS
+from oja.services.outcome_answers import Published, period_answers
 
 REPORT = "oja-evaluatierapport"
 
@@ -62,6 +67,8 @@ class PeriodFigures:
     # and their average T-score (None: none, or over 1 to 5 pupils: hidden; `t_shown` tells which)
     gas_reviews: dict[str, int | None] = dataclasses.field(default_factory=dict)
     gas_t: dict[str, float | None] = dataclasses.field(default_factory=dict)
+    # by informant (leerling, ouders): the answers to the two outcome questions at the period's closings, audited
+    answers: dict[str, Published] = dataclasses.field(default_factory=dict)
 
     @property
     def cost_shown(self) -> float | None:
@@ -110,6 +117,7 @@ def figures(session: Session, period: Period, *, rate: float, today: dt.date) ->
         gas_reviews={t.informant: suppress_total(t.reviews) for t in averages},
         # a statistic over 1 to 5 pupils is theirs, however many reviews it is over
         gas_t={t.informant: None if is_small(t.pupils) else shown_t(t.mean) for t in averages},
+        answers=period_answers(session, period.start, period.end),
     )
 
 
@@ -217,6 +225,7 @@ def render_report(
         hidden=HIDDEN,
         medians=(_median(b), _median(a)),
         informants={who: INFORMANT_WORDS[who] for who in INFORMANTS},
+        answer_informants=ANSWER_WORDS,
         t_shown=t_shown,
         made_on=long_date(today, "nl"),
         rate=rate,

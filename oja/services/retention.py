@@ -46,6 +46,7 @@ from models.tables import (
     Signal,
 )
 from models.tables_family import (
+    ClosingAnswer,
     FamilyInvitation,
     FamilyLogin,
     FamilyPasskey,
@@ -56,6 +57,7 @@ from models.tables_outbox import Notice
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
 from oja.config import Policy
 from oja.services import audit as audit_trail
+from oja.services import closing_questions
 from oja.services.calendar import school_calendar
 from oja.services.kernel import access_actor, case_scope, choice, load_actor, load_pupil, not_future
 
@@ -98,6 +100,7 @@ def destroy_dossiers(
     plans = select(Plan.id).where(col(Plan.case_id).in_(case_ids))
     goals = select(Goal.id).where(col(Goal.plan_id).in_(plans))
     reviews = select(Review.id).where(col(Review.case_id).in_(case_ids))
+    closing_questions.forget(session, case_ids)  # the family's answers at closing, and the address that asked
     for stmt in (
         sa.delete(Notice).where(col(Notice.case_id).in_(case_ids)),
         sa.delete(GoalScore).where(col(GoalScore.review_id).in_(reviews)),
@@ -351,6 +354,8 @@ def export_pupil(session: Session, pupil_ref: str) -> dict[str, Any]:
                 "decisions": _rows(session, Decision, col(Decision.case_id) == case.id),
                 "referrals": _rows(session, Referral, col(Referral.case_id) == case.id),
                 "group_places": _rows(session, GroupMember, col(GroupMember.case_id) == case.id),
+                # the family's answers to the two outcome questions at closing (issue 26)
+                "closing_answers": _rows(session, ClosingAnswer, col(ClosingAnswer.case_id) == case.id),
                 "audit": _rows(session, AuditRecord, col(AuditRecord.case_ref) == case.ref),
             }
         )

@@ -33,6 +33,7 @@ from models.vocabulary import (
 )
 from oja.config import Policy
 from oja.services import audit
+from oja.services.closing_questions import ask_family
 from oja.services.groups import join_group, leave_groups, left_text, place_text
 from oja.services.kernel import (
     CaseOutcome,
@@ -331,21 +332,20 @@ def decide(
         review = session.exec(select(Review).where(Review.case_id == case.id).order_by(col(Review.id).desc())).first()
     why = _why(advice, override_reason)
     transition(session, case, action, who, reason=place_text(reason or f"{action.value} ({who.role})", why, *places))
-    session.add(
-        Decision(
-            case_id=key(case),
-            review_id=key(review) if review else None,
-            kind=kind,
-            reason_code=reason,
-            from_level=before_level,
-            to_level=case.level,
-            decided_on=today,
-            decided_by=who.code,
-            recommended_kind=advice.kind.value if advice else None,
-            recommendation_rule=advice.rule.value if advice else None,
-            override_reason=override_reason,
-        )
+    decision = Decision(
+        case_id=key(case),
+        review_id=key(review) if review else None,
+        kind=kind,
+        reason_code=reason,
+        from_level=before_level,
+        to_level=case.level,
+        decided_on=today,
+        decided_by=who.code,
+        recommended_kind=advice.kind.value if advice else None,
+        recommendation_rule=advice.rule.value if advice else None,
+        override_reason=override_reason,
     )
+    session.add(decision)
     if action in (Action.CONTINUE, Action.SCALE_UP, Action.SCALE_DOWN):
         region = case_calendar(session, case)
         cadence = case.review_cadence_weeks or policy.review_cadence_weeks
@@ -354,6 +354,8 @@ def decide(
         case.closed_on = today
         case.end_reason = reason
         case.next_review_on = None
+        session.flush()  # the decision's id: the family's outcome questions name their closing
+        ask_family(session, case, decision, today=today, policy=policy)
     elif action is Action.ESCALATE:
         open_referral(session, case, who, today)
     return case_outcome(case, action)

@@ -17,10 +17,12 @@ from models.errors import DisclosureError
 from models.schooldays import today as amsterdam_today
 from models.suppression import HIDDEN
 from models.tables import Case
+from models.tables_family import FamilyLogin
 from oja import services as sv
 from oja.adapters import migrate
 from oja.adapters.db import get_engine, unit_of_work
 from oja.config import dossier_url, get_settings
+from oja.services import closing_questions
 from tests.factories import active_case
 from tests.integration.test_monitoring import _bsn
 
@@ -115,6 +117,14 @@ def test_region_figures_about_one_to_five_pupils_are_published_hidden(region):
     with unit_of_work(region) as s:
         ref = s.exec(select(Case.ref).order_by(Case.id)).first()
         sv.record_review(s, case_ref=ref, held_on=today, actor="PRF-1", today=today, satisfaction=8)
+        # and one pupil's answers at closing (issue 26): their count and shares are about 1 pupil
+        other = s.exec(select(Case).order_by(Case.id)).all()[1]
+        s.add(FamilyLogin(pupil_id=other.pupil_id, party="leerling", email="leerling@gezin.test"))
+        s.flush()
+        sv.decide(s, case_ref=other.ref, kind="afsluiten", actor="PRF-1", today=today, end_reason="volgens_plan",
+                  policy=sv.DEFAULT_POLICY)  # fmt: skip
+        form = {"tevredenheid": "tevreden", "verder_zonder_hulp": "ja"}
+        closing_questions.answer(s, other.pupil_id, "leerling", form, today=today, now=dt.datetime.now(dt.UTC))
     state = daily_monitoring(day=today, return_state=True)
     assert state.is_completed(), state.message
     artifacts = _artifacts(state.state_details.flow_run_id)
@@ -122,6 +132,9 @@ def test_region_figures_about_one_to_five_pupils_are_published_hidden(region):
     outcomes = {row["criterium"]: row["waarde"] for row in _table(artifacts["oja-uitkomsten"])}
     assert outcomes["cliënttevredenheid (gemiddeld, 1-10)"] == HIDDEN  # not 8.0
     assert outcomes["tevredenheid: aantal metingen"] == HIDDEN  # not 1
+    for row in ("aantal antwoorden", "tevreden over de hulp (%)", "verder zonder deze hulp (%)"):
+        assert outcomes[f"afsluitvragen leerling: {row}"] == HIDDEN  # not 1, nor 100.0
+    assert outcomes["afsluitvragen ouders: aantal antwoorden"] == "0"
     providers = [row for row in _table(artifacts["oja-caseload-aanbieder-gemeente"]) if row["soort"] == "aanbieder"]
     assert providers == [{"soort": "aanbieder", "code": "PRV-A", "open casussen": HIDDEN}]  # not 3
     report = (get_settings().home / "reports" / f"evaluatie-{today.isoformat()}.html").read_text(encoding="utf-8")

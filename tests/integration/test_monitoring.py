@@ -225,6 +225,12 @@ def test_outcome_criteria_without_closed_arrangements_read_not_applicable_not_a_
         "tevredenheid: aantal metingen": 0,
         "GAS T-score professional (gemiddeld per evaluatie)": "–",
         "GAS T-score professional: aantal evaluaties": 0,
+        "afsluitvragen leerling: aantal antwoorden": 0,
+        "afsluitvragen leerling: tevreden over de hulp (%)": "–",
+        "afsluitvragen leerling: verder zonder deze hulp (%)": "–",
+        "afsluitvragen ouders: aantal antwoorden": 0,
+        "afsluitvragen ouders: tevreden over de hulp (%)": "–",
+        "afsluitvragen ouders: verder zonder deze hulp (%)": "–",
     }
 
 

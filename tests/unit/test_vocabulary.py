@@ -14,6 +14,7 @@ import models.tables  # noqa: F401  (registers the tables)
 import models.tables_dossier  # noqa: F401
 from flows import forms
 from flows.common import EVENT_NAMES
+from models.closing import Satisfaction, WithoutHelp
 from models.decisions import RecommendationRule
 from models.lifecycle import Action, AuditAction, CaseState
 from models.reminders import NoticeKind
@@ -85,6 +86,8 @@ CODE_COLUMNS: dict[tuple[str, str], tuple[type[StrEnum], ...]] = {
     ("access_log", "role"): (Role,),
     ("access_log", "action"): (AccessAction,),
     ("access_log", "outcome"): (AccessOutcome,),
+    ("closing_answer", "satisfaction"): (Satisfaction,),
+    ("closing_answer", "without_help"): (WithoutHelp,),
 }
 ENUMS = sorted({e for enums in CODE_COLUMNS.values() for e in enums} | {Action}, key=lambda e: e.__name__)
 CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
