@@ -37,11 +37,13 @@ class Notice(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
-    """A rendered message to one recipient, committed with the notices it carries; sent after, until delivered."""
+    """A rendered message to one recipient, committed with the notices it carries; sent after, until delivered.
+    A message to a family member (issue 26: asking for their view, `FamilyNotice`) has no `recipient_code`, the
+    role `gezin` and the login's address."""
 
     id: int | None = Field(default=None, primary_key=True)
-    recipient_code: str = Field(foreign_key="professional.code", max_length=12, index=True)
-    role: str = Field(max_length=32)  # models.vocabulary.Role
+    recipient_code: str | None = Field(default=None, foreign_key="professional.code", max_length=12, index=True)
+    role: str = Field(max_length=32)  # models.vocabulary.Role, or `gezin`
     to_address: str | None = Field(default=None, max_length=254)
     digest: str = Field(max_length=8)  # models.vocabulary.DigestKind
     sweep_date: dt.date
