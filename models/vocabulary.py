@@ -246,6 +246,8 @@ class AccessAction(StrEnum):
     # the plan page and the export (oja/dossier/pages_family_plan.py): the line names the party, never a person
     VIEW_FAMILY_PLAN = "gezin_plan_bekeken"
     EXPORT_FAMILY = "gezin_inzage_gedownload"
+    VIEW_FAMILY_OPINION = "gezin_mening_bekeken"  # the family's page to give their view at a review
+    GIVE_FAMILY_OPINION = "gezin_mening_gegeven"  # their view given or changed (or refused: closed, bad form)
 
 
 class AccessOutcome(StrEnum):

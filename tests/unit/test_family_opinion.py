@@ -90,3 +90,19 @@ def test_t_per_informant_a_worked_example_by_hand() -> None:
     assert t_score({1: -1, 2: 0, 3: 1}) == 50
     assert math.isclose(t_score({1: 1, 2: 2}), 50 + 30 / math.sqrt(2.6))
     assert round(t_score({1: 1, 2: 2}), 1) == 68.6
+
+
+def test_the_policy_settings_are_validated_in_dutch(tmp_path) -> None:
+    from oja.config import Policy, load_policy
+
+    assert (Policy().family_view_school_days, Policy().family_view_reminder_school_days) == (10, 3)
+    for toml, field in (
+        ("family_view_school_days = 0", "policy.family_view_school_days"),
+        ("family_view_school_days = 4\nfamily_view_reminder_school_days = 4", "policy.policy"),
+    ):
+        path = tmp_path / "beleid.toml"
+        path.write_text(f"[policy]\n{toml}\n", encoding="utf-8")
+        with pytest.raises(InvalidInput) as refused:
+            load_policy(path)
+        assert refused.value.field == field
+    assert "kleiner" in refused.value.rule
