@@ -1,7 +1,9 @@
 """The GAS T-scores of reviews (models/gas.py), read from the scores recorded at them, per informant.
 
-Today only the professional scores the goals at a review (`GoalScore`); a plan does not weigh its goals, so
-every goal weighs the same. An average T over a group of reviews is a statistic about their pupils: whoever
+The professional scores the goals at a review (`GoalScore`); the pupil and each parent may give their own scores
+for it beforehand (`FamilyOpinion`, issue 26), a T of their own once the review is recorded: the pupil's (`PUPIL`)
+and the parents' (`PARENTS`: the mean of each parent's T). "Weet ik niet" is no score; a view without any score
+gives no T. A plan does not weigh its goals, so every goal weighs the same. An average T over a group of reviews is a statistic about their pupils: whoever
 publishes it shows it only over 6 or more distinct pupils (docs/domain.md, small numbers).
 """
 
@@ -14,8 +16,10 @@ from statistics import fmean
 
 from sqlmodel import Session, col, select
 
+from models.family_opinion import informant_of
 from models.gas import PROFESSIONAL, t_score
 from models.tables import Case, GoalScore, Review
+from models.tables_family_opinion import FamilyOpinion, FamilyOpinionScore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +60,30 @@ def review_t_scores(session: Session, *, start: dt.date, end: dt.date | None = N
         t = t_score(by_goal)  # equal weights: a plan does not weigh its goals
         assert t is not None  # every entry holds a score
         found.append(ReviewT(review_id, pupil_id, PROFESSIONAL, t))
-    return found
+    return sorted(found + _family_t_scores(session, start=start, end=end), key=lambda r: (r.review_id, r.informant))
+
+
+def _family_t_scores(session: Session, *, start: dt.date, end: dt.date | None) -> list[ReviewT]:
+    """The pupil's and the parents' T-scores of the reviews held from `start` (to `end`), from their views."""
+    stmt = (
+        select(col(Review.id), col(Case.pupil_id), col(FamilyOpinion.party), col(FamilyOpinionScore.goal_id),
+               col(FamilyOpinionScore.gas))  # fmt: skip
+        .join(FamilyOpinion, col(FamilyOpinion.review_id) == col(Review.id))
+        .join(FamilyOpinionScore, col(FamilyOpinionScore.opinion_id) == col(FamilyOpinion.id))
+        .join(Case, col(Case.id) == col(Review.case_id))
+        .where(col(Review.held_on) >= start, col(FamilyOpinionScore.gas).is_not(None))
+    )
+    if end is not None:
+        stmt = stmt.where(col(Review.held_on) <= end)
+    scores: dict[tuple[int, int, str], dict[int, int]] = defaultdict(dict)
+    for review_id, pupil_id, party, goal_id, gas in session.exec(stmt).all():
+        scores[(review_id, pupil_id, party)][goal_id] = gas
+    per_informant: dict[tuple[int, int, str], list[float]] = defaultdict(list)
+    for (review_id, pupil_id, party), by_goal in sorted(scores.items()):
+        t = t_score(by_goal)
+        assert t is not None
+        per_informant[(review_id, pupil_id, informant_of(party))].append(t)
+    return [ReviewT(r, p, who, fmean(ts)) for (r, p, who), ts in sorted(per_informant.items())]
 
 
 def average_t(reviews: list[ReviewT], informant: str) -> AverageT:
