@@ -46,7 +46,8 @@ from models.tables import (
     Signal,
 )
 from models.tables_family import FamilyInvitation, FamilyLogin, FamilySession
-from models.tables_outbox import Notice
+from models.tables_family_opinion import FamilyNotice, FamilyOpinion, FamilyOpinionScore
+from models.tables_outbox import Notice, Outbox
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
 from oja.config import Policy
 from oja.services import audit as audit_trail
@@ -92,8 +93,16 @@ def destroy_dossiers(
     plans = select(Plan.id).where(col(Plan.case_id).in_(case_ids))
     goals = select(Goal.id).where(col(Goal.plan_id).in_(plans))
     reviews = select(Review.id).where(col(Review.case_id).in_(case_ids))
+    opinions = select(FamilyOpinion.id).where(col(FamilyOpinion.case_id).in_(case_ids))  # the family's views
+    family_mails = [  # the mails that asked for them: their rows hold the family's address
+        n for n in session.exec(select(FamilyNotice.outbox_id).where(col(FamilyNotice.case_id).in_(case_ids))) if n
+    ]
     for stmt in (
         sa.delete(Notice).where(col(Notice.case_id).in_(case_ids)),
+        sa.delete(FamilyNotice).where(col(FamilyNotice.case_id).in_(case_ids)),
+        sa.delete(Outbox).where(col(Outbox.id).in_(family_mails)),
+        sa.delete(FamilyOpinionScore).where(col(FamilyOpinionScore.opinion_id).in_(opinions)),
+        sa.delete(FamilyOpinion).where(col(FamilyOpinion.case_id).in_(case_ids)),
         sa.delete(GoalScore).where(col(GoalScore.review_id).in_(reviews)),
         sa.delete(Measurement).where(col(Measurement.goal_id).in_(goals)),
         sa.delete(Decision).where(col(Decision.case_id).in_(case_ids)),

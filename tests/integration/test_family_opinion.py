@@ -194,3 +194,19 @@ def test_the_mail_goes_through_the_outbox_to_the_smtp_server_with_nothing_about_
             assert secret not in body
     with unit_of_work(engine) as s:
         assert {m.status for m in s.exec(select(Outbox).where(Outbox.role == "gezin")).all()} == {"verzonden"}
+
+
+def test_destroying_the_dossier_removes_the_views_their_words_and_the_mails_to_the_family(engine):
+    from oja.services.retention import destroy_dossiers
+
+    ref = _case(engine, 7)
+    _logins(engine, ref)
+    _sent(engine, OPENS)
+    with unit_of_work(engine) as s:
+        give_opinion(s, _load(s, ref), "leerling", {"doel_1": "1", "gaat_goed": "Lezen"}, today=OPENS, now=dt.datetime.now(dt.UTC), policy=POLICY)  # fmt: skip
+    with unit_of_work(engine) as s:
+        destroy_dossiers(s, [_load(s, ref).pupil_id], actor="PRF-1", reason="test", today=DUE)
+    with unit_of_work(engine) as s:
+        assert s.exec(select(FamilyOpinion)).all() == []
+        assert s.exec(select(FamilyNotice)).all() == []
+        assert s.exec(select(Outbox).where(Outbox.role == "gezin")).all() == []
