@@ -1,5 +1,5 @@
 """The family's own pages after the login (issue 26): the home page `/gezin/` (whose case, the next review, the
-link to the plan page `/gezin/plan`, another module's) and the pupil's switch (from 16) whether the parents see
+link to the plan page `/gezin/plan`, another module's, and to `/gezin/mijn-mening` while a view can be given) and the pupil's switch (from 16) whether the parents see
 the case (`/gezin/ouders`). Every view and refusal is logged with the pupil and the case (`family_security`)."""
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from models.vocabulary import AccessAction, AccessOutcome
 from oja.dossier.family_security import FamilyMember, log_family, serve_family
 from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import page
+from oja.config import get_policy
 from oja.services import family_logins
+from oja.services.family_opinion import opinion_page
 from oja.services.logins import tokens_match
 
 router = APIRouter(route_class=StrictFormRoute)
@@ -31,6 +33,7 @@ def home(request: Request, opgeslagen: str = "") -> Response:
         log_family(session, request, member, AccessAction.FAMILY_VIEW, case_ref=case.ref if case else None)
         age = rules.age_on(pupil.birth_date, amsterdam_today())
         decides = member.party == rules.PUPIL and age >= rules.DECIDE_AGE
+        opinion = opinion_page(session, case, member.party, amsterdam_today(), get_policy())
         return page(
             request,
             "gezin_home.html",
@@ -42,6 +45,7 @@ def home(request: Request, opgeslagen: str = "") -> Response:
             decides=decides,
             parents_may_see=pupil.parents_may_see,
             saved=opgeslagen == "1",
+            opinion=opinion,  # a view to give for the coming review (None: not now)
         )
 
     return serve_family(request, AccessAction.FAMILY_VIEW, body)
