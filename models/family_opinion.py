@@ -17,17 +17,20 @@ The free text is personal data: it stays in the engine's database (never Prefect
 from __future__ import annotations
 
 import dataclasses
+from collections import defaultdict
 from collections.abc import Mapping
 from enum import StrEnum
+from statistics import fmean
 
 from models.errors import FormCheck
+from models.gas import PARENTS, PUPIL, t_score
 
 LOWEST, HIGHEST = -2, 2
 UNKNOWN = "weet_ik_niet"  # the form's value of "I don't know": no score for that goal
 TEXT_MAX = 2000
 DIFFERENCE = 2  # a family score this far from the professional's is named among the recommendation's reasons
 GOING_WELL, TO_CHANGE = "gaat_goed", "moet_anders"  # the form's text fields
-PUPIL_INFORMANT, PARENTS_INFORMANT = "pupil", "parents"  # = models.gas.PUPIL, PARENTS
+PUPIL_INFORMANT, PARENTS_INFORMANT = PUPIL, PARENTS  # the models.gas informants of the family's scores
 PARTY_WORDS = {"leerling": "de leerling", "ouder_1": "ouder 1", "ouder_2": "ouder 2"}  # in a reason (codes only)
 
 
@@ -41,6 +44,17 @@ class FamilyNoticeKind(StrEnum):
 def informant_of(party: str) -> str:
     """Whose T-score a party's scores count in: the pupil's own, or the parents' (both parents together)."""
     return PUPIL_INFORMANT if party == "leerling" else PARENTS_INFORMANT
+
+
+def informant_t(by_party: Mapping[str, Mapping[int, int | None]]) -> dict[str, float | None]:
+    """The pupil's and the parents' T-scores of one review from their views (by party, by goal; None "weet ik
+    niet", left out): the parents' T is the mean of each parent's own T; None where nobody scored a goal."""
+    found: dict[str, list[float]] = defaultdict(list)
+    for party, scores in sorted(by_party.items()):
+        t = t_score({goal: x for goal, x in scores.items() if x is not None})
+        if t is not None:
+            found[informant_of(party)].append(t)
+    return {who: fmean(found[who]) if found[who] else None for who in (PUPIL, PARENTS)}
 
 
 def is_open(school_days_left: int, *, open_days: int) -> bool:

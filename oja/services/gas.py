@@ -16,7 +16,7 @@ from statistics import fmean
 
 from sqlmodel import Session, col, select
 
-from models.family_opinion import informant_of
+from models.family_opinion import informant_t
 from models.gas import PROFESSIONAL, t_score
 from models.tables import Case, GoalScore, Review
 from models.tables_family_opinion import FamilyOpinion, FamilyOpinionScore
@@ -71,19 +71,19 @@ def _family_t_scores(session: Session, *, start: dt.date, end: dt.date | None) -
         .join(FamilyOpinion, col(FamilyOpinion.review_id) == col(Review.id))
         .join(FamilyOpinionScore, col(FamilyOpinionScore.opinion_id) == col(FamilyOpinion.id))
         .join(Case, col(Case.id) == col(Review.case_id))
-        .where(col(Review.held_on) >= start, col(FamilyOpinionScore.gas).is_not(None))
+        .where(col(Review.held_on) >= start)
     )
     if end is not None:
         stmt = stmt.where(col(Review.held_on) <= end)
-    scores: dict[tuple[int, int, str], dict[int, int]] = defaultdict(dict)
+    scores: dict[tuple[int, int], dict[str, dict[int, int | None]]] = defaultdict(lambda: defaultdict(dict))
     for review_id, pupil_id, party, goal_id, gas in session.exec(stmt).all():
-        scores[(review_id, pupil_id, party)][goal_id] = gas
-    per_informant: dict[tuple[int, int, str], list[float]] = defaultdict(list)
-    for (review_id, pupil_id, party), by_goal in sorted(scores.items()):
-        t = t_score(by_goal)
-        assert t is not None
-        per_informant[(review_id, pupil_id, informant_of(party))].append(t)
-    return [ReviewT(r, p, who, fmean(ts)) for (r, p, who), ts in sorted(per_informant.items())]
+        scores[(review_id, pupil_id)][party][goal_id] = gas
+    return [
+        ReviewT(review_id, pupil_id, who, t)
+        for (review_id, pupil_id), by_party in sorted(scores.items())
+        for who, t in informant_t(by_party).items()
+        if t is not None
+    ]
 
 
 def average_t(reviews: list[ReviewT], informant: str) -> AverageT:

@@ -106,6 +106,10 @@ def test_the_pupil_gives_a_view_changes_it_and_every_step_is_logged_without_thei
         assert "Ik mag zelf kiezen" in shown.text and 'value="weet_ik_niet" checked' in shown.text
         english = client.get("/gezin/mijn-mening?taal=en")
         assert "Your view goes to the meeting on" in text_of(english.text)
+        professional = dossier.as_user("PRF-0001").get(f"/casus/{case_ref}")  # the coordinator, in scope
+        assert professional.status_code == 200
+        section = professional.text[professional.text.index("<h2>Mening van leerling en ouders</h2>") :]
+        assert "Ik mag zelf kiezen" in section and "weet niet" in section and "kan nog wijzigen" in section
     lines = [(e.action, e.outcome, e.case_ref, e.reason) for e in dossier.log_since(mark)]
     assert [(a, o) for a, o, _, _ in lines] == [
         ("gezin_mening_bekeken", "toegestaan"),
@@ -115,6 +119,7 @@ def test_the_pupil_gives_a_view_changes_it_and_every_step_is_logged_without_thei
         ("gezin_mening_gegeven", "toegestaan"),
         ("gezin_mening_bekeken", "toegestaan"),
         ("gezin_mening_bekeken", "toegestaan"),
+        ("casus_bekeken", "toegestaan"),  # the professional's view of the case page: logged as every view
     ]
     assert all(ref == case_ref for _, _, ref, _ in lines)
     assert not any("geheim" in (r or "") or "kiezen" in (r or "") for *_, r in lines)  # never their words

@@ -210,3 +210,25 @@ def test_destroying_the_dossier_removes_the_views_their_words_and_the_mails_to_t
         assert s.exec(select(FamilyOpinion)).all() == []
         assert s.exec(select(FamilyNotice)).all() == []
         assert s.exec(select(Outbox).where(Outbox.role == "gezin")).all() == []
+
+
+def test_the_case_page_shows_the_familys_scores_and_t_beside_the_professionals(engine):
+    from oja.services.dossier_case import case_view
+
+    ref = _case(engine, 8)
+    now = dt.datetime(2026, 12, 14, 9, tzinfo=dt.UTC)
+    with unit_of_work(engine) as s:
+        give_opinion(s, _load(s, ref), "leerling", {"doel_1": "-1", "gaat_goed": "Pauze"}, today=OPENS, now=now, policy=POLICY)  # fmt: skip
+        give_opinion(s, _load(s, ref), "ouder_1", {"doel_1": "0"}, today=OPENS, now=now, policy=POLICY)
+    with unit_of_work(engine) as s:
+        sv.record_review(s, case_ref=ref, held_on=DUE, actor="PRF-2", today=DUE, gas_scores={1: 1})
+    with unit_of_work(engine) as s:
+        page = case_view(s, actor_of(s, "PRF-1"), ref, today=DUE, policy=POLICY)
+    (review,) = page.reviews
+    assert review.family == {"leerling": {1: -1}, "ouder_1": {1: 0}}
+    assert review.t_scores == {"professional": 60.0, "pupil": 40.0, "parents": 50.0}
+    assert review.apart == {("leerling", 1)}  # -1 against +1; the parent's 0 is 1 away
+    assert [(v.party, v.going_well, v.recorded) for v in page.family_views] == [
+        ("leerling", "Pauze", True),
+        ("ouder_1", None, True),
+    ]

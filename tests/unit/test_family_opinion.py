@@ -106,3 +106,11 @@ def test_the_policy_settings_are_validated_in_dutch(tmp_path) -> None:
             load_policy(path)
         assert refused.value.field == field
     assert "kleiner" in refused.value.rule
+
+
+def test_the_parents_t_is_the_mean_of_each_parents_own_t_and_dont_know_is_no_score() -> None:
+    # ouder_1: +2 on one goal -> 70; ouder_2: 0 and -1 -> 50 - 10/sqrt(2.6) = 43.798; mean 56.899
+    found = rules.informant_t({"ouder_1": {1: 2, 2: None}, "ouder_2": {1: 0, 2: -1}, "leerling": {1: None}})
+    assert found["pupil"] is None
+    assert math.isclose(found["parents"], (70 + 50 - 10 / math.sqrt(2.6)) / 2)
+    assert round(found["parents"], 1) == 56.9
