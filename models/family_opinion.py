@@ -73,6 +73,14 @@ def notice_due(school_days_left: int, *, open_days: int, remind_days: int, given
     return FamilyNoticeKind.INVITATION
 
 
+def notice_holds(kind: str, *, case_active: bool, given: bool, may_see: bool) -> bool:
+    """Whether a queued mail about the view is still true just before it is sent: the review not yet recorded (the
+    case still active), the member still allowed to see the case, and, for the reminder, the view still not given."""
+    if kind not in {k.value for k in FamilyNoticeKind} or not case_active or not may_see:
+        return False
+    return kind == FamilyNoticeKind.INVITATION.value or not given
+
+
 @dataclasses.dataclass(frozen=True)
 class OpinionForm:
     """A view as checked: a score per goal number (None: "weet ik niet") and the two texts (None: left empty)."""

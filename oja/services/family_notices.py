@@ -115,3 +115,28 @@ def plan_family_notices(session: Session, *, day: dt.date, policy: Policy, link:
         session.execute(sa.update(FamilyNotice).where(col(FamilyNotice.id) == notice_id).values(outbox_id=outbox.id))
         queued += 1
     return queued
+
+
+def lapse_reason(engine: sa.Engine, outbox_id: int, *, today: dt.date) -> str | None:
+    """Just before a family member's message is sent (`dispatch`): why it no longer holds, in codes, or None. The
+    review recorded meanwhile, the view given (a reminder), authority removed or the case closed to the parents."""
+    with Session(engine) as session:
+        row = session.exec(
+            select(FamilyNotice, FamilyLogin, Case)
+            .join(FamilyLogin, col(FamilyLogin.id) == col(FamilyNotice.login_id))
+            .join(Case, col(Case.id) == col(FamilyNotice.case_id))
+            .where(FamilyNotice.outbox_id == outbox_id)
+        ).first()
+        if row is None:
+            return "geen gezinsbericht meer bij dit bericht"
+        notice, login, case = row
+        given = session.exec(
+            select(FamilyOpinion.id).where(
+                FamilyOpinion.case_id == case.id, FamilyOpinion.due_on == notice.due_on, FamilyOpinion.party == login.party
+            )
+        ).first()
+        may_see = family_rules.view_refusal(_family(session, login, today)) is None
+        active = case.state == CaseState.ACTIVE.value and case.next_review_on == notice.due_on
+        if rules.notice_holds(notice.kind, case_active=active, given=given is not None, may_see=may_see):
+            return None
+        return f"{case.ref} {notice.kind} {login.party}: geldt niet meer"

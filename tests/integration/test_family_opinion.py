@@ -232,3 +232,19 @@ def test_the_case_page_shows_the_familys_scores_and_t_beside_the_professionals(e
         ("leerling", "Pauze", True),
         ("ouder_1", None, True),
     ]
+
+
+@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+def test_a_queued_mail_lapses_unsent_when_the_review_is_recorded_before_it_goes(engine, smtp_server):
+    from oja.services.dispatch import dispatch
+
+    ref = _case(engine, 9)
+    _logins(engine, ref)
+    assert _sent(engine, OPENS) == [("leerling", "mening_gevraagd"), ("ouder_1", "mening_gevraagd")]
+    with unit_of_work(engine) as s:
+        sv.record_review(s, case_ref=ref, held_on=DUE, actor="PRF-2", today=DUE, gas_scores={1: 0})
+    report = dispatch(engine, AppriseSender(smtp_server.url))
+    assert (report.sent, report.lapsed) == (0, 2) and smtp_server.messages == []
+    with unit_of_work(engine) as s:
+        reasons = [m.last_error for m in s.exec(select(Outbox).where(Outbox.role == "gezin")).all()]
+    assert all("geldt niet meer" in r and "Noor" not in r for r in reasons)

@@ -114,3 +114,13 @@ def test_the_parents_t_is_the_mean_of_each_parents_own_t_and_dont_know_is_no_sco
     assert found["pupil"] is None
     assert math.isclose(found["parents"], (70 + 50 - 10 / math.sqrt(2.6)) / 2)
     assert round(found["parents"], 1) == 56.9
+
+
+def test_a_queued_mail_holds_only_while_the_review_is_to_come_and_the_member_may_see() -> None:
+    holds = rules.notice_holds
+    assert holds("mening_gevraagd", case_active=True, given=True, may_see=True)
+    assert not holds("mening_herinnering", case_active=True, given=True, may_see=True)  # given meanwhile
+    assert holds("mening_herinnering", case_active=True, given=False, may_see=True)
+    assert not holds("mening_gevraagd", case_active=False, given=False, may_see=True)  # the review recorded
+    assert not holds("mening_gevraagd", case_active=True, given=False, may_see=False)  # authority removed
+    assert not holds("iets_anders", case_active=True, given=False, may_see=True)
