@@ -1,6 +1,6 @@
 """The family's own pages after the login (issue 26): the home page `/gezin/` (whose case, the next review, the
-link to the plan page `/gezin/plan`, another module's, and to `/gezin/mijn-mening` while a view can be given) and the pupil's switch (from 16) whether the parents see
-the case (`/gezin/ouders`). Every view and refusal is logged with the pupil and the case (`family_security`)."""
+link to the plan page `/gezin/plan`, another module's, and to `/gezin/mijn-mening` while a view can be given) and
+the pupil's switch (from 16) whether the parents see the case (`/gezin/ouders`). Every view and refusal is logged with the pupil and the case (`family_security`)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from models.schooldays import today as amsterdam_today
 from models.tables import Case, Pupil
 from models.tables_family import FamilyLogin
 from models.vocabulary import AccessAction, AccessOutcome
+from oja.config import get_policy
 from oja.dossier.family_security import FamilyMember, log_family, serve_family
 from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import page
-from oja.config import get_policy
 from oja.services import family_logins
 from oja.services.family_opinion import opinion_page
 from oja.services.logins import tokens_match

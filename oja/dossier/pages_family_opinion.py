@@ -94,8 +94,9 @@ async def opinion_save(request: Request) -> Response:
         except InvalidInput as one:
             session.rollback()
             if one.field == "mening":  # no review to give a view for, or recorded already
-                log_family(session, request, member, action, outcome=AccessOutcome.REFUSED, case_ref=ref,
-                           reason=one.rule)  # fmt: skip
+                log_family(
+                    session, request, member, action, outcome=AccessOutcome.REFUSED, case_ref=ref, reason=one.rule
+                )
                 return _render(request, "refused.html", language(request), 409, rule=one.rule)
             return _refused_form(request, session, member, case, {one.field: one.rule})
         log_family(session, request, member, action, case_ref=ref, reason="mening gegeven")
@@ -106,8 +107,15 @@ async def opinion_save(request: Request) -> Response:
         request: Request, session: Session, member: FamilyMember, case: Case | None, errors: dict[str, str]
     ) -> Response:
         reason = "formulier onjuist: " + ", ".join(errors)  # the fields' names, never what was typed
-        log_family(session, request, member, AccessAction.GIVE_FAMILY_OPINION, outcome=AccessOutcome.REFUSED,
-                   case_ref=case.ref if case else None, reason=reason[:300])  # fmt: skip
+        log_family(
+            session,
+            request,
+            member,
+            AccessAction.GIVE_FAMILY_OPINION,
+            outcome=AccessOutcome.REFUSED,
+            case_ref=case.ref if case else None,
+            reason=reason[:300],
+        )
         return _show(request, session, member, case, 422, errors=errors, given=fields)
 
     return await run_in_threadpool(serve_family, request, AccessAction.GIVE_FAMILY_OPINION, body)

@@ -132,7 +132,9 @@ def lapse_reason(engine: sa.Engine, outbox_id: int, *, today: dt.date) -> str | 
         notice, login, case = row
         given = session.exec(
             select(FamilyOpinion.id).where(
-                FamilyOpinion.case_id == case.id, FamilyOpinion.due_on == notice.due_on, FamilyOpinion.party == login.party
+                FamilyOpinion.case_id == case.id,
+                FamilyOpinion.due_on == notice.due_on,
+                FamilyOpinion.party == login.party,
             )
         ).first()
         may_see = family_rules.view_refusal(_family(session, login, today)) is None

@@ -170,7 +170,7 @@ def family_scores(session: Session, review_ids: list[int]) -> dict[int, dict[str
     )
     found: dict[int, dict[str, dict[int, int | None]]] = defaultdict(lambda: defaultdict(dict))
     for review_id, party, number, gas in session.exec(stmt).all():
-        found[review_id][party][number] = gas
+        found[review_id or 0][party][number] = gas
     return {r: dict(by_party) for r, by_party in found.items()}
 
 

@@ -3,8 +3,8 @@
 The professional scores the goals at a review (`GoalScore`); the pupil and each parent may give their own scores
 for it beforehand (`FamilyOpinion`, issue 26), a T of their own once the review is recorded: the pupil's (`PUPIL`)
 and the parents' (`PARENTS`: the mean of each parent's T). "Weet ik niet" is no score; a view without any score
-gives no T. A plan does not weigh its goals, so every goal weighs the same. An average T over a group of reviews is a statistic about their pupils: whoever
-publishes it shows it only over 6 or more distinct pupils (docs/domain.md, small numbers).
+gives no T. A plan does not weigh its goals, so every goal weighs the same. An average T over a group of reviews is
+a statistic about their pupils: whoever publishes it shows it only over 6 or more distinct pupils (docs/domain.md, small numbers).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from statistics import fmean
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.family_opinion import informant_t
@@ -66,8 +67,14 @@ def review_t_scores(session: Session, *, start: dt.date, end: dt.date | None = N
 def _family_t_scores(session: Session, *, start: dt.date, end: dt.date | None) -> list[ReviewT]:
     """The pupil's and the parents' T-scores of the reviews held from `start` (to `end`), from their views."""
     stmt = (
-        select(col(Review.id), col(Case.pupil_id), col(FamilyOpinion.party), col(FamilyOpinionScore.goal_id),
-               col(FamilyOpinionScore.gas))  # fmt: skip
+        sa.select(
+            col(Review.id),
+            col(Case.pupil_id),
+            col(FamilyOpinion.party),
+            col(FamilyOpinionScore.goal_id),
+            col(FamilyOpinionScore.gas),
+        )
+        .select_from(Review)
         .join(FamilyOpinion, col(FamilyOpinion.review_id) == col(Review.id))
         .join(FamilyOpinionScore, col(FamilyOpinionScore.opinion_id) == col(FamilyOpinion.id))
         .join(Case, col(Case.id) == col(Review.case_id))
@@ -76,7 +83,7 @@ def _family_t_scores(session: Session, *, start: dt.date, end: dt.date | None) -
     if end is not None:
         stmt = stmt.where(col(Review.held_on) <= end)
     scores: dict[tuple[int, int], dict[str, dict[int, int | None]]] = defaultdict(lambda: defaultdict(dict))
-    for review_id, pupil_id, party, goal_id, gas in session.exec(stmt).all():
+    for review_id, pupil_id, party, goal_id, gas in session.execute(stmt).all():
         scores[(review_id, pupil_id)][party][goal_id] = gas
     return [
         ReviewT(review_id, pupil_id, who, t)

@@ -14,11 +14,11 @@ from sqlmodel import select
 
 from models.schooldays import today as amsterdam_today
 from models.tables import Case, Goal, Pupil
+from models.tables_family import FamilyLogin
 from models.tables_family_opinion import FamilyOpinion, FamilyOpinionScore
+from oja.services import family_logins
 from oja.services.reads import episode_plan
 from tests.dossier.conftest import form_csrf
-from models.tables_family import FamilyLogin
-from oja.services import family_logins
 from tests.dossier.test_family_pages import family_token, text_of
 
 FAMILY = "Scholten"  # the demo's active case with a review coming up (the pupil is 16)
@@ -149,9 +149,7 @@ def test_a_parent_the_pupil_of_16_closed_the_case_to_is_refused_and_logged(dossi
             mark = dossier.log_mark()
             response = client.get("/gezin/mijn-mening")
             assert response.status_code == 403
-            assert [(e.action, e.outcome) for e in dossier.log_since(mark)] == [
-                ("gezin_mening_bekeken", "geweigerd")
-            ]
+            assert [(e.action, e.outcome) for e in dossier.log_since(mark)] == [("gezin_mening_bekeken", "geweigerd")]
         finally:
             with dossier.db() as s:
                 pupil = s.exec(select(Pupil).where(Pupil.family_name == FAMILY)).one()

@@ -69,7 +69,9 @@ def test_the_window_opens_ten_school_days_before_counting_holidays_and_closing_d
         assert open_review(s, case, OPENS - dt.timedelta(days=1), POLICY) is None
         assert open_review(s, case, OPENS, POLICY)[1] == DUE
         assert open_review(s, case, dt.date(2026, 12, 23), POLICY)[1] == DUE  # in the holiday: still open
-        assert open_review(s, case, OPENS, Policy(family_view_school_days=5, family_view_reminder_school_days=1)) is None
+        assert (
+            open_review(s, case, OPENS, Policy(family_view_school_days=5, family_view_reminder_school_days=1)) is None
+        )
     with unit_of_work(engine) as s:  # the school closes on 16 December: the window opens a school day earlier
         add_closures(s, [Closure("40AB", dt.date(2026, 12, 16), "studiedag")])
     with unit_of_work(engine) as s:
@@ -87,11 +89,19 @@ def test_a_view_is_given_changed_until_the_review_is_recorded_and_refused_after(
         page = opinion_page(s, _load(s, ref), "leerling", OPENS, POLICY)
         assert page is not None and page.due_on == DUE and page.given_at is None
         assert [(g.number, g.description) for g in page.goals] == [(1, "Noor maakt elke dag haar huiswerk.")]
-        give_opinion(s, _load(s, ref), "leerling", {"doel_1": "-1", "gaat_goed": "Rekenen"}, today=OPENS, now=now,
-                     policy=POLICY)  # fmt: skip
+        give_opinion(
+            s, _load(s, ref), "leerling", {"doel_1": "-1", "gaat_goed": "Rekenen"}, today=OPENS, now=now, policy=POLICY
+        )
     with unit_of_work(engine) as s:  # changed: still one view
-        give_opinion(s, _load(s, ref), "leerling", {"doel_1": "weet_ik_niet", "moet_anders": "Minder huiswerk"},
-                     today=REMIND, now=now, policy=POLICY)  # fmt: skip
+        give_opinion(
+            s,
+            _load(s, ref),
+            "leerling",
+            {"doel_1": "weet_ik_niet", "moet_anders": "Minder huiswerk"},
+            today=REMIND,
+            now=now,
+            policy=POLICY,
+        )
         give_opinion(s, _load(s, ref), "ouder_1", {"doel_1": "2"}, today=REMIND, now=now, policy=POLICY)
     with unit_of_work(engine) as s:
         page = opinion_page(s, _load(s, ref), "leerling", REMIND, POLICY)
@@ -134,7 +144,15 @@ def _logins(engine, ref: str) -> None:
     with unit_of_work(engine) as s:
         pupil = s.get(Pupil, _load(s, ref).pupil_id)
         for party in ("ouder_1", "ouder_2", "leerling"):
-            family_logins.set_login(s, pupil, party, f"{party}.{ref}@example.org".lower(), PASSWORD, now=dt.datetime.now(dt.UTC), today=TODAY)  # fmt: skip
+            family_logins.set_login(
+                s,
+                pupil,
+                party,
+                f"{party}.{ref}@example.org".lower(),
+                PASSWORD,
+                now=dt.datetime.now(dt.UTC),
+                today=TODAY,
+            )
         bram = s.exec(select(Parent).where(Parent.pupil_id == pupil.id, Parent.position == 2)).one()
         bram.has_authority = False
         s.add(bram)
@@ -161,7 +179,9 @@ def test_the_sweep_asks_once_reminds_only_who_has_not_given_a_view_and_skips_who
     assert _sent(engine, OPENS) == []  # never twice
     assert _sent(engine, dt.date(2026, 12, 14)) == []
     with unit_of_work(engine) as s:
-        give_opinion(s, _load(s, ref), "leerling", {"doel_1": "1"}, today=REMIND, now=dt.datetime.now(dt.UTC), policy=POLICY)  # fmt: skip
+        give_opinion(
+            s, _load(s, ref), "leerling", {"doel_1": "1"}, today=REMIND, now=dt.datetime.now(dt.UTC), policy=POLICY
+        )
     assert _sent(engine, REMIND) == [("ouder_1", "mening_herinnering")]
     assert _sent(engine, dt.date(2027, 1, 6)) == []
     with unit_of_work(engine) as s:
@@ -173,7 +193,9 @@ def test_no_mail_to_the_parents_when_the_pupil_of_16_closed_the_case_nor_to_a_lo
     ref = _case(engine, 5, age=17)
     with unit_of_work(engine) as s:
         pupil = s.get(Pupil, _load(s, ref).pupil_id)
-        family_logins.set_login(s, pupil, "ouder_1", f"o1.{ref}@example.org".lower(), PASSWORD, now=dt.datetime.now(dt.UTC), today=TODAY)  # fmt: skip
+        family_logins.set_login(
+            s, pupil, "ouder_1", f"o1.{ref}@example.org".lower(), PASSWORD, now=dt.datetime.now(dt.UTC), today=TODAY
+        )
         s.add(FamilyLogin(pupil_id=pupil.id, party="leerling", email=f"ll.{ref}@example.org".lower()))  # no password
         pupil.parents_may_see = False
         s.add(pupil)
@@ -186,7 +208,10 @@ def test_the_mail_goes_through_the_outbox_to_the_smtp_server_with_nothing_about_
     _logins(engine, ref)
     sweep_day(engine, AppriseSender(smtp_server.url), day=OPENS, policy=POLICY, render=render)
     mails = sorted(smtp_server.messages, key=lambda m: m.rcpt_tos[0])
-    assert [m.rcpt_tos for m in mails] == [[f"leerling.{ref}@example.org".lower()], [f"ouder_1.{ref}@example.org".lower()]]
+    assert [m.rcpt_tos for m in mails] == [
+        [f"leerling.{ref}@example.org".lower()],
+        [f"ouder_1.{ref}@example.org".lower()],
+    ]
     for mail in mails:
         body = mail.text + mail.html + mail.subject
         assert "/gezin/mijn-mening" in body and "Hallo" in body
@@ -203,7 +228,15 @@ def test_destroying_the_dossier_removes_the_views_their_words_and_the_mails_to_t
     _logins(engine, ref)
     _sent(engine, OPENS)
     with unit_of_work(engine) as s:
-        give_opinion(s, _load(s, ref), "leerling", {"doel_1": "1", "gaat_goed": "Lezen"}, today=OPENS, now=dt.datetime.now(dt.UTC), policy=POLICY)  # fmt: skip
+        give_opinion(
+            s,
+            _load(s, ref),
+            "leerling",
+            {"doel_1": "1", "gaat_goed": "Lezen"},
+            today=OPENS,
+            now=dt.datetime.now(dt.UTC),
+            policy=POLICY,
+        )
     with unit_of_work(engine) as s:
         destroy_dossiers(s, [_load(s, ref).pupil_id], actor="PRF-1", reason="test", today=DUE)
     with unit_of_work(engine) as s:
@@ -218,7 +251,9 @@ def test_the_case_page_shows_the_familys_scores_and_t_beside_the_professionals(e
     ref = _case(engine, 8)
     now = dt.datetime(2026, 12, 14, 9, tzinfo=dt.UTC)
     with unit_of_work(engine) as s:
-        give_opinion(s, _load(s, ref), "leerling", {"doel_1": "-1", "gaat_goed": "Pauze"}, today=OPENS, now=now, policy=POLICY)  # fmt: skip
+        give_opinion(
+            s, _load(s, ref), "leerling", {"doel_1": "-1", "gaat_goed": "Pauze"}, today=OPENS, now=now, policy=POLICY
+        )
         give_opinion(s, _load(s, ref), "ouder_1", {"doel_1": "0"}, today=OPENS, now=now, policy=POLICY)
     with unit_of_work(engine) as s:
         sv.record_review(s, case_ref=ref, held_on=DUE, actor="PRF-2", today=DUE, gas_scores={1: 1})
