@@ -1,6 +1,7 @@
 """The family's own pages after the login (issue 26): the home page `/gezin/` (whose case, the next review, the
 link to the plan page `/gezin/plan`, another module's, and to `/gezin/mijn-mening` while a view can be given) and
-the pupil's switch (from 16) whether the parents see the case (`/gezin/ouders`). Every view and refusal is logged with the pupil and the case (`family_security`)."""
+the pupil's switch (from 16) whether the parents see the case (`/gezin/ouders`). Every view and refusal is logged
+with the pupil and the case (`family_security`)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ The professional scores the goals at a review (`GoalScore`); the pupil and each 
 for it beforehand (`FamilyOpinion`, issue 26), a T of their own once the review is recorded: the pupil's (`PUPIL`)
 and the parents' (`PARENTS`: the mean of each parent's T). "Weet ik niet" is no score; a view without any score
 gives no T. A plan does not weigh its goals, so every goal weighs the same. An average T over a group of reviews is
-a statistic about their pupils: whoever publishes it shows it only over 6 or more distinct pupils (docs/domain.md, small numbers).
+a statistic about their pupils: whoever publishes it shows it only over 6 or more distinct pupils (docs/domain.md,
+small numbers).
 """
 
 from __future__ import annotations
