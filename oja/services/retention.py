@@ -338,6 +338,7 @@ def export_pupil(session: Session, pupil_ref: str) -> dict[str, Any]:
         plan_ids = list(session.exec(select(Plan.id).where(Plan.case_id == case.id)).all())
         goal_ids = list(session.exec(select(Goal.id).where(col(Goal.plan_id).in_(plan_ids))).all())
         review_ids = list(session.exec(select(Review.id).where(Review.case_id == case.id)).all())
+        opinion_ids = list(session.exec(select(FamilyOpinion.id).where(FamilyOpinion.case_id == case.id)).all())
         cases.append(
             {
                 "case": case.model_dump(mode="json"),
@@ -348,6 +349,11 @@ def export_pupil(session: Session, pupil_ref: str) -> dict[str, Any]:
                 "consent": _rows(session, ConsentRecord, col(ConsentRecord.case_id) == case.id),
                 "reviews": _rows(session, Review, col(Review.case_id) == case.id),
                 "goal_scores": _rows(session, GoalScore, col(GoalScore.review_id).in_(review_ids)),
+                # the pupil's and the parents' own views for the reviews, with their words (issue 26)
+                "family_views": _rows(session, FamilyOpinion, col(FamilyOpinion.case_id) == case.id),
+                "family_view_scores": _rows(
+                    session, FamilyOpinionScore, col(FamilyOpinionScore.opinion_id).in_(opinion_ids)
+                ),
                 "measurements": _rows(session, Measurement, col(Measurement.goal_id).in_(goal_ids)),
                 "decisions": _rows(session, Decision, col(Decision.case_id) == case.id),
                 "referrals": _rows(session, Referral, col(Referral.case_id) == case.id),

@@ -283,3 +283,26 @@ def test_a_queued_mail_lapses_unsent_when_the_review_is_recorded_before_it_goes(
     with unit_of_work(engine) as s:
         reasons = [m.last_error for m in s.exec(select(Outbox).where(Outbox.role == "gezin")).all()]
     assert all("geldt niet meer" in r and "Noor" not in r for r in reasons)
+
+
+def test_the_schools_export_holds_every_view_and_a_family_members_own_export_only_their_own(engine):
+    from oja.services.family_view import family_export
+    from oja.services.retention import export_pupil
+
+    ref = _case(engine, 10)
+    now = dt.datetime(2026, 12, 14, 9, tzinfo=dt.UTC)
+    with unit_of_work(engine) as s:
+        give_opinion(
+            s, _load(s, ref), "leerling", {"doel_1": "-1", "moet_anders": "Rust"}, today=OPENS, now=now, policy=POLICY
+        )
+        give_opinion(
+            s, _load(s, ref), "ouder_1", {"doel_1": "1", "gaat_goed": "Fijn"}, today=OPENS, now=now, policy=POLICY
+        )
+    with unit_of_work(engine) as s:
+        pupil = s.get(Pupil, _load(s, ref).pupil_id)
+        school = export_pupil(s, pupil.ref)["cases"][0]
+        own = family_export(s, pupil.id, "ouder_1")["cases"][0]
+    assert sorted(v["party"] for v in school["family_views"]) == ["leerling", "ouder_1"]
+    assert len(school["family_view_scores"]) == 2
+    assert [(v["party"], v["going_well"]) for v in own["family_views"]] == [("ouder_1", "Fijn")]
+    assert [x["gas"] for x in own["family_view_scores"]] == [1]
