@@ -306,3 +306,11 @@ def test_the_schools_export_holds_every_view_and_a_family_members_own_export_onl
     assert len(school["family_view_scores"]) == 2
     assert [(v["party"], v["going_well"]) for v in own["family_views"]] == [("ouder_1", "Fijn")]
     assert [x["gas"] for x in own["family_view_scores"]] == [1]
+
+
+def test_no_mail_on_a_holiday_the_first_school_day_after_it_asks(engine):
+    ref = _case(engine, 11)
+    _logins(engine, ref)
+    assert _sent(engine, dt.date(2026, 12, 23)) == []  # the Christmas holiday: the window is open, no sweep mails
+    assert _sent(engine, dt.date(2027, 1, 4)) == [("leerling", "mening_gevraagd"), ("ouder_1", "mening_gevraagd")]
+    assert _sent(engine, REMIND) == [("leerling", "mening_herinnering"), ("ouder_1", "mening_herinnering")]
