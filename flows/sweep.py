@@ -27,12 +27,13 @@ from oja.services import dispatch, sweep
 
 def _log_planned(report: sweep.SweepReport) -> None:
     get_run_logger().info(
-        "%s: %d deadlines in reach, %d new notices, %d messages queued %s",
+        "%s: %d deadlines in reach, %d new notices, %d messages queued %s, %d to families (their view)",
         report.sweep_date,
         report.candidates,
         report.notices,
         report.messages,
         dict(report.by_kind),
+        report.family_messages,
     )
 
 

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 import models.tables  # noqa: F401  (registers the tables)
 import models.tables_dossier  # noqa: F401
 import models.tables_family  # noqa: F401
+import models.tables_family_opinion  # noqa: F401
 import models.tables_outbox  # noqa: F401
 from oja.adapters.db import get_engine, normalise_url
 from oja.adapters.migrate import sqlite_foreign_keys_off

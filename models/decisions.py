@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from statistics import mean
 
+from models.family_opinion import difference_reason, differences
 from models.lifecycle import HIGHEST_IN_SCHOOL, LOWEST_IN_SCHOOL
 from models.vocabulary import ChangeReason, DecisionKind, EndReason
 
@@ -172,14 +173,19 @@ def recommend(
     goal_count: int | None = None,
     policy: DecisionPolicy = DecisionPolicy(),
     planned_end: PlannedEnd | None = None,
+    family: Mapping[str, Mapping[int, int | None]] | None = None,
 ) -> Recommendation:
     """The recommendation at the latest review in `reviews` (oldest first) for a case at `level` (1-3); a
-    planned end within the warning term (or past) is named among its reasons."""
+    planned end within the warning term (or past) is named among its reasons, and so is every goal where the
+    pupil's or a parent's own score for this review (`family`: by party, by goal; None "weet ik niet") differs from
+    the professional's by 2 or more (`models.family_opinion`): in numbers only, never the family's words."""
     rec = _recommend(
         level=level, reviews=reviews, series=series, scaled_up_on=scaled_up_on, goal_count=goal_count, policy=policy
     )
     said = _planned_end_reason(planned_end, policy)
-    return rec if said is None else dataclasses.replace(rec, reasons=(*rec.reasons, said))
+    latest = reviews[-1].gas if reviews else {}
+    apart = tuple(difference_reason(d) for d in differences(latest, family or {}))
+    return dataclasses.replace(rec, reasons=(*rec.reasons, *(() if said is None else (said,)), *apart))
 
 
 def _planned_end_reason(end: PlannedEnd | None, policy: DecisionPolicy) -> str | None:

@@ -209,6 +209,28 @@ OVERRIDES: dict[str, dict[str, str]] = {
 }
 
 
+# the GAS scale on the family's view (models.family_opinion): -2..+2 and "weet ik niet", in plain words
+SCALE: dict[str, dict[str, str]] = {
+    "nl": {
+        "-2": "Veel slechter dan we hoopten",
+        "-1": "Iets slechter dan we hoopten",
+        "0": "Zoals we hoopten",
+        "1": "Iets beter dan we hoopten",
+        "2": "Veel beter dan we hoopten",
+        "weet_ik_niet": "Weet ik niet",
+    },
+    "en": {
+        "-2": "Much worse than we hoped",
+        "-1": "A little worse than we hoped",
+        "0": "As we hoped",
+        "1": "A little better than we hoped",
+        "2": "Much better than we hoped",
+        "weet_ik_niet": "I don't know",
+    },
+}
+SCALE_VALUES = ("2", "1", "0", "-1", "-2", "weet_ik_niet")  # the order on the page: best first
+
+
 def word(table: dict[str, dict[str, str]], language: str, code: str | None) -> str:
     """The words for a code; an unknown one read as its code with spaces (never an error on the family's page)."""
     if not code:
@@ -270,6 +292,9 @@ class Words:
 
     def party(self, viewer: str, code: str, parent_name: str | None = None) -> str:
         return party(self.language, viewer, code, parent_name)
+
+    def scale(self, value: str) -> str:
+        return word(SCALE, self.language, value)
 
     def hours(self, value: float) -> str:
         """`2`, `1,5` (nl) or `1.5` (en): hours as people write them."""

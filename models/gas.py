@@ -6,8 +6,9 @@ over the goals scored at the review: xᵢ the score of goal i (-2..+2), wᵢ its
 correlation between the goals' scores (0.3, as Kiresuk and Sherman propose). T = 50 means the expected outcome
 was reached on average; the standard deviation is 10, so +2 on every goal of one plan gives well over 70.
 
-Any informant's scores go in: today only the professional scores the goals (`PROFESSIONAL`); the pupil's and
-the parents' scores will come as their own informants, each with a T of its own, never mixed. A plan does not
+Any informant's scores go in: the professional's at the review (`PROFESSIONAL`), and the family's own view for
+that review (issue 26): the pupil's (`PUPIL`) and the parents' (`PARENTS`), each with a T of its own, never mixed.
+"Weet ik niet" is no score: the T is over the goals the informant scored. A plan does not
 weigh its goals (yet): the weights default to equal. Plain Python, no database.
 """
 
@@ -21,8 +22,12 @@ RHO = 0.3
 LOWEST, HIGHEST = -2, 2
 
 PROFESSIONAL = "professional"
-"""The informant whose GAS scores a review holds today; the pupil and the parents are to follow."""
-INFORMANTS = (PROFESSIONAL,)
+"""The professional's GAS scores recorded at the review."""
+PUPIL = "pupil"
+"""The pupil's own scores in their view for the review (models.family_opinion)."""
+PARENTS = "parents"
+"""The parents' own scores: a review's parents' T is the mean of each parent's T."""
+INFORMANTS = (PROFESSIONAL, PUPIL, PARENTS)
 """The informants a T-score is shown for, each apart (a column or row each)."""
 
 

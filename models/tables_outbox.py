@@ -38,11 +38,12 @@ class Notice(SQLModel, table=True):
 
 class Outbox(SQLModel, table=True):
     """A rendered message to one recipient, committed with the notices it carries; sent after, until delivered.
-    A professional's (`recipient_code`), or a family member's (no code: the closing questions, `ClosingAnswer`)."""
+    A professional's (`recipient_code`), or a family member's (issue 26: no `recipient_code`, the role `gezin` and
+    the login's address: asking for their view, `FamilyNotice`; the closing questions, `ClosingAnswer`)."""
 
     id: int | None = Field(default=None, primary_key=True)
     recipient_code: str | None = Field(default=None, foreign_key="professional.code", max_length=12, index=True)
-    role: str = Field(max_length=32)  # models.vocabulary.Role
+    role: str = Field(max_length=32)  # models.vocabulary.Role, or `gezin`
     to_address: str | None = Field(default=None, max_length=254)
     digest: str = Field(max_length=8)  # models.vocabulary.DigestKind
     sweep_date: dt.date

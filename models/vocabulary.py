@@ -249,6 +249,8 @@ class AccessAction(StrEnum):
     VIEW_FAMILY_PLAN = "gezin_plan_bekeken"
     EXPORT_FAMILY = "gezin_inzage_gedownload"
     FAMILY_OUTCOME = "gezin_afsluitvragen"  # the two outcome questions at closing seen, answered or refused
+    VIEW_FAMILY_OPINION = "gezin_mening_bekeken"  # the family's page to give their view at a review
+    GIVE_FAMILY_OPINION = "gezin_mening_gegeven"  # their view given or changed (or refused: closed, bad form)
 
 
 class AccessOutcome(StrEnum):

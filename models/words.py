@@ -89,8 +89,8 @@ LEVELS: dict[int, str] = {
 # models.vocabulary.ConsentParty
 PARTIES: dict[str, str] = {"leerling": "leerling", "ouder_1": "ouder 1", "ouder_2": "ouder 2"}
 
-# models.gas.INFORMANTS: whose GAS scores a T-score is of (the pupil's and the parents' are to follow)
-INFORMANTS: dict[str, str] = {"professional": "professional"}
+# models.gas.INFORMANTS: whose GAS scores a T-score is of
+INFORMANTS: dict[str, str] = {"professional": "professional", "pupil": "leerling", "parents": "ouders"}
 
 
 def state_word(code: str) -> str:

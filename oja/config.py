@@ -121,6 +121,13 @@ class Policy(BaseModel):
     erasure_decision_months: int = Field(3, ge=1, le=3, description="an erasure request is decided within")
     erasure_reminder_school_days: tuple[int, ...] = Field((10, 2), description="erasure reminders before the deadline")
     decision_due_school_days: int = Field(1, ge=0, le=20, description="from a review to its decision: remind")
+    # the family's own view at a review (issue 26, models.family_opinion)
+    family_view_school_days: int = Field(
+        10, ge=1, le=30, description="the pupil and the parents give their view from this many school days before"
+    )
+    family_view_reminder_school_days: int = Field(
+        3, ge=0, le=29, description="remind whoever has not given their view this many school days before a review"
+    )
 
     def decision_policy(self, review_cadence_weeks: int | None = None) -> DecisionPolicy:
         """The rules of decision support; for a case reviewed every `review_cadence_weeks` school weeks (else the
@@ -135,6 +142,15 @@ class Policy(BaseModel):
             min_measurements=self.min_measurements,
             planned_end_warning_school_days=self.planned_end_warning_school_days,
         )
+
+    @model_validator(mode="after")
+    def _family_reminder_inside_the_window(self) -> Policy:
+        if self.family_view_reminder_school_days >= self.family_view_school_days:
+            raise ValueError(
+                "family_view_reminder_school_days moet kleiner zijn dan family_view_school_days"
+                f" ({self.family_view_school_days}): de herinnering komt nadat de vraag om een mening is verstuurd"
+            )
+        return self
 
     @field_validator("reminder_school_days", "triage_reminder_school_days")
     @classmethod

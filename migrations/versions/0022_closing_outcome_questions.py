@@ -1,11 +1,11 @@
-"""the two outcome questions at closing (issue 26): a party's answers per closing decision; the outbox carries a
-family member's mail too (no professional's code)
+"""the two outcome questions at closing (issue 26): a party's answers per closing decision (the outbox carries a
+family member's mail since 0021)
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 Create Date: 2026-12-06 00:45:00
 
-Existing data: no answers; every outbox row keeps its professional. Down: the family's mails leave the outbox.
+Existing data: no answers. Down: the answers go; the mails that asked stay in the outbox (0021's down removes them).
 """
 
 from collections.abc import Sequence
@@ -14,14 +14,12 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0019"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("outbox") as batch:
-        batch.alter_column("recipient_code", existing_type=sa.String(length=12), nullable=True)
     op.create_table(
         "closing_answer",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -46,6 +44,3 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_closing_answer_case_id", table_name="closing_answer")
     op.drop_table("closing_answer")
-    op.execute("DELETE FROM outbox WHERE recipient_code IS NULL")
-    with op.batch_alter_table("outbox") as batch:
-        batch.alter_column("recipient_code", existing_type=sa.String(length=12), nullable=False)

@@ -23,6 +23,7 @@ from oja.dossier import (
     pages_family_closing,
     pages_family_invite,
     pages_family_login,
+    pages_family_opinion,
     pages_family_passkey,
     pages_family_plan,
     pages_groups,
@@ -180,6 +181,7 @@ def create_dossier() -> FastAPI:
         pages_family,
         pages_family_plan,
         pages_family_closing,
+        pages_family_opinion,
     )  # issue 26: the family's own way in
     for module in (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description, *family):
         app.include_router(module.router)

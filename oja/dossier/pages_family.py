@@ -1,6 +1,7 @@
 """The family's own pages after the login (issue 26): the home page `/gezin/` (whose case, the next review, the
-link to the plan page `/gezin/plan`, another module's) and the pupil's switch (from 16) whether the parents see
-the case (`/gezin/ouders`). Every view and refusal is logged with the pupil and the case (`family_security`)."""
+link to the plan page `/gezin/plan`, another module's, and to `/gezin/mijn-mening` while a view can be given) and
+the pupil's switch (from 16) whether the parents see the case (`/gezin/ouders`). Every view and refusal is logged
+with the pupil and the case (`family_security`)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from models.schooldays import today as amsterdam_today
 from models.tables import Case, Pupil
 from models.tables_family import FamilyLogin
 from models.vocabulary import AccessAction, AccessOutcome
+from oja.config import get_policy
 from oja.dossier.family_security import FamilyMember, log_family, serve_family, with_script
 from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import page
 from oja.services import family_logins, family_passkeys
 from oja.services.closing_questions import open_question
+from oja.services.family_opinion import opinion_page
 from oja.services.logins import tokens_match
 
 router = APIRouter(route_class=StrictFormRoute)
@@ -32,6 +35,7 @@ def home(request: Request, opgeslagen: str = "", passkey: str = "") -> Response:
         log_family(session, request, member, AccessAction.FAMILY_VIEW, case_ref=case.ref if case else None)
         age = rules.age_on(pupil.birth_date, amsterdam_today())
         decides = member.party == rules.PUPIL and age >= rules.DECIDE_AGE
+        opinion = opinion_page(session, case, member.party, amsterdam_today(), get_policy())
         response = page(
             request,
             "gezin_home.html",
@@ -48,6 +52,7 @@ def home(request: Request, opgeslagen: str = "", passkey: str = "") -> Response:
             parents_may_see=pupil.parents_may_see,
             saved=opgeslagen == "1",
             closing=open_question(session, member.pupil_id, member.party, amsterdam_today()),
+            opinion=opinion,  # a view to give for the coming review (None: not now)
         )
         return with_script(response)
 

@@ -82,7 +82,7 @@ def plan_page(request: Request, session: Session, member: FamilyMember) -> Respo
 def export_download(request: Request, session: Session, member: FamilyMember) -> Response:
     """Everything held about the family's own pupil (AVG art. 15), as a JSON file; logged, a line per case."""
     try:
-        data = family_export(session, member.pupil_id)
+        data = family_export(session, member.pupil_id, member.party)
         ref = str(data["pupil"]["ref"])
         cases = [(ref, str(c["case"]["ref"])) for c in data["cases"]]
         _log(session, request, member, AccessAction.EXPORT_FAMILY, pupil_refs=[ref], cases=cases)

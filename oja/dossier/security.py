@@ -30,6 +30,7 @@ from models.errors import AccessDenied, InvalidInput, UnknownReference
 from models.prefect_access import may_use_prefect
 from models.tables import Case, Professional, Pupil
 from models.vocabulary import AccessAction, AccessOutcome, Role
+from models.words import INFORMANTS as INFORMANT_WORDS
 from models.words import action_word, reason_words, state_word
 from notifications.render import long_date
 from oja.adapters.db import get_engine, unit_of_work
@@ -43,6 +44,7 @@ log = logging.getLogger("oja.dossier")
 templates = Jinja2Templates(directory=str(PROJECT_DIR / "templates" / "dossier"))
 STATIC = PROJECT_DIR / "templates" / "dossier" / "static"
 templates.env.filters["label"] = lambda code: str(code or "").replace("_", " ")  # a stored code, read as words
+templates.env.filters["informant"] = lambda code: INFORMANT_WORDS.get(code, code)  # whose GAS scores (models.gas)
 templates.env.filters["state"] = lambda code: state_word(str(code or ""))  # a case's state in words
 templates.env.filters["action"] = lambda code: action_word(str(code or ""))  # an audited action in words
 templates.env.filters["reason"] = reason_words  # an audit record's reason in words

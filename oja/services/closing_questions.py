@@ -33,7 +33,7 @@ from models.vocabulary import DigestKind, OutboxStatus
 from notifications.messages import RenderedMessage
 from oja.config import Policy, dossier_url
 from oja.services import family_logins
-from oja.services.dispatch import FAMILY_ROLE  # the outbox's role of a family member's message (mail only)
+from oja.services.family_notices import FAMILY_ROLE  # the outbox's role of a family member's message (mail only)
 from oja.services.kernel import case_calendar
 
 PAGE = "/gezin/afsluiting"

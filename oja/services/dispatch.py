@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import sqlalchemy as sa
 
 from models.reminders import still_holds
+from models.schooldays import today as amsterdam_today
 from models.tables import utcnow
 from models.vocabulary import OutboxStatus
 from notifications.messages import RenderedMessage
 from oja.adapters import outbox
+from oja.services.family_notices import FAMILY_ROLE, lapse_reason
 
 if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
     from notifications.send import Sender
@@ -32,7 +34,6 @@ if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
 T = TypeVar("T")
 STOPPED = "stopped"
 LAPSED = "lapsed"
-FAMILY_ROLE = "gezin"  # a family member's message (oja.services.closing_questions): its address is never reported
 ERRORS_KEPT = 20  # a sweep's report keeps the first errors of its dispatch runs
 LEASE = dt.timedelta(minutes=10)  # the defaults; deployed, they come from the settings (`Settings.dispatch_options`)
 RETRY_AFTER = dt.timedelta(minutes=5)
@@ -106,6 +107,11 @@ class _Run:
         """Just before sending: does every notice the message carries still hold for what it is about now
         (`models.reminders.still_holds`)? If not, the message lapses, unsent, its reason recorded; the notices
         in it that still hold are released for the next sweep to send in a true message."""
+        if message.role == FAMILY_ROLE:  # a family member's mail: asking their view, or the questions at closing
+            why = lapse_reason(self.engine, message.id, today=amsterdam_today())
+            if why is not None:
+                outbox.lapse(self.engine, message.id, token, why, [])
+            return why is not None
         notices = outbox.carried(self.engine, message.id)
         gone = [n for n in notices if not still_holds(n.kind, n.case_state, request_open=n.request_open)]
         if not gone:

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections import defaultdict
 
 from sqlmodel import Session, col, select
 
 from models.access import Actor
 from models.errors import InvalidInput
-from models.gas import PROFESSIONAL, shown_t, t_score
 from models.identity import age_on, required_consent
 from models.lifecycle import CaseState
 from models.tables import (
@@ -22,18 +20,18 @@ from models.tables import (
     Case,
     Decision,
     Goal,
-    GoalScore,
     Intervention,
     Municipality,
     Parent,
     Plan,
     Referral,
-    Review,
     School,
     Signal,
 )
 from oja.config import Policy
 from oja.services.dossier import case_in_scope
+from oja.services.dossier_reviews import FamilyViewLine, ReviewView, family_views, reviews
+from oja.services.dossier_reviews import GasScore as GasScore  # re-exported: the case page's reviews
 from oja.services.planning import consent_records, latest_words
 from oja.services.pupils import PARENT_PARTIES, parents_with_authority
 from oja.services.reads import born, current_group, current_plan, pupil_of, ref_of
@@ -129,28 +127,6 @@ class ConsentView:
 
 
 @dataclasses.dataclass(frozen=True)
-class GasScore:
-    goal_number: int
-    gas: int  # -2..+2
-
-
-@dataclasses.dataclass(frozen=True)
-class ReviewView:
-    held_on: dt.date
-    recorded_by: str
-    attendance_pct: int | None
-    wellbeing: int | None
-    satisfaction: int | None
-    pupil_view: str | None  # models.vocabulary.View
-    parent_view: str | None
-    safety_concern: bool
-    delivered_as_planned: bool
-    scores: tuple[GasScore, ...]  # by goal number (of the plan version reviewed)
-    # the GAS T-score (models/gas.py) by informant (models.gas.INFORMANTS), one decimal; None: no goal scored
-    t_scores: dict[str, float | None] = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass(frozen=True)
 class DecisionLine:
     decided_on: dt.date
     decided_by: str
@@ -209,6 +185,7 @@ class CaseView:
     plan: PlanView | None  # None before the first plan
     consent: ConsentView | None  # None without a plan
     reviews: tuple[ReviewView, ...]
+    family_views: tuple[FamilyViewLine, ...]  # the pupil's and the parents' own views, for every review (issue 26)
     decisions: tuple[DecisionLine, ...]
     referrals: tuple[ReferralLine, ...]
     timeline: tuple[TimelineEntry, ...]  # the case's audit records
@@ -263,7 +240,8 @@ def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, 
         signals=_signals(session, case),
         plan=_plan(session, plan) if plan is not None else None,
         consent=_consent(session, case, plan, today) if plan is not None else None,
-        reviews=_reviews(session, case),
+        reviews=reviews(session, case),
+        family_views=family_views(session, case),
         decisions=_decisions(session, case),
         referrals=_referrals(session, case),
         timeline=_timeline(session, ref),
@@ -319,39 +297,6 @@ def _consent(session: Session, case: Case, plan: Plan, today: dt.date) -> Consen
         missing=tuple(sorted(needed - granted)),
         records=tuple(ConsentLine(r.party, r.granted, r.recorded_on, r.recorded_by) for r in records),
         problem=problem,
-    )
-
-
-def _reviews(session: Session, case: Case) -> tuple[ReviewView, ...]:
-    reviews = session.exec(
-        select(Review).where(Review.case_id == case.id).order_by(col(Review.held_on), col(Review.id))
-    )
-    found = reviews.all()
-    scores: dict[int | None, list[GasScore]] = defaultdict(list)
-    stmt = (
-        select(GoalScore.review_id, Goal.number, GoalScore.gas)
-        .join(Goal, col(Goal.id) == col(GoalScore.goal_id))
-        .where(col(GoalScore.review_id).in_([r.id for r in found]))
-        .order_by(col(Goal.number))
-    )
-    for review_id, number, gas in session.exec(stmt).all():
-        scores[review_id].append(GasScore(number, gas))
-    return tuple(
-        ReviewView(
-            held_on=r.held_on,
-            recorded_by=r.recorded_by,
-            attendance_pct=r.attendance_pct,
-            wellbeing=r.wellbeing,
-            satisfaction=r.satisfaction,
-            pupil_view=r.pupil_view,
-            parent_view=r.parent_view,
-            safety_concern=r.safety_concern,
-            delivered_as_planned=r.delivered_as_planned,
-            scores=tuple(scores[r.id]),
-            # the professional's scores, every goal weighing the same (a plan does not weigh its goals)
-            t_scores={PROFESSIONAL: shown_t(t_score({s.goal_number: s.gas for s in scores[r.id]}))},
-        )
-        for r in found
     )
 
 

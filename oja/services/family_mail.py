@@ -72,3 +72,26 @@ def send(email: str, message: RenderedMessage) -> bool:
         return False
     finally:
         sender.close()
+
+
+def opinion_message(link: str, reminder: bool) -> RenderedMessage:
+    """The sweep's mail asking a family member for their view before a review (`models.family_opinion`): a greeting
+    and the link to their own page, nothing about the child (the page itself is behind their login)."""
+    if reminder:
+        subject = "Herinnering: geef uw mening voor het volgende gesprek op school"
+        first = "Binnenkort is er weer een gesprek over hoe het gaat met de ondersteuning op school."
+        ask = "U heeft uw mening nog niet gegeven. Dat kan nog een paar dagen op uw eigen pagina:"
+    else:
+        subject = "Wat vindt u ervan? Geef uw mening voor het volgende gesprek op school"
+        first = "Over een paar weken is er weer een gesprek over hoe het gaat met de ondersteuning op school."
+        ask = "Wij willen graag weten wat u ervan vindt. Geef uw mening op uw eigen pagina:"
+    return _message(
+        subject,
+        [
+            "Hallo,",
+            first,
+            ask,
+            link,
+            "Log in met uw e-mailadres en wachtwoord. Uw mening komt bij het gesprek.",
+        ],
+    )

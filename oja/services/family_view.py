@@ -218,10 +218,19 @@ def _decisions(session: Session, case: Case) -> tuple[FamilyDecision, ...]:
     )
 
 
-def family_export(session: Session, pupil_id: int) -> dict[str, Any]:
+def family_export(session: Session, pupil_id: int, party: str | None = None) -> dict[str, Any]:
     """The family's own subject-access export (AVG art. 15): everything held about their own child, the file the
-    pupil's own school gives (`retention.export_pupil`). An unknown pupil is `UnknownReference`."""
+    pupil's own school gives (`retention.export_pupil`). With `party`, the views the pupil and the parents gave before
+    the reviews (issue 26) are only that party's own: another's words are theirs to share, not the page's. An unknown
+    pupil is `UnknownReference`."""
     pupil = session.get(Pupil, pupil_id)
     if pupil is None:
         raise UnknownReference("leerling", "leerling", str(pupil_id))
-    return export_pupil(session, pupil.ref)
+    data = export_pupil(session, pupil.ref)
+    if party is not None:
+        for case in data["cases"]:
+            own = [v for v in case.get("family_views", []) if v["party"] == party]
+            ids = {v["id"] for v in own}
+            case["family_views"] = own
+            case["family_view_scores"] = [s for s in case.get("family_view_scores", []) if s["opinion_id"] in ids]
+    return data

@@ -1,8 +1,11 @@
 """The GAS T-scores of reviews (models/gas.py), read from the scores recorded at them, per informant.
 
-Today only the professional scores the goals at a review (`GoalScore`); a plan does not weigh its goals, so
-every goal weighs the same. An average T over a group of reviews is a statistic about their pupils: whoever
-publishes it shows it only over 6 or more distinct pupils (docs/domain.md, small numbers).
+The professional scores the goals at a review (`GoalScore`); the pupil and each parent may give their own scores
+for it beforehand (`FamilyOpinion`, issue 26), a T of their own once the review is recorded: the pupil's (`PUPIL`)
+and the parents' (`PARENTS`: the mean of each parent's T). "Weet ik niet" is no score; a view without any score
+gives no T. A plan does not weigh its goals, so every goal weighs the same. An average T over a group of reviews is
+a statistic about their pupils: whoever publishes it shows it only over 6 or more distinct pupils (docs/domain.md,
+small numbers).
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ import datetime as dt
 from collections import defaultdict
 from statistics import fmean
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.family_opinion import informant_t
 from models.gas import PROFESSIONAL, t_score
 from models.tables import Case, GoalScore, Review
+from models.tables_family_opinion import FamilyOpinion, FamilyOpinionScore
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,7 +62,36 @@ def review_t_scores(session: Session, *, start: dt.date, end: dt.date | None = N
         t = t_score(by_goal)  # equal weights: a plan does not weigh its goals
         assert t is not None  # every entry holds a score
         found.append(ReviewT(review_id, pupil_id, PROFESSIONAL, t))
-    return found
+    return sorted(found + _family_t_scores(session, start=start, end=end), key=lambda r: (r.review_id, r.informant))
+
+
+def _family_t_scores(session: Session, *, start: dt.date, end: dt.date | None) -> list[ReviewT]:
+    """The pupil's and the parents' T-scores of the reviews held from `start` (to `end`), from their views."""
+    stmt = (
+        sa.select(
+            col(Review.id),
+            col(Case.pupil_id),
+            col(FamilyOpinion.party),
+            col(FamilyOpinionScore.goal_id),
+            col(FamilyOpinionScore.gas),
+        )
+        .select_from(Review)
+        .join(FamilyOpinion, col(FamilyOpinion.review_id) == col(Review.id))
+        .join(FamilyOpinionScore, col(FamilyOpinionScore.opinion_id) == col(FamilyOpinion.id))
+        .join(Case, col(Case.id) == col(Review.case_id))
+        .where(col(Review.held_on) >= start)
+    )
+    if end is not None:
+        stmt = stmt.where(col(Review.held_on) <= end)
+    scores: dict[tuple[int, int], dict[str, dict[int, int | None]]] = defaultdict(lambda: defaultdict(dict))
+    for review_id, pupil_id, party, goal_id, gas in session.execute(stmt).all():
+        scores[(review_id, pupil_id)][party][goal_id] = gas
+    return [
+        ReviewT(review_id, pupil_id, who, t)
+        for (review_id, pupil_id), by_party in sorted(scores.items())
+        for who, t in informant_t(by_party).items()
+        if t is not None
+    ]
 
 
 def average_t(reviews: list[ReviewT], informant: str) -> AverageT:

@@ -195,7 +195,7 @@ def outcomes(session: Session, release: Release, *, since: dt.date) -> Table:
         needs[(3, 1)] = (measurements,)
     few = _few({(1, 1): pupils, (2, 1): pupils, (3, 1): measured_pupils})
     scored = review_t_scores(session, start=since)
-    for informant in INFORMANTS:  # a row pair each: the pupil's and the parents' T-scores are to follow
+    for informant in INFORMANTS:  # a row pair each: the professional, the pupil, the parents (issue 26)
         t = average_t(scored, informant)
         word = INFORMANT_WORDS[informant]
         rows.append([f"GAS T-score {word} (gemiddeld per evaluatie)", shown_t(t.mean) if t.reviews else NOT_APPLICABLE])

@@ -53,7 +53,8 @@ from models.tables_family import (
     FamilyPasskeyChallenge,
     FamilySession,
 )
-from models.tables_outbox import Notice
+from models.tables_family_opinion import FamilyNotice, FamilyOpinion, FamilyOpinionScore
+from models.tables_outbox import Notice, Outbox
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
 from oja.config import Policy
 from oja.services import audit as audit_trail
@@ -101,8 +102,16 @@ def destroy_dossiers(
     goals = select(Goal.id).where(col(Goal.plan_id).in_(plans))
     reviews = select(Review.id).where(col(Review.case_id).in_(case_ids))
     closing_questions.forget(session, case_ids)  # the family's answers at closing, and the address that asked
+    opinions = select(FamilyOpinion.id).where(col(FamilyOpinion.case_id).in_(case_ids))  # the family's views
+    family_mails = [  # the mails that asked for them: their rows hold the family's address
+        n for n in session.exec(select(FamilyNotice.outbox_id).where(col(FamilyNotice.case_id).in_(case_ids))) if n
+    ]
     for stmt in (
         sa.delete(Notice).where(col(Notice.case_id).in_(case_ids)),
+        sa.delete(FamilyNotice).where(col(FamilyNotice.case_id).in_(case_ids)),
+        sa.delete(Outbox).where(col(Outbox.id).in_(family_mails)),
+        sa.delete(FamilyOpinionScore).where(col(FamilyOpinionScore.opinion_id).in_(opinions)),
+        sa.delete(FamilyOpinion).where(col(FamilyOpinion.case_id).in_(case_ids)),
         sa.delete(GoalScore).where(col(GoalScore.review_id).in_(reviews)),
         sa.delete(Measurement).where(col(Measurement.goal_id).in_(goals)),
         sa.delete(Decision).where(col(Decision.case_id).in_(case_ids)),
@@ -340,6 +349,7 @@ def export_pupil(session: Session, pupil_ref: str) -> dict[str, Any]:
         plan_ids = list(session.exec(select(Plan.id).where(Plan.case_id == case.id)).all())
         goal_ids = list(session.exec(select(Goal.id).where(col(Goal.plan_id).in_(plan_ids))).all())
         review_ids = list(session.exec(select(Review.id).where(Review.case_id == case.id)).all())
+        opinion_ids = list(session.exec(select(FamilyOpinion.id).where(FamilyOpinion.case_id == case.id)).all())
         cases.append(
             {
                 "case": case.model_dump(mode="json"),
@@ -350,6 +360,11 @@ def export_pupil(session: Session, pupil_ref: str) -> dict[str, Any]:
                 "consent": _rows(session, ConsentRecord, col(ConsentRecord.case_id) == case.id),
                 "reviews": _rows(session, Review, col(Review.case_id) == case.id),
                 "goal_scores": _rows(session, GoalScore, col(GoalScore.review_id).in_(review_ids)),
+                # the pupil's and the parents' own views for the reviews, with their words (issue 26)
+                "family_views": _rows(session, FamilyOpinion, col(FamilyOpinion.case_id) == case.id),
+                "family_view_scores": _rows(
+                    session, FamilyOpinionScore, col(FamilyOpinionScore.opinion_id).in_(opinion_ids)
+                ),
                 "measurements": _rows(session, Measurement, col(Measurement.goal_id).in_(goal_ids)),
                 "decisions": _rows(session, Decision, col(Decision.case_id) == case.id),
                 "referrals": _rows(session, Referral, col(Referral.case_id) == case.id),

@@ -34,6 +34,7 @@ from models.vocabulary import (
 from oja.config import Policy
 from oja.services import audit
 from oja.services.closing_questions import ask_family
+from oja.services.family_opinion import attach_to_review, family_scores
 from oja.services.groups import join_group, leave_groups, left_text, place_text
 from oja.services.kernel import (
     CaseOutcome,
@@ -113,6 +114,7 @@ def record_review(
     session.flush()
     for number, score in sorted((gas_scores or {}).items()):
         session.add(GoalScore(review_id=key(review), goal_id=key(goals[number]), gas=score))
+    attach_to_review(session, case, key(review))  # the family's views for this review change no more
     transition(session, case, Action.RECORD_REVIEW, who, reason="safety" if safety_concern else None)
     return dataclasses.replace(case_outcome(case, Action.RECORD_REVIEW), review_id=key(review))
 
@@ -202,6 +204,7 @@ def recommendation(session: Session, *, case_ref: str, policy: Policy, for_updat
         .where(Decision.case_id == case.id, Decision.kind == DecisionKind.SCALE_UP.value)
         .order_by(col(Decision.id).desc())
     ).first()
+    family = family_scores(session, [key(reviews[-1])]).get(key(reviews[-1]), {}) if reviews else {}
     return recommend(
         level=case.level,
         reviews=facts,
@@ -212,6 +215,7 @@ def recommendation(session: Session, *, case_ref: str, policy: Policy, for_updat
         planned_end=_planned_end(
             plan.planned_end_on, facts[-1].held_on if facts else None, case_calendar(session, case)
         ),
+        family=family,  # the family's own scores for the latest review: a difference of 2 or more is named
     )
 
 

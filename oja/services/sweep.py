@@ -36,6 +36,7 @@ from oja.services import dispatch
 from oja.services.calendar import school_calendars
 from oja.services.deadlines import Deadline, Deadlines
 from oja.services.dispatch import DispatchReport, while_planning
+from oja.services.family_notices import plan_family_notices
 
 if TYPE_CHECKING:  # not imported at run time: the sending seam pulls in Apprise
     from notifications.send import Sender
@@ -54,6 +55,7 @@ class SweepReport:
     candidates: int = 0
     notices: int = 0
     messages: int = 0
+    family_messages: int = 0  # asking the pupil and the parents for their view at a review (issue 26)
     by_kind: Counter[str] = dataclasses.field(default_factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
@@ -256,6 +258,8 @@ def plan_notices(
         report.by_kind.update(c.key.kind for c in decided)
         if progress:
             progress(len(chunk))
+    with Session(engine) as session, session.begin():  # the family's mails: a link to their page, nothing more
+        report.family_messages = plan_family_notices(session, day=day, policy=policy)
     return report
 
 

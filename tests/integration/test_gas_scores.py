@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlmodel import col, select
+
 from models.suppression import HIDDEN
+from models.tables import Case, Goal, Review
+from models.tables_family_opinion import FamilyOpinion, FamilyOpinionScore
 from oja import services as sv
 from oja.adapters.db import unit_of_work
 from oja.services import monitoring
@@ -94,5 +98,49 @@ def test_the_reports_t_score_counts_only_the_reviews_held_in_its_period(engine):
             s, Period(TODAY - dt.timedelta(days=30), TODAY - dt.timedelta(days=1)), rate=100.0, today=TODAY
         )
         after = figures(s, Period(TODAY, TODAY), rate=100.0, today=TODAY)
-    assert before.gas_reviews == {"professional": 0} and t_shown(before, "professional") == "–"
-    assert after.gas_reviews == {"professional": 6} and after.gas_t == {"professional": 56.7}
+    assert before.gas_reviews == {"professional": 0, "pupil": 0, "parents": 0}
+    assert t_shown(before, "professional") == "–"
+    assert after.gas_reviews == {"professional": 6, "pupil": 0, "parents": 0}
+    assert after.gas_t == {"professional": 56.7, "pupil": None, "parents": None}
+
+
+def _family_scored(engine, ref: str, party: str, gas: int | None) -> None:
+    """`party`'s own score of the plan's one goal for the case's latest review (as if given before it)."""
+    with unit_of_work(engine) as s:
+        case = s.exec(select(Case).where(Case.ref == ref)).one()
+        review = s.exec(select(Review).where(Review.case_id == case.id).order_by(col(Review.id).desc())).first()
+        goal = s.exec(select(Goal).where(Goal.plan_id == review.plan_id)).one()
+        opinion = s.exec(
+            select(FamilyOpinion).where(FamilyOpinion.review_id == review.id, FamilyOpinion.party == party)
+        ).first() or FamilyOpinion(
+            case_id=case.id, plan_id=review.plan_id, party=party, due_on=review.held_on, review_id=review.id
+        )
+        s.add(opinion)
+        s.flush()
+        s.add(FamilyOpinionScore(opinion_id=opinion.id, goal_id=goal.id, gas=gas))
+
+
+def test_the_pupils_and_the_parents_t_apart_from_the_professionals_with_the_same_small_number_rule(engine):
+    refs = _six_scored(engine)  # the professional: 56.7 (above)
+    # the pupils: -1, -1, 0, 0, +1, -2 -> T 40, 40, 50, 50, 60, 30: 270 / 6 = 45.0 over six pupils, shown
+    for ref, gas in zip(refs, [-1, -1, 0, 0, 1, -2], strict=True):
+        _family_scored(engine, ref, "leerling", gas)
+    # the parents of three pupils: +2; +1 and -1 (the review's parents' T: (60 + 40) / 2 = 50); "weet ik niet" and 0
+    _family_scored(engine, refs[0], "ouder_1", 2)
+    _family_scored(engine, refs[1], "ouder_1", 1)
+    _family_scored(engine, refs[1], "ouder_2", -1)
+    _family_scored(engine, refs[2], "ouder_1", None)
+    _family_scored(engine, refs[2], "ouder_2", 0)
+    tables = _tables(engine)
+    assert tables.refused == []
+    outcomes = dict(_published(tables[monitoring.OUTCOMES]))
+    assert outcomes["GAS T-score professional (gemiddeld per evaluatie)"] == "56.7"
+    assert outcomes["GAS T-score leerling (gemiddeld per evaluatie)"] == "45.0"
+    assert outcomes["GAS T-score leerling: aantal evaluaties"] == "6"
+    # (70 + 50 + 50) / 3 = 56.7, but over three pupils: hidden, and so is its count of 3
+    assert outcomes["GAS T-score ouders (gemiddeld per evaluatie)"] == HIDDEN
+    assert outcomes["GAS T-score ouders: aantal evaluaties"] == HIDDEN
+    with unit_of_work(engine) as s:
+        found = figures(s, Period(TODAY, TODAY), rate=100.0, today=TODAY)
+    assert found.gas_t["pupil"] == 45.0 and found.gas_reviews["pupil"] == 6
+    assert t_shown(found, "parents") is None and found.gas_reviews["parents"] is None

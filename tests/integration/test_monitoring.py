@@ -225,6 +225,10 @@ def test_outcome_criteria_without_closed_arrangements_read_not_applicable_not_a_
         "tevredenheid: aantal metingen": 0,
         "GAS T-score professional (gemiddeld per evaluatie)": "–",
         "GAS T-score professional: aantal evaluaties": 0,
+        "GAS T-score leerling (gemiddeld per evaluatie)": "–",  # the family's own T (issue 26)
+        "GAS T-score leerling: aantal evaluaties": 0,
+        "GAS T-score ouders (gemiddeld per evaluatie)": "–",
+        "GAS T-score ouders: aantal evaluaties": 0,
         "afsluitvragen leerling: aantal antwoorden": 0,
         "afsluitvragen leerling: tevreden over de hulp (%)": "–",
         "afsluitvragen leerling: verder zonder deze hulp (%)": "–",

@@ -75,8 +75,8 @@ def test_scores_weights_and_rho_out_of_range_are_refused(scores, weights, rho):
         t_score(scores, weights, rho)
 
 
-def test_the_informants_are_the_professional_today():
-    assert INFORMANTS == (PROFESSIONAL,)
+def test_the_informants_are_the_professional_the_pupil_and_the_parents():
+    assert INFORMANTS == (PROFESSIONAL, "pupil", "parents")
 
 
 score = st.integers(min_value=-2, max_value=2)
