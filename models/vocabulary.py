@@ -246,6 +246,10 @@ class AccessAction(StrEnum):
     # the plan page and the export (oja/dossier/pages_family_plan.py): the line names the party, never a person
     VIEW_FAMILY_PLAN = "gezin_plan_bekeken"
     EXPORT_FAMILY = "gezin_inzage_gedownload"
+    # the family's consent page (oja/dossier/pages_family_consent.py): viewed, a word sent to the consent step
+    # (or refused: CSRF, no authority, not now), or Prefect not reached
+    VIEW_FAMILY_CONSENT = "gezin_toestemming_bekeken"
+    FAMILY_CONSENT = "gezin_toestemming_verstuurd"
 
 
 class AccessOutcome(StrEnum):

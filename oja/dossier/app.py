@@ -20,6 +20,7 @@ from oja.dossier import (
     api_description,
     pages_cases,
     pages_family,
+    pages_family_consent,
     pages_family_invite,
     pages_family_login,
     pages_family_plan,
@@ -176,6 +177,7 @@ def create_dossier() -> FastAPI:
         pages_family_login,
         pages_family,
         pages_family_plan,
+        pages_family_consent,
     )  # issue 26: the family's own way in
     for module in (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description, *family):
         app.include_router(module.router)

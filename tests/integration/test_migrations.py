@@ -23,7 +23,7 @@ from models.vocabulary import DigestKind, OtherDecision, OutboxStatus, ReferralS
 from oja.adapters import migrate
 from oja.adapters.db import get_engine
 
-HEAD = "0019"  # the newest migration
+HEAD = "0020"  # the newest migration
 
 
 def _check_round_trip(url: str) -> None:
