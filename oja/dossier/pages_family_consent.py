@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -75,7 +76,9 @@ def consent_page(session: Session, member: FamilyMember, case: Case | None, toda
     )
 
 
-def _show(request: Request, session: Session, member: FamilyMember, case: Case | None, status: int = 200, **extra):
+def _show(
+    request: Request, session: Session, member: FamilyMember, case: Case | None, status: int = 200, **extra: Any
+) -> Response:
     taal = language(request)
     try:
         shown = consent_page(session, member, case, amsterdam_today())

@@ -39,13 +39,14 @@ from models.tables import (
     Measurement,
     Parent,
     Plan,
+    PlanPeriod,
     Professional,
     Pupil,
     Referral,
     Review,
     Signal,
 )
-from models.tables_family import FamilyInvitation, FamilyLogin, FamilySession
+from models.tables_family import FamilyConsentRequest, FamilyInvitation, FamilyLogin, FamilySession
 from models.tables_outbox import Notice
 from models.vocabulary import ConsentParty, ErasureOutcome, ErasureRefusal
 from oja.config import Policy
@@ -98,6 +99,8 @@ def destroy_dossiers(
         sa.delete(Measurement).where(col(Measurement.goal_id).in_(goals)),
         sa.delete(Decision).where(col(Decision.case_id).in_(case_ids)),
         sa.delete(ConsentRecord).where(col(ConsentRecord.case_id).in_(case_ids)),
+        sa.delete(FamilyConsentRequest).where(col(FamilyConsentRequest.case_id).in_(case_ids)),
+        sa.delete(PlanPeriod).where(col(PlanPeriod.plan_id).in_(plans)),
         sa.delete(Review).where(col(Review.case_id).in_(case_ids)),
         sa.delete(Goal).where(col(Goal.plan_id).in_(plans)),
         sa.delete(Intervention).where(col(Intervention.plan_id).in_(plans)),

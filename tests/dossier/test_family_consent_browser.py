@@ -9,8 +9,13 @@ import os
 import shutil
 from pathlib import Path
 
-from tests.dossier.test_family_consent import Runs, _browser, _planned, runs  # noqa: F401 (the fixture)
-from tests.dossier.test_family_plan_browser import SERIOUS, axe_violations, chromium  # noqa: F401 (the fixture)
+from tests.dossier import test_family_consent as http_tests
+from tests.dossier import test_family_plan_browser as plan_browser
+from tests.dossier.test_family_consent import Runs, _browser, _planned
+from tests.dossier.test_family_plan_browser import SERIOUS, axe_violations
+
+chromium = plan_browser.chromium  # the fixtures, shared
+runs = http_tests.runs
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:

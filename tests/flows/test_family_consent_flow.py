@@ -53,7 +53,9 @@ def _request(url: str, ref: str, party: str, granted: bool = True) -> str:
         return family_consent.ask(s, login=login, case=case, granted=granted).token
 
 
-def test_a_parents_own_consent_is_a_run_of_the_consent_step_with_codes_only(engine_url, consent_deployment, monkeypatch):
+def test_a_parents_own_consent_is_a_run_of_the_consent_step_with_codes_only(
+    engine_url, consent_deployment, monkeypatch
+):
     ref = _planned_case(engine_url, "826000101", 14, dt.date.today())  # 14: the pupil and the parent consent
     f_planning.record_consent(form=forms.RecordConsent(case_ref=ref, party="leerling", actor="PRF-T1"))
     token = _request(engine_url, ref, "ouder_1")

@@ -15,8 +15,12 @@ from models.tables_family import FamilyConsentRequest, FamilyLogin
 from models.tables_outbox import Outbox
 from oja import services as sv
 from oja.adapters.db import unit_of_work
+from oja.config import Policy
 from oja.services import family_consent
 from oja.services.cost import deliveries
+from oja.services.retention import destroy_dossiers
+from oja.services.status import case_status, next_steps
+from oja.services.worklist import Due
 from tests.integration.test_services import TODAY, consent, do, plan, pupil, signal
 
 LATER = TODAY + dt.timedelta(days=14)
@@ -142,8 +146,6 @@ def _active(engine, ref):
 def test_withdrawing_while_active_pauses_the_arrangement_and_mails_the_regie_holder(engine):
     ref = _case(engine)
     _active(engine, ref)
-    with unit_of_work(engine) as s:
-        s.exec(select(Case).where(Case.ref == ref)).one()
     token = _ask(engine, ref, _login(engine, ref, "leerling"), granted=False)
     outcome = _run(engine, ref, "leerling", token, granted=False, today=LATER)
     assert outcome.action == AuditAction.WITHDRAW_CONSENT.value and outcome.state == CaseState.PLAN_DRAFTED.value
@@ -156,6 +158,11 @@ def test_withdrawing_while_active_pauses_the_arrangement_and_mails_the_regie_hol
         assert mail.recipient_code == "PRF-1" and ref in mail.subject and ref in mail.text
         assert "Anna" not in mail.text + mail.html and "Test" not in mail.subject
         assert f"/casus/{ref}" in mail.text
+    with Session(engine) as s:  # the worklist: consent is due again, no review; the steps: consent, or a new plan
+        status = case_status(s, case_ref=ref, today=LATER, policy=Policy())
+        assert status.row is not None and (status.row.due, status.row.due_on) == (Due.CONSENT, case.consent_due_on)
+        assert next_steps(status) == ("toestemming-vastleggen", "plan-opstellen")
+        assert status.consent_missing == ("leerling",)
     # consent given again: complete, and the arrangement starts again under the same plan
     again = _run(engine, ref, "leerling", _ask(engine, ref, _login_of(engine, ref, "leerling")), today=LATER)
     assert again.state == CaseState.CONSENTED.value
@@ -198,3 +205,16 @@ def test_withdrawing_a_consent_not_needed_leaves_the_arrangement_running(engine)
     token = _ask(engine, ref, _login(engine, ref, "ouder_1"), granted=False)
     outcome = _run(engine, ref, "ouder_1", token, granted=False, today=LATER)
     assert outcome.action == AuditAction.CONSENT_NOT_NEEDED.value and outcome.state == CaseState.ACTIVE.value
+
+
+def test_a_paused_and_restarted_dossier_with_the_familys_requests_is_destroyed_whole(engine):
+    ref = _case(engine)
+    _active(engine, ref)
+    _run(engine, ref, "leerling", _ask(engine, ref, _login(engine, ref, "leerling"), granted=False), False, LATER)
+    consent(engine, ref, "leerling", on=LATER)
+    do(engine, sv.activate, case_ref=ref, actor="PRF-1", today=LATER)
+    with unit_of_work(engine) as s:
+        pupil_id = s.exec(select(Case).where(Case.ref == ref)).one().pupil_id
+        assert destroy_dossiers(s, [pupil_id], actor="PRF-1", reason="test", today=LATER) == 1
+    with Session(engine) as s:
+        assert s.exec(select(FamilyConsentRequest)).all() == [] and s.exec(select(PlanPeriod)).all() == []
