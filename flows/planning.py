@@ -6,7 +6,10 @@ from flows import forms
 from flows.common import Result, case_flow, commit, day
 from models.schooldays import today as amsterdam_today
 from oja.config import get_policy
-from oja.services import consent
+from models.errors import ActionRefused
+from models.family import PARTIES as FAMILY_PARTIES
+from oja.adapters.db import unit_of_work
+from oja.services import consent, family_consent
 from oja.services import planning as service
 
 
@@ -39,6 +42,16 @@ def record_consent(form: forms.RecordConsent) -> Result:
     """Record one party's consent (or refusal) to the current plan; a refusal after consent was complete withdraws
     it and pauses the arrangement. A parent's or the pupil's own word, given on their page, comes as a run with the
     party as actor and the id of their request (`family_request`)."""
+    try:
+        return record(form)
+    except ActionRefused:
+        if form.family_request and form.actor in FAMILY_PARTIES:  # the family's page says it did not go through
+            with unit_of_work() as session:
+                family_consent.refused(session, form.family_request, form.actor)
+        raise
+
+
+def record(form: forms.RecordConsent) -> Result:
     return commit(
         "toestemming-vastleggen",
         consent.record_consent,

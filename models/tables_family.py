@@ -68,7 +68,8 @@ class FamilyConsentRequest(SQLModel, table=True):
 
     `token` is a random id, the only thing of the request a run's parameters carry (with the case's reference
     and the party's code). `status`: `wacht` (waiting for its run), `verwerkt` (taken: `outcome` says how),
-    `niet_verzonden` (Prefect was not reached: nothing happened, the family may try again)."""
+    `niet_verzonden` (Prefect was not reached: nothing happened, the family may try again), `geweigerd` (the step
+    refused it: nothing recorded, the family may try again)."""
 
     __tablename__ = "family_consent_request"
 

@@ -9,6 +9,7 @@ family's request (`oja/services/family_consent.py`), which is what the step chec
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 from typing import Any
 
@@ -19,6 +20,7 @@ from oja.dossier.gateway_proxy import Upstream, upstream_from_environment
 
 FLOW = "toestemming-vastleggen"
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+RETRY_WAITS = (0.2, 0.4, 0.8, 1.6, 3.2, None)  # Prefect busy (503): tried again after these waits, then given up
 
 
 class PrefectUnreachable(Exception):
@@ -50,12 +52,29 @@ def start_consent_run(case_ref: str, party: str, granted: bool, token: str) -> s
     }
     try:
         with httpx.Client(base_url=f"{target.url}/api", headers=headers, timeout=TIMEOUT) as client:
-            found = client.get(f"/deployments/name/{name}")
+            found = _send(client, "GET", f"/deployments/name/{name}")
             if found.status_code != 200:
                 raise PrefectUnreachable(f"deployment {FLOW}: HTTP {found.status_code}")
-            made = client.post(f"/deployments/{found.json()['id']}/create_flow_run", json=body)
+            made = _send(client, "POST", f"/deployments/{found.json()['id']}/create_flow_run", body)
             if made.status_code not in (200, 201):
                 raise PrefectUnreachable(f"create_flow_run: HTTP {made.status_code}")
             return str(made.json()["id"])
     except (httpx.HTTPError, ValueError, KeyError) as exc:
         raise PrefectUnreachable(type(exc).__name__) from None
+
+
+def _send(client: httpx.Client, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+    """One request, sent again while Prefect answers 503 (busy: on SQLite "database is locked", nothing done) or
+    drops the connection after such an answer, as the gateway does (`gateway_proxy`); safe, since a new run carries
+    its idempotency key. Nobody listening (a refused connection) is not tried again."""
+    for wait in RETRY_WAITS:
+        try:
+            response = client.request(method, path, json=body)
+        except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            if wait is None:
+                raise PrefectUnreachable(type(exc).__name__) from None
+        else:
+            if response.status_code != 503 or wait is None:
+                return response
+        time.sleep(wait)
+    raise AssertionError("unreachable: the last wait is None")  # pragma: no cover

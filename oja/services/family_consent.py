@@ -25,7 +25,7 @@ from oja.services.reads import current_plan
 
 FIELD = "family_request"
 WAITS = dt.timedelta(hours=24)  # a request not taken by then lapses
-WAITING, DONE, NOT_SENT = "wacht", "verwerkt", "niet_verzonden"
+WAITING, DONE, NOT_SENT, REFUSED = "wacht", "verwerkt", "niet_verzonden", "geweigerd"
 # where the family's word can be taken: consent is being collected, or (to withdraw it) it was complete
 GIVE_STATES = frozenset({CaseState.PLAN_DRAFTED.value})
 WITHDRAW_STATES = GIVE_STATES | {CaseState.CONSENTED.value, CaseState.ACTIVE.value, CaseState.REVIEWED.value}
@@ -88,6 +88,15 @@ def not_sent(session: Session, token: str) -> None:
     request = session.exec(select(FamilyConsentRequest).where(FamilyConsentRequest.token == token)).first()
     if request is not None and request.status == WAITING:
         request.status, request.done_at = NOT_SENT, utcnow()
+        session.add(request)
+
+
+def refused(session: Session, token: str, party: str) -> None:
+    """The step refused the family's run (the case moved on, the parent lost authority, ...): the request ends, and
+    the family may send their word again. Only a run in the request's own party's name ends it."""
+    request = session.exec(select(FamilyConsentRequest).where(FamilyConsentRequest.token == token)).first()
+    if request is not None and request.status == WAITING and request.party == party:
+        request.status, request.done_at = REFUSED, utcnow()
         session.add(request)
 
 

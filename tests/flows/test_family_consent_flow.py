@@ -91,3 +91,15 @@ def test_a_run_naming_a_parent_without_the_parents_request_fails_and_records_not
     with Session(get_engine(engine_url)) as s:
         case = s.exec(select(Case).where(Case.ref == ref)).one()
         assert s.exec(select(ConsentRecord).where(ConsentRecord.case_id == case.id)).all() == []
+
+
+def test_a_familys_run_the_step_refuses_ends_the_request_so_they_may_send_it_again(engine_url):
+    ref = _planned_case(engine_url, "826000307", 14, dt.date.today())
+    token = _request(engine_url, ref, "ouder_1")
+    form = forms.RecordConsent(case_ref=ref, party="ouder_1", granted=False, actor="ouder_1", family_request=token)
+    state = f_planning.record_consent(form=form, return_state=True)  # the request said yes, the run says no
+    assert state.is_failed() and "Verzoek van het gezin" in state.message
+    with Session(get_engine(engine_url)) as s:
+        request = s.exec(select(FamilyConsentRequest).where(FamilyConsentRequest.token == token)).one()
+        assert request.status == "geweigerd"
+        assert s.exec(select(ConsentRecord).where(ConsentRecord.case_id == request.case_id)).all() == []
