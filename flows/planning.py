@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flows import forms
 from flows.common import Result, case_flow, commit, day
-from models.schooldays import today as amsterdam_today
-from oja.config import get_policy
 from models.errors import ActionRefused
 from models.family import PARTIES as FAMILY_PARTIES
+from models.schooldays import today as amsterdam_today
 from oja.adapters.db import unit_of_work
+from oja.config import get_policy
 from oja.services import consent, family_consent
 from oja.services import planning as service
 
