@@ -71,6 +71,8 @@ ROUTES = [
     Route("POST", "/gezin/ouders", ("ouders_zien",)),
     Route("GET", "/gezin/plan"),
     Route("GET", "/gezin/inzage"),
+    Route("GET", "/gezin/toestemming"),
+    Route("POST", "/gezin/toestemming", ("antwoord",)),
 ]
 HOSTILE = [
     "",
@@ -169,6 +171,7 @@ def test_the_generated_requests_cover_every_route_of_the_dossier():
         api_description,
         pages_cases,
         pages_family,
+        pages_family_consent,
         pages_family_invite,
         pages_family_login,
         pages_family_plan,
@@ -178,7 +181,7 @@ def test_the_generated_requests_cover_every_route_of_the_dossier():
     )
     from oja.dossier.app import create_dossier
 
-    family = (pages_family_invite, pages_family_login, pages_family, pages_family_plan)
+    family = (pages_family_invite, pages_family_login, pages_family, pages_family_plan, pages_family_consent)
     routers = (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description, *family)  # as create_dossier
     routes = [*create_dossier().routes, *(route for module in routers for route in module.router.routes)]
     served = {

@@ -10,7 +10,6 @@ import json
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.actions import DeploymentCreate
 from prefect.flow_engine import run_flow
 from prefect.settings import PREFECT_API_URL
 from sqlmodel import Session, select
@@ -21,6 +20,7 @@ from models.lifecycle import CaseState
 from models.tables import Case, ConsentRecord
 from models.tables_family import FamilyConsentRequest, FamilyLogin
 from oja.adapters.db import get_engine, unit_of_work
+from oja.adapters.form_choices import publish_choices
 from oja.deployments import deployment_name
 from oja.dossier import family_consent_run
 from oja.dossier.gateway_proxy import Upstream
@@ -32,16 +32,21 @@ pytestmark = pytest.mark.prefect
 
 @pytest.fixture(scope="module")
 def consent_deployment(engine_url) -> str:
-    """The consent step's deployment on the test server, as `oja start` makes one per step."""
+    """The consent step's deployment on the test server as `oja start` makes it: the form's schema enforced, the
+    known codes offered in it (`oja forms publish`)."""
     with get_client(sync_client=True) as client:
         flow_id = client.create_flow_from_name("toestemming-vastleggen")
-        return str(
-            client.create_deployment(
-                **DeploymentCreate(flow_id=flow_id, name=deployment_name("toestemming-vastleggen")).model_dump(
-                    exclude_unset=True
-                )
-            )
+        deployment_id = client.create_deployment(
+            flow_id=flow_id,
+            name=deployment_name("toestemming-vastleggen"),
+            entrypoint="flows/planning.py:record_consent",
+            parameter_openapi_schema=dict(f_planning.record_consent.parameters.model_dump_for_openapi()),
+            enforce_parameter_schema=True,
         )
+        publish_choices(get_engine(engine_url), client)
+        actor = client.read_deployment(deployment_id).parameter_openapi_schema["definitions"]["RecordConsent"]
+        assert "anyOf" in actor["properties"]["actor"]  # the professionals offered as choices
+        return str(deployment_id)
 
 
 def _request(url: str, ref: str, party: str, granted: bool = True) -> str:
