@@ -259,6 +259,7 @@ EVENT_NAMES: dict[AuditAction, str] = {
     AuditAction.RECORD_CONSENT: "consent-recorded",
     AuditAction.CONSENT_COMPLETE: "consented",
     AuditAction.CONSENT_NOT_NEEDED: "consent-not-needed",
+    AuditAction.WITHDRAW_CONSENT: "consent-withdrawn",
     AuditAction.ACTIVATE: "activated",
     AuditAction.RECORD_REVIEW: "reviewed",
     AuditAction.RECORD_MEASUREMENT: "measured",

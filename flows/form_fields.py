@@ -31,6 +31,32 @@ Actor = Annotated[
     ),
     ChosenCode,
 ]
+# the consent step's actor: a professional, or a party giving their own consent on the family's page (the engine
+# fills it in with the request's id; the gateway binds a professional's run to their own code, and the engine takes a
+# party's code only with that party's request: `oja/services/consent.py`)
+FAMILY_ACTOR_PATTERN = r"^(ouder_1|ouder_2|leerling)$"
+FAMILY_ACTORS_KEY = "x-oja-gezin"
+ConsentActor = Annotated[
+    str,
+    Field(
+        title="Uitgevoerd door",
+        description="Uw eigen code, bijvoorbeeld PRF-0001. Leeg laten: de engine vult in wie er is ingelogd.",
+        pattern=f"{CODE_PATTERN}|{FAMILY_ACTOR_PATTERN}",
+        # the published form keeps these as an alternative of their own (`oja.adapters.form_choices`): Prefect checks
+        # a run's parameters against it, and a family's run names the party
+        json_schema_extra={FAMILY_ACTORS_KEY: ["ouder_1", "ouder_2", "leerling"]},
+    ),
+    ChosenCode,
+]
+FAMILY_REQUEST_PATTERN = r"^[A-Za-z0-9_\-]{16,32}$"
+FamilyRequest = Annotated[
+    str | None,
+    Field(
+        title="Verzoek van het gezin",
+        description="Laat leeg. Alleen de engine vult dit in, als een ouder of de leerling zelf toestemming gaf.",
+        pattern=FAMILY_REQUEST_PATTERN,
+    ),
+]
 GoalNumber = Annotated[
     int,
     Field(

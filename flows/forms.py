@@ -21,6 +21,8 @@ from flows.form_fields import (
     Actor,
     CaseRef,
     ChosenCode,
+    ConsentActor,
+    FamilyRequest,
     GoalNumber,
 )
 from models.measures import FORM_HELP, HIGHEST, LOWEST
@@ -189,7 +191,8 @@ class RecordConsent(Form):
     party: ConsentParty = Field(title="Wie", description="De leerling, of ouder 1 / ouder 2 met gezag.")
     granted: bool = Field(True, title="Toestemming gegeven", description="Uitvinken bij weigering.")
     recorded_on: dt.date | None = Field(None, title="Datum", description="Leeg laten voor vandaag.")
-    actor: Actor
+    actor: ConsentActor
+    family_request: FamilyRequest = None
 
 
 class CaseAction(Form):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from flows import forms
 from flows.common import Result, case_flow, commit, day
+from models.errors import ActionRefused
+from models.family import PARTIES as FAMILY_PARTIES
 from models.schooldays import today as amsterdam_today
+from oja.adapters.db import unit_of_work
 from oja.config import get_policy
+from oja.services import consent, family_consent
 from oja.services import planning as service
 
 
@@ -35,16 +39,30 @@ def draft_plan(form: forms.DraftPlan) -> Result:
 
 @case_flow("toestemming-vastleggen", "toestemming")
 def record_consent(form: forms.RecordConsent) -> Result:
-    """Record one party's consent (or refusal) to the current plan."""
+    """Record one party's consent (or refusal) to the current plan; a refusal after consent was complete withdraws
+    it and pauses the arrangement. A parent's or the pupil's own word, given on their page, comes as a run with the
+    party as actor and the id of their request (`family_request`)."""
+    try:
+        return record(form)
+    except ActionRefused:
+        if form.family_request and form.actor in FAMILY_PARTIES:  # the family's page says it did not go through
+            with unit_of_work() as session:
+                family_consent.refused(session, form.family_request, form.actor)
+        raise
+
+
+def record(form: forms.RecordConsent) -> Result:
     return commit(
         "toestemming-vastleggen",
-        service.record_consent,
+        consent.record_consent,
         case_ref=form.case_ref,
         party=form.party,
         granted=form.granted,
         recorded_on=day(form.recorded_on),
         actor=form.actor,
         today=amsterdam_today(),
+        family_request=form.family_request,
+        policy=get_policy(),
     )
 
 

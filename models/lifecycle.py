@@ -37,6 +37,8 @@ class Action(StrEnum):
     DRAFT_PLAN = "plan_opstellen"  # a (new version of the) joint plan; earlier consent lapses
     RECORD_CONSENT = "toestemming_vastleggen"  # one party's consent, given or refused
     CONSENT_COMPLETE = "toestemming_afronden"  # the last required consent arrived
+    # a consent the pupil's age requires is withdrawn after it was complete: the arrangement pauses (plan_opgesteld)
+    WITHDRAW_CONSENT = "toestemming_intrekken"
     ACTIVATE = "arrangement_starten"  # the arrangement starts
     RECORD_REVIEW = "evaluatie_vastleggen"  # a periodic review with GAS scores
     CONTINUE = "voortzetten"  # decision: go on as planned
@@ -60,6 +62,7 @@ class AuditAction(StrEnum):
     DRAFT_PLAN = Action.DRAFT_PLAN.value
     RECORD_CONSENT = Action.RECORD_CONSENT.value
     CONSENT_COMPLETE = Action.CONSENT_COMPLETE.value
+    WITHDRAW_CONSENT = Action.WITHDRAW_CONSENT.value
     ACTIVATE = Action.ACTIVATE.value
     RECORD_REVIEW = Action.RECORD_REVIEW.value
     CONTINUE = Action.CONTINUE.value
@@ -111,6 +114,7 @@ TRANSITIONS: dict[CaseState, dict[Action, CaseState]] = {
     S.CONSENTED: {
         A.JOIN_SIGNAL: S.CONSENTED,
         A.DRAFT_PLAN: S.PLAN_DRAFTED,
+        A.WITHDRAW_CONSENT: S.PLAN_DRAFTED,
         A.ACTIVATE: S.ACTIVE,
         A.ESCALATE: S.ESCALATED,
         A.CLOSE: S.CLOSED,
@@ -118,6 +122,7 @@ TRANSITIONS: dict[CaseState, dict[Action, CaseState]] = {
     S.ACTIVE: {
         A.JOIN_SIGNAL: S.ACTIVE,
         A.RECORD_REVIEW: S.REVIEWED,
+        A.WITHDRAW_CONSENT: S.PLAN_DRAFTED,
         A.ESCALATE: S.ESCALATED,
         A.CLOSE: S.CLOSED,
     },
@@ -126,6 +131,7 @@ TRANSITIONS: dict[CaseState, dict[Action, CaseState]] = {
         A.CONTINUE: S.ACTIVE,
         A.SCALE_UP: S.ACTIVE,
         A.SCALE_DOWN: S.ACTIVE,
+        A.WITHDRAW_CONSENT: S.PLAN_DRAFTED,
         A.CLOSE: S.CLOSED,
         A.ESCALATE: S.ESCALATED,
     },

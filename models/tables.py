@@ -198,6 +198,18 @@ class Plan(SQLModel, table=True):
     drafted_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
 
 
+class PlanPeriod(SQLModel, table=True):
+    """An earlier period of delivery under a plan version: the help was paused (consent withdrawn) and started
+    again under the same version. Cost to date counts these as well as the plan's own `active_from`-`active_until`."""
+
+    __tablename__ = "plan_period"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    active_from: dt.date
+    active_until: dt.date
+
+
 class Goal(SQLModel, table=True):
     """A goal of a plan. The description, if any, is entered in the engine, never through Prefect."""
 
@@ -233,7 +245,9 @@ class ConsentRecord(SQLModel, table=True):
     party: str = Field(max_length=12)  # models.vocabulary.ConsentParty
     granted: bool
     recorded_on: dt.date
-    recorded_by: str = Field(foreign_key="professional.code", max_length=12)
+    # who recorded it: a professional's code, or the party itself (`ouder_1`, `ouder_2`, `leerling`) when they gave
+    # it on their own page (`FamilyConsentRequest`); so no foreign key to `professional`
+    recorded_by: str = Field(max_length=12)
 
 
 class Review(SQLModel, table=True):

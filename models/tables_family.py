@@ -109,3 +109,29 @@ class ClosingAnswer(SQLModel, table=True):
     satisfaction: str | None = Field(default=None, max_length=16)  # models.closing.Satisfaction
     without_help: str | None = Field(default=None, max_length=12)  # models.closing.WithoutHelp
     answered_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))
+
+
+class FamilyConsentRequest(SQLModel, table=True):
+    """A parent's or the pupil's own word on consent, given on their page (issue 26, 4): waiting for the consent
+    step's run in Prefect, which takes it once (`oja/services/planning.py`, `record_consent`). Bound to the login
+    that gave it: no field of a step's form can say that a parent consented without such a request.
+
+    `token` is a random id, the only thing of the request a run's parameters carry (with the case's reference
+    and the party's code). `status`: `wacht` (waiting for its run), `verwerkt` (taken: `outcome` says how),
+    `niet_verzonden` (Prefect was not reached: nothing happened, the family may try again), `geweigerd` (the step
+    refused it: nothing recorded, the family may try again)."""
+
+    __tablename__ = "family_consent_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=32, unique=True, index=True)
+    login_id: int = Field(foreign_key="family_login.id", index=True)
+    party: str = Field(max_length=12)  # ouder_1, ouder_2, leerling: the login's party
+    case_id: int = Field(foreign_key="oja_case.id", index=True)
+    plan_id: int = Field(foreign_key="plan.id")
+    plan_version: int
+    granted: bool
+    status: str = Field(default="wacht", max_length=16)
+    outcome: str | None = Field(default=None, max_length=32)  # models.lifecycle.AuditAction, once taken
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=ts_column(nullable=False, default=utcnow))
+    done_at: dt.datetime | None = Field(default=None, sa_column=ts_column(nullable=True))

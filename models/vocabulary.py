@@ -251,6 +251,10 @@ class AccessAction(StrEnum):
     FAMILY_OUTCOME = "gezin_afsluitvragen"  # the two outcome questions at closing seen, answered or refused
     VIEW_FAMILY_OPINION = "gezin_mening_bekeken"  # the family's page to give their view at a review
     GIVE_FAMILY_OPINION = "gezin_mening_gegeven"  # their view given or changed (or refused: closed, bad form)
+    # the family's consent page (oja/dossier/pages_family_consent.py): viewed, a word sent to the consent step
+    # (or refused: CSRF, no authority, not now), or Prefect not reached
+    VIEW_FAMILY_CONSENT = "gezin_toestemming_bekeken"
+    FAMILY_CONSENT = "gezin_toestemming_verstuurd"
 
 
 class AccessOutcome(StrEnum):

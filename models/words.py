@@ -34,6 +34,7 @@ ACTIONS: dict[str, str] = {
     "plan_opstellen": "plan opstellen",
     "toestemming_vastleggen": "toestemming vastleggen",
     "toestemming_afronden": "toestemming compleet",
+    "toestemming_intrekken": "toestemming intrekken (het arrangement pauzeert)",
     "toestemming_niet_nodig": "notitie: toestemming niet nodig bij deze leeftijd",
     "arrangement_starten": "arrangement starten",
     "evaluatie_vastleggen": "evaluatie vastleggen",

@@ -2,7 +2,7 @@
 goal and the family's words, and the mails that ask for it (a family member's outbox message has no professional)
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-06 00:40:00
 
 Existing data: no views, no family notices; every outbox row keeps its professional.
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -46,6 +46,10 @@ CODE_FIELDS: dict[str, Kind] = {
 }
 PLAIN = "x-oja-plain"  # the field's own type and check, as the form declares them
 PLAIN_KEYS = ("type", "pattern", "minLength", "maxLength", "format")
+# a field's own list of the family's parties (`flows.form_fields.ConsentActor`): kept as a third alternative, which
+# only the family's page uses (the gateway refuses it from a professional, the engine without the party's request)
+FAMILY_ACTORS = "x-oja-gezin"
+FAMILY = "Gezin (alleen via de eigen pagina van ouder of leerling)"
 PICK, CODE = "Kiezen", "Code"  # the two tabs of a code field
 PAGE = 200  # deployments read per request
 # the flows' parameters, in Dutch (Prefect titles a parameter by its name; its description is the flow's docstring)
@@ -150,11 +154,13 @@ def _offer(field: dict[str, Any], options: Sequence[Choice]) -> dict[str, Any]:
         return plain
     spec = {k: plain[k] for k in PLAIN_KEYS if k in plain}
     kept = {k: v for k, v in plain.items() if k not in PLAIN_KEYS}
+    family = kept.get(FAMILY_ACTORS)  # the consent step's actor: a party giving their own consent (issue 26, 4)
     return {
         **kept,
         "anyOf": [
             {"title": PICK, "type": "string", "enum": [c.label for c in options]},
             {"title": CODE, **spec, "enum": [c.code for c in options]},
+            *([{"title": FAMILY, "type": "string", "enum": list(family)}] if isinstance(family, list) else []),
         ],
         PLAIN: spec,
     }

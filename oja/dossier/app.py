@@ -21,6 +21,7 @@ from oja.dossier import (
     pages_cases,
     pages_family,
     pages_family_closing,
+    pages_family_consent,
     pages_family_invite,
     pages_family_login,
     pages_family_opinion,
@@ -59,6 +60,20 @@ def create_app(upstream: Upstream | None = None) -> ASGIApp:
     that PREFECT_API_URL names, with the secret of `oja.adapters.prefect_secret`), both behind `front_guard` (the
     host names answered, the proxies believed)."""
     return guarded(front(create_dossier(), Gateway(upstream)))
+
+
+# Every page module, as create_app includes it (tests/dossier/test_hostile_routes.py attacks all of their routes).
+FAMILY_ROUTERS = (  # issue 26: the family's own way in
+    pages_family_invite,
+    pages_family_login,
+    pages_family_passkey,
+    pages_family,
+    pages_family_plan,
+    pages_family_closing,
+    pages_family_opinion,
+    pages_family_consent,
+)
+ROUTERS = (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description, *FAMILY_ROUTERS)
 
 
 def create_dossier() -> FastAPI:
@@ -174,15 +189,6 @@ def create_dossier() -> FastAPI:
         clear_cookie(request, response, session_cookie(request))
         return response
 
-    family = (
-        pages_family_invite,
-        pages_family_login,
-        pages_family_passkey,
-        pages_family,
-        pages_family_plan,
-        pages_family_closing,
-        pages_family_opinion,
-    )  # issue 26: the family's own way in
-    for module in (pages_cases, pages_pupils, pages_oversight, pages_groups, api_description, *family):
+    for module in ROUTERS:
         app.include_router(module.router)
     return app

@@ -21,9 +21,10 @@ This package re-exports the lifecycle's use cases, for callers that use many (th
 `from oja import services as sv; sv.execute(sv.triage, engine, case_ref=...)`.
 """
 
+from oja.services.consent import record_consent
 from oja.services.intake import TRIAGE_ACTIONS, register_signal, reopen, triage
 from oja.services.kernel import DEFAULT_POLICY, CaseOutcome, execute
-from oja.services.planning import GoalSpec, InterventionSpec, activate, draft_plan, record_consent
+from oja.services.planning import GoalSpec, InterventionSpec, activate, draft_plan
 from oja.services.pupils import ParentSpec, register_pupil
 from oja.services.reads import case_summary
 from oja.services.reference import (

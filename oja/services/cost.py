@@ -3,7 +3,9 @@ state now (docs/domain.md, cost to date). The monitoring table and the pilot rep
 
 A plan delivers help on the days from `plan.active_from` (the day the arrangement started on it) up to, not
 including, `plan.active_until` (the day it was closed or referred) or today: closing an arrangement today changes
-nothing that was delivered, and two periods that meet add up without a day counted twice.
+nothing that was delivered, and two periods that meet add up without a day counted twice. A plan whose help was
+paused (consent withdrawn) and started again also delivered in its earlier periods (`PlanPeriod`); the pause is not
+counted.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import datetime as dt
 
 from sqlmodel import Session, col, select
 
-from models.tables import Case, Intervention, Plan, Pupil
+from models.tables import Case, Intervention, Plan, PlanPeriod, Pupil
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,4 +51,14 @@ def deliveries(session: Session) -> list[Delivery]:
         Delivery(iv.hours_per_week, iv.swv_share_pct, m, plan.active_from, plan.active_until, pupil)
         for iv, m, plan, pupil in rows
         if plan.active_from is not None and pupil is not None
+    ] + [
+        Delivery(iv.hours_per_week, iv.swv_share_pct, m, period.active_from, period.active_until, pupil)
+        for iv, m, period, pupil in session.exec(
+            select(Intervention, col(Pupil.municipality_code), PlanPeriod, col(Pupil.id))
+            .join(PlanPeriod, col(PlanPeriod.plan_id) == col(Intervention.plan_id))
+            .join(Plan, col(Plan.id) == col(PlanPeriod.plan_id))
+            .join(Case, col(Case.id) == col(Plan.case_id))
+            .join(Pupil, col(Pupil.id) == col(Case.pupil_id))
+        ).all()
+        if pupil is not None
     ]

@@ -29,10 +29,10 @@ from models.tables import (
     Signal,
 )
 from oja.config import Policy
+from oja.services.consent import consent_records, latest_words
 from oja.services.dossier import case_in_scope
 from oja.services.dossier_reviews import FamilyViewLine, ReviewView, family_views, reviews
 from oja.services.dossier_reviews import GasScore as GasScore  # re-exported: the case page's reviews
-from oja.services.planning import consent_records, latest_words
 from oja.services.pupils import PARENT_PARTIES, parents_with_authority
 from oja.services.reads import born, current_group, current_plan, pupil_of, ref_of
 from oja.services.worklist import NEXT_STEPS, Due, worklist

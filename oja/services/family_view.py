@@ -20,7 +20,7 @@ from models.errors import InvalidInput, UnknownReference
 from models.identity import age_on, required_consent
 from models.lifecycle import CaseState
 from models.tables import Case, Decision, Goal, Intervention, Parent, Plan, Professional, Provider, Pupil, School
-from oja.services.planning import consent_records, latest_words
+from oja.services.consent import consent_records, latest_words
 from oja.services.pupils import PARENT_PARTIES, parents_with_authority
 from oja.services.reads import episode_plan, ref_of
 from oja.services.retention import export_pupil

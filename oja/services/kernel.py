@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
@@ -190,11 +190,21 @@ def case_calendar(session: Session, case: Case) -> SchoolCalendar:
     return school_calendar(session, case.school_code)
 
 
+class Acting(Protocol):
+    """Who takes a step: a professional, or a family party acting on their own consent (`consent.FamilyActor`)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+
 def transition(
     session: Session,
     case: Case,
     action: Action,
-    actor: Professional,
+    actor: Acting,
     *,
     reason: str | None = None,
     at: dt.datetime | None = None,

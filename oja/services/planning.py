@@ -8,40 +8,36 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from models import access
 from models import lifecycle as lc
 from models.errors import FormCheck, InvalidInput
 from models.identity import (
-    PUPIL,
     age_on,
     check_consent,
-    not_needed_rule,
-    required_consent,
 )
-from models.lifecycle import Action, AuditAction, CaseState
+from models.lifecycle import Action, CaseState
 from models.measures import goal_value_rule
 from models.schooldays import add_school_days, add_school_weeks, next_school_day
 from models.tables import (
     Case,
-    ConsentRecord,
     Goal,
     Intervention,
     Plan,
+    PlanPeriod,
     Professional,
     Provider,
 )
 from models.vocabulary import (
-    ConsentParty,
     Domain,
     Measure,
     Setting,
 )
 from oja.config import Policy
-from oja.services import audit
+from oja.services.consent import granted_parties
 from oja.services.groups import group_for, join_group, leave_groups, left_text, place_text
 from oja.services.kernel import (
     CaseOutcome,
@@ -54,12 +50,11 @@ from oja.services.kernel import (
     load,
     load_actor,
     load_case,
-    not_future,
     not_past,
     transition,
 )
 from oja.services.pupils import parents_with_authority
-from oja.services.reads import born, current_plan, key, plan_of, pupil_of, ref_of
+from oja.services.reads import born, current_plan, key, plan_of, pupil_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,82 +215,6 @@ def draft_plan(
     return case_outcome(case, Action.DRAFT_PLAN)
 
 
-def consent_records(session: Session, plan: Plan) -> list[ConsentRecord]:
-    """Every word on consent to this plan version, oldest first."""
-    stmt = select(ConsentRecord).where(ConsentRecord.plan_id == plan.id).order_by(col(ConsentRecord.id))
-    return list(session.exec(stmt).all())
-
-
-def latest_words(records: Iterable[ConsentRecord]) -> dict[str, bool]:
-    """Each party's latest word (given or refused) among these records, oldest first."""
-    return {r.party: r.granted for r in records}
-
-
-def granted_parties(session: Session, plan: Plan) -> set[str]:
-    """Parties whose latest word on this plan version is consent."""
-    return {party for party, granted in latest_words(consent_records(session, plan)).items() if granted}
-
-
-def record_consent(
-    session: Session,
-    *,
-    case_ref: str,
-    party: str,
-    granted: bool,
-    actor: str,
-    recorded_on: dt.date,
-    today: dt.date,
-) -> CaseOutcome:
-    """Record one party's consent to the current plan; when complete, the case is ready to start."""
-    who = load_actor(session, actor)
-    case = load_case(session, case_ref, who=who, action="record_consent")
-    lc.next_state(CaseState(case.state), Action.RECORD_CONSENT, case_ref=case.ref)
-    party = choice(party, ConsentParty, "party")
-    check = FormCheck()  # every wrong field of the form at once
-    with check.field():
-        not_future(recorded_on, today, "recorded_on")
-    plan = plan_of(session, case)
-    if plan.drafted_on and recorded_on < plan.drafted_on:
-        check.fail("recorded_on", "mag niet voor het plan liggen waarvoor de toestemming geldt")
-    pupil = pupil_of(session, case)
-    parents = parents_with_authority(session, pupil)
-    if party != PUPIL and party not in parents:
-        check.fail("party", f"{party} is geen ouder met gezag over deze leerling")
-    check.done()
-    age = age_on(born(pupil), recorded_on)
-    needed = required_consent(age, parents)
-    if party not in needed:  # a word nobody needs: a note on the audit trail, never consent (docs/domain.md)
-        said = "gaf toestemming" if granted else "weigerde toestemming"
-        note = f"{party} {said}: niet nodig en niet meegeteld, {not_needed_rule(age)}; plan v{plan.version}"
-        audit.record(
-            session,
-            case_ref=ref_of(case),
-            actor=who.code,
-            action=AuditAction.CONSENT_NOT_NEEDED,
-            from_state=case.state,
-            to_state=case.state,
-            reason=note,
-        )
-        return dataclasses.replace(case_outcome(case, AuditAction.CONSENT_NOT_NEEDED), not_needed=party)
-    session.add(
-        ConsentRecord(
-            case_id=key(case),
-            plan_id=key(plan),
-            party=party,
-            granted=granted,
-            recorded_on=recorded_on,
-            recorded_by=who.code,
-        )
-    )
-    session.flush()
-    given = f"{party}={'granted' if granted else 'refused'} plan v{plan.version}"
-    if needed <= granted_parties(session, plan):  # the last consent needed: one transition, one audit record
-        transition(session, case, Action.CONSENT_COMPLETE, who, reason=f"{given}; complete: {','.join(sorted(needed))}")
-        return case_outcome(case, Action.CONSENT_COMPLETE)
-    transition(session, case, Action.RECORD_CONSENT, who, reason=given)
-    return case_outcome(case, Action.RECORD_CONSENT)
-
-
 def activate(session: Session, *, case_ref: str, actor: str, today: dt.date) -> CaseOutcome:
     """Start the arrangement: only with the consent the pupil's age requires today."""
     who = load_actor(session, actor)
@@ -319,7 +238,10 @@ def activate(session: Session, *, case_ref: str, actor: str, today: dt.date) -> 
     )
     region = case_calendar(session, case)
     start = next_school_day(max(plan.start_on, today), region)
-    case.activated_on = start
+    if plan.active_from is not None and plan.active_until is not None:  # again after a pause (consent withdrawn)
+        session.add(PlanPeriod(plan_id=key(plan), active_from=plan.active_from, active_until=plan.active_until))
+    else:
+        case.activated_on = start
     plan.active_from, plan.active_until = start, None
     session.add(plan)
     case.next_review_on = add_school_weeks(start, plan.review_cadence_weeks, region)

@@ -39,6 +39,7 @@ from models.tables import (
     Measurement,
     Parent,
     Plan,
+    PlanPeriod,
     Professional,
     Pupil,
     Referral,
@@ -47,6 +48,7 @@ from models.tables import (
 )
 from models.tables_family import (
     ClosingAnswer,
+    FamilyConsentRequest,
     FamilyInvitation,
     FamilyLogin,
     FamilyPasskey,
@@ -116,6 +118,8 @@ def destroy_dossiers(
         sa.delete(Measurement).where(col(Measurement.goal_id).in_(goals)),
         sa.delete(Decision).where(col(Decision.case_id).in_(case_ids)),
         sa.delete(ConsentRecord).where(col(ConsentRecord.case_id).in_(case_ids)),
+        sa.delete(FamilyConsentRequest).where(col(FamilyConsentRequest.case_id).in_(case_ids)),
+        sa.delete(PlanPeriod).where(col(PlanPeriod.plan_id).in_(plans)),
         sa.delete(Review).where(col(Review.case_id).in_(case_ids)),
         sa.delete(Goal).where(col(Goal.plan_id).in_(plans)),
         sa.delete(Intervention).where(col(Intervention.plan_id).in_(plans)),

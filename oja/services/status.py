@@ -23,7 +23,7 @@ from models.tables import Goal, Professional, Referral
 from models.vocabulary import ReferralStatus, Role
 from oja.config import Policy
 from oja.services.calendar import school_calendar
-from oja.services.planning import granted_parties
+from oja.services.consent import granted_parties
 from oja.services.pupils import parents_with_authority
 from oja.services.reads import born, current_group, current_plan, find_case, pupil_of
 from oja.services.review import recommendation

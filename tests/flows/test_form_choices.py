@@ -28,7 +28,7 @@ from flows.planning import activate, draft_plan
 from flows.review import take_decision
 from oja import services as sv
 from oja.adapters.db import get_engine
-from oja.adapters.form_choices import CODE, PICK, PLAIN, publish_choices, with_choices
+from oja.adapters.form_choices import CODE, FAMILY, PICK, PLAIN, publish_choices, with_choices
 from oja.config import PROJECT_DIR
 from oja.entrypoints.cli import app
 from oja.services.choices import code_of, known_codes
@@ -291,7 +291,8 @@ def test_every_field_of_every_form_has_a_dutch_title_and_a_description(every_for
             if not title or title == name or title in ENGLISH_TITLES or not description:
                 missing.append(f"{entrypoint}{where} {name}: {title!r}, {description!r}")
             if PLAIN in prop:  # a code field's two tabs (Kiezen, Code) keep the field's own title
-                assert {o.get("title") for o in prop["anyOf"]} <= {PICK, CODE}, (entrypoint, name)
+                tabs = {PICK, CODE} | ({FAMILY} if entrypoint == "flows/planning.py:record_consent" else set())
+                assert {o.get("title") for o in prop["anyOf"]} <= tabs, (entrypoint, name)
     assert not missing, "\n".join(missing)
     text = json.dumps(every_form, ensure_ascii=False)
     for english in ENGLISH_TITLES:
@@ -345,3 +346,12 @@ def test_a_professional_picks_the_goal_number_from_a_list_in_the_prefect_ui(ui_s
     assert [o.strip() for o in offered] == [str(n) for n in range(1, MAX_GOALS + 1)]
     assert "Doel nr." in body and "Het nummer van het doel in het plan" in body
     assert run.parameters["form"] == {"case_ref": "OJA-2026-000001", "goal_number": 3, "value": 1}
+
+
+def test_the_consent_forms_actor_keeps_the_familys_parties_apart_from_the_professionals(every_form):
+    """Issue 26, 4: a family's own consent is a run with the party as actor, which the enforced form must take;
+    offered as a tab of its own, never among the professionals (the gateway refuses it from a professional)."""
+    [actor] = [p for _, name, p in _properties(every_form["flows/planning.py:record_consent"]) if name == "actor"]
+    tabs = {o["title"]: o["enum"] for o in actor["anyOf"]}
+    assert tabs[FAMILY] == ["ouder_1", "ouder_2", "leerling"]
+    assert not {"ouder_1", "ouder_2", "leerling"} & set(tabs[CODE] + tabs[PICK])

@@ -68,6 +68,7 @@ OLD_STATES = [s.name.lower() for s in CaseState]
 AFTER_0008 = {
     AuditAction.DESCRIBE_GOALS,
     AuditAction.CONSENT_NOT_NEEDED,
+    AuditAction.WITHDRAW_CONSENT,  # issue 26
 }  # actions that came after 0008: no English code to translate
 OLD_ACTIONS = [a.name.lower() for a in AuditAction if a.value not in RENAMED.values() and a not in AFTER_0008] + list(
     RENAMED

@@ -405,7 +405,7 @@ def test_an_illegal_transition_writes_nothing(engine):
     before = counts(engine)
     with pytest.raises(IllegalTransition) as raised:
         do(engine, sv.decide, case_ref=ref, kind="voortzetten", actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY)
-    allowed = (Action.JOIN_SIGNAL, Action.RECORD_REVIEW, Action.ESCALATE, Action.CLOSE)
+    allowed = (Action.JOIN_SIGNAL, Action.RECORD_REVIEW, Action.WITHDRAW_CONSENT, Action.ESCALATE, Action.CLOSE)
     assert f"mogelijk: {', '.join(action_word(a) for a in allowed)}" in str(raised.value)  # in words
     assert counts(engine) == before
 

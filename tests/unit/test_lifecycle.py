@@ -47,6 +47,7 @@ EXPECTED: dict[CaseState, dict[Action, CaseState]] = {
     S.CONSENTED: {
         A.JOIN_SIGNAL: S.CONSENTED,
         A.DRAFT_PLAN: S.PLAN_DRAFTED,
+        A.WITHDRAW_CONSENT: S.PLAN_DRAFTED,  # issue 26: a required consent withdrawn, the arrangement paused
         A.ACTIVATE: S.ACTIVE,
         A.ESCALATE: S.ESCALATED,
         A.CLOSE: S.CLOSED,
@@ -55,6 +56,7 @@ EXPECTED: dict[CaseState, dict[Action, CaseState]] = {
     S.ACTIVE: {
         A.JOIN_SIGNAL: S.ACTIVE,
         A.RECORD_REVIEW: S.REVIEWED,
+        A.WITHDRAW_CONSENT: S.PLAN_DRAFTED,
         A.ESCALATE: S.ESCALATED,
         A.CLOSE: S.CLOSED,
     },
@@ -64,6 +66,7 @@ EXPECTED: dict[CaseState, dict[Action, CaseState]] = {
         A.CONTINUE: S.ACTIVE,
         A.SCALE_UP: S.ACTIVE,
         A.SCALE_DOWN: S.ACTIVE,
+        A.WITHDRAW_CONSENT: S.PLAN_DRAFTED,
         A.CLOSE: S.CLOSED,
         A.ESCALATE: S.ESCALATED,
     },

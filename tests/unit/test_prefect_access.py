@@ -116,7 +116,11 @@ def test_a_step_is_bound_to_the_person(given_actor, bound):
     assert parameters == {"form": form}  # the given ones are not changed
 
 
-@pytest.mark.parametrize("other", ["PRF-0002", "PRF-0002 — zorgcoördinator 11HE", "PRF-00010", "prf-0002"])
+@pytest.mark.parametrize(
+    "other",
+    # a parent's or the pupil's code (issue 26, 4): only the family's own page starts a run in their name
+    ["PRF-0002", "PRF-0002 — zorgcoördinator 11HE", "PRF-00010", "prf-0002", "ouder_1", "ouder_2", "leerling"],
+)
 def test_a_step_in_someone_elses_name_is_refused_naming_the_field(other):
     with pytest.raises(StepRefused) as refused:
         bind_actor({"form": {"actor": other}}, "PRF-0001")

@@ -165,7 +165,7 @@ def test_every_action_a_flow_reports_has_its_event_name_as_before():
     assert set(EVENT_NAMES.values()) == {
         "signalled", "signal-joined", "triaged", "plan-drafted", "consent-recorded", "consented", "activated",
         "reviewed", "measured", "continued", "scaled-up", "scaled-down", "closed", "escalated", "referral-accepted",
-        "returned", "reopened", "consent-not-needed",
+        "returned", "reopened", "consent-not-needed", "consent-withdrawn",
     }  # fmt: skip
 
 
