@@ -43,6 +43,7 @@ def pg_url():
 SHARED_SERVERS = ("system", "flows", "gateway", "dossier")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which turns the groups into the tests' node ids
 def pytest_collection_modifyitems(session, config, items):
     """The whole engine's tests (the longest group) first, the Prefect flow tests last: their test server and its
     background threads start only then, so the plain tests (property tests among them) run in a quiet process.
