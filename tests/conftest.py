@@ -39,17 +39,33 @@ def pg_url():
 
 
 # Tests that share a server started once per package or session (a Prefect server, the whole engine, the dossier)
-# run in one xdist worker each (`make test`: `-n 2 --dist loadgroup`): a second worker would start them again.
+# run in one xdist process each (`make test`: `-n 2 --dist loadgroup`): a second process would start them again.
 SHARED_SERVERS = ("system", "flows", "gateway", "dossier")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which turns the groups into the tests' node ids
+def shared_server_of(nodeid: str) -> str | None:
+    package = nodeid.split("/")[1] if nodeid.startswith("tests/") else ""
+    return package if package in SHARED_SERVERS else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup`, grouped by package: xdist's own groups (`xdist_group` marks) rename a test's node id, which
+    pytest 9 no longer lets them do, so each process started the whole engine again. The work units go out in the
+    collection's order (`pytest_collection_modifyitems`): the engine's tests first."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedServerScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_server_of(nodeid) or nodeid
+
+    config.option.loadscopereorder = False
+    return SharedServerScheduling(config, log)
+
+
 def pytest_collection_modifyitems(session, config, items):
     """The whole engine's tests (the longest group) first, the Prefect flow tests last: their test server and its
-    background threads start only then, so the plain tests (property tests among them) run in a quiet process.
-    Under xdist, each package with a shared server is one group: the other worker takes the rest meanwhile."""
+    background threads start only then, so the plain tests (property tests among them) run in a quiet process."""
     items.sort(key=lambda item: 0 if "tests/system/" in item.nodeid else 2 if "tests/flows/" in item.nodeid else 1)
-    for item in items:
-        package = item.nodeid.split("/")[1] if item.nodeid.startswith("tests/") else ""
-        if package in SHARED_SERVERS:
-            item.add_marker(pytest.mark.xdist_group(package))

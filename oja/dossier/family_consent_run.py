@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+import uuid
 from typing import Any
 
 import httpx
@@ -55,7 +56,8 @@ def start_consent_run(case_ref: str, party: str, granted: bool, token: str) -> s
             found = _send(client, "GET", f"/deployments/name/{name}")
             if found.status_code != 200:
                 raise PrefectUnreachable(f"deployment {FLOW}: HTTP {found.status_code}")
-            made = _send(client, "POST", f"/deployments/{found.json()['id']}/create_flow_run", body)
+            csrf = _csrf_headers(client)
+            made = _send(client, "POST", f"/deployments/{found.json()['id']}/create_flow_run", body, csrf)
             if made.status_code not in (200, 201):
                 raise PrefectUnreachable(f"create_flow_run: HTTP {made.status_code}")
             return str(made.json()["id"])
@@ -63,13 +65,31 @@ def start_consent_run(case_ref: str, party: str, granted: bool, token: str) -> s
         raise PrefectUnreachable(type(exc).__name__) from None
 
 
-def _send(client: httpx.Client, method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+def _csrf_headers(client: httpx.Client) -> dict[str, str]:
+    """The headers of a CSRF token for one change: `oja start` runs Prefect with its CSRF protection on, as
+    Prefect's own client asks for a token (none needed where the protection is off: 422)."""
+    client_id = str(uuid.uuid4())
+    answer = _send(client, "GET", f"/csrf-token?client={client_id}")
+    if answer.status_code == 422:
+        return {}
+    if answer.status_code != 200:
+        raise PrefectUnreachable(f"csrf-token: HTTP {answer.status_code}")
+    return {"Prefect-Csrf-Token": str(answer.json()["token"]), "Prefect-Csrf-Client": client_id}
+
+
+def _send(
+    client: httpx.Client,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
     """One request, sent again while Prefect answers 503 (busy: on SQLite "database is locked", nothing done) or
     drops the connection after such an answer, as the gateway does (`gateway_proxy`); safe, since a new run carries
     its idempotency key. Nobody listening (a refused connection) is not tried again."""
     for wait in RETRY_WAITS:
         try:
-            response = client.request(method, path, json=body)
+            response = client.request(method, path, json=body, headers=headers)
         except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
             if wait is None:
                 raise PrefectUnreachable(type(exc).__name__) from None
