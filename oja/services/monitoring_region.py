@@ -174,8 +174,13 @@ def outcomes(session: Session, release: Release, *, since: dt.date) -> Table:
     for name, count in parts.items():
         release.add_cell((OUTCOMES, name), count)
     closed_figure = release.add_figure((OUTCOMES, "afgesloten"), OUTCOMES, [(OUTCOMES, p) for p in parts], total=True)
-    reached_figure = release.add_figure((OUTCOMES, "volgens plan"), OUTCOMES, [(OUTCOMES, "volgens plan")]).id
-    dropped_figure = release.add_figure((OUTCOMES, "uitval"), OUTCOMES, [(OUTCOMES, "uitval")]).id
+    # a share of 0 has no figure of its own (as the answers' shares, `outcome_answers.AnswerFigures`): the audit
+    # counts a figure of 0 as shown, and a 0 beside a hidden total would give it "anders" (and refuse the table)
+    shares = {
+        name: release.add_figure((OUTCOMES, name), OUTCOMES, [(OUTCOMES, name)]).id
+        for name in ("volgens plan", "uitval")
+        if parts[name]
+    }
     # nobody reads the rest, but the total and the two percentages give it: audit it too
     release.add_figure((OUTCOMES, "anders"), OUTCOMES, [(OUTCOMES, "anders")], published=False)
     measurements = _region_figure(release, OUTCOMES, "metingen", int(measured))
@@ -188,8 +193,8 @@ def outcomes(session: Session, release: Release, *, since: dt.date) -> Table:
     ]
     figures: dict[Position, FigureId] = {(0, 1): closed_figure.id, (4, 1): measurements}
     needs: dict[Position, tuple[FigureId, ...]] = {}
-    if n:  # a share of nobody does not apply ('–')
-        figures |= {(1, 1): reached_figure, (2, 1): dropped_figure}
+    if n:  # a share of nobody does not apply ('–'); each share is shown only beside the total, a share of 0 too
+        figures |= {(row, 1): shares[name] for row, name in ((1, "volgens plan"), (2, "uitval")) if name in shares}
         needs |= {(1, 1): (closed_figure.id,), (2, 1): (closed_figure.id,)}
     if measured:
         needs[(3, 1)] = (measurements,)

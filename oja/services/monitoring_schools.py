@@ -172,7 +172,13 @@ def timeliness_by_school(session: Session, release: Release, *, triage_norm: int
         n_triaged = release.add_figure(
             (TIMELINESS, school, "getrieerd"), TIMELINESS, [cells["binnen norm"], cells["buiten norm"]], total=True
         ).id
-        share = release.add_figure((TIMELINESS, school, "binnen norm"), TIMELINESS, [cells["binnen norm"]]).id
+        # a share of 0 has no figure of its own: the audit counts a figure of 0 as shown, and a 0 beside a hidden
+        # count would give it the count outside the norm (and refuse the table); 0% is shown beside its count only
+        share = (
+            release.add_figure((TIMELINESS, school, "binnen norm"), TIMELINESS, [cells["binnen norm"]]).id
+            if within
+            else None
+        )
         # nobody reads the pupils outside the norm, but the count and the share give them: audit them too
         release.add_figure((TIMELINESS, school, "buiten norm"), TIMELINESS, [cells["buiten norm"]], published=False)
         started = release.add_figure((TIMELINESS, school, "gestart"), TIMELINESS, [cells["gestart"]]).id
@@ -187,9 +193,10 @@ def timeliness_by_school(session: Session, release: Release, *, triage_norm: int
             ]
         )
         figures |= {(i, 1): n_triaged, (i, 5): started}
-        if t:  # a share of nobody does not apply ('–'); otherwise it reveals the count within the norm
+        if t and share is not None:  # a share of nobody does not apply ('–'); else it reveals the count within
             figures[(i, 4)] = share
-        needs |= {(i, 2): (n_triaged, share), (i, 3): (n_triaged, share), (i, 6): (started,), (i, 7): (started,)}
+        given = (n_triaged,) if share is None else (n_triaged, share)
+        needs |= {(i, 2): given, (i, 3): given, (i, 4): (n_triaged,), (i, 6): (started,), (i, 7): (started,)}
         # a pupil can have had several cases: over 1 to 5 pupils, 6 or more cases do not make a median shown
         if is_small(len(pupils.get((school, "triage"), ()))):
             few |= {(i, 2), (i, 3), (i, 4)}

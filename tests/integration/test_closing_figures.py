@@ -123,3 +123,21 @@ def test_every_small_combination_of_answers_is_protected_and_passes_the_audit():
         add_cells(release, "t", {"ouders": Tally("ouders", dict(zip(cells, values, strict=True)), sum(values))})
         protection = protect(release)
         assert protection.ok and audit(release, protection.hidden).ok, values
+
+
+def test_three_arrangements_that_all_ended_otherwise_leave_the_outcome_table_publishable(engine):
+    """Closed neither as planned nor by drop-out (here: to another provider): the two shares are 0 of a hidden
+    total. The audit refused the whole outcome table for it (a shown 0 beside a hidden total: "anders" = total),
+    so the monitoring run published nothing; a share of nobody has no figure of its own, as the answers' shares."""
+    for i in range(3):
+        ref = active_case(
+            engine, school="40AB", coordinator="PRF-1", bsn=valid_bsn(i, base=716_000_000),
+            born=dt.date(2013, 1, 1), today=TODAY, parents=("Ouder Een",),
+        )  # fmt: skip
+        with unit_of_work(engine) as s:
+            sv.decide(s, case_ref=ref, kind="afsluiten", actor="PRF-1", today=TODAY, end_reason="naar_andere_aanbieder",
+                      policy=sv.DEFAULT_POLICY)  # fmt: skip
+    rows, _ = _outcomes(engine)  # not refused
+    assert rows["afgesloten arrangementen"] is None  # 3 pupils: hidden
+    assert rows["doelrealisatie: beëindigd volgens plan (%)"] is None
+    assert rows["uitval: eenzijdig voortijdig beëindigd (%)"] is None

@@ -229,3 +229,18 @@ def test_the_reports_median_over_six_arrangements_of_three_pupils_is_not_publish
         after = figures(s, Period(TODAY - dt.timedelta(days=7), TODAY), rate=100.0, today=TODAY)
     assert after.started == 6  # six arrangements: a count of cases, shown
     assert after.median_days_to_help is None  # over three pupils: hidden
+
+
+def test_three_cases_all_triaged_late_leave_the_timeliness_table_publishable(engine):
+    """A share of 0 (none within the norm) beside a hidden count of three: the audit counted the 0 as shown and
+    refused the whole table (the count outside the norm = the count), so the monitoring run published nothing."""
+    for i in range(3):
+        ref_pupil = pupil(engine, bsn=_bsn(900 + i), parents=())
+        ref = signal(engine, ref_pupil, on=TODAY - dt.timedelta(days=42)).case_ref
+        do(engine, sv.triage, case_ref=ref, outcome="geen_actie", no_action_reason="geen_zorgbehoefte",
+           actor="PRF-1", today=TODAY, policy=POLICY)  # fmt: skip
+    with unit_of_work(engine) as s:
+        tables = monitoring.manager_tables(s, today=TODAY, policy=Policy(triage_norm_school_days=10))
+    assert tables.refused == []
+    row = tables[monitoring.TIMELINESS].rows[0]
+    assert row[:2] == ["40AB", None] and row[4] is None  # three cases of three pupils: hidden, the share too
