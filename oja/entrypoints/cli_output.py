@@ -17,7 +17,7 @@ from oja.services.worklist import COLUMNS, WorklistRow, cells
 
 console = Console()
 err = Console(stderr=True)
-PIPED_WIDTH = 200  # output to a file or a pipe: wide enough that no code or state is cut off
+PIPED_WIDTH = 1000  # output to a file or a pipe: no code cut off, no row wrapped (grep finds a whole line)
 
 
 def fit_consoles() -> None:

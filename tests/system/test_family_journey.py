@@ -188,13 +188,14 @@ def test_a_parent_is_invited_logs_in_consents_and_gives_their_view_which_the_coo
 
     with engine.client() as client:
         deployment = client.read_deployment_by_name(deployment_path("toestemming-vastleggen"))
-        runs = [
-            r
-            for r in client.read_flow_runs(
-                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id]))
-            )
-            if r.parameters.get("form", {}).get("case_ref") == case_ref
-        ]
+        of_step = DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id]))
+
+        def consent_runs():  # the case moved in the run's last task; the run ends just after
+            runs = client.read_flow_runs(deployment_filter=of_step)
+            mine = [r for r in runs if r.parameters.get("form", {}).get("case_ref") == case_ref]
+            return mine if mine and all(r.state.is_final() for r in mine) else None
+
+        runs = wait(consent_runs, 60, "the consent run to end")
     assert len(runs) == 1 and runs[0].state.is_completed(), [(r.name, r.state) for r in runs]
     form = runs[0].parameters["form"]
     assert form["actor"] == "ouder_1" and form["party"] == "ouder_1" and form["granted"] is True

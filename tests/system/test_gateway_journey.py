@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 
 from models.schooldays import previous_school_day
 from oja.adapters.db import get_engine
@@ -126,7 +127,8 @@ def test_one_login_a_step_from_the_dossier_live_in_the_ui_and_none_in_anothers_n
     before_case = _case(engine, ref)
     with engine.client() as client:
         deployment = client.read_deployment_by_name(deployment_path("besluit-nemen"))
-        before_runs = len(client.read_flow_runs())
+        of_step = DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id]))  # not the scheduler's runs
+        before_runs = len(client.read_flow_runs(deployment_filter=of_step))
     _step_from_the_dossier(page, engine, ref, "besluit-nemen")
     _select(page, "Besluit", "voortzetten")  # as recommended after a first review
     _select(page, "Uitgevoerd door", f"{OTHER} — zorgcoördinator 11HE")
@@ -143,7 +145,7 @@ def test_one_login_a_step_from_the_dossier_live_in_the_ui_and_none_in_anothers_n
     assert re.search(r"/deployments/deployment/[^/]+/run(\?|$)", page.url)  # still on the form
     time.sleep(3)  # a worker would have picked up a run by now
     with engine.client() as client:
-        assert len(client.read_flow_runs()) == before_runs
+        assert len(client.read_flow_runs(deployment_filter=of_step)) == before_runs
         assert deployment.id  # (the step's deployment exists: the refusal was the gateway's)
     assert _case(engine, ref) == before_case  # the case unchanged, no audit record
     with engine.engine_db() as db:
