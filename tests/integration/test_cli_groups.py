@@ -102,7 +102,7 @@ def test_case_show_names_the_group_and_why_the_decision_differs_from_the_recomme
         sv.decide, engine, case_ref=ref, kind="afschalen", new_level=1, group_code="GRP-VK-1",
         override_reason="wens_leerling_ouders", actor="PRF-1", today=TODAY, policy=sv.DEFAULT_POLICY,
     )  # fmt: skip
-    shown = runner.invoke(app, ["case", "show", ref])
+    shown = runner.invoke(app, ["case", "show", ref], env={"COLUMNS": None})  # as in a pipe: no row wrapped
     assert shown.exit_code == 0, shown.output
     assert "group" in shown.output and "GRP-VK-1" in shown.output
     assert "wens_leerling_ouders" in shown.output and "groep GRP-VK-1" in shown.output
