@@ -26,9 +26,10 @@ from models.identity import PUPIL, age_on, not_needed_rule, required_consent
 from models.lifecycle import Action, AuditAction, CaseState
 from models.schooldays import add_school_days
 from models.tables import Case, ConsentRecord, Plan, Professional
-from models.vocabulary import ConsentParty, Role
+from models.vocabulary import ConsentParty
 from oja.config import Policy, get_policy
 from oja.services import audit, family_consent
+from oja.services.consent_mail import queue_withdrawal  # the mail's words live apart
 from oja.services.kernel import (
     CaseOutcome,
     case_calendar,
@@ -182,18 +183,5 @@ def pause(
         who,
         reason=f"{party}=withdrawn plan v{plan.version}; paused from {today.isoformat()}",
     )
-    from oja.services.consent_mail import queue_withdrawal  # the mail's words live apart
-
     queue_withdrawal(session, case, plan, party, today)
     return case_outcome(case, Action.WITHDRAW_CONSENT)
-
-
-def recipients_of_withdrawal(session: Session, case: Case, plan: Plan) -> list[Professional]:
-    """Who hears of a withdrawal: the plan's regie holder; without one, the school's coordinators."""
-    regie = session.get(Professional, plan.regie_holder_code) if plan.regie_holder_code else None
-    if regie is not None:
-        return [regie]
-    stmt = select(Professional).where(
-        Professional.school_code == case.school_code, Professional.role == Role.COORDINATOR.value
-    )
-    return list(session.exec(stmt.order_by(col(Professional.code))).all())

@@ -7,11 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from models.tables import Case, Plan
+from models.tables import Case, Plan, Professional
 from models.tables_outbox import Outbox
-from models.vocabulary import DigestKind
+from models.vocabulary import DigestKind, Role
 from notifications.render import long_date
 from oja.config import dossier_url
 from oja.services.reads import ref_of
@@ -41,8 +41,6 @@ def withdrawal_text(case_ref: str, party: str, plan_version: int, today: dt.date
 
 
 def queue_withdrawal(session: Session, case: Case, plan: Plan, party: str, today: dt.date) -> None:
-    from oja.services.consent import recipients_of_withdrawal
-
     ref = ref_of(case)
     subject, text, body = withdrawal_text(ref, party, plan.version, today, f"{dossier_url()}/casus/{ref}")
     for who in recipients_of_withdrawal(session, case, plan):
@@ -58,3 +56,14 @@ def queue_withdrawal(session: Session, case: Case, plan: Plan, party: str, today
                 html=body,
             )
         )
+
+
+def recipients_of_withdrawal(session: Session, case: Case, plan: Plan) -> list[Professional]:
+    """Who hears of a withdrawal: the plan's regie holder; without one, the school's coordinators."""
+    regie = session.get(Professional, plan.regie_holder_code) if plan.regie_holder_code else None
+    if regie is not None:
+        return [regie]
+    stmt = select(Professional).where(
+        Professional.school_code == case.school_code, Professional.role == Role.COORDINATOR.value
+    )
+    return list(session.exec(stmt.order_by(col(Professional.code))).all())
