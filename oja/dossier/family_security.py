@@ -29,7 +29,7 @@ from models.tables_family import FamilyLogin
 from models.vocabulary import AccessAction, AccessOutcome
 from oja.adapters.db import unit_of_work
 from oja.dossier.security import CSP, client_of, page, secure_request
-from oja.services import family_logins
+from oja.services import family_logins, family_members
 from oja.services.access_log import log_access
 
 FAMILY_ROLE = "gezin"  # the access log's role of a family member's line
@@ -105,7 +105,7 @@ def family_refusal(session: Session, member: FamilyMember, today: dt.date) -> st
     """Why this member may not see the pupil's case today (`models.family.view_refusal`), or None."""
     login = session.get(FamilyLogin, member.login_id)
     assert login is not None
-    family, _ = family_logins.family_of(session, login, today)
+    family, _ = family_members.family_of(session, login, today)
     return rules.view_refusal(family)
 
 

@@ -19,7 +19,7 @@ from oja.config import get_policy
 from oja.dossier.family_security import FamilyMember, log_family, serve_family, with_script
 from oja.dossier.forms import StrictFormRoute
 from oja.dossier.security import page
-from oja.services import family_logins, family_passkeys
+from oja.services import family_logins, family_members, family_passkeys
 from oja.services.closing_questions import open_question
 from oja.services.family_opinion import opinion_page
 from oja.services.logins import tokens_match
@@ -67,7 +67,7 @@ def parents_form(request: Request) -> Response:
         log_family(session, request, member, AccessAction.FAMILY_VIEW, case_ref=case.ref if case else None)
         login = session.get(FamilyLogin, member.login_id)
         assert login is not None
-        family, _ = family_logins.family_of(session, login, amsterdam_today())
+        family, _ = family_members.family_of(session, login, amsterdam_today())
         if not rules.may_decide_for_parents(family):
             return page(request, "gezin_geweigerd.html", None, 403, member=member, rule=rules.NOT_DECIDING)
         return page(request, "gezin_ouders.html", None, member=member, parents_may_see=pupil.parents_may_see)

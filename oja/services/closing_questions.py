@@ -32,7 +32,7 @@ from models.tables_outbox import Outbox
 from models.vocabulary import DigestKind, OutboxStatus
 from notifications.messages import RenderedMessage
 from oja.config import Policy, dossier_url
-from oja.services import family_logins
+from oja.services import family_members
 from oja.services.family_notices import FAMILY_ROLE  # the outbox's role of a family member's message (mail only)
 from oja.services.kernel import case_calendar
 
@@ -77,7 +77,7 @@ def ask_family(
     asked: list[ClosingAnswer] = []
     logins = session.exec(select(FamilyLogin).where(FamilyLogin.pupil_id == case.pupil_id).order_by(FamilyLogin.party))
     for login in logins.all():
-        who, _ = family_logins.family_of(session, login, today)
+        who, _ = family_members.family_of(session, login, today)
         if family.view_refusal(who) is not None:
             continue
         done = session.exec(

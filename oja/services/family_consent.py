@@ -21,6 +21,7 @@ from models.lifecycle import AuditAction, CaseState
 from models.schooldays import today as amsterdam_today
 from models.tables import Case, Plan, utcnow
 from models.tables_family import FamilyConsentRequest, FamilyLogin
+from oja.services import family_members
 from oja.services.reads import current_plan
 
 FIELD = "family_request"
@@ -145,9 +146,7 @@ def take(
     login = session.get(FamilyLogin, request.login_id)
     if login is None or login.party != party or login.pupil_id != case.pupil_id:
         raise InvalidInput(FIELD, "het verzoek hoort niet bij een toegang van deze leerling")
-    from oja.services import family_logins  # it reads cases through the dossier's services, which read consent
-
-    family, _ = family_logins.family_of(session, login, amsterdam_today())
+    family, _ = family_members.family_of(session, login, amsterdam_today())
     refusal = rules.view_refusal(family)
     if refusal is not None:  # e.g. the parent has lost authority since
         raise InvalidInput(FIELD, refusal)

@@ -33,10 +33,11 @@ from models import family as rules
 from models.access import Actor
 from models.errors import InvalidInput, InvalidInputs
 from models.identity import PUPIL
-from models.tables import Parent, Pupil
+from models.tables import Pupil
 from models.tables_family import FamilyInvitation, FamilyLogin, FamilyPasskey, FamilySession
-from oja.services import login_throttle
+from oja.services import family_members, login_throttle
 from oja.services.dossier import case_in_scope
+from oja.services.family_members import family_of as family_of  # re-exported: the login's own interface
 
 LINK_DAYS = 7
 CODE_MINUTES = 10
@@ -89,26 +90,6 @@ def throttle_name(email: str) -> str:
     return "gezin:" + (email or "").strip().lower()
 
 
-def family_of(session: Session, login: FamilyLogin, today: dt.date) -> tuple[rules.Family, Pupil]:
-    """What decides the login's access today (read anew at every request: authority may have been removed)."""
-    pupil = session.get(Pupil, login.pupil_id)
-    assert pupil is not None
-    return _family(session, pupil, login.party, today), pupil
-
-
-def _family(session: Session, pupil: Pupil, party: str, today: dt.date) -> rules.Family:
-    authority = None
-    if party in rules.PARENTS:
-        parent = _parent(session, pupil, party)
-        authority = parent.has_authority if parent is not None else None
-    return rules.Family(party, rules.age_on(pupil.birth_date, today), authority, pupil.parents_may_see)
-
-
-def _parent(session: Session, pupil: Pupil, party: str) -> Parent | None:
-    position = int(party.removeprefix("ouder_"))
-    return session.exec(select(Parent).where(Parent.pupil_id == pupil.id, Parent.position == position)).first()
-
-
 def invite(
     session: Session, actor: Actor, case_ref: str, party: object, email: object, *, now: dt.datetime, today: dt.date
 ) -> Invitation:
@@ -133,14 +114,14 @@ def invite(
     if errors:
         raise InvalidInputs(errors) if len(errors) > 1 else errors[0]
     assert isinstance(party, str)
-    refusal = rules.invite_refusal(_family(session, pupil, party, today))
+    refusal = rules.invite_refusal(family_members.family(session, pupil, party, today))
     if refusal is not None:
         raise FamilyRefused(refusal, pupil_ref=pupil.ref, case_ref=case.ref)
     if party == PUPIL:
         pupil.email = address
         session.add(pupil)
     else:
-        parent = _parent(session, pupil, party)
+        parent = family_members.parent(session, pupil, party)
         assert parent is not None
         parent.email = address
         session.add(parent)
@@ -177,12 +158,12 @@ def set_login(
     """A login with a password at once, without an invitation: the demo's (`oja start`). The rules of
     `models.family` hold as for an invitation (`FamilyRefused`); the address is kept as an invitation keeps it."""
     address = rules.check_email(email)
-    if (refusal := rules.invite_refusal(_family(session, pupil, party, today))) is not None:
+    if (refusal := rules.invite_refusal(family_members.family(session, pupil, party, today))) is not None:
         raise FamilyRefused(refusal, pupil_ref=pupil.ref, case_ref="")
     if party == PUPIL:
         pupil.email = address
         session.add(pupil)
-    elif (parent := _parent(session, pupil, party)) is not None:
+    elif (parent := family_members.parent(session, pupil, party)) is not None:
         parent.email = address
         session.add(parent)
     login = session.exec(select(FamilyLogin).where(FamilyLogin.email == address)).first()

@@ -20,7 +20,7 @@ from models import family as family_rules
 from models import family_opinion as rules
 from models.lifecycle import CaseState
 from models.schooldays import SchoolDayIndex, is_school_day
-from models.tables import Case, Parent, Pupil, utcnow
+from models.tables import Case, utcnow
 from models.tables_family import ClosingAnswer, FamilyLogin
 from models.tables_family_opinion import FamilyNotice, FamilyOpinion
 from models.tables_outbox import Outbox
@@ -28,6 +28,7 @@ from models.vocabulary import OutboxStatus
 from oja.config import Policy, dossier_url
 from oja.services import family_mail
 from oja.services.calendar import school_calendars
+from oja.services.family_members import family_of
 
 FAMILY_ROLE = "gezin"  # the outbox's role of a family member's message
 FAMILY_DIGEST = "gezin"
@@ -41,20 +42,6 @@ def _insert_once(session: Session, row: dict[str, Any]) -> int | None:
     insert = dialect.insert(FamilyNotice).values(**row).on_conflict_do_nothing(index_elements=key)
     found = session.connection().execute(insert.returning(col(FamilyNotice.id))).first()
     return None if found is None else int(found[0])
-
-
-def _family(session: Session, login: FamilyLogin, day: dt.date) -> family_rules.Family:
-    """What decides the login's access on `day` (as `family_logins.family_of`, which this module cannot import:
-    the sweep comes before the dossier's services)."""
-    pupil = session.get(Pupil, login.pupil_id)
-    assert pupil is not None
-    authority = None
-    if login.party in family_rules.PARENTS:
-        position = int(login.party.removeprefix("ouder_"))
-        parent = session.exec(select(Parent).where(Parent.pupil_id == pupil.id, Parent.position == position)).first()
-        authority = parent.has_authority if parent is not None else None
-    age = family_rules.age_on(pupil.birth_date, day)
-    return family_rules.Family(login.party, age, authority, pupil.parents_may_see)
 
 
 def plan_family_notices(session: Session, *, day: dt.date, policy: Policy, link: str | None = None) -> int:
@@ -91,7 +78,7 @@ def plan_family_notices(session: Session, *, day: dt.date, policy: Policy, link:
         )
         if kind is None:
             continue
-        if family_rules.view_refusal(_family(session, login, day)) is not None:
+        if family_rules.view_refusal(family_of(session, login, day)[0]) is not None:
             continue  # no authority (any more), or the pupil of 16+ closed the case to the parents
         row = {"login_id": login.id, "case_id": case.id, "due_on": due, "kind": kind.value, "sweep_date": day}
         notice_id = _insert_once(session, row)
@@ -139,7 +126,7 @@ def lapse_reason(engine: sa.Engine, outbox_id: int, *, today: dt.date) -> str | 
                 FamilyOpinion.party == login.party,
             )
         ).first()
-        may_see = family_rules.view_refusal(_family(session, login, today)) is None
+        may_see = family_rules.view_refusal(family_of(session, login, today)[0]) is None
         active = case.state == CaseState.ACTIVE.value and case.next_review_on == notice.due_on
         if rules.notice_holds(notice.kind, case_active=active, given=given is not None, may_see=may_see):
             return None
