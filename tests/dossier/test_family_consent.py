@@ -187,3 +187,20 @@ def test_a_parent_of_a_seventeen_year_old_is_told_their_consent_is_not_needed(do
     text = text_of(client.get("/gezin/toestemming").text)
     assert "16 jaar of ouder" in text and "Uw toestemming is niet nodig." in text
     assert "telt niet als toestemming" in text
+
+
+def test_after_a_withdrawal_the_plan_page_says_the_help_is_paused(dossier, runs):
+    """The plan page said only "De hulp is begonnen op ..." while the arrangement stood still for want of consent."""
+    case_ref, family = _planned(dossier, age=17, parents=())
+    today = amsterdam_today()
+    with unit_of_work(dossier.engine) as s:
+        sv.record_consent(s, case_ref=case_ref, party="leerling", granted=True, actor="PRF-0001", today=today)
+    with unit_of_work(dossier.engine) as s:
+        sv.activate(s, case_ref=case_ref, actor="PRF-0001", today=today)
+    client = _browser(dossier, family, "leerling")
+    assert "staat stil" not in text_of(client.get("/gezin/plan").text)
+    with unit_of_work(dossier.engine) as s:
+        sv.record_consent(s, case_ref=case_ref, party="leerling", granted=False, actor="PRF-0001", today=today)
+    paused = text_of(client.get("/gezin/plan").text)
+    assert "Nu staat de hulp stil: eerst moet iedereen die het moet (weer) toestemming geven." in paused
+    assert "The help is paused now" in text_of(client.get("/gezin/plan?taal=en").text)
