@@ -42,6 +42,18 @@ app.add_typer(login_app, name="login")
 app.command("dossier")(serve_dossier)
 
 
+@app.command("worker")
+def worker(
+    pool: str = typer.Option("oja", "--pool", help="the work pool (the engine's is `oja`)"),
+    limit: int = typer.Option(4, "--limit", min=1, help="at most this many runs at once"),
+    name: str | None = typer.Option(None, "--name", help="the worker's name in the Prefect UI"),
+) -> None:
+    """Prefect's process worker for the engine, each run forked from a warm parent (oja/entrypoints/worker.py)."""
+    from oja.entrypoints.worker import serve
+
+    serve(pool, limit, name)
+
+
 @app.callback()
 def _prefect_secret() -> None:
     """OJA engine: start it, load demo data, migrate, enter pupils."""
@@ -85,8 +97,10 @@ def start(
     production: bool = typer.Option(
         False, help="no demo data, never as root; needs PostgreSQL and SMTP; Prefect on loopback or a private address"
     ),
-    workers: int = typer.Option(1, min=1, max=16, help="process workers on the work pool"),
-    runs_per_worker: int = typer.Option(4, min=1, max=32, help="runs a worker runs at once (a process each)"),
+    workers: int = typer.Option(
+        1, min=0, max=16, help="workers on the work pool (0: none here; `oja worker` on other machines, or a bench)"
+    ),
+    runs_per_worker: int = typer.Option(8, min=1, max=32, help="runs a worker runs at once (a forked process each)"),
     dossier_port: int = typer.Option(4201, help="port of the front: the dossier, /prefect/ (UI) and /api/, one login"),
 ) -> None:
     """Start everything: database, (demo data,) Prefect server, deployments, workers, and the front: the dossier

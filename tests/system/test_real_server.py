@@ -325,11 +325,13 @@ def test_a_step_shows_what_comes_next_and_its_link_opens_the_next_form_filled_in
 
 
 def _flow_run_processes(pid: int) -> list[int]:
-    """The flow-run processes under `pid`: the workers start each run with `python -m oja.entrypoints.engine`."""
+    """The flow-run processes under `pid`: forked from the worker's warm parent (named `oja-run`), or, by Prefect's
+    own process worker, started as `python -m oja.entrypoints.engine`."""
     found = []
     for child in descendants(pid):
         try:
-            if b"oja.entrypoints.engine" in Path(f"/proc/{child}/cmdline").read_bytes():
+            comm = Path(f"/proc/{child}/comm").read_text().strip()
+            if comm == "oja-run" or b"oja.entrypoints.engine" in Path(f"/proc/{child}/cmdline").read_bytes():
                 found.append(child)
         except OSError:
             continue

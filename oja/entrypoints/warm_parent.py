@@ -1,0 +1,61 @@
+"""What the warm parent of the engine's worker holds before any run: Prefect's flow engine and the engine's code.
+
+The worker (`oja/entrypoints/worker.py`) starts one *fork server* (Python's `multiprocessing` forkserver) that
+imports this module once, and then forks every flow run from it: a run starts with Prefect, SQLAlchemy, the
+database drivers, the domain rules and every flow already imported, instead of a fresh Python that spends about
+1.5 s on its imports before it does a 0.1 s step.
+
+What is imported here must leave the process without threads, open connections or open files: a fork copies
+the memory, not the threads, and a connection shared by two processes is a corrupted connection. The module
+checks that at import (`assert_forkable`), so a change that breaks it breaks loudly in the tests, not in a run.
+
+Only the fork server imports this module; the worker never does (it would rename the worker's process).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import prefect._internal.control_listener  # noqa: F401
+import prefect.artifacts  # noqa: F401
+import prefect.deployments.steps  # noqa: F401
+
+# Prefect's run path: the engine, its client, results, logging to the API, events, the runner's control
+# listener (what `python -m prefect.engine` imports before the flow loads)
+import prefect.engine  # noqa: F401
+import prefect.events  # noqa: F401
+import prefect.flow_engine  # noqa: F401
+import prefect.logging.handlers  # noqa: F401
+import prefect.results  # noqa: F401
+import prefect.task_engine  # noqa: F401
+import sqlalchemy.dialects.sqlite  # noqa: F401
+
+# the engine: every step's flow module, with the services, domain rules and tables they import
+import flows.intake  # noqa: F401
+import flows.monitoring  # noqa: F401
+import flows.planning  # noqa: F401
+import flows.referral  # noqa: F401
+import flows.retention  # noqa: F401
+import flows.review  # noqa: F401
+import flows.sweep  # noqa: F401
+import oja.entrypoints.cli  # noqa: F401 - the `oja` script's module: Python runs the worker's main script again
+import oja.entrypoints.engine  # noqa: F401
+import oja.entrypoints.warm_runs as warm_runs
+import oja.entrypoints.worker  # noqa: F401 - in each forked run (multiprocessing's `prepare`); this keeps it cheap
+
+try:  # PostgreSQL's driver, where it is installed (the lock file has it)
+    import psycopg  # noqa: F401
+    import sqlalchemy.dialects.postgresql.psycopg  # noqa: F401
+except ImportError:  # pragma: no cover - the lock file installs it
+    pass
+
+
+def assert_forkable() -> None:
+    """No thread but the main one: a forked run would hold the thread's locks without the thread."""
+    others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if others:
+        raise RuntimeError(f"the warm parent started threads before forking: {others}")
+
+
+assert_forkable()
+warm_runs.name_process(warm_runs.PARENT_NAME)

@@ -1,0 +1,260 @@
+"""The engine's Prefect worker: Prefect's process worker, with each run forked from a warm parent.
+
+Prefect's process worker starts a fresh `python -m oja.entrypoints.engine` per flow run. Of the ~2 s a
+professional waits after Submit, that fresh interpreter took about 1.5 s (its imports and the pull step) for a
+step of 0.1 s, and the worker's next poll took another 0.5 s on average.
+
+This worker is the same worker (`prefect worker start --type process` on the pool `oja`, the same deployments,
+states, cancellation and crash detection) with two things changed:
+
+1. **No cold start.** One *fork server* (`multiprocessing`'s forkserver) imports Prefect and the engine once
+   (`warm_parent.py`); each run is a process forked from it (`warm_runs.run_forked`), in which the run's own
+   environment, working directory and control channel are set as the process worker would set them. Every run
+   is still its own process: one that crashes, leaks or is killed harms no other. The parent runs no flow and
+   opens no connection; if it dies, the next run starts a new one.
+2. **No poll wait.** Besides polling (`PREFECT_WORKER_QUERY_SECONDS`), the worker listens to Prefect's event
+   stream for runs that become Scheduled in its pool and asks for work at once. A run created by the
+   dossier's gateway, or by anyone, starts within milliseconds instead of at the next poll. If the stream is
+   down, polling goes on as before.
+
+Why a fork server rather than a pool of warm processes or Prefect's runner: a pool must replace each process
+after its run and keeps idle interpreters of ~150 MB each; Prefect's runner serves flows from one process
+(no isolation between runs). Forking from a parent that never runs anything gives each run a clean process
+in about 10 ms, and the parent's pages are shared copy-on-write (see docs/architecture.md).
+
+    oja worker [--pool oja] [--limit 4] [--name NAME]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import multiprocessing.context
+import multiprocessing.forkserver
+import multiprocessing.process
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.abc
+import anyio.to_thread
+import prefect.types._datetime
+from prefect.flows import load_flow_from_flow_run
+from prefect.runner._flow_run_executor import FlowRunExecutionResult, FlowRunExecutorContext
+from prefect.runner._process_manager import ProcessHandle
+from prefect.settings import get_current_settings
+from prefect.utilities.processutils import sanitize_subprocess_env
+from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
+
+from oja.entrypoints.warm_runs import run_forked
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.runner._control_channel import ControlChannel
+
+PRELOAD = ["oja.entrypoints.warm_parent"]
+_RELISTEN_SECONDS = 5.0  # the event stream was down: listen again after this long (polling goes on meanwhile)
+_EXIT_POLL_SECONDS = 0.2  # a run outliving its parent (the parent killed): how often to look whether it ended
+
+
+def fork_context() -> multiprocessing.context.ForkServerContext:
+    """The fork server's context, with the engine preloaded in the parent (started at once, not at the first run)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
+
+
+def start_warm_parent() -> int | None:
+    """Start the warm parent now (its imports take a second or two), so that the first run does not wait on them;
+    its process id."""
+    multiprocessing.forkserver.ensure_running()
+    return getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+
+
+def run_environment(base: dict[str, str | None], flow_run: FlowRun, control: dict[str, str]) -> dict[str, str]:
+    """The run's environment as Prefect's `EngineCommandStarter` builds it for a fresh process."""
+    env: dict[str, str | None] = {**os.environ, **base}
+    env.update(get_current_settings().to_environment_variables(exclude_unset=True))
+    env.update(
+        {
+            "PREFECT__FLOW_RUN_ID": str(flow_run.id),
+            "PREFECT__ENABLE_CANCELLATION_AND_CRASHED_HOOKS": "false",
+            "PREFECT__DEPLOYMENT_NAME": base.get("PREFECT__DEPLOYMENT_NAME"),
+            **control,
+        }
+    )
+    return sanitize_subprocess_env(env)
+
+
+class ForkStarter:
+    """Prefect's `ProcessStarter` for one run: the run forked from the warm parent, then waited for."""
+
+    def __init__(
+        self,
+        *,
+        context: multiprocessing.context.ForkServerContext,
+        cwd: Path | None,
+        env: dict[str, str | None],
+        control_channel: ControlChannel | None,
+    ) -> None:
+        self._context = context
+        self._cwd = cwd
+        self._env = env
+        self._control_channel = control_channel
+
+    async def start(
+        self, flow_run: FlowRun, task_status: anyio.abc.TaskStatus[ProcessHandle] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        control: dict[str, str] = {}
+        if self._control_channel is not None:
+            try:  # cancellation through the control channel, as for a fresh process
+                port, token = self._control_channel.register(flow_run.id)
+                control = {"PREFECT__CONTROL_PORT": str(port), "PREFECT__CONTROL_TOKEN": token}
+            except RuntimeError:  # no loopback listener: Prefect falls back to killing the process
+                pass
+        env = run_environment(self._env, flow_run, control)
+        process = self._context.Process(
+            target=run_forked, args=(str(flow_run.id), env, str(self._cwd) if self._cwd else None), daemon=False
+        )
+        try:
+            await anyio.to_thread.run_sync(process.start)
+        except BaseException:
+            if control and self._control_channel is not None:
+                self._control_channel.unregister(flow_run.id)
+            raise
+        task_status.started(ProcessHandle(process))  # type: ignore[arg-type]
+        await wait_for_exit(process)
+
+
+async def wait_for_exit(process: multiprocessing.process.BaseProcess) -> None:
+    """Until the run's process has ended. Its parent reports the exit code; if the parent itself was killed
+    (the code then reads 255), the run may still be going: wait until its process is gone."""
+    await anyio.to_thread.run_sync(process.join, abandon_on_cancel=True)
+    pid = process.pid
+    while pid is not None and process.exitcode == 255 and _alive(pid):
+        await anyio.sleep(_EXIT_POLL_SECONDS)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+# the class below takes the process worker's type (`process`: the pool's type) in Prefect's registry of worker
+# types, in this process only; Prefect warns about that, and that is the point
+warnings.filterwarnings("ignore", message="Type 'WarmProcessWorker'", category=UserWarning)
+
+
+class WarmProcessWorker(ProcessWorker):
+    """The process worker with forked runs and event wake-ups (module docstring)."""
+
+    _description = "Process worker whose flow runs are forked from a warm parent, woken by Prefect's events."
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fork_context = fork_context()
+        self._listener: asyncio.Task[None] | None = None
+        self._executors: FlowRunExecutorContext | None = None
+        self.woken = 0  # runs asked for because an event said so (the benches and tests read it)
+
+    async def __aenter__(self) -> WarmProcessWorker:
+        await super().__aenter__()
+        # one executor context for all runs, as Prefect's runner keeps one (its client, control channel and
+        # cancellation observer); Prefect's process worker builds and tears one down per run, ~0.3 s each
+        self._executors = await FlowRunExecutorContext().__aenter__()
+        await anyio.to_thread.run_sync(start_warm_parent)
+        self._listener = asyncio.create_task(self._listen_for_runs())
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(BaseException):
+                await self._listener
+        try:
+            await super().__aexit__(*exc_info)  # the runs finish (or are stopped) first
+        finally:
+            if self._executors is not None:
+                await self._executors.__aexit__(*exc_info)
+                self._executors = None
+
+    async def _listen_for_runs(self) -> None:
+        """Ask for work as soon as Prefect says a run of this pool is Scheduled; polling stays as the fallback."""
+        from prefect.events.clients import get_events_subscriber
+        from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+
+        while True:
+            since = prefect.types._datetime.now("UTC")
+            wanted = EventFilter(
+                event=EventNameFilter(name=["prefect.flow-run.Scheduled"]), occurred=EventOccurredFilter(since=since)
+            )
+            try:
+                async with get_events_subscriber(filter=wanted) as subscriber:
+                    async for event in subscriber:
+                        if self._in_this_pool(event):
+                            self.woken += 1
+                            await self.get_and_submit_flow_runs()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the stream is down: polling goes on; listen again in a while
+                self._logger.debug("event stream unavailable (%s); polling only, listening again in %s s", exc, 5)
+                await anyio.sleep(_RELISTEN_SECONDS)
+
+    def _in_this_pool(self, event: Any) -> bool:
+        pools = [r for r in event.related if r.get("prefect.resource.role") == "work-pool"]
+        return not pools or any(r.get("prefect.resource.name") == self._work_pool_name for r in pools)
+
+    async def run(
+        self,
+        flow_run: FlowRun,
+        configuration: ProcessJobConfiguration,
+        task_status: anyio.abc.TaskStatus[int] | None = None,
+    ) -> ProcessWorkerResult:
+        if task_status is None:
+            task_status = anyio.TASK_STATUS_IGNORED
+        if self._executors is None:
+            raise RuntimeError("the worker runs flow runs only inside `async with worker`")
+        ctx = self._executors
+        starter = ForkStarter(
+            context=self._fork_context,
+            cwd=configuration.working_dir,
+            env=configuration.env,
+            control_channel=ctx.control_channel,
+        )
+        executor = ctx.create_executor(
+            flow_run, starter, resolve_flow=load_flow_from_flow_run, propose_submitting=False
+        )
+        execution: FlowRunExecutionResult | None = None
+
+        async def execute(*, task_status: anyio.abc.TaskStatus[ProcessHandle] = anyio.TASK_STATUS_IGNORED) -> None:
+            nonlocal execution
+            execution = await executor.submit(task_status=task_status)
+
+        async with anyio.create_task_group() as group:
+            handle = await group.start(execute)
+            if handle.pid is None:
+                raise RuntimeError("Flow run process has no PID")
+            task_status.started(handle.pid)
+        if execution is None or execution.status_code is None:
+            raise RuntimeError("Failed to start flow run process.")
+        return ProcessWorkerResult(status_code=execution.status_code, identifier=str(execution.handle.pid))
+
+
+def serve(pool: str, limit: int | None, name: str | None) -> None:
+    """Run the worker until SIGTERM or Ctrl-C (either ends it as Prefect's own `worker start` ends: the runs it
+    started are stopped, and Prefect's crash detection records them)."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    worker = WarmProcessWorker(work_pool_name=pool, limit=limit, name=name)
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(worker.start)
