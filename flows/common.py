@@ -7,12 +7,13 @@ run Failed with a Dutch message that names the field and the rule, without a tra
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import inspect
 import re
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar, cast
 from uuid import UUID
@@ -20,8 +21,10 @@ from uuid import UUID
 from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import ArtifactCreate
 from prefect.client.schemas.objects import State
+from prefect.context import FlowRunContext
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
@@ -30,7 +33,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from flows import form_fields
 from flows.form_errors import dutch_errors, titled
 from flows.result import STEP_TITLES, refusal_markdown, result_markdown, result_title, summary
-from flows.worklist import publish_worklist
+from flows.worklist import publish_pending, publish_when_completed
 from models.errors import ActionRefused, OjaError
 from models.lifecycle import AuditAction
 from models.schooldays import today as amsterdam_today
@@ -98,6 +101,7 @@ def case_flow(name: str, run_prefix: str) -> Callable[[Callable[P, R]], Flow[P, 
                 persist_result=True,
                 result_serializer="json",
                 validate_parameters=False,
+                on_completion=[publish_pending],  # the school's worklist, after the person sees Completed
             )(run),
         )
 
@@ -147,15 +151,34 @@ def _refuse(step: str, message: str, form: object) -> State:
     return Failed(message=message.replace("\n", "; "))
 
 
-def tag_run(tags: set[str]) -> None:
+def tag_run(tags: set[str], client: SyncPrefectClient | None = None) -> None:
     """Add tags to this flow run, so the Runs page filters one case's history or one school's work."""
-    run_id = flow_run.get_id()
+    run_id = _run_id()
     if run_id is None:
         return
-    with get_client(sync_client=True) as client:
-        current = set(client.read_flow_run(UUID(str(run_id))).tags)
+    context = FlowRunContext.get()
+    known = getattr(getattr(context, "flow_run", None), "tags", None)  # the run's tags as its engine read them
+    with contextlib.nullcontext(client) if client is not None else run_client() as api:
+        current = set(known if known is not None else api.read_flow_run(run_id).tags)
         if not tags <= current:
-            client.update_flow_run(UUID(str(run_id)), tags=sorted(current | tags))
+            api.update_flow_run(run_id, tags=sorted(current | tags))
+
+
+def _run_id() -> UUID | None:
+    run_id = flow_run.get_id()
+    return None if run_id is None else UUID(str(run_id))
+
+
+@contextlib.contextmanager
+def run_client() -> Iterator[SyncPrefectClient]:
+    """The current flow run's own API client (its connection open already), or a new one outside a run."""
+    context = FlowRunContext.get()
+    client = getattr(context, "client", None)
+    if isinstance(client, SyncPrefectClient):
+        yield client
+    else:
+        with get_client(sync_client=True) as new:
+            yield new
 
 
 def run_name(prefix: str) -> Callable[[], str]:
@@ -215,8 +238,9 @@ def commit(step: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> Re
 
 
 def show_result(step: str, outcome: Result) -> CaseStatus | None:
-    """The step's result on the run (artifact), the run tagged with case and school, the school's worklist
-    refreshed (that school only, so it stays cheap). Not a task: the artifacts belong to the flow run itself.
+    """The step's result on the run (artifact), the run tagged with case and school, and the school's worklist
+    kept to be refreshed when the run is Completed (that school only). Not a task: the artifacts belong to the
+    flow run itself. One API client for all of it, the run's own (a new client costs a TLS set-up).
 
     The change is committed already: trouble showing it is logged as a warning, not a failed step.
     """
@@ -233,14 +257,19 @@ def show_result(step: str, outcome: Result) -> CaseStatus | None:
         team = status.referral.district_team if status.referral is not None else ()
         if len(team) == 1:  # the district team answers a referral: their code, not whoever referred
             preset[ANSWER_REFERRAL] = {"actor": team[0]}
-        links = step_links(next_steps(status), prefill, preset)
-        create_markdown_artifact(
-            markdown=result_markdown(step, outcome, status, links),
-            description=result_title(step, status.case_ref),
-        )
-        RUN_SUMMARY.set(summary(step, outcome, status))
-        tag_run({f"casus:{status.case_ref}", f"school:{status.school_code}"})
-        publish_worklist(status.school_code, status.worklist, amsterdam_today())
+        with run_client() as client:
+            links = step_links(next_steps(status), prefill, preset, client=client)
+            client.create_artifact(
+                ArtifactCreate(
+                    type="markdown",
+                    data=result_markdown(step, outcome, status, links),
+                    description=result_title(step, status.case_ref),
+                    flow_run_id=_run_id(),
+                )
+            )
+            RUN_SUMMARY.set(summary(step, outcome, status))
+            tag_run({f"casus:{status.case_ref}", f"school:{status.school_code}"}, client)
+        publish_when_completed(status.school_code, status.worklist, amsterdam_today())
     except Exception as exc:
         logger.warning("het resultaat kon niet op de run worden getoond: %s", exc)
         return None

@@ -1,8 +1,9 @@
 """Worklists in the Prefect UI: each school's open cases as a keyed markdown artifact (`werklijst-<school>`).
 
 The start (`oja worklists publish`, one flow run) and the daily sweep (one task run) publish every school's,
-an empty one too, so that each school has its list on the Artifacts page; a lifecycle step refreshes its own school with
-`refresh_worklists([school_code])`, which reads that one school only. Codes only, never personal data. Each case's
+an empty one too, so that each school has its list on the Artifacts page; a lifecycle step refreshes its own school
+after its run is Completed (`publish_when_completed`: the person's result does not wait on it). Codes only, never
+personal data. Each case's
 next step shows as its deployment is named (`06 Evaluatie vastleggen`), a link to that step's form with the case
 filled in (`oja.adapters.step_links`).
 """
@@ -12,12 +13,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 from uuid import UUID
 
-from prefect import flow, get_run_logger, task
+from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import ArtifactCreate
+from prefect.client.schemas.objects import FlowRun, State
+from prefect.runtime import flow_run as current_run
 from prefect.utilities.context import get_task_and_flow_run_ids
 from sqlmodel import Session
 
@@ -59,6 +63,29 @@ def refresh_worklists(school_codes: Iterable[str], day: dt.date | None = None) -
     keys = publish_worklists({code: lists[code] for code in codes}, today)
     get_run_logger().info("%s: werklijsten bijgewerkt voor %d school(en): %s", today, len(keys), ", ".join(codes))
     return keys
+
+
+# a step's school worklist, kept until its run is Completed (flow run id -> the list): a person's result does not
+# wait on it (`publish_when_completed`, `publish_pending`)
+_PENDING: dict[str, tuple[str, Sequence[WorklistRow], dt.date]] = {}
+
+
+def publish_when_completed(code: str, rows: Sequence[WorklistRow], today: dt.date) -> None:
+    """Publish this school's worklist once the current run's state is final (the run's `on_completion` hook,
+    `publish_pending`); outside a run, at once."""
+    run_id = current_run.get_id()
+    if run_id is None:
+        publish_worklist(code, rows, today)
+    else:
+        _PENDING[str(run_id)] = (code, rows, today)
+
+
+def publish_pending(flow: Flow[..., Any], flow_run: FlowRun, state: State) -> None:  # noqa: ARG001 - Prefect's hook
+    """The on-completion hook of every step: the worklist its run kept back, published now that the person's
+    run shows Completed (a refusal keeps nothing back: nothing changed)."""
+    pending = _PENDING.pop(str(flow_run.id), None)
+    if pending is not None:
+        publish_worklist(*pending)
 
 
 def publish_worklist(code: str, rows: Sequence[WorklistRow], today: dt.date) -> str:

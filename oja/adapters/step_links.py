@@ -10,6 +10,7 @@ them a minute, for the dossier, which shows a link on every row of a worklist.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -17,8 +18,8 @@ import urllib.parse
 from collections.abc import Iterable, Mapping
 from uuid import UUID
 
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowFilter, FlowFilterName
 from prefect.settings import get_current_settings
 
 
@@ -27,15 +28,22 @@ def form_url(ui: str, deployment_id: UUID | str, values: Mapping[str, object]) -
     return f"{ui.rstrip('/')}/deployments/deployment/{deployment_id}/run?parameters={query}"
 
 
-def deployment_ids(flows: Iterable[str]) -> dict[str, UUID]:
-    """The deployment of each of these flows on the Prefect server (a flow without one is left out)."""
-    wanted = list(flows)
+def deployment_ids(flows: Iterable[str], client: SyncPrefectClient | None = None) -> dict[str, UUID]:
+    """The deployment of each of these flows on the Prefect server (a flow without one is left out), in one
+    request: the deployments named as prefect.yaml names them, of these flows; over `client` if given (a run's
+    own), else a new one."""
+    from oja.deployments import DEPLOYMENTS
+
+    wanted = [flow for flow in flows if flow in DEPLOYMENTS]
     if not wanted:
         return {}
-    with get_client(sync_client=True) as client:
-        deployments = client.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)))
-        flow_names = {f.id: f.name for f in client.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)))}
-    return {name: d.id for d in deployments if (name := flow_names.get(d.flow_id)) is not None}
+    flow_of = {DEPLOYMENTS[flow]: flow for flow in wanted}
+    with contextlib.nullcontext(client) if client is not None else get_client(sync_client=True) as api:
+        deployments = api.read_deployments(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)),
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=list(flow_of))),
+        )
+    return {flow_of[d.name]: d.id for d in deployments if d.name in flow_of}
 
 
 def ui_url() -> str:
@@ -43,7 +51,10 @@ def ui_url() -> str:
 
 
 def step_links(
-    flows: Iterable[str], form: Mapping[str, object], preset: Mapping[str, Mapping[str, object]] | None = None
+    flows: Iterable[str],
+    form: Mapping[str, object],
+    preset: Mapping[str, Mapping[str, object]] | None = None,
+    client: SyncPrefectClient | None = None,
 ) -> dict[str, str]:
     """For each flow, a link to its deployment's form in the UI, with `form` (the case reference and actor)
     filled in, and for a flow in `preset` its values too (the decision form preset to the recommendation)."""
@@ -51,7 +62,7 @@ def step_links(
     ui = ui_url()
     if not wanted or not ui:
         return {}
-    ids = deployment_ids(wanted)
+    ids = deployment_ids(wanted, client)
     return {flow: form_url(ui, ids[flow], {**form, **(preset or {}).get(flow, {})}) for flow in wanted if flow in ids}
 
 
