@@ -137,7 +137,7 @@ def start(
     console: Console | None = None,
     production: bool = False,
     workers: int = 1,
-    runs_per_worker: int = 4,
+    runs_per_worker: int = 8,
     dossier_port: int = 4201,
     prefect_host: str = "127.0.0.1",
 ) -> None:
@@ -284,7 +284,9 @@ def start(
     previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
 
     try:
-        server_cmd = [venv_bin("prefect"), "server", "start", "--host", prefect_host, "--port", str(port)]
+        # Prefect's server, its SQLite transactions waiting their turn (oja/entrypoints/prefect_server.py)
+        server_cmd = [venv_bin("python"), "-m", "oja.entrypoints.prefect_server", "server", "start"]
+        server_cmd += ["--host", prefect_host, "--port", str(port)]
         server = spawn(server_cmd, "prefect-server.log")
         with console.status("starting the Prefect server ..."):
             _wait_for_api(api_url, 120, server, secret)
@@ -305,10 +307,11 @@ def start(
         with console.status("starting the dossier and the gateway to Prefect ..."):
             _wait_for_dossier(f"http://{shown_host}:{dossier_port}/gezond", 60, dossier)
         for n in range(workers):
-            # at most `runs_per_worker` runs at once (a process of about 130 MB each); a burst waits its turn
-            # instead of starting 50 processes that contend for the cores and the server's database
-            command = ["worker", "start", "--pool", WORK_POOL, "--type", "process", "--limit", str(runs_per_worker)]
-            spawn([venv_bin("prefect"), *command], f"worker-{n + 1}.log")
+            # the engine's worker: each run forked from a warm parent (oja/entrypoints/worker.py); at most
+            # `runs_per_worker` runs at once, so that a burst waits its turn instead of starting 50 processes that
+            # contend for the cores and the server's database
+            command = ["worker", "--pool", WORK_POOL, "--limit", str(runs_per_worker)]
+            spawn([venv_bin("oja"), *command], f"worker-{n + 1}.log")
         # the Prefect CLI's settings for this server: its port and address, when not the defaults
         env_args = (f" --port {port}" if port != 4200 else "") + (
             f" --prefect-host {prefect_host}" if prefect_host != "127.0.0.1" else ""
