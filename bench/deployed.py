@@ -28,19 +28,20 @@ def _bin(name: str) -> str:
 
 
 def _flow_run_process(run_id: str) -> int | None:
-    """The process running this flow run (the worker starts it with `python -m oja.entrypoints.engine`)."""
-    wanted = f"PREFECT__FLOW_RUN_ID={run_id}".encode()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if b"oja.entrypoints.engine" in (entry / "cmdline").read_bytes() and wanted in (
-                entry / "environ"
-            ).read_bytes().split(b"\0"):
-                return int(entry.name)
-        except OSError:
-            continue
-    return None
+    """The process running this flow run: the pid the worker put on the run (`oja worker` forks each run from its
+    warm parent, a process named `oja-run`), while it is alive; None before the worker has said it, or when the
+    server cannot be asked."""
+    from prefect.client.orchestration import get_client
+
+    try:
+        with get_client(sync_client=True) as client:
+            said = client.read_flow_run(run_id).infrastructure_pid  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - the server away (a fault of the bench's own): not known now
+        return None
+    if not said:
+        return None
+    pid = int(str(said).rpartition(":")[2])
+    return pid if _alive(pid) else None
 
 
 def _alive(pid: int) -> bool:
@@ -53,7 +54,7 @@ def _alive(pid: int) -> bool:
 
 class Engine:
     """The engine as production runs it, on a Prefect server of its own: server, work pool, deployments
-    from prefect.yaml, one process worker. Every process it starts leads a process group of its own, ended
+    from prefect.yaml, one engine worker (`oja worker`). Every process it starts leads a process group of its own, ended
     in `close` (a worker's group holds the flow runs it started, also those it left behind when killed)."""
 
     def __init__(self, home: Path, settings: dict[str, str]) -> None:
@@ -101,7 +102,10 @@ class Engine:
 
         for attempt in range(3):  # a start that failed (the port not yet free): once more
             self.server = self._spawn(
-                [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)], "server.log"
+                # as `oja start` runs it: its SQLite transactions waiting their turn (oja/entrypoints/prefect_server.py)
+                [_bin("python"), "-m", "oja.entrypoints.prefect_server", "server", "start", "--host", "127.0.0.1"]
+                + ["--port", str(self.port)],
+                "server.log",
             )
             try:
                 _wait_for_api(self.api_url, 180, self.server)
@@ -139,7 +143,8 @@ class Engine:
     def start_worker(self) -> None:
         self.workers_started += 1
         n = self.workers_started
-        cmd = [_bin("prefect"), "worker", "start", "--pool", "oja", "--type", "process", "--name", f"bench-{n}"]
+        # the engine's worker, as `oja start` runs it: each run forked from its warm parent
+        cmd = [_bin("oja"), "worker", "--pool", "oja", "--name", f"bench-{n}"]
         self.worker = self._spawn(cmd, f"worker-{n}.log")
 
     def kill_worker(self) -> None:

@@ -5,18 +5,19 @@
 Generates a region (as `bench/sweep.py` does; its reviews spread over the bench's school days), starts a
 real SMTP server on localhost and the engine as production runs it: a Prefect server of its own (a
 temporary PREFECT_HOME, SQLite), the process work pool `oja` with **17 Herinneringsronde** and **18
-Berichten versturen** deployed from `prefect.yaml`, and a process worker, which starts each flow run with
-`python -m oja.entrypoints.engine`. The settings reach the flow runs through the worker's environment
-(`OJA_DATABASE_URL`, `OJA_SMTP_URL`, a short `OJA_DISPATCH_LEASE_SECONDS` and `OJA_DISPATCH_RETRY_SECONDS`).
-Each round takes the next school day, creates a run of the sweep deployment for it (deciding the
-reminders with the sending overlapped: `plan_and_send` inside `graceful_stop()`), and injects one fault
-at a random moment of the run (mostly while the day's reminders are decided and sent, otherwise
-anywhere, the process's start-up included):
+Berichten versturen** deployed from `prefect.yaml`, and the engine's worker (`oja worker`), which forks each flow
+run from its warm parent (`oja.entrypoints.warm_runs`). The settings reach the flow runs through the worker's
+environment (`OJA_DATABASE_URL`, `OJA_SMTP_URL`, a short `OJA_DISPATCH_LEASE_SECONDS` and
+`OJA_DISPATCH_RETRY_SECONDS`). Each round takes the next school day, creates a run of the sweep deployment for it
+(deciding the reminders with the sending overlapped: `plan_and_send` inside `graceful_stop()`), and injects one
+fault at a random moment of the run (mostly while the day's reminders are decided and sent, otherwise anywhere, the
+process's start-up included):
 
     kill            the flow run's process is terminated (SIGTERM; with --hard-kill, SIGKILL: no clean-up)
     server-restart  the Prefect server is killed and started again on the same port
-    worker-kill     the worker is killed (SIGKILL); a new worker takes the next runs. Its run goes on until its
-                    next log line: Prefect's console handler exits when the pipe to the worker is gone
+    worker-kill     the worker is killed (SIGKILL), its warm parent then ends too; a new worker takes the next runs.
+                    Its run goes on until its next log line: Prefect's console handler exits when the pipe to the
+                    worker is gone
     smtp-down       the mail server is down for the whole run
     smtp-refuse     the mail server refuses about half of the messages (451, try again later)
     db-drop         every database connection of the run is cut (PostgreSQL: pg_terminate_backend)

@@ -15,10 +15,11 @@ that worker on the pool `oja` with the environment `oja start` gives its workers
   interleaved with the direct ones;
 - `concurrentN`: `--concurrent` Submits through the gateway at the same moment, twice.
 
-A run's time is from just before its create request to its final state's timestamp on the server (polled every
-0.25 s; the poll does not add to it, and asking more often would load the server the bench measures). `new` is the engine's worker (`oja worker`: each run forked from a warm parent,
-woken by Prefect's events); `old` is `prefect worker start --type process` polling every second, a fresh Python per
-run, as `oja start` ran it before. Then the worker is stopped (SIGTERM) before the next one starts.
+A run's time is from just before its create request to its final state's timestamp on the server (polled every 0.25
+s; the poll does not add to it, and asking more often would load the server the bench measures). `new` is the
+engine's worker (`oja worker`: each run forked from a warm parent, woken by Prefect's events); `old` is `prefect
+worker start --type process` polling every second, a fresh Python per run, as `oja start` ran it before. Then the
+worker is stopped (SIGTERM) before the next one starts.
 
 Prints a line per worker and path, and one for memory and one for the reads:
 
