@@ -13,7 +13,7 @@ import functools
 import inspect
 import re
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar, cast
 from uuid import UUID
@@ -21,7 +21,7 @@ from uuid import UUID
 from prefect import Flow, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.actions import ArtifactCreate
 from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
@@ -33,6 +33,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from flows import form_fields
 from flows.form_errors import dutch_errors, titled
 from flows.result import STEP_TITLES, refusal_markdown, result_markdown, result_title, summary
+from flows.run_client import run_client
 from flows.worklist import publish_pending, publish_when_completed
 from models.errors import ActionRefused, OjaError
 from models.lifecycle import AuditAction
@@ -167,18 +168,6 @@ def tag_run(tags: set[str], client: SyncPrefectClient | None = None) -> None:
 def _run_id() -> UUID | None:
     run_id = flow_run.get_id()
     return None if run_id is None else UUID(str(run_id))
-
-
-@contextlib.contextmanager
-def run_client() -> Iterator[SyncPrefectClient]:
-    """The current flow run's own API client (its connection open already), or a new one outside a run."""
-    context = FlowRunContext.get()
-    client = getattr(context, "client", None)
-    if isinstance(client, SyncPrefectClient):
-        yield client
-    else:
-        with get_client(sync_client=True) as new:
-            yield new
 
 
 def run_name(prefix: str) -> Callable[[], str]:

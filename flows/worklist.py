@@ -18,13 +18,14 @@ from uuid import UUID
 
 from prefect import Flow, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.actions import ArtifactCreate
 from prefect.client.schemas.objects import FlowRun, State
 from prefect.runtime import flow_run as current_run
 from prefect.utilities.context import get_task_and_flow_run_ids
 from sqlmodel import Session
 
+from flows.run_client import run_client
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import get_engine
 from oja.adapters.step_links import deployment_ids, form_url, ui_url
@@ -97,18 +98,18 @@ def publish_worklists(lists: Mapping[str, Sequence[WorklistRow]], today: dt.date
     """Publish each school's worklist as its keyed markdown artifact of the current run, over one API client
     (Prefect's `create_markdown_artifact` opens a client of its own for every artifact); the keys."""
     task_run_id, flow_run_id = get_task_and_flow_run_ids()
-    links = _step_links([row for rows in lists.values() for row in rows])
-    with get_client(sync_client=True) as client:
+    with run_client() as client:
+        links = _step_links([row for rows in lists.values() for row in rows], client)
         return [_publish(client, code, rows, today, links, task_run_id, flow_run_id) for code, rows in lists.items()]
 
 
-def _step_links(rows: Sequence[WorklistRow]) -> dict[str, str]:
+def _step_links(rows: Sequence[WorklistRow], client: SyncPrefectClient | None = None) -> dict[str, str]:
     """Each case's next step: a link to its deployment's form with the case reference filled in (no actor: the
     gateway fills in who follows it). A step without a deployment, or no UI address: no link, the name only."""
     ui = ui_url()
     if not rows or not ui:
         return {}
-    ids = deployment_ids({row.next_step for row in rows})
+    ids = deployment_ids({row.next_step for row in rows}, client)
     return {
         row.case_ref: form_url(ui, ids[row.next_step], {"case_ref": row.case_ref})
         for row in rows

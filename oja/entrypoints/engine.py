@@ -19,8 +19,10 @@ import contextlib
 import logging
 import os
 import re
+import ssl
 import sys
 from collections.abc import Iterator
+from typing import Any
 from uuid import UUID
 
 # what every run logs before its step has said anything: nothing a professional needs to read
@@ -59,6 +61,42 @@ def run_without_suspension_watch() -> None:
     prefect.flow_engine.observe_flow_run_suspension = _no_suspension_watch  # type: ignore[attr-defined]
 
 
+class _TLSContexts:
+    """`ssl` as Prefect's client module sees it, with the verified context for one CA file made once.
+
+    Every Prefect API client builds a TLS context from certifi's bundle when it is made (about 25 ms of CPU),
+    even for an `http://` API; a run makes several clients, and this was a fifth of a run's CPU. The context
+    made with a CA file is never changed by Prefect after it is made (only the unverified one is, and that one is
+    still made anew), so one per CA file serves every client of the process.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[str, ssl.SSLContext] = {}
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(ssl, name)
+
+    def create_default_context(self, *args: Any, cafile: str | None = None, **kwargs: Any) -> ssl.SSLContext:
+        if args or kwargs or cafile is None:
+            return ssl.create_default_context(*args, cafile=cafile, **kwargs)
+        if cafile not in self._made:
+            self._made[cafile] = ssl.create_default_context(cafile=cafile)
+        return self._made[cafile]
+
+
+def reuse_tls_contexts() -> None:
+    """Prefect's clients in this process share their verified TLS context (`_TLSContexts`); at once made for
+    certifi's bundle, so that a warm parent makes it before it forks."""
+    import certifi
+    import prefect.client.orchestration as orchestration
+
+    contexts = getattr(orchestration, "ssl", None)
+    if not isinstance(contexts, _TLSContexts):
+        contexts = _TLSContexts()
+        setattr(orchestration, "ssl", contexts)  # noqa: B010 - the module's own name for the stdlib's ssl
+    contexts.create_default_context(cafile=certifi.where())
+
+
 def main(argv: list[str]) -> int:
     from prefect._internal.control_listener import configure_from_env
     from prefect.engine import handle_engine_signals
@@ -67,6 +105,7 @@ def main(argv: list[str]) -> int:
     configure_from_env()  # before any flow code is loaded, as Prefect's own entry point does
     quiet_routine_lines()
     run_without_suspension_watch()
+    reuse_tls_contexts()
     with handle_engine_signals(flow_run_id):
         from prefect.flow_engine import load_flow, load_flow_run, run_flow
         from prefect.logging.loggers import flow_run_logger

@@ -14,6 +14,7 @@ Only the fork server imports this module; the worker never does (it would rename
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import prefect._internal.control_listener  # noqa: F401
@@ -57,5 +58,10 @@ def assert_forkable() -> None:
         raise RuntimeError(f"the warm parent started threads before forking: {others}")
 
 
+oja.entrypoints.engine.reuse_tls_contexts()  # the TLS context every run's API clients share, made once here
 assert_forkable()
 warm_runs.name_process(warm_runs.PARENT_NAME)
+# every object imported so far out of the garbage collector's reach: a forked run's collections would otherwise
+# walk (and write to) all of them, copying the parent's pages into each run (copy-on-write undone)
+gc.collect()
+gc.freeze()
