@@ -2,7 +2,7 @@
 worker in the same run; and what the gateway adds to the UI's reads.
 
     oja start --workers 0 --port 4200 --dossier-port 4201      # the engine without a worker: the bench brings its own
-    python bench/latency.py [--runs 10] [--concurrent 10] [--reads 200] [--workers new,old]
+    python bench/latency.py [--runs 10] [--concurrent 10] [--reads 200] [--workers new,old|running]
                             [--front http://127.0.0.1:4201] [--api-url http://127.0.0.1:4200/api]
 
 Against a running engine, on the machine it runs on (the bench reads the Prefect server's secret from OJA_HOME and
@@ -202,8 +202,8 @@ def measure(
     kind: str, args: argparse.Namespace, env: dict[str, str], home: Path, run: Callable[[httpx.Client], float]
 ) -> list[str]:
     direct, gateway = args.clients
-    worker = start_worker(kind, env, args.limit, home)
-    memory = Memory(worker.pid)
+    worker = start_worker(kind, env, args.limit, home) if kind != "running" else None
+    memory = Memory(worker.pid) if worker is not None else None
     try:
         run(direct)  # the worker is up and has taken a run (its warm parent started, its connections open)
         times: dict[str, list[float]] = {"direct": [], "gateway": []}
@@ -217,18 +217,21 @@ def measure(
                 burst += list(pool.map(run, clients))
                 time.sleep(1)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        memory.stop()
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        if memory is not None:
+            memory.stop()
     lines = [line(kind, path, values) for path, values in times.items()]
     lines.append(line(kind, f"concurrent{args.concurrent}", burst))
-    lines.append(
-        f"memory worker={kind} parent_rss_mb={memory.parent_rss:.0f} run_rss_mb={memory.run_rss:.0f} "
-        f"run_uss_mb={memory.run_uss:.0f}"
-    )
+    if memory is not None:
+        lines.append(
+            f"memory worker={kind} parent_rss_mb={memory.parent_rss:.0f} run_rss_mb={memory.run_rss:.0f} "
+            f"run_uss_mb={memory.run_uss:.0f}"
+        )
     return lines
 
 
@@ -254,7 +257,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10, help="steps each way, one after another")
     parser.add_argument("--concurrent", type=int, default=10, help="Submits at the same moment (twice)")
     parser.add_argument("--limit", type=int, default=10, help="runs a worker runs at once")
-    parser.add_argument("--workers", default="new,old", help="which workers, in this order: new, old")
+    parser.add_argument(
+        "--workers", default="new,old", help="which workers, in this order: new, old; or `running` (the engine's own)"
+    )
     parser.add_argument("--reads", type=int, default=200, help="searches each way")
     parser.add_argument("--front", default=os.environ.get("OJA_DOSSIER_URL", "http://127.0.0.1:4201"))
     parser.add_argument("--api-url", default=os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"))
@@ -275,7 +280,7 @@ def main() -> None:
     pool_workers = direct.post("/work_pools/oja/workers/filter", json={}).json()
     # a worker of an earlier bench stays ONLINE on the server for a while after it stopped: not counted
     workers = [w for w in pool_workers if w["status"] == "ONLINE" and not w["name"].startswith("bench-")]
-    if workers:
+    if workers and args.workers != "running":
         names = ", ".join(w["name"] for w in workers)
         raise SystemExit(f"a worker is polling the pool already ({names}): start the engine with --workers 0")
     form = {"case_ref": args.case, "goal_number": 1, "value": 1}

@@ -265,7 +265,8 @@ def test_prefects_own_port_is_on_loopback_only(engine):
 
 
 def test_the_latency_bench_runs_through_the_gateway(engine):
-    """`bench/latency.py` against this engine, briefly: it prints its one line (the figures are the README's)."""
+    """`bench/latency.py` against this engine and its own worker, briefly: a line per path and one for the reads
+    (the figures are the README's)."""
     import os
     import subprocess
     import sys
@@ -277,15 +278,15 @@ def test_the_latency_bench_runs_through_the_gateway(engine):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "OJA_"))}
     env["OJA_HOME"] = str(engine.home)
     result = subprocess.run(
-        [sys.executable, "bench/latency.py", "--runs", "2", "--reads", "20", "--case", case,
-         "--front", engine.dossier_url, "--api-url", engine.api_url],
+        [sys.executable, "bench/latency.py", "--workers", "running", "--runs", "2", "--concurrent", "3",
+         "--reads", "20", "--case", case, "--front", engine.dossier_url, "--api-url", engine.api_url],
         env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
-    [line] = result.stdout.splitlines()
-    figures = dict(part.split("=") for part in line.split())
-    assert set(figures) == {
-        "runs", "step_direct_p50_s", "step_gateway_p50_s", "step_added_p50_s", "step_gateway_p95_s", "reads",
-        "read_direct_p50_ms", "read_gateway_p50_ms", "read_added_p50_ms",
-    }  # fmt: skip
-    assert float(figures["step_gateway_p50_s"]) > 0 and float(figures["read_gateway_p50_ms"]) > 0
+    lines = [dict(part.split("=") for part in text.split()) for text in result.stdout.splitlines()]
+    assert [(f.get("worker"), f.get("path")) for f in lines] == [
+        ("running", "direct"), ("running", "gateway"), ("running", "concurrent3"), (None, None)
+    ], result.stdout  # fmt: skip
+    assert [f["runs"] for f in lines[:3]] == ["2", "2", "6"]
+    assert all(0 < float(f["p50_s"]) <= float(f["max_s"]) for f in lines[:3]), result.stdout
+    assert float(lines[3]["read_gateway_p50_ms"]) > 0 and int(lines[3]["reads"]) == 20
