@@ -88,6 +88,9 @@ def start(
     workers: int = typer.Option(1, min=1, max=16, help="process workers on the work pool"),
     runs_per_worker: int = typer.Option(4, min=1, max=32, help="runs a worker runs at once (a process each)"),
     dossier_port: int = typer.Option(4201, help="port of the front: the dossier, /prefect/ (UI) and /api/, one login"),
+    dossier_workers: int = typer.Option(
+        0, min=0, max=64, help="processes serving the front (0: one per core, at least 2)"
+    ),
 ) -> None:
     """Start everything: database, (demo data,) Prefect server, deployments, workers, and the front: the dossier
     and, behind its login, the Prefect UI and API."""
@@ -106,6 +109,7 @@ def start(
             runs_per_worker=runs_per_worker,
             dossier_port=dossier_port,
             prefect_host=prefect_host,
+            dossier_workers=dossier_workers,
         )
     except (OjaError, RuntimeError) as exc:
         _fail(exc)
