@@ -133,7 +133,11 @@ class Load:
         await direct.aclose()
         await front.aclose()
         d, f = quantile(taken["direct"], 0.5) * 1000, quantile(taken["front"], 0.5) * 1000
-        return {"read_direct_p50_ms": round(d, 1), "read_front_p50_ms": round(f, 1), "read_added_p50_ms": round(f - d, 1)}
+        return {
+            "read_direct_p50_ms": round(d, 1),
+            "read_front_p50_ms": round(f, 1),
+            "read_added_p50_ms": round(f - d, 1),
+        }
 
     async def run(self, made: list[tuple[str, str]], prefect: tuple[str, str] | None) -> str:
         start = asyncio.Event()
