@@ -168,7 +168,7 @@ class Load:
 
 def serve(url: str, home: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     """The demo region in a new database, and `oja dossier` serving it (its log in `home`)."""
-    env = {**os.environ, "OJA_DATABASE_URL": url, "OJA_HOME": home}
+    env = {**os.environ, "OJA_DATABASE_URL": url, "OJA_HOME": home, "PREFECT_HOME": f"{home}/prefect"}
     for name in ("PREFECT_API_URL", "OJA_DOSSIER_URL"):
         env.pop(name, None)
     oja = str(Path(sys.executable).parent / "oja")

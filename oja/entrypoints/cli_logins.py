@@ -4,7 +4,6 @@ secret for their authenticator app), lifts a lock-out, ends their sessions; `oja
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import typer
 
@@ -109,12 +108,6 @@ def family_code(email: str = typer.Argument(..., help="the family login's e-mail
     raise typer.Exit(1)
 
 
-def default_workers() -> int:
-    """The dossier's processes by default: one per core, at least two (a page that waits for the database, or a
-    slow one, then holds up no other process's pages)."""
-    return max(2, os.cpu_count() or 1)
-
-
 def serve_dossier(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(4201, help="port of the dossier"),
@@ -122,23 +115,10 @@ def serve_dossier(
         0, min=0, max=64, help="processes serving the port (0: one per core, at least 2); they share only the database"
     ),
 ) -> None:
-    """Serve the dossier (`oja start` does this beside the Prefect UI). A TLS proxy's X-Forwarded-Proto and
-    X-Forwarded-For are believed only from the addresses in FORWARDED_ALLOW_IPS (none when it is not set): the
-    app applies the rule itself (`oja.dossier.front_guard`), so uvicorn's own, which trusts 127.0.0.1, is off.
+    """Serve the dossier (`oja start` does this beside the Prefect UI), in several processes on the one port
+    (`oja.entrypoints.dossier_server`). A TLS proxy's X-Forwarded-Proto and X-Forwarded-For are believed only from
+    the addresses in FORWARDED_ALLOW_IPS (none when it is not set): the app applies the rule itself
+    (`oja.dossier.front_guard`), so uvicorn's own, which trusts 127.0.0.1, is off."""
+    from oja.entrypoints.dossier_server import serve
 
-    Several processes (uvicorn's workers) answer on the one port: Python runs one thread at a time per process,
-    and a page is mostly Python. What they must agree on lives in the database (sessions, the login throttle, the
-    access log) or, for Prefect on SQLite's one Submit at a time, a file lock in OJA_HOME (`gateway_proxy`). Each
-    process starts with nothing to set up: `oja start` (or `oja migrate`) migrates the database before."""
-    import uvicorn
-
-    uvicorn.run(
-        "oja.dossier.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers or default_workers(),
-        proxy_headers=False,  # see oja.dossier.front_guard: FORWARDED_ALLOW_IPS, else nobody
-        server_header=False,
-        log_level="info",
-    )
+    serve(host, port, workers)
