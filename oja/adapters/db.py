@@ -18,7 +18,7 @@ from models.errors import AuditImmutable
 from models.tables import AuditRecord
 from oja.config import get_settings
 
-# connections per process: the dossier's page threads (16) and the gateway's session reads (8) at once, each
+# connections per process: the dossier's page threads (8) and the gateway's session reads (4) at once, each
 # with its own (oja/dossier/gateway.py), and a few more; opened when needed. SQLAlchemy's default (5 + 10) kept
 # page threads waiting for a connection under load (issue 27's profile)
 POOL: dict[str, int] = {"pool_size": 10, "max_overflow": 20}

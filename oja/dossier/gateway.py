@@ -45,8 +45,8 @@ from oja.services.logins import TOUCH_EVERY, find_session
 log = logging.getLogger("oja.gateway")
 
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PAGE_THREADS = 16  # the pages (and the dossier's other work in threads) at once per process
-SESSION_READS = 8  # the gateway's session reads at once per process, in threads of their own
+PAGE_THREADS = 8  # the pages (and the dossier's other work in threads) at once per process
+SESSION_READS = 4  # the gateway's session reads at once per process, in threads of their own
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
