@@ -18,6 +18,11 @@ from models.errors import AuditImmutable
 from models.tables import AuditRecord
 from oja.config import get_settings
 
+# connections per process: the dossier's page threads (8) and the gateway's session reads (4) at once, each
+# with its own (oja/dossier/gateway.py), and a few more; opened when needed. SQLAlchemy's default (5 + 10) kept
+# page threads waiting for a connection under load (issue 27's profile)
+POOL: dict[str, int] = {"pool_size": 10, "max_overflow": 20}
+
 
 def normalise_url(url: str) -> str:
     """`postgresql://` and `postgres://` use psycopg 3; anything else is taken as given."""
@@ -37,9 +42,10 @@ def get_engine(url: str | None = None) -> sa.Engine:
 def _engine(url: str) -> sa.Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        in_file = bool(parsed.database) and parsed.database != ":memory:"
+        if in_file:
+            Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **(POOL if in_file else {}))  # memory: one
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(  # pragma: no cover - trivial
@@ -52,7 +58,7 @@ def _engine(url: str) -> sa.Engine:
             cur.close()
 
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    return sa.create_engine(url, pool_pre_ping=True, **POOL)
 
 
 class OjaSession(Session):

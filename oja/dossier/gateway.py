@@ -17,6 +17,7 @@ The UI's own page and settings: `gateway_ui.py`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -44,6 +45,8 @@ from oja.services.logins import TOUCH_EVERY, find_session
 log = logging.getLogger("oja.gateway")
 
 CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+PAGE_THREADS = 8  # the pages (and the dossier's other work in threads) at once per process
+SESSION_READS = 4  # the gateway's session reads at once per process, in threads of their own
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -86,6 +89,7 @@ class Gateway:
     def __init__(self, upstream: Upstream | None = None) -> None:
         self.proxy = Proxy(upstream)
         self.journal = Journal()
+        self._session_reads: dict[int, anyio.CapacityLimiter] = {}  # per event loop (a test serves in threads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -120,7 +124,16 @@ class Gateway:
                 found = find_session(session, token, now=dt.datetime.now(dt.UTC), touch_every=TOUCH_EVERY)
                 return None if found is None else user_of(found[0], found[1].csrf_token, token)
 
-        return await anyio.to_thread.run_sync(find)
+        return await anyio.to_thread.run_sync(find, limiter=self.session_reads())
+
+    def session_reads(self) -> anyio.CapacityLimiter:
+        """The threads of the gateway's session reads, their own: under load the pages fill the default threads
+        (`front`: PAGE_THREADS), and a Prefect tab's read that waited behind them took a page's time (issue 27)."""
+        loop = id(asyncio.get_running_loop())
+        found = self._session_reads.get(loop)
+        if found is None:
+            found = self._session_reads[loop] = anyio.CapacityLimiter(SESSION_READS)
+        return found
 
     async def http(self, request: Request) -> Response:
         path = request.url.path
@@ -210,9 +223,15 @@ class Gateway:
 
 
 def front(dossier: ASGIApp, gateway: Callable[[Scope, Receive, Send], Awaitable[None]]) -> ASGIApp:
-    """One address for both surfaces: `/prefect/...` and `/api/...` to the gateway, everything else the dossier."""
+    """One address for both surfaces: `/prefect/...` and `/api/...` to the gateway, everything else the dossier.
+    The pages run in at most `PAGE_THREADS` threads of a process at once (anyio's default threads: 40), each with
+    a database connection (`oja.adapters.db.POOL`): more would only wait for the one interpreter lock of the
+    process, holding a connection."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        if limiter.total_tokens != PAGE_THREADS:
+            limiter.total_tokens = PAGE_THREADS
         path = scope.get("path", "") if scope["type"] in ("http", "websocket") else ""
         if path.startswith((API_PREFIX + "/", UI_PREFIX + "/")) or path in (UI_PREFIX, API_PREFIX):
             await gateway(scope, receive, send)

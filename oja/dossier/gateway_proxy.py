@@ -34,6 +34,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from oja.adapters.prefect_secret import read_secret
 from oja.config import get_settings
+from oja.dossier.submit_turn import machine_turn
 
 log = logging.getLogger("oja.gateway")
 
@@ -160,19 +161,25 @@ class Proxy:
             return self._gates.setdefault(loop, asyncio.Semaphore(submits_at_once()))
 
     async def in_turn(self, outgoing: httpx.Request) -> httpx.Response:
-        """A Submit's try in its turn (on SQLite one at a time, first come first served). The turn passes on after
-        `SUBMIT_TURN` seconds even when Prefect has not answered yet: one try stuck on Prefect's lock holds up no
-        other Submit longer than that."""
+        """A Submit's try in its turn (on SQLite one at a time in all the front's processes, first come first served
+        in each). The turn passes on after `SUBMIT_TURN` seconds even when Prefect has not answered yet: one try
+        stuck on Prefect's lock holds up no other Submit longer than that."""
         gate = self.submit_gate()
         await gate.acquire()
-        sending = asyncio.ensure_future(self.client().send(outgoing, stream=True))
+        sending: asyncio.Future[httpx.Response] | None = None
         try:
-            await asyncio.wait({sending}, timeout=SUBMIT_TURN)
+            async with contextlib.AsyncExitStack() as turn:
+                if submits_at_once() == 1:  # and on SQLite one in every process of the front (`submit_turn`)
+                    await turn.enter_async_context(machine_turn())
+                sending = asyncio.ensure_future(self.client().send(outgoing, stream=True))
+                await asyncio.wait({sending}, timeout=SUBMIT_TURN)
         except BaseException:
-            sending.cancel()
+            if sending is not None:
+                sending.cancel()
             raise
         finally:
             gate.release()
+        assert sending is not None
         return await sending
 
     def url(self, upstream: Upstream, request: Request, path: str) -> str:

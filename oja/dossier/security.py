@@ -38,7 +38,7 @@ from oja.config import PROJECT_DIR
 from oja.dossier.front_guard import client_address
 from oja.services.access_log import log_access
 from oja.services.audit import record_refusal
-from oja.services.logins import find_session
+from oja.services.logins import TOUCH_EVERY, find_session
 
 log = logging.getLogger("oja.dossier")
 templates = Jinja2Templates(directory=str(PROJECT_DIR / "templates" / "dossier"))
@@ -181,8 +181,11 @@ def actor_of(professional: Professional) -> Actor:
 
 
 def current_user(request: Request, session: Session) -> User | None:
+    """The session's professional. Its last use is written at most once a minute (`TOUCH_EVERY`; idle time counts
+    in minutes): a write at the start of every page would hold SQLite's one writer's lock for the whole page, and
+    every other page would wait for it (issue 27's profile)."""
     token = request.cookies.get(session_cookie(request), "")
-    found = find_session(session, token, now=dt.datetime.now(dt.UTC))
+    found = find_session(session, token, now=dt.datetime.now(dt.UTC), touch_every=TOUCH_EVERY)
     if found is None:
         return None
     professional, web_session = found

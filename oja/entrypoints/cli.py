@@ -102,6 +102,9 @@ def start(
     ),
     runs_per_worker: int = typer.Option(8, min=1, max=32, help="runs a worker runs at once (a forked process each)"),
     dossier_port: int = typer.Option(4201, help="port of the front: the dossier, /prefect/ (UI) and /api/, one login"),
+    dossier_workers: int = typer.Option(
+        0, min=0, max=64, help="processes serving the front (0: one per core, at least 2)"
+    ),
 ) -> None:
     """Start everything: database, (demo data,) Prefect server, deployments, workers, and the front: the dossier
     and, behind its login, the Prefect UI and API."""
@@ -120,6 +123,7 @@ def start(
             runs_per_worker=runs_per_worker,
             dossier_port=dossier_port,
             prefect_host=prefect_host,
+            dossier_workers=dossier_workers,
         )
     except (OjaError, RuntimeError) as exc:
         _fail(exc)

@@ -111,18 +111,14 @@ def family_code(email: str = typer.Argument(..., help="the family login's e-mail
 def serve_dossier(
     host: str = typer.Option("127.0.0.1", help="address to listen on"),
     port: int = typer.Option(4201, help="port of the dossier"),
+    workers: int = typer.Option(
+        0, min=0, max=64, help="processes serving the port (0: one per core, at least 2); they share only the database"
+    ),
 ) -> None:
-    """Serve the dossier (`oja start` does this beside the Prefect UI). A TLS proxy's X-Forwarded-Proto and
-    X-Forwarded-For are believed only from the addresses in FORWARDED_ALLOW_IPS (none when it is not set): the
-    app applies the rule itself (`oja.dossier.front_guard`), so uvicorn's own, which trusts 127.0.0.1, is off."""
-    import uvicorn
+    """Serve the dossier (`oja start` does this beside the Prefect UI), in several processes on the one port
+    (`oja.entrypoints.dossier_server`). A TLS proxy's X-Forwarded-Proto and X-Forwarded-For are believed only from
+    the addresses in FORWARDED_ALLOW_IPS (none when it is not set): the app applies the rule itself
+    (`oja.dossier.front_guard`), so uvicorn's own, which trusts 127.0.0.1, is off."""
+    from oja.entrypoints.dossier_server import serve
 
-    uvicorn.run(
-        "oja.dossier.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        proxy_headers=False,  # see oja.dossier.front_guard: FORWARDED_ALLOW_IPS, else nobody
-        server_header=False,
-        log_level="info",
-    )
+    serve(host, port, workers)

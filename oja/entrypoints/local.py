@@ -140,6 +140,7 @@ def start(
     runs_per_worker: int = 8,
     dossier_port: int = 4201,
     prefect_host: str = "127.0.0.1",
+    dossier_workers: int = 0,
 ) -> None:
     """`host`:`dossier_port` is the engine's front, what people open: the dossier, and behind its login the Prefect
     UI (`/prefect/`) and API (`/api/`). The Prefect server itself listens on `prefect_host`:`port`, loopback unless
@@ -303,7 +304,9 @@ def start(
         if env.get("OJA_OPERATOR_URLS"):
             _run([venv_bin("oja"), "alerts"], env, console, "installing the operator alerts")
             console.print("operator alerts installed: a late sweep run, or no sweep completed in 26 hours")
-        dossier = spawn([venv_bin("oja"), "dossier", "--host", host, "--port", str(dossier_port)], "dossier.log")
+        # the front in `dossier_workers` processes (0: one per core), migrated above: none of them sets anything up
+        front_command = ["dossier", "--host", host, "--port", str(dossier_port), "--workers", str(dossier_workers)]
+        dossier = spawn([venv_bin("oja"), *front_command], "dossier.log")
         with console.status("starting the dossier and the gateway to Prefect ..."):
             _wait_for_dossier(f"http://{shown_host}:{dossier_port}/gezond", 60, dossier)
         for n in range(workers):

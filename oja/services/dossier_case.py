@@ -29,13 +29,14 @@ from models.tables import (
     Signal,
 )
 from oja.config import Policy
+from oja.services.calendar import school_calendar
 from oja.services.consent import consent_records, latest_words
 from oja.services.dossier import case_in_scope
 from oja.services.dossier_reviews import FamilyViewLine, ReviewView, family_views, reviews
 from oja.services.dossier_reviews import GasScore as GasScore  # re-exported: the case page's reviews
 from oja.services.pupils import PARENT_PARTIES, parents_with_authority
 from oja.services.reads import born, current_group, current_plan, pupil_of, ref_of
-from oja.services.worklist import NEXT_STEPS, Due, worklist
+from oja.services.worklist import NEXT_STEPS, Due, worklists
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,10 +203,13 @@ def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, 
     municipality = session.get(Municipality, pupil.municipality_code)
     parents = session.exec(select(Parent).where(Parent.pupil_id == pupil.id).order_by(col(Parent.position))).all()
     plan = current_plan(session, case)
-    row = next(
-        (r for r in worklist(session, school_code=case.school_code, today=today, policy=policy) if r.case_ref == ref),
-        None,
+    # the school worklist's row of this case, its deadlines read for this case only (not the school's every case)
+    calendars = {case.school_code: school_calendar(session, case.school_code)}
+    only = col(Case.id) == case.id
+    rows = worklists(
+        session, school_codes=[case.school_code], today=today, policy=policy, calendars=calendars, cases=only
     )
+    row = next((r for r in rows[case.school_code] if r.case_ref == ref), None)
     return CaseView(
         case_ref=ref,
         school_code=case.school_code,

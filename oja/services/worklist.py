@@ -139,19 +139,39 @@ def _deadlines(
     policy: Policy,
     calendars: dict[str, SchoolCalendar],
     cases: sa.ColumnElement[bool] | None = None,
+    states: frozenset[str] | None = None,
 ) -> tuple[dict[int, _Next], set[int]]:
     """The next deadline of each open case of the schools that has one, and the cases whose referral waits for
-    an answer. One query per kind of deadline, for all the schools together."""
+    an answer. One query per kind of deadline, for all the schools together; with `states` (those of the cases
+    listed), only the kinds a case in one of them can have (every kind is of a state: a case page's one case asks
+    one or two of the eight, and a query is most of a page's time, issue 27)."""
+
+    def asked(*of: CaseState) -> bool:
+        return states is None or any(state.value in states for state in of)
+
     deadlines = Deadlines(session, calendars, policy, schools, with_workers=False, cases=cases)
-    referrals = [(d.case_id, _Next(d.due_on, Due.REFERRAL)) for d in deadlines.referrals()]
+    escalated, active, reviewed = CaseState.ESCALATED, CaseState.ACTIVE, CaseState.REVIEWED
+    referrals = [(d.case_id, _Next(d.due_on, Due.REFERRAL)) for d in deadlines.referrals()] if asked(escalated) else []
     found = [
-        *((d.case_id, _Next(d.due_on, Due.REVIEW)) for d in deadlines.reviews()),
-        *((d.case_id, _Next(d.due_on, Due.TRIAGE)) for d in deadlines.triages()),
-        *((d.case_id, _Next(d.due_on, LATE_KINDS[kind])) for kind, d in deadlines.late()),
+        *((d.case_id, _Next(d.due_on, Due.REVIEW)) for d in (deadlines.reviews() if asked(active) else ())),
+        *(
+            (d.case_id, _Next(d.due_on, Due.TRIAGE))
+            for d in (deadlines.triages() if asked(CaseState.AWAITING_TRIAGE) else ())
+        ),
+        *(
+            (d.case_id, _Next(d.due_on, LATE_KINDS[kind]))
+            for kind, d in (deadlines.late() if asked(CaseState.PLANNING, CaseState.PLAN_DRAFTED) else ())
+        ),
         *referrals,
-        *((d.case_id, _Next(d.due_on, Due.REFERRAL_CHECK)) for d in deadlines.accepted_referrals()),
-        *((d.case_id, _Next(d.due_on, Due.PLANNED_END)) for d in deadlines.planned_ends()),
-        *((d.case_id, _Next(d.due_on, Due.DECISION)) for d in deadlines.decisions()),
+        *(
+            (d.case_id, _Next(d.due_on, Due.REFERRAL_CHECK))
+            for d in (deadlines.accepted_referrals() if asked(escalated) else ())
+        ),
+        *(
+            (d.case_id, _Next(d.due_on, Due.PLANNED_END))
+            for d in (deadlines.planned_ends() if asked(active, reviewed) else ())
+        ),
+        *((d.case_id, _Next(d.due_on, Due.DECISION)) for d in (deadlines.decisions() if asked(reviewed) else ())),
     ]
     nearest: dict[int, _Next] = {}
     for case_id, deadline in found:
@@ -199,8 +219,9 @@ def worklists(
     )
     if cases is not None:
         stmt = stmt.where(cases)
-    nearest, waiting = _deadlines(session, schools, policy, calendars, cases)
     rows = session.connection().execute(stmt).all()  # Core rows: the ORM's result path is slower
+    states = frozenset(row[3] for row in rows)
+    nearest, waiting = _deadlines(session, schools, policy, calendars, cases, states)
     first_past: dict[str, dt.date] = {}  # per school, the earliest deadline passed: the school days since it
     for case_id, school, *_ in rows:
         n = nearest.get(case_id)
