@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
 import random
 import re
+import signal
 import time
 import uuid
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -24,6 +27,7 @@ from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from models.schooldays import previous_school_day
 from oja.adapters.db import get_engine
 from oja.deployments import DEPLOYMENTS, deployment_path
+from oja.entrypoints.local_setup import descendants
 from tests.factories import active_case, valid_bsn
 from tests.system.conftest import wait
 
@@ -71,11 +75,17 @@ def _step_from_the_dossier(page, engine, ref: str, flow: str) -> None:
     )
 
 
-def _watch_run(page, engine, run_id: str) -> list[str]:
-    """Open the run's page once and read its state as it changes, until it is final (no reload)."""
+def _watch_run(page, engine, run_id: str, paused: int | None = None) -> list[str]:
+    """Open the run's page once and read its state as it changes, until it is final (no reload). `paused`: the
+    worker's process, stopped so that the run waits until its page is open (the worker takes a step in about a
+    second, sooner than a browser opens a page), let go once the page shows the run."""
     page.goto(f"{engine.ui_url}/flow-runs/flow-run/{run_id}")
     badge = page.locator(".state-badge").first
-    badge.wait_for(timeout=30_000)
+    try:
+        badge.wait_for(timeout=30_000)
+    finally:
+        if paused is not None:
+            os.kill(paused, signal.SIGCONT)
     seen: list[str] = []
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -84,8 +94,19 @@ def _watch_run(page, engine, run_id: str) -> list[str]:
             seen.append(text)
         if text in FINAL:
             return seen
-        page.wait_for_timeout(300)
+        page.wait_for_timeout(100)
     pytest.fail(f"the run page did not reach a final state; it showed {seen}")
+
+
+def _worker_process(engine) -> int:
+    """The engine's worker (`oja worker`, not its warm parent or a run)."""
+    for pid in sorted(descendants(engine.proc.pid)):
+        try:
+            if b"\0worker\0" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+        except OSError:
+            continue
+    pytest.fail("no worker under oja start")
 
 
 def test_one_login_a_step_from_the_dossier_live_in_the_ui_and_none_in_anothers_name(engine, browser, tmp_path):
@@ -104,19 +125,22 @@ def test_one_login_a_step_from_the_dossier_live_in_the_ui_and_none_in_anothers_n
     page.on("request", lambda r: api_calls.append(r.url) if r.url.startswith(engine.dossier_url + "/api/") else None)
     documents: list[str] = []  # pages loaded from the server (the UI's own route changes load none)
     page.on("request", lambda r: documents.append(r.url) if r.resource_type == "document" else None)
-    for _attempt in range(3):  # the worker may finish a run before its page is open: then once more, on a new case
-        ref = _new_active_case(engine)
-        _step_from_the_dossier(page, engine, ref, "evaluatie-vastleggen")
-        page.screenshot(path=tmp_path / "02-form-from-the-dossier.png", full_page=True)
+    ref = _new_active_case(engine)
+    _step_from_the_dossier(page, engine, ref, "evaluatie-vastleggen")
+    page.screenshot(path=tmp_path / "02-form-from-the-dossier.png", full_page=True)
+    worker = _worker_process(engine)
+    os.kill(worker, signal.SIGSTOP)  # the run waits for its page to be open (let go in _watch_run)
+    try:
         with page.expect_response(lambda r: r.url.endswith("/create_flow_run")) as created:
             page.get_by_role("button", name="Submit").click()
         run = created.value.json()
-        assert created.value.status == 201 and run["parameters"]["form"]["actor"] == COORDINATOR
-        assert f"door:{COORDINATOR}" in run["tags"]
-        opened = len(documents)
-        seen = _watch_run(page, engine, run["id"])
-        if len(seen) > 1:
-            break
+    except BaseException:
+        os.kill(worker, signal.SIGCONT)
+        raise
+    assert created.value.status == 201 and run["parameters"]["form"]["actor"] == COORDINATOR
+    assert f"door:{COORDINATOR}" in run["tags"]
+    opened = len(documents)
+    seen = _watch_run(page, engine, run["id"], paused=worker)
     page.screenshot(path=tmp_path / "03-run-page-live.png", full_page=True)
     assert seen[-1] == "Completed" and len(seen) > 1, f"the page showed {seen}: no change while it was open"
     assert documents[opened:] == [f"{engine.ui_url}/flow-runs/flow-run/{run['id']}"]  # loaded once: no reload
