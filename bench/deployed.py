@@ -44,6 +44,15 @@ def _flow_run_process(run_id: str) -> int | None:
     return pid if _alive(pid) else None
 
 
+def _dump_stacks(pid: int) -> None:
+    """Where a hung run's process is (py-spy's dump, if py-spy is installed), to standard error."""
+    import shutil
+
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if Path(spy).exists():
+        subprocess.run([spy, "dump", "--pid", str(pid)], check=False, timeout=60)
+
+
 def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -250,6 +259,7 @@ class Engine:
         deadline = time.monotonic() + RUN_TIMEOUT
         while pid is not None and _alive(pid):
             if time.monotonic() > deadline:
+                _dump_stacks(pid)
                 raise RuntimeError(f"flow run {run_id} (process {pid}) hung")
             time.sleep(0.05)
         settle = time.monotonic() + 10

@@ -121,26 +121,36 @@ class AppriseSender:
         self._local = threading.local()
         self._connections: list[smtplib.SMTP] = []
         self._lock = threading.Lock()
+        self._tls: ssl.SSLContext | None = None
 
     def has_route(self, role: str | None) -> bool:
         return bool(self._extra.get(role or ""))
 
     # -- e-mail over a kept-open connection -------------------------------------------------
 
+    def _tls_context(self) -> ssl.SSLContext:
+        """One TLS context for all of this sender's connections, made at the first that needs it (making one
+        loads the system's certificates: tens of milliseconds of CPU, which a mail server that is down used to
+        cost at every attempt)."""
+        with self._lock:
+            if self._tls is None:
+                context = ssl.create_default_context()
+                if not self._email.verify_certificate:
+                    context.check_hostname = False
+                    context.verify_mode = ssl.CERT_NONE
+                self._tls = context
+            return self._tls
+
     def _connect(self) -> smtplib.SMTP:
         e = self._email
-        context = ssl.create_default_context()
-        if not e.verify_certificate:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
         port: int = e.port or 0  # Apprise fills in the mode's default port (0 would be smtplib's default)
         conn: smtplib.SMTP
         if e.secure_mode == SecureMailMode.SSL:
-            conn = smtplib.SMTP_SSL(e.smtp_host, port, timeout=e.socket_connect_timeout, context=context)
+            conn = smtplib.SMTP_SSL(e.smtp_host, port, timeout=e.socket_connect_timeout, context=self._tls_context())
         else:
             conn = smtplib.SMTP(e.smtp_host, port, timeout=e.socket_connect_timeout)
             if e.secure_mode == SecureMailMode.STARTTLS:
-                conn.starttls(context=context)
+                conn.starttls(context=self._tls_context())
         if e.user and e.password:
             conn.login(e.user, e.password)
         with self._lock:

@@ -182,7 +182,8 @@ def dispatch(
     retry_after: dt.timedelta = RETRY_AFTER,
     progress: Callable[[int], None] | None = None,
 ) -> DispatchReport:
-    """Send pending outbox messages until none are left, the channel fails a whole batch, or `stop` is set.
+    """Send pending outbox messages until none are left, a batch sends nothing and fails (the channel is down), or
+    `stop` is set.
 
     Messages of a batch go out `concurrency` at a time (an SMTP conversation costs
     tens of milliseconds); each is marked sent as soon as it is delivered.
@@ -198,9 +199,13 @@ def dispatch(
             held_until = claimed_at + lease.total_seconds() - min(lease.total_seconds() / 2, SEND_MARGIN_SECONDS)
             deliverable = run.deliverable(claimed, token, report)
             futures = [pool.submit(run.deliver, m, token, held_until) for m in deliverable]
+            sent_before = report.sent
             failed = _count(futures, report, progress)
-            if deliverable and failed == len(deliverable):
-                break  # the channel is down: the rest waits for the next attempt
+            if failed and report.sent == sent_before:
+                # the channel is down: the rest waits for the next attempt. Not only when every message failed:
+                # in a slow batch the last are released unsent (their claim could run out), and without a wait
+                # before a retry the same messages were claimed again and again while the server was down
+                break
     return report
 
 

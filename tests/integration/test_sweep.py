@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -307,6 +308,45 @@ def test_a_stop_request_finishes_what_is_in_flight_and_releases_the_rest_at_once
     assert len(ids) == len(set(ids)) == 3
     # stable: a resend keeps it
     assert all(re.fullmatch(r"<oja\.(20270104|20270111)\.\d+@example\.org>", i) for i in ids)
+
+
+def test_a_mail_server_that_is_down_ends_the_dispatch_also_when_the_batch_outlives_its_lease(tmp_path, sender):
+    """Found by the fault bench on a loaded machine: the mail server down and each attempt slow, so that the last
+    messages of a batch were released unsent (their claim could run out) instead of failing. The batch then did
+    not "fail as a whole", and with no wait before a retry the dispatch claimed the same messages again, for
+    minutes, until it was killed. A batch that sent nothing and failed any: the channel is down, stop."""
+    region = _region(f"sqlite:///{tmp_path / 'oja.db'}", cases=3)
+    engine = region["engine"]
+    _three_pending_messages(engine)
+
+    class DownAndSlow:
+        def has_route(self, role: str) -> bool:
+            return True
+
+        def send(self, to_email, message, *, role):
+            time.sleep(0.3)
+            raise ConnectionRefusedError(111, "Connection refused")
+
+        def close(self) -> None:
+            pass
+
+    outcome: list[dispatch.DispatchReport] = []
+    worker = threading.Thread(
+        target=lambda: outcome.append(
+            dispatch.dispatch(
+                engine, DownAndSlow(), concurrency=1, lease=dt.timedelta(seconds=0.8), retry_after=dt.timedelta(0)
+            )
+        ),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(10)
+    assert not worker.is_alive(), "the dispatch went on claiming the same messages while the mail server was down"
+    [report] = outcome
+    assert report.sent == 0 and report.failed >= 1 and report.failed + report.stopped == 3, report
+    with Session(engine) as s:
+        pending = s.exec(select(Outbox).where(Outbox.status == OutboxStatus.PENDING.value)).all()
+    assert len(pending) == 3 and all(o.attempts <= 1 for o in pending)  # each tried once at most, all kept
 
 
 @pytest.mark.postgres
