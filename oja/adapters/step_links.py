@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowFilter, FlowFilterName
+from prefect.client.schemas.filters import FlowFilter, FlowFilterName
 from prefect.settings import get_current_settings
 
 
@@ -29,21 +29,15 @@ def form_url(ui: str, deployment_id: UUID | str, values: Mapping[str, object]) -
 
 
 def deployment_ids(flows: Iterable[str], client: SyncPrefectClient | None = None) -> dict[str, UUID]:
-    """The deployment of each of these flows on the Prefect server (a flow without one is left out), in one
-    request: the deployments named as prefect.yaml names them, of these flows; over `client` if given (a run's
-    own), else a new one."""
-    from oja.deployments import DEPLOYMENTS
-
-    wanted = [flow for flow in flows if flow in DEPLOYMENTS]
+    """The deployment of each of these flows on the Prefect server (a flow without one is left out), whatever it
+    is named; over `client` if given (a run's own), else a new one."""
+    wanted = list(flows)
     if not wanted:
         return {}
-    flow_of = {DEPLOYMENTS[flow]: flow for flow in wanted}
     with contextlib.nullcontext(client) if client is not None else get_client(sync_client=True) as api:
-        deployments = api.read_deployments(
-            flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)),
-            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=list(flow_of))),
-        )
-    return {flow_of[d.name]: d.id for d in deployments if d.name in flow_of}
+        deployments = api.read_deployments(flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)))
+        flow_names = {f.id: f.name for f in api.read_flows(flow_filter=FlowFilter(name=FlowFilterName(any_=wanted)))}
+    return {name: d.id for d in deployments if (name := flow_names.get(d.flow_id)) is not None}
 
 
 def ui_url() -> str:

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -118,12 +119,24 @@ def test_a_production_engine_runs_as_its_own_user_and_prefect_is_reached_through
     assert httpx.get(f"http://127.0.0.1:{front}/prefect/", timeout=5).status_code == 303  # to the login page
     processes = descendants(proc.pid) | {proc.pid}
     names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80] for pid in processes}
-    assert len([p for p in processes if b"prefect worker" in names.get(p, b"")]) == 1
+    assert len([p for p in processes if b"/oja worker " in names.get(p, b"")]) == 1  # the engine's worker
+    deadline = time.monotonic() + 60  # its warm parent, which every run is forked from (started with the worker)
+    while not (warm := [p for p in descendants(proc.pid) if _comm(p) == "oja-warm"]) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(warm) == 1, names
+    processes = descendants(proc.pid) | {proc.pid}
     assert {pid: _uid(pid) for pid in processes} == dict.fromkeys(processes, NOBODY), names  # never root
     # the forms' choices are published on every start, also without operator alerts (no OJA_OPERATOR_URLS here)
     assert "the forms offer the known codes" in (home.parent / "oja-start.out").read_text()
     assert home.stat().st_mode & 0o777 == 0o700
     assert (home / "prefect-api.secret").stat().st_mode & 0o777 == 0o600
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def test_a_production_start_as_root_is_refused(tmp_path):
