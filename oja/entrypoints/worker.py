@@ -164,11 +164,12 @@ class WarmProcessWorker(ProcessWorker):
         self.woken = 0  # runs asked for because an event said so (the benches and tests read it)
 
     async def __aenter__(self) -> WarmProcessWorker:
+        # the warm parent first: its imports take a few seconds, while the worker meets the server
+        await anyio.to_thread.run_sync(start_warm_parent)
         await super().__aenter__()
         # one executor context for all runs, as Prefect's runner keeps one (its client, control channel and
         # cancellation observer); Prefect's process worker builds and tears one down per run, ~0.3 s each
         self._executors = await FlowRunExecutorContext().__aenter__()
-        await anyio.to_thread.run_sync(start_warm_parent)
         self._listener = asyncio.create_task(self._listen_for_runs())
         return self
 

@@ -120,10 +120,11 @@ def test_a_production_engine_runs_as_its_own_user_and_prefect_is_reached_through
     processes = descendants(proc.pid) | {proc.pid}
     names = {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80] for pid in processes}
     assert len([p for p in processes if b"/oja worker " in names.get(p, b"")]) == 1  # the engine's worker
-    deadline = time.monotonic() + 60  # its warm parent, which every run is forked from (started with the worker)
+    deadline = time.monotonic() + 180  # its warm parent, which every run is forked from (started with the worker)
     while not (warm := [p for p in descendants(proc.pid) if _comm(p) == "oja-warm"]) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert len(warm) == 1, names
+    worker_log = (home / "logs" / "worker-1.log").read_text(errors="replace")[-3000:] if warm == [] else ""
+    assert len(warm) == 1, (names, worker_log)
     processes = descendants(proc.pid) | {proc.pid}
     assert {pid: _uid(pid) for pid in processes} == dict.fromkeys(processes, NOBODY), names  # never root
     # the forms' choices are published on every start, also without operator alerts (no OJA_OPERATOR_URLS here)
