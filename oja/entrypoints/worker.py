@@ -33,7 +33,10 @@ import multiprocessing
 import multiprocessing.context
 import multiprocessing.forkserver
 import multiprocessing.process
+import multiprocessing.util
 import os
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,9 +70,27 @@ def fork_context() -> multiprocessing.context.ForkServerContext:
     return context
 
 
+_UNIX_PATH_MAX = 100  # a Unix socket's path: 108 bytes on Linux, 104 elsewhere; the listener's name adds ~20
+
+
+def _socket_folder() -> None:
+    """Where the warm parent's socket goes: multiprocessing puts it in a folder of its own under TMPDIR (the
+    engine's `tmp/`), but a socket's path has at most 108 bytes, and an engine's folder can be deeper than that
+    allows ("AF_UNIX path too long": the worker stopped at its start). Then a private folder (0700, as
+    `mkdtemp` makes it) under /tmp instead. Private it must be: whoever can open the socket can have the parent
+    fork a process as the engine's user."""
+    config = multiprocessing.process.current_process()._config  # type: ignore[attr-defined]
+    if config.get("tempdir") or len(tempfile.gettempdir()) + len("/pymp-xxxxxxxx/listener-xxxxxxxx") < _UNIX_PATH_MAX:
+        return
+    folder = tempfile.mkdtemp(prefix="oja-mp-", dir="/tmp")
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=[folder, True], exitpriority=-100)
+    config["tempdir"] = folder
+
+
 def start_warm_parent() -> int | None:
     """Start the warm parent now (its imports take a second or two), so that the first run does not wait on them;
     its process id."""
+    _socket_folder()
     multiprocessing.forkserver.ensure_running()
     return getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
 
