@@ -160,8 +160,8 @@ def my_cases(session: Session, actor: Actor, *, today: dt.date, policy: Policy, 
     # a school's worklist is all of its cases; a provider's or district's cases are a few of many schools', read
     # by key (the index: a condition as a query made SQLite read every school's cases for each deadline)
     ids = sorted(row.id for row in mine.values())
-    reached = None if kind is Reach.SCHOOL else col(Case.id).in_(ids) if len(ids) <= MAX_KEYS else None
-    lists = worklists(session, school_codes=schools, today=today, policy=policy, cases=reached) if schools else {}
+    reached = None if kind is Reach.SCHOOL or len(ids) > MAX_KEYS else ids
+    lists = worklists(session, school_codes=schools, today=today, policy=policy, case_ids=reached) if schools else {}
     listed = sorted((r for rows in lists.values() for r in rows if r.case_ref in mine), key=WorklistRow.sort_key)
     return MyCases(
         actor=actor.code,

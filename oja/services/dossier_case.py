@@ -205,9 +205,8 @@ def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, 
     plan = current_plan(session, case)
     # the school worklist's row of this case, its deadlines read for this case only (not the school's every case)
     calendars = {case.school_code: school_calendar(session, case.school_code)}
-    only = col(Case.id) == case.id
     rows = worklists(
-        session, school_codes=[case.school_code], today=today, policy=policy, calendars=calendars, cases=only
+        session, school_codes=[case.school_code], today=today, policy=policy, calendars=calendars, case_ids=[case.id]
     )
     row = next((r for r in rows[case.school_code] if r.case_ref == ref), None)
     return CaseView(

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Collection, Iterable, Mapping
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -29,7 +30,7 @@ from notifications.render import long_date
 from oja.config import Policy
 from oja.deployments import DEPLOYMENTS
 from oja.services.calendar import school_calendar, school_calendars
-from oja.services.deadlines import Deadlines
+from oja.services.deadlines import CASE_IDS, SCHOOLS, Deadlines
 from oja.services.intake import URGENCY_RANK
 from oja.services.reads import episode_plans
 
@@ -138,7 +139,7 @@ def _deadlines(
     schools: frozenset[str],
     policy: Policy,
     calendars: dict[str, SchoolCalendar],
-    cases: sa.ColumnElement[bool] | None = None,
+    case_ids: Collection[int] | None = None,
     states: frozenset[str] | None = None,
 ) -> tuple[dict[int, _Next], set[int]]:
     """The next deadline of each open case of the schools that has one, and the cases whose referral waits for
@@ -149,7 +150,7 @@ def _deadlines(
     def asked(*of: CaseState) -> bool:
         return states is None or any(state.value in states for state in of)
 
-    deadlines = Deadlines(session, calendars, policy, schools, with_workers=False, cases=cases)
+    deadlines = Deadlines(session, calendars, policy, schools, with_workers=False, case_ids=case_ids)
     escalated, active, reviewed = CaseState.ESCALATED, CaseState.ACTIVE, CaseState.REVIEWED
     referrals = [(d.case_id, _Next(d.due_on, Due.REFERRAL)) for d in deadlines.referrals()] if asked(escalated) else []
     found = [
@@ -196,32 +197,22 @@ def worklists(
     today: dt.date,
     policy: Policy,
     calendars: dict[str, SchoolCalendar] | None = None,
-    cases: sa.ColumnElement[bool] | None = None,
+    case_ids: Collection[int] | None = None,
 ) -> dict[str, list[WorklistRow]]:
     """The worklist of each of these schools (`worklist`), read with the same few queries for all of them,
-    whatever their number (the daily sweep refreshes every school's); with `cases` (a condition on `Case`) only
-    those cases of them (one professional's, in the dossier). An unknown school is refused."""
+    whatever their number (the daily sweep refreshes every school's); with `case_ids` only those cases of them (one
+    professional's, or one case's page, in the dossier). An unknown school is refused."""
     schools = frozenset(code.strip().upper() for code in school_codes)
     calendars = calendars if calendars is not None else school_calendars(session)
     unknown = sorted(schools - calendars.keys())
     if unknown:
         raise UnknownReference("school_code", "school", unknown[0])
-    plan = episode_plans()
-    columns = (
-        Case.id, Case.school_code, Case.ref, Case.state, Case.level, Case.urgency, Plan.regie_holder_code,
-        Case.activated_on,
-    )  # fmt: skip
-    stmt = (
-        sa.select(*(col(c) for c in columns))
-        .outerjoin(plan, plan.c.case_id == col(Case.id))
-        .outerjoin(Plan, col(Plan.id) == plan.c.id)
-        .where(col(Case.school_code).in_(sorted(schools)), col(Case.state) != CaseState.CLOSED.value)
-    )
-    if cases is not None:
-        stmt = stmt.where(cases)
-    rows = session.connection().execute(stmt).all()  # Core rows: the ORM's result path is slower
+    params: dict[str, Any] = {SCHOOLS: sorted(schools)}
+    if case_ids is not None:
+        params[CASE_IDS] = sorted(case_ids)
+    rows = session.connection().execute(_open_cases(case_ids is not None), params).all()  # Core rows: faster
     states = frozenset(row[3] for row in rows)
-    nearest, waiting = _deadlines(session, schools, policy, calendars, cases, states)
+    nearest, waiting = _deadlines(session, schools, policy, calendars, case_ids, states)
     first_past: dict[str, dt.date] = {}  # per school, the earliest deadline passed: the school days since it
     for case_id, school, *_ in rows:
         n = nearest.get(case_id)
@@ -239,6 +230,25 @@ def worklists(
         overdue = n.due_on < today and index[school].between(today, n.due_on) < 0
         lists[school].append(WorklistRow(ref, state, level, urgency, n.due_on, n.due, overdue, regie, step, step_on))
     return {code: sorted(rows, key=WorklistRow.sort_key) for code, rows in lists.items()}
+
+
+@functools.cache
+def _open_cases(of_cases: bool) -> sa.Select[Any]:
+    """The open cases of the schools (and of the cases, `of_cases`) with their current plan's regie holder: made
+    once per process, the schools and cases its parameters (`oja.services.deadlines._prepared` tells why)."""
+    plan = episode_plans()
+    columns = (
+        Case.id, Case.school_code, Case.ref, Case.state, Case.level, Case.urgency, Plan.regie_holder_code,
+        Case.activated_on,
+    )  # fmt: skip
+    stmt = (
+        sa.select(*(col(c) for c in columns))
+        .outerjoin(plan, plan.c.case_id == col(Case.id))
+        .outerjoin(Plan, col(Plan.id) == plan.c.id)
+        .where(col(Case.school_code).in_(sa.bindparam(SCHOOLS, expanding=True)))
+        .where(col(Case.state) != CaseState.CLOSED.value)
+    )
+    return stmt.where(col(Case.id).in_(sa.bindparam(CASE_IDS, expanding=True))) if of_cases else stmt
 
 
 def all_schools(session: Session) -> list[str]:
