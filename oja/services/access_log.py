@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from models.errors import InvalidInput
 from models.family import PARTIES
-from models.tables import Case, Pupil
+from models.tables import Case, Pupil, utcnow
 from models.tables_dossier import AccessLogEntry
 from models.vocabulary import AccessAction, AccessOutcome
 
@@ -48,22 +48,22 @@ def log_access(
     pairs: list[tuple[str | None, str | None]] = list(dict.fromkeys(cases))
     paired = {pupil for pupil, _ in pairs}
     pairs += [(pupil, case_ref) for pupil in dict.fromkeys(pupil_refs) if pupil not in paired]
-    for pupil_ref, line_case in pairs or [(None, case_ref)]:
-        session.add(
-            AccessLogEntry(
-                professional_code=professional_code[:12],
-                role=role,
-                action=action.value,
-                outcome=outcome.value,
-                pupil_ref=pupil_ref,
-                case_ref=line_case,
-                path=path[:200],
-                client=(client or None) and client[:100],
-                reason=reason[:300] if reason else None,
-                step=step[:64] if step else None,
-                run_id=run_id[:36] if run_id else None,
-            )
-        )
+    line = {
+        "at": utcnow(),
+        "professional_code": professional_code[:12],
+        "role": role,
+        "action": action.value,
+        "outcome": outcome.value,
+        "path": path[:200],
+        "client": (client or None) and client[:100],
+        "reason": reason[:300] if reason else None,
+        "step": step[:64] if step else None,
+        "run_id": run_id[:36] if run_id else None,
+    }
+    # one INSERT for all the lines, at once in the transaction (a worklist shows many pupils: as objects of the
+    # ORM, each line was flushed on its own at the commit; issue 27's profile)
+    rows = [{**line, "pupil_ref": pupil, "case_ref": case} for pupil, case in pairs or [(None, case_ref)]]
+    session.connection().execute(sa.insert(AccessLogEntry), rows)
 
 
 def _printable(text: str) -> str:

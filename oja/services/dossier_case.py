@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.access import Actor
@@ -24,6 +27,7 @@ from models.tables import (
     Municipality,
     Parent,
     Plan,
+    Pupil,
     Referral,
     School,
     Signal,
@@ -199,14 +203,19 @@ def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, 
     case = case_in_scope(session, actor, case_ref, "case_view")
     ref = ref_of(case)
     pupil = pupil_of(session, case)
-    school = session.get(School, pupil.school_code)
-    municipality = session.get(Municipality, pupil.municipality_code)
-    parents = session.exec(select(Parent).where(Parent.pupil_id == pupil.id).order_by(col(Parent.position))).all()
+    school = session.exec(_query("school"), params={"code": pupil.school_code}).first()
+    municipality = session.exec(_query("municipality"), params={"code": pupil.municipality_code}).first()
+    parents = session.exec(_query("parents"), params={"pupil_id": pupil.id}).all()
     plan = current_plan(session, case)
     # the school worklist's row of this case, its deadlines read for this case only (not the school's every case)
     calendars = {case.school_code: school_calendar(session, case.school_code)}
     rows = worklists(
-        session, school_codes=[case.school_code], today=today, policy=policy, calendars=calendars, case_ids=[case.id]
+        session,
+        school_codes=[case.school_code],
+        today=today,
+        policy=policy,
+        calendars=calendars,
+        case_ids=[case.id or 0],
     )
     row = next((r for r in rows[case.school_code] if r.case_ref == ref), None)
     return CaseView(
@@ -235,14 +244,14 @@ def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, 
             birth_date=born(pupil),
             age=age_on(born(pupil), today),
             school_code=pupil.school_code,
-            school_name=school.name if school else "",
+            school_name=school or "",
             municipality_code=pupil.municipality_code,
-            municipality_name=municipality.name if municipality else "",
+            municipality_name=municipality or "",
         ),
         parents=tuple(ParentLine(p.position, PARENT_PARTIES[p.position - 1], p.name, p.has_authority) for p in parents),
         signals=_signals(session, case),
         plan=_plan(session, plan) if plan is not None else None,
-        consent=_consent(session, case, plan, today) if plan is not None else None,
+        consent=_consent(session, case, pupil, plan, today) if plan is not None else None,
         reviews=reviews(session, case),
         family_views=family_views(session, case),
         decisions=_decisions(session, case),
@@ -252,16 +261,15 @@ def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, 
 
 
 def _signals(session: Session, case: Case) -> tuple[SignalLine, ...]:
-    stmt = select(Signal).where(Signal.case_id == case.id).order_by(col(Signal.received_on), col(Signal.id))
     return tuple(
         SignalLine(s.received_on, s.source, tuple(s.domains.split(",")), s.urgency, s.registered_by)
-        for s in session.exec(stmt).all()
+        for s in session.exec(_query("signals"), params={"case_id": case.id}).all()
     )
 
 
 def _plan(session: Session, plan: Plan) -> PlanView:
-    goals = session.exec(select(Goal).where(Goal.plan_id == plan.id).order_by(col(Goal.number))).all()
-    helps = session.exec(select(Intervention).where(Intervention.plan_id == plan.id).order_by(col(Intervention.number)))
+    goals = session.exec(_query("goals"), params={"plan_id": plan.id}).all()
+    helps = session.exec(_query("interventions"), params={"plan_id": plan.id})
     return PlanView(
         version=plan.version,
         start_on=plan.start_on,
@@ -280,14 +288,13 @@ def _plan(session: Session, plan: Plan) -> PlanView:
     )
 
 
-def _consent(session: Session, case: Case, plan: Plan, today: dt.date) -> ConsentView:
+def _consent(session: Session, case: Case, pupil: Pupil, plan: Plan, today: dt.date) -> ConsentView:
     """Consent to the plan as `oja.services.status.case_status` tells it, with who refused and every record."""
     records = consent_records(session, plan)
     latest = latest_words(records)
     needed: frozenset[str] = frozenset()
     problem = None
     if case.state != CaseState.CLOSED.value:
-        pupil = pupil_of(session, case)
         try:
             needed = required_consent(age_on(born(pupil), today), parents_with_authority(session, pupil))
         except InvalidInput as no_parent:
@@ -304,7 +311,6 @@ def _consent(session: Session, case: Case, plan: Plan, today: dt.date) -> Consen
 
 
 def _decisions(session: Session, case: Case) -> tuple[DecisionLine, ...]:
-    stmt = select(Decision).where(Decision.case_id == case.id).order_by(col(Decision.decided_on), col(Decision.id))
     return tuple(
         DecisionLine(
             d.decided_on,
@@ -317,24 +323,52 @@ def _decisions(session: Session, case: Case) -> tuple[DecisionLine, ...]:
             d.recommendation_rule,
             d.override_reason,
         )
-        for d in session.exec(stmt).all()
+        for d in session.exec(_query("decisions"), params={"case_id": case.id}).all()
     )
 
 
 def _referrals(session: Session, case: Case) -> tuple[ReferralLine, ...]:
-    stmt = select(Referral).where(Referral.case_id == case.id).order_by(col(Referral.referred_on), col(Referral.id))
     return tuple(
         ReferralLine(
             r.status, r.municipality_code, r.referred_on, r.referred_by, r.responded_on, r.responded_by, r.returned_on
         )
-        for r in session.exec(stmt).all()
+        for r in session.exec(_query("referrals"), params={"case_id": case.id}).all()
     )
 
 
 def _timeline(session: Session, case_ref: str) -> tuple[TimelineEntry, ...]:
-    stmt = (
-        select(AuditRecord).where(AuditRecord.case_ref == case_ref).order_by(col(AuditRecord.at), col(AuditRecord.id))
-    )
-    return tuple(
-        TimelineEntry(a.at, a.actor, a.action, a.from_state, a.to_state, a.reason) for a in session.exec(stmt).all()
-    )
+    found = session.exec(_query("timeline"), params={"case_ref": case_ref}).all()
+    return tuple(TimelineEntry(a.at, a.actor, a.action, a.from_state, a.to_state, a.reason) for a in found)
+
+
+@functools.cache
+def _query(name: str) -> Any:
+    """The page's queries of the rows of one case, pupil or plan, each made once per process, the key a parameter
+    (`oja.services.reads` tells why)."""
+    case_id, plan_id = sa.bindparam("case_id"), sa.bindparam("plan_id")
+    queries: dict[str, Any] = {
+        "parents": lambda: (
+            select(Parent).where(Parent.pupil_id == sa.bindparam("pupil_id")).order_by(col(Parent.position))
+        ),
+        "signals": lambda: (
+            select(Signal).where(Signal.case_id == case_id).order_by(col(Signal.received_on), col(Signal.id))
+        ),
+        "school": lambda: select(School.name).where(School.code == sa.bindparam("code")),
+        "municipality": lambda: select(Municipality.name).where(Municipality.code == sa.bindparam("code")),
+        "goals": lambda: select(Goal).where(Goal.plan_id == plan_id).order_by(col(Goal.number)),
+        "interventions": lambda: (
+            select(Intervention).where(Intervention.plan_id == plan_id).order_by(col(Intervention.number))
+        ),
+        "decisions": lambda: (
+            select(Decision).where(Decision.case_id == case_id).order_by(col(Decision.decided_on), col(Decision.id))
+        ),
+        "referrals": lambda: (
+            select(Referral).where(Referral.case_id == case_id).order_by(col(Referral.referred_on), col(Referral.id))
+        ),
+        "timeline": lambda: (
+            select(AuditRecord)
+            .where(AuditRecord.case_ref == sa.bindparam("case_ref"))
+            .order_by(col(AuditRecord.at), col(AuditRecord.id))
+        ),
+    }
+    return queries[name]()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -160,14 +161,25 @@ def access_actor(who: Professional) -> access.Actor:
 def case_scope(session: Session, case: Case) -> access.CaseScope:
     """What decides who may act on the case: its school, where the pupil lives, who delivers under the plan of the
     case's current episode (`episode_plan`: not a plan from before the case was reopened)."""
-    municipality = session.exec(select(Pupil.municipality_code).where(Pupil.id == case.pupil_id)).one()
+    municipality = session.exec(_municipality_of_pupil(), params={"pupil_id": case.pupil_id}).one()
     plan = episode_plan(session, case)
     providers = (
-        frozenset(session.exec(select(Intervention.provider_code).where(Intervention.plan_id == plan.id)).all())
+        frozenset(session.exec(_providers_of_plan(), params={"plan_id": plan.id}).all())
         if plan is not None
         else frozenset()
     )
     return access.CaseScope(ref_of(case), case.school_code, municipality, providers)
+
+
+# made once per process: every page and step asks them (`oja.services.reads` tells why)
+@functools.cache
+def _municipality_of_pupil() -> Any:
+    return select(Pupil.municipality_code).where(Pupil.id == sa.bindparam("pupil_id"))
+
+
+@functools.cache
+def _providers_of_plan() -> Any:
+    return select(Intervention.provider_code).where(Intervention.plan_id == sa.bindparam("plan_id"))
 
 
 def load_pupil(session: Session, ref: str, field: str = "pupil_ref") -> Pupil:

@@ -22,11 +22,29 @@ def find_case(session: Session, ref: str, field: str = "case_ref", *, lock: bool
     ref = (ref or "").strip().upper()
     if not CASE_REF.match(ref):
         raise InvalidInput(field, "moet een casusreferentie zijn zoals OJA-2026-000123")
-    query = select(Case).where(Case.ref == ref)
-    case = session.exec(query.with_for_update() if lock else query).first()
+    case = session.exec(_case_by_ref(lock), params={"case_ref": ref}).first()
     if case is None:
         raise UnknownReference(field, "casus", ref)
     return case
+
+
+# The queries a page runs many times a second are made once per process (`functools.cache`), their values bound as
+# parameters: SQLAlchemy otherwise builds every statement and walks it for its cache key anew, which cost more than
+# running it (issue 27's dossier profile; `oja.services.deadlines` does the same for the deadlines).
+
+
+@functools.cache
+def _case_by_ref(lock: bool) -> Any:
+    query = select(Case).where(Case.ref == sa.bindparam("case_ref"))
+    return query.with_for_update() if lock else query
+
+
+@functools.cache
+def _newest_plan(of_episode: bool) -> Any:
+    query = select(Plan).where(Plan.case_id == sa.bindparam("case_id"))
+    if of_episode:
+        query = query.where(col(Plan.version) > sa.bindparam("reopened_after_plan"))
+    return query.order_by(col(Plan.version).desc()).limit(1)
 
 
 class Stored(Protocol):
@@ -49,14 +67,14 @@ def ref_of(case: Case) -> str:
 
 def current_plan(session: Session, case: Case) -> Plan | None:
     """The case's current plan: its newest version (None before the first plan)."""
-    return session.exec(select(Plan).where(Plan.case_id == case.id).order_by(col(Plan.version).desc())).first()
+    return session.exec(_newest_plan(False), params={"case_id": case.id}).first()
 
 
 def episode_plan(session: Session, case: Case) -> Plan | None:
     """The case's plan in its current episode: its newest version drafted since the case was last reopened (None
     before one). A plan from before the reopening no longer counts for who may act on the case or holds regie."""
-    query = select(Plan).where(Plan.case_id == case.id, col(Plan.version) > case.reopened_after_plan)
-    return session.exec(query.order_by(col(Plan.version).desc())).first()
+    params = {"case_id": case.id, "reopened_after_plan": case.reopened_after_plan}
+    return session.exec(_newest_plan(True), params=params).first()
 
 
 def plan_of(session: Session, case: Case) -> Plan:
@@ -144,6 +162,11 @@ def case_summary(session: Session, case_ref: str) -> dict[str, Any]:
 
 def current_group(session: Session, case: Case) -> str | None:
     """The group arrangement the case has a place in now, if any."""
-    return session.exec(
-        select(GroupMember.group_code).where(GroupMember.case_id == case.id, col(GroupMember.left_on).is_(None))
-    ).first()
+    return session.exec(_current_group(), params={"case_id": case.id}).first()
+
+
+@functools.cache
+def _current_group() -> Any:
+    return select(GroupMember.group_code).where(
+        GroupMember.case_id == sa.bindparam("case_id"), col(GroupMember.left_on).is_(None)
+    )
