@@ -345,7 +345,8 @@ def _timeline(session: Session, case_ref: str) -> tuple[TimelineEntry, ...]:
 def _query(name: str) -> Any:
     """The page's queries of the rows of one case, pupil or plan, each made once per process, the key a parameter
     (`oja.services.reads` tells why)."""
-    case_id, plan_id = sa.bindparam("case_id"), sa.bindparam("plan_id")
+    case_id: sa.BindParameter[int] = sa.bindparam("case_id")
+    plan_id: sa.BindParameter[int] = sa.bindparam("plan_id")
     queries: dict[str, Any] = {
         "parents": lambda: (
             select(Parent).where(Parent.pupil_id == sa.bindparam("pupil_id")).order_by(col(Parent.position))

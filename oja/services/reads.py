@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.errors import InvalidInput, UnknownReference
 from models.tables import Case, Decision, GroupMember, Plan, Pupil, Referral, Review, Signal
@@ -34,13 +35,13 @@ def find_case(session: Session, ref: str, field: str = "case_ref", *, lock: bool
 
 
 @functools.cache
-def _case_by_ref(lock: bool) -> Any:
+def _case_by_ref(lock: bool) -> SelectOfScalar[Case]:
     query = select(Case).where(Case.ref == sa.bindparam("case_ref"))
     return query.with_for_update() if lock else query
 
 
 @functools.cache
-def _newest_plan(of_episode: bool) -> Any:
+def _newest_plan(of_episode: bool) -> SelectOfScalar[Plan]:
     query = select(Plan).where(Plan.case_id == sa.bindparam("case_id"))
     if of_episode:
         query = query.where(col(Plan.version) > sa.bindparam("reopened_after_plan"))
@@ -166,7 +167,7 @@ def current_group(session: Session, case: Case) -> str | None:
 
 
 @functools.cache
-def _current_group() -> Any:
+def _current_group() -> SelectOfScalar[str]:
     return select(GroupMember.group_code).where(
         GroupMember.case_id == sa.bindparam("case_id"), col(GroupMember.left_on).is_(None)
     )
