@@ -16,12 +16,15 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import io
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from models.errors import InvalidInput, UnknownReference
 from models.lifecycle import AuditAction, CaseState
@@ -89,15 +92,28 @@ def school_calendar(session: Session, school_code: str) -> SchoolCalendar:
     return SchoolCalendar(school.holiday_region, frozenset(days))
 
 
-def school_calendars(session: Session) -> dict[str, SchoolCalendar]:
-    """Every school's calendar, for the sweep and the figures (two queries, whatever the number of schools)."""
+def school_calendars(session: Session, codes: Collection[str] | None = None) -> dict[str, SchoolCalendar]:
+    """Every school's calendar, for the sweep and the figures, or only those of `codes` (a professional's worklist
+    reads its own schools', not the region's): two queries, whatever the number of schools."""
+    closures, schools = _calendar_queries(codes is not None)
+    params = {} if codes is None else {"codes": sorted(codes)}
     own: dict[str, set[dt.date]] = {}
-    for code, day in session.exec(select(col(SchoolClosure.school_code), col(SchoolClosure.day))).all():
+    for code, day in session.exec(closures, params=params).all():
         own.setdefault(code, set()).add(day)
-    return {
-        s.code: SchoolCalendar(s.holiday_region, frozenset(own.get(s.code, ())))
-        for s in session.exec(select(School)).all()
-    }
+    found = session.exec(schools, params=params).all()
+    return {code: SchoolCalendar(region, frozenset(own.get(code, ()))) for code, region in found}
+
+
+@functools.cache
+def _calendar_queries(of_codes: bool) -> tuple[Select[str, dt.date], Select[str, str]]:
+    """The closing days and the schools' regions, of some schools (`of_codes`) or all: made once per process, the
+    codes a parameter (`oja.services.reads` tells why)."""
+    closures = select(col(SchoolClosure.school_code), col(SchoolClosure.day))
+    schools = select(col(School.code), col(School.holiday_region))
+    if of_codes:
+        codes: sa.BindParameter[list[str]] = sa.bindparam("codes", expanding=True)
+        return closures.where(col(SchoolClosure.school_code).in_(codes)), schools.where(col(School.code).in_(codes))
+    return closures, schools
 
 
 def list_closures(session: Session, school_code: str | None = None) -> list[SchoolClosure]:

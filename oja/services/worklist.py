@@ -203,7 +203,7 @@ def worklists(
     whatever their number (the daily sweep refreshes every school's); with `case_ids` only those cases of them (one
     professional's, or one case's page, in the dossier). An unknown school is refused."""
     schools = frozenset(code.strip().upper() for code in school_codes)
-    calendars = calendars if calendars is not None else school_calendars(session)
+    calendars = calendars if calendars is not None else school_calendars(session, schools)
     unknown = sorted(schools - calendars.keys())
     if unknown:
         raise UnknownReference("school_code", "school", unknown[0])
