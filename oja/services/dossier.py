@@ -134,23 +134,16 @@ def my_cases(session: Session, actor: Actor, *, today: dt.date, policy: Policy, 
     kind = reach(actor)
     if kind is Reach.NONE:
         raise AccessDenied(actor.code, "my_cases", MY_CASES, scope_rule(actor))
-    where = _in_reach(actor, kind)
-    if own and kind is Reach.PROVIDER:
-        where = sa.and_(where, _own(actor))
-    open_case = (col(Case.state) != CaseState.CLOSED.value, col(Pupil.destroyed_on).is_(None), where)
-    columns = (Case.id, Case.ref, Case.school_code, Pupil.municipality_code, Pupil.given_name, Pupil.family_name)
-    stmt = sa.select(*(col(c) for c in columns), col(Pupil.birth_date), col(Pupil.ref).label("pupil_ref"))
-    found = session.connection().execute(stmt.join(Pupil, col(Pupil.id) == col(Case.pupil_id)).where(*open_case))
-    plan = episode_plans()
-    delivering = (
-        sa.select(plan.c.case_id, col(Intervention.provider_code))
-        .join(Intervention, col(Intervention.plan_id) == plan.c.id)
-        .join(Case, col(Case.id) == plan.c.case_id)
-        .join(Pupil, col(Pupil.id) == col(Case.pupil_id))
-        .where(*open_case)
-    )
+    cases_in_reach, delivering = _my_cases_queries(kind, own and kind is Reach.PROVIDER)
+    params = {
+        "school_code": actor.school_code,
+        "municipality_code": actor.municipality_code,
+        "provider_code": actor.provider_code,
+        "actor_code": actor.code,
+    }
+    found = session.connection().execute(cases_in_reach, params)
     providers: dict[int, set[str]] = defaultdict(set)
-    for case_id, provider in session.connection().execute(delivering):
+    for case_id, provider in session.connection().execute(delivering, params):
         providers[case_id].add(provider)
     mine = {
         row.ref: row
@@ -177,32 +170,54 @@ def _scope(ref: str, school_code: str, municipality_code: str, providers: set[st
     return CaseScope(ref, school_code, municipality_code, frozenset(providers))
 
 
-def _in_reach(actor: Actor, kind: Reach) -> sa.ColumnElement[bool]:
+@functools.cache
+def _my_cases_queries(kind: Reach, own: bool) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The open cases in reach of a professional of this kind (with `own`, only their own), and who delivers in
+    each: made once per process, the professional's codes their parameters (`school_code`, `municipality_code`,
+    `provider_code`, `actor_code`; `oja.services.reads` tells why)."""
+    where = _in_reach(kind)
+    if own:
+        where = sa.and_(where, _own())
+    open_case = (col(Case.state) != CaseState.CLOSED.value, col(Pupil.destroyed_on).is_(None), where)
+    columns = (Case.id, Case.ref, Case.school_code, Pupil.municipality_code, Pupil.given_name, Pupil.family_name)
+    stmt = sa.select(*(col(c) for c in columns), col(Pupil.birth_date), col(Pupil.ref).label("pupil_ref"))
+    plan = episode_plans()
+    delivering = (
+        sa.select(plan.c.case_id, col(Intervention.provider_code))
+        .join(Intervention, col(Intervention.plan_id) == plan.c.id)
+        .join(Case, col(Case.id) == plan.c.case_id)
+        .join(Pupil, col(Pupil.id) == col(Case.pupil_id))
+        .where(*open_case)
+    )
+    return stmt.join(Pupil, col(Pupil.id) == col(Case.pupil_id)).where(*open_case), delivering
+
+
+def _in_reach(kind: Reach) -> sa.ColumnElement[bool]:
     """The cases a query may find for the actor (of a select joining `Case` and its `Pupil`)."""
     if kind is Reach.SCHOOL:
-        return col(Case.school_code) == actor.school_code
+        return col(Case.school_code) == sa.bindparam("school_code")
     if kind is Reach.DISTRICT:
-        return col(Pupil.municipality_code) == actor.municipality_code
+        return col(Pupil.municipality_code) == sa.bindparam("municipality_code")
     plan = episode_plans()
     delivers = (
         sa.select(plan.c.case_id)
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
-        .where(col(Intervention.provider_code) == actor.provider_code)
+        .where(col(Intervention.provider_code) == sa.bindparam("provider_code"))
     )
     return col(Case.id).in_(delivers)
 
 
-def _own(actor: Actor) -> sa.ColumnElement[bool]:
+def _own() -> sa.ColumnElement[bool]:
     """The cases whose current plan has the actor delivering an intervention, or as regie holder."""
     plan = episode_plans()
+    actor_code: sa.BindParameter[str] = sa.bindparam("actor_code")
     delivers = (
         sa.select(plan.c.case_id)
         .join(Intervention, col(Intervention.plan_id) == plan.c.id)
-        .where(col(Intervention.professional_code) == actor.code)
+        .where(col(Intervention.professional_code) == actor_code)
     )
-    holds = (
-        sa.select(plan.c.case_id).join(Plan, col(Plan.id) == plan.c.id).where(col(Plan.regie_holder_code) == actor.code)
-    )
+    holding = col(Plan.regie_holder_code) == actor_code
+    holds = sa.select(plan.c.case_id).join(Plan, col(Plan.id) == plan.c.id).where(holding)
     return sa.or_(col(Case.id).in_(delivers), col(Case.id).in_(holds))
 
 
