@@ -37,6 +37,7 @@ from oja.dossier.front_guard import guarded
 from oja.dossier.gateway import Gateway, front
 from oja.dossier.gateway_proxy import Upstream
 from oja.dossier.security import (
+    SecurityHeaders,
     clear_cookie,
     client_of,
     csrf_ok,
@@ -45,7 +46,6 @@ from oja.dossier.security import (
     login_cookie,
     page,
     safe_next,
-    security_headers,
     session_cookie,
     set_cookie,
     static_file,
@@ -81,7 +81,7 @@ def create_dossier() -> FastAPI:
     app.add_middleware(BodyLimit)  # the login before a body, and every body capped (inside the headers below)
     app.router.route_class = StrictFormRoute  # every form read strictly (`forms.py`), the login's too
     app.exception_handler(StarletteHTTPException)(http_error_page)  # a 404 or 405 in Dutch, not in JSON
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/gezond", include_in_schema=False)
     def health() -> PlainTextResponse:
