@@ -16,11 +16,13 @@ virtual environment first on the workers' PATH (`oja start` sees to that).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import os
 import re
 import ssl
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -166,6 +168,66 @@ def remember_related(flow_run: FlowRun, known: Mapping[str, Any]) -> None:
         RESOURCE_CACHE[f"{kind}.{obj_id}"] = ({"kind": kind, "object": obj}, now("UTC"))  # type: ignore[assignment]
 
 
+class _SharedCsrfToken:
+    """One CSRF token for all of Prefect's API clients in this process.
+
+    Each client asks the server for a token of its own before its first change (`/csrf-token`, a write to the
+    server's database), and a run has two: its engine's, and the one its logs go over. The server binds a token to
+    the client id sent with it, so a client without a token takes the process's token and id; a token a client
+    fetched becomes the process's. A token the server refused (the client drops it and asks again) is not lent
+    again.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._client_id: UUID | None = None
+        self._token: str | None = None
+        self._expiration: dt.datetime | None = None
+
+    def lend(self, client: Any) -> None:
+        with self._lock:
+            if client.csrf_token is not None or self._token is None:
+                return
+            if getattr(client, "_oja_csrf_token", None) == self._token:  # refused: the client fetches a new one
+                self._token = None
+                return
+            if self._expiration is not None and dt.datetime.now(dt.UTC) > self._expiration:
+                return
+            client.csrf_client_id, client.csrf_token = self._client_id, self._token
+            client.csrf_token_expiration = self._expiration
+
+    def keep(self, client: Any) -> None:
+        with self._lock:
+            client._oja_csrf_token = client.csrf_token
+            if client.csrf_token is not None and client.csrf_token != self._token:
+                self._client_id, self._token = client.csrf_client_id, client.csrf_token
+                self._expiration = client.csrf_token_expiration
+
+
+def share_csrf_token() -> None:
+    """Prefect's API clients in this process (a run's) share one CSRF token (`_SharedCsrfToken`)."""
+    from prefect.client.base import PrefectHttpxAsyncClient, PrefectHttpxSyncClient
+
+    if getattr(PrefectHttpxSyncClient._add_csrf_headers, "_oja_shared", False):
+        return
+    shared = _SharedCsrfToken()
+    add_sync, add_async = PrefectHttpxSyncClient._add_csrf_headers, PrefectHttpxAsyncClient._add_csrf_headers
+
+    def add_sync_headers(self: PrefectHttpxSyncClient, request: Any) -> None:
+        shared.lend(self)
+        add_sync(self, request)
+        shared.keep(self)
+
+    async def add_async_headers(self: PrefectHttpxAsyncClient, request: Any) -> None:
+        shared.lend(self)
+        await add_async(self, request)
+        shared.keep(self)
+
+    add_sync_headers._oja_shared = True  # type: ignore[attr-defined]
+    setattr(PrefectHttpxSyncClient, "_add_csrf_headers", add_sync_headers)  # noqa: B010
+    setattr(PrefectHttpxAsyncClient, "_add_csrf_headers", add_async_headers)  # noqa: B010
+
+
 def main(argv: list[str], *, related: Mapping[str, Any] | None = None, checked_api_url: str | None = None) -> int:
     """Run one flow run; `related` and `checked_api_url` come from the worker that forked it (`warm_runs`)."""
     from prefect._internal.control_listener import configure_from_env
@@ -177,6 +239,7 @@ def main(argv: list[str], *, related: Mapping[str, Any] | None = None, checked_a
     run_without_suspension_watch()
     reuse_tls_contexts()
     check_server_version_once(checked_api_url)
+    share_csrf_token()
     with handle_engine_signals(flow_run_id), server_result_storage_read_once():
         from prefect.flow_engine import load_flow, load_flow_run, run_flow
         from prefect.logging.loggers import flow_run_logger

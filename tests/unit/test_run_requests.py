@@ -159,3 +159,76 @@ def test_the_worker_reads_a_runs_deployment_once_while_it_takes_the_run():
     asyncio.run(read_deployment(one))  # outside taking a run: as Prefect reads
     asyncio.run(read_deployment(one))
     assert reads == [one, two, one, one, one]
+
+
+@pytest.fixture
+def csrf_as_prefect_has_it(monkeypatch):
+    """Prefect's clients' CSRF methods as they were, after the test."""
+    from prefect.client.base import PrefectHttpxAsyncClient, PrefectHttpxSyncClient
+
+    for cls in (PrefectHttpxSyncClient, PrefectHttpxAsyncClient):
+        monkeypatch.setattr(cls, "_add_csrf_headers", cls._add_csrf_headers)
+
+
+def _csrf_server(refuse: set[str] | None = None):
+    """A Prefect API that hands out CSRF tokens per client and checks them on changes; what it was asked."""
+    import httpx
+
+    tokens: dict[str, str] = {}
+    asked: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(f"{request.method} {request.url.path}")
+        if request.url.path.endswith("/csrf-token"):
+            client = request.url.params["client"]
+            tokens[client] = f"token-{len(asked)}"
+            expiration = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()
+            return httpx.Response(200, json={"token": tokens[client], "client": client, "expiration": expiration})
+        token = request.headers.get("Prefect-Csrf-Token")
+        if tokens.get(request.headers.get("Prefect-Csrf-Client", "")) != token or token in (refuse or set()):
+            return httpx.Response(403, json={"detail": "Invalid CSRF token or client identifier."})
+        return httpx.Response(201, json={})
+
+    return answer, asked, tokens
+
+
+def test_a_runs_clients_share_one_csrf_token(csrf_as_prefect_has_it):
+    """The run's engine client and its log client: one `/csrf-token` (a write on the server) for both."""
+    import httpx
+    from prefect.client.base import PrefectHttpxAsyncClient, PrefectHttpxSyncClient
+
+    answer, asked, _ = _csrf_server()
+
+    async def answer_async(request: httpx.Request) -> httpx.Response:
+        return answer(request)
+
+    engine.share_csrf_token()
+    base = "http://prefect.test/api"
+    with PrefectHttpxSyncClient(base_url=base, transport=httpx.MockTransport(answer), enable_csrf_support=True) as c:
+        c.post("/flow_runs/x/set_state").raise_for_status()
+
+    async def logs() -> None:
+        transport = httpx.MockTransport(answer_async)
+        async with PrefectHttpxAsyncClient(base_url=base, transport=transport, enable_csrf_support=True) as c:
+            (await c.post("/logs/")).raise_for_status()
+
+    asyncio.run(logs())
+    assert asked == ["GET /api/csrf-token", "POST /api/flow_runs/x/set_state", "POST /api/logs/"]
+
+
+def test_a_refused_token_is_not_lent_again(csrf_as_prefect_has_it):
+    import httpx
+    from prefect.client.base import PrefectHttpxSyncClient
+
+    refused: set[str] = set()
+    answer, asked, tokens = _csrf_server(refused)
+    engine.share_csrf_token()
+    transport = httpx.MockTransport(answer)
+    base = "http://prefect.test/api"
+    with PrefectHttpxSyncClient(base_url=base, transport=transport, enable_csrf_support=True) as first:
+        first.post("/artifacts/").raise_for_status()
+    refused.update(tokens.values())  # the server forgot it (expired, or the database was reset)
+    with PrefectHttpxSyncClient(base_url=base, transport=transport, enable_csrf_support=True) as second:
+        second.post("/artifacts/").raise_for_status()  # lent the old token, refused, asks for a new one
+        second.post("/artifacts/").raise_for_status()
+    assert asked.count("GET /api/csrf-token") == 2 and asked[-1] == "POST /api/artifacts/"
