@@ -168,6 +168,34 @@ def remember_related(flow_run: FlowRun, known: Mapping[str, Any]) -> None:
         RESOURCE_CACHE[f"{kind}.{obj_id}"] = ({"kind": kind, "object": obj}, now("UTC"))  # type: ignore[assignment]
 
 
+@contextlib.contextmanager
+def deployment_as_read(deployment: Any | None) -> Iterator[None]:
+    """While the run's flow is loaded: its deployment as the worker read it to build the run's job (a moment ago),
+    not read again (Prefect's `load_flow_from_flow_run` reads it for its entrypoint and pull steps). Any other
+    deployment is read as before."""
+    from prefect.client.orchestration import PrefectClient
+
+    if deployment is None:
+        yield
+        return
+    had = "read_deployment" in vars(PrefectClient)
+    read = PrefectClient.read_deployment
+
+    async def read_deployment(self: PrefectClient, deployment_id: UUID, *args: Any, **kwargs: Any) -> Any:
+        if deployment_id == deployment.id:
+            return deployment
+        return await read(self, deployment_id, *args, **kwargs)
+
+    setattr(PrefectClient, "read_deployment", read_deployment)  # noqa: B010
+    try:
+        yield
+    finally:
+        if had:
+            setattr(PrefectClient, "read_deployment", read)  # noqa: B010
+        else:
+            delattr(PrefectClient, "read_deployment")
+
+
 class _SharedCsrfToken:
     """One CSRF token for all of Prefect's API clients in this process.
 
@@ -248,7 +276,8 @@ def main(argv: list[str], *, related: Mapping[str, Any] | None = None, checked_a
         remember_related(flow_run, related or {})
         logger = flow_run_logger(flow_run=flow_run)
         try:
-            flow = load_flow(flow_run)
+            with deployment_as_read((related or {}).get("deployment")):
+                flow = load_flow(flow_run)
         except Exception:
             logger.error("De flow kon niet worden geladen", exc_info=True)
             raise

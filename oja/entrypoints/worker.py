@@ -19,8 +19,9 @@ states, cancellation and crash detection) with two things changed:
 
 And it asks Prefect's server less per run (one process serves every run): the run's deployment read once, not
 twice, when a run is taken (`read_once_per_submission`), and the run's process is handed what the worker knows
-(the flow, deployment and work pool its events name, and that the server's version was checked): see
-`engine.remember_related` and `engine.check_server_version_once`.
+(the flow, deployment and work pool its events name, the deployment its flow is loaded from, and that the
+server's version was checked): see `engine.remember_related`, `engine.deployment_as_read` and
+`engine.check_server_version_once`.
 
 Why a fork server rather than a pool of warm processes or Prefect's runner: a pool must replace each process
 after its run and keeps idle interpreters of ~150 MB each; Prefect's runner serves flows from one process

@@ -232,3 +232,31 @@ def test_a_refused_token_is_not_lent_again(csrf_as_prefect_has_it):
         second.post("/artifacts/").raise_for_status()  # lent the old token, refused, asks for a new one
         second.post("/artifacts/").raise_for_status()
     assert asked.count("GET /api/csrf-token") == 2 and asked[-1] == "POST /api/artifacts/"
+
+
+def test_a_run_loads_its_flow_from_the_deployment_its_worker_read():
+    """Prefect reads the deployment again to load the flow (its entrypoint, its pull steps): the worker read it to
+    build the run's job a moment before, so the run takes that; another deployment is read as before."""
+    import httpx
+    from prefect.client.orchestration import PrefectClient
+
+    run, known = _run_and_its_objects()
+    other = DeploymentResponse(id=uuid.uuid4(), name="08 Besluit nemen", flow_id=run.flow_id)
+    asked: list[str] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return httpx.Response(200, json=other.model_dump(mode="json"))
+
+    async def read(deployment_id: uuid.UUID) -> object:
+        settings = {"transport": httpx.MockTransport(answer)}
+        async with PrefectClient("http://prefect.test/api", httpx_settings=settings) as client:
+            return await client.read_deployment(deployment_id)
+
+    with engine.deployment_as_read(known["deployment"]):
+        assert asyncio.run(read(run.deployment_id)) is known["deployment"]
+        assert asked == []
+        assert asyncio.run(read(other.id)).id == other.id
+        assert asked == [f"/api/deployments/{other.id}"]
+    asyncio.run(read(run.deployment_id))  # after loading the flow: as Prefect reads
+    assert asked[-1] == f"/api/deployments/{run.deployment_id}"
