@@ -39,7 +39,7 @@ from models.errors import ActionRefused, OjaError
 from models.lifecycle import AuditAction
 from models.schooldays import today as amsterdam_today
 from oja.adapters.db import unit_of_work
-from oja.adapters.step_links import step_links
+from oja.adapters.step_links import deployment_ids, step_links, ui_url
 from oja.config import get_policy
 from oja.services.kernel import CaseOutcome, execute
 from oja.services.status import CaseStatus, case_status, next_steps
@@ -229,7 +229,9 @@ def commit(step: str, use_case: Callable[..., CaseOutcome], **kwargs: Any) -> Re
 def show_result(step: str, outcome: Result) -> CaseStatus | None:
     """The step's result on the run (artifact), the run tagged with case and school, and the school's worklist
     kept to be refreshed when the run is Completed (that school only). Not a task: the artifacts belong to the
-    flow run itself. One API client for all of it, the run's own (a new client costs a TLS set-up).
+    flow run itself. One API client for all of it, the run's own (a new client costs a TLS set-up), and one look-up
+    of the deployments for the links of both the result and the worklist (each look-up is two requests to the
+    Prefect server, whose one process every run waits on).
 
     The change is committed already: trouble showing it is logged as a warning, not a failed step.
     """
@@ -246,8 +248,10 @@ def show_result(step: str, outcome: Result) -> CaseStatus | None:
         team = status.referral.district_team if status.referral is not None else ()
         if len(team) == 1:  # the district team answers a referral: their code, not whoever referred
             preset[ANSWER_REFERRAL] = {"actor": team[0]}
+        steps = next_steps(status)
         with run_client() as client:
-            links = step_links(next_steps(status), prefill, preset, client=client)
+            ids = deployment_ids({*steps, *(row.next_step for row in status.worklist)}, client) if ui_url() else {}
+            links = step_links(steps, prefill, preset, ids=ids)
             client.create_artifact(
                 ArtifactCreate(
                     type="markdown",
@@ -258,7 +262,7 @@ def show_result(step: str, outcome: Result) -> CaseStatus | None:
             )
             RUN_SUMMARY.set(summary(step, outcome, status))
             tag_run({f"casus:{status.case_ref}", f"school:{status.school_code}"}, client)
-        publish_when_completed(status.school_code, status.worklist, amsterdam_today())
+        publish_when_completed(status.school_code, status.worklist, amsterdam_today(), ids)
     except Exception as exc:
         logger.warning("het resultaat kon niet op de run worden getoond: %s", exc)
         return None

@@ -66,19 +66,22 @@ def refresh_worklists(school_codes: Iterable[str], day: dt.date | None = None) -
     return keys
 
 
-# a step's school worklist, kept until its run is Completed (flow run id -> the list): a person's result does not
-# wait on it (`publish_when_completed`, `publish_pending`)
-_PENDING: dict[str, tuple[str, Sequence[WorklistRow], dt.date]] = {}
+# a step's school worklist, kept until its run is Completed (flow run id -> the list and the deployment ids its
+# links go to): a person's result does not wait on it (`publish_when_completed`, `publish_pending`)
+_PENDING: dict[str, tuple[str, Sequence[WorklistRow], dt.date, Mapping[str, UUID] | None]] = {}
 
 
-def publish_when_completed(code: str, rows: Sequence[WorklistRow], today: dt.date) -> None:
+def publish_when_completed(
+    code: str, rows: Sequence[WorklistRow], today: dt.date, ids: Mapping[str, UUID] | None = None
+) -> None:
     """Publish this school's worklist once the current run's state is final (the run's `on_completion` hook,
-    `publish_pending`); outside a run, at once."""
+    `publish_pending`); outside a run, at once. `ids`: the deployments of the rows' next steps, when the step read
+    them already for its own result (the hook then asks the Prefect server nothing but to keep the artifact)."""
     run_id = current_run.get_id()
     if run_id is None:
-        publish_worklist(code, rows, today)
+        publish_worklist(code, rows, today, ids)
     else:
-        _PENDING[str(run_id)] = (code, rows, today)
+        _PENDING[str(run_id)] = (code, rows, today, ids)
 
 
 def publish_pending(flow: Flow[..., Any], flow_run: FlowRun, state: State) -> None:  # noqa: ARG001 - Prefect's hook
@@ -89,27 +92,35 @@ def publish_pending(flow: Flow[..., Any], flow_run: FlowRun, state: State) -> No
         publish_worklist(*pending)
 
 
-def publish_worklist(code: str, rows: Sequence[WorklistRow], today: dt.date) -> str:
+def publish_worklist(
+    code: str, rows: Sequence[WorklistRow], today: dt.date, ids: Mapping[str, UUID] | None = None
+) -> str:
     """Publish one school's worklist as its keyed markdown artifact; the key."""
-    return publish_worklists({code: rows}, today)[0]
+    return publish_worklists({code: rows}, today, ids)[0]
 
 
-def publish_worklists(lists: Mapping[str, Sequence[WorklistRow]], today: dt.date) -> list[str]:
+def publish_worklists(
+    lists: Mapping[str, Sequence[WorklistRow]], today: dt.date, ids: Mapping[str, UUID] | None = None
+) -> list[str]:
     """Publish each school's worklist as its keyed markdown artifact of the current run, over one API client
-    (Prefect's `create_markdown_artifact` opens a client of its own for every artifact); the keys."""
+    (Prefect's `create_markdown_artifact` opens a client of its own for every artifact); the keys. The links go to
+    the deployments in `ids` if given (read by the caller), else to those looked up here."""
     task_run_id, flow_run_id = get_task_and_flow_run_ids()
     with run_client() as client:
-        links = _step_links([row for rows in lists.values() for row in rows], client)
+        links = _step_links([row for rows in lists.values() for row in rows], client, ids)
         return [_publish(client, code, rows, today, links, task_run_id, flow_run_id) for code, rows in lists.items()]
 
 
-def _step_links(rows: Sequence[WorklistRow], client: SyncPrefectClient | None = None) -> dict[str, str]:
+def _step_links(
+    rows: Sequence[WorklistRow], client: SyncPrefectClient | None = None, ids: Mapping[str, UUID] | None = None
+) -> dict[str, str]:
     """Each case's next step: a link to its deployment's form with the case reference filled in (no actor: the
     gateway fills in who follows it). A step without a deployment, or no UI address: no link, the name only."""
     ui = ui_url()
     if not rows or not ui:
         return {}
-    ids = deployment_ids({row.next_step for row in rows}, client)
+    if ids is None:
+        ids = deployment_ids({row.next_step for row in rows}, client)
     return {
         row.case_ref: form_url(ui, ids[row.next_step], {"case_ref": row.case_ref})
         for row in rows

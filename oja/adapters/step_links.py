@@ -4,8 +4,9 @@ The UI reads the `parameters` query as the run's parameters (`{"form": {...}}`),
 run form with the case reference and the actor (and for a decision, the recommendation) already there. Only
 codes go into a link: it reaches Prefect, and browser histories.
 
-`step_links` looks the deployments up at once, for a step's result (flows/result.py); `DeploymentIds` keeps
-them a minute, for the dossier, which shows a link on every row of a worklist.
+`step_links` looks the deployments up at once, for a step's result (flows/result.py), or takes the ids its caller
+read already (a step reads them once for its result and its school's worklist); `DeploymentIds` keeps them a
+minute, for the dossier, which shows a link on every row of a worklist.
 """
 
 from __future__ import annotations
@@ -49,14 +50,17 @@ def step_links(
     form: Mapping[str, object],
     preset: Mapping[str, Mapping[str, object]] | None = None,
     client: SyncPrefectClient | None = None,
+    ids: Mapping[str, UUID] | None = None,
 ) -> dict[str, str]:
     """For each flow, a link to its deployment's form in the UI, with `form` (the case reference and actor)
-    filled in, and for a flow in `preset` its values too (the decision form preset to the recommendation)."""
+    filled in, and for a flow in `preset` its values too (the decision form preset to the recommendation).
+    Over `ids` if given (the deployments of these flows and maybe more, read by the caller), else looked up."""
     wanted = list(flows)
     ui = ui_url()
     if not wanted or not ui:
         return {}
-    ids = deployment_ids(wanted, client)
+    if ids is None:
+        ids = deployment_ids(wanted, client)
     return {flow: form_url(ui, ids[flow], {**form, **(preset or {}).get(flow, {})}) for flow in wanted if flow in ids}
 
 

@@ -20,6 +20,8 @@ import atexit
 import ctypes
 import os
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 PARENT_NAME = "oja-warm"
 RUN_NAME = "oja-run"
@@ -37,8 +39,18 @@ def name_process(name: str) -> None:
         pass
 
 
-def run_forked(flow_run_id: str, env: dict[str, str], cwd: str | None) -> None:
-    """The forked process's whole life: become the run's process, run it, end as a fresh interpreter ends."""
+def run_forked(
+    flow_run_id: str,
+    env: dict[str, str],
+    cwd: str | None,
+    related: Mapping[str, Any] | None = None,
+    checked_api_url: str | None = None,
+) -> None:
+    """The forked process's whole life: become the run's process, run it, end as a fresh interpreter ends.
+
+    `related` (the run's flow, deployment and work pool) and `checked_api_url` (the address whose server
+    version the worker checked) are what the worker knows already: the run need not ask the server again
+    (`engine.remember_related`, `engine.check_server_version_once`)."""
     name_process(RUN_NAME)
     os.environ.clear()
     os.environ.update(env)
@@ -48,7 +60,7 @@ def run_forked(flow_run_id: str, env: dict[str, str], cwd: str | None) -> None:
     from oja.entrypoints.engine import main
 
     try:
-        code = main(["oja-run", flow_run_id])
+        code = main(["oja-run", flow_run_id], related=related, checked_api_url=checked_api_url)
     finally:
         atexit._run_exitfuncs()  # Prefect's log and event workers drain here, as at a normal exit
     sys.exit(code)

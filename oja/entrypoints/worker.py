@@ -17,6 +17,12 @@ states, cancellation and crash detection) with two things changed:
    dossier's gateway, or by anyone, starts within milliseconds instead of at the next poll. If the stream is
    down, polling goes on as before.
 
+And it asks Prefect's server less per run (one process serves every run): the run's deployment read once, not
+twice, when a run is taken (`read_once_per_submission`), and the run's process is handed what the worker knows
+(the flow, deployment and work pool its events name, the deployment its flow is loaded from, and that the
+server's version was checked): see `engine.remember_related`, `engine.deployment_as_read` and
+`engine.check_server_version_once`.
+
 Why a fork server rather than a pool of warm processes or Prefect's runner: a pool must replace each process
 after its run and keeps idle interpreters of ~150 MB each; Prefect's runner serves flows from one process
 (no isolation between runs). Forking from a parent that never runs anything gives each run a clean process
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import multiprocessing
 import multiprocessing.context
 import multiprocessing.forkserver
@@ -38,8 +45,10 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import anyio
 import anyio.abc
@@ -55,7 +64,7 @@ from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, Proc
 from oja.entrypoints.warm_runs import run_forked
 
 if TYPE_CHECKING:
-    from prefect.client.schemas.objects import FlowRun
+    from prefect.client.schemas.objects import FlowRun, WorkPool
     from prefect.runner._control_channel import ControlChannel
 
 PRELOAD = ["oja.entrypoints.warm_parent"]
@@ -110,6 +119,62 @@ def run_environment(base: dict[str, str | None], flow_run: FlowRun, control: dic
     return sanitize_subprocess_env(env)
 
 
+def related_objects(configuration: ProcessJobConfiguration, pool: WorkPool | None) -> dict[str, Any]:
+    """The run's flow and deployment as Prefect's worker read them to build its job (a moment ago), and its work
+    pool as the worker keeps it (read at every poll): what every event of the run names as related
+    (`engine.remember_related`)."""
+    known: dict[str, Any] = dict(getattr(configuration, "_related_objects", None) or {})
+    found = {"flow": known.get("flow"), "deployment": known.get("deployment"), "work-pool": pool}
+    return {kind: obj for kind, obj in found.items() if obj is not None}
+
+
+def checked_api_url() -> str | None:
+    """The API address whose server version this worker has checked (its event stream checks it when it connects),
+    if it has: a run forked from it runs the same Prefect and need not check again."""
+    import prefect
+    from prefect._internal.version_checking import _api_version_check_key, _is_api_version_check_cached
+
+    url = get_current_settings().api.url
+    if not url:
+        return None
+    checked = (_api_version_check_key(u, prefect.__version__) for u in (url, url.rstrip("/"), url.rstrip("/") + "/"))
+    return url if any(_is_api_version_check_cached(key) for key in checked) else None
+
+
+# the deployments read while the worker takes one run (deployment id -> the deployment), for the next read of each
+_READ_IN_SUBMISSION: contextvars.ContextVar[dict[UUID, Any] | None] = contextvars.ContextVar(
+    "oja_read_in_submission", default=None
+)
+
+
+def read_once_per_submission(read: Callable[[UUID], Awaitable[Any]]) -> Callable[[UUID], Awaitable[Any]]:
+    """A client's `read_deployment` that, while one run is taken (`submission`), serves the read that follows a
+    read of the same deployment from that read. Prefect's worker reads the run's deployment to see it still exists
+    and, a moment later, again to build the run's job: two requests to the server for one answer. Outside a
+    submission, and for the third read, it reads as before."""
+
+    async def read_deployment(deployment_id: UUID) -> Any:
+        kept = _READ_IN_SUBMISSION.get()
+        if kept is not None and deployment_id in kept:
+            return kept.pop(deployment_id)
+        deployment = await read(deployment_id)
+        if kept is not None:
+            kept[deployment_id] = deployment
+        return deployment
+
+    return read_deployment
+
+
+@contextlib.contextmanager
+def submission() -> Iterator[None]:
+    """While the worker takes one run (its `_submit_run`, and the job it starts, which inherits the context)."""
+    token = _READ_IN_SUBMISSION.set({})
+    try:
+        yield
+    finally:
+        _READ_IN_SUBMISSION.reset(token)
+
+
 class ForkStarter:
     """Prefect's `ProcessStarter` for one run: the run forked from the warm parent, then waited for."""
 
@@ -120,11 +185,13 @@ class ForkStarter:
         cwd: Path | None,
         env: dict[str, str | None],
         control_channel: ControlChannel | None,
+        related: Mapping[str, Any] | None = None,
     ) -> None:
         self._context = context
         self._cwd = cwd
         self._env = env
         self._control_channel = control_channel
+        self._related = related
 
     async def start(
         self, flow_run: FlowRun, task_status: anyio.abc.TaskStatus[ProcessHandle] = anyio.TASK_STATUS_IGNORED
@@ -137,9 +204,8 @@ class ForkStarter:
             except RuntimeError:  # no loopback listener: Prefect falls back to killing the process
                 pass
         env = run_environment(self._env, flow_run, control)
-        process = self._context.Process(
-            target=run_forked, args=(str(flow_run.id), env, str(self._cwd) if self._cwd else None), daemon=False
-        )
+        args = (str(flow_run.id), env, str(self._cwd) if self._cwd else None, self._related, checked_api_url())
+        process = self._context.Process(target=run_forked, args=args, daemon=False)
         try:
             await anyio.to_thread.run_sync(process.start)
         except BaseException:
@@ -188,6 +254,8 @@ class WarmProcessWorker(ProcessWorker):
         # the warm parent first: its imports take a few seconds, while the worker meets the server
         await anyio.to_thread.run_sync(start_warm_parent)
         await super().__aenter__()
+        client = self.client
+        setattr(client, "read_deployment", read_once_per_submission(client.read_deployment))  # noqa: B010
         # one executor context for all runs, as Prefect's runner keeps one (its client, control channel and
         # cancellation observer); Prefect's process worker builds and tears one down per run, ~0.3 s each
         self._executors = await FlowRunExecutorContext().__aenter__()
@@ -228,6 +296,10 @@ class WarmProcessWorker(ProcessWorker):
                 self._logger.debug("event stream unavailable (%s); polling only, listening again in %s s", exc, 5)
                 await anyio.sleep(_RELISTEN_SECONDS)
 
+    async def _submit_run(self, flow_run: FlowRun) -> None:
+        with submission():  # its two reads of the run's deployment are one request (`read_once_per_submission`)
+            await super()._submit_run(flow_run)
+
     def _in_this_pool(self, event: Any) -> bool:
         pools = [r for r in event.related if r.get("prefect.resource.role") == "work-pool"]
         return not pools or any(r.get("prefect.resource.name") == self._work_pool_name for r in pools)
@@ -248,6 +320,7 @@ class WarmProcessWorker(ProcessWorker):
             cwd=configuration.working_dir,
             env=configuration.env,
             control_channel=ctx.control_channel,
+            related=related_objects(configuration, self._work_pool),
         )
         executor = ctx.create_executor(
             flow_run, starter, resolve_flow=load_flow_from_flow_run, propose_submitting=False
