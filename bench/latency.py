@@ -15,8 +15,10 @@ that worker on the pool `oja` with the environment `oja start` gives its workers
   interleaved with the direct ones;
 - `concurrentN`: `--concurrent` Submits through the gateway at the same moment, twice.
 
-A run's time is from just before its create request to its final state's timestamp on the server (polled every 0.25
-s; the poll does not add to it, and asking more often would load the server the bench measures). `new` is the
+A run's time is from just before its create request to its final state's timestamp on the server, polled once a
+second: the poll does not add to the time, but it loads the server the bench measures. Prefect's run page asks
+about as much (its flow run, logs, task runs and graph each every 5 s); the bench asked 4 times a second until
+issue 27, a fifth of the Prefect server's work while ten ran at once. `new` is the
 engine's worker (`oja worker`: each run forked from a warm parent, woken by Prefect's events); `old` is `prefect
 worker start --type process` polling every second, a fresh Python per run, as `oja start` ran it before. Then the
 worker is stopped (SIGTERM) before the next one starts.
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -44,7 +47,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -97,7 +100,7 @@ def step(client: httpx.Client, deployment_id: str, form: dict) -> float:
     while (state := client.get(f"/flow_runs/{run_id}").json().get("state") or {}).get("type") not in FINAL:
         if time.monotonic() > deadline:
             raise SystemExit(f"run {run_id} did not finish within 120 s")
-        time.sleep(0.25)  # as often as a person's browser would ask, not more: it loads the server it measures
+        time.sleep(1.0)  # about as often as a person's run page asks, not more: it loads the server it measures
     if state["type"] != "COMPLETED":
         raise SystemExit(f"run {run_id} ended {state['type']}: {state.get('message')}")
     return dt.datetime.fromisoformat(state["timestamp"]).timestamp() - started
@@ -116,7 +119,9 @@ def line(worker: str, path: str, values: list[float]) -> str:
 
 
 class Memory:
-    """Samples the resident memory of the worker's processes every 20 ms, while a worker runs."""
+    """Samples the resident memory of the worker's processes every 20 ms, while a worker runs its runs one after
+    another (`paused` while ten run at once: the sampling reads every process's /proc files, a third of a core
+    taken from the runs it would measure; a run's memory does not depend on how many run beside it)."""
 
     def __init__(self, worker_pid: int) -> None:
         self.worker_pid = worker_pid
@@ -124,17 +129,29 @@ class Memory:
         self.run_rss = 0.0
         self.run_uss = 0.0
         self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self._running.set()
         self._thread.join()
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        self._running.clear()
+        try:
+            yield
+        finally:
+            self._running.set()
 
     def _sample(self) -> None:
         from oja.entrypoints.local_setup import descendants
 
         while not self._stop.wait(0.02):
+            self._running.wait()
             for pid in descendants(self.worker_pid):
                 try:
                     comm = Path(f"/proc/{pid}/comm").read_text().strip()
@@ -212,7 +229,7 @@ def measure(
             times["gateway"].append(run(gateway))
         burst: list[float] = []
         clients = [gateway_client(args.front, args.code) for _ in range(args.concurrent)]
-        with ThreadPoolExecutor(args.concurrent) as pool:
+        with ThreadPoolExecutor(args.concurrent) as pool, memory.paused() if memory else contextlib.nullcontext():
             for _ in range(2):
                 burst += list(pool.map(run, clients))
                 time.sleep(1)
