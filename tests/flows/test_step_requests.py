@@ -28,8 +28,8 @@ def test_a_step_looks_its_deployments_up_once_for_its_result_and_its_schools_wor
     read once per run, not once for each (a look-up is two requests: the deployments, and their flows' names)."""
     today = amsterdam_today()
     ref = active_case(
-        get_engine(engine_url), school="20XY", coordinator="PRF-T1", bsn="100000289", born=dt.date(2012, 3, 4), parents=("Ouder Aanvraag",),
-        today=today,
+        get_engine(engine_url), school="20XY", coordinator="PRF-T1", bsn="100000289", born=dt.date(2012, 3, 4),
+        parents=("Ouder Aanvraag",), today=today,
     )  # fmt: skip
     deployment_id = _deployment("evaluatie-vastleggen")
     lookups: list[object] = []
