@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -39,3 +41,18 @@ def serving(app: Any, port: int, *, name: str, **options: Any) -> Iterator[uvico
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class QuietJSONHandler(BaseHTTPRequestHandler):
+    """A stand-in HTTP server's handler (a stand-in Prefect): answers JSON, logs nothing."""
+
+    def answer(self, status: int, value: Any) -> None:
+        body = json.dumps(value).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+        pass

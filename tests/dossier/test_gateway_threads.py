@@ -5,11 +5,10 @@ the Prefect API through the front is answered at once by a real HTTP server stan
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import httpx
 
@@ -17,24 +16,16 @@ from oja.dossier.app import create_app
 from oja.dossier.gateway import PAGE_THREADS
 from oja.dossier.gateway_proxy import Upstream
 from tests.dossier.conftest import SESSION_COOKIE, Dossier
-from tests.serve import serving
+from tests.serve import QuietJSONHandler, serving
 from tests.smtp import free_port
 
 
-class Runs(BaseHTTPRequestHandler):
+class Runs(QuietJSONHandler):
     """Prefect's run search, answered at once: no runs."""
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         self.rfile.read(int(self.headers.get("content-length") or 0))
-        body = json.dumps([]).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
-        pass
+        self.answer(200, [])
 
 
 def test_a_prefect_read_is_answered_while_every_page_thread_waits(dossier: Dossier) -> None:

@@ -5,15 +5,15 @@ at once to a real HTTP server that takes its time, never have two of them at the
 from __future__ import annotations
 
 import asyncio
-import json
 import multiprocessing
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests.serve import QuietJSONHandler
 from tests.smtp import free_port
 
 HELD = 0.25  # seconds the server takes over each Submit
@@ -28,7 +28,7 @@ class Counting(ThreadingHTTPServer):
         self.now = self.most = self.served = 0
 
 
-class Handler(BaseHTTPRequestHandler):
+class Handler(QuietJSONHandler):
     server: Counting
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
@@ -40,15 +40,7 @@ class Handler(BaseHTTPRequestHandler):
         with self.server.guard:
             self.server.now -= 1
             self.server.served += 1
-        body = json.dumps({"id": "run"}).encode()
-        self.send_response(201)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
-        pass
+        self.answer(201, {"id": "run"})
 
 
 def submit_three(url: str, start_at: float) -> None:
