@@ -39,7 +39,7 @@ from oja.services.dossier import case_in_scope
 from oja.services.dossier_reviews import FamilyViewLine, ReviewView, family_views, reviews
 from oja.services.dossier_reviews import GasScore as GasScore  # re-exported: the case page's reviews
 from oja.services.pupils import PARENT_PARTIES, parents_with_authority
-from oja.services.reads import born, current_group, current_plan, pupil_of, ref_of
+from oja.services.reads import born, current_group, current_plan, key, pupil_of, ref_of
 from oja.services.worklist import NEXT_STEPS, Due, worklists
 
 
@@ -215,7 +215,7 @@ def case_view(session: Session, actor: Actor, case_ref: str, *, today: dt.date, 
         today=today,
         policy=policy,
         calendars=calendars,
-        case_ids=[case.id or 0],
+        case_ids=[key(case)],
     )
     row = next((r for r in rows[case.school_code] if r.case_ref == ref), None)
     return CaseView(
